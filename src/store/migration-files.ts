@@ -1,0 +1,29 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import type { Migration, MigrationProvider } from 'kysely';
+
+export const migrationsDirectory = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+/** `0001_initial_domain.ts`: a four-digit sequence, then a snake_case slug. */
+export const migrationFilePattern = /^(\d{4})_([a-z0-9_]+)\.ts$/;
+
+export async function listMigrationFiles(directory = migrationsDirectory): Promise<string[]> {
+  const entries = await readdir(directory);
+  return entries.filter((entry) => migrationFilePattern.test(entry)).sort();
+}
+
+/** Loads migrations from the folder; a migration's name is its file name without `.ts`. */
+export class MigrationFolderProvider implements MigrationProvider {
+  constructor(private readonly directory = migrationsDirectory) {}
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const migrations: Record<string, Migration> = {};
+    for (const file of await listMigrationFiles(this.directory)) {
+      const module = (await import(pathToFileURL(path.join(this.directory, file)).href)) as Migration;
+      migrations[file.replace(/\.ts$/, '')] = module;
+    }
+    return migrations;
+  }
+}

@@ -1,0 +1,2 @@
+/** The schema holding every pgferry table in the metadata store database. */
+export const storeSchema = 'pgferry';

@@ -1,0 +1,281 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+// Row types of the metadata store (migration 0001 onward). Keep in step with migrations.
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Json<T> = ColumnType<T, string | T | undefined, string | T>;
+type BigIntColumn = ColumnType<string, number | bigint | string | undefined, number | bigint | string>;
+
+export type Role = 'admin' | 'operator' | 'viewer';
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type RunKind = 'sync' | 'backup' | 'restore' | 'verify' | 'drill';
+export type RunTrigger = 'schedule' | 'manual' | 'api' | 'retry' | 'resume' | 'cli';
+
+export interface SettingsTable {
+  key: string;
+  value: Json<unknown>;
+  updated_at: Generated<Date>;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  username: string;
+  display_name: string | null;
+  password_hash: string;
+  role: Role;
+  disabled_at: NullableTimestamp;
+  last_login_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string;
+  csrf_token_hash: string;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+export interface ApiTokensTable {
+  id: Generated<string>;
+  user_id: string;
+  name: string;
+  role: Role;
+  token_prefix: string;
+  token_hash: string;
+  last_used_at: NullableTimestamp;
+  expires_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+export interface ConnectionsTable {
+  id: Generated<string>;
+  name: string;
+  description: string | null;
+  host: string;
+  port: Generated<number>;
+  database: string;
+  username: string;
+  password_encrypted: string | null;
+  sslmode: Generated<string>;
+  application_name: string | null;
+  connect_timeout_s: number | null;
+  options: string | null;
+  protected: Generated<boolean>;
+  tags: Generated<string[]>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface StoragesTable {
+  id: Generated<string>;
+  name: string;
+  description: string | null;
+  kind: 'local' | 's3';
+  config: Json<Record<string, unknown>>;
+  secret_encrypted: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface NotificationChannelsTable {
+  id: Generated<string>;
+  name: string;
+  kind: string;
+  config: Json<Record<string, unknown>>;
+  secret_encrypted: string | null;
+  events: Generated<string[]>;
+  enabled: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+interface JobSchedule {
+  cron: string | null;
+  timezone: Generated<string>;
+  enabled: Generated<boolean>;
+  next_fire_at: NullableTimestamp;
+  retry_max: Generated<number>;
+  retry_backoff_s: Generated<number>;
+  timeout_s: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SyncJobsTable extends JobSchedule {
+  id: Generated<string>;
+  name: string;
+  description: string | null;
+  source_connection_id: string;
+  destination_connection_id: string;
+  selection: Json<Record<string, unknown>>;
+  table_options: Json<Record<string, unknown>>;
+  default_mode: Generated<string>;
+  schema_policy: Generated<string>;
+  parallelism: Generated<number>;
+  split_rows: ColumnType<string | null, number | string | null | undefined, number | string | null>;
+  verify: Generated<boolean>;
+}
+
+export interface BackupJobsTable extends JobSchedule {
+  id: Generated<string>;
+  name: string;
+  description: string | null;
+  connection_id: string;
+  all_databases: Generated<boolean>;
+  include_globals: Generated<boolean>;
+  format: Generated<string>;
+  selection: Json<Record<string, unknown>>;
+  compression: Generated<string>;
+  encrypt: Generated<boolean>;
+  parallelism: Generated<number>;
+  retention: Json<Record<string, unknown>>;
+  verification: Json<Record<string, unknown>>;
+}
+
+export interface BackupJobStoragesTable {
+  backup_job_id: string;
+  storage_id: string;
+  position: Generated<number>;
+}
+
+export interface SyncJobChannelsTable {
+  sync_job_id: string;
+  channel_id: string;
+}
+
+export interface BackupJobChannelsTable {
+  backup_job_id: string;
+  channel_id: string;
+}
+
+export interface SyncStateTable {
+  sync_job_id: string;
+  table_name: string;
+  cursor_column: string;
+  high_water: string | null;
+  updated_at: Timestamp;
+}
+
+export interface RunsTable {
+  id: Generated<string>;
+  kind: RunKind;
+  sync_job_id: string | null;
+  backup_job_id: string | null;
+  job_name: string | null;
+  trigger: RunTrigger;
+  status: Generated<RunStatus>;
+  scheduled_for: NullableTimestamp;
+  queued_at: Timestamp;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+  heartbeat_at: NullableTimestamp;
+  worker_id: string | null;
+  attempt: Generated<number>;
+  retry_of: string | null;
+  resume_of: string | null;
+  params: Json<Record<string, unknown>>;
+  tables: Json<unknown[]>;
+  total_rows: BigIntColumn;
+  total_bytes: BigIntColumn;
+  error_code: string | null;
+  error_message: string | null;
+  error_stack: string | null;
+  cancel_requested_at: NullableTimestamp;
+  created_by: string | null;
+}
+
+export interface RunLogsTable {
+  id: Generated<string>;
+  run_id: string;
+  at: Timestamp;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  table_name: string | null;
+  data: Json<unknown> | null;
+}
+
+export interface BackupsTable {
+  id: Generated<string>;
+  run_id: string | null;
+  backup_job_id: string | null;
+  connection_id: string | null;
+  storage_id: string;
+  database_name: string;
+  location: string;
+  format: 'native' | 'pg_dump' | 'globals';
+  compression: 'gzip' | 'zstd' | 'none';
+  encrypted: Generated<boolean>;
+  encryption_key_id: string | null;
+  size_bytes: BigIntColumn;
+  files: Json<unknown[]>;
+  tables: Json<unknown[]>;
+  source_server_version: string | null;
+  state: Generated<string>;
+  verified_at: NullableTimestamp;
+  drill_at: NullableTimestamp;
+  drill_result: Json<unknown> | null;
+  expired_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+export interface NotificationDeliveriesTable {
+  id: Generated<string>;
+  channel_id: string;
+  run_id: string | null;
+  event: string;
+  status: Generated<'pending' | 'delivered' | 'failed'>;
+  attempts: Generated<number>;
+  response_status: number | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  delivered_at: NullableTimestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: Timestamp;
+  actor_type: 'user' | 'token' | 'system' | 'anonymous';
+  actor_id: string | null;
+  actor_name: string | null;
+  action: string;
+  resource_type: string | null;
+  resource_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  request_body: Json<unknown> | null;
+  status: number | null;
+}
+
+export interface StoreDatabase {
+  settings: SettingsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  connections: ConnectionsTable;
+  storages: StoragesTable;
+  notification_channels: NotificationChannelsTable;
+  sync_jobs: SyncJobsTable;
+  backup_jobs: BackupJobsTable;
+  backup_job_storages: BackupJobStoragesTable;
+  sync_job_channels: SyncJobChannelsTable;
+  backup_job_channels: BackupJobChannelsTable;
+  sync_state: SyncStateTable;
+  runs: RunsTable;
+  run_logs: RunLogsTable;
+  backups: BackupsTable;
+  notification_deliveries: NotificationDeliveriesTable;
+  audit_log: AuditLogTable;
+}
+
+export type ConnectionRow = Selectable<ConnectionsTable>;
+export type NewConnectionRow = Insertable<ConnectionsTable>;
+export type ConnectionRowUpdate = Updateable<ConnectionsTable>;
+export type RunRow = Selectable<RunsTable>;

@@ -1,0 +1,89 @@
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+
+import { createStoreDatabase } from '../../src/store/create-database.js';
+import { StoreMigrator } from '../../src/store/store-migrator.js';
+import { createTestDatabase } from '../helpers/test-database.js';
+
+/** Everything in the pgferry schema that a migration could change, as comparable text. */
+async function describeSchema(url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const queries = [
+      `SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' null=' || is_nullable || ' default=' || coalesce(column_default, '')
+         FROM information_schema.columns WHERE table_schema = 'pgferry' AND table_name NOT LIKE 'kysely%'`,
+      `SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+         FROM pg_constraint WHERE connamespace = 'pgferry'::regnamespace AND conrelid::regclass::text NOT LIKE '%kysely%'`,
+      `SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'pgferry' AND tablename NOT LIKE 'kysely%'`,
+      `SELECT 'trigger ' || tgname || ' ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
+         AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'pgferry'::regnamespace)`,
+      `SELECT 'function ' || proname || ' ' || md5(prosrc) FROM pg_proc WHERE pronamespace = 'pgferry'::regnamespace`,
+    ];
+    const lines: string[] = [];
+    for (const query of queries) lines.push(...(await client.query<{ '?column?': string }>(query)).rows.map((row) => Object.values(row)[0] as string));
+    return lines.sort();
+  } finally {
+    await client.end();
+  }
+}
+
+describe('store migrations', () => {
+  it('up → down → up leaves an identical schema', async () => {
+    const database = await createTestDatabase({ migrated: false });
+    const store = createStoreDatabase({ connectionString: database.url, poolMax: 2 });
+    try {
+      const migrator = new StoreMigrator(store.db);
+      expect((await migrator.status()).initialised).toBe(false);
+
+      const applied = await migrator.upgrade();
+      expect(applied).toContain('0001_initial_domain');
+      const first = await describeSchema(database.url);
+      expect(first.some((line) => line.startsWith('column runs.status'))).toBe(true);
+      expect(first.length).toBeGreaterThan(150);
+
+      const reverted = await migrator.downgrade('base');
+      expect(reverted).toEqual([...applied].reverse());
+      expect(await describeSchema(database.url)).toEqual([]);
+
+      await migrator.upgrade();
+      expect(await describeSchema(database.url)).toEqual(first);
+      const status = await migrator.status();
+      expect(status.pending).toEqual([]);
+      expect(status.current).toBe(applied.at(-1));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses an unknown target migration with the list of known ones', async () => {
+    const database = await createTestDatabase({ migrated: false });
+    const store = createStoreDatabase({ connectionString: database.url, poolMax: 2 });
+    try {
+      await expect(new StoreMigrator(store.db).upgrade('9999_nope')).rejects.toMatchObject({
+        code: 'PGF_MIGRATION_NOT_FOUND',
+        message: expect.stringContaining('0001_initial_domain'),
+      });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps audit rows append-only except inside the retention transaction', async () => {
+    const database = await createTestDatabase();
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      await client.query(`INSERT INTO pgferry.audit_log (actor_type, action) VALUES ('system', 'test')`);
+      await expect(client.query(`UPDATE pgferry.audit_log SET action = 'x'`)).rejects.toThrow(/append-only/);
+      await expect(client.query(`DELETE FROM pgferry.audit_log`)).rejects.toThrow(/append-only/);
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL pgferry.audit_prune = 'on'`);
+      const deleted = await client.query(`DELETE FROM pgferry.audit_log`);
+      await client.query('COMMIT');
+      expect(deleted.rowCount).toBe(1);
+    } finally {
+      await client.end();
+    }
+  });
+});
