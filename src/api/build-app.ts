@@ -10,6 +10,7 @@ import { type ZodTypeProvider, jsonSchemaTransform, serializerCompiler, validato
 import type { Config } from '../config/config-schema.js';
 import type { Logger } from '../logger.js';
 import { StoreMigrator } from '../store/store-migrator.js';
+import type { SecretBox } from '../secrets/secret-box.js';
 import type { AppStore } from './app-context.js';
 import { registerErrorHandling } from './error-handler.js';
 import { healthRoutes } from './health-routes.js';
@@ -18,6 +19,7 @@ export interface BuildAppOptions {
   config: Config;
   store: AppStore;
   logger: Logger;
+  secrets: SecretBox;
   migrator?: StoreMigrator;
 }
 
@@ -60,8 +62,9 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/api/v1/openapi.json' } });
 
-  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () => app.swagger());
 
   await app.register(healthRoutes(store, options.migrator ?? new StoreMigrator(store.db)));
+  // Feature routes register below, each under /api/v1 with config.access declared.
   return app;
 }

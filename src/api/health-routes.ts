@@ -42,6 +42,7 @@ export function healthRoutes(store: AppStore, migrator: StoreMigrator): FastifyP
     app.get(
       '/health',
       {
+        config: { access: 'public' },
         schema: {
           tags: ['health'],
           summary: 'Liveness: the process is up',
@@ -54,6 +55,7 @@ export function healthRoutes(store: AppStore, migrator: StoreMigrator): FastifyP
     app.get(
       '/ready',
       {
+        config: { access: 'public' },
         schema: {
           tags: ['health'],
           summary: 'Readiness: the metadata store answers and its migrations are current',

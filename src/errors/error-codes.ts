@@ -13,6 +13,9 @@ export const errorCodes = {
   PGF_NOT_FOUND: { status: 404, exit: 4, summary: 'The requested resource does not exist.' },
   PGF_ROUTE_NOT_FOUND: { status: 404, exit: 4, summary: 'No API route matches the method and path.' },
   PGF_CONFLICT: { status: 409, exit: 5, summary: 'The request conflicts with the current state of a resource.' },
+  PGF_SECRET_UNREADABLE: { status: 500, exit: 1, summary: 'A stored secret is not in a known format.' },
+  PGF_SECRET_KEY_MISMATCH: { status: 500, exit: 2, summary: 'Stored secrets were encrypted with a different key than the configured one.' },
+  PGF_SECRET_TAMPERED: { status: 500, exit: 1, summary: 'A stored secret failed authentication (altered or corrupted).' },
   PGF_INTERNAL: { status: 500, exit: 1, summary: 'An unexpected error; the server log has the details under the request id.' },
 } as const;
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 
 import { buildApp } from '../../api/build-app.js';
 import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
+import { SecretBox } from '../../secrets/secret-box.js';
 import { openStore } from '../../store/open-store.js';
 import { createCliContext } from '../cli-context.js';
 import { handleShutdownSignals } from '../shutdown.js';
@@ -15,13 +16,13 @@ export function registerServeCommand(program: Command): void {
     .option('--no-worker', 'do not run jobs in this process')
     .action(async (options: { port?: string; host?: string }) => {
       const { config, logger } = createCliContext({ PORT: options.port, HOST: options.host });
-      await resolveEncryptionKey(config, logger);
+      const secrets = new SecretBox(await resolveEncryptionKey(config, logger));
       const store = await openStore({
         config,
         logger,
         schema: config.PGFERRY_SCHEMA_MODE === 'auto' ? 'migrate' : 'check',
       });
-      const app = await buildApp({ config, store, logger, migrator: store.migrator });
+      const app = await buildApp({ config, store, logger, secrets, migrator: store.migrator });
       handleShutdownSignals({
         logger,
         timeoutMs: config.PGFERRY_SHUTDOWN_TIMEOUT_MS,
