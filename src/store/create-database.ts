@@ -28,6 +28,8 @@ export function createStoreDatabase(options: CreateStoreDatabaseOptions): StoreH
   // A pool error (a server restart, say) must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => {
+    // A connection lost while checked out must fail its query, not crash the process.
+    client.on('error', () => undefined);
     client.query(`SET search_path TO ${storeSchema}`).catch(() => undefined);
   });
   const db = new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) });

@@ -99,9 +99,9 @@ async function postgresUser(): Promise<{ uid?: number; gid?: number }> {
   return created;
 }
 
-/** Every directory above `target` must be enterable by other users, or the postgres user cannot reach it. */
+/** `target` and every directory above it must be enterable by other users, or the postgres user cannot reach it. */
 async function assertReachable(target: string): Promise<void> {
-  let current = path.dirname(target);
+  let current = target;
   while (true) {
     const info = await stat(current);
     if ((info.mode & 0o001) === 0) {
@@ -152,8 +152,15 @@ export class EmbeddedPostgres {
   async start(): Promise<void> {
     this.#binaries = await loadBinaries();
     this.#owner = await postgresUser();
-    await mkdir(path.dirname(this.dataDir), { recursive: true, mode: 0o755 });
-    if (this.#owner.uid !== undefined) await assertReachable(this.dataDir);
+    const home = path.dirname(this.dataDir);
+    await mkdir(home, { recursive: true, mode: 0o755 });
+    if (this.#owner.uid !== undefined) {
+      // PGFERRY_HOME is ours: let the postgres user pass through it (not list it); its
+      // files stay private (secret.key is 0600). Directories above it are the user's call.
+      const mode = (await stat(home)).mode & 0o777;
+      if ((mode & 0o001) === 0) await chmod(home, mode | 0o001);
+      await assertReachable(home);
+    }
 
     if (!existsSync(path.join(this.dataDir, 'PG_VERSION'))) await this.#initialise();
     this.#password = (JSON.parse(await readFile(this.#stateFile, 'utf8')) as EmbeddedState).password;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 import { writeMigrationRevision } from '../../store/migration-template.js';
-import { type OpenedStore, openStore } from '../../store/open-store.js';
+import { type OpenedStore, openStore, translateStoreError } from '../../store/open-store.js';
 import { createCliContext } from '../cli-context.js';
 
 async function withStore<T>(work: (store: OpenedStore) => Promise<T>): Promise<T> {
@@ -9,6 +9,8 @@ async function withStore<T>(work: (store: OpenedStore) => Promise<T>): Promise<T
   const store = await openStore({ config, schema: 'none' });
   try {
     return await work(store);
+  } catch (error) {
+    throw translateStoreError(error);
   } finally {
     await store.close();
   }
@@ -64,8 +66,9 @@ export function registerDbCommand(program: Command): void {
   db.command('revision')
     .description('Write a new, numbered migration file from the template')
     .requiredOption('-m, --message <text>', 'what the migration does')
-    .action(async (options: { message: string }) => {
-      const file = await writeMigrationRevision(options.message);
+    .option('--dir <path>', 'migrations folder (default: the one pgferry runs from)')
+    .action(async (options: { message: string; dir?: string }) => {
+      const file = await writeMigrationRevision(options.message, options.dir);
       console.log(`created ${file}`);
     });
 }
