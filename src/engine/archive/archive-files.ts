@@ -1,0 +1,120 @@
+import { type Duplex, type Readable, type Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import { PgferryError } from '../../errors/pgferry-error.js';
+import { type ArchiveStorage, joinPath } from '../storage/archive-storage.js';
+import { type Compression, createCompressStream, createDecompressStream } from './compression.js';
+import { DecryptStream, EncryptStream } from './encryption.js';
+import { HashStream } from './hash-stream.js';
+import type { ManifestFile } from './manifest.js';
+
+/** Where one archive lives: a storage and the archive's directory inside it. */
+export interface ArchiveLocation {
+  storage: ArchiveStorage;
+  path: string;
+}
+
+export interface WriteOptions {
+  compression: Compression;
+  /** Archive key when the archive is encrypted. */
+  key?: Buffer | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** The stored name of a file: compression and encryption show in the suffix. */
+export function storedName(base: string, compression: Compression, encrypted: boolean, compressionSuffix: string): string {
+  return `${base}${compression === 'none' ? '' : compressionSuffix}${encrypted ? '.enc' : ''}`;
+}
+
+/**
+ * Streams `source` → compress → encrypt → sha256 → storage. Returns the manifest entry of
+ * the stored bytes (what verify re-hashes without needing the key).
+ */
+export async function writeArchiveFile(
+  location: ArchiveLocation,
+  relative: string,
+  source: Readable,
+  options: WriteOptions,
+): Promise<ManifestFile> {
+  const hash = new HashStream();
+  const stages: (Transform | Duplex)[] = [];
+  if (options.compression !== 'none') stages.push(createCompressStream(options.compression));
+  if (options.key) stages.push(new EncryptStream(options.key));
+  stages.push(hash);
+  const body = stages.reduce<Readable>((stream, stage) => stream.pipe(stage as Duplex), source);
+  // Errors of every stage must reach the writer: forward them onto the last stream.
+  for (const stream of [source, ...stages]) stream.on('error', (error) => hash.destroy(error));
+  await location.storage.write(joinPath(location.path, relative), body, options.signal);
+  return { path: relative, size: hash.bytes, sha256: hash.sha256 };
+}
+
+export interface ReadOptions {
+  compression: Compression;
+  key?: Buffer | undefined;
+}
+
+/**
+ * Opens an archive file for reading: stored bytes are hashed as they stream and compared
+ * with the manifest at the end (the returned stream errors with PGF_ARCHIVE_CORRUPT, naming
+ * the file, before it ends), then decrypted and decompressed.
+ */
+export async function readArchiveFile(location: ArchiveLocation, file: ManifestFile, options: ReadOptions): Promise<Readable> {
+  const raw = await location.storage.read(joinPath(location.path, file.path));
+  const check = new VerifyingStream(file, location.storage.describe(joinPath(location.path, file.path)));
+  let stream: Readable = raw.pipe(check);
+  raw.on('error', (error) => check.destroy(error));
+  if (options.key) {
+    const decrypt = new DecryptStream(options.key, file.path);
+    stream.on('error', (error) => decrypt.destroy(error));
+    stream = stream.pipe(decrypt);
+  }
+  if (options.compression !== 'none') {
+    const decompress = createDecompressStream(options.compression);
+    const upstream = stream;
+    upstream.on('error', (error) => decompress.destroy(error));
+    stream = upstream.pipe(decompress as Duplex);
+  }
+  return stream;
+}
+
+class VerifyingStream extends HashStream {
+  constructor(
+    readonly file: ManifestFile,
+    readonly where: string,
+  ) {
+    super();
+  }
+
+  override _flush(callback: (error?: Error | null) => void): void {
+    super._flush((error) => {
+      if (error) return callback(error);
+      if (this.bytes !== this.file.size || this.sha256 !== this.file.sha256) {
+        return callback(corruptFile(this.file, this.where, this.bytes, this.sha256));
+      }
+      callback();
+    });
+  }
+}
+
+export function corruptFile(file: ManifestFile, where: string, size: number, sha256: string): PgferryError {
+  const reason = size !== file.size ? `size ${size} bytes, manifest says ${file.size}` : `sha256 ${sha256.slice(0, 12)}…, manifest says ${file.sha256.slice(0, 12)}…`;
+  return new PgferryError('PGF_ARCHIVE_CORRUPT', `archive file ${file.path} is corrupt (${reason}) at ${where}; restore it from another copy of the backup`, {
+    details: { file: file.path },
+  });
+}
+
+/** Reads a whole (small) archive file as text, verified and decoded. */
+export async function readArchiveText(location: ArchiveLocation, file: ManifestFile, options: ReadOptions): Promise<string> {
+  const stream = await readArchiveFile(location, file, options);
+  const chunks: Buffer[] = [];
+  await pipeline(
+    stream,
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk);
+        callback();
+      },
+    }),
+  );
+  return Buffer.concat(chunks).toString('utf8');
+}

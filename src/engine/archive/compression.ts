@@ -1,0 +1,99 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { Duplex, PassThrough, type Transform } from 'node:stream';
+import zlib from 'node:zlib';
+
+import { PgferryError } from '../../errors/pgferry-error.js';
+
+export const compressions = ['gzip', 'zstd', 'none'] as const;
+export type Compression = (typeof compressions)[number];
+
+/** File suffix of each compression, appended to data file names. */
+export const compressionSuffix: Record<Compression, string> = { gzip: '.gz', zstd: '.zst', none: '' };
+
+interface ZstdSupport {
+  available: boolean;
+  /** `zlib` when node has it built in (Node ≥ 22.15), else the `zstd` binary. */
+  via: 'zlib' | 'binary' | 'none';
+}
+
+let zstdSupport: ZstdSupport | undefined;
+
+/** Node 20's zlib has no zstd; an external `zstd` binary on PATH is used instead. */
+export function detectZstd(): ZstdSupport {
+  if (zstdSupport) return zstdSupport;
+  if (typeof (zlib as unknown as Record<string, unknown>).createZstdCompress === 'function') {
+    zstdSupport = { available: true, via: 'zlib' };
+  } else {
+    const probe = spawnSync('zstd', ['--version'], { stdio: 'ignore' });
+    zstdSupport = probe.status === 0 ? { available: true, via: 'binary' } : { available: false, via: 'none' };
+  }
+  return zstdSupport;
+}
+
+export function assertCompressionAvailable(compression: Compression): void {
+  if (compression === 'zstd' && !detectZstd().available) {
+    throw new PgferryError(
+      'PGF_COMPRESSION_UNAVAILABLE',
+      `zstd compression is unavailable: this Node (${process.version}) has no built-in zstd and no \`zstd\` binary is on PATH; install zstd (e.g. \`apt-get install zstd\`) or use --compress gzip`,
+    );
+  }
+}
+
+/** A child process as one duplex stream; a non-zero exit becomes a stream error. */
+function processStream(command: string, args: string[]): Duplex {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    if (stderr.length < 2000) stderr += chunk.toString();
+  });
+  const output = new PassThrough();
+  child.stdout.pipe(output, { end: false });
+  const duplex = Duplex.from({ writable: child.stdin, readable: output });
+  let exited = false;
+  child.on('error', (error) => duplex.destroy(error));
+  child.stdout.on('end', () => {
+    const finish = (code: number | null) => {
+      if (code === 0) output.end();
+      else duplex.destroy(new Error(`${command} exited with ${String(code)}: ${stderr.trim()}`));
+    };
+    if (exited) finish(child.exitCode);
+    else child.once('exit', finish);
+  });
+  child.on('exit', () => (exited = true));
+  duplex.on('close', () => {
+    if (!exited) child.kill('SIGKILL');
+  });
+  // Writing into a dead child is reported by the exit handler above.
+  child.stdin.on('error', () => undefined);
+  return duplex;
+}
+
+export function createCompressStream(compression: Compression, level?: number): Transform | Duplex {
+  switch (compression) {
+    case 'gzip':
+      return zlib.createGzip({ level: level ?? 6 });
+    case 'zstd': {
+      assertCompressionAvailable('zstd');
+      const native = (zlib as unknown as Record<string, (() => Transform) | undefined>).createZstdCompress;
+      if (native) return native();
+      return processStream('zstd', [`-${level ?? 3}`, '-q', '-c', '-T1']);
+    }
+    case 'none':
+      return new PassThrough();
+  }
+}
+
+export function createDecompressStream(compression: Compression): Transform | Duplex {
+  switch (compression) {
+    case 'gzip':
+      return zlib.createGunzip();
+    case 'zstd': {
+      assertCompressionAvailable('zstd');
+      const native = (zlib as unknown as Record<string, (() => Transform) | undefined>).createZstdDecompress;
+      if (native) return native();
+      return processStream('zstd', ['-d', '-q', '-c']);
+    }
+    case 'none':
+      return new PassThrough();
+  }
+}

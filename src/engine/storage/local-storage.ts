@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rm, stat, statfs, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import { PgferryError } from '../../errors/pgferry-error.js';
+import { type ArchiveStorage, type ProbeResult, type StoredObject, joinPath } from './archive-storage.js';
+
+export class LocalStorage implements ArchiveStorage {
+  readonly kind = 'local' as const;
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  #abs(relative: string): string {
+    const target = path.resolve(this.root, joinPath(relative));
+    if (target !== this.root && !target.startsWith(this.root + path.sep)) {
+      throw new PgferryError('PGF_VALIDATION_FAILED', `path ${relative} leaves the storage directory ${this.root}`);
+    }
+    return target;
+  }
+
+  describe(relative = ''): string {
+    return relative ? path.join(this.root, relative) : this.root;
+  }
+
+  async write(relative: string, body: Readable, signal?: AbortSignal): Promise<void> {
+    const target = this.#abs(relative);
+    await mkdir(path.dirname(target), { recursive: true });
+    await pipeline(body, createWriteStream(target), ...(signal ? [{ signal }] : []));
+  }
+
+  async read(relative: string): Promise<Readable> {
+    const target = this.#abs(relative);
+    try {
+      await stat(target);
+    } catch {
+      throw new PgferryError('PGF_NOT_FOUND', `${target} does not exist`);
+    }
+    return createReadStream(target, { highWaterMark: 256 * 1024 });
+  }
+
+  async exists(relative: string): Promise<boolean> {
+    return stat(this.#abs(relative)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const base = this.#abs(prefix);
+    const found: StoredObject[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else if (entry.isFile()) {
+          const info = await stat(full);
+          found.push({ path: path.relative(this.root, full).split(path.sep).join('/'), size: info.size, modifiedAt: info.mtime });
+        }
+      }
+    };
+    await walk(base);
+    return found.sort((a, b) => a.path.localeCompare(b.path));
+  }
+
+  async remove(prefix: string): Promise<number> {
+    const objects = await this.list(prefix);
+    const target = this.#abs(prefix);
+    if (target === this.root) {
+      for (const object of objects) await unlink(this.#abs(object.path));
+    } else {
+      await rm(target, { recursive: true, force: true });
+    }
+    return objects.length;
+  }
+
+  async presign(): Promise<undefined> {
+    return undefined;
+  }
+
+  async init(): Promise<{ created: boolean }> {
+    const existed = await stat(this.root).then(
+      () => true,
+      () => false,
+    );
+    await mkdir(this.root, { recursive: true });
+    return { created: !existed };
+  }
+
+  async probe(): Promise<ProbeResult> {
+    const started = Date.now();
+    const base = { kind: 'local' as const, target: this.root, wrote: false };
+    try {
+      const info = await stat(this.root).catch(() => undefined);
+      if (!info?.isDirectory()) {
+        return { ...base, ok: false, latencyMs: Date.now() - started, message: `${this.root} does not exist or is not a directory (run \`pgferry storage init\`)` };
+      }
+      const probe = path.join(this.root, `.pgferry-probe-${randomBytes(6).toString('hex')}`);
+      const payload = randomBytes(64).toString('hex');
+      await writeFile(probe, payload);
+      const back = await readFile(probe, 'utf8');
+      await unlink(probe);
+      if (back !== payload) throw new Error('the probe file read back different bytes');
+      const fs = await statfs(this.root);
+      const freeBytes = Number(fs.bavail) * Number(fs.bsize);
+      return { ...base, ok: true, wrote: true, freeBytes, latencyMs: Date.now() - started, message: `wrote, read and deleted a probe file; ${formatBytes(freeBytes)} free` };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return { ...base, ok: false, latencyMs: Date.now() - started, message: `cannot write to ${this.root}: ${reason}` };
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
