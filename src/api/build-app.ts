@@ -14,6 +14,9 @@ import type { SecretBox } from '../secrets/secret-box.js';
 import type { AppStore } from './app-context.js';
 import { registerErrorHandling } from './error-handler.js';
 import { healthRoutes } from './health-routes.js';
+import { registerMetrics } from './metrics-routes.js';
+import type { Cache } from '../cache/cache.js';
+import { installCache } from '../cache/install-cache.js';
 
 export interface BuildAppOptions {
   config: Config;
@@ -21,6 +24,8 @@ export interface BuildAppOptions {
   logger: Logger;
   secrets: SecretBox;
   migrator?: StoreMigrator;
+  /** Defaults to a Redis cache when REDIS_URL is set, else a miss-only cache; closed with the app. */
+  cache?: Cache;
 }
 
 const version = '0.1.0';
@@ -40,6 +45,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  installCache(app, { url: config.REDIS_URL, logger, ...(options.cache ? { cache: options.cache } : {}) });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
   });
@@ -65,6 +71,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () => app.swagger());
 
   await app.register(healthRoutes(store, options.migrator ?? new StoreMigrator(store.db)));
+  registerMetrics(app, { store, version });
   // Feature routes register below, each under /api/v1 with config.access declared.
   return app;
 }
