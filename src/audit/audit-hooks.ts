@@ -1,0 +1,77 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+import type { AppStore } from '../api/app-context.js';
+import { AuditRepository, type NewAuditEntry } from '../store/audit-repository.js';
+import { deriveAuditAction } from './audit-action.js';
+import { redactBody } from './redact-body.js';
+
+const readOnly = new Set(['GET', 'HEAD', 'OPTIONS']);
+const written = Symbol('pgferry.auditWritten');
+
+type AuditedRequest = FastifyRequest & { [written]?: boolean };
+
+/**
+ * One audit row per mutating request (allowed or refused) and per login attempt. The row is
+ * written in onSend, before the answer leaves, so a client that sees the answer can find the
+ * row; onResponse catches the rare reply that skipped onSend.
+ */
+export function registerAuditHooks(app: FastifyInstance, store: AppStore): void {
+  const audit = new AuditRepository(store.db);
+
+  const write = async (request: AuditedRequest, reply: FastifyReply, payload: unknown) => {
+    if (request[written] || request.is404 || readOnly.has(request.method)) return;
+    request[written] = true;
+    try {
+      await audit.append(auditEntry(request, reply, payload));
+    } catch (error) {
+      // The change already happened; losing its row must at least be loud.
+      request.log.error({ err: error, action: request.routeOptions.url }, 'could not write the audit row for this request');
+    }
+  };
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    await write(request, reply, payload);
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    await write(request, reply, undefined);
+  });
+}
+
+export function auditEntry(request: FastifyRequest, reply: FastifyReply, payload: unknown): NewAuditEntry {
+  const config = request.routeOptions.config;
+  const principal = request.principal;
+  const routeUrl = request.routeOptions.url ?? request.url;
+  const userAgent = request.headers['user-agent'];
+  return {
+    actorType: principal ? (principal.kind === 'token' ? 'token' : 'user') : 'anonymous',
+    actorId: principal?.userId ?? null,
+    actorName: principal?.username ?? request.auditContext?.actorName?.slice(0, 200) ?? null,
+    actorTokenId: principal?.tokenId ?? null,
+    action: config.auditAction ?? deriveAuditAction(request.method, routeUrl, config.auditResource),
+    resourceType: config.auditResource ?? null,
+    resourceId: resourceId(request, reply, payload),
+    ip: request.ip ?? null,
+    userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 500) : null,
+    requestId: String(request.id),
+    requestBody: request.body === undefined ? null : redactBody(request.body),
+    status: reply.statusCode,
+  };
+}
+
+function resourceId(request: FastifyRequest, reply: FastifyReply, payload: unknown): string | null {
+  if (request.auditContext?.resourceId) return request.auditContext.resourceId;
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  const fromParams = params.id ?? Object.values(params)[0];
+  if (typeof fromParams === 'string' && fromParams !== '') return fromParams.slice(0, 200);
+  // A create answers with the new resource; its id is the one worth recording.
+  if (reply.statusCode < 300 && typeof payload === 'string' && payload.startsWith('{') && payload.length < 1_000_000) {
+    try {
+      const id = (JSON.parse(payload) as { id?: unknown }).id;
+      if (typeof id === 'string' || typeof id === 'number') return String(id);
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}

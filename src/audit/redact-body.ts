@@ -1,0 +1,36 @@
+// Field names whose values never reach the audit log, at any depth: passwords, secrets,
+// tokens, keys (access keys, encryption keys, private keys), credentials and URLs that can
+// embed a password. Over-redacting a harmless field is the cheaper mistake.
+const secretField = /pass(word|phrase)?|secret|token|key|credential|authorization|cookie|private|(^|_)(url|dsn|uri)$|connection_?string/i;
+
+const maxDepth = 20;
+const maxStringLength = 2000;
+const maxArrayItems = 200;
+
+export const redactedValue = '[redacted]';
+
+/** A copy of a request body fit for the audit log: secrets replaced, sizes bounded. */
+export function redactBody(value: unknown, depth = 0): unknown {
+  if (value === null || value === undefined) return value ?? null;
+  if (depth > maxDepth) return '[too deep]';
+  if (typeof value === 'string') {
+    // A postgres://user:password@host URL in a free-text field still loses its password.
+    const scrubbed = value.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, `$1${redactedValue}@`);
+    return scrubbed.length > maxStringLength ? `${scrubbed.slice(0, maxStringLength)}…` : scrubbed;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
+  if (Array.isArray(value)) {
+    const items = value.slice(0, maxArrayItems).map((item) => redactBody(item, depth + 1));
+    if (value.length > maxArrayItems) items.push(`[${value.length - maxArrayItems} more]`);
+    return items;
+  }
+  if (typeof value === 'object') {
+    if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
+    const out: Record<string, unknown> = {};
+    for (const [field, item] of Object.entries(value as Record<string, unknown>)) {
+      out[field] = secretField.test(field) && item !== null && item !== undefined && item !== '' ? redactedValue : redactBody(item, depth + 1);
+    }
+    return out;
+  }
+  return String(value);
+}
