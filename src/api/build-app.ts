@@ -13,6 +13,8 @@ import { StoreMigrator } from '../store/store-migrator.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import type { AppStore } from './app-context.js';
 import { registerErrorHandling } from './error-handler.js';
+import { registerAuth } from '../auth/register-auth.js';
+import { authApiRoutes } from './auth-api-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { registerMetrics } from './metrics-routes.js';
 import type { Cache } from '../cache/cache.js';
@@ -45,6 +47,8 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  // Before every route: enforces config.access and writes the audit log (fail closed).
+  await registerAuth(app, { config, store });
   installCache(app, { url: config.REDIS_URL, logger, ...(options.cache ? { cache: options.cache } : {}) });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
@@ -73,5 +77,6 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   await app.register(healthRoutes(store, options.migrator ?? new StoreMigrator(store.db)));
   registerMetrics(app, { store, version });
   // Feature routes register below, each under /api/v1 with config.access declared.
+  await app.register(authApiRoutes({ config, store }));
   return app;
 }

@@ -65,6 +65,18 @@ export const configSchema = z.object({
   PGFERRY_EMBEDDED_PORT: integer(0, 65535).default(0),
   /** How long a graceful shutdown may take before it turns forceful, in ms (default: 30000). */
   PGFERRY_SHUTDOWN_TIMEOUT_MS: integer(0, 3600000).default(30000),
+  /** Lifetime of a login session in hours; logout or disabling the user ends it sooner (default: 12). */
+  PGFERRY_SESSION_TTL_HOURS: integer(1, 8760).default(12),
+  /** Failed logins per username within the window before it is locked for the rest of it (default: 5). */
+  PGFERRY_LOGIN_MAX_ATTEMPTS: integer(1, 10000).default(5),
+  /** Failed logins per client IP within the window before it is locked for the rest of it (default: 20). */
+  PGFERRY_LOGIN_MAX_ATTEMPTS_PER_IP: integer(1, 100000).default(20),
+  /** Length of the failed-login counting window in seconds (default: 900). */
+  PGFERRY_LOGIN_WINDOW_SECONDS: integer(1, 86400).default(900),
+  /** Secure flag of the session cookie: auto sets it on HTTPS requests (default: auto). */
+  PGFERRY_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
+  /** Days to keep audit-log rows; older ones are pruned by the API process (default: 365). */
+  PGFERRY_AUDIT_RETENTION_DAYS: integer(1, 36500).default(365),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

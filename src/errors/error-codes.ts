@@ -16,6 +16,11 @@ export const errorCodes = {
   PGF_SECRET_UNREADABLE: { status: 500, exit: 1, summary: 'A stored secret is not in a known format.' },
   PGF_SECRET_KEY_MISMATCH: { status: 500, exit: 2, summary: 'Stored secrets were encrypted with a different key than the configured one.' },
   PGF_SECRET_TAMPERED: { status: 500, exit: 1, summary: 'A stored secret failed authentication (altered or corrupted).' },
+  PGF_UNAUTHENTICATED: { status: 401, exit: 8, summary: 'No valid session or API token; log in or pass `Authorization: Bearer <token>`.' },
+  PGF_LOGIN_FAILED: { status: 401, exit: 8, summary: 'The username or password is wrong, or the user is disabled.' },
+  PGF_FORBIDDEN: { status: 403, exit: 9, summary: 'The caller\'s role may not do this; ask an admin for a higher role.' },
+  PGF_CSRF_FAILED: { status: 403, exit: 9, summary: 'A cookie-authenticated change lacks the X-CSRF-Token header matching the session.' },
+  PGF_RATE_LIMITED: { status: 429, exit: 10, summary: 'Too many failed logins from this address or for this user; wait for Retry-After seconds.' },
   PGF_INTERNAL: { status: 500, exit: 1, summary: 'An unexpected error; the server log has the details under the request id.' },
 } as const;
 

@@ -252,6 +252,15 @@ export interface AuditLogTable {
   request_id: string | null;
   request_body: Json<unknown> | null;
   status: number | null;
+  /** Migration 0010: the API token used, when the actor authenticated with one. */
+  actor_token_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** Migration 0010: failed-login counters per `ip:<addr>` and `user:<name>`, shared by all API processes. */
+export interface LoginThrottleTable {
+  key: string;
+  failures: number;
+  window_started_at: ColumnType<Date, Date | string, Date | string>;
 }
 
 export interface StoreDatabase {
@@ -273,6 +282,7 @@ export interface StoreDatabase {
   backups: BackupsTable;
   notification_deliveries: NotificationDeliveriesTable;
   audit_log: AuditLogTable;
+  login_throttle: LoginThrottleTable;
 }
 
 export type ConnectionRow = Selectable<ConnectionsTable>;

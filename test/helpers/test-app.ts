@@ -9,6 +9,7 @@ import type { Config } from '../../src/config/config-schema.js';
 import { createLogger } from '../../src/logger.js';
 import { keyFromBytes } from '../../src/secrets/encryption-key.js';
 import { SecretBox } from '../../src/secrets/secret-box.js';
+import { generateApiToken } from '../../src/auth/secret-token.js';
 import { trackResource } from './leak-check.js';
 import { createTestStore } from './test-database.js';
 
@@ -21,8 +22,15 @@ export interface TestApp {
   config: Config;
   /** Every log line the app wrote (JSON text), for asserting that secrets never appear. */
   logs: string[];
-  /** `as` picks the caller's role (default admin) once authentication exists. */
+  /**
+   * `as` picks the caller's role (default admin; `anonymous` sends no credentials). Each role
+   * is a user `pgferry-test-<role>` with an API token, created on first use and sent as a
+   * Bearer header. A request that sets its own `authorization`/`cookie` header or `cookies` and no `as`
+   * goes out exactly as given.
+   */
   request(options: InjectOptions & { as?: TestRole }): Promise<LightMyRequestResponse>;
+  /** The Bearer token (and its user id) `request({ as: role })` uses, for tests that need them. */
+  credentialsFor(role: Exclude<TestRole, 'anonymous'>): Promise<{ token: string; userId: string; tokenId: string }>;
   close(): Promise<void>;
 }
 
@@ -44,17 +52,53 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     await app.close();
     await store.close();
   });
+  const credentials = new Map<string, Promise<{ token: string; userId: string; tokenId: string }>>();
+  const credentialsFor = (role: Exclude<TestRole, 'anonymous'>) => {
+    let created = credentials.get(role);
+    if (!created) {
+      created = createRoleCredentials(store, role);
+      credentials.set(role, created);
+    }
+    return created;
+  };
   return {
     app,
     store,
     secrets,
     config,
     logs,
-    request: ({ as: _as, ...options }) => app.inject(options),
+    credentialsFor,
+    request: async ({ as, ...options }) => {
+      const headers: Record<string, string | string[] | undefined> = { ...(options.headers as Record<string, string> | undefined) };
+      const ownCredentials =
+        options.cookies !== undefined || Object.keys(headers).some((name) => ['authorization', 'cookie'].includes(name.toLowerCase()));
+      const role = as ?? (ownCredentials ? 'anonymous' : 'admin');
+      if (role !== 'anonymous') headers.authorization = `Bearer ${(await credentialsFor(role)).token}`;
+      return app.inject({ ...options, headers } as InjectOptions);
+    },
     close: async () => {
       release();
       await app.close();
       await store.close();
     },
   };
+}
+
+/** A user with an unusable password (`!`: never matches a login) and an API token of `role`. */
+async function createRoleCredentials(
+  store: Awaited<ReturnType<typeof createTestStore>>,
+  role: Exclude<TestRole, 'anonymous'>,
+): Promise<{ token: string; userId: string; tokenId: string }> {
+  const user = await store.db
+    .insertInto('users')
+    .values({ username: `pgferry-test-${role}`, password_hash: '!', role })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const secret = generateApiToken();
+  const token = await store.db
+    .insertInto('api_tokens')
+    .values({ user_id: user.id, name: 'test-app', role, token_prefix: secret.prefix, token_hash: secret.hash })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { token: secret.token, userId: user.id, tokenId: token.id };
 }
