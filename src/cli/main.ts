@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 
 import { isPgferryError } from '../errors/pgferry-error.js';
 import { registerDbCommand } from './commands/db-command.js';
+import { registerDiffCommand } from './commands/diff-command.js';
 import { registerServeCommand } from './commands/serve-command.js';
 import { registerWorkerCommand } from './commands/worker-command.js';
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerWorkerCommand(program);
   registerDbCommand(program);
+  registerDiffCommand(program);
   return program;
 }
 

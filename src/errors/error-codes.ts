@@ -21,6 +21,7 @@ export const errorCodes = {
   PGF_FORBIDDEN: { status: 403, exit: 9, summary: 'The caller\'s role may not do this; ask an admin for a higher role.' },
   PGF_CSRF_FAILED: { status: 403, exit: 9, summary: 'A cookie-authenticated change lacks the X-CSRF-Token header matching the session.' },
   PGF_RATE_LIMITED: { status: 429, exit: 10, summary: 'Too many failed logins from this address or for this user; wait for Retry-After seconds.' },
+  PGF_COMPARE_QUERY_FAILED: { status: 500, exit: 1, summary: 'A checksum query of verify or diff failed on one database; the message names the table, the side and the server\'s reason.' },
   PGF_INTERNAL: { status: 500, exit: 1, summary: 'An unexpected error; the server log has the details under the request id.' },
 } as const;
 
