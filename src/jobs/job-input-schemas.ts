@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+import { isPgferryError } from '../errors/pgferry-error.js';
+import { validateCron } from './cron/cron-schedule.js';
+
+// One definition of a saved job, shared by the API (body validation, OpenAPI) and the CLI.
+
+const name = z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters');
+const description = z.string().max(2000, 'at most 2000 characters').nullable();
+const identifierList = z.array(z.string().min(1).max(200)).max(10_000);
+
+export const syncModes = ['full', 'append', 'upsert', 'incremental', 'mirror'] as const;
+export const schemaPolicies = ['create-missing', 'add-columns', 'strict', 'none'] as const;
+
+export const selectionSchema = z.strictObject({
+  schemas: identifierList.optional().describe('Schemas to copy (default: every non-system schema)'),
+  tables: identifierList.optional().describe('Tables as schema.table (default: every table of the schemas)'),
+  include: identifierList.optional().describe('Glob patterns of schema.table to include'),
+  exclude: identifierList.optional().describe('Glob patterns of schema.table to exclude'),
+});
+
+export const tableOptionSchema = z.strictObject({
+  mode: z.enum(syncModes).optional(),
+  where: z.string().max(10_000).optional().describe('SQL filter run in the read-only source snapshot'),
+  key: z.array(z.string().min(1)).min(1).optional().describe('Unique key columns for keyed modes (default: primary key)'),
+  cursor_column: z.string().min(1).optional().describe('Column for incremental mode'),
+  columns: z.record(z.string().min(1), z.string().min(1).max(2000)).optional().describe('Column rules: column → rule'),
+});
+
+const cronField = z.string().trim().min(1).max(200).nullable();
+const timezone = z.string().trim().min(1).max(100);
+
+const scheduleShape = {
+  cron: cronField.optional().describe('5 or 6 fields (seconds first); null = run only on demand'),
+  timezone: timezone.optional().describe('IANA time zone of the cron (default: UTC)'),
+  enabled: z.boolean().optional(),
+  retry_max: z.number().int().min(0).max(100).optional().describe('Automatic retries after a failure (default: 0)'),
+  retry_backoff_s: z.number().int().min(1).max(86400).optional().describe('First retry delay; doubles each attempt (default: 60)'),
+  timeout_s: z.number().int().min(1).max(604800).nullable().optional().describe('Stop and fail a run after this long'),
+  channel_ids: z.array(z.uuid()).max(50).optional().describe('Notification channels told about runs'),
+};
+
+/** Adds an issue on `cron` (or `timezone`) when the pair is invalid. */
+function refineSchedule(value: { cron?: string | null | undefined; timezone?: string | undefined }, context: z.RefinementCtx): void {
+  if (value.cron === null || value.cron === undefined) return;
+  try {
+    validateCron(value.cron, value.timezone ?? 'UTC');
+  } catch (error) {
+    if (!isPgferryError(error)) throw error;
+    const field = error.details?.field === 'timezone' ? 'timezone' : 'cron';
+    context.addIssue({ code: 'custom', path: [field], message: error.message });
+  }
+}
+
+const syncJobShape = {
+  name,
+  description: description.optional(),
+  source_connection_id: z.uuid(),
+  destination_connection_id: z.uuid(),
+  selection: selectionSchema.optional(),
+  table_options: z.record(z.string().min(1), tableOptionSchema).optional().describe('Per-table options keyed by schema.table'),
+  default_mode: z.enum(syncModes).optional(),
+  schema_policy: z.enum(schemaPolicies).optional(),
+  parallelism: z.number().int().min(1).max(64).optional(),
+  split_rows: z.number().int().min(1).nullable().optional(),
+  verify: z.boolean().optional(),
+  ...scheduleShape,
+};
+
+export const syncJobCreateSchema = z.strictObject(syncJobShape).superRefine((value, context) => {
+  refineSchedule(value, context);
+  if (value.source_connection_id === value.destination_connection_id) {
+    context.addIssue({ code: 'custom', path: ['destination_connection_id'], message: 'must differ from source_connection_id' });
+  }
+});
+export const syncJobUpdateSchema = z.strictObject(syncJobShape).partial().superRefine(refineSchedule);
+export type SyncJobInput = z.infer<typeof syncJobCreateSchema>;
+export type SyncJobPatch = z.infer<typeof syncJobUpdateSchema>;
+
+export const retentionSchema = z.strictObject({
+  keep_last: z.number().int().min(1).max(10_000).optional(),
+  daily: z.number().int().min(0).max(3650).optional(),
+  weekly: z.number().int().min(0).max(520).optional(),
+  monthly: z.number().int().min(0).max(1200).optional(),
+});
+
+export const verificationSchema = z.strictObject({
+  drill: z.boolean().optional().describe('Restore each new backup into a scratch database and compare'),
+  drill_every: z.number().int().min(1).max(1000).optional().describe('Drill every Nth backup (default: 1)'),
+});
+
+const backupJobShape = {
+  name,
+  description: description.optional(),
+  connection_id: z.uuid(),
+  storage_ids: z.array(z.uuid()).min(1, 'at least one storage').max(10),
+  all_databases: z.boolean().optional(),
+  include_globals: z.boolean().optional(),
+  format: z.enum(['native', 'pg_dump']).optional(),
+  selection: selectionSchema.optional(),
+  compression: z.enum(['gzip', 'zstd', 'none']).optional(),
+  encrypt: z.boolean().optional(),
+  parallelism: z.number().int().min(1).max(64).optional(),
+  retention: retentionSchema.optional(),
+  verification: verificationSchema.optional(),
+  ...scheduleShape,
+};
+
+export const backupJobCreateSchema = z.strictObject(backupJobShape).superRefine(refineSchedule);
+export const backupJobUpdateSchema = z.strictObject(backupJobShape).partial().superRefine(refineSchedule);
+export type BackupJobInput = z.infer<typeof backupJobCreateSchema>;
+export type BackupJobPatch = z.infer<typeof backupJobUpdateSchema>;

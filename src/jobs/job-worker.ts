@@ -1,0 +1,334 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+
+import { type Kysely, sql } from 'kysely';
+
+import { PgferryError, isPgferryError } from '../errors/pgferry-error.js';
+import type { Logger } from '../logger.js';
+import type { SecretBox } from '../secrets/secret-box.js';
+import { pruneRunHistory } from '../store/run-log-repository.js';
+import { type RunOutcome, claimRuns, finishRun, heartbeatRuns, reapDeadRuns, saveRunProgress } from '../store/run-repository.js';
+import type { RunRow, StoreDatabase } from '../store/store-types.js';
+import { scheduleDueJobs } from './job-scheduler.js';
+import type { RunExecutors, RunProgress } from './run-executor.js';
+import { RunLogWriter } from './run-log-writer.js';
+import { loadJobPolicy, queueRetryIfAllowed } from './run-retry.js';
+
+export interface JobWorkerHooks {
+  /** Called once a run has ended and been stored (notifications hang here). */
+  runFinished?(run: RunRow): Promise<void>;
+  /** Called on each maintenance pass (deliveries, overdue backups). */
+  maintenance?(): Promise<void>;
+  /** Called every poll (e.g. to send due notification deliveries). */
+  poll?(): Promise<void>;
+}
+
+export interface JobWorkerOptions {
+  db: Kysely<StoreDatabase>;
+  secrets: SecretBox;
+  logger: Logger;
+  executors: RunExecutors;
+  /** Runs at once in this process (default: 2). */
+  concurrency?: number;
+  workerId?: string;
+  /** Whether this process also fires cron ticks (default: true; safe in every process). */
+  scheduler?: boolean;
+  /** How often to look for due ticks and queued runs (default: 500 ms). */
+  pollIntervalMs?: number;
+  /** How often running runs prove they are alive (default: 2000 ms). */
+  heartbeatIntervalMs?: number;
+  /** A running run whose heartbeat is older than this is failed (default: 30000 ms). */
+  deadAfterMs?: number;
+  /** Runs and log lines older than this many days are pruned (default: 30). */
+  logRetentionDays?: number;
+  /** How often retention and other maintenance run (default: 10 minutes). */
+  maintenanceIntervalMs?: number;
+  hooks?: JobWorkerHooks;
+}
+
+interface ActiveRun {
+  run: RunRow;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+type ResolvedOptions = Required<Omit<JobWorkerOptions, 'workerId' | 'hooks'>> & { hooks: JobWorkerHooks };
+
+type AbortReason = { kind: 'cancel' | 'timeout' | 'lost' | 'shutdown'; message: string };
+
+/** Abort reasons carry what happened, so the run ends with the right status and message. */
+function abortReason(signal: AbortSignal): AbortReason | undefined {
+  const reason = signal.reason as AbortReason | undefined;
+  return signal.aborted && reason && typeof reason === 'object' && 'kind' in reason ? reason : undefined;
+}
+
+/**
+ * Fires cron ticks, claims queued runs (SKIP LOCKED) up to its concurrency, runs them with an
+ * AbortSignal, heartbeats them, fails runs of dead workers, and prunes old history. Any number
+ * of workers in any number of processes share one store.
+ */
+export class JobWorker {
+  readonly workerId: string;
+  readonly #options: ResolvedOptions;
+  readonly #active = new Map<string, ActiveRun>();
+  #timers: NodeJS.Timeout[] = [];
+  #stopping = false;
+  #polling = false;
+  #pollAgain = false;
+
+  constructor(options: JobWorkerOptions) {
+    this.workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.#options = {
+      concurrency: 2,
+      scheduler: true,
+      pollIntervalMs: 500,
+      heartbeatIntervalMs: 2000,
+      deadAfterMs: 30_000,
+      logRetentionDays: 30,
+      maintenanceIntervalMs: 10 * 60_000,
+      hooks: {},
+      ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
+    } as ResolvedOptions;
+  }
+
+  get activeRunIds(): string[] {
+    return [...this.#active.keys()];
+  }
+
+  start(): void {
+    const { pollIntervalMs, heartbeatIntervalMs, maintenanceIntervalMs } = this.#options;
+    this.#every(pollIntervalMs, () => this.poll());
+    this.#every(heartbeatIntervalMs, () => this.heartbeat());
+    this.#every(maintenanceIntervalMs, () => this.maintenance());
+    void this.poll();
+    setTimeout(() => void this.maintenance(), 1000).unref();
+    this.#options.logger.info({ workerId: this.workerId, concurrency: this.#options.concurrency }, 'job worker started');
+  }
+
+  #every(ms: number, work: () => Promise<unknown>): void {
+    const timer = setInterval(() => void work(), ms);
+    this.#timers.push(timer);
+  }
+
+  /** One pass: fire due ticks, then claim what fits. Overlapping calls fold into one more pass. */
+  async poll(): Promise<void> {
+    if (this.#stopping) return;
+    if (this.#polling) {
+      this.#pollAgain = true;
+      return;
+    }
+    this.#polling = true;
+    try {
+      do {
+        this.#pollAgain = false;
+        if (this.#options.scheduler) await scheduleDueJobs(this.#options.db, this.#options.logger);
+        await this.#claim();
+        await this.#options.hooks.poll?.();
+      } while (this.#pollAgain && !this.#stopping);
+    } catch (error) {
+      this.#options.logger.warn({ err: error }, 'worker poll failed; retrying at the next interval');
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  async #claim(): Promise<void> {
+    const free = this.#options.concurrency - this.#active.size;
+    if (free <= 0 || this.#stopping) return;
+    const runs = await claimRuns(this.#options.db, this.workerId, free);
+    for (const run of runs) this.#start(run);
+  }
+
+  #start(run: RunRow): void {
+    const controller = new AbortController();
+    const entry: ActiveRun = { run, controller, done: Promise.resolve() };
+    this.#active.set(run.id, entry);
+    entry.done = this.#execute(run, controller)
+      .catch((error: unknown) => this.#options.logger.error({ err: error, runId: run.id }, 'run bookkeeping failed'))
+      .finally(() => {
+        this.#active.delete(run.id);
+        // A slot came free: look for more work now rather than at the next interval.
+        if (!this.#stopping) void this.poll();
+      });
+  }
+
+  async #execute(run: RunRow, controller: AbortController): Promise<void> {
+    const { db, logger: baseLogger, secrets } = this.#options;
+    const logger = baseLogger.child({ runId: run.id, job: run.job_name });
+    const log = new RunLogWriter(db, run.id, logger);
+    const policy = await loadJobPolicy(db, run);
+    const timeout =
+      policy.timeout_s === null
+        ? undefined
+        : setTimeout(
+            () => controller.abort({ kind: 'timeout', message: `run exceeded the job's timeout of ${policy.timeout_s} s and was stopped` }),
+            policy.timeout_s * 1000,
+          );
+    let latest: RunProgress = { tables: [], totalRows: 0, totalBytes: 0 };
+    let savedVersion = 0;
+    let version = 0;
+    const progressTimer = setInterval(() => {
+      if (savedVersion === version) return;
+      savedVersion = version;
+      void saveRunProgress(db, run.id, latest.tables, latest.totalRows, latest.totalBytes).catch(() => undefined);
+    }, 1000);
+    let outcome: RunOutcome = { status: 'failed', errorCode: 'PGF_INTERNAL', errorMessage: 'the run ended without a result' };
+    const started = Date.now();
+    log.write({ level: 'info', message: `run started on worker ${this.workerId} (attempt ${run.attempt}, trigger ${run.trigger})` });
+    try {
+      const executor = this.#options.executors[run.kind];
+      if (!executor) throw new PgferryError('PGF_NO_EXECUTOR', `this pgferry cannot run ${run.kind} runs (no executor configured)`);
+      const result = await executor(run, {
+        signal: controller.signal,
+        log: (level, message, extra) => log.write({ level, message, table: extra?.table ?? null, data: extra?.data }),
+        progress: (progress) => {
+          latest = progress;
+          version += 1;
+        },
+        db,
+        secrets,
+        logger,
+        workerId: this.workerId,
+      });
+      latest = result;
+      const reason = abortReason(controller.signal);
+      outcome =
+        reason && result.status !== 'succeeded'
+          ? this.#abortedOutcome(reason)
+          : {
+              status: result.status,
+              errorCode: result.status === 'failed' ? (result.errorCode ?? 'PGF_INTERNAL') : null,
+              errorMessage: result.status === 'failed' ? (result.errorMessage ?? 'the run failed') : null,
+            };
+    } catch (error) {
+      const reason = abortReason(controller.signal);
+      outcome = reason
+        ? this.#abortedOutcome(reason)
+        : {
+            status: 'failed',
+            errorCode: isPgferryError(error) ? error.code : 'PGF_INTERNAL',
+            errorMessage: error instanceof Error ? error.message : String(error),
+            errorStack: error instanceof Error ? (error.stack ?? null) : null,
+          };
+    } finally {
+      clearTimeout(timeout);
+      clearInterval(progressTimer);
+    }
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    log.write({
+      level: outcome.status === 'succeeded' ? 'info' : outcome.status === 'cancelled' ? 'warn' : 'error',
+      message: `run ${outcome.status} after ${seconds} s${outcome.errorMessage ? `: ${outcome.errorMessage}` : ''}`,
+    });
+    await log.close();
+    if (abortReason(controller.signal)?.kind === 'lost') return;
+    await this.#complete(run, { ...outcome, tables: latest.tables, totalRows: latest.totalRows, totalBytes: latest.totalBytes });
+  }
+
+  #abortedOutcome(reason: AbortReason): RunOutcome {
+    if (reason.kind === 'cancel') return { status: 'cancelled', errorCode: 'PGF_RUN_CANCELLED', errorMessage: reason.message };
+    if (reason.kind === 'timeout') return { status: 'failed', errorCode: 'PGF_RUN_TIMEOUT', errorMessage: reason.message };
+    return { status: 'failed', errorCode: 'PGF_WORKER_LOST', errorMessage: reason.message };
+  }
+
+  /** Stores the end of the run and its retry in one transaction, then tells the hooks. */
+  async #complete(run: RunRow, outcome: RunOutcome): Promise<void> {
+    const { db, logger } = this.#options;
+    const finished = await db.transaction().execute(async (tx) => {
+      const row = await finishRun(tx, run.id, this.workerId, outcome);
+      if (row) await queueRetryIfAllowed(tx, row, logger);
+      return row;
+    });
+    if (!finished) {
+      logger.warn({ runId: run.id }, 'the run was ended by another party (reaped after a lapsed heartbeat) before it could be stored');
+      return;
+    }
+    await this.#options.hooks.runFinished?.(finished).catch((error: unknown) => logger.warn({ err: error, runId: run.id }, 'run-finished hook failed'));
+  }
+
+  /** Proves our runs alive, picks up cancel requests, and fails runs of dead workers. */
+  async heartbeat(): Promise<void> {
+    const { db, logger } = this.#options;
+    try {
+      const ids = this.activeRunIds;
+      const alive = await heartbeatRuns(db, this.workerId, ids);
+      const aliveIds = new Set(alive.map((row) => row.id));
+      for (const row of alive) {
+        if (row.cancel_requested_at) this.#abort(row.id, { kind: 'cancel', message: 'cancelled on request' });
+      }
+      for (const id of ids) {
+        // Only runs still running here: one that just finished is simply gone from the table's "running" set.
+        const entry = this.#active.get(id);
+        if (!aliveIds.has(id) && entry && !entry.controller.signal.aborted) {
+          const current = await db.selectFrom('runs').select(['status', 'worker_id']).where('id', '=', id).executeTakeFirst();
+          if (current && (current.status !== 'running' || current.worker_id !== this.workerId)) {
+            this.#abort(id, { kind: 'lost', message: 'the run was taken from this worker (its heartbeat lapsed)' });
+          }
+        }
+      }
+      const reaped = await db.transaction().execute(async (tx) => {
+        const rows = await reapDeadRuns(tx, this.#options.deadAfterMs);
+        for (const row of rows) {
+          await tx.insertInto('run_logs').values({ run_id: row.id, level: 'error', message: row.error_message ?? 'worker lost' }).execute();
+          await queueRetryIfAllowed(tx, row, logger);
+        }
+        return rows;
+      });
+      for (const row of reaped) {
+        logger.warn({ runId: row.id, deadWorker: row.worker_id }, `run ${row.id} failed: its worker stopped heartbeating`);
+        await this.#options.hooks.runFinished?.(row).catch(() => undefined);
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'heartbeat failed; retrying at the next interval');
+    }
+  }
+
+  #abort(runId: string, reason: AbortReason): void {
+    const entry = this.#active.get(runId);
+    if (entry && !entry.controller.signal.aborted) {
+      this.#options.logger.info({ runId, reason: reason.kind }, `aborting run: ${reason.message}`);
+      entry.controller.abort(reason);
+    }
+  }
+
+  /** Retention of runs and log lines, once per interval across all workers (advisory lock). */
+  async maintenance(): Promise<void> {
+    const { db, logger, logRetentionDays } = this.#options;
+    try {
+      await db.connection().execute(async (connection) => {
+        const locked = await sql<{ locked: boolean }>`SELECT pg_try_advisory_lock(hashtext('pgferry.maintenance')) AS locked`.execute(connection);
+        if (!locked.rows[0]?.locked) return;
+        try {
+          const pruned = await pruneRunHistory(connection, logRetentionDays);
+          if (pruned.runs + pruned.logs > 0) logger.info(pruned, `pruned run history older than ${logRetentionDays} days`);
+          await this.#options.hooks.maintenance?.();
+        } finally {
+          await sql`SELECT pg_advisory_unlock(hashtext('pgferry.maintenance'))`.execute(connection);
+        }
+      });
+    } catch (error) {
+      logger.warn({ err: error }, 'maintenance failed; retrying at the next interval');
+    }
+  }
+
+  /**
+   * Stops claiming; waits up to `graceMs` for running runs, then aborts them (they end failed
+   * with a retry per policy). Resolves when every run is stored.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.#stopping = true;
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    const all = () => Promise.all([...this.#active.values()].map((entry) => entry.done));
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), graceMs);
+    });
+    const result = await Promise.race([all().then(() => 'done' as const), graceOver]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      for (const id of this.activeRunIds) this.#abort(id, { kind: 'shutdown', message: 'the worker shut down before the run finished' });
+      await all();
+    }
+    this.#options.logger.info({ workerId: this.workerId }, 'job worker stopped');
+  }
+}

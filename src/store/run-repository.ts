@@ -1,0 +1,244 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+
+import { PgferryError } from '../errors/pgferry-error.js';
+import type { StoreDb } from '../jobs/job-store-helpers.js';
+import type { RunKind, RunRow, RunStatus, RunTrigger, StoreDatabase } from './store-types.js';
+
+export type { RunRow } from './store-types.js';
+
+export interface EnqueueRunInput {
+  kind: RunKind;
+  syncJobId?: string | null;
+  backupJobId?: string | null;
+  jobName?: string | null;
+  trigger: RunTrigger;
+  params?: Record<string, unknown>;
+  /** Tick time for scheduled runs; "not before" for retries waiting for their backoff. */
+  scheduledFor?: Date | null;
+  attempt?: number;
+  retryOf?: string | null;
+  resumeOf?: string | null;
+  createdBy?: string | null;
+}
+
+/** Names the active run when the one-active-run-per-job index refuses a second one. */
+async function activeRunConflict(db: StoreDb, input: EnqueueRunInput): Promise<PgferryError> {
+  const active = await db
+    .selectFrom('runs')
+    .select(['id', 'status'])
+    .where((eb) => (input.syncJobId ? eb('sync_job_id', '=', input.syncJobId) : eb('backup_job_id', '=', input.backupJobId ?? null)))
+    .where('status', 'in', ['queued', 'running'])
+    .executeTakeFirst();
+  return new PgferryError(
+    'PGF_JOB_ALREADY_RUNNING',
+    `job "${input.jobName ?? ''}" already has a ${active?.status ?? 'active'} run${active ? ` (${active.id})` : ''}; wait for it to finish or cancel it`,
+    { details: { runId: active?.id } },
+  );
+}
+
+export async function enqueueRun(db: StoreDb, input: EnqueueRunInput): Promise<RunRow> {
+  try {
+    return await db
+      .insertInto('runs')
+      .values({
+        kind: input.kind,
+        sync_job_id: input.syncJobId ?? null,
+        backup_job_id: input.backupJobId ?? null,
+        job_name: input.jobName ?? null,
+        trigger: input.trigger,
+        params: JSON.stringify(input.params ?? {}),
+        scheduled_for: input.scheduledFor ?? null,
+        attempt: input.attempt ?? 1,
+        retry_of: input.retryOf ?? null,
+        resume_of: input.resumeOf ?? null,
+        created_by: input.createdBy ?? null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  } catch (error) {
+    const constraint = (error as { constraint?: string }).constraint ?? '';
+    if ((error as { code?: string }).code === '23505' && constraint.startsWith('runs_one_active')) throw await activeRunConflict(db, input);
+    throw error;
+  }
+}
+
+/** Takes up to `limit` due queued runs for this worker; SKIP LOCKED lets workers claim in parallel. */
+export async function claimRuns(db: StoreDb, workerId: string, limit: number): Promise<RunRow[]> {
+  if (limit <= 0) return [];
+  const result = await sql<RunRow>`
+    UPDATE runs SET status = 'running', started_at = now(), heartbeat_at = now(), worker_id = ${workerId}
+    WHERE id IN (
+      SELECT id FROM runs
+      WHERE status = 'queued' AND coalesce(scheduled_for, queued_at) <= now()
+      ORDER BY coalesce(scheduled_for, queued_at), id
+      FOR UPDATE SKIP LOCKED
+      LIMIT ${limit}
+    )
+    RETURNING *`.execute(db);
+  return result.rows;
+}
+
+/** Refreshes the heartbeat of this worker's runs; returns those still ours, with any cancel request. */
+export async function heartbeatRuns(db: StoreDb, workerId: string, runIds: string[]): Promise<{ id: string; cancel_requested_at: Date | null }[]> {
+  if (runIds.length === 0) return [];
+  return db
+    .updateTable('runs')
+    .set({ heartbeat_at: sql`now()` })
+    .where('id', 'in', runIds)
+    .where('status', '=', 'running')
+    .where('worker_id', '=', workerId)
+    .returning(['id', 'cancel_requested_at'])
+    .execute();
+}
+
+export interface RunOutcome {
+  status: Extract<RunStatus, 'succeeded' | 'failed' | 'cancelled'>;
+  tables?: unknown[];
+  totalRows?: number;
+  totalBytes?: number;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+  errorStack?: string | null;
+}
+
+/** Completes a run this worker still holds; undefined when another party already ended it. */
+export async function finishRun(db: StoreDb, runId: string, workerId: string, outcome: RunOutcome): Promise<RunRow | undefined> {
+  return db
+    .updateTable('runs')
+    .set({
+      status: outcome.status,
+      finished_at: sql`now()`,
+      ...(outcome.tables ? { tables: JSON.stringify(outcome.tables) } : {}),
+      ...(outcome.totalRows !== undefined ? { total_rows: outcome.totalRows } : {}),
+      ...(outcome.totalBytes !== undefined ? { total_bytes: outcome.totalBytes } : {}),
+      error_code: outcome.errorCode ?? null,
+      error_message: outcome.errorMessage ?? null,
+      error_stack: outcome.errorStack ?? null,
+    })
+    .where('id', '=', runId)
+    .where('status', '=', 'running')
+    .where('worker_id', '=', workerId)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function saveRunProgress(db: StoreDb, runId: string, tables: unknown[], totalRows: number, totalBytes: number): Promise<void> {
+  await db
+    .updateTable('runs')
+    .set({ tables: JSON.stringify(tables), total_rows: totalRows, total_bytes: totalBytes })
+    .where('id', '=', runId)
+    .where('status', '=', 'running')
+    .execute();
+}
+
+/** Marks failed every running run whose heartbeat lapsed; each is locked so one worker reaps it. */
+export async function reapDeadRuns(db: StoreDb, deadAfterMs: number): Promise<RunRow[]> {
+  const result = await sql<RunRow>`
+    UPDATE runs SET status = 'failed', finished_at = now(), error_code = 'PGF_WORKER_LOST',
+      error_message = 'worker ' || coalesce(worker_id, '?') || ' stopped heartbeating (last at ' ||
+        to_char(heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC); it crashed or was killed'
+    WHERE id IN (
+      SELECT id FROM runs
+      WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => ${deadAfterMs / 1000})
+      FOR UPDATE SKIP LOCKED
+    )
+    RETURNING *`.execute(db);
+  return result.rows;
+}
+
+export async function getRun(db: StoreDb, runId: string): Promise<RunRow> {
+  const run = /^[0-9a-f-]{36}$/i.test(runId) ? await db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst() : undefined;
+  if (!run) throw new PgferryError('PGF_NOT_FOUND', `no run with id "${runId}"; list runs with \`pgferry runs list\` or GET /api/v1/runs`);
+  return run;
+}
+
+/** A queued run is cancelled at once; a running one is flagged and its worker aborts it. */
+export async function requestCancel(db: Kysely<StoreDatabase>, runId: string): Promise<RunRow> {
+  const run = await getRun(db, runId);
+  if (run.status === 'queued') {
+    const cancelled = await db
+      .updateTable('runs')
+      .set({ status: 'cancelled', finished_at: sql`now()`, cancel_requested_at: sql`now()`, error_code: 'PGF_RUN_CANCELLED', error_message: 'cancelled before it started' })
+      .where('id', '=', run.id)
+      .where('status', '=', 'queued')
+      .returningAll()
+      .executeTakeFirst();
+    if (cancelled) return cancelled;
+    return requestCancel(db, runId);
+  }
+  if (run.status === 'running') {
+    return db
+      .updateTable('runs')
+      .set({ cancel_requested_at: sql`coalesce(cancel_requested_at, now())` })
+      .where('id', '=', run.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+  throw new PgferryError('PGF_RUN_NOT_CANCELLABLE', `run ${run.id} already ended (${run.status}); only queued or running runs can be cancelled`);
+}
+
+export const runSummaryColumns = [
+  'id', 'kind', 'sync_job_id', 'backup_job_id', 'job_name', 'trigger', 'status', 'scheduled_for', 'queued_at',
+  'started_at', 'finished_at', 'heartbeat_at', 'worker_id', 'attempt', 'retry_of', 'resume_of', 'total_rows',
+  'total_bytes', 'error_code', 'error_message', 'cancel_requested_at', 'created_by',
+] as const;
+export type RunSummary = Pick<Selectable<StoreDatabase['runs']>, (typeof runSummaryColumns)[number]>;
+
+export interface ListRunsQuery {
+  limit: number;
+  cursor?: string | undefined;
+  job_id?: string | undefined;
+  kind?: RunKind | undefined;
+  status?: RunStatus[] | undefined;
+  trigger?: RunTrigger | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+function decodeCursor(cursor: string): { at: string; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/i.test(id)) {
+    throw new PgferryError('PGF_VALIDATION_FAILED', 'cursor is not one this API returned; start again without it', {
+      details: { fields: [{ field: 'querystring.cursor', message: 'invalid cursor' }] },
+    });
+  }
+  return { at, id };
+}
+
+/** Newest first, keyset-paginated on (queued_at, id) so deep pages stay fast. */
+export async function listRuns(db: StoreDb, query: ListRunsQuery): Promise<{ items: RunSummary[]; next_cursor: string | null }> {
+  let select = db
+    .selectFrom('runs')
+    .select(runSummaryColumns)
+    .select(sql<string>`to_char(queued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_at'));
+  if (query.job_id) select = select.where((eb) => eb.or([eb('sync_job_id', '=', query.job_id!), eb('backup_job_id', '=', query.job_id!)]));
+  if (query.kind) select = select.where('kind', '=', query.kind);
+  if (query.status && query.status.length > 0) select = select.where('status', 'in', query.status);
+  if (query.trigger) select = select.where('trigger', '=', query.trigger);
+  if (query.from) select = select.where('queued_at', '>=', query.from);
+  if (query.to) select = select.where('queued_at', '<', query.to);
+  if (query.cursor) {
+    const { at, id } = decodeCursor(query.cursor);
+    select = select.where(sql<boolean>`(queued_at, id) < (${at}::timestamptz, ${id}::uuid)`);
+  }
+  const rows = await select.orderBy('queued_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  const next_cursor = rows.length > query.limit && last ? Buffer.from(`${last.cursor_at}|${last.id}`).toString('base64url') : null;
+  return { items: page.map(({ cursor_at: _cursor, ...run }) => run), next_cursor };
+}
+
+/** The latest finished run of a job before `beforeRunId`, to tell "recovered" from "succeeded". */
+export async function previousFinishedRun(db: StoreDb, run: RunRow): Promise<Pick<RunRow, 'id' | 'status'> | undefined> {
+  if (!run.sync_job_id && !run.backup_job_id) return undefined;
+  return db
+    .selectFrom('runs')
+    .select(['id', 'status'])
+    .where((eb) => (run.sync_job_id ? eb('sync_job_id', '=', run.sync_job_id) : eb('backup_job_id', '=', run.backup_job_id)))
+    .where('id', '<>', run.id)
+    .where('status', 'in', ['succeeded', 'failed'])
+    .where('finished_at', '<', run.finished_at ?? new Date())
+    .orderBy('finished_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
