@@ -15,7 +15,7 @@ export function redactBody(value: unknown, depth = 0): unknown {
   if (depth > maxDepth) return '[too deep]';
   if (typeof value === 'string') {
     // A postgres://user:password@host URL in a free-text field still loses its password.
-    const scrubbed = value.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, `$1${redactedValue}@`);
+    const scrubbed = value.replaceAll('\u0000', '').replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, `$1${redactedValue}@`);
     return scrubbed.length > maxStringLength ? `${scrubbed.slice(0, maxStringLength)}…` : scrubbed;
   }
   if (typeof value === 'number' || typeof value === 'boolean') return value;
@@ -28,7 +28,7 @@ export function redactBody(value: unknown, depth = 0): unknown {
     if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
     const out: Record<string, unknown> = {};
     for (const [field, item] of Object.entries(value as Record<string, unknown>)) {
-      out[field] = secretField.test(field) && item !== null && item !== undefined && item !== '' ? redactedValue : redactBody(item, depth + 1);
+      out[field.replaceAll('\u0000', '')] = secretField.test(field) && item !== null && item !== undefined && item !== '' ? redactedValue : redactBody(item, depth + 1);
     }
     return out;
   }

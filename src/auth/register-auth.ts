@@ -7,6 +7,7 @@ import { scheduleAuthHousekeeping } from '../audit/audit-retention.js';
 import type { Config } from '../config/config-schema.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import { authenticateRequest } from './authenticate-request.js';
+import { rejectNulBytes } from './reject-nul-bytes.js';
 import type { Principal, RegisteredRoute } from './principal.js';
 import { effectiveAccess, roleSatisfies } from './roles.js';
 import { secretMatchesHash } from './secret-token.js';
@@ -76,6 +77,7 @@ export async function registerAuth(app: FastifyInstance, options: RegisterAuthOp
     if (!safeMethods.has(request.method)) assertCsrf(request, principal);
   });
 
+  rejectNulBytes(app);
   registerAuditHooks(app, store);
   if (options.housekeeping !== false) scheduleAuthHousekeeping(app, store, config);
 }
