@@ -1,0 +1,52 @@
+import type pg from 'pg';
+
+import { openSession } from '../sql/session-settings.js';
+
+/**
+ * One consistent view of the source for a whole run: a coordinator session holds a
+ * REPEATABLE READ, READ ONLY transaction and exports its snapshot; every reader imports it
+ * with SET TRANSACTION SNAPSHOT. The coordinator stays open until `close()` so readers
+ * started late (retries, chunks) still see the same instant.
+ */
+export class SourceSnapshot {
+  readonly id: string;
+  readonly coordinator: pg.Client;
+  readonly #config: pg.ClientConfig;
+
+  private constructor(config: pg.ClientConfig, coordinator: pg.Client, id: string) {
+    this.#config = config;
+    this.coordinator = coordinator;
+    this.id = id;
+  }
+
+  static async open(config: pg.ClientConfig): Promise<SourceSnapshot> {
+    const coordinator = await openSession(config, 'source', 'pgferry snapshot');
+    try {
+      await coordinator.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      const result = await coordinator.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+      return new SourceSnapshot(config, coordinator, result.rows[0]!.id);
+    } catch (error) {
+      await coordinator.end().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** A new session reading as of the snapshot (inside an open read-only transaction). */
+  async openReader(applicationName = 'pgferry reader'): Promise<pg.Client> {
+    const reader = await openSession(this.#config, 'source', applicationName);
+    try {
+      await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      // The snapshot id comes from the server; it is a literal here because SET takes no parameters.
+      await reader.query(`SET TRANSACTION SNAPSHOT '${this.id.replace(/'/g, "''")}'`);
+      return reader;
+    } catch (error) {
+      await reader.end().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.coordinator.query('COMMIT').catch(() => undefined);
+    await this.coordinator.end().catch(() => undefined);
+  }
+}

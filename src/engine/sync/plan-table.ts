@@ -1,0 +1,222 @@
+import type pg from 'pg';
+
+import { PgferryError } from '../../errors/pgferry-error.js';
+import { type ColumnDrift, describeDrift, detectDrift } from '../schema/detect-drift.js';
+import { addColumnDdl, tablePostDataDdl } from '../schema/generate-ddl.js';
+import type { CatalogTable } from '../schema/schema-types.js';
+import { displayName, qualified, quoteIdent } from '../sql/quote-ident.js';
+import { type SyncMode, type SyncOptions, keyedModes, tableId } from '../types.js';
+import { defaultRuleKey, findRule, ruleExpression } from './column-rules.js';
+import { QueryParams } from './query-params.js';
+import type { ChunkPlan, TablePlan } from './sync-plan-types.js';
+import { type PlaceholderValue, bindFilter } from './where-filter.js';
+
+export interface PlanTableInput {
+  source: CatalogTable;
+  destination: CatalogTable | undefined;
+  options: SyncOptions;
+  mode: SyncMode;
+  /** Both servers have the same major version. */
+  sameMajor: boolean;
+  highWater: { cursor: string; value: string | null } | undefined;
+  placeholders: Record<string, PlaceholderValue>;
+  /** Whether this run may create/alter it (policy create-missing/add-columns). */
+  mayCreate: boolean;
+  mayAddColumns: boolean;
+}
+
+const integerTypes = new Set(['smallint', 'integer', 'bigint']);
+
+/** Message of PGF_TABLE_HAS_NO_KEY, the documented wording. */
+export function noKeyMessage(table: string, mode: SyncMode, where: 'source' | 'destination' = 'source'): string {
+  return `table ${table} has no primary key or unique index${where === 'destination' ? ' on the destination' : ''}; mode "${mode}" needs one — add a key or use mode "full"`;
+}
+
+/** Plans one copied table; reads nothing from the database. */
+export function planTable(input: PlanTableInput): TablePlan {
+  const { source, destination, options } = input;
+  const id = tableId(source.name);
+  const shown = displayName(source.name);
+  const notes: string[] = [];
+  const createTable = destination === undefined;
+  const drift: ColumnDrift[] = destination ? detectDrift(source, destination) : [];
+  let mode = input.mode;
+  const plan: TablePlan = {
+    id,
+    name: source.name,
+    mode,
+    status: 'ready',
+    key: null,
+    keySource: null,
+    columns: [],
+    expressions: [],
+    rules: [],
+    where: null,
+    cursor: null,
+    params: [],
+    format: 'text',
+    estimatedRows: source.estimatedRows,
+    estimatedBytes: source.estimatedBytes,
+    createTable,
+    ddl: [],
+    postData: [],
+    drift,
+    chunks: [{ id, lower: null, upper: null }],
+    dependsOn: [],
+    triggers: [],
+    notes,
+    source,
+  };
+  const refuse = (code: string, message: string): TablePlan => Object.assign(plan, { status: 'refused', reason: { code, message } });
+
+  if (createTable && !input.mayCreate) {
+    return refuse('PGF_SCHEMA_DRIFT', `table ${shown} does not exist on the destination and the schema policy does not create tables; create it or use --schema-policy create-missing`);
+  }
+  if (createTable) plan.postData = tablePostDataDdl(source);
+
+  // Incremental needs the cursor column; without it the table is compared by key instead.
+  if (mode === 'incremental') {
+    const cursor = options.cursor as string;
+    const column = source.columns.find((c) => c.name === cursor);
+    if (column === undefined) {
+      mode = 'upsert';
+      notes.push(`no column "${cursor}": compared by key (upsert) instead of incremental`);
+    }
+  }
+  plan.mode = mode;
+
+  const destColumns = new Map((destination?.columns ?? []).map((c) => [c.name, c]));
+  for (const item of drift) {
+    if (item.kind === 'missing-on-destination' && input.mayAddColumns) {
+      const column = source.columns.find((c) => c.name === item.column)!;
+      plan.ddl.push(addColumnDdl(source, column));
+      destColumns.set(column.name, column);
+    } else {
+      notes.push(`drift: ${describeDrift(item)}${item.kind === 'missing-on-destination' ? ' (not copied; --schema-policy add-columns adds it)' : ''}`);
+    }
+  }
+
+  const key = createTable ? source.key : destination.key;
+  plan.key = key;
+  plan.keySource = createTable ? source.keySource : destination.keySource;
+  if (keyedModes.has(mode) && !createTable && key === null) {
+    return refuse('PGF_TABLE_HAS_NO_KEY', noKeyMessage(shown, mode, source.key === null ? 'source' : 'destination'));
+  }
+  if (keyedModes.has(mode) && createTable && key === null) {
+    return refuse('PGF_TABLE_HAS_NO_KEY', noKeyMessage(shown, mode));
+  }
+
+  const params = new QueryParams(`pgferry.t${source.oid}_`);
+  const ruleKey = options.ruleKey ?? defaultRuleKey;
+  for (const column of source.columns) {
+    if (column.generated !== null) continue;
+    const target = createTable ? column : destColumns.get(column.name);
+    if (target === undefined || target.generated !== null) continue;
+    plan.columns.push(column.name);
+    const rule = options.rules ? findRule(options.rules, source.name, column.name) : undefined;
+    if (rule) {
+      plan.expressions.push(ruleExpression(rule, column, params, ruleKey));
+      plan.rules.push({ column: column.name, strategy: rule.strategy });
+    } else {
+      plan.expressions.push(quoteIdent(column.name));
+    }
+  }
+  if (plan.columns.length === 0) return refuse('PGF_SCHEMA_DRIFT', `table ${shown} has no column in common with the destination`);
+  if (key !== null && key.some((k) => !plan.columns.includes(k))) {
+    return refuse('PGF_SCHEMA_DRIFT', `the key of ${shown} (${key.join(', ')}) is not among the copied columns`);
+  }
+
+  const predicates: string[] = [];
+  if (options.where) {
+    const cursorColumn = options.cursor ? source.columns.find((c) => c.name === options.cursor) : undefined;
+    const placeholders: Record<string, PlaceholderValue> = { ...input.placeholders };
+    if (cursorColumn && input.highWater?.value != null) placeholders.high_water = { value: input.highWater.value, type: cursorColumn.type };
+    plan.where = bindFilter(options.where, placeholders, params);
+    predicates.push(`(\n${plan.where}\n)`);
+  }
+  if (options.cursor) {
+    const column = source.columns.find((c) => c.name === options.cursor);
+    if (column) {
+      const from = mode === 'incremental' && input.highWater?.cursor === column.name ? input.highWater.value : null;
+      plan.cursor = { column: column.name, type: column.type, from };
+      if (from !== null) predicates.push(`${quoteIdent(column.name)} >= ${params.bind(from, column.type)}`);
+      if (mode === 'incremental' && from === null) notes.push('no high-water mark yet: every row is read');
+    }
+  }
+  plan.params = [...params.entries];
+  plan.where = predicates.length > 0 ? predicates.join(' AND ') : null;
+
+  const typeDrift = drift.some((d) => d.kind === 'type' && plan.columns.includes(d.column));
+  const binarySafe = source.columns.filter((c) => plan.columns.includes(c.name)).every((c) => c.binarySafe);
+  plan.format = options.binary !== false && input.sameMajor && binarySafe && !typeDrift ? 'binary' : 'text';
+  if (plan.format === 'text' && options.binary !== false) {
+    notes.push(!input.sameMajor ? 'text COPY: different major versions' : typeDrift ? 'text COPY: column types differ' : 'text COPY: a column type has no portable binary form');
+  }
+
+  if (destination) {
+    plan.triggers = destination.triggers.filter((t) => t.enabled !== 'D').map((t) => ({ name: t.name, enabled: t.enabled as 'O' | 'R' | 'A' }));
+  }
+  return plan;
+}
+
+/** The source SELECT of one chunk (its bound values are in `plan.params` plus the chunk's). */
+export function sourceSelect(plan: TablePlan, chunk: ChunkPlan): { sql: string; params: [string, string][] } {
+  const predicates = plan.where === null ? [] : [plan.where];
+  const params: [string, string][] = [...plan.params];
+  const keyColumn = plan.key?.[0];
+  if (keyColumn !== undefined && (chunk.lower !== null || chunk.upper !== null)) {
+    const type = plan.source.columns.find((c) => c.name === keyColumn)!.type;
+    if (chunk.lower !== null) {
+      params.push([`pgferry.chunk_lo`, chunk.lower]);
+      predicates.push(`${quoteIdent(keyColumn)} >= current_setting('pgferry.chunk_lo')::${type}`);
+    }
+    if (chunk.upper !== null) {
+      params.push([`pgferry.chunk_hi`, chunk.upper]);
+      predicates.push(`${quoteIdent(keyColumn)} < current_setting('pgferry.chunk_hi')::${type}`);
+    }
+  }
+  const where = predicates.length > 0 ? ` WHERE ${predicates.join(' AND ')}` : '';
+  return { sql: `SELECT ${plan.expressions.join(', ')} FROM ONLY ${qualified(plan.name)}${where}`, params };
+}
+
+/**
+ * Splits a table into key ranges of about `splitRows` estimated rows when its key is one
+ * integer column. Full mode on an existing table is not split: it replaces the table in one
+ * transaction. Reads min/max of the key in the snapshot.
+ */
+export async function planChunks(reader: pg.Client, plan: TablePlan, splitRows: number | undefined): Promise<void> {
+  if (splitRows === undefined || splitRows <= 0 || plan.status !== 'ready' || plan.estimatedRows <= splitRows) return;
+  if (plan.mode === 'full' && !plan.createTable) {
+    plan.notes.push('not split: full mode replaces an existing table in one transaction');
+    return;
+  }
+  const keyColumn = plan.source.key?.length === 1 ? plan.source.key[0]! : undefined;
+  const type = plan.source.columns.find((c) => c.name === keyColumn)?.type;
+  if (keyColumn === undefined || type === undefined || !integerTypes.has(type) || (plan.key !== null && plan.key.join() !== keyColumn)) {
+    plan.notes.push('not split: the key is not a single integer column');
+    return;
+  }
+  const result = await reader.query<{ lo: string | null; hi: string | null }>(
+    `SELECT min(${quoteIdent(keyColumn)})::text AS lo, max(${quoteIdent(keyColumn)})::text AS hi FROM ONLY ${qualified(plan.name)}`,
+  );
+  const { lo, hi } = result.rows[0] ?? { lo: null, hi: null };
+  if (lo === null || hi === null) return;
+  const count = BigInt(Math.ceil(plan.estimatedRows / splitRows));
+  const low = BigInt(lo);
+  const span = BigInt(hi) - low + 1n;
+  const step = span / count > 0n ? span / count : 1n;
+  const bounds: bigint[] = [];
+  for (let i = 1n; i < count; i++) bounds.push(low + step * i);
+  plan.key = plan.key ?? [keyColumn];
+  plan.chunks = [null, ...bounds].map((lower, i) => {
+    const upper = bounds[i] ?? null;
+    const l = lower === null ? null : lower.toString();
+    const u = upper === null ? null : upper.toString();
+    return { id: `${plan.id}[${l ?? ''},${u ?? ''})`, lower: l, upper: u };
+  });
+  plan.notes.push(`split into ${plan.chunks.length} key ranges on "${keyColumn}"`);
+}
+
+export function refusedError(plan: TablePlan): PgferryError {
+  return new PgferryError((plan.reason?.code ?? 'PGF_INTERNAL') as never, plan.reason?.message ?? 'refused');
+}

@@ -1,0 +1,112 @@
+import type pg from 'pg';
+
+import { PgferryError } from '../../errors/pgferry-error.js';
+import type { DdlStatement } from '../schema/generate-ddl.js';
+import { displayName, qualified, quoteIdent } from '../sql/quote-ident.js';
+import type { DroppedForeignKey, SequencePlan, SyncPlan } from './sync-plan-types.js';
+
+/**
+ * Extensions one by one (a missing privilege is a warning), then schemas, types, functions,
+ * sequences, tables and added columns in ONE transaction: either all exist afterwards or
+ * none do, and the message names the object that failed.
+ */
+export async function applyPreData(client: pg.Client, plan: SyncPlan): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const statement of plan.extensions) {
+    try {
+      await client.query(statement.sql);
+    } catch (error) {
+      warnings.push(`${statement.object} could not be created on the destination: ${(error as Error).message}; objects that use it will fail`);
+    }
+  }
+  const statements = [...plan.preData, ...plan.tables.filter((t) => t.status === 'ready').flatMap((t) => t.ddl)];
+  if (statements.length === 0) return warnings;
+  await client.query('BEGIN');
+  for (const statement of statements) {
+    try {
+      await client.query(statement.sql);
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw new PgferryError(
+        'PGF_SCHEMA_APPLY_FAILED',
+        `creating ${statement.object} on the destination failed: ${(error as Error).message}; nothing was created (check the destination role's CREATE privilege, or use --schema-policy none)`,
+        { cause: error },
+      );
+    }
+  }
+  await client.query('COMMIT');
+  return warnings;
+}
+
+/**
+ * Runs statements one by one in autocommit; a failure is a warning naming the object. With
+ * `passes` > 1, failed statements are retried after the others (views over views).
+ */
+export async function applyDdl(client: pg.Client, statements: readonly DdlStatement[], options: { passes: number }): Promise<string[]> {
+  let remaining = [...statements];
+  let errors = new Map<DdlStatement, string>();
+  for (let pass = 0; pass < options.passes && remaining.length > 0; pass++) {
+    errors = new Map();
+    for (const statement of remaining) {
+      try {
+        await client.query(statement.sql);
+      } catch (error) {
+        errors.set(statement, (error as Error).message);
+      }
+    }
+    remaining = remaining.filter((statement) => errors.has(statement));
+  }
+  return remaining.map((statement) => `${statement.object} was not created on the destination: ${errors.get(statement)}`);
+}
+
+/** Drops destination foreign keys for the load, in one transaction. */
+export async function dropForeignKeys(client: pg.Client, keys: readonly DroppedForeignKey[]): Promise<DroppedForeignKey[]> {
+  if (keys.length === 0) return [];
+  await client.query('BEGIN');
+  try {
+    for (const key of keys) await client.query(`ALTER TABLE ${qualified(key.table)} DROP CONSTRAINT ${quoteIdent(key.name)}`);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+  return [...keys];
+}
+
+/** Re-creates dropped foreign keys NOT VALID, then validates them; one that fails validation stays NOT VALID and is reported. */
+export async function restoreForeignKeys(client: pg.Client, keys: readonly DroppedForeignKey[]): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const key of keys) {
+    const table = qualified(key.table);
+    const notValid = /\bNOT VALID$/.test(key.definition);
+    try {
+      await client.query(`ALTER TABLE ${table} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition}${notValid ? '' : ' NOT VALID'}`);
+    } catch (error) {
+      warnings.push(`foreign key ${quoteIdent(key.name)} on ${displayName(key.table)} could not be re-created: ${(error as Error).message}; its definition: ${key.definition}`);
+      continue;
+    }
+    if (notValid) continue;
+    try {
+      await client.query(`ALTER TABLE ${table} VALIDATE CONSTRAINT ${quoteIdent(key.name)}`);
+    } catch (error) {
+      warnings.push(`foreign key ${quoteIdent(key.name)} on ${displayName(key.table)} is NOT VALID after the load: ${(error as Error).message}`);
+    }
+  }
+  return warnings;
+}
+
+/** Copies each sequence's state (last_value and is_called), not max(id). */
+export async function setSequences(source: pg.Client, destination: pg.Client, sequences: readonly SequencePlan[]): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const sequence of sequences) {
+    try {
+      const state = await source.query<{ last_value: string; is_called: boolean }>(`SELECT last_value::text, is_called FROM ${qualified(sequence.name)}`);
+      const row = state.rows[0];
+      if (!row) continue;
+      await destination.query('SELECT setval($1::regclass, $2::bigint, $3::boolean)', [qualified(sequence.name), row.last_value, row.is_called]);
+    } catch (error) {
+      warnings.push(`sequence ${displayName(sequence.name)} was not set: ${(error as Error).message}`);
+    }
+  }
+  return warnings;
+}

@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto';
+
+import type pg from 'pg';
+
+import { isPgferryError } from '../../errors/pgferry-error.js';
+import { SourceSnapshot } from '../snapshot/source-snapshot.js';
+import { qualified, quoteIdent } from '../sql/quote-ident.js';
+import { openSession } from '../sql/session-settings.js';
+import type { EngineContext, EngineEvent, SyncOptions, SyncResult, TableResult } from '../types.js';
+import { buildPlan } from './build-plan.js';
+import { type ChunkOutcome, loadChunk } from './load-chunk.js';
+import { backoffMs, defaultRetry, errorCode, isTransientError, sleep } from './retry-policy.js';
+import { applyDdl, applyPreData, dropForeignKeys, restoreForeignKeys, setSequences } from './run-ddl.js';
+import type { ChunkPlan, SyncPlan, TablePlan } from './sync-plan-types.js';
+
+export type { SyncPlan, TablePlan } from './sync-plan-types.js';
+
+/**
+ * Plans a run without writing anything (`--dry-run`): reads both catalogs inside a snapshot
+ * and returns tables in load order with mode, key, estimates, DDL and constraint handling.
+ */
+export async function planSync(options: SyncOptions, context: Pick<EngineContext, 'highWater'> = {}): Promise<SyncPlan> {
+  const snapshot = await SourceSnapshot.open(options.source);
+  try {
+    const destination = await openSession(options.destination, 'destination', 'pgferry plan');
+    try {
+      return await buildPlan({ source: snapshot.coordinator, destination, options, snapshot: snapshot.id, highWater: context.highWater });
+    } finally {
+      await destination.end().catch(() => undefined);
+    }
+  } finally {
+    await snapshot.close();
+  }
+}
+
+interface TableState {
+  plan: TablePlan;
+  pending: ChunkPlan[];
+  running: number;
+  result: TableResult;
+  started: number;
+  done: boolean;
+}
+
+function emptyResult(plan: TablePlan): TableResult {
+  return { table: plan.id, mode: plan.mode, status: 'skipped', rows: 0, written: 0, deleted: 0, bytes: 0, durationMs: 0, attempts: 0 };
+}
+
+function describeError(error: unknown): { code: string; message: string } {
+  if (isPgferryError(error)) return { code: error.code, message: error.message };
+  const e = error as { code?: string; message?: string; detail?: string };
+  return { code: typeof e.code === 'string' ? e.code : 'PGF_INTERNAL', message: `${e.message ?? String(error)}${e.detail ? ` (${e.detail})` : ''}` };
+}
+
+/**
+ * Runs a sync: snapshot, pre-data, data (parallel tables and chunks, retries), post-data,
+ * sequences, high-water marks. Never throws for a table's failure: each table ends
+ * succeeded, failed or skipped, and a failed table is left as it was before the run.
+ * Throws only when nothing was written (bad options, unreachable server, strict drift).
+ */
+export async function runSync(options: SyncOptions, context: EngineContext = {}): Promise<SyncResult> {
+  const runId = options.runId ?? randomUUID();
+  const started = Date.now();
+  const startedAt = new Date(started).toISOString();
+  const emit = (event: EngineEvent) => context.onEvent?.(event);
+  const snapshot = await SourceSnapshot.open(options.source);
+  let admin: pg.Client | undefined;
+  const warnings: string[] = [];
+  const clients = new Set<pg.Client>();
+  try {
+    admin = await openSession(options.destination, 'destination', 'pgferry admin');
+    const plan = await buildPlan({ source: snapshot.coordinator, destination: admin, options: { ...options, runId }, snapshot: snapshot.id, highWater: context.highWater });
+    warnings.push(...plan.warnings);
+    const states = plan.tables.map<TableState>((p) => ({ plan: p, pending: p.status === 'ready' ? [...p.chunks] : [], running: 0, result: emptyResult(p), started: 0, done: p.status !== 'ready' }));
+    for (const state of states) {
+      if (state.plan.status === 'refused') {
+        state.result.status = 'failed';
+        state.result.error = state.plan.reason;
+      } else if (state.plan.status === 'skipped') {
+        state.result.reason = state.plan.reason?.message;
+      }
+    }
+    emit({
+      type: 'run:start',
+      runId,
+      tables: states.length,
+      estimatedRows: states.reduce((sum, s) => sum + (s.done ? 0 : s.plan.estimatedRows), 0),
+      estimatedBytes: states.reduce((sum, s) => sum + (s.done ? 0 : s.plan.estimatedBytes), 0),
+    });
+
+    for (const w of await applyPreData(admin, plan)) warnings.push(w);
+    emit({ type: 'schema:applied', phase: 'pre-data', statements: plan.preData.length + plan.tables.reduce((n, t) => n + t.ddl.length, 0) });
+    const dropped = await dropForeignKeys(admin, plan.droppedForeignKeys);
+    try {
+      await runWorkers(states, { ...options, runId }, context, snapshot, clients, warnings, emit);
+    } finally {
+      for (const w of await restoreForeignKeys(admin, dropped)) warnings.push(w);
+    }
+
+    const failed = new Set(states.filter((s) => s.result.status === 'failed').map((s) => s.plan.id));
+    for (const w of await applyDdl(admin, plan.finalDdl, { passes: 3 })) warnings.push(w);
+    emit({ type: 'schema:applied', phase: 'post-data', statements: plan.finalDdl.length });
+    const succeeded = new Set(states.filter((s) => s.result.status === 'succeeded').map((s) => s.plan.id));
+    for (const w of await setSequences(snapshot.coordinator, admin, plan.sequences.filter((s) => s.table === null ? failed.size === 0 : succeeded.has(s.table)))) {
+      warnings.push(w);
+    }
+    for (const w of warnings) emit({ type: 'schema:warning', object: 'run', message: w });
+
+    const tables = states.map((s) => s.result);
+    const cancelled = context.signal?.aborted === true;
+    const result: SyncResult = {
+      runId,
+      status: cancelled ? 'cancelled' : tables.some((t) => t.status === 'failed') ? 'failed' : 'succeeded',
+      tables,
+      warnings,
+      totals: {
+        tables: tables.length,
+        succeeded: tables.filter((t) => t.status === 'succeeded').length,
+        failed: tables.filter((t) => t.status === 'failed').length,
+        skipped: tables.filter((t) => t.status === 'skipped').length,
+        rows: tables.reduce((n, t) => n + t.rows, 0),
+        written: tables.reduce((n, t) => n + t.written, 0),
+        bytes: tables.reduce((n, t) => n + t.bytes, 0),
+        durationMs: Date.now() - started,
+      },
+      startedAt,
+      finishedAt: new Date().toISOString(),
+    };
+    emit({ type: 'run:done', result });
+    return result;
+  } finally {
+    for (const client of clients) await client.end().catch(() => undefined);
+    await admin?.end().catch(() => undefined);
+    await snapshot.close();
+  }
+}
+
+/** N workers, each with one reader (in the snapshot) and one writer, pulling chunks in load order. */
+async function runWorkers(
+  states: TableState[],
+  options: SyncOptions,
+  context: EngineContext,
+  snapshot: SourceSnapshot,
+  clients: Set<pg.Client>,
+  warnings: string[],
+  emit: (event: EngineEvent) => void,
+): Promise<void> {
+  const retry = { ...defaultRetry, ...options.retry };
+  const byId = new Map(states.map((s) => [s.plan.id, s]));
+  const waiters: (() => void)[] = [];
+  const changed = () => waiters.splice(0).forEach((resolve) => resolve());
+  const ready = (s: TableState) => !s.done && s.pending.length > 0 && s.plan.dependsOn.every((d) => byId.get(d)?.done !== false);
+  const highWaterScope = options.highWaterScope ?? 'default';
+  const runId = options.runId ?? '';
+
+  const finishTable = async (state: TableState, writer: pg.Client) => {
+    const { plan, result } = state;
+    if (result.status !== 'failed') {
+      result.status = 'succeeded';
+      if (plan.createTable && plan.postData.length > 0) {
+        for (const w of await applyDdl(writer, plan.postData, { passes: 1 })) warnings.push(w);
+      }
+      if (plan.cursor && context.highWater) {
+        const mark = await highWaterMark(snapshot.coordinator, plan);
+        if (mark !== null || plan.cursor.from === null) await context.highWater.set(highWaterScope, plan.id, plan.cursor.column, mark ?? plan.cursor.from);
+      }
+      await context.checkpoints?.markCommitted(runId, plan.id);
+    }
+    result.durationMs = Date.now() - state.started;
+    state.done = true;
+    emit({ type: 'table:done', table: plan.id, result });
+    changed();
+  };
+
+  const worker = async (index: number) => {
+    let reader: pg.Client | undefined;
+    let writer: pg.Client | undefined;
+    const discard = async () => {
+      for (const client of [reader, writer]) {
+        if (!client) continue;
+        clients.delete(client);
+        await client.end().catch(() => undefined);
+      }
+      reader = undefined;
+      writer = undefined;
+    };
+    try {
+      while (true) {
+        if (context.signal?.aborted) return;
+        const state = states.find(ready);
+        if (state === undefined) {
+          if (states.every((s) => s.done || s.pending.length === 0)) return;
+          await new Promise<void>((resolve) => waiters.push(resolve));
+          continue;
+        }
+        const chunk = state.pending.shift()!;
+        state.running++;
+        if (state.started === 0) state.started = Date.now();
+        const { plan, result } = state;
+        let outcome: ChunkOutcome | undefined;
+        for (let attempt = 1; attempt <= retry.attempts; attempt++) {
+          result.attempts = Math.max(result.attempts, attempt);
+          emit({ type: 'table:start', table: plan.id, mode: plan.mode, estimatedRows: plan.estimatedRows, attempt });
+          try {
+            if (!reader) clients.add((reader = await snapshot.openReader(`pgferry reader ${index}`)));
+            if (!writer) clients.add((writer = await openSession(options.destination, 'destination', `pgferry writer ${index}`)));
+            const base = result.bytes;
+            outcome = await loadChunk({
+              plan,
+              chunk,
+              reader,
+              writer,
+              signal: context.signal,
+              onProgress: (bytes) => {
+                const total = base + bytes;
+                const rows = plan.estimatedBytes > 0 ? Math.round((total / plan.estimatedBytes) * plan.estimatedRows) : 0;
+                emit({ type: 'table:progress', table: plan.id, rows: Math.min(rows, plan.estimatedRows), bytes: total, estimatedRows: plan.estimatedRows });
+              },
+            });
+            break;
+          } catch (error) {
+            // After a failed COPY the reader is mid-stream: both sessions are replaced.
+            await discard();
+            const transient = isTransientError(error) && !context.signal?.aborted;
+            if (!transient || attempt === retry.attempts) {
+              result.status = 'failed';
+              result.error = context.signal?.aborted ? { code: 'PGF_RUN_CANCELLED', message: 'the run was cancelled' } : describeError(error);
+              break;
+            }
+            const delayMs = backoffMs(attempt, retry);
+            emit({ type: 'table:retry', table: plan.id, attempt, delayMs, code: errorCode(error), message: describeError(error).message });
+            await sleep(delayMs, context.signal).catch(() => undefined);
+          }
+        }
+        state.running--;
+        if (outcome) {
+          result.rows += outcome.rows;
+          result.bytes += outcome.bytes;
+          result.written += outcome.written;
+          result.deleted += outcome.deleted;
+          warnings.push(...outcome.warnings);
+          if (plan.chunks.length > 1) await context.checkpoints?.markCommitted(runId, chunk.id);
+        } else {
+          state.pending.length = 0;
+        }
+        if (state.pending.length === 0 && state.running === 0) {
+          if (!writer) clients.add((writer = await openSession(options.destination, 'destination', `pgferry writer ${index}`)));
+          await finishTable(state, writer);
+        }
+      }
+    } finally {
+      await discard();
+    }
+  };
+  const count = Math.max(1, Math.min(options.jobs ?? 1, 64));
+  await Promise.all(Array.from({ length: count }, (_, i) => worker(i + 1)));
+  for (const state of states) {
+    if (!state.done) {
+      state.done = true;
+      state.result.reason = 'the run was cancelled before this table started';
+      emit({ type: 'table:done', table: state.plan.id, result: state.result });
+    }
+  }
+}
+
+/** The largest cursor value read (same snapshot, same filter), as text for the high-water store. */
+async function highWaterMark(coordinator: pg.Client, plan: TablePlan): Promise<string | null> {
+  if (plan.params.length > 0) {
+    await coordinator.query('SELECT set_config(n, v, true) FROM unnest($1::text[], $2::text[]) AS x(n, v)', [
+      plan.params.map(([name]) => name),
+      plan.params.map(([, value]) => value),
+    ]);
+  }
+  const where = plan.where === null ? '' : ` WHERE ${plan.where}`;
+  const result = await coordinator.query<{ mark: string | null }>(
+    `SELECT max(${quoteIdent(plan.cursor!.column)})::text AS mark FROM ONLY ${qualified(plan.name)}${where}`,
+  );
+  return result.rows[0]?.mark ?? null;
+}
