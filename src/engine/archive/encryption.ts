@@ -146,7 +146,7 @@ export class DecryptStream extends Transform {
   readonly #file: string;
   #header: Buffer | undefined;
   #key: Buffer | undefined;
-  #buffer = Buffer.alloc(0);
+  #buffer: Buffer = Buffer.alloc(0);
   #counter = 0;
   #sawLast = false;
 

@@ -1,0 +1,162 @@
+import { Readable } from 'node:stream';
+
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+
+import { PgferryError } from '../../errors/pgferry-error.js';
+import { type ArchiveLocation, writeArchiveFile } from '../archive/archive-files.js';
+import { type Compression, compressionSuffix } from '../archive/compression.js';
+import type { ManifestEncryption } from '../archive/encryption.js';
+import { CountStream } from '../archive/hash-stream.js';
+import { type Manifest, type ManifestFile, type ManifestTable, manifestFileName, manifestFormatVersion } from '../archive/manifest.js';
+import { joinPath } from '../storage/archive-storage.js';
+import { displayName, qualified, quoteIdentList } from '../sql/quote-ident.js';
+import { type ArchiveSchema, loadArchiveSchema } from './archive-schema.js';
+import type { BackupEvent, RunHooks } from './backup-events.js';
+import { pgferryVersion } from './pgferry-version.js';
+import { renderRestoreScript } from './restore-script.js';
+import { openSnapshot, openSnapshotReader } from './snapshot-session.js';
+import { tableChecksum } from './table-checksum.js';
+
+export interface NativeBackupOptions {
+  source: pg.ClientConfig;
+  database: string;
+  location: ArchiveLocation;
+  schemas?: readonly string[] | undefined;
+  tables?: readonly string[] | undefined;
+  exclude?: readonly string[] | undefined;
+  jobs: number;
+  compression: Compression;
+  encryption?: { key: Buffer; manifest: ManifestEncryption } | undefined;
+  /** Also store each table's multiset checksum (one more scan per table) for drills (default: false). */
+  checksums?: boolean | undefined;
+}
+
+/** Zero-padded file stem per table: names never depend on (odd) table names. */
+const stem = (index: number) => String(index + 1).padStart(4, '0');
+
+/**
+ * Dumps one database: schema and every selected table's rows from one snapshot, tables in
+ * parallel (largest first), each streamed through compression/encryption to the storage.
+ * The manifest is written last: an archive without one is incomplete.
+ */
+export async function backupNative(options: NativeBackupOptions, hooks: RunHooks<BackupEvent>): Promise<Manifest> {
+  const createdAt = new Date().toISOString();
+  const { location, compression } = options;
+  const key = options.encryption?.key;
+  const write = (relative: string, body: Readable) => writeArchiveFile(location, relative, body, { compression: 'none', key, signal: hooks.signal });
+  const encryptedSuffix = key ? '.enc' : '';
+  const coordinator = await openSnapshot(options.source);
+  let coordinatorOpen = true;
+  const closeCoordinator = async (commit: boolean) => {
+    if (!coordinatorOpen) return;
+    coordinatorOpen = false;
+    if (commit) await coordinator.client.query('COMMIT').catch(() => undefined);
+    await coordinator.client.end().catch(() => undefined);
+  };
+  let schema: ArchiveSchema;
+  let serverVersion: { version: string; num: number };
+  try {
+    const version = await coordinator.client.query<{ v: string; n: string }>(
+      "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n",
+    );
+    serverVersion = { version: version.rows[0]?.v ?? '', num: Number(version.rows[0]?.n ?? 0) };
+    schema = await loadArchiveSchema(coordinator.client, options);
+  } catch (error) {
+    await closeCoordinator(false);
+    throw error;
+  }
+
+  const files: ManifestFile[] = [];
+  const tables: ManifestTable[] = [];
+  try {
+    files.push(await write(`schema/pre-data.sql${encryptedSuffix}`, Readable.from([Buffer.from(schema.preDataSql)])));
+    const order = schema.tables
+      .map((table, index) => ({ table, index }))
+      .sort((a, b) => b.table.estimatedBytes - a.table.estimatedBytes);
+    const results = new Map<number, { table: ManifestTable; file: ManifestFile; loader: ManifestFile }>();
+    const workers = Math.max(1, Math.min(options.jobs, order.length));
+    let next = 0;
+    const readers: pg.Client[] = [];
+    try {
+      for (let i = 0; i < workers; i += 1) readers.push(await openSnapshotReader(options.source, coordinator.snapshot));
+    } finally {
+      // Every reader has imported the snapshot (or failed); the coordinator can go.
+      await closeCoordinator(true);
+    }
+    const runWorker = async (reader: pg.Client) => {
+      for (;;) {
+        hooks.signal?.throwIfAborted();
+        const item = order[next];
+        next += 1;
+        if (!item) return;
+        const { table, index } = item;
+        const name = displayName(table.name);
+        hooks.onEvent?.({ type: 'table:start', database: options.database, table: name });
+        const dataPath = `data/${stem(index)}.copy${compression === 'none' ? '' : compressionSuffix[compression]}${encryptedSuffix}`;
+        const columns = table.columns.length > 0 ? quoteIdentList(table.columns) : '';
+        const select = `COPY (SELECT ${columns || '*'} FROM ONLY ${qualified(table.name)}) TO STDOUT`;
+        const copy = reader.query(copyTo(select));
+        const counter = new CountStream();
+        copy.on('error', (error) => counter.destroy(error));
+        let file: ManifestFile;
+        try {
+          file = await writeArchiveFile(location, dataPath, copy.pipe(counter), { compression, key, signal: hooks.signal });
+        } catch (error) {
+          throw new PgferryError('PGF_BACKUP_FAILED', `dumping table ${name} failed: ${(error as Error).message}`, { cause: error });
+        }
+        // psql's \copy reads this file; it keeps the identifiers out of the shell script.
+        const loaderText = `\\copy ${qualified(table.name)}${columns ? ` (${columns})` : ''} FROM pstdin\n`;
+        const loader = await write(`data/${stem(index)}.sql${encryptedSuffix}`, Readable.from([Buffer.from(loaderText)]));
+        const entry: ManifestTable = {
+          schema: table.name.schema,
+          name: table.name.name,
+          columns: table.columns,
+          rows: copy.rowCount,
+          raw_bytes: counter.bytes,
+          file: dataPath,
+        };
+        if (options.checksums) entry.checksum = await tableChecksum(reader, { schema: table.name.schema, name: table.name.name, columns: table.columns });
+        results.set(index, { table: entry, file, loader });
+        hooks.onEvent?.({ type: 'table:done', database: options.database, table: name, rows: copy.rowCount, bytes: counter.bytes, storedBytes: file.size });
+      }
+    };
+    try {
+      await Promise.all(readers.map((reader) => runWorker(reader)));
+    } finally {
+      await Promise.all(readers.map((reader) => reader.end().catch(() => undefined)));
+    }
+    for (let index = 0; index < schema.tables.length; index += 1) {
+      const result = results.get(index);
+      if (!result) continue;
+      tables.push(result.table);
+      files.push(result.file, result.loader);
+    }
+    files.push(await write(`schema/post-data.sql${encryptedSuffix}`, Readable.from([Buffer.from(schema.postDataSql)])));
+    files.push(await write(`schema/clean.sql${encryptedSuffix}`, Readable.from([Buffer.from(schema.cleanSql)])));
+    files.push(await write(`schema/post-data.json${encryptedSuffix}`, Readable.from([Buffer.from(JSON.stringify(schema.postData))])));
+  } finally {
+    await closeCoordinator(false);
+  }
+
+  const manifest: Manifest = {
+    format: 'native',
+    format_version: manifestFormatVersion,
+    created_at: createdAt,
+    finished_at: new Date().toISOString(),
+    pgferry_version: pgferryVersion,
+    source: { server_version: serverVersion.version, server_version_num: serverVersion.num, database: options.database },
+    compression,
+    encryption: options.encryption?.manifest ?? null,
+    schemas: schema.schemas,
+    tables,
+    files,
+    warnings: schema.warnings,
+  };
+  // restore.sh carries the expected sha256 of every file it reads, so it refuses corrupt ones too.
+  const script = renderRestoreScript(manifest);
+  const scriptFile = await writeArchiveFile(location, 'restore.sh', Readable.from([Buffer.from(script)]), { compression: 'none' });
+  manifest.files.push(scriptFile);
+  await location.storage.write(joinPath(location.path, manifestFileName), Readable.from([Buffer.from(JSON.stringify(manifest, null, 2))]));
+  return manifest;
+}

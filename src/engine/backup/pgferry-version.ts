@@ -1,0 +1,1 @@
+export const pgferryVersion = '0.1.0';

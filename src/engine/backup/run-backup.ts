@@ -1,0 +1,178 @@
+import { Readable } from 'node:stream';
+
+import pg from 'pg';
+import picomatch from 'picomatch';
+
+import { PgferryError, isPgferryError } from '../../errors/pgferry-error.js';
+import { type ArchiveLocation, writeArchiveFile } from '../archive/archive-files.js';
+import { type Compression, assertCompressionAvailable } from '../archive/compression.js';
+import { createArchiveKey } from '../archive/encryption.js';
+import { type Manifest, manifestFileName, manifestFormatVersion } from '../archive/manifest.js';
+import { type ArchiveStorage, joinPath } from '../storage/archive-storage.js';
+import type { ArchiveResult, BackupEvent, RunHooks } from './backup-events.js';
+import { explicitConfig } from './client-config.js';
+import { dumpGlobals } from './globals-backup.js';
+import { backupNative } from './native-backup.js';
+import { backupPgDump } from './pg-dump-backup.js';
+import { findPgTool } from './pg-tools.js';
+import { pgferryVersion } from './pgferry-version.js';
+
+export interface BackupOptions {
+  /** The database to back up; with `allDatabases`, any database of the server (used to discover the rest). */
+  source: pg.ClientConfig;
+  storage: ArchiveStorage;
+  /** Directory of this run inside the storage (default: `<database>-<UTC time>`, or `server-<UTC time>` with allDatabases). */
+  path?: string | undefined;
+  /** (default: native) */
+  format?: 'native' | 'pg_dump' | undefined;
+  /** Every database that accepts connections, discovered at run time (default: false). */
+  allDatabases?: boolean | undefined;
+  /** Globs on database names limiting `allDatabases` (default: all). */
+  databases?: readonly string[] | undefined;
+  /** Also save roles, memberships and role settings (default: false). */
+  globals?: boolean | undefined;
+  /** Include role password hashes in the globals (default: false; needs superuser). */
+  globalsWithPasswords?: boolean | undefined;
+  schemas?: readonly string[] | undefined;
+  tables?: readonly string[] | undefined;
+  exclude?: readonly string[] | undefined;
+  /** Tables dumped at once (default: 2). */
+  jobs?: number | undefined;
+  /** (default: gzip) */
+  compression?: Compression | undefined;
+  /** Encrypts every file with a key derived from this secret (default: not encrypted). */
+  encryptionSecret?: string | undefined;
+  /** Store per-table checksums in native archives, for drills (default: false). */
+  checksums?: boolean | undefined;
+  /** Extra directories to look for pg_dump in. */
+  pgToolDirs?: readonly string[] | undefined;
+}
+
+export interface BackupResult {
+  path: string;
+  archives: ArchiveResult[];
+  failures: { database: string; code: string; message: string }[];
+  durationMs: number;
+}
+
+export function timestampName(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+async function serverFacts(config: pg.ClientConfig): Promise<{ version: string; num: number; databases: string[]; database: string }> {
+  const client = new pg.Client(config);
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const result = await client.query<{ v: string; n: string; d: string }>(
+      "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n, current_database() AS d",
+    );
+    const databases = await client.query<{ datname: string }>(
+      'SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname',
+    );
+    const row = result.rows[0];
+    return { version: row?.v ?? '', num: Number(row?.n ?? 0), database: row?.d ?? '', databases: databases.rows.map((r) => r.datname) };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Backs up one database, every database, and/or the globals, to one storage. */
+export async function runBackup(options: BackupOptions, hooks: RunHooks<BackupEvent> = {}): Promise<BackupResult> {
+  const started = Date.now();
+  options = { ...options, source: explicitConfig(options.source) };
+  const compression = options.compression ?? 'gzip';
+  assertCompressionAvailable(compression);
+  const format = options.format ?? 'native';
+  const facts = await serverFacts(options.source);
+  const tool = format === 'pg_dump' ? await findPgTool('pg_dump', facts.num, options.pgToolDirs) : undefined;
+  let databases = options.allDatabases ? facts.databases : [facts.database];
+  if (options.allDatabases && options.databases && options.databases.length > 0) {
+    const match = picomatch([...options.databases]);
+    databases = databases.filter((name) => match(name));
+  }
+  const stamp = timestampName(new Date());
+  const runPath = options.path ?? (options.allDatabases ? `server-${stamp}` : `${facts.database}-${stamp}`);
+  const nested = options.allDatabases === true || options.globals === true;
+  const result: BackupResult = { path: runPath, archives: [], failures: [], durationMs: 0 };
+
+  const archiveAt = async (database: string, relative: string, work: (location: ArchiveLocation, encryption: ReturnType<typeof keyFor>) => Promise<Manifest>, kind: ArchiveResult['format']) => {
+    const location: ArchiveLocation = { storage: options.storage, path: relative };
+    const where = options.storage.describe(relative);
+    if (await options.storage.exists(joinPath(relative, manifestFileName))) {
+      throw new PgferryError('PGF_CONFLICT', `${where} already holds an archive; choose another path`);
+    }
+    const archiveStarted = Date.now();
+    hooks.onEvent?.({ type: 'archive:start', database, format: kind, location: where });
+    try {
+      const manifest = await work(location, keyFor());
+      const sizeBytes = manifest.files.reduce((sum, file) => sum + file.size, 0);
+      hooks.onEvent?.({ type: 'archive:done', database, location: where, sizeBytes, tables: manifest.tables.length });
+      result.archives.push({ database, format: kind, path: relative, location: where, sizeBytes, durationMs: Date.now() - archiveStarted, manifest });
+    } catch (error) {
+      // Nothing half-written: the partial archive goes.
+      await options.storage.remove(relative).catch(() => undefined);
+      const wrapped = isPgferryError(error) ? error : new PgferryError('PGF_BACKUP_FAILED', `backup of ${database} failed: ${(error as Error).message}`, { cause: error });
+      if (!nested || hooks.signal?.aborted) throw wrapped;
+      hooks.onEvent?.({ type: 'log', level: 'error', message: wrapped.message });
+      result.failures.push({ database, code: wrapped.code, message: wrapped.message });
+    }
+  };
+  const keyFor = () => {
+    if (options.encryptionSecret === undefined) return undefined;
+    const key = createArchiveKey(options.encryptionSecret);
+    return { key: key.key, manifest: key.encryption };
+  };
+
+  if (options.globals) {
+    await archiveAt('(globals)', joinPath(runPath, 'globals'), async (location, encryption) => {
+      const client = new pg.Client(options.source);
+      client.on('error', () => undefined);
+      await client.connect();
+      let globals;
+      try {
+        globals = await dumpGlobals(client, options.globalsWithPasswords === true);
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+      const file = await writeArchiveFile(location, `globals.sql${encryption ? '.enc' : ''}`, Readable.from([Buffer.from(globals.sql)]), { compression: 'none', key: encryption?.key });
+      const now = new Date().toISOString();
+      const manifest: Manifest = {
+        format: 'globals',
+        format_version: manifestFormatVersion,
+        created_at: now,
+        finished_at: now,
+        pgferry_version: pgferryVersion,
+        source: { server_version: facts.version, server_version_num: facts.num, database: null },
+        compression: 'none',
+        encryption: encryption?.manifest ?? null,
+        schemas: [],
+        tables: [],
+        files: [file],
+        globals: { roles: globals.roles, with_passwords: options.globalsWithPasswords === true },
+        warnings: [],
+      };
+      await location.storage.write(joinPath(location.path, manifestFileName), Readable.from([Buffer.from(JSON.stringify(manifest, null, 2))]));
+      return manifest;
+    }, 'globals');
+  }
+
+  for (const database of databases) {
+    hooks.signal?.throwIfAborted();
+    const relative = nested ? joinPath(runPath, 'databases', encodeURIComponent(database)) : runPath;
+    const source = { ...options.source, database };
+    await archiveAt(database, relative, (location, encryption) =>
+      tool
+        ? backupPgDump({ source, database, location, tool, server: facts, schemas: options.schemas, tables: options.tables, compression, encryption }, hooks)
+        : backupNative(
+            { source, database, location, schemas: options.schemas, tables: options.tables, exclude: options.exclude, jobs: options.jobs ?? 2, compression, encryption, checksums: options.checksums },
+            hooks,
+          ),
+    format);
+  }
+  result.durationMs = Date.now() - started;
+  if (result.archives.length === 0 && result.failures.length > 0) {
+    throw new PgferryError('PGF_BACKUP_FAILED', `every backup of the run failed; first: ${result.failures[0]?.message ?? ''}`);
+  }
+  return result;
+}

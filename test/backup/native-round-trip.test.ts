@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { verifyArchive } from '../../src/engine/archive/verify-archive.js';
+import { runBackup } from '../../src/engine/backup/run-backup.js';
+import { runRestore } from '../../src/engine/restore/run-restore.js';
+import { LocalStorage } from '../../src/engine/storage/local-storage.js';
+import { adminQuery } from '../helpers/test-database.js';
+import { configOf, fingerprint, fixturesDir, loadSql, northwind, scratchName } from './backup-fixtures.js';
+import { createTestDatabase } from '../helpers/test-database.js';
+
+const run = promisify(execFile);
+let dir: string;
+let source: { name: string; url: string };
+const schemas = ['manufacturing', 'public'];
+let expected: Record<string, unknown>;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'pgferry-native-'));
+  source = await createTestDatabase({ migrated: false, prefix: 'pgferry_bksrc' });
+  await loadSql(source.url, path.join(fixturesDir, 'manufacturing.sql'));
+  await loadSql(source.url, northwind, false);
+  expected = await fingerprint(source.url, schemas);
+}, 120_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('native backup and restore', () => {
+  let archivePath: string;
+
+  it('backs up from one snapshot with a manifest, and restores into a new database equivalently', async () => {
+    const storage = new LocalStorage(dir);
+    const events: string[] = [];
+    const result = await runBackup(
+      { source: configOf(source.url), storage, jobs: 2, compression: 'gzip', checksums: true },
+      { onEvent: (event) => events.push(event.type) },
+    );
+    expect(result.archives).toHaveLength(1);
+    const archive = result.archives[0]!;
+    archivePath = archive.path;
+    const manifest = archive.manifest;
+    expect(manifest.format).toBe('native');
+    expect(manifest.tables.find((t) => t.schema === 'manufacturing' && t.name === 'inspection_records')?.rows).toBe(40_000);
+    expect(manifest.files.every((file) => /^[0-9a-f]{64}$/.test(file.sha256))).toBe(true);
+    expect(events).toContain('table:done');
+
+    const target = scratchName();
+    const restored = await runRestore({ archive: { storage, path: archive.path }, target: configOf(target.url), create: true, jobs: 2 });
+    expect(restored.rows).toBe(manifest.tables.reduce((sum, t) => sum + t.rows, 0));
+    expect(await fingerprint(target.url, schemas)).toEqual(expected);
+  });
+
+  it('restore.sh restores the same with psql alone', async () => {
+    const target = scratchName();
+    await adminQuery(`CREATE DATABASE ${target.name}`);
+    await run('sh', [path.join(dir, archivePath, 'restore.sh'), target.url], { maxBuffer: 16 * 1024 * 1024 });
+    expect(await fingerprint(target.url, schemas)).toEqual(expected);
+  });
+
+  it('refuses a flipped byte in verify and restore, naming the file', async () => {
+    const storage = new LocalStorage(dir);
+    const ok = await verifyArchive({ storage, path: archivePath });
+    expect(ok.ok).toBe(true);
+    const manifest = ok.manifest;
+    const victim = manifest.tables.find((t) => t.name === 'anomalies')!.file;
+    const file = path.join(dir, archivePath, victim);
+    const original = await readFile(file);
+    const flipped = Buffer.from(original);
+    flipped[Math.floor(flipped.length / 3)]! ^= 0x10;
+    await writeFile(file, flipped);
+    try {
+      const bad = await verifyArchive({ storage, path: archivePath });
+      expect(bad.ok).toBe(false);
+      expect(bad.files.filter((f) => !f.ok).map((f) => f.path)).toEqual([victim]);
+      const target = scratchName();
+      await expect(runRestore({ archive: { storage, path: archivePath }, target: configOf(target.url), create: true })).rejects.toMatchObject({
+        code: 'PGF_ARCHIVE_CORRUPT',
+        message: expect.stringContaining(victim),
+      });
+      // Refused before writing: the target database was never created.
+      expect((await adminQuery('SELECT 1 FROM pg_database WHERE datname = $1', [target.name])).rowCount).toBe(0);
+    } finally {
+      await writeFile(file, original);
+    }
+  });
+});
