@@ -13,6 +13,7 @@ import { StoreMigrator } from '../store/store-migrator.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import type { AppStore } from './app-context.js';
 import { registerErrorHandling } from './error-handler.js';
+import { connectionRoutes } from './connection-routes.js';
 import { registerAuth } from '../auth/register-auth.js';
 import { authApiRoutes } from './auth-api-routes.js';
 import { healthRoutes } from './health-routes.js';
@@ -77,6 +78,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   await app.register(healthRoutes(store, options.migrator ?? new StoreMigrator(store.db)));
   registerMetrics(app, { store, version });
   // Feature routes register below, each under /api/v1 with config.access declared.
+  await app.register(connectionRoutes({ store, secrets: options.secrets }));
   await app.register(authApiRoutes({ config, store }));
   return app;
 }

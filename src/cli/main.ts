@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 
 import { isPgferryError } from '../errors/pgferry-error.js';
+import { registerConnectionsCommand } from './commands/connections-command.js';
 import { registerDbCommand } from './commands/db-command.js';
+import { registerKeysCommand } from './commands/keys-command.js';
 import { registerDiffCommand } from './commands/diff-command.js';
 import { registerServeCommand } from './commands/serve-command.js';
 import { registerWorkerCommand } from './commands/worker-command.js';
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerWorkerCommand(program);
   registerDbCommand(program);
+  registerConnectionsCommand(program);
+  registerKeysCommand(program);
   registerDiffCommand(program);
   return program;
 }

@@ -22,6 +22,17 @@ export const errorCodes = {
   PGF_CSRF_FAILED: { status: 403, exit: 9, summary: 'A cookie-authenticated change lacks the X-CSRF-Token header matching the session.' },
   PGF_RATE_LIMITED: { status: 429, exit: 10, summary: 'Too many failed logins from this address or for this user; wait for Retry-After seconds.' },
   PGF_COMPARE_QUERY_FAILED: { status: 500, exit: 1, summary: 'A checksum query of verify or diff failed on one database; the message names the table, the side and the server\'s reason.' },
+  PGF_CONNECTION_HOST_NOT_FOUND: { status: 502, exit: 3, summary: 'The connection\'s host name does not resolve (DNS).' },
+  PGF_CONNECTION_HOST_UNREACHABLE: { status: 502, exit: 3, summary: 'No network route to the connection\'s host.' },
+  PGF_CONNECTION_REFUSED: { status: 502, exit: 3, summary: 'Nothing accepts connections on the connection\'s host and port.' },
+  PGF_CONNECTION_TIMEOUT: { status: 504, exit: 3, summary: 'The database server did not answer within the connect timeout.' },
+  PGF_CONNECTION_AUTH_FAILED: { status: 502, exit: 3, summary: 'The database server rejected the connection\'s user or password.' },
+  PGF_CONNECTION_DATABASE_NOT_FOUND: { status: 502, exit: 3, summary: 'The connection\'s database does not exist on the server.' },
+  PGF_CONNECTION_SSL_REQUIRED: { status: 502, exit: 3, summary: 'The server only accepts SSL connections; sslmode must allow SSL.' },
+  PGF_CONNECTION_SSL_REFUSED: { status: 502, exit: 3, summary: 'The server does not support SSL, or its certificate failed verification.' },
+  PGF_CONNECTION_TOO_MANY: { status: 503, exit: 3, summary: 'The server (or the role) has no connection slot left.' },
+  PGF_CONNECTION_PRIVILEGE: { status: 502, exit: 3, summary: 'The connection\'s role lacks a privilege it needs (e.g. CONNECT on the database).' },
+  PGF_CONNECTION_FAILED: { status: 502, exit: 3, summary: 'The database server could not be reached or refused the session for another reason.' },
   PGF_INTERNAL: { status: 500, exit: 1, summary: 'An unexpected error; the server log has the details under the request id.' },
 } as const;
 

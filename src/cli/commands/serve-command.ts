@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 
 import { buildApp } from '../../api/build-app.js';
+import { assertKeyMatchesStoredSecrets } from '../../secrets/assert-key-matches.js';
 import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
 import { SecretBox } from '../../secrets/secret-box.js';
 import { openStore } from '../../store/open-store.js';
@@ -21,6 +22,10 @@ export function registerServeCommand(program: Command): void {
         config,
         logger,
         schema: config.PGFERRY_SCHEMA_MODE === 'auto' ? 'migrate' : 'check',
+      });
+      await assertKeyMatchesStoredSecrets(store.db, secrets).catch(async (error: unknown) => {
+        await store.close();
+        throw error;
       });
       const app = await buildApp({ config, store, logger, secrets, migrator: store.migrator });
       handleShutdownSignals({

@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 
+import { assertKeyMatchesStoredSecrets } from '../../secrets/assert-key-matches.js';
+import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
+import { SecretBox } from '../../secrets/secret-box.js';
 import { openStore } from '../../store/open-store.js';
 import { createCliContext } from '../cli-context.js';
 import { handleShutdownSignals } from '../shutdown.js';
@@ -16,6 +19,13 @@ export function registerWorkerCommand(program: Command): void {
         logger,
         schema: config.PGFERRY_SCHEMA_MODE === 'auto' ? 'migrate' : 'check',
       });
+      // A key that cannot open the stored secrets stops the worker here, not at its first job.
+      await (async () => assertKeyMatchesStoredSecrets(store.db, new SecretBox(await resolveEncryptionKey(config, logger))))().catch(
+        async (error: unknown) => {
+          await store.close();
+          throw error;
+        },
+      );
       // Keeps the process alive until a signal; the job runner attaches here.
       const keepAlive = setInterval(() => undefined, 60_000);
       handleShutdownSignals({

@@ -1,0 +1,202 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+import { describeTable, listSchemas, listTables } from '../engine/catalog/read-catalog.js';
+import { clientConfigFromFields } from '../engine/connection-config.js';
+import { withTargetClient } from '../engine/connection-test/connect-target.js';
+import { testConnection } from '../engine/connection-test/test-connection.js';
+import {
+  type ConnectionInput,
+  createConnection,
+  deleteConnection,
+  getConnection,
+  listConnections,
+  loadConnectionTarget,
+  updateConnection,
+} from '../store/connection-repository.js';
+import { errorBodySchema } from './api-schemas.js';
+import type { AppServices } from './app-context.js';
+import {
+  type ConnectionBody,
+  connectionBodySchema,
+  connectionListQuerySchema,
+  connectionListSchema,
+  connectionParamsSchema,
+  connectionTestResultSchema,
+  connectionViewSchema,
+  schemaListSchema,
+  tableDetailSchema,
+  tableListQuerySchema,
+  tableListSchema,
+  tableParamsSchema,
+  targetFieldsFromBody,
+  testSavedBodySchema,
+  testUnsavedBodySchema,
+} from './connection-schemas.js';
+
+/** Browsing connects on demand: bounded connect and statement times, one client per request. */
+const browseLimits = { timeoutMs: 10_000, statementTimeoutMs: 30_000 };
+
+const errors = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 500: errorBodySchema, 502: errorBodySchema, 503: errorBodySchema, 504: errorBodySchema };
+
+function inputFromBody(body: ConnectionBody): ConnectionInput {
+  return {
+    name: body.name,
+    description: body.description,
+    protected: body.protected,
+    tags: body.tags,
+    fields: targetFieldsFromBody(body),
+  };
+}
+
+/** `/api/v1/connections`: the registry, tests, and catalog browsing of saved connections. */
+export function connectionRoutes(services: AppServices): FastifyPluginAsyncZod {
+  const { store, secrets } = services;
+  const db = store.db;
+  return async (app) => {
+    const tags = ['connections'];
+
+    app.get(
+      '/api/v1/connections',
+      {
+        config: { access: 'viewer' },
+        schema: { tags, summary: 'List connections (paged, searchable)', querystring: connectionListQuerySchema, response: { 200: connectionListSchema, ...errors } },
+      },
+      async (request) => listConnections(db, request.query),
+    );
+
+    app.post(
+      '/api/v1/connections',
+      {
+        config: { access: 'admin', auditResource: 'connection' },
+        schema: { tags, summary: 'Register a connection', body: connectionBodySchema, response: { 201: connectionViewSchema, ...errors } },
+      },
+      async (request, reply) => reply.status(201).send(await createConnection(db, secrets, inputFromBody(request.body))),
+    );
+
+    app.post(
+      '/api/v1/connections/test',
+      {
+        config: { access: 'admin', auditResource: 'connection' },
+        schema: {
+          tags,
+          summary: 'Test an unsaved connection (reachability, version, latency, size, privileges)',
+          body: testUnsavedBodySchema,
+          response: { 200: connectionTestResultSchema, ...errors },
+        },
+      },
+      async (request) => {
+        const { schemas, as, timeout_ms: timeoutMs, ...target } = request.body;
+        const fields = targetFieldsFromBody(target);
+        return testConnection(clientConfigFromFields({ ...fields, password: fields.password ?? undefined }), {
+          ...(schemas ? { schemas } : {}),
+          ...(as ? { as } : {}),
+          ...(timeoutMs ? { timeoutMs } : {}),
+        });
+      },
+    );
+
+    app.get(
+      '/api/v1/connections/:id',
+      {
+        config: { access: 'viewer' },
+        schema: { tags, summary: 'Get a connection (never its password)', params: connectionParamsSchema, response: { 200: connectionViewSchema, ...errors } },
+      },
+      async (request) => getConnection(db, request.params.id),
+    );
+
+    app.put(
+      '/api/v1/connections/:id',
+      {
+        config: { access: 'admin', auditResource: 'connection' },
+        schema: {
+          tags,
+          summary: 'Replace a connection; without password the stored one is kept',
+          params: connectionParamsSchema,
+          body: connectionBodySchema,
+          response: { 200: connectionViewSchema, ...errors },
+        },
+      },
+      async (request) => updateConnection(db, secrets, request.params.id, inputFromBody(request.body)),
+    );
+
+    app.delete(
+      '/api/v1/connections/:id',
+      {
+        config: { access: 'admin', auditResource: 'connection' },
+        schema: {
+          tags,
+          summary: 'Delete a connection (409 naming the jobs that still use it)',
+          params: connectionParamsSchema,
+          response: { 204: z.null().describe('Deleted'), ...errors },
+        },
+      },
+      async (request, reply) => {
+        await deleteConnection(db, request.params.id);
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.post(
+      '/api/v1/connections/:id/test',
+      {
+        config: { access: 'operator', auditResource: 'connection' },
+        schema: {
+          tags,
+          summary: 'Test a saved connection',
+          params: connectionParamsSchema,
+          body: testSavedBodySchema.nullish(),
+          response: { 200: connectionTestResultSchema, ...errors },
+        },
+      },
+      async (request) => {
+        const target = await loadConnectionTarget(db, secrets, request.params.id);
+        const { schemas, as, timeout_ms: timeoutMs } = request.body ?? {};
+        return testConnection(target.config, { ...(schemas ? { schemas } : {}), ...(as ? { as } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
+      },
+    );
+
+    app.get(
+      '/api/v1/connections/:id/schemas',
+      {
+        config: { access: 'viewer' },
+        schema: { tags, summary: "List the connection's schemas", params: connectionParamsSchema, response: { 200: schemaListSchema, ...errors } },
+      },
+      async (request) => {
+        const target = await loadConnectionTarget(db, secrets, request.params.id);
+        return { items: await withTargetClient(target.config, browseLimits, (client) => listSchemas(client)) };
+      },
+    );
+
+    app.get(
+      '/api/v1/connections/:id/tables',
+      {
+        config: { access: 'viewer' },
+        schema: {
+          tags,
+          summary: 'List the tables of a schema with estimated rows, size, keys and partitioning',
+          params: connectionParamsSchema,
+          querystring: tableListQuerySchema,
+          response: { 200: tableListSchema, ...errors },
+        },
+      },
+      async (request) => {
+        const target = await loadConnectionTarget(db, secrets, request.params.id);
+        return { items: await withTargetClient(target.config, browseLimits, (client) => listTables(client, request.query.schema)) };
+      },
+    );
+
+    app.get(
+      '/api/v1/connections/:id/tables/:schema/:table',
+      {
+        config: { access: 'viewer' },
+        schema: { tags, summary: "A table's columns, keys and foreign keys", params: tableParamsSchema, response: { 200: tableDetailSchema, ...errors } },
+      },
+      async (request) => {
+        const target = await loadConnectionTarget(db, secrets, request.params.id);
+        const { schema, table } = request.params;
+        return withTargetClient(target.config, browseLimits, (client) => describeTable(client, schema, table));
+      },
+    );
+  };
+}

@@ -1,0 +1,259 @@
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+
+import { type ConnectionFields, type SslMode, clientConfigFromFields, validateConnectionFields } from '../engine/connection-config.js';
+import { PgferryError } from '../errors/pgferry-error.js';
+import type { SecretBox } from '../secrets/secret-box.js';
+import type { ConnectionRow, StoreDatabase } from './store-types.js';
+
+/** What a caller may set on a connection; `password` undefined keeps the stored one on update. */
+export interface ConnectionInput {
+  name: string;
+  description?: string | null | undefined;
+  protected?: boolean | undefined;
+  tags?: string[] | undefined;
+  /** Target fields; `password: undefined` keeps, `null` removes (update), a string replaces. */
+  fields: Omit<ConnectionFields, 'password'> & { password?: string | null | undefined };
+}
+
+/** A connection as every reader sees it: no secret, only whether one is stored. */
+export interface ConnectionView {
+  id: string;
+  name: string;
+  description: string | null;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  sslmode: SslMode;
+  application_name: string | null;
+  connect_timeout: number | null;
+  options: string | null;
+  protected: boolean;
+  tags: string[];
+  has_password: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ConnectionListQuery {
+  search?: string | undefined;
+  page?: number | undefined;
+  page_size?: number | undefined;
+  sort?: 'name' | '-name' | 'created_at' | '-created_at' | 'updated_at' | '-updated_at' | undefined;
+}
+
+export interface ConnectionTarget {
+  id: string;
+  name: string;
+  protected: boolean;
+  config: pg.ClientConfig;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ownerOf = (name: string) => `connection "${name}"`;
+
+export function toConnectionView(row: ConnectionRow): ConnectionView {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    host: row.host,
+    port: row.port,
+    database: row.database,
+    user: row.username,
+    sslmode: row.sslmode as SslMode,
+    application_name: row.application_name,
+    connect_timeout: row.connect_timeout_s,
+    options: row.options,
+    protected: row.protected,
+    tags: row.tags,
+    has_password: row.password_encrypted !== null,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+/** The target fields of a stored connection, with its password decrypted. */
+export function connectionFieldsFromRow(row: ConnectionRow, secrets: SecretBox): ConnectionFields {
+  return {
+    host: row.host,
+    port: row.port,
+    database: row.database,
+    user: row.username,
+    password: row.password_encrypted === null ? undefined : secrets.open(row.password_encrypted, ownerOf(row.name)),
+    sslmode: row.sslmode as SslMode,
+    application_name: row.application_name ?? undefined,
+    connect_timeout: row.connect_timeout_s ?? undefined,
+    options: row.options ?? undefined,
+  };
+}
+
+export async function findConnectionRow(db: Kysely<StoreDatabase>, idOrName: string): Promise<ConnectionRow | undefined> {
+  let query = db.selectFrom('connections').selectAll();
+  query = uuidPattern.test(idOrName)
+    ? query.where((eb) => eb.or([eb('id', '=', idOrName), eb(eb.fn('lower', ['name']), '=', idOrName.toLowerCase())]))
+    : query.where((eb) => eb(eb.fn('lower', ['name']), '=', idOrName.toLowerCase()));
+  return query.executeTakeFirst();
+}
+
+export async function getConnectionRow(db: Kysely<StoreDatabase>, idOrName: string): Promise<ConnectionRow> {
+  const row = await findConnectionRow(db, idOrName);
+  if (row === undefined) {
+    throw new PgferryError('PGF_NOT_FOUND', `connection "${idOrName}" does not exist; list them with \`pgferry connections list\``, {
+      details: { connection: idOrName },
+    });
+  }
+  return row;
+}
+
+export async function getConnection(db: Kysely<StoreDatabase>, idOrName: string): Promise<ConnectionView> {
+  return toConnectionView(await getConnectionRow(db, idOrName));
+}
+
+/** The pg.ClientConfig of a saved connection, for the engine (sync, backup, jobs). */
+export async function loadConnectionTarget(db: Kysely<StoreDatabase>, secrets: SecretBox, idOrName: string): Promise<ConnectionTarget> {
+  const row = await getConnectionRow(db, idOrName);
+  return { id: row.id, name: row.name, protected: row.protected, config: clientConfigFromFields(connectionFieldsFromRow(row, secrets)) };
+}
+
+export async function listConnections(
+  db: Kysely<StoreDatabase>,
+  query: ConnectionListQuery = {},
+): Promise<{ items: ConnectionView[]; total: number; page: number; page_size: number }> {
+  const page = query.page ?? 1;
+  const pageSize = query.page_size ?? 50;
+  const sort = query.sort ?? 'name';
+  const column = sort.replace(/^-/, '') as 'name' | 'created_at' | 'updated_at';
+  const direction = sort.startsWith('-') ? 'desc' : 'asc';
+  let base = db.selectFrom('connections');
+  const search = query.search?.trim();
+  if (search) {
+    // A plain substring match: % and _ typed by the user are literal characters.
+    const pattern = `%${search.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+    base = base.where((eb) =>
+      eb.or([eb('name', 'ilike', pattern), eb('host', 'ilike', pattern), eb('database', 'ilike', pattern), eb('description', 'ilike', pattern)]),
+    );
+  }
+  const [rows, count] = await Promise.all([
+    base
+      .selectAll()
+      .orderBy(column === 'name' ? (eb) => eb.fn('lower', ['name']) : column, direction)
+      .orderBy('id')
+      .limit(pageSize)
+      .offset((page - 1) * pageSize)
+      .execute(),
+    base.select((eb) => eb.fn.countAll<string>().as('total')).executeTakeFirstOrThrow(),
+  ]);
+  return { items: rows.map(toConnectionView), total: Number(count.total), page, page_size: pageSize };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === '23505';
+}
+
+function duplicateName(name: string, cause?: unknown): PgferryError {
+  return new PgferryError('PGF_CONFLICT', `name: a connection named "${name}" already exists (names are case-insensitive); pick another name`, {
+    details: { fields: [{ field: 'name', message: 'already exists' }], name },
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+function rowValues(input: ConnectionInput) {
+  const fields = input.fields;
+  validateConnectionFields({ ...fields, password: fields.password ?? undefined });
+  const name = input.name.trim();
+  if (name === '' || name.length > 100) {
+    throw new PgferryError('PGF_VALIDATION_FAILED', 'name: expected 1 to 100 characters', { details: { fields: [{ field: 'name', message: 'expected 1 to 100 characters' }] } });
+  }
+  return {
+    name,
+    description: input.description ?? null,
+    host: fields.host,
+    port: fields.port,
+    database: fields.database,
+    username: fields.user,
+    sslmode: fields.sslmode,
+    application_name: fields.application_name ?? null,
+    connect_timeout_s: fields.connect_timeout ?? null,
+    options: fields.options ?? null,
+    protected: input.protected ?? false,
+    tags: input.tags ?? [],
+  };
+}
+
+export async function createConnection(db: Kysely<StoreDatabase>, secrets: SecretBox, input: ConnectionInput): Promise<ConnectionView> {
+  const values = rowValues(input);
+  if (await findConnectionRow(db, values.name)) throw duplicateName(values.name);
+  const password = input.fields.password;
+  try {
+    const row = await db
+      .insertInto('connections')
+      .values({ ...values, password_encrypted: password == null ? null : secrets.seal(password) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toConnectionView(row);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw duplicateName(values.name, error);
+    throw error;
+  }
+}
+
+/** Replaces a connection's settings; a missing password keeps the stored one, `null` removes it. */
+export async function updateConnection(
+  db: Kysely<StoreDatabase>,
+  secrets: SecretBox,
+  idOrName: string,
+  input: ConnectionInput,
+): Promise<ConnectionView> {
+  const current = await getConnectionRow(db, idOrName);
+  const values = rowValues(input);
+  const clash = await findConnectionRow(db, values.name);
+  if (clash && clash.id !== current.id) throw duplicateName(values.name);
+  const password = input.fields.password;
+  const passwordUpdate = password === undefined ? {} : { password_encrypted: password === null ? null : secrets.seal(password) };
+  try {
+    const row = await db
+      .updateTable('connections')
+      .set({ ...values, ...passwordUpdate, updated_at: new Date() })
+      .where('id', '=', current.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toConnectionView(row);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw duplicateName(values.name, error);
+    throw error;
+  }
+}
+
+/** The saved jobs that use a connection (they block its deletion). */
+export async function jobsUsingConnection(db: Kysely<StoreDatabase>, id: string): Promise<{ kind: 'sync' | 'backup'; id: string; name: string }[]> {
+  const sync = await db
+    .selectFrom('sync_jobs')
+    .select(['id', 'name'])
+    .where((eb) => eb.or([eb('source_connection_id', '=', id), eb('destination_connection_id', '=', id)]))
+    .orderBy('name')
+    .execute();
+  const backup = await db.selectFrom('backup_jobs').select(['id', 'name']).where('connection_id', '=', id).orderBy('name').execute();
+  return [...sync.map((job) => ({ kind: 'sync' as const, ...job })), ...backup.map((job) => ({ kind: 'backup' as const, ...job }))];
+}
+
+export async function deleteConnection(db: Kysely<StoreDatabase>, idOrName: string): Promise<ConnectionView> {
+  const row = await getConnectionRow(db, idOrName);
+  const refuse = (jobs: { kind: string; id: string; name: string }[], cause?: unknown) =>
+    new PgferryError(
+      'PGF_CONFLICT',
+      `connection "${row.name}" is used by ${jobs.length === 0 ? 'saved jobs' : jobs.map((job) => `${job.kind} job "${job.name}"`).join(', ')}; delete those jobs or point them at another connection first`,
+      { details: { connection: row.name, jobs }, ...(cause === undefined ? {} : { cause }) },
+    );
+  const jobs = await jobsUsingConnection(db, row.id);
+  if (jobs.length > 0) throw refuse(jobs);
+  try {
+    await db.deleteFrom('connections').where('id', '=', row.id).execute();
+  } catch (error) {
+    // A job created between the check and the delete: the foreign key refuses (23503).
+    if ((error as { code?: string }).code === '23503') throw refuse(await jobsUsingConnection(db, row.id), error);
+    throw error;
+  }
+  return toConnectionView(row);
+}
