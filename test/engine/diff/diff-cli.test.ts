@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+
+import { runCli } from '../../helpers/run-cli.js';
+import { createDatabasePair, runSql } from './diff-test-databases.js';
+
+const setup = `
+CREATE SCHEMA sales;
+CREATE TABLE sales.orders (id int PRIMARY KEY, total numeric(10,2));
+INSERT INTO sales.orders SELECT g, g * 2.5 FROM generate_series(1, 1000) AS g;
+CREATE TABLE sales.audit_log (at timestamptz, what text);
+INSERT INTO sales.audit_log SELECT timestamptz '2024-01-01' + g * interval '1 minute', 'x' FROM generate_series(1, 100) AS g;
+`;
+
+describe('pgferry diff', () => {
+  it('exits 0 for equal databases, 20 with differences, and prints JSON for machines', async () => {
+    const pair = await createDatabasePair(setup);
+    const equal = await runCli(['diff', '--from', pair.sourceUrl, '--to', pair.destinationUrl]);
+    expect(equal.stderr).toBe('');
+    expect(equal.code).toBe(0);
+    expect(equal.stdout).toMatch(/= sales\.orders: equal \(1,000 rows\)/);
+    expect(equal.stdout).toMatch(/2 table\(s\) compared: 2 equal/);
+
+    await runSql(pair.destinationUrl, `UPDATE sales.orders SET total = 0 WHERE id = 77; DELETE FROM sales.audit_log WHERE what = 'x' AND at < '2024-01-01 00:05'`);
+    const different = await runCli(['diff', '--from', pair.sourceUrl, '--to', pair.destinationUrl, '--json']);
+    expect(different.code).toBe(20);
+    const output = JSON.parse(different.stdout) as {
+      equal: boolean;
+      exitCode: number;
+      bytesTransferred: number;
+      tables: Array<{ name: string; status: string; rows: unknown[] }>;
+    };
+    expect(output.equal).toBe(false);
+    expect(output.exitCode).toBe(20);
+    expect(output.bytesTransferred).toBeGreaterThan(0);
+    expect(output.tables.find((table) => table.name === 'orders')).toMatchObject({ status: 'different', rows: [{ kind: 'changed', key: ['77'] }] });
+    expect(output.tables.find((table) => table.name === 'audit_log')).toMatchObject({ status: 'different' });
+
+    const excluded = await runCli(['diff', '--from', pair.sourceUrl, '--to', pair.destinationUrl, '--tables', 'sales.*', '--exclude', 'audit_*', '--json']);
+    expect(JSON.parse(excluded.stdout).tables.map((table: { name: string }) => table.name)).toEqual(['orders']);
+    expect(excluded.code).toBe(20);
+  });
+
+  it('rejects bad input with exit 2 and an unreachable database with exit 3, never echoing a password', async () => {
+    const pair = await createDatabasePair(setup);
+    const noMatch = await runCli(['diff', '--from', pair.sourceUrl, '--to', pair.destinationUrl, '--tables', 'nothing_here']);
+    expect(noMatch.code).toBe(2);
+    expect(noMatch.stderr).toMatch(/no table of the source matches/);
+
+    const notUrl = await runCli(['diff', '--from', 'prod-db', '--to', pair.destinationUrl]);
+    expect(notUrl.code).toBe(2);
+    expect(notUrl.stderr).toMatch(/--from "prod-db" is not a postgres:\/\/ URL/);
+
+    const unreachable = await runCli(['diff', '--from', 'postgres://someone:S3cretPassw0rd@127.0.0.1:1/nowhere', '--to', pair.destinationUrl]);
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toMatch(/PGF_CONNECTION_REFUSED/);
+    expect(unreachable.stderr + unreachable.stdout).not.toContain('S3cretPassw0rd');
+  });
+});
