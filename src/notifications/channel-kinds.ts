@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+// Each channel kind: its public settings and which of its fields are secrets (sealed with
+// SecretBox, never returned). Robot webhook URLs carry their access token, so they are secrets.
+
+export const channelKinds = ['webhook', 'slack', 'dingtalk', 'wecom', 'feishu', 'teams', 'telegram', 'email'] as const;
+export type ChannelKind = (typeof channelKinds)[number];
+export const channelEvents = ['failed', 'succeeded', 'recovered', 'backup_overdue'] as const;
+export type ChannelEvent = (typeof channelEvents)[number];
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2000);
+const secretText = z.string().min(1).max(4000);
+
+export const channelConfigSchemas = {
+  webhook: z.strictObject({
+    url: httpUrl,
+    secret: secretText.nullable().optional().describe('HMAC-SHA256 key; signs each request (X-Pgferry-Signature)'),
+    headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,100}$/), z.string().max(1000)).optional(),
+  }),
+  slack: z.strictObject({ url: httpUrl.describe('Incoming webhook URL') }),
+  dingtalk: z.strictObject({ url: httpUrl.describe('Robot webhook URL with access_token'), secret: secretText.nullable().optional().describe('Signing secret (SEC…)') }),
+  wecom: z.strictObject({ url: httpUrl.describe('Group robot webhook URL with key') }),
+  feishu: z.strictObject({ url: httpUrl.describe('Custom bot webhook URL'), secret: secretText.nullable().optional().describe('Signature verification secret') }),
+  teams: z.strictObject({ url: httpUrl.describe('Incoming webhook / workflow URL') }),
+  telegram: z.strictObject({
+    bot_token: secretText,
+    chat_id: z.union([z.string().min(1).max(100), z.number().int()]),
+    api_url: httpUrl.optional().describe('Bot API base (default: https://api.telegram.org)'),
+  }),
+  email: z.strictObject({
+    host: z.string().min(1).max(255),
+    port: z.number().int().min(1).max(65535).optional(),
+    secure: z.boolean().optional().describe('TLS from the start (port 465); otherwise STARTTLS when offered'),
+    require_tls: z.boolean().optional(),
+    tls_reject_unauthorized: z.boolean().optional(),
+    username: z.string().min(1).max(255).optional(),
+    password: secretText.nullable().optional(),
+    from: z.string().min(3).max(320),
+    to: z.array(z.email()).min(1).max(50),
+  }),
+} as const;
+
+export const secretFields: Record<ChannelKind, readonly string[]> = {
+  webhook: ['secret'],
+  slack: ['url'],
+  dingtalk: ['url', 'secret'],
+  wecom: ['url'],
+  feishu: ['url', 'secret'],
+  teams: ['url'],
+  telegram: ['bot_token'],
+  email: ['password'],
+};
+
+export type ChannelConfig = Record<string, unknown>;
+
+/** Splits a validated config into the stored public part and the sealed secret part. */
+export function splitSecrets(kind: ChannelKind, config: ChannelConfig): { publicConfig: ChannelConfig; secrets: ChannelConfig } {
+  const publicConfig: ChannelConfig = {};
+  const secrets: ChannelConfig = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (secretFields[kind].includes(key)) secrets[key] = value;
+    else publicConfig[key] = value;
+  }
+  return { publicConfig, secrets };
+}

@@ -1,0 +1,73 @@
+import type { Kysely } from 'kysely';
+
+import { isPgferryError } from '../errors/pgferry-error.js';
+import type { JobWorkerHooks } from '../jobs/job-worker.js';
+import type { Logger } from '../logger.js';
+import type { SecretBox } from '../secrets/secret-box.js';
+import { type NotificationChannelRow, channelSendConfig } from '../store/notification-channel-repository.js';
+import type { StoreDatabase } from '../store/store-types.js';
+import type { ChannelKind } from './channel-kinds.js';
+import { type DeliveryPolicy, defaultDeliveryPolicy, deliverDueNotifications, queueOverdueBackupNotifications, queueRunNotifications } from './notification-dispatcher.js';
+import { testPayload } from './notification-payload.js';
+import { sendNotification } from './send-notification.js';
+
+/** Wires notifications into a worker: queue on run end, send on each poll, overdue checks in maintenance. */
+export function notificationHooks(db: Kysely<StoreDatabase>, secrets: SecretBox, logger: Logger, policy: DeliveryPolicy = defaultDeliveryPolicy): JobWorkerHooks {
+  let sending = false;
+  const deliver = async () => {
+    if (sending) return;
+    sending = true;
+    try {
+      while ((await deliverDueNotifications(db, secrets, logger, policy)) > 0) {
+        // keep going while there is a backlog
+      }
+    } finally {
+      sending = false;
+    }
+  };
+  return {
+    runFinished: async (run) => {
+      if ((await queueRunNotifications(db, run)) > 0) void deliver().catch((error: unknown) => logger.warn({ err: error }, 'notification delivery failed'));
+    },
+    poll: deliver,
+    maintenance: async () => {
+      await queueOverdueBackupNotifications(db);
+    },
+  };
+}
+
+export interface TestDeliveryResult {
+  delivered: boolean;
+  delivery_id: string;
+  response_status: number | null;
+  error: string | null;
+}
+
+/** Sends a test message now and records it as a delivery (event `test`). */
+export async function sendTestNotification(db: Kysely<StoreDatabase>, secrets: SecretBox, channel: NotificationChannelRow): Promise<TestDeliveryResult> {
+  const payload = testPayload(channel.name);
+  const delivery = await db
+    .insertInto('notification_deliveries')
+    .values({ channel_id: channel.id, event: 'test', attempts: 1, payload: JSON.stringify(payload) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const id = String(delivery.id);
+  try {
+    const result = await sendNotification(channel.kind as ChannelKind, channelSendConfig(channel, secrets), payload, id);
+    await db
+      .updateTable('notification_deliveries')
+      .set({ status: 'delivered', delivered_at: new Date(), response_status: result.responseStatus })
+      .where('id', '=', id)
+      .execute();
+    return { delivered: true, delivery_id: id, response_status: result.responseStatus, error: null };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const status = isPgferryError(error) ? ((error.details?.responseStatus as number | null | undefined) ?? null) : null;
+    await db
+      .updateTable('notification_deliveries')
+      .set({ status: 'failed', last_error: message.slice(0, 2000), response_status: status })
+      .where('id', '=', id)
+      .execute();
+    return { delivered: false, delivery_id: id, response_status: status, error: message };
+  }
+}
