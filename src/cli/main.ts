@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { isPgferryError } from '../errors/pgferry-error.js';
 import { registerConnectionsCommand } from './commands/connections-command.js';
 import { registerDbCommand } from './commands/db-command.js';
+import { registerTokensCommand } from './commands/tokens-command.js';
+import { registerUsersCommand, registerWhoamiCommand } from './commands/users-command.js';
 import { registerKeysCommand } from './commands/keys-command.js';
 import { registerDiffCommand } from './commands/diff-command.js';
 import { registerServeCommand } from './commands/serve-command.js';
@@ -17,6 +19,9 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerWorkerCommand(program);
   registerDbCommand(program);
+  registerUsersCommand(program);
+  registerTokensCommand(program);
+  registerWhoamiCommand(program);
   registerConnectionsCommand(program);
   registerKeysCommand(program);
   registerDiffCommand(program);

@@ -21,6 +21,7 @@ export const errorCodes = {
   PGF_FORBIDDEN: { status: 403, exit: 9, summary: 'The caller\'s role may not do this; ask an admin for a higher role.' },
   PGF_CSRF_FAILED: { status: 403, exit: 9, summary: 'A cookie-authenticated change lacks the X-CSRF-Token header matching the session.' },
   PGF_RATE_LIMITED: { status: 429, exit: 10, summary: 'Too many failed logins from this address or for this user; wait for Retry-After seconds.' },
+  PGF_SERVER_UNREACHABLE: { status: 502, exit: 3, summary: 'The CLI cannot reach the pgferry server given by --server / PGFERRY_SERVER, or it did not answer like one.' },
   PGF_COMPARE_QUERY_FAILED: { status: 500, exit: 1, summary: 'A checksum query of verify or diff failed on one database; the message names the table, the side and the server\'s reason.' },
   PGF_CONNECTION_HOST_NOT_FOUND: { status: 502, exit: 3, summary: 'The connection\'s host name does not resolve (DNS).' },
   PGF_CONNECTION_HOST_UNREACHABLE: { status: 502, exit: 3, summary: 'No network route to the connection\'s host.' },

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 
 import { buildApp } from '../../api/build-app.js';
+import { ensureFirstAdmin, firstAdminNotice } from '../../auth/bootstrap-admin.js';
 import { assertKeyMatchesStoredSecrets } from '../../secrets/assert-key-matches.js';
 import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
 import { SecretBox } from '../../secrets/secret-box.js';
@@ -49,5 +50,10 @@ export function registerServeCommand(program: Command): void {
         { url: `http://${config.HOST}:${config.PORT}`, store: store.embedded ? 'embedded' : 'DATABASE_URL' },
         `pgferry is serving on http://${config.HOST}:${config.PORT} (API docs at /docs)`,
       );
+      // Embedded mode: the first start creates an admin and prints its password once, on stdout, never in the log.
+      if (store.embedded) {
+        const admin = await ensureFirstAdmin(store);
+        if (admin) process.stdout.write(`${firstAdminNotice(admin, `http://${config.HOST}:${config.PORT}`)}\n`);
+      }
     });
 }
