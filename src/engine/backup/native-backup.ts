@@ -9,13 +9,13 @@ import { type Compression, compressionSuffix } from '../archive/compression.js';
 import type { ManifestEncryption } from '../archive/encryption.js';
 import { CountStream } from '../archive/hash-stream.js';
 import { type Manifest, type ManifestFile, type ManifestTable, manifestFileName, manifestFormatVersion } from '../archive/manifest.js';
+import { SourceSnapshot } from '../snapshot/source-snapshot.js';
 import { joinPath } from '../storage/archive-storage.js';
 import { displayName, qualified, quoteIdentList } from '../sql/quote-ident.js';
 import { type ArchiveSchema, loadArchiveSchema } from './archive-schema.js';
 import type { BackupEvent, RunHooks } from './backup-events.js';
 import { pgferryVersion } from './pgferry-version.js';
 import { renderRestoreScript } from './restore-script.js';
-import { openSnapshot, openSnapshotReader } from './snapshot-session.js';
 import { tableChecksum } from './table-checksum.js';
 
 export interface NativeBackupOptions {
@@ -46,24 +46,23 @@ export async function backupNative(options: NativeBackupOptions, hooks: RunHooks
   const key = options.encryption?.key;
   const write = (relative: string, body: Readable) => writeArchiveFile(location, relative, body, { compression: 'none', key, signal: hooks.signal });
   const encryptedSuffix = key ? '.enc' : '';
-  const coordinator = await openSnapshot(options.source);
+  const snapshot = await SourceSnapshot.open(options.source);
   let coordinatorOpen = true;
-  const closeCoordinator = async (commit: boolean) => {
+  const closeCoordinator = async () => {
     if (!coordinatorOpen) return;
     coordinatorOpen = false;
-    if (commit) await coordinator.client.query('COMMIT').catch(() => undefined);
-    await coordinator.client.end().catch(() => undefined);
+    await snapshot.close();
   };
   let schema: ArchiveSchema;
   let serverVersion: { version: string; num: number };
   try {
-    const version = await coordinator.client.query<{ v: string; n: string }>(
+    const version = await snapshot.coordinator.query<{ v: string; n: string }>(
       "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n",
     );
     serverVersion = { version: version.rows[0]?.v ?? '', num: Number(version.rows[0]?.n ?? 0) };
-    schema = await loadArchiveSchema(coordinator.client, options);
+    schema = await loadArchiveSchema(snapshot.coordinator, options);
   } catch (error) {
-    await closeCoordinator(false);
+    await closeCoordinator();
     throw error;
   }
 
@@ -79,10 +78,10 @@ export async function backupNative(options: NativeBackupOptions, hooks: RunHooks
     let next = 0;
     const readers: pg.Client[] = [];
     try {
-      for (let i = 0; i < workers; i += 1) readers.push(await openSnapshotReader(options.source, coordinator.snapshot));
+      for (let i = 0; i < workers; i += 1) readers.push(await snapshot.openReader('pgferry backup'));
     } finally {
       // Every reader has imported the snapshot (or failed); the coordinator can go.
-      await closeCoordinator(true);
+      await closeCoordinator();
     }
     const runWorker = async (reader: pg.Client) => {
       for (;;) {
@@ -136,7 +135,7 @@ export async function backupNative(options: NativeBackupOptions, hooks: RunHooks
     files.push(await write(`schema/clean.sql${encryptedSuffix}`, Readable.from([Buffer.from(schema.cleanSql)])));
     files.push(await write(`schema/post-data.json${encryptedSuffix}`, Readable.from([Buffer.from(JSON.stringify(schema.postData))])));
   } finally {
-    await closeCoordinator(false);
+    await closeCoordinator();
   }
 
   const manifest: Manifest = {
