@@ -6,6 +6,11 @@ import { connectionConfigFromUrl } from '../../engine/connection-config.js';
 import { describeRange } from '../../engine/diff/describe-range.js';
 import { compareTables } from '../../engine/diff/diff-tables.js';
 import type { DiffSummary, RowDifference, TableComparison } from '../../engine/diff/diff-types.js';
+import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
+import { SecretBox } from '../../secrets/secret-box.js';
+import { loadConnectionTarget } from '../../store/connection-repository.js';
+import { openStore } from '../../store/open-store.js';
+import { createCliContext } from '../cli-context.js';
 
 /**
  * Exit codes of `pgferry diff`: 0 the databases are equal for every compared table;
@@ -28,13 +33,24 @@ interface DiffCommandOptions {
 const list = (value: string | undefined) =>
   value === undefined ? undefined : value.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
 
-/** A `postgres://` URL. Saved connection names need the connection registry (see the error). */
-function resolveTarget(value: string, flag: string): pg.ClientConfig {
-  if (/^postgres(ql)?:\/\//i.test(value.trim())) return connectionConfigFromUrl(value);
-  throw new PgferryError(
-    'PGF_VALIDATION_FAILED',
-    `${flag} "${value}" is not a postgres:// URL; saved connection names are not resolved by \`pgferry diff\` yet — pass the URL (password in PGPASSWORD or ~/.pgpass)`,
-  );
+const isUrl = (value: string) => /^postgres(ql)?:\/\//i.test(value.trim());
+
+/**
+ * `postgres://` URLs are used as given; anything else is the name (or id) of a saved
+ * connection, read from the metadata store with its password decrypted. The store is opened
+ * only when a name is given.
+ */
+async function resolveTargets(from: string, to: string): Promise<[pg.ClientConfig, pg.ClientConfig]> {
+  if (isUrl(from) && isUrl(to)) return [connectionConfigFromUrl(from), connectionConfigFromUrl(to)];
+  const { config, logger } = createCliContext();
+  const secrets = new SecretBox(await resolveEncryptionKey(config, logger));
+  const store = await openStore({ config, schema: config.PGFERRY_SCHEMA_MODE === 'auto' ? 'migrate' : 'check' });
+  try {
+    const resolve = async (value: string) => (isUrl(value) ? connectionConfigFromUrl(value) : (await loadConnectionTarget(store.db, secrets, value.trim())).config);
+    return [await resolve(from), await resolve(to)];
+  } finally {
+    await store.close();
+  }
 }
 
 function positiveInteger(value: string | undefined, flag: string, fallback: number): number {
@@ -99,17 +115,16 @@ export function registerDiffCommand(program: Command): void {
       'Compare tables of two databases by server-side checksums; only hashes cross the network until differing key ranges are small.\n' +
         'Exit code: 0 equal, 20 differences found, 1 a table could not be compared, 2 bad input, 3 connection failed, 6 cancelled.',
     )
-    .requiredOption('--from <url>', 'source database (postgres:// URL)')
-    .requiredOption('--to <url>', 'destination database (postgres:// URL)')
+    .requiredOption('--from <url|name>', 'source database: postgres:// URL or saved connection name')
+    .requiredOption('--to <url|name>', 'destination database: postgres:// URL or saved connection name')
     .option('--schemas <list>', 'comma-separated schemas (default: all non-system schemas)')
     .option('--tables <globs>', "comma-separated globs on schema.table, or table in any schema (e.g. 'sales.*,staff')")
     .option('--exclude <globs>', 'comma-separated globs to leave out')
     .option('--max-rows <n>', 'differing rows listed per table (default 100)')
     .option('--json', 'machine-readable output on stdout')
     .action(async (options: DiffCommandOptions) => {
-      const source = resolveTarget(options.from, '--from');
-      const destination = resolveTarget(options.to, '--to');
       const maxRows = positiveInteger(options.maxRows, '--max-rows', 100);
+      const [source, destination] = await resolveTargets(options.from, options.to);
       const controller = new AbortController();
       const onSignal = () => controller.abort();
       process.once('SIGINT', onSignal);

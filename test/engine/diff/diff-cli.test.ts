@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { runCli } from '../../helpers/run-cli.js';
+import { createTestDatabase } from '../../helpers/test-database.js';
 import { createDatabasePair, runSql } from './diff-test-databases.js';
 
 const setup = `
@@ -40,15 +41,29 @@ describe('pgferry diff', () => {
     expect(excluded.code).toBe(20);
   });
 
+  it('resolves saved connection names from the metadata store', async () => {
+    const pair = await createDatabasePair(setup);
+    const store = await createTestDatabase();
+    const env = { DATABASE_URL: store.url, PGFERRY_ENCRYPTION_KEY: 'ab'.repeat(32) };
+    expect((await runCli(['connections', 'add', 'bench-source', pair.sourceUrl], env)).code).toBe(0);
+    const named = await runCli(['diff', '--from', 'bench-source', '--to', pair.destinationUrl, '--json'], env);
+    expect(named.stderr).toBe('');
+    expect(named.code).toBe(0);
+    expect(JSON.parse(named.stdout)).toMatchObject({ equal: true, exitCode: 0 });
+    const unknown = await runCli(['diff', '--from', 'no-such-connection', '--to', pair.destinationUrl], env);
+    expect(unknown.code).toBe(4);
+    expect(unknown.stderr).toMatch(/connection "no-such-connection" does not exist/);
+  });
+
   it('rejects bad input with exit 2 and an unreachable database with exit 3, never echoing a password', async () => {
     const pair = await createDatabasePair(setup);
     const noMatch = await runCli(['diff', '--from', pair.sourceUrl, '--to', pair.destinationUrl, '--tables', 'nothing_here']);
     expect(noMatch.code).toBe(2);
     expect(noMatch.stderr).toMatch(/no table of the source matches/);
 
-    const notUrl = await runCli(['diff', '--from', 'prod-db', '--to', pair.destinationUrl]);
-    expect(notUrl.code).toBe(2);
-    expect(notUrl.stderr).toMatch(/--from "prod-db" is not a postgres:\/\/ URL/);
+    const badLimit = await runCli(['diff', '--from', pair.sourceUrl, '--to', pair.destinationUrl, '--max-rows', '0']);
+    expect(badLimit.code).toBe(2);
+    expect(badLimit.stderr).toMatch(/--max-rows expects an integer/);
 
     const unreachable = await runCli(['diff', '--from', 'postgres://someone:S3cretPassw0rd@127.0.0.1:1/nowhere', '--to', pair.destinationUrl]);
     expect(unreachable.code).toBe(3);
