@@ -18,6 +18,7 @@ import { registerAuth } from '../auth/register-auth.js';
 import { authApiRoutes } from './auth-api-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { registerMetrics } from './metrics-routes.js';
+import { staticUi } from './static-ui.js';
 import type { Cache } from '../cache/cache.js';
 import { installCache } from '../cache/install-cache.js';
 
@@ -80,5 +81,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   // Feature routes register below, each under /api/v1 with config.access declared.
   await app.register(connectionRoutes({ store, secrets: options.secrets }));
   await app.register(authApiRoutes({ config, store }));
+  // The web UI (web/dist) at `/`, with SPA fallback for non-API GETs; keep this last.
+  await app.register(staticUi());
   return app;
 }

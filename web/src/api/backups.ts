@@ -1,0 +1,75 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+
+import { resourceHooks, resourceKeys, useItemAction } from './crud.js';
+import { api } from './http.js';
+import { runKeys } from './runs.js';
+
+export interface BackupTable {
+  schema?: string;
+  name: string;
+  rows?: number;
+  bytes?: number;
+}
+
+export interface Backup {
+  id: string;
+  run_id: string | null;
+  backup_job_id: string | null;
+  connection_id: string | null;
+  storage_id: string;
+  database_name: string;
+  location: string;
+  format: 'native' | 'pg_dump' | 'globals';
+  compression: string;
+  encrypted: boolean;
+  size_bytes: number;
+  tables: BackupTable[];
+  state: 'complete' | 'verified' | 'drill_passed' | 'drill_failed' | 'corrupt' | 'expired';
+  verified_at: string | null;
+  drill_at: string | null;
+  drill_result: Record<string, unknown> | null;
+  created_at: string;
+}
+
+export interface RestoreInput {
+  connection_id: string;
+  database?: string;
+  create?: boolean;
+  clean?: boolean;
+  confirm_name?: string;
+}
+
+const base = '/api/v1/backups';
+export const backupKeys = resourceKeys('backups');
+export const { useList: useBackups, useOne: useBackup, useRemove: useRemoveBackup } = resourceHooks<Backup, never>(base, backupKeys);
+
+export type RunStarted = { id?: string; run_id?: string; run?: { id: string } };
+
+export function runIdOf(result: RunStarted | undefined): string | undefined {
+  return result?.run_id ?? result?.run?.id ?? result?.id;
+}
+
+export function useVerifyBackup() {
+  return useItemAction<RunStarted>(base, 'verify', [[...backupKeys.all], [...runKeys.all]]);
+}
+
+export function useRestoreBackup() {
+  return useItemAction<RunStarted, RestoreInput>(base, 'restore', [[...runKeys.all]]);
+}
+
+export function downloadUrl(id: string): string {
+  return `${base}/${encodeURIComponent(id)}/download`;
+}
+
+/** Upload an archive file to a storage; the answer is the registered backup. */
+export function useUploadBackup() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ storageId, file }: { storageId: string; file: File }) =>
+      api<Backup>(`${base}/upload?storage_id=${encodeURIComponent(storageId)}&filename=${encodeURIComponent(file.name)}`, {
+        method: 'POST',
+        raw: file,
+      }),
+    onSuccess: () => client.invalidateQueries({ queryKey: backupKeys.all }),
+  });
+}

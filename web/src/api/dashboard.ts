@@ -1,0 +1,17 @@
+import { useBackupJobs } from './backup-jobs.js';
+import { useBackups } from './backups.js';
+import { useRuns } from './runs.js';
+import { useStorages } from './storages.js';
+import { useSyncJobs } from './sync-jobs.js';
+
+/** The dashboard is built from the public list endpoints; no private summary route. */
+export function useDashboardData() {
+  return {
+    runs: useRuns({ limit: 500 }, { refetchInterval: 15_000 }),
+    running: useRuns({ limit: 50, status: 'running' }, { refetchInterval: 5_000 }),
+    syncJobs: useSyncJobs({ limit: 200 }),
+    backupJobs: useBackupJobs({ limit: 200 }),
+    backups: useBackups({ limit: 500 }),
+    storages: useStorages({ limit: 200 }),
+  };
+}

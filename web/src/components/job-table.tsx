@@ -1,0 +1,118 @@
+import { Button, Group, Switch, Table, Text, Tooltip } from '@mantine/core';
+import type { ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router-dom';
+
+import { describeCron } from '../lib/cron.js';
+import { formatDateTime } from '../lib/format.js';
+import { useCan } from '../lib/me-context.js';
+
+export interface JobRow {
+  id: string;
+  name: string;
+  description: string | null;
+  cron: string | null;
+  timezone: string;
+  enabled: boolean;
+  next_fire_at: string | null;
+}
+
+/** Shared list of sync or backup jobs: schedule, enable switch, run now, edit, delete. */
+export function JobTable<J extends JobRow>({
+  jobs,
+  editPath,
+  runsQuery,
+  describe,
+  onRun,
+  onToggle,
+  onDelete,
+  running,
+}: {
+  jobs: J[];
+  editPath: (job: J) => string;
+  runsQuery: (job: J) => string;
+  describe: (job: J) => ReactNode;
+  onRun: (job: J) => void;
+  onToggle: (job: J, enabled: boolean) => void;
+  onDelete: (job: J) => void;
+  running?: string | null;
+}) {
+  const { t, i18n } = useTranslation();
+  const canEdit = useCan('admin');
+  const canRun = useCan('operator');
+  return (
+    <Table.ScrollContainer minWidth={820}>
+      <Table highlightOnHover verticalSpacing="xs" data-testid="jobs-table">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>{t('jobs.fields.name')}</Table.Th>
+            <Table.Th>{t('jobs.fields.what')}</Table.Th>
+            <Table.Th>{t('jobs.fields.schedule')}</Table.Th>
+            <Table.Th>{t('jobs.fields.nextRun')}</Table.Th>
+            <Table.Th>{t('jobs.fields.enabled')}</Table.Th>
+            <Table.Th />
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {jobs.map((job) => (
+            <Table.Tr key={job.id} data-testid={`job-row-${job.name}`}>
+              <Table.Td>
+                <Text fw={500}>{job.name}</Text>
+                {job.description ? (
+                  <Text size="xs" c="dimmed">
+                    {job.description}
+                  </Text>
+                ) : null}
+              </Table.Td>
+              <Table.Td>{describe(job)}</Table.Td>
+              <Table.Td>
+                {job.cron ? (
+                  <Tooltip label={`${job.cron} (${job.timezone})`}>
+                    <Text size="sm">{describeCron(job.cron, i18n.language) || job.cron}</Text>
+                  </Tooltip>
+                ) : (
+                  <Text size="sm" c="dimmed">
+                    {t('jobs.manual')}
+                  </Text>
+                )}
+              </Table.Td>
+              <Table.Td>
+                <Text size="sm">{job.enabled && job.next_fire_at ? formatDateTime(job.next_fire_at, i18n.language) : '—'}</Text>
+              </Table.Td>
+              <Table.Td>
+                <Switch
+                  checked={job.enabled}
+                  disabled={!canEdit}
+                  aria-label={t('jobs.fields.enabled')}
+                  onChange={(event) => onToggle(job, event.currentTarget.checked)}
+                />
+              </Table.Td>
+              <Table.Td>
+                <Group gap={4} justify="flex-end" wrap="nowrap">
+                  {canRun ? (
+                    <Button size="xs" variant="light" onClick={() => onRun(job)} loading={running === job.id} data-testid="job-run">
+                      {t('jobs.runNow')}
+                    </Button>
+                  ) : null}
+                  <Button size="xs" variant="subtle" component={Link} to={runsQuery(job)}>
+                    {t('jobs.runs')}
+                  </Button>
+                  {canEdit ? (
+                    <>
+                      <Button size="xs" variant="subtle" component={Link} to={editPath(job)} data-testid="job-edit">
+                        {t('common.edit')}
+                      </Button>
+                      <Button size="xs" variant="subtle" color="red" onClick={() => onDelete(job)}>
+                        {t('common.delete')}
+                      </Button>
+                    </>
+                  ) : null}
+                </Group>
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}

@@ -1,0 +1,51 @@
+/** Number and time formatting in the user's language. */
+
+export function formatBytes(bytes: number | null | undefined, language = 'en'): string {
+  if (bytes === null || bytes === undefined || Number.isNaN(bytes)) return '—';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  let value = Number(bytes);
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${new Intl.NumberFormat(language, { maximumFractionDigits: unit === 0 ? 0 : 1 }).format(value)} ${units[unit]}`;
+}
+
+export function formatNumber(value: number | null | undefined, language = 'en'): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '—';
+  return new Intl.NumberFormat(language, { maximumFractionDigits: 1 }).format(Number(value));
+}
+
+export function formatDateTime(value: string | Date | null | undefined, language = 'en', timeZone?: string): string {
+  if (!value) return '—';
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) return '—';
+  return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'medium', ...(timeZone ? { timeZone } : {}) }).format(date);
+}
+
+/** "3 h", "2 d" — short and language-aware. */
+export function formatDuration(ms: number | null | undefined, language = 'en'): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+  const seconds = Math.max(0, ms / 1000);
+  const pick: [number, Intl.RelativeTimeFormatUnit][] = [
+    [86400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
+    [1, 'second'],
+  ];
+  for (const [size, unit] of pick) {
+    if (seconds >= size || unit === 'second') {
+      return new Intl.NumberFormat(language, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: size >= 3600 ? 1 : 0 }).format(
+        seconds / size,
+      );
+    }
+  }
+  return '—';
+}
+
+export function runDurationMs(startedAt: string | null, finishedAt: string | null, now = Date.now()): number | null {
+  if (!startedAt) return null;
+  const end = finishedAt ? new Date(finishedAt).getTime() : now;
+  return end - new Date(startedAt).getTime();
+}

@@ -1,0 +1,42 @@
+import { useCallback, useState } from 'react';
+
+import { ApiError } from '../api/http.js';
+
+export type Errors = Record<string, string | undefined>;
+/** A rule returns an i18n key (or message) when the value is wrong. */
+export type Validate<V> = (values: V) => Errors;
+
+/**
+ * Small form state: values, client-side errors that mirror the API's rules, and server
+ * field errors (`details.fields`) mapped next to the matching inputs.
+ */
+export function useForm<V extends Record<string, unknown>>(initial: V, validate: Validate<V>) {
+  const [values, setValues] = useState<V>(initial);
+  const [errors, setErrors] = useState<Errors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+
+  const set = useCallback(<K extends keyof V>(key: K, value: V[K]) => {
+    setValues((previous) => ({ ...previous, [key]: value }));
+    setErrors((previous) => (previous[key as string] ? { ...previous, [key as string]: undefined } : previous));
+  }, []);
+
+  const check = useCallback((): boolean => {
+    const found = Object.fromEntries(Object.entries(validate(values)).filter(([, message]) => Boolean(message)));
+    setErrors(found);
+    setFormError(null);
+    return Object.keys(found).length === 0;
+  }, [validate, values]);
+
+  /** Shows an API failure: field errors beside fields, anything else above the form. */
+  const showServerError = useCallback((error: unknown) => {
+    if (error instanceof ApiError) {
+      const fields = error.fieldErrors;
+      if (Object.keys(fields).length > 0) setErrors(fields);
+      setFormError(error.message);
+      return;
+    }
+    setFormError(error instanceof Error ? error.message : String(error));
+  }, []);
+
+  return { values, setValues, set, errors, setErrors, formError, setFormError, check, showServerError };
+}

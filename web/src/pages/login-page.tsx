@@ -1,0 +1,83 @@
+import { Alert, Button, Center, Group, Paper, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
+import { useTranslation } from 'react-i18next';
+import { Navigate, useLocation, useNavigate } from 'react-router-dom';
+
+import { useLogin, useMe } from '../api/auth.js';
+import { ApiError } from '../api/http.js';
+import { errorText } from '../components/field-error.js';
+import { Logo } from '../components/logo.js';
+import { Preferences } from '../components/preferences.js';
+import { useForm } from '../lib/use-form.js';
+
+const validate = (values: { username: string; password: string }) => ({
+  username: values.username.trim() ? undefined : 'validation.required',
+  password: values.password ? undefined : 'validation.required',
+});
+
+export function LoginPage() {
+  const { t } = useTranslation();
+  const me = useMe();
+  const login = useLogin();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const form = useForm({ username: '', password: '' }, validate);
+  const from = (location.state as { from?: string } | null)?.from ?? '/';
+
+  if (me.data) return <Navigate to={from} replace />;
+
+  const submit = (event: React.FormEvent) => {
+    event.preventDefault();
+    if (!form.check()) return;
+    login.mutate(form.values, {
+      onSuccess: () => navigate(from, { replace: true }),
+      onError: (error) => {
+        if (error instanceof ApiError && error.status === 401) form.setFormError(t('login.invalid'));
+        else if (error instanceof ApiError && error.status === 429) form.setFormError(t('login.tooMany'));
+        else form.showServerError(error);
+      },
+    });
+  };
+
+  return (
+    <Center mih="100vh" p="md">
+      <Stack w={380} maw="100%">
+        <Group justify="flex-end">
+          <Preferences />
+        </Group>
+        <Paper withBorder shadow="sm" p="xl" radius="md" component="form" onSubmit={submit} noValidate>
+          <Stack>
+            <Logo order={2} />
+            <Text c="dimmed" size="sm">
+              {t('login.subtitle')}
+            </Text>
+            {form.formError ? (
+              <Alert color="red" role="alert" data-testid="login-error">
+                {form.formError}
+              </Alert>
+            ) : null}
+            <TextInput
+              label={t('login.username')}
+              name="username"
+              autoComplete="username"
+              value={form.values.username}
+              onChange={(event) => form.set('username', event.currentTarget.value)}
+              error={errorText(t, form.errors.username)}
+              autoFocus
+            />
+            <PasswordInput
+              label={t('login.password')}
+              name="password"
+              autoComplete="current-password"
+              value={form.values.password}
+              onChange={(event) => form.set('password', event.currentTarget.value)}
+              error={errorText(t, form.errors.password)}
+            />
+            <Button type="submit" loading={login.isPending} data-testid="login-submit">
+              {t('login.submit')}
+            </Button>
+          </Stack>
+        </Paper>
+      </Stack>
+    </Center>
+  );
+}

@@ -1,0 +1,199 @@
+import { Alert, Button, Group, Modal, PasswordInput, SegmentedControl, Stack, Switch, Table, Text, TextInput } from '@mantine/core';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+
+import { type Storage, useRemoveStorage, useSaveStorage, useStorages, useTestStorage } from '../api/storages.js';
+import { errorText } from '../components/field-error.js';
+import { PageHeader } from '../components/page-header.js';
+import { PagerControls } from '../components/pager-controls.js';
+import { Empty, ErrorAlert, QueryState } from '../components/query-state.js';
+import { formatBytes } from '../lib/format.js';
+import { useCan } from '../lib/me-context.js';
+import { useForm } from '../lib/use-form.js';
+import { usePager } from '../lib/use-pager.js';
+
+interface StorageFormValues extends Record<string, unknown> {
+  name: string;
+  kind: 'local' | 's3';
+  path: string;
+  bucket: string;
+  prefix: string;
+  region: string;
+  endpoint: string;
+  access_key_id: string;
+  secret: string;
+  force_path_style: boolean;
+}
+
+export function validateStorage(values: StorageFormValues) {
+  const errors: Record<string, string | undefined> = {};
+  if (!values.name.trim()) errors.name = 'validation.required';
+  else if (values.name.length > 100) errors.name = 'validation.tooLong100';
+  if (values.kind === 'local' && !values.path.trim()) errors['config.path'] = 'validation.required';
+  if (values.kind === 's3') {
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(values.bucket)) errors['config.bucket'] = 'validation.bucket';
+    if (values.endpoint && !/^https?:\/\//.test(values.endpoint)) errors['config.endpoint'] = 'validation.httpUrl';
+  }
+  return errors;
+}
+
+function StorageForm({ storage, onDone }: { storage?: Storage; onDone: () => void }) {
+  const { t } = useTranslation();
+  const config = (storage?.config ?? {}) as Record<string, unknown>;
+  const str = (key: string) => (typeof config[key] === 'string' ? (config[key] as string) : '');
+  const form = useForm<StorageFormValues>(
+    {
+      name: storage?.name ?? '',
+      kind: storage?.kind ?? 'local',
+      path: str('path'),
+      bucket: str('bucket'),
+      prefix: str('prefix'),
+      region: str('region'),
+      endpoint: str('endpoint'),
+      access_key_id: str('access_key_id'),
+      secret: '',
+      force_path_style: config.force_path_style === true,
+    },
+    validateStorage,
+  );
+  const save = useSaveStorage();
+  const err = (key: string) => errorText(t, form.errors[key] ?? form.errors[`config.${key}`]);
+  const { values, set } = form;
+  return (
+    <form
+      noValidate
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (!form.check()) return;
+        const cfg: Record<string, unknown> =
+          values.kind === 'local'
+            ? { path: values.path.trim() }
+            : {
+                bucket: values.bucket,
+                ...(values.prefix ? { prefix: values.prefix } : {}),
+                ...(values.region ? { region: values.region } : {}),
+                ...(values.endpoint ? { endpoint: values.endpoint } : {}),
+                ...(values.access_key_id ? { access_key_id: values.access_key_id } : {}),
+                force_path_style: values.force_path_style,
+              };
+        save.mutate(
+          { ...(storage ? { id: storage.id } : {}), input: { name: values.name.trim(), kind: values.kind, config: cfg, ...(values.secret ? { secret: values.secret } : {}) } },
+          { onSuccess: onDone, onError: form.showServerError },
+        );
+      }}
+    >
+      <Stack>
+        {form.formError ? <Alert color="red">{form.formError}</Alert> : null}
+        <TextInput label={t('storages.fields.name')} required value={values.name} onChange={(e) => set('name', e.currentTarget.value)} error={err('name')} />
+        <SegmentedControl value={values.kind} onChange={(v) => set('kind', v as 'local' | 's3')} data={[{ value: 'local', label: t('storages.kinds.local') }, { value: 's3', label: t('storages.kinds.s3') }]} disabled={Boolean(storage)} />
+        {values.kind === 'local' ? (
+          <TextInput label={t('storages.fields.path')} required value={values.path} onChange={(e) => set('path', e.currentTarget.value)} error={err('path')} placeholder="/var/lib/pgferry/backups" />
+        ) : (
+          <>
+            <TextInput label={t('storages.fields.bucket')} required value={values.bucket} onChange={(e) => set('bucket', e.currentTarget.value)} error={err('bucket')} />
+            <TextInput label={t('storages.fields.prefix')} value={values.prefix} onChange={(e) => set('prefix', e.currentTarget.value)} error={err('prefix')} />
+            <Group grow>
+              <TextInput label={t('storages.fields.region')} value={values.region} onChange={(e) => set('region', e.currentTarget.value)} error={err('region')} />
+              <TextInput label={t('storages.fields.endpoint')} value={values.endpoint} onChange={(e) => set('endpoint', e.currentTarget.value)} error={err('endpoint')} />
+            </Group>
+            <TextInput label={t('storages.fields.accessKey')} value={values.access_key_id} onChange={(e) => set('access_key_id', e.currentTarget.value)} error={err('access_key_id')} />
+            <PasswordInput label={t('storages.fields.secretKey')} description={storage?.has_secret ? t('storages.secretKept') : undefined} value={values.secret} onChange={(e) => set('secret', e.currentTarget.value)} error={err('secret')} autoComplete="new-password" />
+            <Switch label={t('storages.fields.pathStyle')} checked={values.force_path_style} onChange={(e) => set('force_path_style', e.currentTarget.checked)} />
+          </>
+        )}
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onDone}>
+            {t('common.cancel')}
+          </Button>
+          <Button type="submit" loading={save.isPending}>
+            {t('common.save')}
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
+
+export default function StoragesPage() {
+  const { t, i18n } = useTranslation();
+  const canEdit = useCan('admin');
+  const canTest = useCan('operator');
+  const pager = usePager();
+  const storages = useStorages(pager.query);
+  const test = useTestStorage();
+  const remove = useRemoveStorage();
+  const [editing, setEditing] = useState<Storage | 'new' | null>(null);
+  return (
+    <>
+      <PageHeader title={t('storages.title')} description={t('storages.description')} actions={canEdit ? <Button onClick={() => setEditing('new')}>{t('storages.new')}</Button> : null} />
+      {test.error ? <ErrorAlert error={test.error} /> : null}
+      {test.data ? (
+        <Alert color="green" mb="sm" withCloseButton onClose={() => test.reset()} title={t('storages.testOk')}>
+          <Text size="xs" ff="monospace">
+            {JSON.stringify(test.data)}
+          </Text>
+        </Alert>
+      ) : null}
+      {remove.error ? <ErrorAlert error={remove.error} /> : null}
+      <QueryState query={storages} isEmpty={(data) => data.items.length === 0} empty={<Empty title={t('storages.empty')} />}>
+        {(data) => (
+          <>
+            <Table highlightOnHover data-testid="storages-table">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>{t('storages.fields.name')}</Table.Th>
+                  <Table.Th>{t('storages.fields.kind')}</Table.Th>
+                  <Table.Th>{t('storages.fields.location')}</Table.Th>
+                  <Table.Th ta="right">{t('storages.fields.used')}</Table.Th>
+                  <Table.Th />
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {data.items.map((storage) => (
+                  <Table.Tr key={storage.id}>
+                    <Table.Td>{storage.name}</Table.Td>
+                    <Table.Td>{t(`storages.kinds.${storage.kind}`)}</Table.Td>
+                    <Table.Td ff="monospace" fz="sm">
+                      {storage.kind === 'local' ? String(storage.config.path ?? '') : `s3://${String(storage.config.bucket ?? '')}/${String(storage.config.prefix ?? '')}`}
+                    </Table.Td>
+                    <Table.Td ta="right">{formatBytes(storage.used_bytes, i18n.language)}</Table.Td>
+                    <Table.Td>
+                      <Group gap={4} justify="flex-end">
+                        {canTest ? (
+                          <Button size="xs" variant="light" loading={test.isPending && test.variables?.id === storage.id} onClick={() => test.mutate({ id: storage.id })}>
+                            {t('storages.test')}
+                          </Button>
+                        ) : null}
+                        {canEdit ? (
+                          <>
+                            <Button size="xs" variant="subtle" onClick={() => setEditing(storage)}>
+                              {t('common.edit')}
+                            </Button>
+                            <Button
+                              size="xs"
+                              variant="subtle"
+                              color="red"
+                              onClick={() => {
+                                if (window.confirm(t('storages.confirmDelete', { name: storage.name }))) remove.mutate(storage.id);
+                              }}
+                            >
+                              {t('common.delete')}
+                            </Button>
+                          </>
+                        ) : null}
+                      </Group>
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+            <PagerControls pager={pager} data={data} />
+          </>
+        )}
+      </QueryState>
+      <Modal opened={editing !== null} onClose={() => setEditing(null)} title={editing === 'new' ? t('storages.new') : t('storages.edit')} size="lg">
+        {editing !== null ? <StorageForm {...(editing !== 'new' ? { storage: editing } : {})} onDone={() => setEditing(null)} /> : null}
+      </Modal>
+    </>
+  );
+}
