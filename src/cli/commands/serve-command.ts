@@ -28,6 +28,8 @@ export function registerServeCommand(program: Command): void {
         await store.close();
         throw error;
       });
+      // Embedded mode: the first start creates an admin before the port opens (never a server without one).
+      const firstAdmin = store.embedded ? await ensureFirstAdmin(store) : undefined;
       const app = await buildApp({ config, store, logger, secrets, migrator: store.migrator });
       handleShutdownSignals({
         logger,
@@ -50,10 +52,7 @@ export function registerServeCommand(program: Command): void {
         { url: `http://${config.HOST}:${config.PORT}`, store: store.embedded ? 'embedded' : 'DATABASE_URL' },
         `pgferry is serving on http://${config.HOST}:${config.PORT} (API docs at /docs)`,
       );
-      // Embedded mode: the first start creates an admin and prints its password once, on stdout, never in the log.
-      if (store.embedded) {
-        const admin = await ensureFirstAdmin(store);
-        if (admin) process.stdout.write(`${firstAdminNotice(admin, `http://${config.HOST}:${config.PORT}`)}\n`);
-      }
+      // Printed once, on stdout, never in the log.
+      if (firstAdmin) process.stdout.write(`${firstAdminNotice(firstAdmin, `http://${config.HOST}:${config.PORT}`)}\n`);
     });
 }
