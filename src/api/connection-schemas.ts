@@ -18,7 +18,10 @@ const targetShape = {
     .nullable()
     .optional()
     .describe('Write-only. On update: omit to keep the stored password, null to remove it'),
-  sslmode: z.enum(sslModes).optional().describe('(default: prefer)'),
+  sslmode: z
+    .enum(sslModes)
+    .optional()
+    .describe('(default: prefer) allow/prefer connect without SSL (node-postgres cannot fall back); require encrypts; verify-ca/verify-full also verify the certificate'),
   application_name: z.string().max(connectionLimits.application_name).nullable().optional(),
   connect_timeout: z.number().int().min(1).max(600).nullable().optional().describe('seconds'),
   options: z.string().max(connectionLimits.options).nullable().optional().describe('server startup options, e.g. -c statement_timeout=0'),

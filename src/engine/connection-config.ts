@@ -169,9 +169,25 @@ export function connectionConfigFromUrl(url: string): pg.ClientConfig {
 
 /** `user@host:port/database` for messages and logs: never the password. */
 export function describeTarget(config: pg.ClientConfig | ConnectionFields): string {
+  const fromUrl = 'connectionString' in config && config.connectionString && config.host === undefined ? describeUrl(config.connectionString) : undefined;
+  if (fromUrl !== undefined) return fromUrl;
   const host = config.host ?? 'localhost';
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return `${config.user ?? '(default user)'}@${shownHost}:${config.port ?? 5432}/${config.database ?? '(default database)'}`;
+}
+
+/** `user@host:port/database` of a URL without parsing strictly (a config may carry any URL). */
+function describeUrl(url: string): string | undefined {
+  if (!URL.canParse(url)) return undefined;
+  const parsed = new URL(url);
+  const decode = (value: string) => {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value;
+    }
+  };
+  return `${decode(parsed.username) || '(default user)'}@${parsed.hostname || 'localhost'}:${parsed.port || 5432}/${decode(parsed.pathname.replace(/^\//, '')) || '(default database)'}`;
 }
 
 /** The URL form of a connection with the password left out (for `connections show`). */

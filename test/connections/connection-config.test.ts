@@ -76,6 +76,8 @@ describe('pg.ClientConfig mapping', () => {
     expect(config).toMatchObject({ host: 'h', port: 5433, database: 'd', user: 'u', password: secret, connectionTimeoutMillis: 3000, application_name: 'pgferry' });
     expect(describeTarget(config)).toBe('u@h:5433/d');
     expect(describeTarget(config)).not.toContain(secret);
+    expect(describeTarget({ connectionString: `postgres://u:${encodeURIComponent(secret)}@h:5433/d` })).toBe('u@h:5433/d');
+    expect(describeTarget({ connectionString: 'not a url' })).toBe('(default user)@localhost:5432/(default database)');
   });
 
   it('renders a URL without the password', () => {
@@ -97,6 +99,7 @@ describe('classifying connection failures', () => {
     [withCode('EHOSTUNREACH'), 'PGF_CONNECTION_HOST_UNREACHABLE', 'no network route'],
     [Object.assign(new AggregateError([withCode('ECONNREFUSED'), withCode('ECONNREFUSED')]), {}), 'PGF_CONNECTION_REFUSED', 'listen_addresses'],
     [new Error('timeout expired'), 'PGF_CONNECTION_TIMEOUT', 'no answer within 5 s'],
+    [Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' }), 'PGF_CONNECTION_TIMEOUT', 'connect_timeout'],
     [withCode('28P01', 'password authentication failed for user "etl"'), 'PGF_CONNECTION_AUTH_FAILED', 'password'],
     [withCode('28000', 'no pg_hba.conf entry for host "10.0.0.1", user "etl", database "sales", no encryption'), 'PGF_CONNECTION_SSL_REQUIRED', 'sslmode=require'],
     [withCode('28000', 'role "etl" does not exist'), 'PGF_CONNECTION_AUTH_FAILED', 'pg_hba.conf'],

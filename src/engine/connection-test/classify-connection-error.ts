@@ -70,7 +70,7 @@ function classify(error: unknown, config: pg.ClientConfig, timeoutMs: number | u
   if (has('ETIMEDOUT') || /timeout expired|timed out|connection timeout/i.test(message)) {
     return {
       code: 'PGF_CONNECTION_TIMEOUT',
-      cause: `no answer within ${timeoutMs === undefined ? 'the connect timeout' : `${Math.round(timeoutMs / 1000)} s`}`,
+      cause: `no answer within ${timeoutMs === undefined ? 'the connect timeout' : timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`,
       fix: 'check that the host and port are right and reachable from here (a firewall that drops packets looks like this), or raise connect_timeout for a slow network',
     };
   }
