@@ -63,6 +63,8 @@ COPY --from=build --chown=root:root /app/web/dist ./web/dist
 COPY --from=build --chown=root:root /app/fixtures ./fixtures
 
 # The code belongs to root and is read-only for the app user; only PGFERRY_HOME is writable.
+# `pgferry …` on PATH for `docker compose exec api pgferry …` / `kubectl exec … -- pgferry …`.
+RUN chmod 0755 /app/bin/pgferry.js && ln -s /app/bin/pgferry.js /usr/local/bin/pgferry
 # backups/ exists in the image so a fresh named volume mounted there is owned by node too.
 RUN install -d -o node -g node -m 0750 /var/lib/pgferry /var/lib/pgferry/backups
 USER node
