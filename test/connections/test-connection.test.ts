@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chown, rm, stat, writeFile } from 'node:fs/promises';
 import { type Server, type Socket, createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -227,10 +229,41 @@ describe('testConnection against a server that checks passwords', () => {
     expect(JSON.stringify(result)).not.toContain(wrong);
   });
 
+  it('with SSL enforced: classifies "SSL required", connects with require, refuses an unverifiable certificate', async () => {
+    const embedded = server as EmbeddedPostgres;
+    const owner = await stat(embedded.dataDir);
+    const cert = path.join(embedded.dataDir, 'server.crt');
+    const key = path.join(embedded.dataDir, 'server.key');
+    try {
+      await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=pgferry-test', '-keyout', key, '-out', cert]);
+    } catch {
+      return; // no openssl on this machine: nothing to enforce SSL with
+    }
+    for (const file of [cert, key]) await chown(file, owner.uid, owner.gid);
+    await writeFile(path.join(embedded.dataDir, 'postgresql.conf'), "\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n", { flag: 'a' });
+    await writeFile(path.join(embedded.dataDir, 'pg_hba.conf'), 'hostssl all all 127.0.0.1/32 scram-sha-256\nhostssl all all ::1/128 scram-sha-256\n');
+    await embedded.stop();
+    await embedded.start();
+
+    const url = embedded.connectionString('postgres');
+    const plain = await testConnection(connectionConfigFromUrl(`${url}?sslmode=disable`));
+    expect(plain.error).toMatchObject({ code: 'PGF_CONNECTION_SSL_REQUIRED' });
+    expect(plain.error?.message).toContain('sslmode=require');
+
+    const encrypted = await testConnection(connectionConfigFromUrl(`${url}?sslmode=require`));
+    expect(encrypted.error).toBeNull();
+    expect(encrypted.ok).toBe(true);
+
+    const verified = await testConnection(connectionConfigFromUrl(`${url}?sslmode=verify-full`));
+    expect(verified.error).toMatchObject({ code: 'PGF_CONNECTION_SSL_REFUSED' });
+    expect(verified.error?.message).toContain('certificate');
+  });
+
   it('classifies a missing password', async () => {
     const url = new URL((server as EmbeddedPostgres).connectionString('postgres'));
     url.password = '';
-    const result = await testConnection({ ...connectionConfigFromUrl(url.toString()), password: '' });
-    expect(result.error?.code).toMatch(/^PGF_CONNECTION_(AUTH_FAILED|FAILED)$/);
+    url.searchParams.set('sslmode', 'require'); // the previous test left the server SSL-only
+    const result = await testConnection(connectionConfigFromUrl(url.toString()));
+    expect(result.error).toMatchObject({ code: 'PGF_CONNECTION_AUTH_FAILED', message: expect.stringContaining('none is set') });
   });
 });

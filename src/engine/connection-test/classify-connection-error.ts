@@ -95,6 +95,13 @@ function classify(error: unknown, config: pg.ClientConfig, timeoutMs: number | u
       fix: "check the user name and password (update the connection's password), and that the role has LOGIN",
     };
   }
+  if (/client password must be a string|^Password must be a string/i.test(message)) {
+    return {
+      code: 'PGF_CONNECTION_AUTH_FAILED',
+      cause: `the server asks for a password for user "${config.user ?? ''}" and none is set`,
+      fix: "set the connection's password",
+    };
+  }
   if (has('28000')) {
     if (/no encryption/i.test(message) && !usesSsl) {
       return {
