@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { isPgferryError } from '../errors/pgferry-error.js';
 import { registerConnectionsCommand } from './commands/connections-command.js';
 import { registerDbCommand } from './commands/db-command.js';
+import { registerDemoCommand } from './commands/demo-command.js';
+import { registerSyncCommand } from './commands/sync-command.js';
 import { registerTokensCommand } from './commands/tokens-command.js';
 import { registerUsersCommand, registerWhoamiCommand } from './commands/users-command.js';
 import { registerKeysCommand } from './commands/keys-command.js';
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerWorkerCommand(program);
   registerDbCommand(program);
+  registerSyncCommand(program);
+  registerDemoCommand(program);
   registerUsersCommand(program);
   registerTokensCommand(program);
   registerWhoamiCommand(program);

@@ -34,6 +34,18 @@ export const errorCodes = {
   PGF_CONNECTION_TOO_MANY: { status: 503, exit: 3, summary: 'The server (or the role) has no connection slot left.' },
   PGF_CONNECTION_PRIVILEGE: { status: 502, exit: 3, summary: 'The connection\'s role lacks a privilege it needs (e.g. CONNECT on the database).' },
   PGF_CONNECTION_FAILED: { status: 502, exit: 3, summary: 'The database server could not be reached or refused the session for another reason.' },
+  PGF_TABLE_HAS_NO_KEY: { status: 422, exit: 14, summary: 'A keyed sync mode (append, upsert, incremental, mirror) was asked for a table without a primary key or usable unique key.' },
+  PGF_SCHEMA_DRIFT: { status: 409, exit: 14, summary: 'The destination\'s tables differ from the source\'s and the schema policy (strict/none) forbids fixing it; the message lists the columns.' },
+  PGF_DESTINATION_PROTECTED: { status: 409, exit: 5, summary: 'The destination is protected; destructive sync modes (full, mirror) are refused.' },
+  PGF_CONFIRMATION_REQUIRED: { status: 400, exit: 5, summary: 'A destructive sync on a terminal needs --yes.' },
+  PGF_FILTER_INVALID: { status: 400, exit: 2, summary: 'A WHERE filter is not one read-only boolean expression, or names an unknown {{placeholder}}.' },
+  PGF_RULES_INVALID: { status: 400, exit: 2, summary: 'A column rule (or the rules file) is invalid; the message names the rule.' },
+  PGF_NO_TABLES_SELECTED: { status: 400, exit: 2, summary: 'The schema/table selection matches no table on the source.' },
+  PGF_SCHEMA_APPLY_FAILED: { status: 500, exit: 14, summary: 'Creating schemas, types or tables on the destination failed; nothing was created and no data was copied.' },
+  PGF_SYNC_TABLE_FAILED: { status: 500, exit: 14, summary: 'One or more tables failed to sync; each failed table was left as it was before the run.' },
+  PGF_SYNC_RUN_NOT_FOUND: { status: 404, exit: 4, summary: 'The run given to --resume has no saved progress on this machine.' },
+  PGF_FEATURE_UNAVAILABLE: { status: 501, exit: 2, summary: 'The requested option is not available in this build of pgferry.' },
+  PGF_COMPARE_QUERY_FAILED: { status: 500, exit: 1, summary: 'A checksum query of verify or diff failed on one database; the message names the table, the side and the server\'s reason.' },
   PGF_INTERNAL: { status: 500, exit: 1, summary: 'An unexpected error; the server log has the details under the request id.' },
 } as const;
 

@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+
+import type { Command } from 'commander';
+import type pg from 'pg';
+
+import { connectionConfigFromUrl, describeTarget } from '../../engine/connection-config.js';
+import { readRulesFile } from '../../engine/sync/rules-file.js';
+import { planSync, runSync } from '../../engine/sync/run-sync.js';
+import { splitList } from '../../engine/sync/select-tables.js';
+import { SyncStateFile } from '../../engine/sync/sync-state-file.js';
+import type { SyncPlan } from '../../engine/sync/sync-plan-types.js';
+import { type SchemaPolicy, type SyncMode, type SyncOptions, type SyncResult, destructiveModes, keyedModes, schemaPolicies, syncModes } from '../../engine/types.js';
+import { type VerifyResult, verifyTables } from '../../engine/verify/verify-tables.js';
+import { PgferryError } from '../../errors/pgferry-error.js';
+import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
+import { SecretBox } from '../../secrets/secret-box.js';
+import { loadConnectionTarget } from '../../store/connection-repository.js';
+import { openStore } from '../../store/open-store.js';
+import { createCliContext } from '../cli-context.js';
+import { createProgressReporter, formatBytes, summaryLine } from './sync-progress.js';
+
+interface SyncCommandOptions {
+  from: string;
+  to: string;
+  schemas?: string;
+  tables?: string;
+  exclude?: string;
+  mode: string;
+  cursor?: string;
+  where?: string;
+  rules?: string;
+  schemaPolicy: string;
+  jobs: string;
+  splitRows?: string;
+  verify?: boolean;
+  resume?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  yes?: boolean;
+}
+
+export interface ResolvedTarget {
+  config: pg.ClientConfig;
+  label: string;
+  protected: boolean;
+}
+
+const isUrl = (value: string) => /^postgres(ql)?:\/\//i.test(value.trim());
+
+/** URLs are used as given; anything else names a saved connection in the metadata store. */
+export async function resolveTargets(values: string[]): Promise<ResolvedTarget[]> {
+  if (values.every(isUrl)) {
+    return values.map((value) => {
+      const config = connectionConfigFromUrl(value);
+      return { config, label: describeTarget(config), protected: false };
+    });
+  }
+  const { config, logger } = createCliContext();
+  const secrets = new SecretBox(await resolveEncryptionKey(config, logger));
+  const store = await openStore({ config, schema: config.PGFERRY_SCHEMA_MODE === 'auto' ? 'migrate' : 'check' });
+  try {
+    const out: ResolvedTarget[] = [];
+    for (const value of values) {
+      if (isUrl(value)) {
+        const target = connectionConfigFromUrl(value);
+        out.push({ config: target, label: describeTarget(target), protected: false });
+      } else {
+        const target = await loadConnectionTarget(store.db, secrets, value.trim());
+        out.push({ config: target.config, label: `${target.name} (${describeTarget(target.config)})`, protected: target.protected });
+      }
+    }
+    return out;
+  } finally {
+    await store.close();
+  }
+}
+
+function positiveInteger(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1 || number > 1_000_000_000) {
+    throw new PgferryError('PGF_VALIDATION_FAILED', `${flag} expects a positive integer, got "${value}"`);
+  }
+  return number;
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new PgferryError('PGF_VALIDATION_FAILED', `${flag} must be one of ${allowed.join(', ')}; got "${value}"`);
+  return value as T;
+}
+
+/** The --dry-run text: tables in load order with mode, key, estimate, DDL and constraint handling. */
+export function formatPlan(plan: SyncPlan): string {
+  const lines: string[] = [`plan: mode ${plan.mode}, schema policy ${plan.schemaPolicy}, source ${plan.sourceVersion}, destination ${plan.destinationVersion}`];
+  if (plan.extensions.length + plan.preData.length > 0) {
+    lines.push('', 'pre-data (one transaction):');
+    for (const s of [...plan.extensions, ...plan.preData]) lines.push(`  ${s.sql.split('\n').join('\n  ')};`);
+  }
+  lines.push('', 'tables in load order:');
+  plan.tables.forEach((t, i) => {
+    const key = t.key ? `${t.key.join(', ')} (${t.keySource ?? 'key'})` : 'none';
+    lines.push(`  ${String(i + 1).padStart(3)}. ${t.id}  [${t.status}] mode ${t.mode}, key ${key}, ~${t.estimatedRows} rows, ${formatBytes(t.estimatedBytes)}, ${t.format} COPY${t.createTable ? ', created' : ''}`);
+    if (t.reason) lines.push(`       ${t.reason.message}`);
+    if (t.where) lines.push(`       where ${t.where.replace(/\s+/g, ' ')}`);
+    for (const r of t.rules) lines.push(`       rule ${r.column}: ${r.strategy}`);
+    for (const s of t.ddl) lines.push(`       ${s.sql};`);
+    if (t.postData.length > 0) lines.push(`       after its data: ${t.postData.length} statements (keys, indexes, checks, triggers)`);
+    if (t.dependsOn.length > 0) lines.push(`       after: ${t.dependsOn.join(', ')}`);
+    for (const n of t.notes) lines.push(`       note: ${n}`);
+  });
+  if (plan.droppedForeignKeys.length > 0) {
+    lines.push('', 'foreign keys dropped during the load and re-created (validated) after it:');
+    for (const fk of plan.droppedForeignKeys) lines.push(`  ${fk.table.schema}.${fk.table.name} ${fk.name}: ${fk.why}`);
+  }
+  if (plan.finalDdl.length > 0) {
+    lines.push('', 'after all data (foreign keys, partitioned-table keys, views):');
+    for (const s of plan.finalDdl) lines.push(`  ${s.sql.split('\n')[0]}${s.sql.includes('\n') ? ' …' : ''};`);
+  }
+  if (plan.sequences.length > 0) lines.push('', `sequences set from the source after the load: ${plan.sequences.map((s) => `${s.name.schema}.${s.name.name}`).join(', ')}`);
+  for (const w of plan.warnings) lines.push(`warning: ${w}`);
+  return lines.join('\n');
+}
+
+/** Verifies the tables a sync wrote, leaving out masked columns; keyed non-mirror modes may legitimately differ. */
+export async function verifyAfterSync(options: SyncOptions, result: SyncResult, onLine: (line: string) => void): Promise<VerifyResult> {
+  const masked = new Set((options.rules ?? []).map((r) => r.match));
+  const tables = result.tables
+    .filter((t) => t.status === 'succeeded' && (t.mode === 'full' || t.mode === 'mirror' || t.mode === 'upsert' || t.mode === 'incremental'))
+    .map((t) => {
+      const [schema, ...rest] = t.table.split('.');
+      return {
+        schema: schema!,
+        name: rest.join('.'),
+        excludeColumns: masked.size > 0 ? [...masked].map((m) => m.split('.').pop()!).filter((c) => !c.includes('*')) : undefined,
+        sourceWhere: options.where && !options.where.includes('{{') ? options.where : undefined,
+      };
+    });
+  const verification = await verifyTables(options.source, options.destination, tables, {
+    onEvent: (event) => {
+      if (event.type === 'verify:table' && event.status !== 'verified') onLine(`verify ${event.schema}.${event.name}: ${event.status} (source ${event.sourceRows} rows, destination ${event.destinationRows})`);
+    },
+  });
+  return verification;
+}
+
+export function registerSyncCommand(program: Command): void {
+  program
+    .command('sync')
+    .description('Copy tables between PostgreSQL databases (URL or saved connection name) in one consistent snapshot')
+    .requiredOption('--from <url|name>', 'source database')
+    .requiredOption('--to <url|name>', 'destination database')
+    .option('--schemas <list>', 'comma-separated schemas (default: all non-system schemas)')
+    .option('--tables <globs>', "comma-separated globs on schema.table or table, e.g. 'sales.*,hr.staff'")
+    .option('--exclude <globs>', 'comma-separated globs to leave out')
+    .option('--mode <mode>', `one of ${syncModes.join(', ')}`, 'full')
+    .option('--cursor <column>', 'cursor column for incremental (updated_at or an increasing id)')
+    .option('--where <sql>', 'boolean filter applied to every table, run in the read-only snapshot')
+    .option('--rules <file>', 'YAML file of column rules (anonymisation)')
+    .option('--schema-policy <policy>', `one of ${schemaPolicies.join(', ')}`, 'create-missing')
+    .option('--jobs <n>', 'tables copied at once', '1')
+    .option('--split-rows <n>', 'split tables with more estimated rows into key ranges')
+    .option('--verify', 'compare row counts and checksums after the load')
+    .option('--resume <run>', 'resume a failed or cancelled run: skip what it committed')
+    .option('--dry-run', 'print the plan and write nothing')
+    .option('--json', 'events and the result as JSON lines on stdout')
+    .option('--yes', 'confirm a destructive mode (full, mirror) when running on a terminal')
+    .action(async (raw: SyncCommandOptions) => {
+      const mode = oneOf<SyncMode>(raw.mode, syncModes, '--mode');
+      const schemaPolicy = oneOf<SchemaPolicy>(raw.schemaPolicy, schemaPolicies, '--schema-policy');
+      const jobs = positiveInteger(raw.jobs, '--jobs') ?? 1;
+      if (jobs > 64) throw new PgferryError('PGF_VALIDATION_FAILED', '--jobs must be at most 64');
+      if (mode === 'incremental' && !raw.cursor) throw new PgferryError('PGF_VALIDATION_FAILED', '--mode incremental needs --cursor COLUMN (e.g. --cursor updated_at)');
+      const [source, destination] = await resolveTargets([raw.from, raw.to]);
+      const rules = raw.rules ? await readRulesFile(raw.rules) : undefined;
+      const state = new SyncStateFile();
+      let runId: string = randomUUID();
+      let resumeCommitted: Set<string> | undefined;
+      if (raw.resume) {
+        resumeCommitted = await state.committed(raw.resume);
+        if (resumeCommitted === undefined) {
+          throw new PgferryError('PGF_SYNC_RUN_NOT_FOUND', `run ${raw.resume} has no saved progress in ${state.path}; start a new sync without --resume`);
+        }
+        runId = raw.resume;
+      }
+      const options: SyncOptions = {
+        source: source!.config,
+        destination: destination!.config,
+        schemas: splitList(raw.schemas),
+        tables: splitList(raw.tables),
+        exclude: splitList(raw.exclude),
+        mode,
+        cursor: raw.cursor,
+        where: raw.where,
+        rules: rules?.rules,
+        ruleKey: rules?.key,
+        schemaPolicy,
+        jobs,
+        splitRows: positiveInteger(raw.splitRows, '--split-rows'),
+        destinationProtected: destination!.protected,
+        runId,
+        resumeCommitted,
+        highWaterScope: `${source!.label} -> ${destination!.label}`,
+      };
+      const out = (text: string) => process.stdout.write(text);
+      if (raw.dryRun) {
+        const plan = await planSync(options, { highWater: state });
+        if (raw.json) out(`${JSON.stringify({ ...plan, tables: plan.tables.map(({ source: _source, ...rest }) => rest) })}\n`);
+        else out(`${formatPlan(plan)}\n`);
+        return;
+      }
+      if (destructiveModes.has(mode) && process.stdin.isTTY && !raw.yes && !destination!.protected) {
+        throw new PgferryError(
+          'PGF_CONFIRMATION_REQUIRED',
+          `mode "${mode}" ${mode === 'full' ? 'replaces the contents of' : 'deletes rows from'} the selected tables on ${destination!.label}; run again with --yes (or --dry-run to see the plan)`,
+        );
+      }
+      const reporter = createProgressReporter(raw.json ? 'json' : process.stderr.isTTY ? 'tty' : 'plain', raw.json ? out : undefined);
+      const controller = new AbortController();
+      const onSignal = () => controller.abort(new PgferryError('PGF_RUN_CANCELLED', 'the sync was interrupted'));
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      let result: SyncResult;
+      try {
+        result = await runSync(options, { signal: controller.signal, onEvent: reporter, highWater: state, checkpoints: state });
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      let verification: VerifyResult | undefined;
+      if (raw.verify) {
+        verification = await verifyAfterSync(options, result, (line) => process.stderr.write(`${line}\n`));
+      }
+      if (raw.json) out(`${JSON.stringify({ type: 'result', result, verification })}\n`);
+      else {
+        out(`${summaryLine(result)}\n`);
+        if (verification) out(`verify: ${verification.verified ? 'all tables equal' : 'DIFFERENCES FOUND'} (${verification.tables.length} tables, ${formatBytes(verification.bytesTransferred)} transferred)\n`);
+        if (result.status !== 'succeeded') out(`resume with: pgferry sync … --resume ${result.runId}\n`);
+      }
+      if (result.status === 'cancelled') throw new PgferryError('PGF_RUN_CANCELLED', `the sync was cancelled; resume with --resume ${result.runId}`);
+      if (result.status === 'failed') {
+        const failed = result.tables.filter((t) => t.status === 'failed').map((t) => t.table);
+        throw new PgferryError('PGF_SYNC_TABLE_FAILED', `${failed.length} table(s) failed: ${failed.join(', ')}; each was left as it was (see the lines above)`);
+      }
+      if (verification && !verification.verified) throw new PgferryError('PGF_SYNC_TABLE_FAILED', 'the load finished but verification found differences (see the lines above)');
+      if (keyedModes.has(mode) && !raw.json && result.totals.written === 0) out('nothing changed on the destination\n');
+    });
+}
