@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 
 import pg from 'pg';
@@ -100,22 +101,25 @@ export async function openChecksumSession(config: pg.ClientConfig, options: Open
   signal?.addEventListener('abort', onAbort, { once: true });
 
   let closed = false;
-  const queryable: Queryable = {
-    async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
-      if (signal?.aborted) throw cancelled(side, target);
-      try {
-        return await client.query<R>(text, values);
-      } catch (error) {
-        throw translateSessionError(error, side, target, signal);
-      }
-    },
+  const run = async <R extends pg.QueryResultRow>(text: string, values: unknown[] | undefined, prepared: boolean): Promise<pg.QueryResult<R>> => {
+    if (signal?.aborted) throw cancelled(side, target);
+    try {
+      // Catalog statements repeat for every table: as named prepared statements their text
+      // crosses the network once per session. Checksum statements stay unnamed so that each
+      // range gets a plan for its own bounds.
+      const name = prepared && values !== undefined && values.length > 0 ? `pgferry_${createHash('sha1').update(text).digest('hex').slice(0, 16)}` : undefined;
+      return await client.query<R>(name === undefined ? { text, values } : { name, text, values });
+    } catch (error) {
+      throw translateSessionError(error, side, target, signal);
+    }
   };
+  const queryable: Queryable = { query: (text, values) => run(text, values, true) };
   return {
     side,
     target,
     queryable,
     async query<R extends pg.QueryResultRow>(statement: SqlStatement): Promise<R[]> {
-      return (await queryable.query<R>(statement.text, statement.values)).rows;
+      return (await run<R>(statement.text, statement.values, false)).rows;
     },
     bytesTransferred(): number {
       const socket = socketOf(client);
