@@ -88,6 +88,8 @@ export async function runSync(options: SyncOptions, context: EngineContext = {})
       estimatedBytes: states.reduce((sum, s) => sum + (s.done ? 0 : s.plan.estimatedBytes), 0),
     });
 
+    // Refused and resumed tables are reported at once; nothing will happen to them.
+    for (const state of states) if (state.done) emit({ type: 'table:done', table: state.plan.id, result: state.result });
     for (const w of await applyPreData(admin, plan)) warnings.push(w);
     emit({ type: 'schema:applied', phase: 'pre-data', statements: plan.preData.length + plan.tables.reduce((n, t) => n + t.ddl.length, 0) });
     const dropped = await dropForeignKeys(admin, plan.droppedForeignKeys);

@@ -1,0 +1,81 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { runCli } from '../../helpers/run-cli.js';
+import { type DatabasePair, createDatabasePair, sql } from './sync-test-helpers.js';
+
+describe('pgferry sync (CLI)', () => {
+  let pair: DatabasePair;
+  let home: string;
+
+  beforeAll(async () => {
+    pair = await createDatabasePair();
+    home = await mkdtemp(path.join(os.tmpdir(), 'pgferry-sync-cli-'));
+    await sql(
+      pair.source.url,
+      `CREATE SCHEMA crm;
+       CREATE TABLE crm.people (id int PRIMARY KEY, email text, updated_at timestamptz NOT NULL);
+       INSERT INTO crm.people SELECT i, 'p' || i || '@corp.test', timestamptz '2024-01-01' + i * interval '1 hour' FROM generate_series(1, 50) i;
+       CREATE TABLE crm.notes (body text);
+       INSERT INTO crm.notes VALUES ('a'), ('b');
+       ANALYZE;`,
+    );
+  });
+  afterAll(async () => {
+    await rm(home, { recursive: true, force: true });
+  });
+
+  const env = () => ({ PGFERRY_HOME: home });
+
+  it('--dry-run prints the plan and writes nothing', async () => {
+    const result = await runCli(['sync', '--from', pair.source.url, '--to', pair.destination.url, '--dry-run'], env());
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('CREATE SCHEMA IF NOT EXISTS crm');
+    expect(result.stdout).toMatch(/crm\.people\s+\[ready\] mode full, key id \(primary key\), ~50 rows/);
+    expect(await sql(pair.destination.url, `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'crm'`)).toEqual([{ n: 0 }]);
+  });
+
+  it('syncs with --json events and --verify, then incremental with a state file and masked rules', async () => {
+    const full = await runCli(['sync', '--from', pair.source.url, '--to', pair.destination.url, '--json', '--verify', '--cursor', 'updated_at'], env());
+    expect(full.code, full.stderr).toBe(0);
+    const lines = full.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; result?: { status: string }; verification?: { verified: boolean } });
+    expect(lines.map((l) => l.type)).toEqual(expect.arrayContaining(['run:start', 'table:start', 'table:done', 'run:done', 'result']));
+    const last = lines.at(-1)!;
+    expect(last.result?.status).toBe('succeeded');
+    expect(last.verification?.verified).toBe(true);
+    expect(full.stdout).not.toContain('@127.0.0.1');
+
+    await sql(pair.source.url, `UPDATE crm.people SET email = 'new' || id || '@corp.test', updated_at = '2030-01-01' WHERE id <= 4`);
+    const rules = path.join(home, 'rules.yml');
+    await writeFile(rules, 'rules:\n  email: unique_email\n');
+    const incremental = await runCli(['sync', '--from', pair.source.url, '--to', pair.destination.url, '--tables', 'crm.people', '--mode', 'incremental', '--cursor', 'updated_at', '--rules', rules], env());
+    expect(incremental.code, incremental.stderr).toBe(0);
+    // Read: the 4 changed rows and the row holding the old mark; written: those 4 plus the
+    // mark row, whose e-mail the first (unmasked) sync had copied and the rule now masks.
+    expect(incremental.stdout).toMatch(/5 rows read, 5 written/);
+    expect(await sql(pair.destination.url, `SELECT count(*)::int AS n FROM crm.people WHERE email LIKE 'new%'`)).toEqual([{ n: 0 }]);
+    const state = JSON.parse(await readFile(path.join(home, 'sync-state.json'), 'utf8')) as { highWater: Record<string, Record<string, { value: string }>> };
+    const marks = Object.values(state.highWater)[0]!;
+    expect(marks['crm.people']?.value).toMatch(/^2030-01-01 00:00:00\+00/);
+  });
+
+  it('fails a keyless table in a keyed mode with the documented message and exit code', async () => {
+    const result = await runCli(['sync', '--from', pair.source.url, '--to', pair.destination.url, '--tables', 'crm.notes', '--mode', 'upsert'], env());
+    expect(result.code).toBe(14);
+    expect(result.stderr).toContain('table crm.notes has no primary key or unique index; mode "upsert" needs one — add a key or use mode "full"');
+    expect(result.stderr).toContain('[PGF_SYNC_TABLE_FAILED]');
+  });
+
+  it('rejects bad flags and an unknown resume run without touching anything', async () => {
+    const mode = await runCli(['sync', '--from', pair.source.url, '--to', pair.destination.url, '--mode', 'merge'], env());
+    expect(mode.code).toBe(2);
+    expect(mode.stderr).toContain('--mode must be one of full, append, upsert, incremental, mirror');
+    const resume = await runCli(['sync', '--from', pair.source.url, '--to', pair.destination.url, '--resume', 'nope'], env());
+    expect(resume.code).toBe(4);
+    expect(resume.stderr).toContain('[PGF_SYNC_RUN_NOT_FOUND]');
+  });
+});
