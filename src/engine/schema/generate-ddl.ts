@@ -154,7 +154,10 @@ export function tablePostDataDdl(table: CatalogTable): DdlStatement[] {
     }
   }
   for (const index of table.indexes) {
-    out.push(stmt(`index ${quoteIdent(index.name)} on ${name}`, index.definition));
+    // pg_get_indexdef says `ON ONLY` for a partitioned table's index, which would create an
+    // invalid index without its partitions' indexes; without ONLY it builds them all.
+    const definition = table.kind === 'partitioned' ? index.definition.replace(/^(CREATE (?:UNIQUE )?INDEX (?:"(?:[^"]|"")*"|\S+) ON) ONLY /, '$1 ') : index.definition;
+    out.push(stmt(`index ${quoteIdent(index.name)} on ${name}`, definition));
     if (index.comment !== null) {
       out.push(stmt(`index ${quoteIdent(index.name)}`, `COMMENT ON INDEX ${qualified(table.name.schema, index.name)} IS ${quoteLiteral(index.comment)}`));
     }
