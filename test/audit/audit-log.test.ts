@@ -159,3 +159,17 @@ describe('audit log', () => {
     return Number(row.n);
   }
 });
+
+describe('the shared test app checks the audit trail of every mutation it made', () => {
+  it('fails close() when a mutation has no audit row', async () => {
+    const t = await createTestApp();
+    const response = await t.request({ as: 'operator', method: 'POST', url: '/api/v1/users', payload: { username: 'x', password: 'y', role: 'viewer' } });
+    expect(response.statusCode).toBe(403);
+    // Remove the row through the prune path, as if the hook had not written it.
+    await t.store.db.transaction().execute(async (tx) => {
+      await sql`SET LOCAL pgferry.audit_prune = 'on'`.execute(tx);
+      await tx.deleteFrom('audit_log').where('request_id', '=', String(response.headers['x-request-id'])).execute();
+    });
+    await expect(t.close()).rejects.toThrow(/POST \/api\/v1\/users as operator → 403: 0 audit rows/);
+  });
+});

@@ -72,7 +72,8 @@ describe('SQL injection in query parameters of every GET route', () => {
           const response = await t.request({ method: 'GET', url: `${url}?${encodeURIComponent(key)}=${encodeURIComponent(payload)}` });
           requests += 1;
           if (response.statusCode >= 500) failures.push(`${route.url}?${key}=${JSON.stringify(payload)} → ${response.statusCode} ${response.body.slice(0, 200)}`);
-          if (response.body.includes('$argon2') || response.body.includes('password_hash')) failures.push(`${route.url}?${key}=${JSON.stringify(payload)} leaked hashes`);
+          // A hash value, not the word: an error message may quote the rejected input.
+          if (response.body.includes('$argon2')) failures.push(`${route.url}?${key}=${JSON.stringify(payload)} leaked hashes`);
         }
       }
     }

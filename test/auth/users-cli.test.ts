@@ -23,7 +23,8 @@ function runCliWithInput(args: string[], env: Record<string, string>, input: str
   });
 }
 
-describe('pgferry users / tokens / whoami', () => {
+// Each CLI call starts a Node process with tsx: seconds each on a busy two-core machine.
+describe('pgferry users / tokens / whoami', { timeout: 300_000 }, () => {
   let t: TestApp;
   let env: Record<string, string>;
   let serverUrl: string;

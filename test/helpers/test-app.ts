@@ -52,6 +52,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     await app.close();
     await store.close();
   });
+  const mutations: AuditedMutation[] = [];
   const credentials = new Map<string, Promise<{ token: string; userId: string; tokenId: string }>>();
   const credentialsFor = (role: Exclude<TestRole, 'anonymous'>) => {
     let created = credentials.get(role);
@@ -74,12 +75,21 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
         options.cookies !== undefined || Object.keys(headers).some((name) => ['authorization', 'cookie'].includes(name.toLowerCase()));
       const role = as ?? (ownCredentials ? 'anonymous' : 'admin');
       if (role !== 'anonymous') headers.authorization = `Bearer ${(await credentialsFor(role)).token}`;
-      return app.inject({ ...options, headers } as InjectOptions);
+      const response = await app.inject({ ...options, headers } as InjectOptions);
+      const method = (options.method ?? 'GET').toUpperCase();
+      if (!['GET', 'HEAD', 'OPTIONS'].includes(method) && !ownCredentials) {
+        mutations.push({ what: `${method} ${options.url ?? options.path ?? ''} as ${role} → ${response.statusCode}`, requestId: String(response.headers['x-request-id']), role, status: response.statusCode, body: response.body });
+      }
+      return response;
     },
     close: async () => {
       release();
-      await app.close();
-      await store.close();
+      try {
+        await assertAudited(store, mutations);
+      } finally {
+        await app.close();
+        await store.close();
+      }
     },
   };
 }
@@ -101,4 +111,36 @@ async function createRoleCredentials(
     .returning('id')
     .executeTakeFirstOrThrow();
   return { token: secret.token, userId: user.id, tokenId: token.id };
+}
+
+interface AuditedMutation {
+  what: string;
+  requestId: string;
+  role: TestRole;
+  status: number;
+  body: string;
+}
+
+/**
+ * Issue 7: every mutation made through `request()` must have left exactly one audit row with
+ * the right actor. Checked when the app closes, so every feature's route tests enforce it.
+ * Unknown routes (404 PGF_ROUTE_NOT_FOUND) are not audited; a 401 has no actor.
+ */
+async function assertAudited(store: Awaited<ReturnType<typeof createTestStore>>, mutations: AuditedMutation[]): Promise<void> {
+  const expected = mutations.filter((mutation) => !mutation.body.includes('PGF_ROUTE_NOT_FOUND'));
+  if (expected.length === 0) return;
+  let rows: Array<{ request_id: string | null; actor_name: string | null }>;
+  try {
+    rows = await store.db.selectFrom('audit_log').select(['request_id', 'actor_name']).where('request_id', 'in', expected.map((item) => item.requestId)).execute();
+  } catch {
+    return; // The test took the store apart (a downgrade, say): nothing left to check.
+  }
+  const problems: string[] = [];
+  for (const mutation of expected) {
+    const matching = rows.filter((row) => row.request_id === mutation.requestId);
+    const actor = mutation.role === 'anonymous' || mutation.status === 401 ? null : `pgferry-test-${mutation.role}`;
+    if (matching.length !== 1) problems.push(`${mutation.what}: ${matching.length} audit rows`);
+    else if ((matching[0]?.actor_name ?? null) !== actor) problems.push(`${mutation.what}: audit actor ${String(matching[0]?.actor_name)}, expected ${String(actor)}`);
+  }
+  if (problems.length > 0) throw new Error(`mutations without exactly one audit row with the right actor:\n  ${problems.join('\n  ')}`);
 }
