@@ -42,6 +42,7 @@ export const errorCodes = {
   PGF_RULES_INVALID: { status: 400, exit: 2, summary: 'A column rule (or the rules file) is invalid; the message names the rule.' },
   PGF_NO_TABLES_SELECTED: { status: 400, exit: 2, summary: 'The schema/table selection matches no table on the source.' },
   PGF_SCHEMA_APPLY_FAILED: { status: 500, exit: 14, summary: 'Creating schemas, types or tables on the destination failed; nothing was created and no data was copied.' },
+  PGF_PRIVILEGE_MISSING: { status: 403, exit: 14, summary: 'The source role cannot read a table, or the destination role cannot create or write what the sync needs; checked before anything is written.' },
   PGF_SYNC_TABLE_FAILED: { status: 500, exit: 14, summary: 'One or more tables failed to sync; each failed table was left as it was before the run.' },
   PGF_SYNC_RUN_NOT_FOUND: { status: 404, exit: 4, summary: 'The run given to --resume has no saved progress on this machine.' },
   PGF_FEATURE_UNAVAILABLE: { status: 501, exit: 2, summary: 'The requested option is not available in this build of pgferry.' },

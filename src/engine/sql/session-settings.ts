@@ -14,6 +14,10 @@ export const commonSessionSettings: Readonly<Record<string, string>> = {
   standard_conforming_strings: 'on',
   search_path: '',
   bytea_output: 'hex',
+  // A run holds its snapshot transaction open while tables copy; role or database defaults
+  // for these timeouts would kill it midway (pg_dump sets them to 0 for the same reason).
+  statement_timeout: '0',
+  idle_in_transaction_session_timeout: '0',
 };
 
 export type SessionRole = 'source' | 'destination';

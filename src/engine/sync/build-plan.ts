@@ -20,6 +20,7 @@ import { introspectSchema, listUserSchemas } from '../schema/introspect-schema.j
 import type { CatalogTable, SchemaCatalog } from '../schema/schema-types.js';
 import { displayName } from '../sql/quote-ident.js';
 import { type HighWaterStore, type SyncOptions, destructiveModes, keyedModes, tableId } from '../types.js';
+import { checkPrivileges } from './check-privileges.js';
 import { loadOrder } from './load-order.js';
 import { planChunks, planTable } from './plan-table.js';
 import { tableSelector } from './select-tables.js';
@@ -134,6 +135,14 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
   const extensions = mayCreate
     ? source.extensions.filter((e) => !destination.extensions.some((d) => d.name === e.name)).map(createExtensionDdl)
     : [];
+
+  await checkPrivileges({
+    source: input.source,
+    destination: input.destination,
+    plans,
+    schemasToCreate: mayCreate ? [...involvedSchemas].filter((s) => !destination.schemas.some((d) => d.name === s)) : [],
+    schemasReceivingTables: mayCreate ? [...new Set([...ddlTables.values()].filter((t) => !destTables.has(tableId(t.name))).map((t) => t.name.schema))] : [],
+  });
 
   // Destination foreign keys: references into tables this run replaces (full, mirror) are
   // dropped for the load and re-created after it; the others order the load.

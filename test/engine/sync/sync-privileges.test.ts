@@ -73,3 +73,41 @@ describe('least privilege and cancellation', () => {
     expect(await tableFingerprints(pair.destination.url, ['app'])).toEqual(before);
   });
 });
+
+describe('privilege preflight', () => {
+  let pair: DatabasePair;
+  const role = `pgferry_lp_${randomBytes(3).toString('hex')}`;
+
+  beforeAll(async () => {
+    pair = await createDatabasePair();
+    await sql(pair.source.url, `CREATE SCHEMA app; CREATE TABLE app.a (id int PRIMARY KEY); CREATE TABLE app.b (id int PRIMARY KEY); INSERT INTO app.a VALUES (1); INSERT INTO app.b VALUES (1)`);
+    await sql(pair.destination.url, `CREATE SCHEMA app; CREATE TABLE app.a (id int PRIMARY KEY); CREATE TABLE app.b (id int PRIMARY KEY)`);
+    await adminQuery(`CREATE ROLE ${role} LOGIN NOSUPERUSER`);
+    await sql(pair.destination.url, `GRANT USAGE ON SCHEMA app TO ${role}; GRANT SELECT, INSERT ON app.a TO ${role}; GRANT SELECT, INSERT, UPDATE ON app.b TO ${role}`);
+    await sql(pair.source.url, `GRANT USAGE ON SCHEMA app TO ${role}; GRANT SELECT ON app.a TO ${role}`);
+  });
+
+  afterAll(async () => {
+    for (const url of [pair.source.url, pair.destination.url]) await sql(url, `DROP OWNED BY ${role}`).catch(() => undefined);
+    await adminQuery(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+  });
+
+  it('names what each role lacks before writing, per table', async () => {
+    const source = { connectionString: withUser(pair.source.url, role, '') };
+    const destination = { connectionString: withUser(pair.destination.url, role, '') };
+    const result = await runSync({ source, destination: pair.destination.config, schemas: ['app'], mode: 'upsert' });
+    expect(result.tables.find((t) => t.table === 'app.b')?.error).toEqual({
+      code: 'PGF_PRIVILEGE_MISSING',
+      message: 'the source role cannot read app.b: grant SELECT on it (a read-only role is enough)',
+    });
+    const upsert = await runSync({ source: pair.source.config, destination, schemas: ['app'], mode: 'upsert' });
+    expect(upsert.tables.find((t) => t.table === 'app.a')?.error?.message).toBe(
+      'the destination role lacks UPDATE on app.a, which mode "upsert" needs; grant it or make the role the table\'s owner',
+    );
+    expect(upsert.tables.find((t) => t.table === 'app.b')?.status).toBe('succeeded');
+    await expect(runSync({ source: pair.source.config, destination, schemas: ['app'], tables: ['app.a'], mode: 'full' })).resolves.toMatchObject({ status: 'failed' });
+    await sql(pair.source.url, `CREATE SCHEMA extra; CREATE TABLE extra.t (id int)`);
+    await expect(runSync({ source: pair.source.config, destination, schemas: ['extra'] })).rejects.toMatchObject({ code: 'PGF_PRIVILEGE_MISSING', message: expect.stringContaining('create schemas extra (needs CREATE on the database)') });
+    expect(await sql(pair.destination.url, `SELECT count(*)::int AS n FROM app.b`)).toEqual([{ n: 1 }]);
+  });
+});
