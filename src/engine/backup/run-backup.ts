@@ -23,6 +23,8 @@ export interface BackupOptions {
   storage: ArchiveStorage;
   /** Directory of this run inside the storage (default: `<database>-<UTC time>`, or `server-<UTC time>` with allDatabases). */
   path?: string | undefined;
+  /** Directory the default-named run directory goes under (default: the storage root). */
+  parent?: string | undefined;
   /** (default: native) */
   format?: 'native' | 'pg_dump' | undefined;
   /** Every database that accepts connections, discovered at run time (default: false). */
@@ -92,7 +94,7 @@ export async function runBackup(options: BackupOptions, hooks: RunHooks<BackupEv
     databases = databases.filter((name) => match(name));
   }
   const stamp = timestampName(new Date());
-  const runPath = options.path ?? (options.allDatabases ? `server-${stamp}` : `${facts.database}-${stamp}`);
+  const runPath = options.path ?? joinPath(options.parent ?? '', options.allDatabases ? `server-${stamp}` : `${facts.database}-${stamp}`);
   const nested = options.allDatabases === true || options.globals === true;
   const result: BackupResult = { path: runPath, archives: [], failures: [], durationMs: 0 };
 

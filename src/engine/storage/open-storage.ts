@@ -31,13 +31,15 @@ export function parseLocation(text: string, env: NodeJS.ProcessEnv = process.env
       spec: {
         kind: 's3',
         bucket,
+        // The whole path is the storage's prefix: archives sit at its root, like a directory.
+        prefix: slash === -1 ? undefined : rest.slice(slash + 1).replace(/\/+$/, ''),
         region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
         endpoint: env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL,
         forcePathStyle: env.PGFERRY_S3_FORCE_PATH_STYLE === '1' || env.PGFERRY_S3_FORCE_PATH_STYLE === 'true',
         accessKeyId: env.AWS_ACCESS_KEY_ID,
         secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
       },
-      path: slash === -1 ? '' : rest.slice(slash + 1).replace(/\/+$/, ''),
+      path: '',
     };
   }
   if (text.startsWith('/') || text.startsWith('.') || text.includes(path.sep)) {

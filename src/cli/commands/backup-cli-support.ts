@@ -1,0 +1,151 @@
+import type pg from 'pg';
+
+import type { ArchiveLocation } from '../../engine/archive/archive-files.js';
+import { connectionConfigFromUrl, describeTarget } from '../../engine/connection-config.js';
+import type { ArchiveStorage } from '../../engine/storage/archive-storage.js';
+import { openStorage, parseLocation } from '../../engine/storage/open-storage.js';
+import { PgferryError } from '../../errors/pgferry-error.js';
+import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
+import { SecretBox } from '../../secrets/secret-box.js';
+import { findBackupByLocation, getBackupRow } from '../../store/backup-repository.js';
+import { loadConnectionTarget } from '../../store/connection-repository.js';
+import { type OpenedStore, openStore } from '../../store/open-store.js';
+import { type StorageTarget, loadStorageTarget } from '../../store/storage-repository.js';
+import { createCliContext } from '../cli-context.js';
+
+/**
+ * Backup commands work with URLs and paths alone; the metadata store is opened only when a
+ * saved connection or storage is named (and then backups, verifies and drills are recorded).
+ */
+export class LazyStore {
+  #store: OpenedStore | undefined;
+  #secrets: SecretBox | undefined;
+
+  get opened(): boolean {
+    return this.#store !== undefined;
+  }
+
+  async get(): Promise<{ store: OpenedStore; secrets: SecretBox }> {
+    if (!this.#store || !this.#secrets) {
+      const { config, logger } = createCliContext();
+      this.#secrets = new SecretBox(await resolveEncryptionKey(config, logger));
+      this.#store = await openStore({ config, schema: config.PGFERRY_SCHEMA_MODE === 'auto' ? 'migrate' : 'check' });
+    }
+    return { store: this.#store, secrets: this.#secrets };
+  }
+
+  async close(): Promise<void> {
+    await this.#store?.close();
+    this.#store = undefined;
+  }
+}
+
+export async function withLazyStore<T>(work: (lazy: LazyStore) => Promise<T>): Promise<T> {
+  const lazy = new LazyStore();
+  try {
+    return await work(lazy);
+  } finally {
+    await lazy.close();
+  }
+}
+
+const isUrl = (text: string) => /^postgres(ql)?:\/\//.test(text);
+
+export interface ResolvedConnection {
+  config: pg.ClientConfig;
+  id?: string | undefined;
+  name: string;
+  protected: boolean;
+}
+
+/** A postgres:// URL or the name/id of a saved connection. */
+export async function resolveConnection(text: string, lazy: LazyStore): Promise<ResolvedConnection> {
+  if (isUrl(text)) {
+    const config = connectionConfigFromUrl(text);
+    return { config, name: describeTarget(config), protected: false };
+  }
+  const { store, secrets } = await lazy.get();
+  const target = await loadConnectionTarget(store.db, secrets, text);
+  return { config: target.config, id: target.id, name: target.name, protected: target.protected };
+}
+
+export interface ResolvedStorage {
+  storage: ArchiveStorage;
+  path: string;
+  saved?: StorageTarget | undefined;
+}
+
+/** A directory, `s3://bucket/prefix`, `STORAGE` or `STORAGE:path` (a saved storage). */
+export async function resolveStorage(text: string, lazy: LazyStore): Promise<ResolvedStorage> {
+  const parsed = parseLocation(text);
+  if (parsed) return { storage: openStorage(parsed.spec), path: parsed.path };
+  const colon = text.indexOf(':');
+  const name = colon === -1 ? text : text.slice(0, colon);
+  const { store, secrets } = await lazy.get();
+  const saved = await loadStorageTarget(store.db, secrets, name);
+  return { storage: openStorage(saved.spec), path: colon === -1 ? '' : text.slice(colon + 1), saved };
+}
+
+export interface ResolvedArchive {
+  location: ArchiveLocation;
+  saved?: StorageTarget | undefined;
+  backupId?: string | undefined;
+}
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An archive directory, `s3://…/archive`, `STORAGE:path`, or a recorded backup's id. */
+export async function resolveArchive(text: string, lazy: LazyStore): Promise<ResolvedArchive> {
+  if (uuid.test(text)) {
+    const { store, secrets } = await lazy.get();
+    const row = await getBackupRow(store.db, text);
+    const saved = await loadStorageTarget(store.db, secrets, row.storage_id);
+    return { location: { storage: openStorage(saved.spec), path: row.location }, saved, backupId: row.id };
+  }
+  const resolved = await resolveStorage(text, lazy);
+  if (resolved.saved && !resolved.path) {
+    throw new PgferryError('PGF_VALIDATION_FAILED', `"${text}" names a storage, not an archive; give STORAGE:path (see \`pgferry backups list --storage ${text}\`) or a backup id`);
+  }
+  let backupId: string | undefined;
+  if (resolved.saved && lazy.opened) {
+    const { store } = await lazy.get();
+    backupId = (await findBackupByLocation(store.db, resolved.saved.id, resolved.path))?.id;
+  }
+  return { location: { storage: resolved.storage, path: resolved.path }, saved: resolved.saved, backupId };
+}
+
+/** The archive secret: --encryption-key-env VAR, else PGFERRY_BACKUP_KEY, else the storage's. */
+export function encryptionSecret(envName: string | undefined, saved: StorageTarget | undefined): string | undefined {
+  if (envName) {
+    const value = process.env[envName];
+    if (!value) throw new PgferryError('PGF_ENCRYPTION_KEY_REQUIRED', `environment variable ${envName} (from --encryption-key-env) is empty or unset`);
+    return value;
+  }
+  return process.env.PGFERRY_BACKUP_KEY || saved?.encryptionSecret;
+}
+
+export const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+
+export function list(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((item) => item.trim()).filter(Boolean)];
+}
+
+export function positiveInt(flag: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 64) {
+      throw new PgferryError('PGF_VALIDATION_FAILED', `${flag}: expected an integer between 1 and 64`);
+    }
+    return Number(value);
+  };
+}
+
+/** Progress on stderr, one line per event (stdout stays for the result). */
+export function progressPrinter(enabled: boolean) {
+  return (event: { type: string; [key: string]: unknown }) => {
+    if (!enabled) return;
+    if (event.type === 'table:done') process.stderr.write(`  ${String(event.table)}: ${String(event.rows)} rows\n`);
+    else if (event.type === 'archive:start') process.stderr.write(`backing up ${String(event.database)} to ${String(event.location)}\n`);
+    else if (event.type === 'phase') process.stderr.write(`${String(event.phase)}\n`);
+    else if (event.type === 'log') process.stderr.write(`${String(event.level)}: ${String(event.message)}\n`);
+  };
+}

@@ -1,0 +1,125 @@
+import type { Command } from 'commander';
+
+import { compressions, type Compression } from '../../engine/archive/compression.js';
+import { runBackup } from '../../engine/backup/run-backup.js';
+import { PgferryError } from '../../errors/pgferry-error.js';
+import { recordBackup } from '../../store/backup-repository.js';
+import { encryptionSecret, json, list, positiveInt, progressPrinter, resolveConnection, resolveStorage, withLazyStore } from './backup-cli-support.js';
+
+interface BackupFlags {
+  from: string;
+  to: string;
+  format: string;
+  allDatabases?: boolean;
+  databases?: string[];
+  globals?: boolean;
+  globalsWithPasswords?: boolean;
+  schemas?: string[];
+  tables?: string[];
+  exclude?: string[];
+  jobs: number;
+  compress: string;
+  encrypt?: boolean;
+  encryptionKeyEnv?: string;
+  checksums?: boolean;
+  name?: string;
+  json?: boolean;
+}
+
+export function registerBackupCommand(program: Command): void {
+  program
+    .command('backup')
+    .description('Back up a database (or every database) to a directory, S3 or a saved storage')
+    .requiredOption('--from <url|name>', 'postgres:// URL or saved connection')
+    .requiredOption('--to <dir|s3://bucket/prefix|storage>', 'where the archive goes')
+    .option('--format <format>', 'native or pg_dump', 'native')
+    .option('--all-databases', 'every database on the server, discovered now')
+    .option('--databases <globs>', 'with --all-databases: only these (comma-separated globs)', list)
+    .option('--globals', 'also save roles, memberships and role settings')
+    .option('--globals-with-passwords', 'include role password hashes (needs superuser)')
+    .option('--schemas <list>', 'only these schemas (comma-separated)', list)
+    .option('--tables <globs>', 'only these tables (schema.table globs)', list)
+    .option('--exclude <globs>', 'leave out these tables', list)
+    .option('--jobs <n>', 'tables dumped at once', positiveInt('--jobs'), 2)
+    .option('--compress <kind>', 'gzip, zstd or none', 'gzip')
+    .option('--encrypt', 'encrypt every file (secret: --encryption-key-env, PGFERRY_BACKUP_KEY or the storage)')
+    .option('--encryption-key-env <var>', 'environment variable holding the encryption secret')
+    .option('--checksums', 'store per-table checksums for drills (one more scan per table)')
+    .option('--name <path>', 'archive directory inside the destination (default: <database>-<UTC time>)')
+    .option('--json', 'machine-readable output')
+    .action(async (flags: BackupFlags) => {
+      if (!compressions.includes(flags.compress as Compression)) throw new PgferryError('PGF_VALIDATION_FAILED', `--compress: expected gzip, zstd or none, got "${flags.compress}"`);
+      if (flags.format !== 'native' && flags.format !== 'pg_dump') throw new PgferryError('PGF_VALIDATION_FAILED', `--format: expected native or pg_dump, got "${flags.format}"`);
+      await withLazyStore(async (lazy) => {
+        const source = await resolveConnection(flags.from, lazy);
+        const destination = await resolveStorage(flags.to, lazy);
+        const secret = flags.encrypt ? encryptionSecret(flags.encryptionKeyEnv, destination.saved) : undefined;
+        if (flags.encrypt && !secret) {
+          throw new PgferryError('PGF_ENCRYPTION_KEY_REQUIRED', '--encrypt needs a secret: set PGFERRY_BACKUP_KEY, pass --encryption-key-env VAR, or give the storage an encryption secret');
+        }
+        const controller = new AbortController();
+        const stop = () => controller.abort();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        try {
+          const result = await runBackup(
+            {
+              source: source.config,
+              storage: destination.storage,
+              path: flags.name ? (destination.path ? `${destination.path}/${flags.name}` : flags.name) : undefined,
+              parent: destination.path || undefined,
+              format: flags.format as 'native' | 'pg_dump',
+              allDatabases: flags.allDatabases,
+              databases: flags.databases,
+              globals: flags.globals || flags.globalsWithPasswords,
+              globalsWithPasswords: flags.globalsWithPasswords,
+              schemas: flags.schemas,
+              tables: flags.tables,
+              exclude: flags.exclude,
+              jobs: flags.jobs,
+              compression: flags.compress as Compression,
+              encryptionSecret: secret,
+              checksums: flags.checksums,
+            },
+            { signal: controller.signal, onEvent: progressPrinter(!flags.json) },
+          );
+          const recorded: string[] = [];
+          if (destination.saved) {
+            const { store } = await lazy.get();
+            for (const archive of result.archives) {
+              const row = await recordBackup(store.db, { storageId: destination.saved.id, archive, connectionId: source.id, compression: flags.compress as Compression });
+              recorded.push(row.id);
+            }
+          }
+          const summary = {
+            path: result.path,
+            archives: result.archives.map((archive, index) => ({
+              database: archive.database,
+              format: archive.format,
+              location: archive.location,
+              size_bytes: archive.sizeBytes,
+              tables: archive.manifest.tables.length,
+              rows: archive.manifest.tables.reduce((sum, table) => sum + table.rows, 0),
+              duration_ms: archive.durationMs,
+              backup_id: recorded[index] ?? null,
+              pg_dump: archive.manifest.pg_dump ?? null,
+            })),
+            failures: result.failures,
+            duration_ms: result.durationMs,
+          };
+          if (flags.json) json(summary);
+          else {
+            for (const archive of summary.archives) {
+              console.log(`${archive.database}: ${archive.location} (${archive.tables} tables, ${archive.rows} rows, ${archive.size_bytes} bytes, ${archive.duration_ms} ms)${archive.pg_dump ? ` with pg_dump ${archive.pg_dump.version} at ${archive.pg_dump.binary}` : ''}`);
+            }
+            for (const failure of result.failures) console.error(`${failure.database}: FAILED ${failure.message}`);
+          }
+          if (result.failures.length > 0) process.exitCode = 1;
+        } finally {
+          process.removeListener('SIGINT', stop);
+          process.removeListener('SIGTERM', stop);
+          await destination.storage.close();
+        }
+      });
+    });
+}
