@@ -6,6 +6,7 @@ import { assertKeyMatchesStoredSecrets } from '../../secrets/assert-key-matches.
 import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
 import { SecretBox } from '../../secrets/secret-box.js';
 import { openStore } from '../../store/open-store.js';
+import { startJobWorker } from '../../jobs/start-job-worker.js';
 import { createCliContext } from '../cli-context.js';
 import { handleShutdownSignals } from '../shutdown.js';
 
@@ -16,7 +17,7 @@ export function registerServeCommand(program: Command): void {
     .option('--port <port>', 'HTTP port (env PORT, default 7910)')
     .option('--host <host>', 'bind address (env HOST, default 127.0.0.1)')
     .option('--no-worker', 'do not run jobs in this process')
-    .action(async (options: { port?: string; host?: string }) => {
+    .action(async (options: { port?: string; host?: string; worker: boolean }) => {
       const { config, logger } = createCliContext({ PORT: options.port, HOST: options.host });
       const secrets = new SecretBox(await resolveEncryptionKey(config, logger));
       const store = await openStore({
@@ -31,11 +32,13 @@ export function registerServeCommand(program: Command): void {
       // Embedded mode: the first start creates an admin before the port opens (never a server without one).
       const firstAdmin = store.embedded ? await ensureFirstAdmin(store) : undefined;
       const app = await buildApp({ config, store, logger, secrets, migrator: store.migrator });
+      const worker = options.worker ? startJobWorker({ db: store.db, secrets, logger, config }) : undefined;
       handleShutdownSignals({
         logger,
         timeoutMs: config.PGFERRY_SHUTDOWN_TIMEOUT_MS,
         graceful: async () => {
           await app.close();
+          await worker?.stop(Math.max(0, config.PGFERRY_SHUTDOWN_TIMEOUT_MS - 5000));
           await store.close();
         },
         forceful: async () => {
@@ -45,6 +48,7 @@ export function registerServeCommand(program: Command): void {
       try {
         await app.listen({ port: config.PORT, host: config.HOST });
       } catch (error) {
+        await worker?.stop(0);
         await store.close();
         throw error;
       }
