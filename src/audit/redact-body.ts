@@ -26,6 +26,10 @@ export function redactBody(value: unknown, depth = 0): unknown {
   }
   if (typeof value === 'object') {
     if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
+    if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+    // Streams, files of multipart uploads and other class instances are not request data to keep.
+    const prototype = Object.getPrototypeOf(value) as unknown;
+    if (prototype !== Object.prototype && prototype !== null) return `[${(value as object).constructor?.name ?? 'object'}]`;
     const out: Record<string, unknown> = {};
     for (const [field, item] of Object.entries(value as Record<string, unknown>)) {
       out[field.replaceAll('\u0000', '')] = secretField.test(field) && item !== null && item !== undefined && item !== '' ? redactedValue : redactBody(item, depth + 1);

@@ -34,6 +34,7 @@ describe('redactBody', () => {
     expect(JSON.stringify(redactBody(deep))).toContain('[too deep]');
     expect((redactBody('x'.repeat(10_000)) as string).length).toBeLessThan(2100);
     expect((redactBody(Array.from({ length: 1000 }, (_, i) => i)) as unknown[]).length).toBe(201);
+    expect(redactBody({ file: new (class Upload {})(), when: new Date(0) })).toEqual({ file: '[Upload]', when: '1970-01-01T00:00:00.000Z' });
   });
 });
 
