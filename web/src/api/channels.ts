@@ -8,27 +8,56 @@ export interface Channel {
   name: string;
   kind: (typeof channelKinds)[number];
   config: Record<string, unknown>;
-  has_secret?: boolean;
+  /** Which secret config fields are stored (they are never returned). */
+  secrets_set: string[];
   events: (typeof channelEvents)[number][];
   enabled: boolean;
   created_at: string;
   updated_at: string;
 }
 
+/** Create sends kind + full config; update (PATCH) sends only changed fields, a left-out secret is kept. */
 export interface ChannelInput {
   name: string;
-  kind: string;
+  kind?: string;
   config: Record<string, unknown>;
-  secret?: string;
   events: string[];
   enabled: boolean;
 }
 
+export interface ChannelField {
+  name: string;
+  type: 'text' | 'secret' | 'number' | 'emails' | 'boolean';
+  required?: boolean;
+}
+
+/** The config fields of each kind (src/notifications/channel-kinds.ts); URLs of robots carry tokens, so they are secrets. */
+export const channelFields: Record<(typeof channelKinds)[number], ChannelField[]> = {
+  webhook: [{ name: 'url', type: 'text', required: true }, { name: 'secret', type: 'secret' }],
+  slack: [{ name: 'url', type: 'secret', required: true }],
+  dingtalk: [{ name: 'url', type: 'secret', required: true }, { name: 'secret', type: 'secret' }],
+  wecom: [{ name: 'url', type: 'secret', required: true }],
+  feishu: [{ name: 'url', type: 'secret', required: true }, { name: 'secret', type: 'secret' }],
+  teams: [{ name: 'url', type: 'secret', required: true }],
+  telegram: [{ name: 'bot_token', type: 'secret', required: true }, { name: 'chat_id', type: 'text', required: true }, { name: 'api_url', type: 'text' }],
+  email: [
+    { name: 'host', type: 'text', required: true },
+    { name: 'port', type: 'number' },
+    { name: 'secure', type: 'boolean' },
+    { name: 'username', type: 'text' },
+    { name: 'password', type: 'secret' },
+    { name: 'from', type: 'text', required: true },
+    { name: 'to', type: 'emails', required: true },
+  ],
+};
+
 const base = '/api/v1/notification-channels';
 export const channelKeys = resourceKeys('notification-channels');
+export const channelPaging = 'page' as const;
 export const { useList: useChannels, useSave: useSaveChannel, useRemove: useRemoveChannel } = resourceHooks<Channel, ChannelInput>(
   base,
   channelKeys,
+  { update: 'PATCH' },
 );
 
 export const useTestChannel = () => useItemAction<Record<string, unknown>>(base, 'test', [[...channelKeys.all]]);

@@ -7,10 +7,10 @@ import { useSyncJobs } from './sync-jobs.js';
 /** The dashboard is built from the public list endpoints; no private summary route. */
 export function useDashboardData() {
   return {
-    runs: useRuns({ limit: 500 }, { refetchInterval: 15_000 }),
+    runs: useRuns({ limit: 200, from: new Date(Date.now() - 14 * 86_400_000).toISOString().slice(0, 13) + ':00:00Z' }, { refetchInterval: 15_000 }),
     running: useRuns({ limit: 50, status: 'running' }, { refetchInterval: 5_000 }),
-    syncJobs: useSyncJobs({ limit: 200 }),
-    backupJobs: useBackupJobs({ limit: 200 }),
+    syncJobs: useSyncJobs({ page_size: 200, enabled: 'true', sort: 'next_fire_at' }),
+    backupJobs: useBackupJobs({ page_size: 200 }),
     backups: useBackups({ limit: 500 }),
     storages: useStorages({ limit: 200 }),
   };

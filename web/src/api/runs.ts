@@ -4,6 +4,9 @@ import { useEffect, useState } from 'react';
 import { resourceHooks, resourceKeys, useItemAction } from './crud.js';
 import { type Page, type Query, api } from './http.js';
 
+/** Runs list with limit/cursor (limit ≤ 200). */
+export const runPaging = 'cursor' as const;
+
 export const runStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof runStatuses)[number];
 export const runKinds = ['sync', 'backup', 'restore', 'verify', 'drill'] as const;
@@ -42,6 +45,8 @@ export interface Run {
   error_stack: string | null;
   worker_id: string | null;
   created_by?: string | null;
+  duration_ms?: number | null;
+  job_id?: string | null;
 }
 
 export interface RunLog {
@@ -49,7 +54,7 @@ export interface RunLog {
   at: string;
   level: 'debug' | 'info' | 'warn' | 'error';
   message: string;
-  table_name: string | null;
+  table: string | null;
 }
 
 const base = '/api/v1/runs';
@@ -75,11 +80,12 @@ export function useRunLogs(id: string | undefined, active: boolean) {
   return useQuery({
     queryKey: runKeys.sub(id ?? '', 'logs'),
     queryFn: async ({ signal }) => {
-      const body = await api<Page<RunLog> | RunLog[]>(`${base}/${id}/logs`, { query: { limit: 500 } as Query, signal });
+      const body = await api<Page<RunLog> | RunLog[]>(`${base}/${id}/logs`, { query: { limit: 5000 } as Query, signal });
       return Array.isArray(body) ? body : body.items;
     },
     enabled: Boolean(id),
-    refetchInterval: active ? 3000 : false,
+    // SSE appends lines while active; poll slowly in case the stream is unavailable.
+    refetchInterval: active ? 10_000 : false,
   });
 }
 
@@ -87,59 +93,47 @@ export const useCancelRun = () => useItemAction(base, 'cancel', [[...runKeys.all
 export const useResumeRun = () => useItemAction<{ id?: string; run_id?: string }>(base, 'resume', [[...runKeys.all]]);
 export const useRetryRun = () => useItemAction<{ id?: string; run_id?: string }>(base, 'retry', [[...runKeys.all]]);
 
-export interface LiveState {
-  connected: boolean;
-  tables: Record<string, RunTable>;
-  lastEventAt: number | null;
-}
-
-function tableName(data: Record<string, unknown>): string | null {
-  const table = data.table ?? data.name ?? data.table_name;
-  if (typeof table === 'string') {
-    const schema = typeof data.schema === 'string' ? data.schema : null;
-    return schema && !table.includes('.') ? `${schema}.${table}` : table;
-  }
-  return null;
-}
-
-/** Live per-table progress from `/runs/:id/events` (SSE); refreshes the run and its log on changes. */
-export function useRunEvents(id: string | undefined, active: boolean): LiveState {
+/**
+ * Live updates from `/runs/:id/events` (SSE): `run` carries the whole run (status and
+ * per-table figures) and replaces the cached detail, `log` appends a line, `end` closes.
+ * Returns whether the stream is connected; the detail query polls as a fallback.
+ */
+export function useRunEvents(id: string | undefined, active: boolean): boolean {
   const client = useQueryClient();
-  const [state, setState] = useState<LiveState>({ connected: false, tables: {}, lastEventAt: null });
+  const [connected, setConnected] = useState(false);
   useEffect(() => {
     if (!id || !active || typeof EventSource === 'undefined') return undefined;
     const source = new EventSource(`${base}/${encodeURIComponent(id)}/events`, { withCredentials: true });
-    const handle = (type: string, raw: string) => {
-      let data: Record<string, unknown> = {};
+    const parse = (event: Event): unknown => {
       try {
-        data = JSON.parse(raw) as Record<string, unknown>;
+        return JSON.parse((event as MessageEvent<string>).data);
       } catch {
-        return;
-      }
-      const kind = typeof data.type === 'string' ? data.type : type;
-      const name = tableName(data);
-      setState((previous) => {
-        const tables = { ...previous.tables };
-        if (name) tables[name] = { ...tables[name], ...data, name };
-        if (Array.isArray(data.tables)) {
-          for (const item of data.tables as RunTable[]) {
-            const key = tableName(item as Record<string, unknown>);
-            if (key) tables[key] = { ...tables[key], ...item, name: key };
-          }
-        }
-        return { connected: true, tables, lastEventAt: Date.now() };
-      });
-      if (/done|status|finished|log|start/.test(kind)) {
-        void client.invalidateQueries({ queryKey: runKeys.detail(id) });
-        void client.invalidateQueries({ queryKey: runKeys.sub(id, 'logs') });
+        return null;
       }
     };
-    source.onopen = () => setState((previous) => ({ ...previous, connected: true }));
-    source.onerror = () => setState((previous) => ({ ...previous, connected: false }));
-    source.onmessage = (event: MessageEvent<string>) => handle('message', event.data);
-    const named = ['table:start', 'table:progress', 'table:done', 'run:start', 'run:done', 'run:status', 'progress', 'status', 'log'];
-    for (const name of named) source.addEventListener(name, (event) => handle(name, (event as MessageEvent<string>).data));
-    return () => source.close();
+    source.onopen = () => setConnected(true);
+    source.onerror = () => setConnected(false);
+    source.addEventListener('run', (event) => {
+      const run = parse(event) as Run | null;
+      if (run && run.id === id) client.setQueryData(runKeys.detail(id), run);
+    });
+    source.addEventListener('log', (event) => {
+      const line = parse(event) as RunLog | null;
+      if (!line) return;
+      client.setQueryData<RunLog[]>(runKeys.sub(id, 'logs'), (previous = []) =>
+        previous.some((item) => String(item.id) === String(line.id)) ? previous : [...previous, line],
+      );
+    });
+    source.addEventListener('end', () => {
+      source.close();
+      setConnected(false);
+      void client.invalidateQueries({ queryKey: runKeys.detail(id) });
+      void client.invalidateQueries({ queryKey: runKeys.sub(id, 'logs') });
+    });
+    return () => {
+      source.close();
+      setConnected(false);
+    };
   }, [id, active, client]);
-  return state;
+  return connected;
 }

@@ -49,6 +49,7 @@ export function createI18n(language?: Language): i18n {
     fallbackLng: 'en',
     interpolation: { escapeValue: false },
     initAsync: false,
+    showSupportNotice: false,
   });
   instance.on('languageChanged', (next) => {
     if (typeof document !== 'undefined') document.documentElement.lang = next;

@@ -2,7 +2,7 @@ import { Alert, Badge, Button, Checkbox, Group, Modal, PasswordInput, Select, St
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import { type Channel, channelEvents, channelKinds, useChannels, useRemoveChannel, useSaveChannel, useTestChannel } from '../api/channels.js';
+import { type Channel, channelEvents, channelFields, channelKinds, channelPaging, useChannels, useRemoveChannel, useSaveChannel, useTestChannel } from '../api/channels.js';
 import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
 import { PagerControls } from '../components/pager-controls.js';
@@ -11,66 +11,80 @@ import { useCan } from '../lib/me-context.js';
 import { useForm } from '../lib/use-form.js';
 import { usePager } from '../lib/use-pager.js';
 
-/** Config fields each kind needs (non-secret); the secret goes in its own write-only field. */
-export const channelConfigFields: Record<string, string[]> = {
-  webhook: ['url'],
-  slack: ['url'],
-  dingtalk: ['url'],
-  wecom: ['url'],
-  feishu: ['url'],
-  teams: ['url'],
-  telegram: ['chat_id'],
-  email: ['to', 'from'],
-};
-
 interface ChannelFormValues extends Record<string, unknown> {
   name: string;
-  kind: string;
-  config: Record<string, string>;
-  secret: string;
+  kind: Channel['kind'];
+  config: Record<string, string | boolean>;
   events: string[];
   enabled: boolean;
 }
 
-export function validateChannel(values: ChannelFormValues) {
+const emailPattern = /^[^\s@]+@[^\s@]+$/;
+
+/** Mirrors channelConfigSchemas; a stored secret may stay empty on edit. */
+export function validateChannel(values: ChannelFormValues, stored: readonly string[] = []) {
   const errors: Record<string, string | undefined> = {};
   if (!values.name.trim()) errors.name = 'validation.required';
-  else if (values.name.length > 100) errors.name = 'validation.tooLong100';
-  for (const field of channelConfigFields[values.kind] ?? []) {
-    const value = values.config[field]?.trim() ?? '';
-    if (!value) errors[`config.${field}`] = 'validation.required';
-    else if (field === 'url' && !/^https?:\/\//i.test(value)) errors[`config.${field}`] = 'validation.httpUrl';
+  else if (values.name.trim().length > 100) errors.name = 'validation.tooLong100';
+  for (const field of channelFields[values.kind]) {
+    const raw = values.config[field.name];
+    const value = typeof raw === 'string' ? raw.trim() : raw;
+    const key = `config.${field.name}`;
+    if (field.type === 'boolean') continue;
+    if (!value) {
+      if (field.required && !(field.type === 'secret' && stored.includes(field.name))) errors[key] = 'validation.required';
+      continue;
+    }
+    if ((field.name === 'url' || field.name === 'api_url') && !/^https?:\/\/\S+$/i.test(String(value))) errors[key] = 'validation.httpUrl';
+    if (field.type === 'number' && !(Number.isInteger(Number(value)) && Number(value) >= 1 && Number(value) <= 65535)) errors[key] = 'validation.port';
+    if (field.type === 'emails' && String(value).split(/[,;\s]+/).filter(Boolean).some((item) => !emailPattern.test(item))) errors[key] = 'validation.emails';
   }
   if (values.events.length === 0) errors.events = 'validation.oneEvent';
   return errors;
 }
 
+/** Only filled fields are sent; on edit an empty secret means "keep the stored one". */
+export function toChannelConfig(values: ChannelFormValues): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  for (const field of channelFields[values.kind]) {
+    const raw = values.config[field.name];
+    if (field.type === 'boolean') {
+      if (raw === true) config[field.name] = true;
+      continue;
+    }
+    const value = typeof raw === 'string' ? raw.trim() : '';
+    if (!value) continue;
+    if (field.type === 'number') config[field.name] = Number(value);
+    else if (field.type === 'emails') config[field.name] = value.split(/[,;\s]+/).filter(Boolean);
+    else config[field.name] = value;
+  }
+  return config;
+}
+
 function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: () => void }) {
   const { t } = useTranslation();
+  const stored = channel?.secrets_set ?? [];
+  const initialConfig: Record<string, string | boolean> = {};
+  for (const [key, value] of Object.entries(channel?.config ?? {})) {
+    initialConfig[key] = typeof value === 'boolean' ? value : Array.isArray(value) ? value.join(', ') : String(value ?? '');
+  }
   const form = useForm<ChannelFormValues>(
-    {
-      name: channel?.name ?? '',
-      kind: channel?.kind ?? 'webhook',
-      config: Object.fromEntries(Object.entries(channel?.config ?? {}).map(([key, value]) => [key, String(value ?? '')])),
-      secret: '',
-      events: channel?.events ?? ['failed'],
-      enabled: channel?.enabled ?? true,
-    },
-    validateChannel,
+    { name: channel?.name ?? '', kind: channel?.kind ?? 'webhook', config: initialConfig, events: channel?.events ?? ['failed'], enabled: channel?.enabled ?? true },
+    (values) => validateChannel(values, stored),
   );
   const save = useSaveChannel();
   const err = (key: string) => errorText(t, form.errors[key]);
-  const fields = channelConfigFields[form.values.kind] ?? [];
+  const setConfig = (name: string, value: string | boolean) => form.set('config', { ...form.values.config, [name]: value });
   return (
     <form
       noValidate
       onSubmit={(event) => {
         event.preventDefault();
         if (!form.check()) return;
-        const { name, kind, config, secret, events, enabled } = form.values;
-        const kept = Object.fromEntries(fields.map((field) => [field, config[field]?.trim() ?? '']));
+        const { name, kind, events, enabled } = form.values;
+        const config = toChannelConfig(form.values);
         save.mutate(
-          { ...(channel ? { id: channel.id } : {}), input: { name: name.trim(), kind, config: kept, events, enabled, ...(secret ? { secret } : {}) } },
+          { ...(channel ? { id: channel.id } : {}), input: { name: name.trim(), ...(channel ? {} : { kind }), config, events, enabled } },
           { onSuccess: onDone, onError: form.showServerError },
         );
       }}
@@ -78,28 +92,46 @@ function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: () => voi
       <Stack>
         {form.formError ? <Alert color="red">{form.formError}</Alert> : null}
         <TextInput label={t('channels.fields.name')} required value={form.values.name} onChange={(e) => form.set('name', e.currentTarget.value)} error={err('name')} />
-        <Select label={t('channels.fields.kind')} data={channelKinds.map((kind) => ({ value: kind, label: t(`channels.kinds.${kind}`) }))} value={form.values.kind} onChange={(v) => form.set('kind', v ?? 'webhook')} allowDeselect={false} disabled={Boolean(channel)} />
-        {fields.map((field) => (
-          <TextInput
-            key={field}
-            label={t(`channels.config.${field}`)}
-            required
-            value={form.values.config[field] ?? ''}
-            onChange={(e) => {
-              const value = e.currentTarget.value;
-              form.set('config', { ...form.values.config, [field]: value });
-            }}
-            error={err(`config.${field}`)}
-          />
-        ))}
-        <PasswordInput
-          label={t('channels.fields.secret')}
-          description={channel?.has_secret ? t('channels.secretKept') : t(`channels.secretHelp.${form.values.kind}`, { defaultValue: t('channels.secretHelpGeneric') })}
-          value={form.values.secret}
-          onChange={(e) => form.set('secret', e.currentTarget.value)}
-          error={err('secret')}
-          autoComplete="new-password"
+        <Select
+          label={t('channels.fields.kind')}
+          data={channelKinds.map((kind) => ({ value: kind, label: t(`channels.kinds.${kind}`) }))}
+          value={form.values.kind}
+          onChange={(v) => form.setValues((previous) => ({ ...previous, kind: (v ?? 'webhook') as Channel['kind'], config: {} }))}
+          allowDeselect={false}
+          disabled={Boolean(channel)}
         />
+        {channelFields[form.values.kind].map((field) => {
+          const label = t(`channels.config.${field.name}`);
+          const value = form.values.config[field.name];
+          if (field.type === 'boolean') {
+            return <Switch key={field.name} label={label} checked={value === true} onChange={(e) => setConfig(field.name, e.currentTarget.checked)} />;
+          }
+          if (field.type === 'secret') {
+            return (
+              <PasswordInput
+                key={field.name}
+                label={label}
+                required={field.required && !stored.includes(field.name)}
+                description={stored.includes(field.name) ? t('channels.secretKept') : t('channels.secretHelpGeneric')}
+                value={typeof value === 'string' ? value : ''}
+                onChange={(e) => setConfig(field.name, e.currentTarget.value)}
+                error={err(`config.${field.name}`)}
+                autoComplete="new-password"
+              />
+            );
+          }
+          return (
+            <TextInput
+              key={field.name}
+              label={label}
+              required={field.required ?? false}
+              description={field.type === 'emails' ? t('channels.emailsHelp') : undefined}
+              value={typeof value === 'string' ? value : ''}
+              onChange={(e) => setConfig(field.name, e.currentTarget.value)}
+              error={err(`config.${field.name}`)}
+            />
+          );
+        })}
         <Checkbox.Group label={t('channels.fields.events')} value={form.values.events} onChange={(v) => form.set('events', v)} error={err('events')}>
           <Group mt={4}>
             {channelEvents.map((event) => (
@@ -124,7 +156,8 @@ function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: () => voi
 export default function ChannelsPage() {
   const { t } = useTranslation();
   const canEdit = useCan('admin');
-  const pager = usePager();
+  const canTest = useCan('operator');
+  const pager = usePager(channelPaging);
   const channels = useChannels(pager.query);
   const test = useTestChannel();
   const remove = useRemoveChannel();
@@ -169,11 +202,13 @@ export default function ChannelsPage() {
                     <Table.Td>{channel.enabled ? t('common.yes') : t('common.no')}</Table.Td>
                     <Table.Td>
                       <Group gap={4} justify="flex-end">
+                        {canTest ? (
+                          <Button size="xs" variant="light" loading={test.isPending && test.variables?.id === channel.id} onClick={() => test.mutate({ id: channel.id })}>
+                            {t('channels.sendTest')}
+                          </Button>
+                        ) : null}
                         {canEdit ? (
                           <>
-                            <Button size="xs" variant="light" loading={test.isPending && test.variables?.id === channel.id} onClick={() => test.mutate({ id: channel.id })}>
-                              {t('channels.sendTest')}
-                            </Button>
                             <Button size="xs" variant="subtle" onClick={() => setEditing(channel)}>
                               {t('common.edit')}
                             </Button>
@@ -188,9 +223,7 @@ export default function ChannelsPage() {
                               {t('common.delete')}
                             </Button>
                           </>
-                        ) : (
-                          <Text size="xs" c="dimmed" />
-                        )}
+                        ) : null}
                       </Group>
                     </Table.Td>
                   </Table.Tr>

@@ -15,7 +15,7 @@ export function BackupJobForm({ job, onSaved, onCancel }: { job?: BackupJob; onS
   const form = useForm<BackupJobFormValues>(job ? fromBackupJob(job) : emptyBackupJob, validateBackupJob);
   const connections = useConnections({ page_size: 200 });
   const storages = useStorages({ limit: 200 });
-  const channels = useChannels({ limit: 200 });
+  const channels = useChannels({ page_size: 200 });
   const save = useSaveBackupJob();
   const { values, set, errors } = form;
   const schemas = useSchemas(values.connection_id && !values.all_databases ? values.connection_id : undefined);

@@ -15,7 +15,7 @@ import { usePager } from '../../lib/use-pager.js';
 export default function BackupJobsPage() {
   const { t } = useTranslation();
   const canEdit = useCan('admin');
-  const pager = usePager();
+  const pager = usePager('page');
   const jobs = useBackupJobs(pager.query);
   const connections = useConnections({ page_size: 200 });
   const run = useRunBackupJob();
@@ -44,7 +44,7 @@ export default function BackupJobsPage() {
             <JobTable
               jobs={data.items}
               editPath={(job) => `/backup-jobs/${job.id}`}
-              runsQuery={(job) => `/runs?backup_job_id=${job.id}`}
+              runsQuery={(job) => `/runs?job_id=${job.id}`}
               describe={(job) => (
                 <Group gap={4}>
                   <Text size="sm">{job.all_databases ? t('backupJobs.allDatabasesOf', { name: nameOf(job.connection_id) }) : nameOf(job.connection_id)}</Text>

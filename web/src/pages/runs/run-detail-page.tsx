@@ -29,7 +29,7 @@ export default function RunDetailPage() {
   const navigate = useNavigate();
   const run = useRun(id);
   const active = run.data ? isActive(run.data.status) : false;
-  const live = useRunEvents(id, active);
+  const connected = useRunEvents(id, active);
   const logs = useRunLogs(id, active);
   const canRun = useCan('operator');
   const cancel = useCancelRun();
@@ -51,7 +51,7 @@ export default function RunDetailPage() {
       </Breadcrumbs>
       <QueryState query={run}>
         {(data) => {
-          const tables = mergeProgress(data, live.tables);
+          const tables = mergeProgress(data, {});
           const durationMs = runDurationMs(data.started_at, data.finished_at);
           const rows = Math.max(data.total_rows, tables.reduce((sum, table) => sum + table.rows, 0));
           const bytes = Math.max(data.total_bytes, tables.reduce((sum, table) => sum + table.bytes, 0));
@@ -66,8 +66,8 @@ export default function RunDetailPage() {
                     <Title order={2}>{data.job_name ?? t(`runs.kinds.${data.kind}`)}</Title>
                     <StatusBadge status={data.status} />
                     {active ? (
-                      <Badge variant="dot" color={live.connected ? 'green' : 'gray'} data-testid="live-indicator">
-                        {live.connected ? t('runs.live') : t('runs.polling')}
+                      <Badge variant="dot" color={connected ? 'green' : 'gray'} data-testid="live-indicator">
+                        {connected ? t('runs.live') : t('runs.polling')}
                       </Badge>
                     ) : null}
                   </Group>
@@ -194,7 +194,7 @@ export default function RunDetailPage() {
                               {line.level}
                             </Badge>
                             <Text size="xs" ff="monospace" style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }}>
-                              {line.table_name ? `[${line.table_name}] ` : ''}
+                              {line.table ? `[${line.table}] ` : ''}
                               {line.message}
                             </Text>
                           </Group>

@@ -18,8 +18,7 @@ export default function RunsPage() {
   const filters = {
     status: params.get('status') ?? undefined,
     kind: params.get('kind') ?? undefined,
-    sync_job_id: params.get('sync_job_id') ?? undefined,
-    backup_job_id: params.get('backup_job_id') ?? undefined,
+    job_id: params.get('job_id') ?? undefined,
   };
   const runs = useRuns({ ...pager.query, ...filters }, { refetchInterval: 5000 });
   const setFilter = (key: string, value: string | null) => {
@@ -50,13 +49,12 @@ export default function RunsPage() {
           clearable
           w={160}
         />
-        {filters.sync_job_id || filters.backup_job_id ? (
+        {filters.job_id ? (
           <Anchor
             size="sm"
             onClick={() => {
               const next = new URLSearchParams(params);
-              next.delete('sync_job_id');
-              next.delete('backup_job_id');
+              next.delete('job_id');
               setParams(next);
             }}
           >

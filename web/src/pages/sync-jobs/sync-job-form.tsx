@@ -17,7 +17,7 @@ export function SyncJobForm({ job, onSaved, onCancel }: { job?: SyncJob; onSaved
   const { t } = useTranslation();
   const form = useForm<SyncJobFormValues>(job ? fromSyncJob(job) : emptySyncJob, validateSyncJob);
   const connections = useConnections({ page_size: 200 });
-  const channels = useChannels({ limit: 200 });
+  const channels = useChannels({ page_size: 200 });
   const save = useSaveSyncJob();
   const [confirming, setConfirming] = useState(false);
   const { values, set, errors } = form;

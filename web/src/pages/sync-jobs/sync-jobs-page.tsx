@@ -15,7 +15,7 @@ import { usePager } from '../../lib/use-pager.js';
 export default function SyncJobsPage() {
   const { t } = useTranslation();
   const canEdit = useCan('admin');
-  const pager = usePager();
+  const pager = usePager('page');
   const jobs = useSyncJobs(pager.query);
   const connections = useConnections({ page_size: 200 });
   const run = useRunSyncJob();
@@ -44,7 +44,7 @@ export default function SyncJobsPage() {
             <JobTable
               jobs={data.items}
               editPath={(job) => `/sync-jobs/${job.id}`}
-              runsQuery={(job) => `/runs?sync_job_id=${job.id}`}
+              runsQuery={(job) => `/runs?job_id=${job.id}`}
               describe={(job) => (
                 <Text size="sm">
                   {nameOf(job.source_connection_id)} → {nameOf(job.destination_connection_id)}
