@@ -43,7 +43,7 @@ command -v psql >/dev/null 2>&1 && HAVE_PSQL=1
 WORK=$(mktemp -d)
 SUFFIX="$(date +%s)-$$"
 PASSED=0 FAILED=0 SKIPPED=0
-CLEANUP=() # "METHOD PATH" pairs, undone in reverse order
+CLEANUP=() # "METHOD PATH [JSON]" calls, made in reverse order at exit
 
 ok() { PASSED=$((PASSED + 1)); printf 'OK   %-24s %s\n' "$1" "${2:-}"; }
 fail() { FAILED=$((FAILED + 1)); printf 'FAIL %-24s %s\n' "$1" "${2:-}"; }
@@ -85,7 +85,11 @@ wait_run() {
     esac
     sleep 2
   done
-  fail "$step" "run $id still '$status' after ${RUN_TIMEOUT}s (VERIFY_RUN_TIMEOUT)"
+  if [ "$status" = queued ]; then
+    fail "$step" "run $id still queued after ${RUN_TIMEOUT}s: no worker took it (are \`pgferry worker\` processes, or \`pgferry serve\` without --no-worker, running?)"
+  else
+    fail "$step" "run $id still '$status' after ${RUN_TIMEOUT}s (VERIFY_RUN_TIMEOUT)"
+  fi
   return 1
 }
 
@@ -198,6 +202,7 @@ else
     api POST "/api/v1/sync-jobs/$JOB_ID/run" '{}'
     RUN_ID=$(json '.run_id // .id // .run.id // empty')
     if is_2xx && [ -n "$RUN_ID" ]; then
+      CLEANUP+=("POST /api/v1/runs/$RUN_ID/cancel {}") # a no-op once it ended; frees the job for deletion
       wait_run "$RUN_ID" "sync run" && SYNC_OK=1
       [ $SYNC_OK = 1 ] && compare_counts "sync rows" "$VERIFY_SOURCE_URL" "$VERIFY_DEST_URL"
     else
@@ -228,8 +233,9 @@ else
       CLEANUP+=("DELETE /api/v1/backup-jobs/$BJOB_ID")
       api POST "/api/v1/backup-jobs/$BJOB_ID/run" '{}'
       RUN_ID=$(json '.run_id // .id // .run.id // empty')
+      [ -n "$RUN_ID" ] && CLEANUP+=("POST /api/v1/runs/$RUN_ID/cancel {}")
       if is_2xx && [ -n "$RUN_ID" ] && wait_run "$RUN_ID" "backup run"; then
-        api GET "/api/v1/backups?run_id=$RUN_ID"
+        api GET "/api/v1/backups?backup_job_id=$BJOB_ID&limit=1"
         BACKUP_ID=$(json '.items[0].id // empty')
         if [ -n "$BACKUP_ID" ]; then ok backup "artifact $BACKUP_ID, $(json '.items[0].size_bytes // "?"') bytes"; else fail backup "no backup recorded for run $RUN_ID: $(reason)"; fi
       elif [ -z "$RUN_ID" ]; then
@@ -264,7 +270,16 @@ else
     code=$(curl -sS -L -o "$WORK/archive" -w '%{http_code}' --max-time 600 -H "authorization: Bearer $TOKEN" "$BASE/api/v1/backups/$BACKUP_ID/download" 2>"$WORK/curl.err") || code=000
     size=$(wc -c <"$WORK/archive" 2>/dev/null | tr -d ' ')
     if [ "$code" = 200 ] && [ "${size:-0}" -gt 0 ]; then
-      if tar -tf "$WORK/archive" 2>/dev/null | grep -q 'manifest.json'; then ok download "$size bytes, tar with manifest.json"; else ok download "$size bytes"; fi
+      # A native archive comes as a tar: check every file against the manifest's sha256.
+      mkdir -p "$WORK/x"
+      if tar -xf "$WORK/archive" -C "$WORK/x" 2>/dev/null && [ -f "$WORK/x/manifest.json" ]; then
+        bad=$(cd "$WORK/x" && jq -r '.files[] | "\(.sha256)  \(.path)"' manifest.json | sha256sum -c --quiet 2>&1 | head -3 | tr '\n' ' ')
+        files=$(jq '.files | length' "$WORK/x/manifest.json")
+        if [ -z "$bad" ]; then ok download "$size bytes, tar of $files files, every sha256 matches manifest.json"
+        else fail download "the downloaded archive does not match its manifest: $bad"; fi
+      else
+        ok download "$size bytes"
+      fi
     else
       fail download "HTTP $code, ${size:-0} bytes $(head -c 200 "$WORK/curl.err")"
     fi
@@ -280,6 +295,7 @@ else
     api POST "/api/v1/backups/$BACKUP_ID/restore" "$(jq -nc --arg c "$RESTORE_ID" '{connection_id: $c}')"
     RUN_ID=$(json '.run_id // .id // .run.id // empty')
     if is_2xx && [ -n "$RUN_ID" ]; then
+      CLEANUP+=("POST /api/v1/runs/$RUN_ID/cancel {}")
       wait_run "$RUN_ID" restore && compare_counts "restore rows" "$VERIFY_SOURCE_URL" "$VERIFY_RESTORE_URL"
     else
       fail restore "$(reason)"
