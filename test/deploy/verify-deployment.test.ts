@@ -114,7 +114,7 @@ describe('scripts/verify-deployment.sh against a listening pgferry', () => {
       }
       if (app.app.hasRoute({ method: 'GET', url: '/api/v1/backups/:id/download' })) {
         expect(passed).toContain('download');
-        expect(result.stdout).toMatch(/^OK   download .*every sha256 matches manifest.json$/m);
+        expect(result.stdout).toMatch(/^OK {3}download .*every sha256 matches manifest.json$/m);
       }
       expect(result.stdout).toMatch(/^summary: \d+ OK, 0 FAIL, \d+ SKIP$/m);
       expect(result.code).toBe(0);
