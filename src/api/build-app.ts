@@ -17,6 +17,8 @@ import { connectionRoutes } from './connection-routes.js';
 import { registerAuth } from '../auth/register-auth.js';
 import { authApiRoutes } from './auth-api-routes.js';
 import { healthRoutes } from './health-routes.js';
+import { storageRoutes } from './storage-routes.js';
+import { backupRoutes } from './backup-routes.js';
 import { registerMetrics } from './metrics-routes.js';
 import { staticUi } from './static-ui.js';
 import type { Cache } from '../cache/cache.js';
@@ -81,6 +83,8 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   // Feature routes register below, each under /api/v1 with config.access declared.
   await app.register(connectionRoutes({ store, secrets: options.secrets }));
   await app.register(authApiRoutes({ config, store }));
+  await app.register(storageRoutes({ store, secrets: options.secrets }));
+  await app.register(backupRoutes({ store, secrets: options.secrets }));
   // The web UI (web/dist) at `/`, with SPA fallback for non-API GETs; keep this last.
   await app.register(staticUi());
   return app;

@@ -11,6 +11,12 @@ import { registerKeysCommand } from './commands/keys-command.js';
 import { registerDiffCommand } from './commands/diff-command.js';
 import { registerServeCommand } from './commands/serve-command.js';
 import { registerWorkerCommand } from './commands/worker-command.js';
+import { registerBackupCommand } from './commands/backup-command.js';
+import { registerBackupsCommand } from './commands/backups-command.js';
+import { registerDrillCommand } from './commands/drill-command.js';
+import { registerRestoreCommand } from './commands/restore-command.js';
+import { registerStorageCommand } from './commands/storage-command.js';
+import { registerVerifyCommand } from './commands/verify-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('pgferry')
@@ -29,6 +35,12 @@ export function buildProgram(): Command {
   registerConnectionsCommand(program);
   registerKeysCommand(program);
   registerDiffCommand(program);
+  registerBackupCommand(program);
+  registerRestoreCommand(program);
+  registerVerifyCommand(program);
+  registerDrillCommand(program);
+  registerBackupsCommand(program);
+  registerStorageCommand(program);
   return program;
 }
 

@@ -47,6 +47,18 @@ export const errorCodes = {
   PGF_SYNC_RUN_NOT_FOUND: { status: 404, exit: 4, summary: 'The run given to --resume has no saved progress on this machine.' },
   PGF_FEATURE_UNAVAILABLE: { status: 501, exit: 2, summary: 'The requested option is not available in this build of pgferry.' },
   PGF_COMPARE_QUERY_FAILED: { status: 500, exit: 1, summary: 'A checksum query of verify or diff failed on one database; the message names the table, the side and the server\'s reason.' },
+  PGF_ARCHIVE_CORRUPT: { status: 422, exit: 11, summary: 'An archive file does not match its manifest checksum or fails authentication; the message names the file.' },
+  PGF_ARCHIVE_INVALID: { status: 422, exit: 11, summary: 'The archive has no readable pgferry manifest (incomplete, damaged or not an archive).' },
+  PGF_ARCHIVE_KEY_INVALID: { status: 422, exit: 11, summary: 'The encryption secret given does not open the archive (wrong key).' },
+  PGF_ENCRYPTION_KEY_REQUIRED: { status: 400, exit: 2, summary: 'Encryption needs a secret: none was configured on the storage, job or command line.' },
+  PGF_COMPRESSION_UNAVAILABLE: { status: 400, exit: 2, summary: 'The requested compression (zstd) is not available on this machine.' },
+  PGF_PG_DUMP_NOT_FOUND: { status: 400, exit: 12, summary: 'No pg_dump/pg_restore whose major version is at least the server\'s was found.' },
+  PGF_PG_DUMP_FAILED: { status: 500, exit: 12, summary: 'pg_dump, pg_restore or psql exited with an error; the message carries its output.' },
+  PGF_STORAGE_UNREACHABLE: { status: 502, exit: 3, summary: 'The backup storage (directory or S3 bucket) cannot be reached, read or written.' },
+  PGF_BACKUP_FAILED: { status: 500, exit: 1, summary: 'A backup failed; nothing was recorded and partial files were removed.' },
+  PGF_RESTORE_FAILED: { status: 500, exit: 1, summary: 'A restore failed; the message names the table or statement.' },
+  PGF_RESTORE_REFUSED: { status: 409, exit: 5, summary: 'The restore would overwrite data and was refused (protected connection, missing --clean or --yes, or the database exists).' },
+  PGF_DRILL_FAILED: { status: 422, exit: 13, summary: 'A restore drill restored the archive but the restored data differs from the manifest.' },
   PGF_INTERNAL: { status: 500, exit: 1, summary: 'An unexpected error; the server log has the details under the request id.' },
 } as const;
 
