@@ -6,6 +6,7 @@ import { registerAuditHooks } from '../audit/audit-hooks.js';
 import { scheduleAuthHousekeeping } from '../audit/audit-retention.js';
 import type { Config } from '../config/config-schema.js';
 import { PgferryError } from '../errors/pgferry-error.js';
+import { translateStoreError } from '../store/open-store.js';
 import { authenticateRequest } from './authenticate-request.js';
 import { rejectNulBytes } from './reject-nul-bytes.js';
 import type { Principal, RegisteredRoute } from './principal.js';
@@ -56,9 +57,16 @@ export async function registerAuth(app: FastifyInstance, options: RegisterAuthOp
     // Unknown paths answer 404 (or the UI's fallback page); CORS preflights carry no credentials.
     if (request.is404 || request.method === 'OPTIONS') return;
     const access = effectiveAccess(request.routeOptions.config.access);
-    const { principal, presented } = await authenticateRequest(request, store);
+    if (access === 'public') {
+      // Public routes (health, readiness, login) must answer even when the store does not:
+      // the caller is only identified for the audit log, when that is possible.
+      request.principal = (await authenticateRequest(request, store).catch(() => undefined))?.principal ?? null;
+      return;
+    }
+    const { principal, presented } = await authenticateRequest(request, store).catch((error: unknown) => {
+      throw translateStoreError(error);
+    });
     request.principal = principal;
-    if (access === 'public') return;
     if (!principal) {
       throw new PgferryError(
         'PGF_UNAUTHENTICATED',

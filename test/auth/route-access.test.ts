@@ -1,9 +1,15 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { buildApp } from '../../src/api/build-app.js';
 import type { RegisteredRoute } from '../../src/auth/principal.js';
 import { effectiveAccess } from '../../src/auth/roles.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createLogger } from '../../src/logger.js';
+import { keyFromBytes } from '../../src/secrets/encryption-key.js';
+import { SecretBox } from '../../src/secrets/secret-box.js';
+import { createStoreDatabase } from '../../src/store/create-database.js';
 import { type TestApp, createTestApp } from '../helpers/test-app.js';
 
 // Walks every route the app registers (including routes added after this test was written):
@@ -95,5 +101,23 @@ describe('every registered route enforces its declared access', () => {
   it('answers 404, not 401, for unknown paths, so the UI fallback and clear errors keep working', async () => {
     const response = await t.request({ as: 'anonymous', method: 'GET', url: '/api/v1/no-such-thing' });
     expect(response.statusCode).toBe(404);
+  });
+});
+
+describe('when the metadata store is down', () => {
+  it('keeps /health answering with credentials attached, and answers 503 (not 500) on protected routes', async () => {
+    const store = createStoreDatabase({ connectionString: 'postgres://postgres@127.0.0.1:1/nothing', connectTimeoutMs: 500, poolMax: 1 });
+    const config = loadConfig({ env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' }, cwd: '/nonexistent' });
+    const app = await buildApp({ config, store, logger: createLogger({ level: 'silent', pretty: false }), secrets: new SecretBox(keyFromBytes(randomBytes(32))) });
+    try {
+      const headers = { authorization: 'Bearer pgf_whatever', cookie: 'pgferry_session=abc' };
+      expect((await app.inject({ method: 'GET', url: '/health', headers })).statusCode).toBe(200);
+      const users = await app.inject({ method: 'GET', url: '/api/v1/users', headers });
+      expect(users.statusCode).toBe(503);
+      expect(users.json().error.code).toBe('PGF_STORE_UNREACHABLE');
+    } finally {
+      await app.close();
+      await store.close();
+    }
   });
 });
