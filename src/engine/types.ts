@@ -133,6 +133,8 @@ export interface TableResult {
   attempts: number;
   error?: { code: string; message: string } | undefined;
   reason?: string | undefined;
+  /** Columns rewritten by rules (left out when verifying). */
+  maskedColumns?: string[] | undefined;
 }
 
 export interface SyncResult {

@@ -155,8 +155,10 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
       references: [...ancestors(p.source, sourceTables), p.source].flatMap((t) => t.constraints.filter((c) => c.references).map((c) => tableId(c.references!))),
     })),
   );
+  // A self-reference is no cycle for loading: one statement inserts the whole table.
+  const cycles = order.cycles.filter((cycle) => cycle.length > 1);
   const inCycle = new Map<string, number>();
-  order.cycles.forEach((cycle, i) => cycle.forEach((id) => inCycle.set(id, i)));
+  cycles.forEach((cycle, i) => cycle.forEach((id) => inCycle.set(id, i)));
   const droppedForeignKeys: DroppedForeignKey[] = [];
   for (const table of destination.tables) {
     const child = tableId(table.name);
@@ -175,7 +177,7 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
       }
     }
   }
-  for (const cycle of order.cycles) {
+  for (const cycle of cycles) {
     const droppedHere = droppedForeignKeys.some((fk) => cycle.includes(tableId(fk.table)));
     warnings.push(
       `foreign-key cycle: ${cycle.join(' ⇄ ')} — ${droppedHere ? 'its foreign keys on the destination are dropped during the load and re-created (validated) after it' : 'no load order satisfies it, so its foreign keys are created after the data'}`,
@@ -212,7 +214,7 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
     finalDdl,
     droppedForeignKeys,
     sequences,
-    cycles: order.cycles,
+    cycles,
     warnings,
   };
 }

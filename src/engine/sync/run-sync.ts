@@ -43,7 +43,9 @@ interface TableState {
 }
 
 function emptyResult(plan: TablePlan): TableResult {
-  return { table: plan.id, mode: plan.mode, status: 'skipped', rows: 0, written: 0, deleted: 0, bytes: 0, durationMs: 0, attempts: 0 };
+  const result: TableResult = { table: plan.id, mode: plan.mode, status: 'skipped', rows: 0, written: 0, deleted: 0, bytes: 0, durationMs: 0, attempts: 0 };
+  if (plan.rules.length > 0) result.maskedColumns = plan.rules.map((rule) => rule.column);
+  return result;
 }
 
 function describeError(error: unknown): { code: string; message: string } {
