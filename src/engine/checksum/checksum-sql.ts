@@ -74,13 +74,23 @@ function keyRangePredicate(table: ChecksumTable, range: ChecksumRange, params: S
  * The derived relation `y(k1…kn, r, h1, h2)` restricted to `range`. The user's filter, if
  * any, is SQL text from the job definition; callers run it in a read-only transaction.
  */
+function baseFilters(table: ChecksumTable, range: ChecksumRange, params: SqlParams): string {
+  const filters = [...(table.where ? [`(${table.where})`] : []), ...keyRangePredicate(table, range, params)];
+  return filters.length > 0 ? ` WHERE ${filters.join(' AND ')}` : '';
+}
+
+/** Only the key columns `y(k1…kn)` of a key range: cut points need no row text. */
+function keyRowsSql(table: ChecksumTable, range: ChecksumRange, params: SqlParams): string {
+  const keyColumns = keyOrSelf(table).map((column, index) => `t.${quoteIdent(column.name)} AS k${index + 1}`);
+  return `(SELECT ${keyColumns.join(', ')} FROM ${relationSql(table)} AS t${baseFilters(table, range, params)}) AS y`;
+}
+
 export function hashedRowsSql(table: ChecksumTable, range: ChecksumRange, params: SqlParams): string {
   const key = table.key ?? [];
   const keyColumns = key.map((column, index) => `t.${quoteIdent(column.name)} AS k${index + 1}`);
-  const filters = [...(table.where ? [`(${table.where})`] : []), ...keyRangePredicate(table, range, params)];
   const inner =
     `SELECT ${[...keyColumns, `${rowTextSql(table.columns, 't')} AS r`].join(', ')} ` +
-    `FROM ${relationSql(table)} AS t${filters.length > 0 ? ` WHERE ${filters.join(' AND ')}` : ''} OFFSET 0`;
+    `FROM ${relationSql(table)} AS t${baseFilters(table, range, params)} OFFSET 0`;
   const keys = key.map((_, index) => `x.k${index + 1}`);
   const hashed =
     `SELECT ${[...keys, 'x.r', `hashtextextended(x.r, ${hashSeeds[0]}) AS h1`, `hashtextextended(x.r, ${hashSeeds[1]}) AS h2`].join(', ')} ` +
@@ -135,7 +145,7 @@ export function bucketChecksumSql(table: ChecksumTable, range: ChecksumRange, bo
 export function keyQuantilesSql(table: ChecksumTable, range: ChecksumRange, step: number): SqlStatement {
   const key = keyOrSelf(table);
   const params = new SqlParams();
-  const from = hashedRowsSql(table, range, params);
+  const from = keyRowsSql(table, range, params);
   const order = key.map((column, index) => collated(`y.k${index + 1}`, column)).join(', ');
   const keys = key.map((_, index) => `y.k${index + 1}`).join(', ');
   const texts = key.map((_, index) => `q.k${index + 1}::text`).join(', ');

@@ -89,7 +89,6 @@ export async function verifyTables(
     maxRows: options.maxRows ?? 10,
     onEvent: (event) => {
       if (event.type !== 'table:done') return;
-      // The per-table result is known once compareTables returns; the event carries the status now.
       options.onEvent?.({
         type: 'verify:table',
         schema: event.schema,
