@@ -11,6 +11,8 @@ import { registerKeysCommand } from './commands/keys-command.js';
 import { registerDiffCommand } from './commands/diff-command.js';
 import { registerServeCommand } from './commands/serve-command.js';
 import { registerWorkerCommand } from './commands/worker-command.js';
+import { registerJobsCommand } from './commands/jobs-command.js';
+import { registerRunsCommand } from './commands/runs-command.js';
 import { registerBackupCommand } from './commands/backup-command.js';
 import { registerBackupsCommand } from './commands/backups-command.js';
 import { registerDrillCommand } from './commands/drill-command.js';
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServeCommand(program);
   registerWorkerCommand(program);
+  registerJobsCommand(program);
+  registerRunsCommand(program);
   registerDbCommand(program);
   registerSyncCommand(program);
   registerDemoCommand(program);

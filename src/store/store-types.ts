@@ -106,6 +106,9 @@ interface JobSchedule {
   timeout_s: number | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Migration 0020: ticks skipped because a run of the job was still active. */
+  skipped_ticks: Generated<number>;
+  last_skipped_tick_at: NullableTimestamp;
 }
 
 export interface SyncJobsTable extends JobSchedule {
@@ -236,6 +239,9 @@ export interface NotificationDeliveriesTable {
   last_error: string | null;
   created_at: Timestamp;
   delivered_at: NullableTimestamp;
+  /** Migration 0020: what is sent, kept so any worker can retry the delivery. */
+  payload: Json<Record<string, unknown>> | null;
+  next_attempt_at: NullableTimestamp;
 }
 
 export interface AuditLogTable {
