@@ -78,6 +78,14 @@ describe('pgferry users / tokens / whoami', { timeout: 300_000 }, () => {
     const login = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'op', password: 'a-brand-new-password-1' } });
     expect(login.statusCode).toBe(200);
 
+    // Local commands change the store without HTTP; they still leave audit rows, without secrets.
+    const audited = await t.store.db.selectFrom('audit_log').selectAll().where('actor_type', '=', 'system').orderBy('id').execute();
+    expect(audited.map((row) => row.action)).toEqual(['user.create', 'user.create', 'user.update', 'user.update', 'user.update', 'user.update']);
+    expect(audited[0]?.actor_name).toMatch(/^cli:/);
+    expect(JSON.stringify(audited)).not.toContain(password);
+    expect(JSON.stringify(audited)).not.toContain(opPassword);
+    expect(JSON.stringify(audited)).not.toContain('a-brand-new-password-1');
+
     const missing = await runCli(['users', 'disable', 'ghost'], env);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toContain('PGF_NOT_FOUND');

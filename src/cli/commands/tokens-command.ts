@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 
+import { auditCliAction } from '../../audit/cli-audit.js';
 import { roles } from '../../auth/roles.js';
 import { createApiToken, findUserOrThrow } from '../../auth/user-admin.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
@@ -79,6 +80,7 @@ export function registerTokensCommand(program: Command): void {
         created = await withLocalStore(async (store) => {
           const user = options.user ? await findUserOrThrow(store, options.user) : await onlyAdmin(store);
           const result = await createApiToken(store, { user, name: options.name, role, expiresInDays });
+          await auditCliAction(store, { action: 'api_token.create', resourceType: 'api_token', resourceId: result.view.id, input: { name: options.name, role, user: user.username, expires_in_days: expiresInDays ?? null } });
           return { ...toApiToken(result.view), token: result.token };
         });
       }
@@ -122,6 +124,7 @@ export function registerTokensCommand(program: Command): void {
         : await withLocalStore(async (store) => {
             const view = await new ApiTokenRepository(store.db).revoke(id);
             if (!view) throw new PgferryError('PGF_NOT_FOUND', `token ${id} does not exist; see \`pgferry tokens list\``);
+            await auditCliAction(store, { action: 'api_token.revoke', resourceType: 'api_token', resourceId: id });
             return toApiToken(view);
           });
       if (options.json) return json(revoked);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 
+import { auditCliAction } from '../../audit/cli-audit.js';
 import { roles } from '../../auth/roles.js';
 import { createUser, findUserOrThrow, updateUser } from '../../auth/user-admin.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
@@ -49,7 +50,11 @@ async function remoteUserId(remote: RemoteClient, username: string): Promise<str
 async function changeUser(command: Command, username: string, changes: { role?: Role; disabled?: boolean; password?: string }): Promise<ApiUser> {
   const remote = remoteClientFrom(command.optsWithGlobals());
   if (remote) return remote.patch<ApiUser>(`/api/v1/users/${await remoteUserId(remote, username)}`, changes);
-  return withLocalStore(async (store) => toApiUser(await updateUser(store, (await findUserOrThrow(store, username)).id, changes)));
+  return withLocalStore(async (store) => {
+    const user = toApiUser(await updateUser(store, (await findUserOrThrow(store, username)).id, changes));
+    await auditCliAction(store, { action: 'user.update', resourceType: 'user', resourceId: user.id, input: { username, ...changes } });
+    return user;
+  });
 }
 
 function printUser(user: ApiUser, asJson: boolean | undefined, verb: string): void {
@@ -78,7 +83,11 @@ export function registerUsersCommand(program: Command): void {
       const body = { username, password, role, display_name: options.displayName ?? null };
       const user = remote
         ? await remote.post<ApiUser>('/api/v1/users', body)
-        : await withLocalStore(async (store) => toApiUser(await createUser(store, { username, password, role, displayName: options.displayName ?? null })));
+        : await withLocalStore(async (store) => {
+            const created = toApiUser(await createUser(store, { username, password, role, displayName: options.displayName ?? null }));
+            await auditCliAction(store, { action: 'user.create', resourceType: 'user', resourceId: created.id, input: body });
+            return created;
+          });
       if (options.json) return json(generated ? { ...user, password } : user);
       printUser(user, false, 'created');
       if (generated) console.log(`password: ${password}\n(shown once; the user can change it after logging in)`);
