@@ -1,5 +1,7 @@
 import pg from 'pg';
 
+import { classifyConnectionError } from '../connection-test/classify-connection-error.js';
+
 /**
  * Session settings on every connection that reads, writes or checksums data, so that text
  * renderings (dates, intervals, floats, bytea) are identical on both ends and every name
@@ -52,7 +54,12 @@ export async function openSession(config: pg.ClientConfig, role: SessionRole, ap
   const client = new pg.Client({ ...config, application_name: applicationName ?? config.application_name ?? 'pgferry' });
   // A dropped connection must surface as a failed query, not as an unhandled 'error' event.
   client.on('error', () => undefined);
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    // A stable code and `user@host:port/database` in the message, never the password.
+    throw classifyConnectionError(error, config);
+  }
   try {
     await applySessionSettings(client, role);
   } catch (error) {

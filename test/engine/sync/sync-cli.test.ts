@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCli } from '../../helpers/run-cli.js';
+import { createTestDatabase } from '../../helpers/test-database.js';
 import { type DatabasePair, createDatabasePair, sql } from './sync-test-helpers.js';
 
 describe('pgferry sync (CLI)', () => {
@@ -74,8 +75,23 @@ describe('pgferry sync (CLI)', () => {
     const mode = await runCli(['sync', '--from', pair.source.url, '--to', pair.destination.url, '--mode', 'merge'], env());
     expect(mode.code).toBe(2);
     expect(mode.stderr).toContain('--mode must be one of full, append, upsert, incremental, mirror');
+    const unreachable = await runCli(['sync', '--from', 'postgres://someone:S3cretPassw0rd@127.0.0.1:1/nowhere', '--to', pair.destination.url], env());
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toContain('[PGF_CONNECTION_REFUSED]');
+    expect(unreachable.stderr + unreachable.stdout).not.toContain('S3cretPassw0rd');
     const resume = await runCli(['sync', '--from', pair.source.url, '--to', pair.destination.url, '--resume', 'nope'], env());
     expect(resume.code).toBe(4);
     expect(resume.stderr).toContain('[PGF_SYNC_RUN_NOT_FOUND]');
+  });
+
+  it('resolves --from and --to as saved connection names', async () => {
+    const store = await createTestDatabase();
+    const storeEnv = { ...env(), DATABASE_URL: store.url, PGFERRY_ENCRYPTION_KEY: 'cd'.repeat(32) };
+    expect((await runCli(['connections', 'add', 'crm-source', pair.source.url], storeEnv)).code).toBe(0);
+    const named = await runCli(['sync', '--from', 'crm-source', '--to', pair.destination.url, '--tables', 'crm.people', '--mode', 'upsert'], storeEnv);
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stdout).toMatch(/^succeeded: 1 succeeded/m);
+    const unknown = await runCli(['sync', '--from', 'no-such-connection', '--to', pair.destination.url], storeEnv);
+    expect(unknown.code).toBe(4);
   });
 });
