@@ -94,4 +94,14 @@ describe('pgferry sync (CLI)', () => {
     const unknown = await runCli(['sync', '--from', 'no-such-connection', '--to', pair.destination.url], storeEnv);
     expect(unknown.code).toBe(4);
   });
+
+  it('--resume skips the tables a failed run committed', async () => {
+    const failed = await runCli(['sync', '--from', pair.source.url, '--to', pair.destination.url, '--schemas', 'crm', '--mode', 'upsert'], env());
+    expect(failed.code).toBe(14);
+    const runId = /--resume ([0-9a-f-]{36})/.exec(failed.stdout)?.[1];
+    expect(runId).toBeDefined();
+    const resumed = await runCli(['sync', '--from', pair.source.url, '--to', pair.destination.url, '--schemas', 'crm', '--mode', 'upsert', '--resume', runId!], env());
+    expect(resumed.stderr).toMatch(new RegExp(`skipped\\s+crm\\.people: already committed by run ${runId}`));
+    expect(resumed.stderr).toMatch(/failed\s+crm\.notes/);
+  });
 });
