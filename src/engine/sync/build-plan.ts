@@ -62,6 +62,12 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
       `the destination is protected; mode "${mode}" would replace or delete rows there — use mode append, upsert or incremental, or clear the protected flag`,
     );
   }
+  // Syncing a database onto itself would truncate what the snapshot is reading (and wait on its own lock).
+  const identity = `SELECT current_database() || '/' || (SELECT oid FROM pg_database WHERE datname = current_database()) || '/' || pg_postmaster_start_time() AS id`;
+  const [sourceId, destId] = await Promise.all([input.source.query<{ id: string }>(identity), input.destination.query<{ id: string }>(identity)]);
+  if (sourceId.rows[0]?.id === destId.rows[0]?.id) {
+    throw new PgferryError('PGF_VALIDATION_FAILED', 'the source and the destination are the same database; choose another destination');
+  }
   const schemas = options.schemas && options.schemas.length > 0 ? options.schemas : await listUserSchemas(input.source);
   const source = await introspectSchema(input.source, schemas);
   const destination = await introspectSchema(input.destination, schemas);

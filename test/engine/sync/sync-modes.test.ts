@@ -202,6 +202,7 @@ describe('sync modes, filters, rules and failures', () => {
 
   it('refuses destructive modes on a protected destination and stops on strict drift', async () => {
     await expect(runSync({ ...base, tables: ['shop.big'], mode: 'full', destinationProtected: true })).rejects.toMatchObject({ code: 'PGF_DESTINATION_PROTECTED' });
+    await expect(runSync({ ...base, destination: base.source, tables: ['shop.big'] })).rejects.toMatchObject({ code: 'PGF_VALIDATION_FAILED', message: expect.stringContaining('same database') });
     await sql(pair.source.url, `ALTER TABLE shop.big ADD COLUMN note text DEFAULT 'n'`);
     await expect(runSync({ ...base, tables: ['shop.big'], schemaPolicy: 'strict' })).rejects.toMatchObject({ code: 'PGF_SCHEMA_DRIFT' });
     const plan = await planSync({ ...base, tables: ['shop.big'] });
