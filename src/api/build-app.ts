@@ -22,6 +22,11 @@ import { backupRoutes } from './backup-routes.js';
 import { registerMetrics } from './metrics-routes.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { staticUi } from './static-ui.js';
+import { syncJobRoutes } from './sync-job-routes.js';
+import { backupJobRoutes } from './backup-job-routes.js';
+import { runRoutes } from './run-routes.js';
+import { notificationChannelRoutes } from './notification-channel-routes.js';
+import { cronRoutes } from './cron-routes.js';
 import type { Cache } from '../cache/cache.js';
 import { installCache } from '../cache/install-cache.js';
 
@@ -85,6 +90,11 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   // Feature routes register below, each under /api/v1 with config.access declared.
   await app.register(connectionRoutes({ store, secrets: options.secrets }));
   await app.register(authApiRoutes({ config, store }));
+  await app.register(syncJobRoutes({ store, secrets: options.secrets }));
+  await app.register(backupJobRoutes({ store, secrets: options.secrets }));
+  await app.register(runRoutes({ store, secrets: options.secrets }));
+  await app.register(notificationChannelRoutes({ store, secrets: options.secrets }));
+  await app.register(cronRoutes());
   await app.register(storageRoutes({ store, secrets: options.secrets }));
   await app.register(backupRoutes({ store, secrets: options.secrets }));
   // The web UI (web/dist) at `/`, with SPA fallback for non-API GETs; keep this last.
