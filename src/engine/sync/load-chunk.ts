@@ -92,14 +92,13 @@ export async function loadChunk(args: {
       select.params.map(([, value]) => value),
     ]);
   }
-  if (plan.where !== null) {
-    // The extended protocol accepts exactly one statement: a filter that tries to end the
-    // SELECT and add another (`1=1; DELETE …`) fails here, before any COPY runs.
-    try {
-      await reader.query({ text: `SELECT 1 FROM (${select.sql}) AS pgferry_check LIMIT 0`, queryMode: 'extended' } as pg.QueryConfig);
-    } catch (error) {
-      throw new PgferryError('PGF_FILTER_INVALID', `the WHERE filter for ${displayName(plan.name)} is not a valid boolean expression: ${(error as Error).message}`, { cause: error });
-    }
+  // The extended protocol accepts exactly one statement: a filter or an `sql` rule that tries
+  // to end the SELECT and add another (`1=1; DELETE …`) fails here, before any COPY runs.
+  try {
+    await reader.query({ text: `SELECT 1 FROM (${select.sql}) AS pgferry_check LIMIT 0`, queryMode: 'extended' } as pg.QueryConfig);
+  } catch (error) {
+    const what = plan.where !== null ? 'the WHERE filter' : 'the column rules';
+    throw new PgferryError('PGF_FILTER_INVALID', `${what} for ${displayName(plan.name)} do not form one valid read-only SELECT: ${(error as Error).message}`, { cause: error });
   }
   const direct = plan.mode === 'full' || plan.createTable;
   await writer.query('BEGIN ISOLATION LEVEL READ COMMITTED, READ WRITE');

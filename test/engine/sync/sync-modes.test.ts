@@ -150,6 +150,8 @@ describe('sync modes, filters, rules and failures', () => {
     const writer = await runSync({ ...base, tables: ['shop.customers'], mode: 'full', where: 'shop.evil() = 1' });
     expect(writer.tables[0]?.status).toBe('failed');
     expect(writer.tables[0]?.error?.message).toMatch(/read-only transaction/);
+    const rule = await runSync({ ...base, tables: ['shop.customers'], mode: 'full', rules: [{ match: 'name', strategy: 'sql', argument: "1); COMMIT; SET default_transaction_read_only = off; DELETE FROM shop.customers; SELECT (1" }] });
+    expect(rule.tables[0]).toMatchObject({ status: 'failed', error: { code: 'PGF_FILTER_INVALID' } });
     expect(await same()).toEqual(before);
   });
 
