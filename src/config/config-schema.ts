@@ -77,6 +77,16 @@ export const configSchema = z.object({
   PGFERRY_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
   /** Days to keep audit-log rows; older ones are pruned by the API process (default: 365). */
   PGFERRY_AUDIT_RETENTION_DAYS: integer(1, 36500).default(365),
+  /**
+   * Which reverse proxies to believe about the client IP (X-Forwarded-For), used by the login
+   * rate limit and the audit log: false, true (any), or comma-separated proxy addresses/CIDRs
+   * such as 10.0.0.0/8 (default: false).
+   */
+  PGFERRY_TRUST_PROXY: z
+    .string()
+    .trim()
+    .default('false')
+    .transform((value): boolean | string => (value === 'true' ? true : value === 'false' || value === '' ? false : value)),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

@@ -53,8 +53,34 @@ describe('login rate limit', () => {
     expect((await attempt(t.app, 'carol', password, '198.51.100.8')).statusCode).toBe(200);
   });
 
+  it('counts the client behind a trusted proxy by X-Forwarded-For, and ignores that header otherwise', async () => {
+    const trusting = await buildApp({
+      config: { ...t.config, PGFERRY_TRUST_PROXY: '127.0.0.1' },
+      store: t.store,
+      logger: createLogger({ level: 'silent', pretty: false }),
+      secrets: t.secrets,
+    });
+    try {
+      const headers = { 'x-forwarded-for': '203.0.113.9' };
+      const viaProxy = await trusting.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'xff', password: 'nope-nope-nope' }, remoteAddress: '127.0.0.1', headers });
+      const spoofed = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'xff', password: 'nope-nope-nope' }, remoteAddress: '192.0.2.77', headers });
+      const rows = await t.store.db
+        .selectFrom('audit_log')
+        .select(['request_id', 'ip'])
+        .where('request_id', 'in', [String(viaProxy.headers['x-request-id']), String(spoofed.headers['x-request-id'])])
+        .execute();
+      expect(rows.find((row) => row.request_id === viaProxy.headers['x-request-id'])?.ip).toBe('203.0.113.9');
+      expect(rows.find((row) => row.request_id === spoofed.headers['x-request-id'])?.ip).toBe('192.0.2.77');
+      const keys = (await t.store.db.selectFrom('login_throttle').select('key').execute()).map((row) => row.key);
+      expect(keys).toEqual(expect.arrayContaining(['ip:203.0.113.9', 'ip:192.0.2.77']));
+      expect(keys).not.toContain('ip:127.0.0.1');
+    } finally {
+      await trusting.close();
+    }
+  });
+
   it('records every attempt in the audit log: success, failure and lockout', async () => {
-    const rows = await t.store.db.selectFrom('audit_log').selectAll().where('action', '=', 'auth.login').orderBy('id').execute();
+    const rows = await t.store.db.selectFrom('audit_log').selectAll().where('action', '=', 'auth.login').where('actor_name', '!=', 'xff').orderBy('id').execute();
     const statuses = rows.map((row) => row.status);
     expect(statuses.filter((status) => status === 401).length).toBe(8);
     expect(statuses.filter((status) => status === 429).length).toBe(2);
