@@ -181,8 +181,8 @@ else
   if is_2xx && [ "$(json '[.items[]? | select(.name | startswith("verify-"))] | length')" -ge 1 ] 2>/dev/null; then ok "connections list" "$(json '.total // (.items | length)') connection(s)"
   elif [ -n "$SOURCE_ID$DEST_ID$RESTORE_ID" ]; then fail "connections list" "$(reason)"; fi
   if [ -n "$SOURCE_ID" ]; then
-    api GET "/api/v1/connections/$SOURCE_ID/tables"
-    if is_2xx; then ok browse "$(json '(.items // . | length | tostring) + " tables on the source"')"; else fail browse "$(reason)"; fi
+    api GET "/api/v1/connections/$SOURCE_ID/schemas"
+    if is_2xx; then ok browse "$(json '"\(.items | length) schemas, \([.items[].table_count // 0] | add // 0) tables on the source"')"; else fail browse "$(reason)"; fi
   fi
 fi
 
