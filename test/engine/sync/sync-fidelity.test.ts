@@ -48,6 +48,9 @@ INSERT INTO edge.measurements SELECT i, date '2024-01-01' + (i % 700), i / 7.0 F
 CREATE VIEW edge.happy_things AS SELECT id, mood FROM edge.things WHERE mood = 'happy';
 CREATE VIEW edge.happy_count AS SELECT count(*) AS n FROM edge.happy_things;
 CREATE MATERIALIZED VIEW edge.totals AS SELECT count(*) AS n FROM edge.measurements;
+ALTER TABLE edge.things ADD CONSTRAINT things_r_excl EXCLUDE USING gist (r WITH &&);
+ALTER TABLE edge.things ENABLE ROW LEVEL SECURITY;
+CREATE POLICY not_sad ON edge.things FOR SELECT TO PUBLIC USING (mood <> 'sad');
 COMMENT ON TABLE edge.things IS 'things, with ''quotes''';
 COMMENT ON COLUMN edge.things.body IS 'free text';
 ANALYZE;

@@ -101,6 +101,9 @@ export async function catalogSnapshot(url: string, schemas: string[]): Promise<R
         AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c') ORDER BY 1, 2`),
     comments: await run(`SELECT n.nspname, c.relname, obj_description(c.oid, 'pg_class') AS comment FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = ANY($1) AND obj_description(c.oid, 'pg_class') IS NOT NULL ORDER BY 1, 2`),
+    policies: await run(`SELECT schemaname, tablename, policyname, permissive, roles::text, cmd, qual, with_check FROM pg_policies WHERE schemaname = ANY($1) ORDER BY 1, 2, 3`),
+    rowSecurity: await run(`SELECT n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1) AND (c.relrowsecurity OR c.relforcerowsecurity) ORDER BY 1, 2`),
     functions: await run(`SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid) AS args FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
       WHERE n.nspname = ANY($1) ORDER BY 1, 2, 3`),
   };
