@@ -106,5 +106,5 @@ for name in dump-fc dump-fd-2 native-1-gzip native-2-gzip native-1-zstd native-2
   wall=$(awk '{print $1}' "$file" | median)
   rss=$(awk '{print $2}' "$file" | median)
   bytes=$(awk '{print $3}' "$file" | median)
-  printf '%-15s %10s %12s %12s\n' "$name" "$wall" "$(awk -v b="$bytes" 'BEGIN {printf b > 0 ? "%.1f" : "-", b / 1048576}')" "$(awk -v r="$rss" 'BEGIN {printf "%.0f", r / 1024}')"
+  printf '%-15s %10s %12s %12s\n' "$name" "$wall" "$(awk -v b="$bytes" 'BEGIN {if (b > 0) printf "%.1f", b / 1048576; else printf "-"}')" "$(awk -v r="$rss" 'BEGIN {printf "%.0f", r / 1024}')"
 done

@@ -34,28 +34,57 @@ function fileEntry(manifest: Manifest, path: string): ManifestFile {
   return found;
 }
 
-/** Runs `work` over `items` with at most `jobs` sessions, each opened once. */
-async function withSessions<T>(config: pg.ClientConfig, jobs: number, items: readonly T[], hooks: RunHooks<RestoreEvent>, work: (client: pg.Client, item: T) => Promise<void>): Promise<void> {
-  let next = 0;
+/** Restore sessions: durability of each commit is not needed (a failed restore is re-run). */
+async function openRestoreSession(config: pg.ClientConfig): Promise<pg.Client> {
+  const client = await openSession(config, 'destination', 'pgferry restore');
+  try {
+    await client.query("SET synchronous_commit = off; SET maintenance_work_mem = '128MB'");
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  return client;
+}
+
+/**
+ * A pool of `jobs` sessions over a queue that grows while it runs. `next` hands out the
+ * next piece of work (or undefined when nothing is ready yet); workers wait for `wake()`.
+ * The first failure stops every worker and is rethrown.
+ */
+async function runPool(config: pg.ClientConfig, jobs: number, hooks: RunHooks<RestoreEvent>, next: () => ((client: pg.Client) => Promise<void>) | undefined | 'done'): Promise<{ wake: () => void; done: Promise<void> }> {
   let failed: unknown;
+  let waiting: (() => void)[] = [];
+  const wake = () => {
+    const list = waiting;
+    waiting = [];
+    for (const resolve of list) resolve();
+  };
   const worker = async () => {
-    const client = await openSession(config, 'destination', 'pgferry restore');
+    const client = await openRestoreSession(config);
     try {
-      while (failed === undefined) {
+      for (;;) {
+        if (failed !== undefined) return;
         hooks.signal?.throwIfAborted();
-        const item = items[next];
-        next += 1;
-        if (item === undefined) return;
-        await work(client, item);
+        const work = next();
+        if (work === 'done') return;
+        if (work === undefined) {
+          await new Promise<void>((resolve) => waiting.push(resolve));
+          continue;
+        }
+        await work(client);
+        wake();
       }
     } catch (error) {
       failed ??= error;
+      wake();
     } finally {
       await client.end().catch(() => undefined);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
-  if (failed !== undefined) throw failed;
+  const done = Promise.all(Array.from({ length: Math.max(1, jobs) }, worker)).then(() => {
+    if (failed !== undefined) throw failed;
+  });
+  return { wake, done };
 }
 
 async function loadTable(client: pg.Client, options: NativeRestoreOptions, table: ManifestTable): Promise<number> {
@@ -129,15 +158,6 @@ export async function restoreNative(options: NativeRestoreOptions, hooks: RunHoo
     return keep;
   });
   const order = [...selected].sort((a, b) => b.raw_bytes - a.raw_bytes);
-  hooks.onEvent?.({ type: 'phase', phase: 'data' });
-  await withSessions(options.target, options.jobs, order, hooks, async (client, table) => {
-    hooks.onEvent?.({ type: 'table:start', table: displayName(table) });
-    const rows = await loadTable(client, options, table);
-    results.push({ table: displayName(table), rows, status: 'succeeded' });
-    hooks.onEvent?.({ type: 'table:done', table: displayName(table), rows });
-  });
-
-  hooks.onEvent?.({ type: 'phase', phase: 'post-data', statements: postData.groups.reduce((n, g) => n + g.statements.length, postData.final.length) });
   const partial = include !== undefined;
   const tolerate = async (work: () => Promise<void>) => {
     try {
@@ -148,11 +168,69 @@ export async function restoreNative(options: NativeRestoreOptions, hooks: RunHoo
       hooks.onEvent?.({ type: 'log', level: 'warn', message: error.message });
     }
   };
-  await withSessions(options.target, options.jobs, postData.groups, hooks, async (client, group) => {
+  // A table's keys, indexes and triggers are built as soon as its rows are in, while other
+  // tables still load (pgcopydb's overlap). Groups of tables without rows of their own
+  // (partitioned parents, unselected tables) wait until every table is loaded.
+  const groups = new Map(postData.groups.map((group) => [group.table, group]));
+  const readyGroups: PostDataPlan['groups'] = [];
+  const dataQueue = [...order];
+  let loading = 0;
+  let finalStarted = false;
+  let finalDone = false;
+  hooks.onEvent?.({ type: 'phase', phase: 'data' });
+  if (dataQueue.length === 0) {
+    readyGroups.push(...groups.values());
+    groups.clear();
+  }
+  const runGroup = (group: PostDataPlan['groups'][number]) => async (client: pg.Client) => {
     for (const statement of group.statements) await tolerate(() => runStatement(client, statement, `post-data of ${group.table}`));
+  };
+  let groupsRunning = 0;
+  const pool = await runPool(options.target, options.jobs, hooks, () => {
+    const group = readyGroups.shift();
+    if (group) {
+      groupsRunning += 1;
+      return async (client) => {
+        try {
+          await runGroup(group)(client);
+        } finally {
+          groupsRunning -= 1;
+        }
+      };
+    }
+    const table = dataQueue.shift();
+    if (table) {
+      loading += 1;
+      return async (client) => {
+        const name = displayName(table);
+        hooks.onEvent?.({ type: 'table:start', table: name });
+        const rows = await loadTable(client, options, table);
+        results.push({ table: name, rows, status: 'succeeded' });
+        hooks.onEvent?.({ type: 'table:done', table: name, rows });
+        loading -= 1;
+        const own = groups.get(name);
+        if (own) {
+          groups.delete(name);
+          readyGroups.push(own);
+        }
+        if (dataQueue.length === 0 && loading === 0) {
+          hooks.onEvent?.({ type: 'phase', phase: 'post-data', statements: postData.groups.reduce((n, g) => n + g.statements.length, postData.final.length) });
+          readyGroups.push(...groups.values());
+          groups.clear();
+        }
+      };
+    }
+    if (loading > 0 || groupsRunning > 0) return undefined;
+    if (!finalStarted) {
+      // Foreign keys, sequence values and materialized views: once, after everything else.
+      finalStarted = true;
+      return async (client) => {
+        for (const statement of postData.final) await tolerate(() => runStatement(client, statement, 'post-data'));
+        finalDone = true;
+      };
+    }
+    return finalDone ? 'done' : undefined;
   });
-  await withSessions(options.target, 1, [postData.final], hooks, async (client, statements) => {
-    for (const statement of statements) await tolerate(() => runStatement(client, statement, 'post-data'));
-  });
+  await pool.done;
   return results.sort((a, b) => a.table.localeCompare(b.table));
 }

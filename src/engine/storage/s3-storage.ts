@@ -1,25 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 
-import {
-  CreateBucketCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  DeleteObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type * as ClientS3 from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import type * as LibStorage from '@aws-sdk/lib-storage';
+import type * as Presigner from '@aws-sdk/s3-request-presigner';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { type ArchiveStorage, type ProbeResult, type StorageSpec, type StoredObject, joinPath } from './archive-storage.js';
 
 type S3Spec = Extract<StorageSpec, { kind: 's3' }>;
+
+// The AWS SDK is large (≈1 s and tens of MB to load): only loaded when an S3 storage is used.
+type Sdk = typeof ClientS3 & { Upload: typeof LibStorage.Upload; getSignedUrl: typeof Presigner.getSignedUrl };
+let sdkPromise: Promise<Sdk> | undefined;
+function loadSdk(): Promise<Sdk> {
+  sdkPromise ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage'), import('@aws-sdk/s3-request-presigner')]).then(
+    ([client, storage, presigner]) => ({ ...client, Upload: storage.Upload, getSignedUrl: presigner.getSignedUrl }),
+  );
+  return sdkPromise;
+}
 
 /** Multipart parts of 8 MiB, two in flight: memory per file stays ~16 MiB whatever its size. */
 const partSize = 8 * 1024 * 1024;
@@ -50,13 +50,20 @@ function translate(error: unknown, what: string): PgferryError {
 export class S3Storage implements ArchiveStorage {
   readonly kind = 's3' as const;
   readonly #spec: S3Spec;
-  readonly #client: S3Client;
+  #clientPromise: Promise<S3Client> | undefined;
+  #client: S3Client | undefined;
   readonly #prefix: string;
 
   constructor(spec: S3Spec) {
     this.#spec = spec;
-    this.#client = new S3Client(clientConfig(spec, spec.endpoint));
     this.#prefix = joinPath(spec.prefix ?? '');
+  }
+
+  async #sdk(): Promise<{ sdk: Sdk; client: S3Client }> {
+    const sdk = await loadSdk();
+    this.#clientPromise ??= Promise.resolve(new sdk.S3Client(clientConfig(this.#spec, this.#spec.endpoint)));
+    this.#client = await this.#clientPromise;
+    return { sdk, client: this.#client };
   }
 
   #key(relative: string): string {
@@ -68,8 +75,9 @@ export class S3Storage implements ArchiveStorage {
   }
 
   async write(relative: string, body: Readable, signal?: AbortSignal): Promise<void> {
-    const upload = new Upload({
-      client: this.#client,
+    const { sdk, client } = await this.#sdk();
+    const upload = new sdk.Upload({
+      client,
       params: { Bucket: this.#spec.bucket, Key: this.#key(relative), Body: body },
       partSize,
       queueSize: 2,
@@ -87,8 +95,9 @@ export class S3Storage implements ArchiveStorage {
   }
 
   async read(relative: string): Promise<Readable> {
+    const { sdk, client } = await this.#sdk();
     try {
-      const answer = await this.#client.send(new GetObjectCommand({ Bucket: this.#spec.bucket, Key: this.#key(relative) }));
+      const answer = await client.send(new sdk.GetObjectCommand({ Bucket: this.#spec.bucket, Key: this.#key(relative) }));
       return answer.Body as Readable;
     } catch (error) {
       throw translate(error, this.describe(relative));
@@ -96,8 +105,9 @@ export class S3Storage implements ArchiveStorage {
   }
 
   async exists(relative: string): Promise<boolean> {
+    const { sdk, client } = await this.#sdk();
     try {
-      await this.#client.send(new HeadObjectCommand({ Bucket: this.#spec.bucket, Key: this.#key(relative) }));
+      await client.send(new sdk.HeadObjectCommand({ Bucket: this.#spec.bucket, Key: this.#key(relative) }));
       return true;
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -110,10 +120,11 @@ export class S3Storage implements ArchiveStorage {
     const found: StoredObject[] = [];
     const base = this.#key(prefix);
     let token: string | undefined;
+    const { sdk, client } = await this.#sdk();
     try {
       do {
-        const page = await this.#client.send(
-          new ListObjectsV2Command({ Bucket: this.#spec.bucket, Prefix: base ? `${base}/` : undefined, ContinuationToken: token }),
+        const page = await client.send(
+          new sdk.ListObjectsV2Command({ Bucket: this.#spec.bucket, Prefix: base ? `${base}/` : undefined, ContinuationToken: token }),
         );
         for (const item of page.Contents ?? []) {
           if (!item.Key) continue;
@@ -130,11 +141,12 @@ export class S3Storage implements ArchiveStorage {
 
   async remove(prefix: string): Promise<number> {
     const objects = await this.list(prefix);
+    const { sdk, client } = await this.#sdk();
     try {
       for (let start = 0; start < objects.length; start += 1000) {
         const batch = objects.slice(start, start + 1000);
-        await this.#client.send(
-          new DeleteObjectsCommand({
+        await client.send(
+          new sdk.DeleteObjectsCommand({
             Bucket: this.#spec.bucket,
             Delete: { Objects: batch.map((object) => ({ Key: this.#key(object.path) })), Quiet: true },
           }),
@@ -148,26 +160,28 @@ export class S3Storage implements ArchiveStorage {
 
   /** Signed against the public endpoint when one is set, so browsers outside can follow it. */
   async presign(relative: string, expiresSeconds: number): Promise<string> {
-    const client = this.#spec.publicEndpoint ? new S3Client(clientConfig(this.#spec, this.#spec.publicEndpoint)) : this.#client;
+    const { sdk, client: own } = await this.#sdk();
+    const client = this.#spec.publicEndpoint ? new sdk.S3Client(clientConfig(this.#spec, this.#spec.publicEndpoint)) : own;
     try {
-      return await getSignedUrl(client, new GetObjectCommand({ Bucket: this.#spec.bucket, Key: this.#key(relative) }), {
+      return await sdk.getSignedUrl(client, new sdk.GetObjectCommand({ Bucket: this.#spec.bucket, Key: this.#key(relative) }), {
         expiresIn: expiresSeconds,
       });
     } finally {
-      if (client !== this.#client) client.destroy();
+      if (client !== own) client.destroy();
     }
   }
 
   async init(): Promise<{ created: boolean }> {
+    const { sdk, client } = await this.#sdk();
     try {
-      await this.#client.send(new HeadBucketCommand({ Bucket: this.#spec.bucket }));
+      await client.send(new sdk.HeadBucketCommand({ Bucket: this.#spec.bucket }));
       return { created: false };
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status !== 404) throw translate(error, `bucket ${this.#spec.bucket}`);
     }
     try {
-      await this.#client.send(new CreateBucketCommand({ Bucket: this.#spec.bucket }));
+      await client.send(new sdk.CreateBucketCommand({ Bucket: this.#spec.bucket }));
       return { created: true };
     } catch (error) {
       throw translate(error, `creating bucket ${this.#spec.bucket}`);
@@ -177,8 +191,9 @@ export class S3Storage implements ArchiveStorage {
   async probe(): Promise<ProbeResult> {
     const started = Date.now();
     const base = { kind: 's3' as const, target: this.describe(), wrote: false };
+    const { sdk, client } = await this.#sdk();
     try {
-      await this.#client.send(new HeadBucketCommand({ Bucket: this.#spec.bucket }));
+      await client.send(new sdk.HeadBucketCommand({ Bucket: this.#spec.bucket }));
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       const reason = status === 404 ? 'the bucket does not exist (run `pgferry storage init`)' : translate(error, 'bucket').message;
@@ -187,10 +202,10 @@ export class S3Storage implements ArchiveStorage {
     const key = this.#key(`.pgferry-probe-${randomBytes(6).toString('hex')}`);
     const payload = randomBytes(64).toString('hex');
     try {
-      await this.#client.send(new PutObjectCommand({ Bucket: this.#spec.bucket, Key: key, Body: payload }));
-      const answer = await this.#client.send(new GetObjectCommand({ Bucket: this.#spec.bucket, Key: key }));
+      await client.send(new sdk.PutObjectCommand({ Bucket: this.#spec.bucket, Key: key, Body: payload }));
+      const answer = await client.send(new sdk.GetObjectCommand({ Bucket: this.#spec.bucket, Key: key }));
       const back = await answer.Body?.transformToString();
-      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#spec.bucket, Key: key }));
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: this.#spec.bucket, Key: key }));
       if (back !== payload) throw new Error('the probe object read back different bytes');
       return { ...base, ok: true, wrote: true, bucketExists: true, latencyMs: Date.now() - started, message: 'bucket reachable; wrote, read and deleted a probe object' };
     } catch (error) {
@@ -199,7 +214,7 @@ export class S3Storage implements ArchiveStorage {
   }
 
   async close(): Promise<void> {
-    this.#client.destroy();
+    this.#client?.destroy();
   }
 }
 
