@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
 import { resourceHooks, resourceKeys, useItemAction } from './crud.js';
-import { api } from './http.js';
+import { api, withQuery } from './http.js';
 import { runKeys } from './runs.js';
 
 export interface BackupTable {
@@ -49,8 +49,15 @@ export function runIdOf(result: RunStarted | undefined): string | undefined {
   return result?.run_id ?? result?.run?.id ?? result?.id;
 }
 
+export interface VerifyResult {
+  ok: boolean;
+  checked_bytes: number;
+  files: { path: string; ok: boolean; size: number; reason?: string }[];
+}
+
+/** Re-reads the archive and checks every sha256 (synchronous); the backup's state is updated. */
 export function useVerifyBackup() {
-  return useItemAction<RunStarted>(base, 'verify', [[...backupKeys.all], [...runKeys.all]]);
+  return useItemAction<VerifyResult>(base, 'verify', [[...backupKeys.all]]);
 }
 
 export function useRestoreBackup() {
@@ -65,11 +72,15 @@ export function downloadUrl(id: string): string {
 export function useUploadBackup() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: ({ storageId, file }: { storageId: string; file: File }) =>
-      api<Backup>(`${base}/upload?storage_id=${encodeURIComponent(storageId)}&filename=${encodeURIComponent(file.name)}`, {
+    mutationFn: ({ storageId, file, database }: { storageId: string; file: File; database?: string }) => {
+      // A tar holds a pgferry archive; anything else must be a `pg_dump -Fc` file.
+      const type = /\.tar$/i.test(file.name) ? 'application/x-tar' : 'application/octet-stream';
+      const name = file.name.replace(/\.(tar|dump|backup)$/i, '').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 100) || 'upload';
+      return api<Backup>(withQuery(`${base}/upload`, { storage_id: storageId, name, database }), {
         method: 'POST',
-        raw: file,
-      }),
+        raw: new Blob([file], { type }),
+      });
+    },
     onSuccess: () => client.invalidateQueries({ queryKey: backupKeys.all }),
   });
 }

@@ -12,6 +12,6 @@ export function useDashboardData() {
     syncJobs: useSyncJobs({ page_size: 200, enabled: 'true', sort: 'next_fire_at' }),
     backupJobs: useBackupJobs({ page_size: 200 }),
     backups: useBackups({ limit: 500 }),
-    storages: useStorages({ limit: 200 }),
+    storages: useStorages({ page_size: 500 }),
   };
 }

@@ -6,7 +6,9 @@ export interface Storage {
   description: string | null;
   kind: 'local' | 's3';
   config: Record<string, unknown>;
-  has_secret?: boolean;
+  has_secret_access_key: boolean;
+  has_encryption_secret: boolean;
+  /** Not reported by the API today; the dashboard sums backup sizes instead. */
   used_bytes?: number | null;
   created_at: string;
   updated_at: string;
@@ -17,16 +19,33 @@ export interface StorageInput {
   description?: string | null;
   kind: 'local' | 's3';
   config: Record<string, unknown>;
-  secret?: string;
+  /** Omit to keep the stored one, null to remove. */
+  secret_access_key?: string | null;
+  encryption_secret?: string | null;
 }
+
+/** What "Test" answers: a probe object written, read and deleted. */
+export interface StorageProbe {
+  ok: boolean;
+  kind: 'local' | 's3';
+  target: string;
+  wrote: boolean;
+  freeBytes?: number;
+  bucketExists?: boolean;
+  latencyMs: number;
+  message: string;
+}
+
+export const storagePaging = 'page' as const;
 
 const base = '/api/v1/storages';
 export const storageKeys = resourceKeys('storages');
 export const { useList: useStorages, useSave: useSaveStorage, useRemove: useRemoveStorage } = resourceHooks<Storage, StorageInput>(
   base,
   storageKeys,
+  { update: 'PUT' },
 );
 
 export function useTestStorage() {
-  return useItemAction<Record<string, unknown>>(base, 'test', []);
+  return useItemAction<StorageProbe>(base, 'test', []);
 }

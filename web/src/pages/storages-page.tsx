@@ -2,7 +2,7 @@ import { Alert, Button, Group, Modal, PasswordInput, SegmentedControl, Stack, Sw
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import { type Storage, useRemoveStorage, useSaveStorage, useStorages, useTestStorage } from '../api/storages.js';
+import { type Storage, storagePaging, useRemoveStorage, useSaveStorage, useStorages, useTestStorage } from '../api/storages.js';
 import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
 import { PagerControls } from '../components/pager-controls.js';
@@ -21,7 +21,9 @@ interface StorageFormValues extends Record<string, unknown> {
   region: string;
   endpoint: string;
   access_key_id: string;
-  secret: string;
+  public_endpoint: string;
+  secret_access_key: string;
+  encryption_secret: string;
   force_path_style: boolean;
 }
 
@@ -33,6 +35,7 @@ export function validateStorage(values: StorageFormValues) {
   if (values.kind === 's3') {
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(values.bucket)) errors['config.bucket'] = 'validation.bucket';
     if (values.endpoint && !/^https?:\/\//.test(values.endpoint)) errors['config.endpoint'] = 'validation.httpUrl';
+    if (values.public_endpoint && !/^https?:\/\//.test(values.public_endpoint)) errors['config.public_endpoint'] = 'validation.httpUrl';
   }
   return errors;
 }
@@ -51,7 +54,9 @@ function StorageForm({ storage, onDone }: { storage?: Storage; onDone: () => voi
       region: str('region'),
       endpoint: str('endpoint'),
       access_key_id: str('access_key_id'),
-      secret: '',
+      public_endpoint: str('public_endpoint'),
+      secret_access_key: '',
+      encryption_secret: '',
       force_path_style: config.force_path_style === true,
     },
     validateStorage,
@@ -74,20 +79,26 @@ function StorageForm({ storage, onDone }: { storage?: Storage; onDone: () => voi
                 ...(values.region ? { region: values.region } : {}),
                 ...(values.endpoint ? { endpoint: values.endpoint } : {}),
                 ...(values.access_key_id ? { access_key_id: values.access_key_id } : {}),
+                ...(values.public_endpoint ? { public_endpoint: values.public_endpoint } : {}),
                 force_path_style: values.force_path_style,
               };
+        // Secrets left empty are kept by the API (omitted, never sent as "").
+        const secrets = {
+          ...(values.kind === 's3' && values.secret_access_key ? { secret_access_key: values.secret_access_key } : {}),
+          ...(values.encryption_secret ? { encryption_secret: values.encryption_secret } : {}),
+        };
         save.mutate(
-          { ...(storage ? { id: storage.id } : {}), input: { name: values.name.trim(), kind: values.kind, config: cfg, ...(values.secret ? { secret: values.secret } : {}) } },
+          { ...(storage ? { id: storage.id } : {}), input: { name: values.name.trim(), kind: values.kind, config: cfg, ...secrets } },
           { onSuccess: onDone, onError: form.showServerError },
         );
       }}
     >
       <Stack>
         {form.formError ? <Alert color="red">{form.formError}</Alert> : null}
-        <TextInput label={t('storages.fields.name')} required value={values.name} onChange={(e) => set('name', e.currentTarget.value)} error={err('name')} />
+        <TextInput label={t('storages.fields.name')} required name="name" value={values.name} onChange={(e) => set('name', e.currentTarget.value)} error={err('name')} />
         <SegmentedControl value={values.kind} onChange={(v) => set('kind', v as 'local' | 's3')} data={[{ value: 'local', label: t('storages.kinds.local') }, { value: 's3', label: t('storages.kinds.s3') }]} disabled={Boolean(storage)} />
         {values.kind === 'local' ? (
-          <TextInput label={t('storages.fields.path')} required value={values.path} onChange={(e) => set('path', e.currentTarget.value)} error={err('path')} placeholder="/var/lib/pgferry/backups" />
+          <TextInput label={t('storages.fields.path')} required name="path" value={values.path} onChange={(e) => set('path', e.currentTarget.value)} error={err('path')} placeholder="/var/lib/pgferry/backups" />
         ) : (
           <>
             <TextInput label={t('storages.fields.bucket')} required value={values.bucket} onChange={(e) => set('bucket', e.currentTarget.value)} error={err('bucket')} />
@@ -97,10 +108,19 @@ function StorageForm({ storage, onDone }: { storage?: Storage; onDone: () => voi
               <TextInput label={t('storages.fields.endpoint')} value={values.endpoint} onChange={(e) => set('endpoint', e.currentTarget.value)} error={err('endpoint')} />
             </Group>
             <TextInput label={t('storages.fields.accessKey')} value={values.access_key_id} onChange={(e) => set('access_key_id', e.currentTarget.value)} error={err('access_key_id')} />
-            <PasswordInput label={t('storages.fields.secretKey')} description={storage?.has_secret ? t('storages.secretKept') : undefined} value={values.secret} onChange={(e) => set('secret', e.currentTarget.value)} error={err('secret')} autoComplete="new-password" />
+            <PasswordInput label={t('storages.fields.secretKey')} description={storage?.has_secret_access_key ? t('storages.secretKept') : undefined} value={values.secret_access_key} onChange={(e) => set('secret_access_key', e.currentTarget.value)} error={err('secret_access_key')} autoComplete="new-password" />
+            <TextInput label={t('storages.fields.publicEndpoint')} description={t('storages.publicEndpointHelp')} value={values.public_endpoint} onChange={(e) => set('public_endpoint', e.currentTarget.value)} error={err('public_endpoint')} />
             <Switch label={t('storages.fields.pathStyle')} checked={values.force_path_style} onChange={(e) => set('force_path_style', e.currentTarget.checked)} />
           </>
         )}
+        <PasswordInput
+          label={t('storages.fields.encryptionSecret')}
+          description={storage?.has_encryption_secret ? t('storages.secretKept') : t('storages.encryptionHelp')}
+          value={values.encryption_secret}
+          onChange={(e) => set('encryption_secret', e.currentTarget.value)}
+          error={err('encryption_secret')}
+          autoComplete="new-password"
+        />
         <Group justify="flex-end">
           <Button variant="default" onClick={onDone}>
             {t('common.cancel')}
@@ -118,19 +138,20 @@ export default function StoragesPage() {
   const { t, i18n } = useTranslation();
   const canEdit = useCan('admin');
   const canTest = useCan('operator');
-  const pager = usePager();
+  const pager = usePager(storagePaging);
   const storages = useStorages(pager.query);
   const test = useTestStorage();
   const remove = useRemoveStorage();
   const [editing, setEditing] = useState<Storage | 'new' | null>(null);
   return (
     <>
-      <PageHeader title={t('storages.title')} description={t('storages.description')} actions={canEdit ? <Button onClick={() => setEditing('new')}>{t('storages.new')}</Button> : null} />
+      <PageHeader title={t('storages.title')} description={t('storages.description')} actions={canEdit ? <Button onClick={() => setEditing('new')} data-testid="storage-new">{t('storages.new')}</Button> : null} />
       {test.error ? <ErrorAlert error={test.error} /> : null}
       {test.data ? (
-        <Alert color="green" mb="sm" withCloseButton onClose={() => test.reset()} title={t('storages.testOk')}>
-          <Text size="xs" ff="monospace">
-            {JSON.stringify(test.data)}
+        <Alert color={test.data.ok ? 'green' : 'red'} mb="sm" withCloseButton onClose={() => test.reset()} title={test.data.ok ? t('storages.testOk') : t('storages.testFailed')} data-testid="storage-test-result">
+          <Text size="sm">{test.data.message}</Text>
+          <Text size="xs" c="dimmed" ff="monospace">
+            {test.data.target} · {test.data.latencyMs} ms{test.data.freeBytes !== undefined ? ` · ${t('storages.free', { size: formatBytes(test.data.freeBytes, i18n.language) })}` : ''}
           </Text>
         </Alert>
       ) : null}
@@ -144,23 +165,21 @@ export default function StoragesPage() {
                   <Table.Th>{t('storages.fields.name')}</Table.Th>
                   <Table.Th>{t('storages.fields.kind')}</Table.Th>
                   <Table.Th>{t('storages.fields.location')}</Table.Th>
-                  <Table.Th ta="right">{t('storages.fields.used')}</Table.Th>
                   <Table.Th />
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
                 {data.items.map((storage) => (
-                  <Table.Tr key={storage.id}>
+                  <Table.Tr key={storage.id} data-testid={`storage-row-${storage.name}`}>
                     <Table.Td>{storage.name}</Table.Td>
                     <Table.Td>{t(`storages.kinds.${storage.kind}`)}</Table.Td>
                     <Table.Td ff="monospace" fz="sm">
                       {storage.kind === 'local' ? String(storage.config.path ?? '') : `s3://${String(storage.config.bucket ?? '')}/${String(storage.config.prefix ?? '')}`}
                     </Table.Td>
-                    <Table.Td ta="right">{formatBytes(storage.used_bytes, i18n.language)}</Table.Td>
                     <Table.Td>
                       <Group gap={4} justify="flex-end">
                         {canTest ? (
-                          <Button size="xs" variant="light" loading={test.isPending && test.variables?.id === storage.id} onClick={() => test.mutate({ id: storage.id })}>
+                          <Button size="xs" variant="light" loading={test.isPending && test.variables?.id === storage.id} onClick={() => test.mutate({ id: storage.id })} data-testid="storage-test">
                             {t('storages.test')}
                           </Button>
                         ) : null}

@@ -14,7 +14,7 @@ export function BackupJobForm({ job, onSaved, onCancel }: { job?: BackupJob; onS
   const { t } = useTranslation();
   const form = useForm<BackupJobFormValues>(job ? fromBackupJob(job) : emptyBackupJob, validateBackupJob);
   const connections = useConnections({ page_size: 200 });
-  const storages = useStorages({ limit: 200 });
+  const storages = useStorages({ page_size: 500 });
   const channels = useChannels({ page_size: 200 });
   const save = useSaveBackupJob();
   const { values, set, errors } = form;

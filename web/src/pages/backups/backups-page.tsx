@@ -1,9 +1,10 @@
-import { Alert, Anchor, Button, FileInput, Group, Modal, Select, Stack, Table, Text, Tooltip } from '@mantine/core';
+import { Alert, Anchor, Button, FileInput, Group, Modal, Select, Stack, Table, Text, TextInput, Tooltip } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useNavigate } from 'react-router-dom';
+import { Link } from 'react-router-dom';
 
-import { type Backup, downloadUrl, runIdOf, useBackups, useUploadBackup, useVerifyBackup } from '../../api/backups.js';
+import { type Backup, downloadUrl, useBackups, useUploadBackup, useVerifyBackup } from '../../api/backups.js';
+import { useHasApi } from '../../api/capabilities.js';
 import { useStorages } from '../../api/storages.js';
 import { PageHeader } from '../../components/page-header.js';
 import { PagerControls } from '../../components/pager-controls.js';
@@ -18,21 +19,23 @@ const states = ['complete', 'verified', 'drill_passed', 'drill_failed', 'corrupt
 
 function UploadForm({ onDone }: { onDone: (backup: Backup) => void }) {
   const { t } = useTranslation();
-  const storages = useStorages({ limit: 200 });
+  const storages = useStorages({ page_size: 500 });
   const upload = useUploadBackup();
   const [storageId, setStorageId] = useState<string | null>(null);
   const [file, setFile] = useState<File | null>(null);
+  const [database, setDatabase] = useState('');
   return (
     <Stack>
       <Text size="sm" c="dimmed">
         {t('backups.uploadHelp')}
       </Text>
       <Select label={t('backups.fields.storage')} data={(storages.data?.items ?? []).map((storage) => ({ value: storage.id, label: storage.name }))} value={storageId} onChange={setStorageId} required />
-      <FileInput label={t('backups.archive')} value={file} onChange={setFile} accept=".tar,.gz,.zst,.dump,.pgferry,application/octet-stream" required />
+      <FileInput label={t('backups.archive')} description={t('backups.archiveHelp')} value={file} onChange={setFile} accept=".tar,.dump,.backup,application/x-tar,application/octet-stream" required />
+      <TextInput label={t('backups.fields.database')} description={t('backups.databaseHelp')} value={database} onChange={(e) => setDatabase(e.currentTarget.value)} maxLength={63} />
       {upload.isPending ? <Text size="sm">{t('backups.uploading')}</Text> : null}
       {upload.error ? <ErrorAlert error={upload.error} /> : null}
       <Group justify="flex-end">
-        <Button disabled={!storageId || !file} loading={upload.isPending} onClick={() => storageId && file && upload.mutate({ storageId, file }, { onSuccess: onDone })}>
+        <Button disabled={!storageId || !file} loading={upload.isPending} onClick={() => storageId && file && upload.mutate({ storageId, file, ...(database ? { database } : {}) }, { onSuccess: onDone })}>
           {t('backups.upload')}
         </Button>
       </Group>
@@ -47,7 +50,8 @@ export default function BackupsPage() {
   const [state, setState] = useState<string | null>(null);
   const backups = useBackups({ ...pager.query, ...(state ? { state } : {}) });
   const verify = useVerifyBackup();
-  const navigate = useNavigate();
+  const canUpload = useCan('admin');
+  const canRestore = useHasApi('/api/v1/backups/{id}/restore');
   const [restoring, setRestoring] = useState<Backup | null>(null);
   const [uploading, setUploading] = useState(false);
   const [uploaded, setUploaded] = useState<Backup | null>(null);
@@ -56,16 +60,28 @@ export default function BackupsPage() {
       <PageHeader
         title={t('backups.title')}
         description={t('backups.description')}
-        actions={canRun ? <Button variant="light" onClick={() => setUploading(true)}>{t('backups.uploadAndRestore')}</Button> : null}
+        actions={canUpload ? <Button variant="light" onClick={() => setUploading(true)}>{t('backups.uploadAndRestore')}</Button> : null}
       />
       <Group mb="sm">
         <Select placeholder={t('backups.fields.state')} data={states.map((value) => ({ value, label: t(`status.${value}`) }))} value={state} onChange={(value) => { setState(value); pager.reset(); }} clearable w={180} />
       </Group>
       {verify.error ? <ErrorAlert error={verify.error} /> : null}
+      {verify.data ? (
+        <Alert color={verify.data.ok ? 'green' : 'red'} mb="sm" withCloseButton onClose={() => verify.reset()} title={verify.data.ok ? t('backups.verifyOk') : t('backups.verifyFailed')} data-testid="verify-result">
+          <Text size="sm">{t('backups.verifySummary', { files: verify.data.files.length, size: formatBytes(verify.data.checked_bytes, i18n.language) })}</Text>
+          {verify.data.files
+            .filter((file) => !file.ok)
+            .map((file) => (
+              <Text key={file.path} size="xs" ff="monospace" c="red">
+                {file.path}: {file.reason ?? '?'}
+              </Text>
+            ))}
+        </Alert>
+      ) : null}
       {uploaded ? (
         <Alert color="green" mb="sm" withCloseButton onClose={() => setUploaded(null)}>
           {t('backups.uploaded', { name: uploaded.database_name })}{' '}
-          {canRun ? <Anchor onClick={() => { setRestoring(uploaded); setUploaded(null); }}>{t('backups.restoreIt')}</Anchor> : null}
+          {canRun && canRestore ? <Anchor onClick={() => { setRestoring(uploaded); setUploaded(null); }}>{t('backups.restoreIt')}</Anchor> : null}
         </Alert>
       ) : null}
       <QueryState query={backups} isEmpty={(data) => data.items.length === 0} empty={<Empty title={t('backups.empty')} />}>
@@ -120,9 +136,11 @@ export default function BackupsPage() {
                       </Table.Td>
                       <Table.Td>
                         <Group gap={4} justify="flex-end" wrap="nowrap">
-                          <Button size="xs" variant="subtle" component="a" href={downloadUrl(backup.id)}>
-                            {t('backups.download')}
-                          </Button>
+                          {canRun ? (
+                            <Button size="xs" variant="subtle" component="a" href={downloadUrl(backup.id)} data-testid="backup-download">
+                              {t('backups.download')}
+                            </Button>
+                          ) : null}
                           {canRun ? (
                             <>
                               <Button
@@ -130,23 +148,15 @@ export default function BackupsPage() {
                                 variant="light"
                                 loading={verify.isPending && verify.variables?.id === backup.id}
                                 data-testid="backup-verify"
-                                onClick={() =>
-                                  verify.mutate(
-                                    { id: backup.id },
-                                    {
-                                      onSuccess: (result) => {
-                                        const id = runIdOf(result);
-                                        if (id) navigate(`/runs/${id}`);
-                                      },
-                                    },
-                                  )
-                                }
+                                onClick={() => verify.mutate({ id: backup.id })}
                               >
                                 {t('backups.verify')}
                               </Button>
-                              <Button size="xs" variant="light" color="orange" onClick={() => setRestoring(backup)} data-testid="backup-restore">
-                                {t('backups.restore')}
-                              </Button>
+                              {canRestore ? (
+                                <Button size="xs" variant="light" color="orange" onClick={() => setRestoring(backup)} data-testid="backup-restore">
+                                  {t('backups.restore')}
+                                </Button>
+                              ) : null}
                             </>
                           ) : null}
                           {backup.run_id ? (
