@@ -10,13 +10,8 @@ import { splitList } from '../../engine/sync/select-tables.js';
 import { SyncStateFile } from '../../engine/sync/sync-state-file.js';
 import type { SyncPlan } from '../../engine/sync/sync-plan-types.js';
 import { type SchemaPolicy, type SyncMode, type SyncOptions, type SyncResult, destructiveModes, keyedModes, schemaPolicies, syncModes } from '../../engine/types.js';
-import { type VerifyResult, verifyTables } from '../../engine/verify/verify-tables.js';
+import type { VerifyResult } from '../../engine/verify/verify-tables.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
-import { SecretBox } from '../../secrets/secret-box.js';
-import { loadConnectionTarget } from '../../store/connection-repository.js';
-import { openStore } from '../../store/open-store.js';
-import { createCliContext } from '../cli-context.js';
 import { createProgressReporter, formatBytes, summaryLine } from './sync-progress.js';
 
 interface SyncCommandOptions {
@@ -55,6 +50,15 @@ export async function resolveTargets(values: string[]): Promise<ResolvedTarget[]
       return { config, label: describeTarget(config), protected: false };
     });
   }
+  // The store, secrets and logger are loaded only when a name must be resolved: a URL-only
+  // sync keeps its memory for the data.
+  const [{ createCliContext }, { resolveEncryptionKey }, { SecretBox }, { loadConnectionTarget }, { openStore }] = await Promise.all([
+    import('../cli-context.js'),
+    import('../../secrets/encryption-key.js'),
+    import('../../secrets/secret-box.js'),
+    import('../../store/connection-repository.js'),
+    import('../../store/open-store.js'),
+  ]);
   const { config, logger } = createCliContext();
   const secrets = new SecretBox(await resolveEncryptionKey(config, logger));
   const store = await openStore({ config, schema: config.PGFERRY_SCHEMA_MODE === 'auto' ? 'migrate' : 'check' });
@@ -139,6 +143,7 @@ export async function verifyAfterSync(options: SyncOptions, result: SyncResult, 
         sourceWhere: options.where && !options.where.includes('{{') ? options.where : undefined,
       };
     });
+  const { verifyTables } = await import('../../engine/verify/verify-tables.js');
   return verifyTables(options.source, options.destination, tables, {
     onEvent: (event) => {
       if (event.type === 'verify:table' && event.status !== 'verified') onLine(`verify ${event.schema}.${event.name}: ${event.status} (source ${event.sourceRows} rows, destination ${event.destinationRows})`);
