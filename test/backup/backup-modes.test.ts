@@ -93,6 +93,14 @@ describe('backup modes', () => {
     expect(await fingerprint(target.url, schemas)).toEqual(expected);
   });
 
+  it('an aborted backup leaves no partial archive behind', async () => {
+    const controller = new AbortController();
+    await expect(
+      runBackup({ source: configOf(source.url), storage, path: 'aborted', jobs: 2 }, { signal: controller.signal, onEvent: (event) => event.type === 'table:done' && controller.abort() }),
+    ).rejects.toThrow();
+    expect(await storage.list('aborted')).toEqual([]);
+  });
+
   it('backs up every database of the server and the roles (without passwords)', async () => {
     const prefix = `pgferry_alldb_${randomBytes(3).toString('hex')}`;
     const role = `${prefix}_role`;

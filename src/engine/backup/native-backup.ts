@@ -83,8 +83,12 @@ export async function backupNative(options: NativeBackupOptions, hooks: RunHooks
       // Every reader has imported the snapshot (or failed); the coordinator can go.
       await closeCoordinator();
     }
+    // The first failure stops the others from starting new tables; every worker is awaited
+    // before the caller removes the partial archive, so no late write recreates files.
+    let failure: unknown;
     const runWorker = async (reader: pg.Client) => {
       for (;;) {
+        if (failure !== undefined) return;
         hooks.signal?.throwIfAborted();
         const item = order[next];
         next += 1;
@@ -121,7 +125,14 @@ export async function backupNative(options: NativeBackupOptions, hooks: RunHooks
       }
     };
     try {
-      await Promise.all(readers.map((reader) => runWorker(reader)));
+      await Promise.all(
+        readers.map((reader) =>
+          runWorker(reader).catch((error: unknown) => {
+            failure ??= error;
+          }),
+        ),
+      );
+      if (failure !== undefined) throw failure;
     } finally {
       await Promise.all(readers.map((reader) => reader.end().catch(() => undefined)));
     }
