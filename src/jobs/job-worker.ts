@@ -75,6 +75,7 @@ export class JobWorker {
   #stopping = false;
   #polling = false;
   #pollAgain = false;
+  #aimed: NodeJS.Timeout | undefined;
 
   constructor(options: JobWorkerOptions) {
     this.workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -125,11 +126,30 @@ export class JobWorker {
         await this.#claim();
         await this.#options.hooks.poll?.();
       } while (this.#pollAgain && !this.#stopping);
+      await this.#aimAtNextDue();
     } catch (error) {
       this.#options.logger.warn({ err: error }, 'worker poll failed; retrying at the next interval');
     } finally {
       this.#polling = false;
     }
+  }
+
+  /**
+   * Polling alone would start a tick up to one interval late; a one-shot timer aimed at the
+   * earliest upcoming tick (or retry) brings it to within a few milliseconds.
+   */
+  async #aimAtNextDue(): Promise<void> {
+    const { pollIntervalMs, scheduler } = this.#options;
+    const result = await sql<{ ms: number | null }>`
+      SELECT (extract(epoch FROM least(
+        ${scheduler ? sql`(SELECT min(next_fire_at) FROM sync_jobs WHERE enabled AND cron IS NOT NULL)` : sql`NULL::timestamptz`},
+        ${scheduler ? sql`(SELECT min(next_fire_at) FROM backup_jobs WHERE enabled AND cron IS NOT NULL)` : sql`NULL::timestamptz`},
+        (SELECT min(scheduled_for) FROM runs WHERE status = 'queued' AND scheduled_for > now())
+      ) - now()) * 1000)::float8 AS ms`.execute(this.#options.db);
+    const ms = result.rows[0]?.ms;
+    if (ms === null || ms === undefined || ms >= pollIntervalMs || this.#stopping) return;
+    clearTimeout(this.#aimed);
+    this.#aimed = setTimeout(() => void this.poll(), Math.max(0, ms) + 2);
   }
 
   async #claim(): Promise<void> {
@@ -316,6 +336,7 @@ export class JobWorker {
    */
   async stop(graceMs = 10_000): Promise<void> {
     this.#stopping = true;
+    clearTimeout(this.#aimed);
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     const all = () => Promise.all([...this.#active.values()].map((entry) => entry.done));

@@ -1,7 +1,7 @@
 import { runDrill } from '../../engine/archive/run-drill.js';
 import type { Compression } from '../../engine/archive/compression.js';
 import type { BackupEvent } from '../../engine/backup/backup-events.js';
-import { runBackup } from '../../engine/backup/run-backup.js';
+import { runBackup, timestampName } from '../../engine/backup/run-backup.js';
 import { openStorage } from '../../engine/storage/open-storage.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { getBackupJob } from '../../store/backup-job-repository.js';
@@ -38,6 +38,11 @@ function logEvent(context: RunContext, tables: Map<string, RunTableResult>, stor
   }
 }
 
+/** A storage-safe folder name for the job: letters, digits, dot, dash, underscore. */
+function jobFolder(name: string): string {
+  return name.normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'job';
+}
+
 /**
  * Runs a saved backup job: one backup per storage, each archive recorded, then the job's
  * retention applied and, when asked, a restore drill of the new archive.
@@ -68,6 +73,8 @@ export const backupExecutor: RunExecutor = async (run, context) => {
         {
           source: source.config,
           storage,
+          // One folder per job; the run id keeps two runs in the same second apart.
+          path: `${jobFolder(job.name)}/${job.all_databases ? 'server' : String(source.config.database ?? 'database')}-${timestampName(new Date())}-${run.id.slice(0, 8)}`,
           format: job.format as 'native' | 'pg_dump',
           allDatabases: job.all_databases,
           globals: job.include_globals,
