@@ -173,3 +173,13 @@ describe('the shared test app checks the audit trail of every mutation it made',
     await expect(t.close()).rejects.toThrow(/POST \/api\/v1\/users as operator → 403: 0 audit rows/);
   });
 });
+
+describe('the shared test app checks that no secret a test sent is shown', () => {
+  it('fails close() when a sent password appears in the logs', async () => {
+    const t = await createTestApp();
+    const created = await t.request({ method: 'POST', url: '/api/v1/users', payload: { username: 'leaky', password: 'sent-password-to-find-1', role: 'viewer' } });
+    expect(created.statusCode).toBe(201);
+    t.logs.push('{"msg":"oops sent-password-to-find-1"}');
+    await expect(t.close()).rejects.toThrow(/logs contain a secret/);
+  });
+});

@@ -53,6 +53,9 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     await store.close();
   });
   const mutations: AuditedMutation[] = [];
+  /** Secret values sent in request bodies, and every response body but token creations (which show the token once). */
+  const sentSecrets = new Set<string>();
+  const answers: string[] = [];
   const credentials = new Map<string, Promise<{ token: string; userId: string; tokenId: string }>>();
   const credentialsFor = (role: Exclude<TestRole, 'anonymous'>) => {
     let created = credentials.get(role);
@@ -76,6 +79,9 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
       const role = as ?? (ownCredentials ? 'anonymous' : 'admin');
       if (role !== 'anonymous') headers.authorization = `Bearer ${(await credentialsFor(role)).token}`;
       const response = await app.inject({ ...options, headers } as InjectOptions);
+      collectSecrets(typeof options.payload === 'string' ? parseJson(options.payload) : options.payload, sentSecrets);
+      const target = typeof options.url === 'string' ? options.url : (options.url?.pathname ?? '');
+      if (!(options.method === 'POST' && /\/api\/v1\/tokens\/?$/.test(target))) answers.push(response.body);
       const method = (options.method ?? 'GET').toUpperCase();
       if (!['GET', 'HEAD', 'OPTIONS'].includes(method) && !ownCredentials) {
         mutations.push({ what: `${method} ${options.url ?? options.path ?? ''} as ${role} → ${response.statusCode}`, requestId: String(response.headers['x-request-id']), role, status: response.statusCode, body: response.body });
@@ -86,6 +92,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
       release();
       try {
         await assertAudited(store, mutations);
+        for (const created of credentials.values()) sentSecrets.add((await created).token);
+        await assertNoSecretsShown(store, sentSecrets, { logs: logs.join('\n'), responses: answers.join('\n') });
       } finally {
         await app.close();
         await store.close();
@@ -143,4 +151,46 @@ async function assertAudited(store: Awaited<ReturnType<typeof createTestStore>>,
     else if ((matching[0]?.actor_name ?? null) !== actor) problems.push(`${mutation.what}: audit actor ${String(matching[0]?.actor_name)}, expected ${String(actor)}`);
   }
   if (problems.length > 0) throw new Error(`mutations without exactly one audit row with the right actor:\n  ${problems.join('\n  ')}`);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const secretField = /pass(word|phrase)?|secret|token|(^|_)key$|credential/i;
+
+/** String values of at least 8 characters under secret-looking field names, at any depth. */
+function collectSecrets(payload: unknown, into: Set<string>, depth = 0): void {
+  if (depth > 20 || payload === null || typeof payload !== 'object') return;
+  for (const [field, value] of Object.entries(payload as Record<string, unknown>)) {
+    if (typeof value === 'string' && value.length >= 8 && secretField.test(field)) into.add(value);
+    else collectSecrets(value, into, depth + 1);
+  }
+}
+
+/**
+ * Issue 7: none of the secrets a test sent (passwords, S3 keys, webhook secrets, tokens) may
+ * appear in the app's logs, in any answer, or in the audit log. Checked when the app closes.
+ */
+async function assertNoSecretsShown(
+  store: Awaited<ReturnType<typeof createTestStore>>,
+  secrets: Set<string>,
+  texts: { logs: string; responses: string },
+): Promise<void> {
+  if (secrets.size === 0) return;
+  let audit = '';
+  try {
+    audit = JSON.stringify(await store.db.selectFrom('audit_log').select(['request_body', 'actor_name', 'resource_id', 'user_agent']).execute());
+  } catch {
+    // The store was taken apart by the test: logs and answers are still checked.
+  }
+  const found: string[] = [];
+  for (const [where, text] of Object.entries({ ...texts, 'audit rows': audit })) {
+    for (const secret of secrets) if (text.includes(secret)) found.push(`${where} contain a secret sent as ${JSON.stringify(`${secret.slice(0, 3)}…`)}`);
+  }
+  if (found.length > 0) throw new Error(`secrets leaked:\n  ${found.join('\n  ')}`);
 }
