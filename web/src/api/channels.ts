@@ -60,4 +60,11 @@ export const { useList: useChannels, useSave: useSaveChannel, useRemove: useRemo
   { update: 'PATCH' },
 );
 
-export const useTestChannel = () => useItemAction<Record<string, unknown>>(base, 'test', [[...channelKeys.all]]);
+export interface ChannelTestResult {
+  delivered: boolean;
+  delivery_id: string;
+  response_status: number | null;
+  error: string | null;
+}
+
+export const useTestChannel = () => useItemAction<ChannelTestResult>(base, 'test', [[...channelKeys.all]]);

@@ -166,9 +166,10 @@ export default function ChannelsPage() {
     <>
       <PageHeader title={t('channels.title')} description={t('channels.description')} actions={canEdit ? <Button onClick={() => setEditing('new')}>{t('channels.new')}</Button> : null} />
       {test.error ? <ErrorAlert error={test.error} /> : null}
-      {test.isSuccess ? (
-        <Alert color="green" mb="sm" withCloseButton onClose={() => test.reset()}>
-          {t('channels.testSent')}
+      {test.data ? (
+        <Alert color={test.data.delivered ? 'green' : 'red'} mb="sm" withCloseButton onClose={() => test.reset()} data-testid="channel-test-result">
+          {test.data.delivered ? t('channels.testSent') : t('channels.testFailed', { error: test.data.error ?? '' })}
+          {test.data.response_status !== null ? ` (HTTP ${test.data.response_status})` : ''}
         </Alert>
       ) : null}
       {remove.error ? <ErrorAlert error={remove.error} /> : null}
