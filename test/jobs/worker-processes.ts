@@ -68,3 +68,12 @@ export function startPgferryWorker(args: string[], env: Record<string, string>):
   });
   return track(child, /worker started/, 'pgferry worker process');
 }
+
+/** A real `pgferry serve` process; ready once it listens. */
+export function startPgferryServe(args: string[], env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, [cliPath, 'serve', '--port', '0', ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return track(child, /pgferry is serving/, 'pgferry serve process');
+}

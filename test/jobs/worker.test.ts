@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { JobWorker } from '../../src/jobs/job-worker.js';
-import { listRunLogs } from '../../src/store/run-log-repository.js';
+import { listRunLogs, pruneRunHistory } from '../../src/store/run-log-repository.js';
 import { enqueueRun, getRun, requestCancel } from '../../src/store/run-repository.js';
 import { createSyncJob } from '../../src/store/sync-job-repository.js';
 import { trackResource } from '../helpers/leak-check.js';
@@ -196,5 +196,32 @@ describe('job worker', () => {
     } finally {
       await stop();
     }
+  });
+
+  it('prunes finished runs and log lines older than the retention, keeping active runs and runs that made backups', async () => {
+    const job = await newJob();
+    const old = sql`now() - interval '40 days'`;
+    const insert = (status: 'succeeded' | 'running') =>
+      store.db
+        .insertInto('runs')
+        .values({ kind: 'sync', sync_job_id: status === 'running' ? job.id : null, trigger: 'manual', status, queued_at: old, started_at: old, finished_at: status === 'running' ? null : old, params: '{}', tables: '[]', total_rows: 0, total_bytes: 0 })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+    const expired = await insert('succeeded');
+    const withBackup = await insert('succeeded');
+    const active = await insert('running');
+    const recent = await enqueueRun(store.db, { kind: 'sync', trigger: 'manual' });
+    const storage = await store.db.insertInto('storages').values({ name: `prune-${Date.now()}`, kind: 'local', config: JSON.stringify({ path: '/tmp/x' }) }).returning('id').executeTakeFirstOrThrow();
+    await store.db.insertInto('backups').values({ run_id: withBackup.id, storage_id: storage.id, database_name: 'd', location: `l-${Date.now()}`, format: 'native', compression: 'gzip', size_bytes: 0 }).execute();
+    await store.db.insertInto('run_logs').values([
+      { run_id: active.id, level: 'info', message: 'old line', at: old },
+      { run_id: active.id, level: 'info', message: 'new line' },
+    ]).execute();
+    const pruned = await pruneRunHistory(store.db, 30);
+    expect(pruned.runs).toBeGreaterThanOrEqual(1);
+    const left = await store.db.selectFrom('runs').select('id').where('id', 'in', [expired.id, withBackup.id, active.id, recent.id]).execute();
+    expect(left.map((row) => row.id).sort()).toEqual([withBackup.id, active.id, recent.id].sort());
+    expect((await listRunLogs(store.db, active.id, { limit: 10 })).map((line) => line.message)).toEqual(['new line']);
+    await sql`UPDATE runs SET status = 'cancelled', finished_at = now() WHERE id IN (${active.id}, ${recent.id})`.execute(store.db);
   });
 });
