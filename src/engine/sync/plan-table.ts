@@ -181,8 +181,9 @@ export function sourceSelect(plan: TablePlan, chunk: ChunkPlan): { sql: string; 
 
 /**
  * Splits a table into key ranges of about `splitRows` estimated rows when its key is one
- * integer column. Full mode on an existing table is not split: it replaces the table in one
- * transaction. Reads min/max of the key in the snapshot.
+ * column: integer keys by arithmetic on min/max, other orderable keys (text, uuid, dates)
+ * by boundaries from a TABLESAMPLE of the key. Full mode on an existing table is not split:
+ * it replaces the table in one transaction. Reads in the snapshot.
  */
 export async function planChunks(reader: pg.Client, plan: TablePlan, splitRows: number | undefined): Promise<void> {
   if (splitRows === undefined || splitRows <= 0 || plan.status !== 'ready' || plan.estimatedRows <= splitRows) return;
@@ -192,29 +193,51 @@ export async function planChunks(reader: pg.Client, plan: TablePlan, splitRows: 
   }
   const keyColumn = plan.source.key?.length === 1 ? plan.source.key[0]! : undefined;
   const type = plan.source.columns.find((c) => c.name === keyColumn)?.type;
-  if (keyColumn === undefined || type === undefined || !integerTypes.has(type) || (plan.key !== null && plan.key.join() !== keyColumn)) {
-    plan.notes.push('not split: the key is not a single integer column');
+  if (keyColumn === undefined || type === undefined || (plan.key !== null && plan.key.join() !== keyColumn)) {
+    plan.notes.push('not split: the key is not a single column');
     return;
   }
+  const count = Math.ceil(plan.estimatedRows / splitRows);
+  const bounds = integerTypes.has(type) ? await integerBounds(reader, plan, keyColumn, count) : await sampledBounds(reader, plan, keyColumn, count);
+  if (bounds === null) return;
+  plan.key = plan.key ?? [keyColumn];
+  plan.chunks = [null, ...bounds].map((lower, i) => {
+    const upper = bounds[i] ?? null;
+    return { id: `${plan.id}[${lower ?? ''},${upper ?? ''})`, lower, upper };
+  });
+  plan.notes.push(`split into ${plan.chunks.length} key ranges on "${keyColumn}"`);
+}
+
+async function integerBounds(reader: pg.Client, plan: TablePlan, keyColumn: string, count: number): Promise<string[] | null> {
   const result = await reader.query<{ lo: string | null; hi: string | null }>(
     `SELECT min(${quoteIdent(keyColumn)})::text AS lo, max(${quoteIdent(keyColumn)})::text AS hi FROM ONLY ${qualified(plan.name)}`,
   );
   const { lo, hi } = result.rows[0] ?? { lo: null, hi: null };
-  if (lo === null || hi === null) return;
-  const count = BigInt(Math.ceil(plan.estimatedRows / splitRows));
+  if (lo === null || hi === null) return null;
   const low = BigInt(lo);
   const span = BigInt(hi) - low + 1n;
-  const step = span / count > 0n ? span / count : 1n;
-  const bounds: bigint[] = [];
-  for (let i = 1n; i < count; i++) bounds.push(low + step * i);
-  plan.key = plan.key ?? [keyColumn];
-  plan.chunks = [null, ...bounds].map((lower, i) => {
-    const upper = bounds[i] ?? null;
-    const l = lower === null ? null : lower.toString();
-    const u = upper === null ? null : upper.toString();
-    return { id: `${plan.id}[${l ?? ''},${u ?? ''})`, lower: l, upper: u };
-  });
-  plan.notes.push(`split into ${plan.chunks.length} key ranges on "${keyColumn}"`);
+  const step = span / BigInt(count) > 0n ? span / BigInt(count) : 1n;
+  const bounds: string[] = [];
+  for (let i = 1n; i < BigInt(count); i++) if (low + step * i <= BigInt(hi)) bounds.push((low + step * i).toString());
+  return bounds;
+}
+
+/** Boundaries at even quantiles of a sample (about 50 sampled keys per range), sorted by the server. */
+async function sampledBounds(reader: pg.Client, plan: TablePlan, keyColumn: string, count: number): Promise<string[] | null> {
+  const percent = Math.min(100, Math.max(0.01, (100 * count * 50) / Math.max(1, plan.estimatedRows)));
+  const key = quoteIdent(keyColumn);
+  const result = await reader.query<{ k: string }>(
+    `SELECT ${key}::text AS k FROM (SELECT ${key} FROM ONLY ${qualified(plan.name)} TABLESAMPLE SYSTEM ($1) WHERE ${key} IS NOT NULL) s GROUP BY ${key} ORDER BY ${key}`,
+    [percent],
+  );
+  const sample = result.rows.map((row) => row.k);
+  if (sample.length < 2) return null;
+  const bounds: string[] = [];
+  for (let i = 1; i < count; i++) {
+    const value = sample[Math.floor((i * sample.length) / count)];
+    if (value !== undefined && value !== bounds[bounds.length - 1]) bounds.push(value);
+  }
+  return bounds;
 }
 
 export function refusedError(plan: TablePlan): PgferryError {

@@ -200,6 +200,15 @@ describe('sync modes, filters, rules and failures', () => {
     const plan = await planSync({ ...base, tables: ['shop.big'], mode: 'upsert', splitRows: 300 });
     expect(plan.tables[0]?.chunks.length).toBe(4);
     expect((await same()).destination['shop.big']).toBe((await same()).source['shop.big']);
+    // A text key is split at sampled boundaries; mirror deletes within each range.
+    await sql(pair.source.url, `CREATE TABLE shop.tags (tag text PRIMARY KEY, n int); INSERT INTO shop.tags SELECT md5(i::text), i FROM generate_series(1, 3000) i; ANALYZE shop.tags`);
+    expect((await runSync({ ...base, tables: ['shop.tags'] })).tables[0]?.status).toBe('succeeded');
+    await sql(pair.source.url, `DELETE FROM shop.tags WHERE n % 10 = 0; UPDATE shop.tags SET n = -n WHERE n % 7 = 0`);
+    const tagPlan = await planSync({ ...base, tables: ['shop.tags'], mode: 'mirror', splitRows: 500 });
+    expect(tagPlan.tables[0]?.chunks.length).toBeGreaterThan(2);
+    const mirrored = await runSync({ ...base, tables: ['shop.tags'], mode: 'mirror', splitRows: 500, jobs: 2 });
+    expect(mirrored.tables[0]).toMatchObject({ status: 'succeeded', deleted: 300, rows: 2700 });
+    expect((await same()).destination['shop.tags']).toBe((await same()).source['shop.tags']);
   });
 
   it('refuses destructive modes on a protected destination and stops on strict drift', async () => {
