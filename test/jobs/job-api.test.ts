@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type TestApp, createTestApp } from '../helpers/test-app.js';
 import { startHttpSink } from '../notifications/notification-sinks.js';
-import { insertConnections } from './job-fixtures.js';
+import { JobWorker } from '../../src/jobs/job-worker.js';
+import { trackResource } from '../helpers/leak-check.js';
+import { insertConnections, quietLogger, sleepExecutor, testSecrets } from './job-fixtures.js';
 
 let t: TestApp;
 let connections: { source: string; destination: string };
@@ -257,5 +259,28 @@ describe('jobs and runs through the API', () => {
     expect((await t.request({ method: 'POST', url: '/api/v1/sync-jobs', payload: syncBody(), as: 'viewer' })).statusCode).toBe(403);
     expect((await t.request({ method: 'POST', url: '/api/v1/sync-jobs', payload: syncBody(), as: 'operator' })).statusCode).toBe(403);
     expect((await t.request({ method: 'GET', url: '/api/v1/runs', as: 'anonymous' })).statusCode).toBe(401);
+  });
+
+  it('streams a live run over SSE: running with per-table progress, its log lines, then the end', async () => {
+    const job = json(await t.request({ method: 'POST', url: '/api/v1/sync-jobs', payload: syncBody({ name: 'live' }) }));
+    const worker = new JobWorker({ db: t.store.db, secrets: testSecrets(), logger: quietLogger(), executors: { sync: sleepExecutor(2500) }, pollIntervalMs: 100, heartbeatIntervalMs: 200 });
+    const release = trackResource('job worker', () => worker.stop(0));
+    worker.start();
+    try {
+      const run = json(await t.request({ method: 'POST', url: `/api/v1/sync-jobs/${job.id}/run` }));
+      const stream = await t.request({ method: 'GET', url: `/api/v1/runs/${run.id}/events` });
+      const events = stream.body
+        .split('\n\n')
+        .filter((block) => block.includes('event: '))
+        .map((block) => ({ event: /event: (\w+)/.exec(block)![1], data: JSON.parse(/data: (.*)/.exec(block)![1]!) as Record<string, unknown> }));
+      const runEvents = events.filter((event) => event.event === 'run').map((event) => event.data);
+      expect(runEvents.some((data) => data.status === 'running' && JSON.stringify(data.tables).includes('"status":"running"'))).toBe(true);
+      expect(runEvents.at(-1)).toMatchObject({ status: 'succeeded', total_rows: 2 });
+      expect(events.filter((event) => event.event === 'log').map((event) => event.data.message)).toContain('sleeping 2500 ms');
+      expect(events.at(-1)).toEqual({ event: 'end', data: { status: 'succeeded' } });
+    } finally {
+      release();
+      await worker.stop(0);
+    }
   });
 });
