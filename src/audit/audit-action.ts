@@ -1,4 +1,4 @@
-const verbs: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete' };
+const verbs: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete', GET: 'read', HEAD: 'read' };
 
 /**
  * `<resource>.<verb>` for a mutating route unless the route names its own `auditAction`:
@@ -10,7 +10,7 @@ export function deriveAuditAction(method: string, routeUrl: string, resource: st
   const segments = routeUrl.split('?')[0]?.split('/').filter(Boolean) ?? [];
   const last = segments.at(-1);
   let verb = verbs[method] ?? method.toLowerCase();
-  if (method === 'POST' && last !== undefined && !last.startsWith(':') && segments.length >= 4) verb = last;
+  if ((method === 'POST' || method === 'GET') && last !== undefined && !last.startsWith(':') && segments.length >= 4) verb = last;
   return `${type}.${verb.replace(/[^a-z0-9]+/gi, '_').toLowerCase()}`;
 }
 

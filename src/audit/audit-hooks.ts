@@ -19,7 +19,8 @@ export function registerAuditHooks(app: FastifyInstance, store: AppStore): void 
   const audit = new AuditRepository(store.db);
 
   const write = async (request: AuditedRequest, reply: FastifyReply, payload: unknown) => {
-    if (request[written] || request.is404 || readOnly.has(request.method)) return;
+    if (request[written] || request.is404) return;
+    if (readOnly.has(request.method) && request.routeOptions.config.auditRead !== true) return;
     request[written] = true;
     try {
       await audit.append(auditEntry(request, reply, payload));

@@ -42,5 +42,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Overrides the derived `<resource>.<verb>` audit action, e.g. `auth.login`. */
     auditAction?: string;
+    /** Audit this read route too (downloads of backups, say); mutating routes always are. */
+    auditRead?: boolean;
   }
 }

@@ -183,3 +183,21 @@ describe('the shared test app checks that no secret a test sent is shown', () =>
     await expect(t.close()).rejects.toThrow(/logs contain a secret/);
   });
 });
+
+describe('read routes that opt in with auditRead', () => {
+  it('are audited too (a backup download, say), and other reads are not', async () => {
+    const t = await createTestApp();
+    try {
+      t.app.get('/api/v1/test-downloads/:id/download', { config: { access: 'viewer', auditResource: 'backup', auditRead: true } }, async () => 'bytes');
+      const id = '00000000-0000-4000-8000-000000000001';
+      const response = await t.request({ as: 'viewer', method: 'GET', url: `/api/v1/test-downloads/${id}/download` });
+      expect(response.statusCode).toBe(200);
+      await t.request({ as: 'viewer', method: 'GET', url: '/api/v1/auth/me' });
+      const rows = await t.store.db.selectFrom('audit_log').selectAll().execute();
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ action: 'backup.download', resource_id: id, actor_name: 'pgferry-test-viewer', status: 200 });
+    } finally {
+      await t.close();
+    }
+  });
+});

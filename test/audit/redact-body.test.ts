@@ -47,5 +47,7 @@ describe('deriveAuditAction', () => {
     expect(deriveAuditAction('POST', '/api/v1/sync-jobs/:id/run', 'sync_job')).toBe('sync_job.run');
     expect(deriveAuditAction('POST', '/api/v1/connections/test', 'connection')).toBe('connection.test');
     expect(deriveAuditAction('POST', '/api/v1/runs/:id/cancel', undefined)).toBe('runs.cancel');
+    expect(deriveAuditAction('GET', '/api/v1/backups/:id/download', 'backup')).toBe('backup.download');
+    expect(deriveAuditAction('GET', '/api/v1/backups/:id', 'backup')).toBe('backup.read');
   });
 });
