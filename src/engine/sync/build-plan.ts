@@ -18,7 +18,7 @@ import {
 } from '../schema/generate-ddl.js';
 import { introspectSchema, listUserSchemas } from '../schema/introspect-schema.js';
 import type { CatalogTable, SchemaCatalog } from '../schema/schema-types.js';
-import { displayName } from '../sql/quote-ident.js';
+import { displayName, qualified } from '../sql/quote-ident.js';
 import { type HighWaterStore, type SyncOptions, destructiveModes, keyedModes, tableId } from '../types.js';
 import { checkPrivileges } from './check-privileges.js';
 import { loadOrder } from './load-order.js';
@@ -198,8 +198,10 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
     for (const t of ddlTables.values()) if (!destTables.has(tableId(t.name))) finalDdl.push(...foreignKeyDdl(t));
     const destViews = new Set(destination.views.map((v) => tableId(v.name)));
     for (const view of source.views) {
-      if (!involvedSchemas.has(view.name.schema) || destViews.has(tableId(view.name))) continue;
-      finalDdl.push(...createViewDdl(view));
+      if (!involvedSchemas.has(view.name.schema)) continue;
+      if (!destViews.has(tableId(view.name))) finalDdl.push(...createViewDdl(view));
+      // An existing materialized view is refreshed so it reflects the data just loaded.
+      else if (view.materialized && view.populated) finalDdl.push({ object: `materialized view ${displayName(view.name)}`, sql: `REFRESH MATERIALIZED VIEW ${qualified(view.name)}` });
     }
   }
   const copied = new Set(plans.map((p) => p.id));

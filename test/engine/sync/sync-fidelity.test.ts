@@ -93,5 +93,8 @@ describe('fidelity on hard types, partitions and views', () => {
     const mirror = await runSync({ source: pair.source.config, destination: pair.destination.config, tables: ['edge.measurements'], mode: 'mirror' });
     expect(mirror.tables.map((t) => t.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     expect(mirror.totals.written).toBe(0);
+    await sql(pair.source.url, `INSERT INTO edge.measurements VALUES (5000, '2024-05-05', 1); REFRESH MATERIALIZED VIEW edge.totals`);
+    await runSync({ source: pair.source.config, destination: pair.destination.config, tables: ['edge.measurements'], mode: 'upsert' });
+    expect(await sql(pair.destination.url, `SELECT n::int FROM edge.totals`)).toEqual([{ n: 2001 }]);
   });
 });
