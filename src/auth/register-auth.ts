@@ -54,8 +54,8 @@ export async function registerAuth(app: FastifyInstance, options: RegisterAuthOp
   await app.register(cookie);
 
   app.addHook('onRequest', async (request) => {
-    // Unknown paths answer 404 (or the UI's fallback page); CORS preflights carry no credentials.
-    if (request.is404 || request.method === 'OPTIONS') return;
+    // Unknown paths answer 404; CORS preflights (the cors plugin's `OPTIONS *`) carry no credentials.
+    if (request.is404 || (request.method === 'OPTIONS' && request.routeOptions.url === '*')) return;
     const access = effectiveAccess(request.routeOptions.config.access);
     if (access === 'public') {
       // Public routes (health, readiness, login) must answer even when the store does not:

@@ -36,7 +36,7 @@ describe('every registered route enforces its declared access', () => {
     t = await createTestApp();
     await t.app.ready();
     // CORS preflights answer before authentication by design and carry no credentials.
-    routes = t.app.registeredRoutes.filter((route) => route.method !== 'OPTIONS');
+    routes = t.app.registeredRoutes.filter((route) => !(route.method === 'OPTIONS' && route.url === '*'));
   });
   afterAll(async () => {
     await t.close();
@@ -118,6 +118,24 @@ describe('when the metadata store is down', () => {
     } finally {
       await app.close();
       await store.close();
+    }
+  });
+});
+
+describe('CORS preflight', () => {
+  it('answers without credentials, before authentication', async () => {
+    const t = await createTestApp({ PGFERRY_CORS_ORIGINS: 'https://ui.example.com' });
+    try {
+      const response = await t.request({
+        as: 'anonymous',
+        method: 'OPTIONS',
+        url: '/api/v1/users',
+        headers: { origin: 'https://ui.example.com', 'access-control-request-method': 'POST' },
+      });
+      expect(response.statusCode).toBe(204);
+      expect(response.headers['access-control-allow-origin']).toBe('https://ui.example.com');
+    } finally {
+      await t.close();
     }
   });
 });
