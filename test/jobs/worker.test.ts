@@ -200,7 +200,7 @@ describe('job worker', () => {
 
   it('prunes finished runs and log lines older than the retention, keeping active runs and runs that made backups', async () => {
     const job = await newJob();
-    const old = sql`now() - interval '40 days'`;
+    const old = new Date(Date.now() - 40 * 86_400_000);
     const insert = (status: 'succeeded' | 'running') =>
       store.db
         .insertInto('runs')
