@@ -190,6 +190,9 @@ describe.skipIf(!hasChromium)(`web UI in chromium${hasChromium ? '' : ` (skipped
     expect(await page.locator('[data-testid=run-error]').count()).toBe(0);
     const rows = await page.locator('[data-testid=table-rows]').first().textContent();
     expect(Number((rows ?? '0').replace(/[^0-9]/g, ''))).toBeGreaterThan(0);
+    // The log arrives over SSE or the refetch at the end of the run.
+    await page.getByTestId('run-log').getByText(/run started/).waitFor();
+    await shot('run-detail-en');
   });
 
   it('saves a local storage and tests it', async (context) => {

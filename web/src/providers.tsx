@@ -28,11 +28,12 @@ export function createQueryClient(): QueryClient {
   });
 }
 
-export function Providers({ i18n, children, queryClient }: { i18n: i18n; children: ReactNode; queryClient?: QueryClient }) {
+/** `env="test"` turns off Mantine transitions and portals for component tests. */
+export function Providers({ i18n, children, queryClient, env }: { i18n: i18n; children: ReactNode; queryClient?: QueryClient; env?: 'default' | 'test' }) {
   const [client] = useState(() => queryClient ?? createQueryClient());
   return (
     <I18nextProvider i18n={i18n}>
-      <MantineProvider theme={theme} colorSchemeManager={colorSchemeManager} defaultColorScheme="auto">
+      <MantineProvider theme={theme} colorSchemeManager={colorSchemeManager} defaultColorScheme="auto" env={env ?? 'default'}>
         <QueryClientProvider client={client}>{children}</QueryClientProvider>
       </MantineProvider>
     </I18nextProvider>

@@ -10,6 +10,7 @@ export const runPaging = 'cursor' as const;
 export const runStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof runStatuses)[number];
 export const runKinds = ['sync', 'backup', 'restore', 'verify', 'drill'] as const;
+export const runTriggers = ['schedule', 'manual', 'api', 'retry', 'resume', 'cli'] as const;
 
 export interface RunTable {
   name?: string;

@@ -109,9 +109,16 @@ export function CronBuilder({ cron, timezone, onChange, error }: CronBuilderProp
           ) : null}
         </>
       ) : (
-        <Text size="sm" c="dimmed">
-          {t('cron.manualOnly')}
-        </Text>
+        <>
+          <Text size="sm" c="dimmed">
+            {t('cron.manualOnly')}
+          </Text>
+          {error ? (
+            <Text size="sm" c="red">
+              {error}
+            </Text>
+          ) : null}
+        </>
       )}
     </Stack>
   );

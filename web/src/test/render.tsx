@@ -15,7 +15,7 @@ export function renderUi(ui: ReactElement, options: { language?: Language; me?: 
   const i18n = createI18n(options.language ?? 'en');
   const queryClient = createQueryClient();
   const result = render(
-    <Providers i18n={i18n} queryClient={queryClient}>
+    <Providers i18n={i18n} queryClient={queryClient} env="test">
       <MemoryRouter>
         <MeContext.Provider value={options.me ?? adminMe}>{ui}</MeContext.Provider>
       </MemoryRouter>

@@ -1,14 +1,20 @@
-import { Anchor, Group, Select, Table, Text } from '@mantine/core';
+import { Anchor, Group, Select, Table, Text, TextInput } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router-dom';
 
-import { runKinds, runStatuses, useRuns } from '../../api/runs.js';
+import { runKinds, runStatuses, runTriggers, useRuns } from '../../api/runs.js';
 import { PageHeader } from '../../components/page-header.js';
 import { PagerControls } from '../../components/pager-controls.js';
 import { Empty, QueryState } from '../../components/query-state.js';
 import { StatusBadge } from '../../components/status-badge.js';
 import { formatBytes, formatDateTime, formatDuration, formatNumber, runDurationMs } from '../../lib/format.js';
 import { usePager } from '../../lib/use-pager.js';
+
+function isoOrUndefined(local: string | null): string | undefined {
+  if (!local) return undefined;
+  const date = new Date(local);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
 
 /** Filterable, paginated run history; filters live in the URL so links can share them. */
 export default function RunsPage() {
@@ -19,6 +25,9 @@ export default function RunsPage() {
     status: params.get('status') ?? undefined,
     kind: params.get('kind') ?? undefined,
     job_id: params.get('job_id') ?? undefined,
+    trigger: params.get('trigger') ?? undefined,
+    from: isoOrUndefined(params.get('from')),
+    to: isoOrUndefined(params.get('to')),
   };
   const runs = useRuns({ ...pager.query, ...filters }, { refetchInterval: 5000 });
   const setFilter = (key: string, value: string | null) => {
@@ -49,6 +58,16 @@ export default function RunsPage() {
           clearable
           w={160}
         />
+        <Select
+          placeholder={t('runs.fields.trigger')}
+          data={runTriggers.map((trigger) => ({ value: trigger, label: t(`runs.triggers.${trigger}`) }))}
+          value={filters.trigger ?? null}
+          onChange={(value) => setFilter('trigger', value)}
+          clearable
+          w={160}
+        />
+        <TextInput type="datetime-local" aria-label={t('audit.fields.from')} title={t('audit.fields.from')} value={params.get('from') ?? ''} onChange={(e) => setFilter('from', e.currentTarget.value || null)} />
+        <TextInput type="datetime-local" aria-label={t('audit.fields.to')} title={t('audit.fields.to')} value={params.get('to') ?? ''} onChange={(e) => setFilter('to', e.currentTarget.value || null)} />
         {filters.job_id ? (
           <Anchor
             size="sm"
