@@ -31,9 +31,8 @@ export interface ChannelInput {
 
 export type ChannelPatch = Partial<Omit<ChannelInput, 'kind'>>;
 
-// The channel id is bound into the ciphertext, so a sealed secret cannot be moved to another row.
-const associated = (id: string) => `notification_channel:${id}`;
-
+// Sealed with the default (empty) associated data like every secret column, so that
+// `pgferry keys rotate` and the start-up key check (src/secrets/secret-columns.ts) can open it.
 function validateConfig(kind: ChannelKind, config: ChannelConfig): ChannelConfig {
   const parsed = channelConfigSchemas[kind].safeParse(config);
   if (!parsed.success) {
@@ -44,7 +43,7 @@ function validateConfig(kind: ChannelKind, config: ChannelConfig): ChannelConfig
 
 function openSecrets(row: NotificationChannelRow, secrets: SecretBox): ChannelConfig {
   if (!row.secret_encrypted) return {};
-  return JSON.parse(secrets.open(row.secret_encrypted, `notification channel "${row.name}"`, associated(row.id))) as ChannelConfig;
+  return JSON.parse(secrets.open(row.secret_encrypted, `notification channel "${row.name}"`)) as ChannelConfig;
 }
 
 export function toChannelView(row: NotificationChannelRow, secrets: SecretBox): NotificationChannelView {
@@ -71,26 +70,18 @@ export async function createChannel(db: Kysely<StoreDatabase>, secrets: SecretBo
   const config = validateConfig(input.kind, input.config);
   const { publicConfig, secrets: secretValues } = splitSecrets(input.kind, config);
   try {
-    const row = await db.transaction().execute(async (tx) => {
-      const inserted = await tx
-        .insertInto('notification_channels')
-        .values({
-          name: input.name,
-          kind: input.kind,
-          config: JSON.stringify(publicConfig),
-          events: input.events ?? ['failed'],
-          enabled: input.enabled ?? true,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      if (Object.keys(secretValues).length === 0) return inserted;
-      return tx
-        .updateTable('notification_channels')
-        .set({ secret_encrypted: secrets.seal(JSON.stringify(secretValues), associated(inserted.id)) })
-        .where('id', '=', inserted.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-    });
+    const row = await db
+      .insertInto('notification_channels')
+      .values({
+        name: input.name,
+        kind: input.kind,
+        config: JSON.stringify(publicConfig),
+        secret_encrypted: Object.keys(secretValues).length > 0 ? secrets.seal(JSON.stringify(secretValues)) : null,
+        events: input.events ?? ['failed'],
+        enabled: input.enabled ?? true,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
     return toChannelView(row, secrets);
   } catch (error) {
     throw translateNameConflict(error, 'notification channel', input.name);
@@ -130,7 +121,7 @@ export async function updateChannel(db: Kysely<StoreDatabase>, secrets: SecretBo
     const { publicConfig, secrets: secretValues } = splitSecrets(kind, validateConfig(kind, merged));
     values = {
       config: JSON.stringify(publicConfig),
-      secret_encrypted: Object.keys(secretValues).length > 0 ? secrets.seal(JSON.stringify(secretValues), associated(row.id)) : null,
+      secret_encrypted: Object.keys(secretValues).length > 0 ? secrets.seal(JSON.stringify(secretValues)) : null,
     };
   }
   try {

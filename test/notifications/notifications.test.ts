@@ -7,6 +7,7 @@ import { deliverDueNotifications, queueOverdueBackupNotifications, queueRunNotif
 import { sendTestNotification } from '../../src/notifications/notification-hooks.js';
 import { buildHttpRequest } from '../../src/notifications/send-notification.js';
 import { verifyWebhookSignature } from '../../src/notifications/webhook-signature.js';
+import { assertKeyMatchesStoredSecrets } from '../../src/secrets/assert-key-matches.js';
 import { createChannel, getChannelRow, updateChannel } from '../../src/store/notification-channel-repository.js';
 import { enqueueRun, getRun } from '../../src/store/run-repository.js';
 import type { RunRow } from '../../src/store/store-types.js';
@@ -75,6 +76,9 @@ describe('notifications', () => {
       const stored = await getChannelRow(store.db, channel.id);
       expect(stored.secret_encrypted).not.toContain('whsec');
       expect(JSON.stringify(stored.config)).not.toContain('whsec');
+      // The start-up key check and key rotation can open channel secrets like any other.
+      await expect(assertKeyMatchesStoredSecrets(store.db, secrets)).resolves.not.toThrow();
+      await expect(assertKeyMatchesStoredSecrets(store.db, testSecrets())).rejects.toMatchObject({ code: 'PGF_SECRET_KEY_MISMATCH' });
 
       const run = await finishedRun([channel.id], 'failed');
       expect(await queueRunNotifications(store.db, run)).toBe(1);
