@@ -283,4 +283,13 @@ describe('jobs and runs through the API', () => {
       await worker.stop(0);
     }
   });
+
+  it('documents every job, run, channel and cron route in the OpenAPI document', async () => {
+    const response = await t.request({ method: 'GET', url: '/api/v1/openapi.json' });
+    expect(response.statusCode).toBe(200);
+    const paths = Object.keys((JSON.parse(response.body) as { paths: Record<string, unknown> }).paths);
+    for (const path of ['/api/v1/sync-jobs', '/api/v1/backup-jobs/{id}/run', '/api/v1/runs', '/api/v1/runs/{id}/events', '/api/v1/notification-channels/{id}/test', '/api/v1/cron/preview']) {
+      expect(paths).toContain(path);
+    }
+  });
 });
