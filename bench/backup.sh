@@ -64,6 +64,13 @@ measure() {
   echo "$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.3f", b - a}') $rss $bytes" >>"$WORK/results/$name"
 }
 
+# engine_time NAME FIELD: the run's own duration from pgferry's --json output (wall time minus
+# process start-up, which is several seconds when the machine is loaded).
+engine_time() {
+  node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log((r[process.argv[2]] / 1000).toFixed(3))' \
+    "$WORK/out.txt" "$2" >>"$WORK/results/$1-engine" 2>/dev/null || true
+}
+
 log "building the dataset at SCALE=$SCALE in $SRC_DB"
 "$MAKE_DATASET" "$SRC" "$SCALE" | tail -n 1 >&2
 PGFERRY=(node "$ROOT/bin/pgferry.js")
@@ -83,7 +90,7 @@ for run in $(seq 1 "$RUNS"); do
       name="native-$jobs-$compress"
       wanted "$name" || continue
       rm -rf "$WORK/archives/$name"
-      measure "$name" "$WORK/archives/$name" "${PGFERRY[*]} backup --from '$SRC' --to '$WORK/archives' --name '$name' --schemas bench --jobs $jobs --compress $compress --json" || true
+      measure "$name" "$WORK/archives/$name" "${PGFERRY[*]} backup --from '$SRC' --to '$WORK/archives' --name '$name' --schemas bench --jobs $jobs --compress $compress --json" && engine_time "$name" duration_ms || true
     done
   done
   if wanted pg_restore-2 && [[ -s $WORK/archives/fc/dump.fc ]]; then
@@ -92,19 +99,21 @@ for run in $(seq 1 "$RUNS"); do
   fi
   if wanted restore-2 && [[ -d $WORK/archives/native-2-gzip ]]; then
     drop_dst
-    measure restore-2 - "${PGFERRY[*]} restore '$WORK/archives/native-2-gzip' --to '$DST' --create --jobs 2 --json" || true
+    measure restore-2 - "${PGFERRY[*]} restore '$WORK/archives/native-2-gzip' --to '$DST' --create --jobs 2 --json" && engine_time restore-2 durationMs || true
   fi
 done
 
 median() { sort -n | awk '{v[NR] = $1} END {if (NR == 0) {print ""} else if (NR % 2) {print v[(NR + 1) / 2]} else {printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}}'; }
 printf '\nbench/backup.sh SCALE=%s RUNS=%s (PostgreSQL %s, pg_dump %s, node %s)\n' "$SCALE" "$RUNS" \
   "$(psql -X -At -d "$MAINT" -c 'SHOW server_version')" "$(pg_dump --version | awk '{print $3}')" "$(node --version)"
-printf '%-15s %10s %12s %12s\n' variant "median s" "archive MB" "peak RSS MB"
+printf '%-15s %10s %10s %12s %12s\n' variant "median s" "engine s" "archive MB" "peak RSS MB"
 for name in dump-fc dump-fd-2 native-1-gzip native-2-gzip native-1-zstd native-2-zstd pg_restore-2 restore-2; do
   file="$WORK/results/$name"
   [[ -s $file ]] || continue
   wall=$(awk '{print $1}' "$file" | median)
   rss=$(awk '{print $2}' "$file" | median)
   bytes=$(awk '{print $3}' "$file" | median)
-  printf '%-15s %10s %12s %12s\n' "$name" "$wall" "$(awk -v b="$bytes" 'BEGIN {if (b > 0) printf "%.1f", b / 1048576; else printf "-"}')" "$(awk -v r="$rss" 'BEGIN {printf "%.0f", r / 1024}')"
+  engine=-
+  [[ -s $WORK/results/$name-engine ]] && engine=$(median <"$WORK/results/$name-engine")
+  printf '%-15s %10s %10s %12s %12s\n' "$name" "$wall" "$engine" "$(awk -v b="$bytes" 'BEGIN {if (b > 0) printf "%.1f", b / 1048576; else printf "-"}')" "$(awk -v r="$rss" 'BEGIN {printf "%.0f", r / 1024}')"
 done

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { verifyArchive } from '../../src/engine/archive/verify-archive.js';
+import { listPgTools } from '../../src/engine/backup/pg-tools.js';
 import { runBackup } from '../../src/engine/backup/run-backup.js';
 import { runRestore } from '../../src/engine/restore/run-restore.js';
 import { LocalStorage } from '../../src/engine/storage/local-storage.js';
@@ -17,13 +18,15 @@ import { createTestDatabase } from '../helpers/test-database.js';
 const run = promisify(execFile);
 let dir: string;
 let source: { name: string; url: string };
-const schemas = ['manufacturing', 'public'];
+// One fixture by default (fast); PGFERRY_TEST_ALL_FIXTURES=1 round-trips all four.
+const fixtures = process.env.PGFERRY_TEST_ALL_FIXTURES === '1' ? ['hadoop_fault', 'manufacturing', 'customer_service', 'plm'] : ['manufacturing'];
+const schemas = [...fixtures, 'public'];
 let expected: Record<string, unknown>;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'pgferry-native-'));
   source = await createTestDatabase({ migrated: false, prefix: 'pgferry_bksrc' });
-  await loadSql(source.url, path.join(fixturesDir, 'manufacturing.sql'));
+  for (const fixture of fixtures) await loadSql(source.url, path.join(fixturesDir, `${fixture}.sql`));
   await loadSql(source.url, northwind, false);
   expected = await fingerprint(source.url, schemas);
 }, 120_000);
@@ -61,6 +64,16 @@ describe('native backup and restore', () => {
     const target = scratchName();
     await adminQuery(`CREATE DATABASE ${target.name}`);
     await run('sh', [path.join(dir, archivePath, 'restore.sh'), target.url], { maxBuffer: 16 * 1024 * 1024 });
+    expect(await fingerprint(target.url, schemas)).toEqual(expected);
+  });
+
+  it('round-trips the same database through pg_dump when a fitting pg_dump exists', async (context) => {
+    const version = Number((await adminQuery("SELECT current_setting('server_version_num') AS n")).rows[0].n);
+    if (!(await listPgTools('pg_dump')).some((tool) => tool.major >= Math.floor(version / 10000))) context.skip(`no pg_dump ≥ ${Math.floor(version / 10000)} installed`);
+    const storage = new LocalStorage(dir);
+    await runBackup({ source: configOf(source.url), storage, format: 'pg_dump', path: 'dump' });
+    const target = scratchName();
+    await runRestore({ archive: { storage, path: 'dump' }, target: configOf(target.url), create: true, jobs: 2 });
     expect(await fingerprint(target.url, schemas)).toEqual(expected);
   });
 

@@ -61,6 +61,12 @@ export async function createTargetDatabase(target: pg.ClientConfig): Promise<voi
   });
 }
 
+async function dropDatabase(target: pg.ClientConfig): Promise<void> {
+  if (!target.database) return;
+  const database = target.database;
+  await withClient({ ...target, database: 'postgres' }, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`));
+}
+
 export async function runRestore(options: RestoreOptions, hooks: RunHooks<RestoreEvent> = {}): Promise<RestoreResult> {
   const started = Date.now();
   options = { ...options, target: explicitConfig(options.target) };
@@ -80,22 +86,28 @@ export async function runRestore(options: RestoreOptions, hooks: RunHooks<Restor
   hooks.onEvent?.({ type: 'restore:start', database, tables: manifest.tables.length });
   const jobs = options.jobs ?? 2;
   let tables: RestoredTable[] = [];
-  if (manifest.format === 'native') {
-    tables = await restoreNative({ archive: options.archive, manifest, key, target: options.target, clean: options.clean === true, jobs, tables: options.tables }, hooks);
-  } else if (manifest.format === 'pg_dump') {
-    const versionNum = await withClient(options.target, async (client) => Number((await client.query<{ n: string }>("SELECT current_setting('server_version_num') AS n")).rows[0]?.n ?? 0));
-    await restorePgDump({ archive: options.archive, manifest, key, target: options.target, targetVersionNum: versionNum, clean: options.clean === true, jobs, tables: options.tables, pgToolDirs: options.pgToolDirs }, hooks);
-  } else {
-    const file = manifest.files[0];
-    if (!file) throw new PgferryError('PGF_ARCHIVE_INVALID', `${where} lists no globals file`);
-    const sql = await readArchiveText(options.archive, file, { compression: manifest.compression, key });
-    await withClient(options.target, async (client) => {
-      try {
-        await client.query(sql);
-      } catch (error) {
-        throw new PgferryError('PGF_RESTORE_FAILED', `restoring roles from ${where} failed: ${(error as Error).message}`, { cause: error });
-      }
-    });
+  try {
+    if (manifest.format === 'native') {
+      tables = await restoreNative({ archive: options.archive, manifest, key, target: options.target, clean: options.clean === true, jobs, tables: options.tables }, hooks);
+    } else if (manifest.format === 'pg_dump') {
+      const versionNum = await withClient(options.target, async (client) => Number((await client.query<{ n: string }>("SELECT current_setting('server_version_num') AS n")).rows[0]?.n ?? 0));
+      await restorePgDump({ archive: options.archive, manifest, key, target: options.target, targetVersionNum: versionNum, clean: options.clean === true, jobs, tables: options.tables, pgToolDirs: options.pgToolDirs }, hooks);
+    } else {
+      const file = manifest.files[0];
+      if (!file) throw new PgferryError('PGF_ARCHIVE_INVALID', `${where} lists no globals file`);
+      const sql = await readArchiveText(options.archive, file, { compression: manifest.compression, key });
+      await withClient(options.target, async (client) => {
+        try {
+          await client.query(sql);
+        } catch (error) {
+          throw new PgferryError('PGF_RESTORE_FAILED', `restoring roles from ${where} failed: ${(error as Error).message}`, { cause: error });
+        }
+      });
+    }
+  } catch (error) {
+    // A database this restore created is dropped again: a failed --create leaves nothing.
+    if (options.create) await dropDatabase(options.target).catch(() => undefined);
+    throw error;
   }
   const rows = tables.reduce((sum, table) => sum + table.rows, 0);
   const durationMs = Date.now() - started;
