@@ -78,6 +78,13 @@ export function isActive(status: RunStatus): boolean {
 }
 
 export function useRunLogs(id: string | undefined, active: boolean) {
+  const client = useQueryClient();
+  const [wasActive, setWasActive] = useState(active);
+  // A run seen finishing (by SSE or by the poll) gets its complete log once more.
+  useEffect(() => {
+    if (wasActive && !active && id) void client.invalidateQueries({ queryKey: runKeys.sub(id, 'logs') });
+    setWasActive(active);
+  }, [active, wasActive, id, client]);
   return useQuery({
     queryKey: runKeys.sub(id ?? '', 'logs'),
     queryFn: async ({ signal }) => {
@@ -102,8 +109,17 @@ export const useRetryRun = () => useItemAction<{ id?: string; run_id?: string }>
 export function useRunEvents(id: string | undefined, active: boolean): boolean {
   const client = useQueryClient();
   const [connected, setConnected] = useState(false);
+  // Once streaming, keep the stream until its `end` event: the final `run` event arrives
+  // before the last log lines, and closing on it would lose them.
+  const [streaming, setStreaming] = useState(false);
   useEffect(() => {
-    if (!id || !active || typeof EventSource === 'undefined') return undefined;
+    if (active) setStreaming(true);
+  }, [active]);
+  useEffect(() => {
+    setStreaming(false);
+  }, [id]);
+  useEffect(() => {
+    if (!id || !streaming || typeof EventSource === 'undefined') return undefined;
     const source = new EventSource(`${base}/${encodeURIComponent(id)}/events`, { withCredentials: true });
     const parse = (event: Event): unknown => {
       try {
@@ -128,6 +144,7 @@ export function useRunEvents(id: string | undefined, active: boolean): boolean {
     source.addEventListener('end', () => {
       source.close();
       setConnected(false);
+      setStreaming(false);
       void client.invalidateQueries({ queryKey: runKeys.detail(id) });
       void client.invalidateQueries({ queryKey: runKeys.sub(id, 'logs') });
     });
@@ -135,6 +152,6 @@ export function useRunEvents(id: string | undefined, active: boolean): boolean {
       source.close();
       setConnected(false);
     };
-  }, [id, active, client]);
+  }, [id, streaming, client]);
   return connected;
 }
