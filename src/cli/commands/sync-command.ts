@@ -209,6 +209,9 @@ export function registerSyncCommand(program: Command): void {
         resumeCommitted,
         highWaterScope: `${source!.label} -> ${destination!.label}`,
       };
+      // {{last_success_at}}: the start of the last successful sync between the same two databases.
+      const startedAt = new Date().toISOString();
+      options.placeholders = { last_success_at: (await state.lastSuccessAt(options.highWaterScope!)) ?? '-infinity', run_started_at: startedAt };
       const out = (text: string) => process.stdout.write(text);
       if (raw.dryRun) {
         const plan = await planSync(options, { highWater: state });
@@ -234,6 +237,7 @@ export function registerSyncCommand(program: Command): void {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
+      if (result.status === 'succeeded') await state.setLastSuccessAt(options.highWaterScope!, startedAt);
       let verification: VerifyResult | undefined;
       if (raw.verify) {
         verification = await verifyAfterSync(options, result, (line) => process.stderr.write(`${line}\n`));

@@ -8,6 +8,8 @@ interface StateDocument {
   version: 1;
   highWater: Record<string, Record<string, { cursor: string; value: string | null; updatedAt: string }>>;
   runs: Record<string, { committed: string[]; updatedAt: string }>;
+  /** Start time of the last successful run per scope (for `{{last_success_at}}`). */
+  lastSuccess?: Record<string, string>;
 }
 
 /** `$PGFERRY_HOME/sync-state.json` when PGFERRY_HOME is set, else `~/.config/pgferry/state.json`. */
@@ -31,7 +33,7 @@ export class SyncStateFile implements HighWaterStore, CheckpointStore {
   async #read(): Promise<StateDocument> {
     try {
       const parsed = JSON.parse(await readFile(this.path, 'utf8')) as Partial<StateDocument>;
-      return { version: 1, highWater: parsed.highWater ?? {}, runs: parsed.runs ?? {} };
+      return { version: 1, highWater: parsed.highWater ?? {}, runs: parsed.runs ?? {}, lastSuccess: parsed.lastSuccess ?? {} };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, highWater: {}, runs: {} };
       throw error;
@@ -68,6 +70,16 @@ export class SyncStateFile implements HighWaterStore, CheckpointStore {
       if (!run.committed.includes(table)) run.committed.push(table);
       run.updatedAt = new Date().toISOString();
       doc.runs[runId] = run;
+    });
+  }
+
+  async lastSuccessAt(scope: string): Promise<string | undefined> {
+    return (await this.#read()).lastSuccess?.[scope];
+  }
+
+  setLastSuccessAt(scope: string, startedAt: string): Promise<void> {
+    return this.#update((doc) => {
+      doc.lastSuccess = { ...doc.lastSuccess, [scope]: startedAt };
     });
   }
 

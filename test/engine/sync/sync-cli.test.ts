@@ -104,4 +104,19 @@ describe('pgferry sync (CLI)', () => {
     expect(resumed.stderr).toMatch(new RegExp(`skipped\\s+crm\\.people: already committed by run ${runId}`));
     expect(resumed.stderr).toMatch(/failed\s+crm\.notes/);
   });
+
+  it('binds {{last_success_at}} to the start of the last successful sync between the same databases', async () => {
+    const args = ['sync', '--from', pair.source.url, '--to', pair.destination.url, '--tables', 'crm.people', '--mode', 'upsert', '--where', 'updated_at >= {{last_success_at}}'];
+    // A fresh state directory: no successful run is known yet, so the first run reads every row.
+    const fresh = { PGFERRY_HOME: path.join(home, 'fresh') };
+    const first = await runCli(args, fresh);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/ 50 rows read/);
+    await sql(pair.source.url, `UPDATE crm.people SET updated_at = now() + interval '1 hour' WHERE id IN (20, 21, 22)`);
+    const n = (await sql<{ n: number }>(pair.source.url, `SELECT count(*)::int AS n FROM crm.people WHERE updated_at > now()`))[0]!.n;
+    expect(n).toBeGreaterThanOrEqual(3);
+    const second = await runCli(args, fresh);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain(` ${n} rows read`);
+  });
 });
