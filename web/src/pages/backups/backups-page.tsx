@@ -87,7 +87,7 @@ export default function BackupsPage() {
       <QueryState query={backups} isEmpty={(data) => data.items.length === 0} empty={<Empty title={t('backups.empty')} />}>
         {(data) => (
           <>
-            <Table.ScrollContainer minWidth={900}>
+            <Table.ScrollContainer minWidth={1000}>
               <Table highlightOnHover verticalSpacing="xs" data-testid="backups-table">
                 <Table.Thead>
                   <Table.Tr>
@@ -111,7 +111,9 @@ export default function BackupsPage() {
                         </Text>
                       </Table.Td>
                       <Table.Td>{formatDateTime(backup.created_at, i18n.language)}</Table.Td>
-                      <Table.Td ta="right">{formatBytes(backup.size_bytes, i18n.language)}</Table.Td>
+                      <Table.Td ta="right" style={{ whiteSpace: 'nowrap' }}>
+                        {formatBytes(backup.size_bytes, i18n.language)}
+                      </Table.Td>
                       <Table.Td ta="right">{Array.isArray(backup.tables) ? backup.tables.length : '—'}</Table.Td>
                       <Table.Td>
                         {backup.format} · {backup.compression}

@@ -40,7 +40,7 @@ export default function ConnectionBrowsePage() {
         {t('browse.title', { name: connection.data?.name ?? '' })}
       </Title>
       <Grid>
-        <Grid.Col span={{ base: 12, md: 3 }}>
+        <Grid.Col span={{ base: 12, md: 2 }}>
           <Paper withBorder p="xs">
             <Text fw={600} size="sm" mb="xs">
               {t('browse.schemas')}
@@ -104,8 +104,12 @@ export default function ConnectionBrowsePage() {
                               </Badge>
                             ) : null}
                           </Table.Td>
-                          <Table.Td ta="right">{formatNumber(item.estimated_rows, i18n.language)}</Table.Td>
-                          <Table.Td ta="right">{formatBytes(item.total_bytes, i18n.language)}</Table.Td>
+                          <Table.Td ta="right" style={{ whiteSpace: 'nowrap' }}>
+                            {formatNumber(item.estimated_rows, i18n.language)}
+                          </Table.Td>
+                          <Table.Td ta="right" style={{ whiteSpace: 'nowrap' }}>
+                            {formatBytes(item.total_bytes, i18n.language)}
+                          </Table.Td>
                           <Table.Td>
                             {hasKey(item) ? (
                               <Text size="xs" ff="monospace">
@@ -126,7 +130,7 @@ export default function ConnectionBrowsePage() {
             )}
           </Paper>
         </Grid.Col>
-        <Grid.Col span={{ base: 12, md: 4 }}>
+        <Grid.Col span={{ base: 12, md: 5 }}>
           <Paper withBorder p="xs">
             <Text fw={600} size="sm" mb="xs">
               {t('browse.columns')}
@@ -139,6 +143,7 @@ export default function ConnectionBrowsePage() {
               <QueryState query={detail}>
                 {(data) => (
                   <>
+                    <Table.ScrollContainer minWidth={420}>
                     <Table fz="sm" data-testid="browse-columns">
                       <Table.Thead>
                         <Table.Tr>
@@ -152,7 +157,9 @@ export default function ConnectionBrowsePage() {
                         {data.columns.map((column) => (
                           <Table.Tr key={column.name}>
                             <Table.Td ff="monospace">{column.name}</Table.Td>
-                            <Table.Td ff="monospace">{column.data_type}</Table.Td>
+                            <Table.Td ff="monospace" fz="xs">
+                              {column.data_type}
+                            </Table.Td>
                             <Table.Td>{column.nullable ? t('common.yes') : t('common.no')}</Table.Td>
                             <Table.Td ff="monospace" fz="xs">
                               {column.default ?? (column.identity ? `identity ${column.identity}` : '')}
@@ -161,6 +168,7 @@ export default function ConnectionBrowsePage() {
                         ))}
                       </Table.Tbody>
                     </Table>
+                    </Table.ScrollContainer>
                     {data.keys.length > 0 ? (
                       <Text size="xs" mt="xs">
                         <b>{t('browse.keys')}:</b>{' '}
