@@ -16,6 +16,8 @@ export interface ChunkOutcome {
   warnings: string[];
 }
 
+const nativeEquality = /^(smallint|integer|bigint|text|boolean|uuid|bytea|date|character varying(\(\d+\))?|timestamp(\(\d\))? with(out)? time zone)$/;
+
 /** INSERT … ON CONFLICT from the staging table (and the mirror DELETE). Pure; exported for tests. */
 export function mergeStatements(plan: TablePlan): { insert: string; delete: string | null } {
   const key = plan.key ?? [];
@@ -27,11 +29,18 @@ export function mergeStatements(plan: TablePlan): { insert: string; delete: stri
     conflict = `ON CONFLICT (${quoteIdentList(key)}) DO NOTHING`;
   } else {
     const set = updatable.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ');
-    // Compared as text so that types without an equality operator (json, point) work and a
-    // change of representation (numeric scale, jsonb key order) is copied too.
-    const old = updatable.map((c) => `d.${quoteIdent(c)}`).join(', ');
-    const fresh = updatable.map((c) => `EXCLUDED.${quoteIdent(c)}`).join(', ');
-    conflict = `ON CONFLICT (${quoteIdentList(key)}) DO UPDATE SET ${set} WHERE ROW(${old})::text IS DISTINCT FROM ROW(${fresh})::text`;
+    // Types whose equality means identical text are compared natively (faster); the others as
+    // text, so types without equality (json, point) work and a change of representation that
+    // equality ignores (numeric scale, -0, jsonb numbers, '1 day' vs '24 hours') is copied too.
+    const types = new Map(plan.source.columns.map((c) => [c.name, c]));
+    const compare = (alias: string, c: string) => {
+      const column = types.get(c);
+      const native = column !== undefined && column.collation === null && (nativeEquality.test(column.type) || column.category === 'E');
+      return native ? `${alias}.${quoteIdent(c)}` : `${alias}.${quoteIdent(c)}::text`;
+    };
+    const old = updatable.map((c) => compare('d', c)).join(', ');
+    const fresh = updatable.map((c) => compare('EXCLUDED', c)).join(', ');
+    conflict = `ON CONFLICT (${quoteIdentList(key)}) DO UPDATE SET ${set} WHERE ROW(${old}) IS DISTINCT FROM ROW(${fresh})`;
   }
   const insert = `INSERT INTO ${qualified(plan.name)} AS d (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${stage} ${conflict}`;
   let remove: string | null = null;
