@@ -100,3 +100,23 @@ describe('filters and retries', () => {
     expect([1, 2, 3, 10].map((a) => backoffMs(a, { attempts: 5, baseDelayMs: 100, maxDelayMs: 500 }))).toEqual([100, 200, 400, 500]);
   });
 });
+
+describe('merge statements', () => {
+  it('upserts from the staging table, skipping unchanged rows, and deletes for mirror', async () => {
+    const { mergeStatements } = await import('../../src/engine/sync/load-chunk.js');
+    const plan = {
+      name: { schema: 'Shop', name: 'order' },
+      mode: 'mirror',
+      key: ['id'],
+      columns: ['id', 'total', 'note', 'seq'],
+      source: { columns: [col('id', 'bigint', 'N'), col('total', 'numeric(10,2)', 'N'), col('note'), { ...col('seq', 'integer', 'N'), identity: 'a' as const }] },
+    } as unknown as Parameters<typeof mergeStatements>[0];
+    const sql = mergeStatements(plan);
+    expect(sql.insert).toBe(
+      'INSERT INTO "Shop"."order" AS d (id, total, note, seq) OVERRIDING SYSTEM VALUE SELECT id, total, note, seq FROM pg_temp.pgferry_stage ' +
+        'ON CONFLICT (id) DO UPDATE SET total = EXCLUDED.total, note = EXCLUDED.note WHERE ROW(d.total::text, d.note) IS DISTINCT FROM ROW(EXCLUDED.total::text, EXCLUDED.note)',
+    );
+    expect(sql.delete).toBe('DELETE FROM "Shop"."order" AS d WHERE NOT EXISTS (SELECT 1 FROM pg_temp.pgferry_stage s WHERE s.id = d.id)');
+    expect(mergeStatements({ ...plan, mode: 'append' } as typeof plan).insert).toMatch(/ON CONFLICT \(id\) DO NOTHING$/);
+  });
+});
