@@ -61,7 +61,7 @@ async function schedulerPart(store: ReturnType<typeof createStoreDatabase>) {
     INSERT INTO sync_jobs (name, source_connection_id, destination_connection_id, cron, enabled)
     SELECT 'bench-' || g, ${source!.id}::uuid, ${destination!.id}::uuid, ${cron}, false FROM generate_series(1, ${jobs}) g`.execute(store.db);
   const processes = Array.from({ length: workers }, (_, index) =>
-    startProcess(['--import', 'tsx', path.join(root, 'test/jobs/fixtures/sleep-worker.ts')], { DATABASE_URL: url, WORKER_ID: `bench-${index + 1}`, SLEEP_MS: '50', POLL_MS: '250', CONCURRENCY: process.env.CONCURRENCY ?? '32' }, /^ready /m),
+    startProcess(['--import', 'tsx', path.join(root, 'test/jobs/fixtures/sleep-worker.ts')], { DATABASE_URL: url, WORKER_ID: `bench-${index + 1}`, SLEEP_MS: '50', POLL_MS: '250', CONCURRENCY: process.env.CONCURRENCY ?? '16' }, /^ready /m),
   );
   await Promise.all(processes.map((process) => process.started));
   const step = Number(/^\*\/(\d+)/.exec(cron)?.[1] ?? 5) * 1000;

@@ -3,7 +3,7 @@
 #
 # Usage: bench/scheduler.sh
 #   env BENCH_BASE_URL=postgres://postgres@127.0.0.1:5432   server for the throw-away store
-#   env JOBS=500 WORKERS=4 CONCURRENCY=32 SECONDS_RUN=30 CRON='*/5 * * * * *'   scheduler part
+#   env JOBS=500 WORKERS=4 CONCURRENCY=16 SECONDS_RUN=30 CRON='*/5 * * * * *'   scheduler part
 #   env RUNS=100000 RATE=100 API_SECONDS=15                     API part
 #   env ONLY=scheduler|api                                       one part only
 #
