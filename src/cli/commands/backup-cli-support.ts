@@ -5,13 +5,11 @@ import { connectionConfigFromUrl, describeTarget } from '../../engine/connection
 import type { ArchiveStorage } from '../../engine/storage/archive-storage.js';
 import { openStorage, parseLocation } from '../../engine/storage/open-storage.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
-import { SecretBox } from '../../secrets/secret-box.js';
+import type { SecretBox } from '../../secrets/secret-box.js';
 import { findBackupByLocation, getBackupRow } from '../../store/backup-repository.js';
 import { loadConnectionTarget } from '../../store/connection-repository.js';
-import { type OpenedStore, openStore } from '../../store/open-store.js';
+import type { OpenedStore } from '../../store/open-store.js';
 import { type StorageTarget, loadStorageTarget } from '../../store/storage-repository.js';
-import { createCliContext } from '../cli-context.js';
 
 /**
  * Backup commands work with URLs and paths alone; the metadata store is opened only when a
@@ -27,6 +25,13 @@ export class LazyStore {
 
   async get(): Promise<{ store: OpenedStore; secrets: SecretBox }> {
     if (!this.#store || !this.#secrets) {
+      // Loaded only when a saved name is used: URL/path-only runs skip config, pino and the store.
+      const [{ createCliContext }, { resolveEncryptionKey }, { SecretBox }, { openStore }] = await Promise.all([
+        import('../cli-context.js'),
+        import('../../secrets/encryption-key.js'),
+        import('../../secrets/secret-box.js'),
+        import('../../store/open-store.js'),
+      ]);
       const { config, logger } = createCliContext();
       this.#secrets = new SecretBox(await resolveEncryptionKey(config, logger));
       this.#store = await openStore({ config, schema: config.PGFERRY_SCHEMA_MODE === 'auto' ? 'migrate' : 'check' });

@@ -104,6 +104,10 @@ export async function loadArchiveSchema(client: pg.Client, selection: SchemaSele
   }
   const catalog = await introspectSchema(client, schemas);
   const warnings: string[] = [];
+  const largeObjects = await client.query<{ n: string }>('SELECT count(*)::text AS n FROM pg_catalog.pg_largeobject_metadata');
+  if (Number(largeObjects.rows[0]?.n ?? 0) > 0) {
+    warnings.push(`the database has ${largeObjects.rows[0]?.n ?? ''} large object(s), which native archives do not hold; use --format pg_dump to keep them`);
+  }
   const tables = selectTables(catalog, selection);
   const tableKeys = new Set(tables.map((table) => key(table.name)));
   const allTables = new Set(catalog.tables.map((table) => key(table.name)));

@@ -108,6 +108,7 @@ export async function runBackup(options: BackupOptions, hooks: RunHooks<BackupEv
     hooks.onEvent?.({ type: 'archive:start', database, format: kind, location: where });
     try {
       const manifest = await work(location, keyFor());
+      for (const warning of manifest.warnings) hooks.onEvent?.({ type: 'log', level: 'warn', message: `${database}: ${warning}` });
       const sizeBytes = manifest.files.reduce((sum, file) => sum + file.size, 0);
       hooks.onEvent?.({ type: 'archive:done', database, location: where, sizeBytes, tables: manifest.tables.length });
       result.archives.push({ database, format: kind, path: relative, location: where, sizeBytes, durationMs: Date.now() - archiveStarted, manifest });
