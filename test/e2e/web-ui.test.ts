@@ -293,8 +293,21 @@ describe.skipIf(!hasChromium)(`web UI in chromium${hasChromium ? '' : ` (skipped
     await page.getByTestId('connection-row-source').waitFor();
     expect(await page.getByTestId('connection-new').count()).toBe(0);
     expect(await page.getByTestId('row-edit').count()).toBe(0);
+    expect(await page.getByTestId('row-test').count()).toBe(0);
     expect(await page.getByTestId('nav-users').count()).toBe(0);
     await shot('connections-viewer-en');
+    if (paths.has('/api/v1/sync-jobs')) {
+      await go('/sync-jobs');
+      await page.getByTestId('jobs-table').waitFor();
+      expect(await page.getByTestId('sync-job-new').count()).toBe(0);
+      expect(await page.getByTestId('job-edit').count()).toBe(0);
+      expect(await page.getByTestId('job-run').count()).toBe(0);
+    }
+    if (paths.has('/api/v1/backups')) {
+      await go('/backups');
+      await page.getByTestId('backups-table').waitFor();
+      expect(await page.getByTestId('backup-verify').count()).toBe(0);
+    }
     expect(pageErrors).toEqual([]);
   });
 });

@@ -16,6 +16,7 @@ import { ConnectionTestResult } from './connection-test-result.js';
 export default function ConnectionsPage() {
   const { t } = useTranslation();
   const canEdit = useCan('admin');
+  const canTest = useCan('operator');
   const [search, setSearch] = useState('');
   const [debounced] = useDebouncedValue(search, 300);
   const pager = usePager(connectionPaging);
@@ -102,6 +103,7 @@ export default function ConnectionsPage() {
                       </Table.Td>
                       <Table.Td>
                         <Group gap={4} justify="flex-end" wrap="nowrap">
+{canTest ? (
                           <Button
                             size="xs"
                             variant="light"
@@ -113,6 +115,7 @@ export default function ConnectionsPage() {
                           >
                             {t('connections.actions.test')}
                           </Button>
+) : null}
                           <Button size="xs" variant="subtle" component={Link} to={`/connections/${connection.id}/browse`} data-testid="row-browse">
                             {t('connections.actions.browse')}
                           </Button>

@@ -190,7 +190,7 @@ export default function RunDetailPage() {
                             <Text size="xs" c="dimmed" ff="monospace" style={{ whiteSpace: 'nowrap' }}>
                               {new Date(line.at).toLocaleTimeString(i18n.language)}
                             </Text>
-                            <Badge size="xs" color={levelColor[line.level] ?? 'gray'} variant="light" w={52}>
+                            <Badge size="xs" color={levelColor[line.level] ?? 'gray'} variant="light" miw={56} style={{ flexShrink: 0 }}>
                               {line.level}
                             </Badge>
                             <Text size="xs" ff="monospace" style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }}>
