@@ -40,7 +40,7 @@ export default function ConnectionBrowsePage() {
         {t('browse.title', { name: connection.data?.name ?? '' })}
       </Title>
       <Grid>
-        <Grid.Col span={{ base: 12, md: 2 }}>
+        <Grid.Col span={{ base: 12, md: 3, xl: 2 }}>
           <Paper withBorder p="xs">
             <Text fw={600} size="sm" mb="xs">
               {t('browse.schemas')}
@@ -66,7 +66,7 @@ export default function ConnectionBrowsePage() {
             </QueryState>
           </Paper>
         </Grid.Col>
-        <Grid.Col span={{ base: 12, md: 5 }}>
+        <Grid.Col span={{ base: 12, md: 9, xl: 5 }}>
           <Paper withBorder p="xs">
             <Text fw={600} size="sm" mb="xs">
               {t('browse.tables')}
@@ -130,7 +130,7 @@ export default function ConnectionBrowsePage() {
             )}
           </Paper>
         </Grid.Col>
-        <Grid.Col span={{ base: 12, md: 5 }}>
+        <Grid.Col span={{ base: 12, xl: 5 }}>
           <Paper withBorder p="xs">
             <Text fw={600} size="sm" mb="xs">
               {t('browse.columns')}
