@@ -279,6 +279,7 @@ describe.skipIf(!hasChromium)(`web UI in chromium${hasChromium ? '' : ` (skipped
     // The choice is remembered across reloads.
     await page.reload();
     await expect(page.getByTestId('nav-runs').textContent()).resolves.toBe('运行记录');
+    await go('/');
     await page.getByTestId('color-scheme-toggle').click();
     await shot('page-dashboard-zh-CN-dark');
     await page.getByTestId('color-scheme-toggle').click();
