@@ -198,7 +198,9 @@ describe('sync modes, filters, rules and failures', () => {
     const result = await runSync({ ...base, tables: ['shop.big'], mode: 'upsert', splitRows: 300, jobs: 2 });
     expect(result.tables[0]).toMatchObject({ status: 'succeeded', rows: 1000 });
     const plan = await planSync({ ...base, tables: ['shop.big'], mode: 'upsert', splitRows: 300 });
-    expect(plan.tables[0]?.chunks.length).toBe(4);
+    // The count follows the planner's estimate (reltuples), which autovacuum may refine.
+    expect(plan.tables[0]?.chunks.length).toBe(Math.ceil(plan.tables[0]!.estimatedRows / 300));
+    expect(plan.tables[0]?.chunks.length).toBeGreaterThan(1);
     expect((await same()).destination['shop.big']).toBe((await same()).source['shop.big']);
     // A text key is split at sampled boundaries; mirror deletes within each range.
     await sql(pair.source.url, `CREATE TABLE shop.tags (tag text PRIMARY KEY, n int); INSERT INTO shop.tags SELECT md5(i::text), i FROM generate_series(1, 3000) i; ANALYZE shop.tags`);

@@ -77,12 +77,13 @@ describe('least privilege and cancellation', () => {
 describe('privilege preflight', () => {
   let pair: DatabasePair;
   const role = `pgferry_lp_${randomBytes(3).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
 
   beforeAll(async () => {
     pair = await createDatabasePair();
     await sql(pair.source.url, `CREATE SCHEMA app; CREATE TABLE app.a (id int PRIMARY KEY); CREATE TABLE app.b (id int PRIMARY KEY); INSERT INTO app.a VALUES (1); INSERT INTO app.b VALUES (1)`);
     await sql(pair.destination.url, `CREATE SCHEMA app; CREATE TABLE app.a (id int PRIMARY KEY); CREATE TABLE app.b (id int PRIMARY KEY)`);
-    await adminQuery(`CREATE ROLE ${role} LOGIN NOSUPERUSER`);
+    await adminQuery(`CREATE ROLE ${role} LOGIN NOSUPERUSER PASSWORD '${password}'`);
     await sql(pair.destination.url, `GRANT USAGE ON SCHEMA app TO ${role}; GRANT SELECT, INSERT ON app.a TO ${role}; GRANT SELECT, INSERT, UPDATE ON app.b TO ${role}`);
     await sql(pair.source.url, `GRANT USAGE ON SCHEMA app TO ${role}; GRANT SELECT ON app.a TO ${role}`);
   });
@@ -93,8 +94,8 @@ describe('privilege preflight', () => {
   });
 
   it('names what each role lacks before writing, per table', async () => {
-    const source = { connectionString: withUser(pair.source.url, role, '') };
-    const destination = { connectionString: withUser(pair.destination.url, role, '') };
+    const source = { connectionString: withUser(pair.source.url, role, password) };
+    const destination = { connectionString: withUser(pair.destination.url, role, password) };
     const result = await runSync({ source, destination: pair.destination.config, schemas: ['app'], mode: 'upsert' });
     expect(result.tables.find((t) => t.table === 'app.b')?.error).toEqual({
       code: 'PGF_PRIVILEGE_MISSING',
