@@ -24,7 +24,20 @@ export const tableOptionSchema = z.strictObject({
   where: z.string().max(10_000).optional().describe('SQL filter run in the read-only source snapshot'),
   key: z.array(z.string().min(1)).min(1).optional().describe('Unique key columns for keyed modes (default: primary key)'),
   cursor_column: z.string().min(1).optional().describe('Column for incremental mode'),
-  columns: z.record(z.string().min(1), z.string().min(1).max(2000)).optional().describe('Column rules: column → rule'),
+  columns: z
+    .record(
+      z.string().min(1),
+      z
+        .string()
+        .min(1)
+        .max(2000)
+        .regex(
+          /^(null|hash|email|phone|secret|name|random_date|random_ip|unique_email|unique_phone|unique_secret|random_int(:-?\d+,-?\d+)?|value:[\s\S]*|truncate:\d+|sql:[\s\S]+)$/,
+          'expected a rule: null, value:<v>, hash, email, phone, secret, name, random_int[:min,max], random_date, random_ip, truncate:<n>, sql:<expression>',
+        ),
+    )
+    .optional()
+    .describe('Column rules (anonymisation, applied in the source SELECT): column → rule'),
 });
 
 const cronField = z.string().trim().min(1).max(200).nullable();
@@ -58,7 +71,10 @@ const syncJobShape = {
   source_connection_id: z.uuid(),
   destination_connection_id: z.uuid(),
   selection: selectionSchema.optional(),
-  table_options: z.record(z.string().min(1), tableOptionSchema).optional().describe('Per-table options keyed by schema.table'),
+  table_options: z
+    .record(z.string().min(1), tableOptionSchema)
+    .optional()
+    .describe('Per-table options keyed by schema.table; the key "*" holds defaults for every other table (e.g. cursor_column)'),
   default_mode: z.enum(syncModes).optional(),
   schema_policy: z.enum(schemaPolicies).optional(),
   parallelism: z.number().int().min(1).max(64).optional(),
@@ -71,6 +87,17 @@ export const syncJobCreateSchema = z.strictObject(syncJobShape).superRefine((val
   refineSchedule(value, context);
   if (value.source_connection_id === value.destination_connection_id) {
     context.addIssue({ code: 'custom', path: ['destination_connection_id'], message: 'must differ from source_connection_id' });
+  }
+  // Incremental needs a cursor column: per table, or for all tables under "*".
+  const options = value.table_options ?? {};
+  const defaultCursor = options['*']?.cursor_column;
+  if ((value.default_mode ?? 'full') === 'incremental' && !defaultCursor) {
+    context.addIssue({ code: 'custom', path: ['table_options', '*', 'cursor_column'], message: 'default_mode incremental needs a cursor column, e.g. table_options: {"*": {"cursor_column": "updated_at"}}' });
+  }
+  for (const [table, option] of Object.entries(options)) {
+    if (table !== '*' && option.mode === 'incremental' && !option.cursor_column && !defaultCursor) {
+      context.addIssue({ code: 'custom', path: ['table_options', table, 'cursor_column'], message: `mode incremental on ${table} needs a cursor_column` });
+    }
   }
 });
 export const syncJobUpdateSchema = z.strictObject(syncJobShape).partial().superRefine(refineSchedule);

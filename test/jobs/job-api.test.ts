@@ -41,6 +41,8 @@ describe('job routes refuse bad payloads with field names and store nothing', ()
     ['same source and destination', { destination_connection_id: 'SOURCE' }, 'destination_connection_id'],
     ['unknown connection', { source_connection_id: '00000000-0000-4000-8000-000000000001' }, 'source_connection_id'],
     ['unknown channel', { channel_ids: ['00000000-0000-4000-8000-000000000002'] }, 'channel_ids'],
+    ['incremental without a cursor', { default_mode: 'incremental' }, 'cursor_column'],
+    ['unknown column rule', { table_options: { 'public.users': { columns: { ssn: 'shred' } } } }, 'table_options.public.users.columns.ssn'],
   ];
 
   it.each(badSync)('POST /sync-jobs: %s', async (_label, patch, field) => {

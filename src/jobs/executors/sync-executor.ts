@@ -43,20 +43,30 @@ interface SyncGroup {
 export function syncGroups(job: { default_mode: string; selection: Record<string, unknown>; table_options: Record<string, unknown> }): SyncGroup[] {
   const selection = job.selection as { tables?: string[]; include?: string[]; exclude?: string[] };
   const options = job.table_options as Record<string, TableOption>;
-  const special = Object.entries(options).filter(([, option]) => option.mode !== undefined || option.where !== undefined || option.cursor_column !== undefined);
+  const defaults = options['*'] ?? {};
+  const special = Object.entries(options).filter(
+    ([table, option]) => table !== '*' && (option.mode !== undefined || option.where !== undefined || option.cursor_column !== undefined),
+  );
   const baseTables = [...(selection.tables ?? []), ...(selection.include ?? [])];
   const groups: SyncGroup[] = [
     {
       label: 'default',
       tables: baseTables.length > 0 ? baseTables : undefined,
       exclude: [...(selection.exclude ?? []), ...special.map(([table]) => table)],
-      mode: job.default_mode as SyncMode,
-      where: undefined,
-      cursor: undefined,
+      mode: (defaults.mode ?? job.default_mode) as SyncMode,
+      where: defaults.where,
+      cursor: defaults.cursor_column,
     },
   ];
   for (const [table, option] of special) {
-    groups.push({ label: table, tables: [table], exclude: undefined, mode: (option.mode ?? job.default_mode) as SyncMode, where: option.where, cursor: option.cursor_column });
+    groups.push({
+      label: table,
+      tables: [table],
+      exclude: undefined,
+      mode: (option.mode ?? defaults.mode ?? job.default_mode) as SyncMode,
+      where: option.where ?? defaults.where,
+      cursor: option.cursor_column ?? defaults.cursor_column,
+    });
   }
   return groups;
 }
