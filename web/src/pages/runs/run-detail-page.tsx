@@ -83,7 +83,7 @@ export default function RunDetailPage() {
                         {t('runs.actions.cancel')}
                       </Button>
                     ) : null}
-                    {data.status === 'failed' && data.kind === 'sync' ? (
+                    {(data.status === 'failed' || data.status === 'cancelled') && data.kind === 'sync' ? (
                       <Button variant="light" loading={resume.isPending} onClick={() => resume.mutate({ id: data.id }, { onSuccess: goTo })}>
                         {t('runs.actions.resume')}
                       </Button>
