@@ -13,7 +13,7 @@ export interface TestServer {
 }
 
 async function reachable(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 15000 });
   try {
     await client.connect();
     await client.query('SELECT 1');
