@@ -211,7 +211,11 @@ export async function listRuns(db: StoreDb, query: ListRunsQuery): Promise<{ ite
     .selectFrom('runs')
     .select(runSummaryColumns)
     .select(sql<string>`to_char(queued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_at'));
-  if (query.job_id) select = select.where((eb) => eb.or([eb('sync_job_id', '=', query.job_id!), eb('backup_job_id', '=', query.job_id!)]));
+  if (query.job_id) {
+    // One column, so the (job, queued_at DESC) index serves both the filter and the order.
+    const isSync = await db.selectFrom('sync_jobs').select('id').where('id', '=', query.job_id).executeTakeFirst();
+    select = isSync ? select.where('sync_job_id', '=', query.job_id) : select.where('backup_job_id', '=', query.job_id);
+  }
   if (query.kind) select = select.where('kind', '=', query.kind);
   if (query.status && query.status.length > 0) select = select.where('status', 'in', query.status);
   if (query.trigger) select = select.where('trigger', '=', query.trigger);
