@@ -49,11 +49,15 @@ describe('sync job validation (mirrors syncJobCreateSchema)', () => {
       table_options: {
         'public.orders': { mode: 'incremental', cursor_column: 'updated_at', where: '  ', columns: { email: 'hash', '': 'x' } },
         'public.gone': { mode: 'full' },
+        '*': { cursor_column: 'updated_at' },
       },
       timeout_s: '',
     });
     expect(body.selection).toEqual({ tables: ['public.orders'] });
-    expect(body.table_options).toEqual({ 'public.orders': { mode: 'incremental', cursor_column: 'updated_at', columns: { email: 'hash' } } });
+    expect(body.table_options).toEqual({
+      'public.orders': { mode: 'incremental', cursor_column: 'updated_at', columns: { email: 'hash' } },
+      '*': { cursor_column: 'updated_at' },
+    });
     expect(body.timeout_s).toBeNull();
     expect(body.cron).toBeNull();
   });

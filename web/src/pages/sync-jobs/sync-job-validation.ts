@@ -113,7 +113,8 @@ export function toSyncJobInput(values: SyncJobFormValues): SyncJobInput {
   for (const [table, option] of Object.entries(values.table_options)) {
     const cleaned = cleanOption(option);
     // Options only for tables still selected (or any table when whole schemas are chosen).
-    if (cleaned && (values.tables.length === 0 || values.tables.includes(table))) tableOptions[table] = cleaned;
+    // `*` holds defaults for every table (set through the API or CLI); keep it.
+    if (cleaned && (table === '*' || values.tables.length === 0 || values.tables.includes(table))) tableOptions[table] = cleaned;
   }
   const selection = values.tables.length > 0 ? { tables: values.tables } : values.schemas.length > 0 ? { schemas: values.schemas } : {};
   return {
