@@ -39,6 +39,8 @@ describe('sync job validation (mirrors syncJobCreateSchema)', () => {
   it('needs a cursor column for incremental tables', () => {
     const errors = validateSyncJob({ ...valid, tables: ['public.orders'], table_options: { 'public.orders': { mode: 'incremental' } } });
     expect(errors['table_options.public.orders']).toBe('validation.cursorNeeded');
+    const withDefault = validateSyncJob({ ...valid, tables: ['public.orders'], table_options: { 'public.orders': { mode: 'incremental' }, '*': { cursor_column: 'updated_at' } } });
+    expect(withDefault['table_options.public.orders']).toBeUndefined();
   });
 
   it('builds the API body: picked tables, cleaned per-table options', () => {

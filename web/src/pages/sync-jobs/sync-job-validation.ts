@@ -87,11 +87,12 @@ export function validateSyncJob(values: SyncJobFormValues): Errors {
     const check = checkCron(values.cron, values.timezone);
     if (!check.ok) errors.cron = 'validation.cron';
   }
+  const defaultCursor = values.table_options['*']?.cursor_column;
   for (const [table, option] of Object.entries(values.table_options)) {
-    const mode = option.mode ?? values.default_mode;
-    if (mode === 'incremental' && !option.cursor_column) errors[`table_options.${table}`] = 'validation.cursorNeeded';
+    const mode = option.mode ?? values.table_options['*']?.mode ?? values.default_mode;
+    if (mode === 'incremental' && !option.cursor_column && !defaultCursor) errors[`table_options.${table}`] = 'validation.cursorNeeded';
   }
-  if (values.default_mode === 'incremental' && values.tables.some((table) => !values.table_options[table]?.cursor_column)) {
+  if (values.default_mode === 'incremental' && !defaultCursor && values.tables.some((table) => !values.table_options[table]?.cursor_column)) {
     errors.default_mode = 'validation.cursorNeeded';
   }
   return errors;
