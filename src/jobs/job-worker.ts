@@ -175,8 +175,8 @@ export class JobWorker {
   async #execute(run: RunRow, controller: AbortController): Promise<void> {
     const { db, logger: baseLogger, secrets } = this.#options;
     const logger = baseLogger.child({ runId: run.id, job: run.job_name });
-    const log = new RunLogWriter(db, run.id, logger);
     const policy = await loadJobPolicy(db, run);
+    const log = new RunLogWriter(db, run.id, logger);
     const timeout =
       policy.timeout_s === null
         ? undefined
@@ -253,11 +253,24 @@ export class JobWorker {
   /** Stores the end of the run and its retry in one transaction, then tells the hooks. */
   async #complete(run: RunRow, outcome: RunOutcome): Promise<void> {
     const { db, logger } = this.#options;
-    const finished = await db.transaction().execute(async (tx) => {
-      const row = await finishRun(tx, run.id, this.workerId, outcome);
-      if (row) await queueRetryIfAllowed(tx, row, logger);
-      return row;
-    });
+    const store = () =>
+      db.transaction().execute(async (tx) => {
+        const row = await finishRun(tx, run.id, this.workerId, outcome);
+        if (row) await queueRetryIfAllowed(tx, row, logger);
+        return row;
+      });
+    let finished: RunRow | undefined;
+    // A store hiccup at the very end must not turn a finished run into a "lost worker" failure.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        finished = await store();
+        break;
+      } catch (error) {
+        if (attempt >= 4) throw error;
+        logger.warn({ err: error, runId: run.id, attempt }, 'could not store the end of the run; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      }
+    }
     if (!finished) {
       logger.warn({ runId: run.id }, 'the run was ended by another party (reaped after a lapsed heartbeat) before it could be stored');
       return;
