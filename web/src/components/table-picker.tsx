@@ -13,6 +13,20 @@ export interface TablePickerValue {
   table_options: Record<string, TableOption>;
 }
 
+/** Rule names the API accepts (src/jobs/executors/sync-executor.ts parseColumnRule). */
+export const columnRuleNames = ['null', 'value', 'hash', 'email', 'phone', 'secret', 'name', 'random_int', 'truncate', 'sql'] as const;
+
+export function columnRuleError(rule: string): string | undefined {
+  const text = rule.trim();
+  if (!text) return undefined;
+  const colon = text.indexOf(':');
+  const name = (colon < 0 ? text : text.slice(0, colon)).trim();
+  if (!(columnRuleNames as readonly string[]).includes(name)) return 'validation.columnRule';
+  if (['value', 'truncate', 'sql'].includes(name) && (colon < 0 || !text.slice(colon + 1).trim())) return 'validation.columnRuleArgument';
+  if (name === 'truncate' && !/^\d+$/.test(text.slice(colon + 1).trim())) return 'validation.columnRuleArgument';
+  return undefined;
+}
+
 function keyOf(table: TableInfo): string[] | null {
   return table.primary_key && table.primary_key.length > 0 ? table.primary_key : null;
 }
@@ -168,8 +182,9 @@ function TableOptionsEditor({
             />
             <TextInput
               aria-label={t('picker.rule')}
-              placeholder="exclude | null | hash | mask | = 'constant'"
+              placeholder="null | hash | email | name | value:N/A | truncate:20 | sql:upper(x)"
               value={rule.rule}
+              error={columnRuleError(rule.rule) ? t(columnRuleError(rule.rule) as string) : undefined}
               onChange={(event) => {
                 const value = event.currentTarget.value;
                 setRules(rules.map((item, i) => (i === index ? { ...item, rule: value } : item)));
@@ -192,7 +207,7 @@ function TableOptionsEditor({
           {t('common.cancel')}
         </Button>
         <Button
-          disabled={cursorMissing}
+          disabled={cursorMissing || rules.some((rule) => Boolean(columnRuleError(rule.rule)))}
           onClick={() => onSave({ ...draft, columns: Object.fromEntries(rules.filter((r) => r.column && r.rule).map((r) => [r.column, r.rule])) })}
           data-testid="table-options-save"
         >

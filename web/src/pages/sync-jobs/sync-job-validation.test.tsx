@@ -2,6 +2,7 @@ import { fireEvent, screen } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 
 import { ConfirmTypedName } from '../../components/confirm-typed-name.js';
+import { columnRuleError } from '../../components/table-picker.js';
 import { renderUi } from '../../test/render.js';
 import { destructiveModesIn, emptySyncJob, toSyncJobInput, validateSyncJob } from './sync-job-validation.js';
 
@@ -68,6 +69,15 @@ describe('sync job validation (mirrors syncJobCreateSchema)', () => {
     expect(destructiveModesIn(valid)).toEqual([]);
     expect(destructiveModesIn({ ...valid, table_options: { 'a.b': { mode: 'mirror' } } })).toEqual(['mirror']);
     expect(destructiveModesIn({ ...valid, default_mode: 'full' })).toEqual(['full']);
+  });
+});
+
+describe('column rules', () => {
+  it('accepts the rules the API knows and names the wrong ones', () => {
+    for (const rule of ['null', 'hash', 'email', 'value:N/A', 'truncate:20', 'sql:upper(name)', 'random_int']) expect(columnRuleError(rule)).toBeUndefined();
+    expect(columnRuleError('mask')).toBe('validation.columnRule');
+    expect(columnRuleError('truncate:abc')).toBe('validation.columnRuleArgument');
+    expect(columnRuleError('value:')).toBe('validation.columnRuleArgument');
   });
 });
 
