@@ -14,7 +14,8 @@ import { type ServeHandle, apiPaths, chromiumArgs, chromiumPath, buildWeb, pgfer
 // playwright-core, screenshots of every page in both languages under test-artifacts/.
 
 const artifacts = path.join(repoRoot, 'test-artifacts');
-const fixture = '/work/shared/fixtures/customer_service.sql';
+// The repo's copy of the fixture (the shared one when running from an older checkout).
+const fixture = [path.join(repoRoot, 'fixtures/customer_service.sql'), '/work/shared/fixtures/customer_service.sql'].find((file) => existsSync(file)) ?? 'fixtures/customer_service.sql';
 const adminPassword = 'e2e-admin-password-1';
 const viewerPassword = 'e2e-viewer-password-1';
 const hasChromium = existsSync(chromiumPath);
