@@ -53,7 +53,7 @@ export function registerRestoreCommand(program: Command): void {
               jobs: flags.jobs,
               tables: flags.tables,
               encryptionSecret: encryptionSecret(flags.encryptionKeyEnv, archive.saved),
-              verify: flags.verify,
+              verify: flags.verify === false ? false : undefined,
             },
             { onEvent: progressPrinter(!flags.json) },
           );

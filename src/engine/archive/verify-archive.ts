@@ -39,6 +39,18 @@ async function hashStored(location: ArchiveLocation, file: ManifestFile): Promis
   return { size: hash.bytes, sha256: hash.sha256 };
 }
 
+/** Re-hashes one stored file; undefined when it matches the manifest, else the reason. */
+export async function checkArchiveFile(location: ArchiveLocation, file: ManifestFile): Promise<string | undefined> {
+  try {
+    const actual = await hashStored(location, file);
+    if (actual.size !== file.size) return `size ${actual.size} bytes, manifest says ${file.size}`;
+    if (actual.sha256 !== file.sha256) return 'sha256 differs from the manifest';
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 /** Re-reads every file and checks its size and sha256 against the manifest (no key needed). */
 export async function verifyArchive(
   location: ArchiveLocation,

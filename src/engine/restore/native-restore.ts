@@ -7,6 +7,7 @@ import picomatch from 'picomatch';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { type ArchiveLocation, readArchiveFile, readArchiveText } from '../archive/archive-files.js';
 import type { Manifest, ManifestFile, ManifestTable } from '../archive/manifest.js';
+import { checkArchiveFile } from '../archive/verify-archive.js';
 import type { PostDataPlan } from '../backup/archive-schema.js';
 import type { RestoreEvent, RunHooks } from '../backup/backup-events.js';
 import { openSession } from '../sql/session-settings.js';
@@ -102,6 +103,16 @@ async function loadTable(client: pg.Client, options: NativeRestoreOptions, table
     return copy.rowCount;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
+    if (error instanceof PgferryError && error.code === 'PGF_ARCHIVE_CORRUPT') throw error;
+    // gunzip, zstd or the server's COPY parser can trip over a damaged file before its
+    // sha256 is complete: re-hash the file to tell damage from a real load error.
+    const damage = await checkArchiveFile(options.archive, file);
+    if (damage !== undefined) {
+      throw new PgferryError('PGF_ARCHIVE_CORRUPT', `archive file ${table.file} is corrupt (${damage}); nothing of table ${displayName(table)} was committed — restore the file from another copy of the backup`, {
+        details: { file: table.file },
+        cause: error,
+      });
+    }
     if (error instanceof PgferryError) throw error;
     throw new PgferryError('PGF_RESTORE_FAILED', `loading table ${displayName(table)} from ${table.file} failed: ${(error as Error).message}`, { cause: error });
   }

@@ -24,7 +24,12 @@ export interface RestoreOptions {
   /** Globs on `schema.table`: load only these tables' rows (the schema is restored whole). */
   tables?: readonly string[] | undefined;
   encryptionSecret?: string | undefined;
-  /** Check every file's sha256 before writing anything (default: true). */
+  /**
+   * Check every file's sha256 before writing anything (default: true, except with `create`:
+   * every file is still checked while it streams, each table's rows are committed only after
+   * its file matched, and a failed --create restore drops its database — so the extra full
+   * read of the archive buys nothing there).
+   */
   verify?: boolean | undefined;
   pgToolDirs?: readonly string[] | undefined;
 }
@@ -72,7 +77,7 @@ export async function runRestore(options: RestoreOptions, hooks: RunHooks<Restor
   options = { ...options, target: explicitConfig(options.target) };
   const where = options.archive.storage.describe(options.archive.path);
   let manifest: Manifest;
-  if (options.verify === false) {
+  if (options.verify === false || (options.verify === undefined && options.create === true)) {
     manifest = await readManifest(options.archive);
   } else {
     hooks.onEvent?.({ type: 'phase', phase: 'verify' });
