@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Logger } from '../logger.js';
 import type { StoreDatabase } from '../store/store-types.js';
 import { nextFireTime } from './cron/cron-schedule.js';
+import { announceQueuedRuns } from './run-wakeup.js';
 
 export interface ScheduledTick {
   kind: 'sync' | 'backup';
@@ -82,6 +83,7 @@ async function fireBatch(tx: Kysely<StoreDatabase>, kind: 'sync' | 'backup', bat
     ON CONFLICT DO NOTHING
     RETURNING ${column} AS job_id, id`.execute(tx);
   const runByJob = new Map(inserted.rows.map((row) => [row.job_id, row.id]));
+  if (inserted.rows.length > 0) await announceQueuedRuns(tx);
   const skipped = due.filter((job) => !runByJob.has(job.id));
   const activeByJob = new Map<string, string>();
   if (skipped.length > 0) {

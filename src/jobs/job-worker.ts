@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 
 import { type Kysely, sql } from 'kysely';
+import type pg from 'pg';
 
 import { PgferryError, isPgferryError } from '../errors/pgferry-error.js';
 import type { Logger } from '../logger.js';
@@ -12,6 +13,7 @@ import type { RunRow, StoreDatabase } from '../store/store-types.js';
 import { scheduleDueJobs } from './job-scheduler.js';
 import type { RunExecutors, RunProgress } from './run-executor.js';
 import { RunLogWriter } from './run-log-writer.js';
+import { listenForQueuedRuns } from './run-wakeup.js';
 import { loadJobPolicy, queueRetryIfAllowed } from './run-retry.js';
 
 export interface JobWorkerHooks {
@@ -44,6 +46,8 @@ export interface JobWorkerOptions {
   /** How often retention and other maintenance run (default: 10 minutes). */
   maintenanceIntervalMs?: number;
   hooks?: JobWorkerHooks;
+  /** Pool to LISTEN for queued runs on, so run-now starts without waiting for a poll. */
+  listenPool?: pg.Pool | undefined;
 }
 
 interface ActiveRun {
@@ -52,7 +56,7 @@ interface ActiveRun {
   done: Promise<void>;
 }
 
-type ResolvedOptions = Required<Omit<JobWorkerOptions, 'workerId' | 'hooks'>> & { hooks: JobWorkerHooks };
+type ResolvedOptions = Required<Omit<JobWorkerOptions, 'workerId' | 'hooks' | 'listenPool'>> & { hooks: JobWorkerHooks; listenPool?: pg.Pool | undefined };
 
 type AbortReason = { kind: 'cancel' | 'timeout' | 'lost' | 'shutdown'; message: string };
 
@@ -76,6 +80,7 @@ export class JobWorker {
   #polling = false;
   #pollAgain = false;
   #aimed: NodeJS.Timeout | undefined;
+  #listener: { stop(): Promise<void> } | undefined;
 
   constructor(options: JobWorkerOptions) {
     this.workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -101,6 +106,7 @@ export class JobWorker {
     this.#every(pollIntervalMs, () => this.poll());
     this.#every(heartbeatIntervalMs, () => this.heartbeat());
     this.#every(maintenanceIntervalMs, () => this.maintenance());
+    if (this.#options.listenPool) this.#listener = listenForQueuedRuns(this.#options.listenPool, () => void this.poll(), this.#options.logger);
     void this.poll();
     setTimeout(() => void this.maintenance(), 1000).unref();
     this.#options.logger.info({ workerId: this.workerId, concurrency: this.#options.concurrency }, 'job worker started');
@@ -350,6 +356,7 @@ export class JobWorker {
   async stop(graceMs = 10_000): Promise<void> {
     this.#stopping = true;
     clearTimeout(this.#aimed);
+    await this.#listener?.stop();
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     const all = () => Promise.all([...this.#active.values()].map((entry) => entry.done));

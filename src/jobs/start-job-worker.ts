@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 
 import type { Config } from '../config/config-schema.js';
 import { PgferryError } from '../errors/pgferry-error.js';
@@ -20,6 +21,8 @@ export interface WorkerTuning {
 /** The worker `pgferry worker` and `pgferry serve` run: real engines, notifications, retention. */
 export function startJobWorker(options: {
   db: Kysely<StoreDatabase>;
+  /** The store's pool, to LISTEN for queued runs (optional: polling alone also works). */
+  pool?: pg.Pool;
   secrets: SecretBox;
   logger: Logger;
   config: Config;
@@ -35,6 +38,7 @@ export function startJobWorker(options: {
     concurrency: options.config.PGFERRY_WORKER_CONCURRENCY,
     logRetentionDays: options.config.PGFERRY_LOG_RETENTION_DAYS,
     hooks: notificationHooks(options.db, options.secrets, options.logger),
+    listenPool: options.pool,
     ...tuning,
   });
   worker.start();

@@ -2,6 +2,7 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 
 import { PgferryError } from '../errors/pgferry-error.js';
 import type { StoreDb } from '../jobs/job-store-helpers.js';
+import { announceQueuedRuns } from '../jobs/run-wakeup.js';
 import type { RunKind, RunRow, RunStatus, RunTrigger, StoreDatabase } from './store-types.js';
 
 export type { RunRow } from './store-types.js';
@@ -38,7 +39,7 @@ async function activeRunConflict(db: StoreDb, input: EnqueueRunInput): Promise<P
 
 export async function enqueueRun(db: StoreDb, input: EnqueueRunInput): Promise<RunRow> {
   try {
-    return await db
+    const run = await db
       .insertInto('runs')
       .values({
         kind: input.kind,
@@ -55,6 +56,8 @@ export async function enqueueRun(db: StoreDb, input: EnqueueRunInput): Promise<R
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    await announceQueuedRuns(db);
+    return run;
   } catch (error) {
     const constraint = (error as { constraint?: string }).constraint ?? '';
     if ((error as { code?: string }).code === '23505' && constraint.startsWith('runs_one_active')) throw await activeRunConflict(db, input);

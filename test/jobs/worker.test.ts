@@ -224,4 +224,20 @@ describe('job worker', () => {
     expect((await listRunLogs(store.db, active.id, { limit: 10 })).map((line) => line.message)).toEqual(['new line']);
     await sql`UPDATE runs SET status = 'cancelled', finished_at = now() WHERE id IN (${active.id}, ${recent.id})`.execute(store.db);
   });
+
+  it('starts a queued run on its announcement, without waiting for the next poll', async () => {
+    const worker = new JobWorker({ db: store.db, listenPool: store.pool, secrets: testSecrets(), logger: quietLogger(), executors: { sync: sleepExecutor(10) }, pollIntervalMs: 3_600_000, heartbeatIntervalMs: 200 });
+    const release = trackResource('job worker', () => worker.stop(0));
+    worker.start();
+    try {
+      // Let the first poll (at start) and the LISTEN happen, then queue: only the notification can start it.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const job = await newJob();
+      const run = await enqueueRun(store.db, { kind: 'sync', syncJobId: job.id, jobName: job.name, trigger: 'api' });
+      expect((await finished(run.id)).status).toBe('succeeded');
+    } finally {
+      release();
+      await worker.stop(0);
+    }
+  });
 });

@@ -32,7 +32,7 @@ export function registerServeCommand(program: Command): void {
       // Embedded mode: the first start creates an admin before the port opens (never a server without one).
       const firstAdmin = store.embedded ? await ensureFirstAdmin(store) : undefined;
       const app = await buildApp({ config, store, logger, secrets, migrator: store.migrator });
-      const worker = options.worker ? startJobWorker({ db: store.db, secrets, logger, config }) : undefined;
+      const worker = options.worker ? startJobWorker({ db: store.db, pool: store.pool, secrets, logger, config }) : undefined;
       handleShutdownSignals({
         logger,
         timeoutMs: config.PGFERRY_SHUTDOWN_TIMEOUT_MS,

@@ -35,6 +35,7 @@ export function registerWorkerCommand(program: Command): void {
       });
       const worker = startJobWorker({
         db: store.db,
+        pool: store.pool,
         secrets,
         logger,
         config,
