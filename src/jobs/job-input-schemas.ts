@@ -91,8 +91,14 @@ export const syncJobCreateSchema = z.strictObject(syncJobShape).superRefine((val
   // Incremental needs a cursor column: per table, or for all tables under "*".
   const options = value.table_options ?? {};
   const defaultCursor = options['*']?.cursor_column;
-  if ((value.default_mode ?? 'full') === 'incremental' && !defaultCursor) {
-    context.addIssue({ code: 'custom', path: ['table_options', '*', 'cursor_column'], message: 'default_mode incremental needs a cursor column, e.g. table_options: {"*": {"cursor_column": "updated_at"}}' });
+  const listed = value.selection?.tables ?? [];
+  const everyListedHasCursor = listed.length > 0 && listed.every((table) => options[table]?.cursor_column);
+  if ((options['*']?.mode ?? value.default_mode ?? 'full') === 'incremental' && !defaultCursor && !everyListedHasCursor) {
+    context.addIssue({
+      code: 'custom',
+      path: ['table_options', '*', 'cursor_column'],
+      message: 'incremental needs a cursor column: table_options: {"*": {"cursor_column": "updated_at"}}, or one per listed table',
+    });
   }
   for (const [table, option] of Object.entries(options)) {
     if (table !== '*' && option.mode === 'incremental' && !option.cursor_column && !defaultCursor) {

@@ -139,6 +139,18 @@ describe('jobs and runs through the API', () => {
     expect(detail).toMatchObject({ job_id: null, job_name: 'orders nightly', status: 'cancelled', tables: [] });
   });
 
+  it('accepts incremental with a cursor per listed table or a "*" default', async () => {
+    const perTable = await t.request({
+      method: 'POST',
+      url: '/api/v1/sync-jobs',
+      payload: syncBody({ default_mode: 'incremental', selection: { tables: ['public.a'] }, table_options: { 'public.a': { cursor_column: 'updated_at' } } }),
+    });
+    expect(perTable.statusCode, perTable.body).toBe(201);
+    const withDefault = await t.request({ method: 'POST', url: '/api/v1/sync-jobs', payload: syncBody({ default_mode: 'incremental', table_options: { '*': { cursor_column: 'updated_at' } } }) });
+    expect(withDefault.statusCode, withDefault.body).toBe(201);
+    for (const job of [json(perTable), json(withDefault)]) await t.request({ method: 'DELETE', url: `/api/v1/sync-jobs/${job.id}` });
+  });
+
   it('refuses full sync into a protected destination', async () => {
     await t.store.db.updateTable('connections').set({ protected: true }).where('id', '=', connections.destination).execute();
     try {

@@ -27,4 +27,16 @@ describe('saved sync job → engine options', () => {
     expect(parseColumnRule('public.users', 'bio', 'truncate:20')).toMatchObject({ strategy: 'truncate', argument: '20' });
     expect(() => parseColumnRule('public.users', 'ssn', 'shred')).toThrow(/public\.users\.ssn: unknown rule "shred"/);
   });
+
+  it('leaves out the default group when every listed table has its own options', () => {
+    const groups = syncGroups({
+      default_mode: 'incremental',
+      selection: { tables: ['public.a', 'public.b'] },
+      table_options: { 'public.a': { cursor_column: 'updated_at' }, 'public.b': { cursor_column: 'id' } },
+    });
+    expect(groups.map((group) => [group.label, group.mode, group.cursor])).toEqual([
+      ['public.a', 'incremental', 'updated_at'],
+      ['public.b', 'incremental', 'id'],
+    ]);
+  });
 });

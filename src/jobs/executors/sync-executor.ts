@@ -1,7 +1,7 @@
 import { runSync } from '../../engine/sync/run-sync.js';
 import type { ColumnRule, EngineEvent, RuleStrategy, SyncMode, SyncOptions, SyncResult, TableResult } from '../../engine/types.js';
 import { ruleStrategies } from '../../engine/types.js';
-import { PgferryError } from '../../errors/pgferry-error.js';
+import { PgferryError, isPgferryError } from '../../errors/pgferry-error.js';
 import { loadConnectionTarget } from '../../store/connection-repository.js';
 import { SyncStateRepository } from '../../store/sync-state-repository.js';
 import type { RunRow } from '../../store/store-types.js';
@@ -58,6 +58,9 @@ export function syncGroups(job: { default_mode: string; selection: Record<string
       cursor: defaults.cursor_column,
     },
   ];
+  // An explicit table list whose every table has its own options leaves the default group empty.
+  const specialTables = new Set(special.map(([table]) => table));
+  if (baseTables.length > 0 && baseTables.every((table) => specialTables.has(table))) groups.pop();
   for (const [table, option] of special) {
     groups.push({
       label: table,
@@ -157,7 +160,8 @@ export const syncExecutor: RunExecutor = async (run, context) => {
   };
 
   const results: SyncResult[] = [];
-  for (const group of syncGroups(job)) {
+  const groups = syncGroups(job);
+  for (const group of groups) {
     if (context.signal.aborted) break;
     const options: SyncOptions = {
       source: source.config,
@@ -178,8 +182,8 @@ export const syncExecutor: RunExecutor = async (run, context) => {
       resumeCommitted,
       highWaterScope: job.id,
     };
-    results.push(
-      await runSync(options, {
+    const syncGroup = (): Promise<SyncResult> =>
+      runSync(options, {
         signal: context.signal,
         onEvent,
         highWater: new SyncStateRepository(context.db),
@@ -190,8 +194,14 @@ export const syncExecutor: RunExecutor = async (run, context) => {
           },
         },
         logger: context.logger,
-      }),
-    );
+      });
+    try {
+      results.push(await syncGroup());
+    } catch (error) {
+      // Globs of the default group may match only tables that have their own group.
+      if (group.label === 'default' && groups.length > 1 && isPgferryError(error) && error.code === 'PGF_NO_TABLES_SELECTED') continue;
+      throw error;
+    }
   }
   for (const result of results) for (const warning of result.warnings) context.log('warn', warning);
   const list = results.flatMap((result) => result.tables.map(tableView));
