@@ -12,6 +12,8 @@ import { pgferryVersion } from '../engine/backup/pgferry-version.js';
 import { type ArchiveStorage, joinPath } from '../engine/storage/archive-storage.js';
 import { openStorage } from '../engine/storage/open-storage.js';
 import { PgferryError } from '../errors/pgferry-error.js';
+import { loadConnectionTarget } from '../store/connection-repository.js';
+import { enqueueRun } from '../store/run-repository.js';
 import { findBackupByLocation, getBackupRow, listBackups, recordBackup, recordVerify, toBackupView } from '../store/backup-repository.js';
 import { getStorageRow, storageTargetFromRow } from '../store/storage-repository.js';
 import { errorBodySchema } from './api-schemas.js';
@@ -62,6 +64,16 @@ const verifySchema = z.object({
   ok: z.boolean(),
   checked_bytes: z.number(),
   files: z.array(z.object({ path: z.string(), ok: z.boolean(), size: z.number(), reason: z.string().optional() })),
+});
+
+const restoreBodySchema = z.object({
+  connection_id: z.string().min(1).max(100).describe('Saved connection to restore into'),
+  database: z.string().regex(/^[^\0]{1,63}$/).optional().describe('With create: the new database (default: the connection\'s database)'),
+  create: z.boolean().optional().describe('Create the database first (refused when it exists)'),
+  clean: z.boolean().optional().describe("Drop the archive's objects in the target first (refused on protected connections)"),
+  confirm_name: z.string().max(100).optional().describe('With clean: the connection name typed to confirm'),
+  jobs: z.number().int().min(1).max(16).optional(),
+  tables: z.array(z.string().max(200)).max(1000).optional(),
 });
 
 /** Refuses a raw upload that is not a pg_dump custom-format file, before storing it. */
@@ -131,6 +143,51 @@ export function backupRoutes(services: AppServices): FastifyPluginAsyncZod {
         } finally {
           await storage.close();
         }
+      },
+    );
+
+    app.post(
+      '/api/v1/backups/:id/restore',
+      {
+        config: { access: 'operator', auditResource: 'backup' },
+        schema: {
+          tags,
+          summary: 'Queue a restore of the backup into a saved connection (a run of kind restore); --clean needs the connection name typed and is refused on protected connections',
+          params: paramsSchema,
+          body: restoreBodySchema,
+          response: { 202: z.object({ id: z.string(), run_id: z.string(), kind: z.literal('restore'), status: z.string() }), ...errors },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        const row = await getBackupRow(db, request.params.id);
+        if (row.state === 'expired') throw new PgferryError('PGF_NOT_FOUND', `backup ${row.id} expired; its files were deleted`);
+        if (body.create && body.clean) throw new PgferryError('PGF_VALIDATION_FAILED', 'create and clean exclude each other: create makes a new, empty database');
+        const target = await loadConnectionTarget(db, services.secrets, body.connection_id);
+        if (body.clean) {
+          if (target.protected) {
+            throw new PgferryError('PGF_RESTORE_REFUSED', `connection "${target.name}" is protected; a clean restore is refused on it (unprotect it first if you mean to overwrite it)`);
+          }
+          if (body.confirm_name !== target.name) {
+            throw new PgferryError('PGF_VALIDATION_FAILED', `confirm_name: type the connection name "${target.name}" to confirm that its objects are dropped and replaced`, {
+              details: { fields: [{ field: 'body.confirm_name', message: 'does not match the connection name' }] },
+            });
+          }
+        }
+        const run = await enqueueRun(db, {
+          kind: 'restore',
+          jobName: `restore ${row.database_name} → ${target.name}`,
+          trigger: 'api',
+          params: {
+            backup_id: row.id,
+            connection_id: target.id,
+            ...(body.create ? { create: true, database: body.database ?? String(target.config.database ?? '') } : {}),
+            ...(body.clean ? { clean: true } : {}),
+            ...(body.jobs ? { jobs: body.jobs } : {}),
+            ...(body.tables ? { tables: body.tables } : {}),
+          },
+        });
+        return reply.status(202).send({ id: run.id, run_id: run.id, kind: 'restore' as const, status: run.status });
       },
     );
 
