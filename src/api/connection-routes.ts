@@ -37,6 +37,18 @@ import {
 /** Browsing connects on demand: bounded connect and statement times, one client per request. */
 const browseLimits = { timeoutMs: 10_000, statementTimeoutMs: 30_000 };
 
+/** Catalogs change rarely and browsing re-reads them on every click: 60 s in the REDIS_URL cache. */
+const introspectionTtlSeconds = 60;
+
+/**
+ * Cache keys of a connection's browse results. Keyed by id (not the name in the URL, which a
+ * rename changes) so updating or deleting the connection can drop them all by prefix; names are
+ * URI-encoded so a `:` in a schema or table name cannot make two keys collide.
+ */
+const introspectionPrefix = (connectionId: string) => `introspection:${connectionId}:`;
+const introspectionKey = (connectionId: string, ...parts: string[]) =>
+  introspectionPrefix(connectionId) + parts.map((part) => encodeURIComponent(part)).join(':');
+
 const errors = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 500: errorBodySchema, 502: errorBodySchema, 503: errorBodySchema, 504: errorBodySchema };
 
 function inputFromBody(body: ConnectionBody): ConnectionInput {
@@ -117,7 +129,12 @@ export function connectionRoutes(services: AppServices): FastifyPluginAsyncZod {
           response: { 200: connectionViewSchema, ...errors },
         },
       },
-      async (request) => updateConnection(db, secrets, request.params.id, inputFromBody(request.body)),
+      async (request) => {
+        const updated = await updateConnection(db, secrets, request.params.id, inputFromBody(request.body));
+        // New host or credentials may point at another catalog: forget what was browsed.
+        await app.cache.invalidate(introspectionPrefix(updated.id));
+        return updated;
+      },
     );
 
     app.delete(
@@ -132,7 +149,8 @@ export function connectionRoutes(services: AppServices): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        await deleteConnection(db, request.params.id);
+        const deleted = await deleteConnection(db, request.params.id);
+        await app.cache.invalidate(introspectionPrefix(deleted.id));
         return reply.status(204).send(null);
       },
     );
@@ -164,7 +182,10 @@ export function connectionRoutes(services: AppServices): FastifyPluginAsyncZod {
       },
       async (request) => {
         const target = await loadConnectionTarget(db, secrets, request.params.id);
-        return { items: await withTargetClient(target.config, browseLimits, (client) => listSchemas(client)) };
+        const items = await app.cache.wrap(introspectionKey(target.id, 'schemas'), introspectionTtlSeconds, () =>
+          withTargetClient(target.config, browseLimits, (client) => listSchemas(client)),
+        );
+        return { items };
       },
     );
 
@@ -182,7 +203,11 @@ export function connectionRoutes(services: AppServices): FastifyPluginAsyncZod {
       },
       async (request) => {
         const target = await loadConnectionTarget(db, secrets, request.params.id);
-        return { items: await withTargetClient(target.config, browseLimits, (client) => listTables(client, request.query.schema)) };
+        const { schema } = request.query;
+        const items = await app.cache.wrap(introspectionKey(target.id, 'tables', schema), introspectionTtlSeconds, () =>
+          withTargetClient(target.config, browseLimits, (client) => listTables(client, schema)),
+        );
+        return { items };
       },
     );
 
@@ -195,7 +220,9 @@ export function connectionRoutes(services: AppServices): FastifyPluginAsyncZod {
       async (request) => {
         const target = await loadConnectionTarget(db, secrets, request.params.id);
         const { schema, table } = request.params;
-        return withTargetClient(target.config, browseLimits, (client) => describeTable(client, schema, table));
+        return app.cache.wrap(introspectionKey(target.id, 'table', schema, table), introspectionTtlSeconds, () =>
+          withTargetClient(target.config, browseLimits, (client) => describeTable(client, schema, table)),
+        );
       },
     );
   };
