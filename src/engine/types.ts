@@ -120,7 +120,10 @@ export interface CheckpointStore {
 export type TableStatus = 'succeeded' | 'failed' | 'skipped';
 
 export interface TableResult {
+  /** `schema.table` for display and checkpoints; ambiguous when a name holds a dot, so use `schema` and `name` to address it. */
   table: string;
+  schema: string;
+  name: string;
   mode: SyncMode;
   status: TableStatus;
   /** Rows read from the source. */

@@ -11,6 +11,7 @@ import { SyncStateFile } from '../../engine/sync/sync-state-file.js';
 import type { SyncPlan } from '../../engine/sync/sync-plan-types.js';
 import { type SchemaPolicy, type SyncMode, type SyncOptions, type SyncResult, destructiveModes, keyedModes, schemaPolicies, syncModes } from '../../engine/types.js';
 import type { VerifyResult } from '../../engine/verify/verify-tables.js';
+import { filterPlaceholders } from '../../engine/sync/where-filter.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { createProgressReporter, formatBytes, summaryLine } from './sync-progress.js';
 
@@ -125,30 +126,49 @@ export function formatPlan(plan: SyncPlan): string {
   return lines.join('\n');
 }
 
+/** A table the sync wrote but `--verify` could not check, and why. */
+export interface UnverifiedTable {
+  schema: string;
+  name: string;
+  reason: string;
+}
+
+export type SyncVerification = VerifyResult & { notVerified: UnverifiedTable[] };
+
 /**
  * Verifies the tables a sync wrote, leaving out masked columns and applying the filter to
  * the source. Append is not verified (it never updates rows); upsert and incremental keep
- * rows deleted at the source, which then show as differences.
+ * rows deleted at the source, which then show as differences. A filter with `{{placeholders}}`
+ * reads values bound in the sync's own session, which verify cannot re-create: those tables
+ * are reported as not verified rather than compared whole (which would be a false mismatch).
+ * `signal` cancels the running checksum queries (Ctrl-C); the call then throws PGF_RUN_CANCELLED.
  */
-export async function verifyAfterSync(options: SyncOptions, result: SyncResult, onLine: (line: string) => void): Promise<VerifyResult> {
-  const tables = result.tables
-    .filter((t) => t.status === 'succeeded' && t.mode !== 'append')
-    .map((t) => {
-      const [schema, ...rest] = t.table.split('.');
-      return {
-        schema: schema!,
-        name: rest.join('.'),
-        excludeColumns: t.maskedColumns,
-        // A filter with {{placeholders}} is bound by the engine; verify then compares whole tables.
-        sourceWhere: options.where && !options.where.includes('{{') ? options.where : undefined,
-      };
-    });
+export async function verifyAfterSync(
+  options: SyncOptions,
+  result: SyncResult,
+  onLine: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<SyncVerification> {
+  const written = result.tables.filter((t) => t.status === 'succeeded' && t.mode !== 'append');
+  const boundFilter = options.where !== undefined && filterPlaceholders(options.where).length > 0;
+  const notVerified: UnverifiedTable[] = [];
+  const tables = [];
+  for (const t of written) {
+    if (boundFilter) {
+      notVerified.push({ schema: t.schema, name: t.name, reason: 'filtered' });
+      onLine(`verify ${t.table}: not verified: filtered (the --where filter uses {{placeholders}}, which only the sync can bind)`);
+      continue;
+    }
+    tables.push({ schema: t.schema, name: t.name, excludeColumns: t.maskedColumns, sourceWhere: options.where });
+  }
   const { verifyTables } = await import('../../engine/verify/verify-tables.js');
-  return verifyTables(options.source, options.destination, tables, {
+  const verification = await verifyTables(options.source, options.destination, tables, {
+    signal,
     onEvent: (event) => {
       if (event.type === 'verify:table' && event.status !== 'verified') onLine(`verify ${event.schema}.${event.name}: ${event.status} (source ${event.sourceRows} rows, destination ${event.destinationRows})`);
     },
   });
+  return { ...verification, notVerified };
 }
 
 export function registerSyncCommand(program: Command): void {
@@ -231,21 +251,31 @@ export function registerSyncCommand(program: Command): void {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       let result: SyncResult;
+      let verification: SyncVerification | undefined;
+      // The handlers stay installed through verify, so Ctrl-C also cancels its checksum queries.
       try {
         result = await runSync(options, { signal: controller.signal, onEvent: reporter, highWater: state, checkpoints: state });
+        if (result.status === 'succeeded') await state.setLastSuccessAt(options.highWaterScope!, startedAt);
+        if (raw.verify && !controller.signal.aborted) {
+          try {
+            verification = await verifyAfterSync(options, result, (line) => process.stderr.write(`${line}\n`), controller.signal);
+          } catch (error) {
+            if (!controller.signal.aborted) throw error;
+            out(`${summaryLine(result)}\n`);
+            throw new PgferryError('PGF_RUN_CANCELLED', 'verification was interrupted; the sync itself had finished (see the line above)');
+          }
+        }
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
-      if (result.status === 'succeeded') await state.setLastSuccessAt(options.highWaterScope!, startedAt);
-      let verification: VerifyResult | undefined;
-      if (raw.verify) {
-        verification = await verifyAfterSync(options, result, (line) => process.stderr.write(`${line}\n`));
-      }
       if (raw.json) out(`${JSON.stringify({ type: 'result', result, verification })}\n`);
       else {
         out(`${summaryLine(result)}\n`);
-        if (verification) out(`verify: ${verification.verified ? 'all tables equal' : 'DIFFERENCES FOUND'} (${verification.tables.length} tables, ${formatBytes(verification.bytesTransferred)} transferred)\n`);
+        if (verification) {
+          const skipped = verification.notVerified.length > 0 ? `; ${verification.notVerified.length} not verified: filtered` : '';
+          out(`verify: ${verification.verified ? 'all tables equal' : 'DIFFERENCES FOUND'} (${verification.tables.length} tables, ${formatBytes(verification.bytesTransferred)} transferred${skipped})\n`);
+        }
         if (result.status !== 'succeeded') out(`resume with: pgferry sync … --resume ${result.runId}\n`);
       }
       if (result.status === 'cancelled') throw new PgferryError('PGF_RUN_CANCELLED', `the sync was cancelled; resume with --resume ${result.runId}`);
