@@ -31,19 +31,26 @@ export interface Backup {
   created_at: string;
 }
 
+/** Body of `POST /api/v1/backups/:id/restore` (the API's restoreBodySchema). */
 export interface RestoreInput {
   connection_id: string;
+  /** With create: the new database (default: the connection's database). */
   database?: string;
+  /** Create the database first; refused when it exists. Excludes clean. */
   create?: boolean;
+  /** Drop the archive's objects in the target first; refused on protected connections. */
   clean?: boolean;
+  /** With clean: the connection name, typed to confirm. */
   confirm_name?: string;
+  jobs?: number;
+  tables?: string[];
 }
 
 const base = '/api/v1/backups';
 export const backupKeys = resourceKeys('backups');
 export const { useList: useBackups, useOne: useBackup, useRemove: useRemoveBackup } = resourceHooks<Backup, never>(base, backupKeys);
 
-export type RunStarted = { id?: string; run_id?: string; run?: { id: string } };
+export type RunStarted = { id?: string; run_id?: string; run?: { id: string }; kind?: string; status?: string };
 
 export function runIdOf(result: RunStarted | undefined): string | undefined {
   return result?.run_id ?? result?.run?.id ?? result?.id;

@@ -3,24 +3,46 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 
-import { type Backup, runIdOf, useRestoreBackup } from '../../api/backups.js';
+import { type Backup, type RestoreInput, runIdOf, useRestoreBackup } from '../../api/backups.js';
 import { useConnections } from '../../api/connections.js';
 import { ErrorAlert } from '../../components/query-state.js';
+import { StatusBadge } from '../../components/status-badge.js';
 import { formatBytes, formatDateTime } from '../../lib/format.js';
+import { useCan } from '../../lib/me-context.js';
 
-/** Target → options → typed confirmation → started (links to the live run). */
+type Mode = 'create' | 'clean' | 'existing';
+
+// The API's own rule for `database` (restoreBodySchema): 1–63 characters, no NUL.
+const databasePattern = /^[^\0]{1,63}$/;
+
+/**
+ * The body of `POST /api/v1/backups/:id/restore`: create and clean exclude each other, and a
+ * clean restore carries the connection name typed by the user as `confirm_name`.
+ */
+export function restoreBody(connectionId: string, mode: Mode, database: string, typed: string): RestoreInput {
+  if (mode === 'create') return { connection_id: connectionId, create: true, database };
+  if (mode === 'clean') return { connection_id: connectionId, clean: true, confirm_name: typed };
+  return { connection_id: connectionId };
+}
+
+/** Target → options → typed confirmation → queued (links to the live run). */
 export function RestoreWizard({ backup, onClose }: { backup: Backup; onClose: () => void }) {
   const { t, i18n } = useTranslation();
+  const isAdmin = useCan('admin');
   const connections = useConnections({ page_size: 200 });
   const restore = useRestoreBackup();
   const [step, setStep] = useState(0);
   const [connectionId, setConnectionId] = useState<string | null>(null);
-  const [mode, setMode] = useState<'create' | 'clean' | 'existing'>('create');
-  const [database, setDatabase] = useState(`${backup.database_name}_restored`);
+  const [mode, setMode] = useState<Mode>('create');
+  const [database, setDatabase] = useState(`${backup.database_name}_restored`.slice(0, 63));
   const [typed, setTyped] = useState('');
   const target = connections.data?.items.find((connection) => connection.id === connectionId);
+  // A clean restore (and loading into the existing database) is confirmed with the connection
+  // name, as the API demands for clean; a new database is confirmed with its name.
   const confirmName = mode === 'create' ? database : (target?.name ?? '');
-  const databaseValid = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/.test(database);
+  const databaseValid = databasePattern.test(database);
+  // Protected connections: never for operators, and never with clean (the API refuses it).
+  const cleanRefused = target?.protected === true;
   const runId = runIdOf(restore.data);
 
   return (
@@ -35,28 +57,46 @@ export function RestoreWizard({ backup, onClose }: { backup: Backup; onClose: ()
             data={(connections.data?.items ?? []).map((connection) => ({
               value: connection.id,
               label: connection.protected ? `${connection.name} (${t('connections.protected')})` : connection.name,
-              disabled: connection.protected,
+              disabled: connection.protected && !isAdmin,
             }))}
             value={connectionId}
-            onChange={setConnectionId}
-            description={t('restore.protectedRefused')}
+            onChange={(value) => {
+              setConnectionId(value);
+              setTyped('');
+              if (mode === 'clean' && connections.data?.items.find((connection) => connection.id === value)?.protected) setMode('create');
+            }}
+            description={isAdmin ? t('restore.protectedCleanRefused') : t('restore.protectedRefused')}
             data-testid="restore-target"
           />
-          <Radio.Group label={t('restore.how')} value={mode} onChange={(value) => setMode(value as typeof mode)}>
+          <Radio.Group
+            label={t('restore.how')}
+            value={mode}
+            onChange={(value) => {
+              setMode(value as Mode);
+              setTyped('');
+            }}
+          >
             <Stack gap={6} mt={4}>
               <Radio value="create" label={t('restore.modes.create')} data-testid="restore-mode-create" />
-              <Radio value="clean" label={t('restore.modes.clean')} />
-              <Radio value="existing" label={t('restore.modes.existing')} />
+              <Radio value="clean" label={t('restore.modes.clean')} disabled={cleanRefused} data-testid="restore-mode-clean" />
+              <Radio value="existing" label={t('restore.modes.existing')} data-testid="restore-mode-existing" />
             </Stack>
           </Radio.Group>
           {mode === 'create' ? (
-            <TextInput label={t('restore.newDatabase')} value={database} onChange={(e) => setDatabase(e.currentTarget.value)} error={databaseValid ? undefined : t('validation.databaseName')} data-testid="restore-database" />
+            <TextInput
+              label={t('restore.newDatabase')}
+              value={database}
+              onChange={(e) => setDatabase(e.currentTarget.value)}
+              error={databaseValid ? undefined : t('restore.databaseInvalid')}
+              maxLength={63}
+              data-testid="restore-database"
+            />
           ) : null}
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               {t('common.cancel')}
             </Button>
-            <Button disabled={!connectionId || (mode === 'create' && !databaseValid)} onClick={() => setStep(1)} data-testid="restore-next">
+            <Button disabled={!connectionId || (mode === 'create' && !databaseValid) || (mode === 'clean' && cleanRefused)} onClick={() => setStep(1)} data-testid="restore-next">
               {t('common.next')}
             </Button>
           </Group>
@@ -64,7 +104,7 @@ export function RestoreWizard({ backup, onClose }: { backup: Backup; onClose: ()
       </Stepper.Step>
       <Stepper.Step label={t('restore.steps.confirm')}>
         <Stack mt="md">
-          <Alert color={mode === 'clean' ? 'red' : 'orange'}>
+          <Alert color={mode === 'clean' ? 'red' : 'orange'} data-testid="restore-warning">
             {t(`restore.warnings.${mode}`, { target: target?.name ?? '', database })}
           </Alert>
           <Text size="sm">{t('confirm.typeName', { name: confirmName })}</Text>
@@ -79,19 +119,7 @@ export function RestoreWizard({ backup, onClose }: { backup: Backup; onClose: ()
               disabled={typed !== confirmName || !connectionId}
               loading={restore.isPending}
               data-testid="restore-start"
-              onClick={() =>
-                restore.mutate(
-                  {
-                    id: backup.id,
-                    body: {
-                      connection_id: connectionId ?? '',
-                      ...(mode === 'create' ? { database, create: true } : {}),
-                      ...(mode === 'clean' ? { clean: true } : {}),
-                    },
-                  },
-                  { onSuccess: () => setStep(2) },
-                )
-              }
+              onClick={() => connectionId && restore.mutate({ id: backup.id, body: restoreBody(connectionId, mode, database, typed) }, { onSuccess: () => setStep(2) })}
             >
               {t('restore.start')}
             </Button>
@@ -100,7 +128,12 @@ export function RestoreWizard({ backup, onClose }: { backup: Backup; onClose: ()
       </Stepper.Step>
       <Stepper.Completed>
         <Stack mt="md">
-          <Alert color="green">{t('restore.started')}</Alert>
+          <Alert color="green" data-testid="restore-queued">
+            <Group gap="xs">
+              <Text size="sm">{t('restore.queued', { id: runId ?? '' })}</Text>
+              {restore.data?.status ? <StatusBadge status={restore.data.status} /> : null}
+            </Group>
+          </Alert>
           {runId ? (
             <Anchor component={Link} to={`/runs/${runId}`} data-testid="restore-run-link">
               {t('restore.watch')}
