@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Starts a real `pgferry serve` on a throw-away store and runs scripts/verify-deployment.sh
-# against it (health, ready, connections, sync run, backup run, verify, download, metrics).
+# against it (health, ready, connections, sync run, backup run, verify, download, restore,
+# metrics).
 # Needs PostgreSQL with trust auth for user postgres: PGFERRY_TEST_DATABASE_URL or 127.0.0.1:5432.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PG=${PGFERRY_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PG=${PG%/*}
-dbs=(pgferry_ci_store pgferry_ci_src pgferry_ci_dst)
+dbs=(pgferry_ci_store pgferry_ci_src pgferry_ci_dst pgferry_ci_restore)
 work=$(mktemp -d)
 serve_pid=""
 cleanup() {
@@ -32,5 +33,5 @@ PORT=$port node bin/pgferry.js serve >"$work/serve.log" 2>&1 &
 serve_pid=$!
 for _ in $(seq 1 90); do curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 1; done
 
-VERIFY_SOURCE_URL="$PG/pgferry_ci_src" VERIFY_DEST_URL="$PG/pgferry_ci_dst" VERIFY_STORAGE_DIR="$work/storage" \
+VERIFY_SOURCE_URL="$PG/pgferry_ci_src" VERIFY_DEST_URL="$PG/pgferry_ci_dst" VERIFY_RESTORE_URL="$PG/pgferry_ci_restore" VERIFY_STORAGE_DIR="$work/storage" \
   scripts/verify-deployment.sh "http://127.0.0.1:$port" "$token" || { cat "$work/serve.log" >&2; exit 1; }

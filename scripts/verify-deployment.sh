@@ -291,10 +291,15 @@ else
     skip restore "this pgferry has no /api/v1/backups/{id}/restore yet"
   elif [ -z "$RESTORE_ID" ]; then
     skip restore "needs VERIFY_RESTORE_URL (an empty database)"
+  elif [ $HAVE_PSQL = 1 ] && row_counts "$VERIFY_RESTORE_URL" >"$WORK/r.txt" && [ -s "$WORK/r.txt" ]; then
+    # Never load into a database that holds tables: it may not be the scratch database meant.
+    fail restore "VERIFY_RESTORE_URL is not empty ($(wc -l <"$WORK/r.txt" | tr -d ' ') tables); point it at an empty database"
   else
+    # Body of POST /api/v1/backups/{id}/restore: neither create nor clean, i.e. load into the
+    # connection's own (empty) database; a 202 answers {id, run_id, kind: "restore", status}.
     api POST "/api/v1/backups/$BACKUP_ID/restore" "$(jq -nc --arg c "$RESTORE_ID" '{connection_id: $c}')"
-    RUN_ID=$(json '.run_id // .id // .run.id // empty')
-    if is_2xx && [ -n "$RUN_ID" ]; then
+    RUN_ID=$(json 'select(.kind == "restore") | .run_id // empty')
+    if [ "$STATUS" = 202 ] && [ -n "$RUN_ID" ]; then
       CLEANUP+=("POST /api/v1/runs/$RUN_ID/cancel {}")
       wait_run "$RUN_ID" restore && compare_counts "restore rows" "$VERIFY_SOURCE_URL" "$VERIFY_RESTORE_URL"
     else

@@ -42,6 +42,7 @@ describe('scripts/verify-deployment.sh against a listening pgferry', () => {
   let token: string;
   let source: { url: string };
   let destination: { url: string };
+  let restoreTarget: { url: string };
   let storageDir: string;
 
   beforeAll(async () => {
@@ -53,6 +54,7 @@ describe('scripts/verify-deployment.sh against a listening pgferry', () => {
     storageDir = await mkdtemp(path.join(os.tmpdir(), 'pgferry-verify-'));
     source = await createTestDatabase({ migrated: false, prefix: 'pgferry_verify_src' });
     destination = await createTestDatabase({ migrated: false, prefix: 'pgferry_verify_dst' });
+    restoreTarget = await createTestDatabase({ migrated: false, prefix: 'pgferry_verify_rst' });
     const client = new pg.Client({ connectionString: source.url });
     await client.connect();
     try {
@@ -98,6 +100,7 @@ describe('scripts/verify-deployment.sh against a listening pgferry', () => {
       const result = await run([baseUrl, token], {
         VERIFY_SOURCE_URL: source.url,
         VERIFY_DEST_URL: destination.url,
+        VERIFY_RESTORE_URL: restoreTarget.url,
         VERIFY_STORAGE_DIR: storageDir,
         VERIFY_RUN_TIMEOUT: '60',
       });
@@ -109,6 +112,7 @@ describe('scripts/verify-deployment.sh against a listening pgferry', () => {
         ['/api/v1/sync-jobs/:id/run', ['sync job', 'sync run', 'sync rows']],
         ['/api/v1/backup-jobs/:id/run', ['storage', 'backup run', 'backup']],
         ['/api/v1/backups/:id/verify', ['verify']],
+        ['/api/v1/backups/:id/restore', ['connection restore', 'restore', 'restore rows']],
       ] as const) {
         if (app.app.hasRoute({ method: 'POST', url: route })) expect(passed, result.stdout).toEqual(expect.arrayContaining([...steps]));
       }
