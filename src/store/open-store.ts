@@ -3,6 +3,7 @@ import path from 'node:path';
 import pg from 'pg';
 
 import type { Config } from '../config/config-schema.js';
+import { quoteIdent } from '../engine/sql/quote-ident.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import type { Logger } from '../logger.js';
 import { type StoreHandle, createStoreDatabase } from './create-database.js';
@@ -90,7 +91,7 @@ async function ensureDatabase(maintenanceUrl: string, database: string): Promise
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${quoteIdent(database)}`);
   } finally {
     await client.end();
   }

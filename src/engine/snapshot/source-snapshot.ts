@@ -1,5 +1,6 @@
 import type pg from 'pg';
 
+import { quoteLiteral } from '../sql/quote-ident.js';
 import { openSession } from '../sql/session-settings.js';
 
 /**
@@ -37,7 +38,7 @@ export class SourceSnapshot {
     try {
       await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       // The snapshot id comes from the server; it is a literal here because SET takes no parameters.
-      await reader.query(`SET TRANSACTION SNAPSHOT '${this.id.replace(/'/g, "''")}'`);
+      await reader.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(this.id)}`);
       return reader;
     } catch (error) {
       await reader.end().catch(() => undefined);

@@ -1,6 +1,7 @@
 import pg from 'pg';
 
 import { classifyConnectionError } from '../connection-test/classify-connection-error.js';
+import { quoteLiteral } from './quote-ident.js';
 
 /**
  * Session settings on every connection that reads, writes or checksums data, so that text
@@ -40,7 +41,7 @@ export function sessionSettings(role: SessionRole): Record<string, string> {
 /** `SET` statements for `sessionSettings(role)` (the values are fixed strings, not user input). */
 export function sessionSettingsSql(role: SessionRole): string {
   return Object.entries(sessionSettings(role))
-    .map(([name, value]) => `SET ${name} = '${value.replace(/'/g, "''")}'`)
+    .map(([name, value]) => `SET ${name} = ${quoteLiteral(value)}`)
     .join('; ');
 }
 

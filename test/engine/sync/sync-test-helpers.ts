@@ -1,5 +1,6 @@
 import pg from 'pg';
 
+import { qualified } from '../../../src/engine/sql/quote-ident.js';
 import { runSqlFile } from '../../../src/engine/sql/run-sql-file.js';
 import { trackResource } from '../../helpers/leak-check.js';
 import { createTestDatabase } from '../../helpers/test-database.js';
@@ -62,7 +63,7 @@ export async function tableFingerprints(url: string, schemas: string[]): Promise
     await client.query(`SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 3; SET IntervalStyle = 'postgres'`);
     const out: Record<string, string> = {};
     for (const t of tables) {
-      const ident = `${client.escapeIdentifier(t.schema)}.${client.escapeIdentifier(t.name)}`;
+      const ident = qualified(t.schema, t.name);
       const row = (
         await client.query<{ n: string; h: string }>(
           `SELECT count(*)::text AS n, coalesce(sum(hashtextextended(x::text, 0)::numeric), 0)::text || '/' || coalesce(sum(hashtextextended(x::text, 7)::numeric), 0)::text AS h FROM ONLY ${ident} x`,
