@@ -9,9 +9,16 @@ export interface ShutdownOptions {
   forceful: () => Promise<void>;
 }
 
+/**
+ * Under `npx`/`npm run`, one Ctrl-C reaches us twice (the terminal signals the process group
+ * and npm forwards it): a repeat within this window is the same request, not a second one.
+ */
+export const repeatedSignalWindowMs = 1000;
+
 /** First SIGINT/SIGTERM: graceful; a second one, or the timeout: forceful. */
 export function handleShutdownSignals(options: ShutdownOptions): void {
   let stopping = false;
+  let firstSignalAt = 0;
   const forceful = async (reason: string) => {
     options.logger.warn({ reason }, 'forceful shutdown');
     await options.forceful().catch((error: unknown) => options.logger.error({ err: error }, 'forceful shutdown failed'));
@@ -19,10 +26,11 @@ export function handleShutdownSignals(options: ShutdownOptions): void {
   };
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
-      void forceful(`second ${signal}`);
+      if (Date.now() - firstSignalAt >= repeatedSignalWindowMs) void forceful(`second ${signal}`);
       return;
     }
     stopping = true;
+    firstSignalAt = Date.now();
     options.logger.info({ signal }, 'shutting down gracefully (send the signal again to force)');
     const timer = setTimeout(() => void forceful(`graceful shutdown exceeded ${options.timeoutMs} ms`), options.timeoutMs);
     timer.unref();
