@@ -141,7 +141,12 @@ fi
 if [[ $HAVE_SYNC == 1 ]] && wanted incremental; then
   log "incremental: adding updated_at to the source tables and loading a first full copy (not timed)"
   for table in "${TABLES[@]}"; do
-    "${PSQL[@]}" -d "$SRC" -c "ALTER TABLE bench.$table ADD COLUMN IF NOT EXISTS updated_at timestamptz NOT NULL DEFAULT '2024-01-01 00:00:00+00'"
+    # A volatile default gives every existing row its own timestamp, as a real cursor column
+    # has; all rows sharing one value would all tie with the high-water mark (rows >= mark
+    # are re-read, so that rows committed at the mark are never missed). Indexed, as a
+    # cursor column should be.
+    "${PSQL[@]}" -d "$SRC" -c "ALTER TABLE bench.$table ADD COLUMN IF NOT EXISTS updated_at timestamptz NOT NULL DEFAULT clock_timestamp()" \
+      -c "CREATE INDEX IF NOT EXISTS ${table}_updated_at_idx ON bench.$table (updated_at)"
   done
   recreate_dst
   node "$ROOT/bin/pgferry.js" sync --from "$SRC" --to "$DST" --schemas bench --mode incremental --cursor updated_at --jobs 2 --yes --json >"$WORK/incremental-initial.json"

@@ -13,6 +13,12 @@ export interface CopyBetweenOptions {
   writer: pg.Client;
   /** A complete SELECT producing the rows, with every name quoted. */
   select: string;
+  /**
+   * `"schema"."table" (cols)` when the SELECT is a plain read of every row of a plain table:
+   * `COPY table TO` skips the executor that `COPY (SELECT …) TO` goes through (same rows:
+   * it never includes child tables, like `FROM ONLY`).
+   */
+  sourceTable?: string | undefined;
   /** `"schema"."table" (cols)` on the destination. */
   target: string;
   format: CopyFormat;
@@ -30,10 +36,12 @@ export interface CopyOutcome {
 }
 
 /** The SQL of both COPY statements, exported for plans and tests. */
-export function copyStatements(options: Pick<CopyBetweenOptions, 'select' | 'target' | 'format' | 'freeze'>): { out: string; in: string } {
+export function copyStatements(
+  options: Pick<CopyBetweenOptions, 'select' | 'sourceTable' | 'target' | 'format' | 'freeze'>,
+): { out: string; in: string } {
   const inOptions = [`FORMAT ${options.format}`, ...(options.freeze ? ['FREEZE'] : [])].join(', ');
   return {
-    out: `COPY (${options.select}) TO STDOUT (FORMAT ${options.format})`,
+    out: `COPY ${options.sourceTable ?? `(${options.select})`} TO STDOUT (FORMAT ${options.format})`,
     in: `COPY ${options.target} FROM STDIN (${inOptions})`,
   };
 }

@@ -160,7 +160,8 @@ export function planTable(input: PlanTableInput): TablePlan {
 }
 
 /** The source SELECT of one chunk (its bound values are in `plan.params` plus the chunk's). */
-export function sourceSelect(plan: TablePlan, chunk: ChunkPlan): { sql: string; params: [string, string][] } {
+/** The source read of one chunk; `table` is set when it is a plain read of a plain table (see copyBetween). */
+export function sourceSelect(plan: TablePlan, chunk: ChunkPlan): { sql: string; params: [string, string][]; table?: string } {
   const predicates = plan.where === null ? [] : [plan.where];
   const params: [string, string][] = [...plan.params];
   const keyColumn = plan.key?.[0];
@@ -176,7 +177,13 @@ export function sourceSelect(plan: TablePlan, chunk: ChunkPlan): { sql: string; 
     }
   }
   const where = predicates.length > 0 ? ` WHERE ${predicates.join(' AND ')}` : '';
-  return { sql: `SELECT ${plan.expressions.join(', ')} FROM ONLY ${qualified(plan.name)}${where}`, params };
+  const columnsOnly = plan.expressions.every((expression, index) => expression === quoteIdent(plan.columns[index] ?? ''));
+  const plainRead = predicates.length === 0 && params.length === 0 && columnsOnly && plan.source.kind === 'table';
+  return {
+    sql: `SELECT ${plan.expressions.join(', ')} FROM ONLY ${qualified(plan.name)}${where}`,
+    params,
+    ...(plainRead ? { table: `${qualified(plan.name)} (${plan.expressions.join(', ')})` } : {}),
+  };
 }
 
 /**

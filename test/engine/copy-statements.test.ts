@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+
+import { copyStatements } from '../../src/engine/copy/copy-stream.js';
+import { sourceSelect } from '../../src/engine/sync/plan-table.js';
+import type { ChunkPlan, TablePlan } from '../../src/engine/sync/sync-plan-types.js';
+
+function plan(overrides: Partial<TablePlan> & { kind?: 'table' | 'partitioned' } = {}): TablePlan {
+  const { kind = 'table', ...rest } = overrides;
+  return {
+    name: { schema: 'Sales', name: 'order items' },
+    columns: ['id', 'email'],
+    expressions: ['id', 'email'],
+    where: null,
+    params: [],
+    key: ['id'],
+    source: { kind, columns: [{ name: 'id', type: 'bigint' }] },
+    ...rest,
+  } as unknown as TablePlan;
+}
+
+const whole: ChunkPlan = { id: 'x', lower: null, upper: null } as ChunkPlan;
+
+describe('source reads', () => {
+  it('reads a plain table with COPY table TO, skipping the executor', () => {
+    const select = sourceSelect(plan(), whole);
+    expect(select.table).toBe('"Sales"."order items" (id, email)');
+    const statements = copyStatements({ select: select.sql, sourceTable: select.table, target: 't', format: 'binary' });
+    expect(statements.out).toBe('COPY "Sales"."order items" (id, email) TO STDOUT (FORMAT binary)');
+  });
+
+  it('keeps COPY (SELECT …) for filters, rules, key ranges and partitioned parents', () => {
+    expect(sourceSelect(plan({ where: "region = 'cn'" }), whole).table).toBeUndefined();
+    expect(sourceSelect(plan({ expressions: ['id', 'md5(email)'] }), whole).table).toBeUndefined();
+    expect(sourceSelect(plan(), { id: 'x', lower: '10', upper: '20' } as ChunkPlan).table).toBeUndefined();
+    expect(sourceSelect(plan({ kind: 'partitioned' }), whole).table).toBeUndefined();
+    const filtered = sourceSelect(plan({ where: 'id > 1' }), whole);
+    expect(copyStatements({ select: filtered.sql, sourceTable: filtered.table, target: 't', format: 'text' }).out).toBe(
+      'COPY (SELECT id, email FROM ONLY "Sales"."order items" WHERE id > 1) TO STDOUT (FORMAT text)',
+    );
+  });
+});
