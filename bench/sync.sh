@@ -120,7 +120,7 @@ for run in $(seq 1 "$RUNS"); do
         const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n");
         let result; for (const line of lines) { try { const v = JSON.parse(line); if (v.tables && v.totals) result = v; else if (v.result && v.result.totals) result = v.result; } catch {} }
         if (!result) { try { result = JSON.parse(lines.join("\n")); result = result.result ?? result; } catch {} }
-        if (result && result.tables) console.log((result.tables.reduce((s, t) => s + (t.durationMs ?? 0), 0) / 1000).toFixed(3));' \
+        if (result && result.tables) console.log((result.tables.reduce((s, t) => s + (t.loadMs ?? t.durationMs ?? 0), 0) / 1000).toFixed(3));' \
         "$WORK/sync-1.json" >>"$WORK/results/pgferry-1-data" 2>/dev/null || true
     done
   fi
@@ -199,7 +199,7 @@ done
 if [[ -s $WORK/results/pgferry-1-data ]]; then
   data=$(median <"$WORK/results/pgferry-1-data")
   pipe=$(awk '{print $1}' "$WORK/results/psql" 2>/dev/null | median)
-  echo "pgferry --jobs 1 data phase (sum of table times): ${data} s$([[ -n $pipe ]] && awk -v d="$data" -v p="$pipe" 'BEGIN{printf " = %.2f× the psql pipe", d / p}')"
+  echo "pgferry --jobs 1 data phase (sum of per-table load times, before indexes): ${data} s$([[ -n $pipe ]] && awk -v d="$data" -v p="$pipe" 'BEGIN{printf " = %.2f× the psql pipe", d / p}')"
 fi
 if [[ -s $WORK/results/diff-bytes ]]; then
   bytes=$(awk '{print $1}' "$WORK/results/diff-bytes" | median)

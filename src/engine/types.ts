@@ -133,6 +133,8 @@ export interface TableResult {
   deleted: number;
   bytes: number;
   durationMs: number;
+  /** Part of durationMs spent moving rows (COPY and merge), before indexes and constraints. */
+  loadMs?: number | undefined;
   attempts: number;
   error?: { code: string; message: string } | undefined;
   reason?: string | undefined;

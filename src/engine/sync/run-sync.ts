@@ -161,6 +161,7 @@ async function runWorkers(
     const { plan, result } = state;
     if (result.status !== 'failed') {
       result.status = 'succeeded';
+      result.loadMs = Date.now() - state.started;
       if (plan.createTable && plan.postData.length > 0) {
         for (const w of await applyDdl(writer, plan.postData, { passes: 1 })) warnings.push(w);
       }
