@@ -3,12 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 
 import pg from 'pg';
-import { afterAll } from 'vitest';
 
 import { connectionConfigFromUrl } from '../../src/engine/connection-config.js';
 import { tableChecksum } from '../../src/engine/backup/table-checksum.js';
 import { applySessionSettings } from '../../src/engine/sql/session-settings.js';
-import { adminQuery, serverUrl } from '../helpers/test-database.js';
+import { createdDatabases } from '../helpers/database-registry.js';
+import { serverUrl } from '../helpers/test-database.js';
 import { databaseUrl } from '../helpers/test-server.js';
 
 const run = promisify(execFile);
@@ -20,12 +20,11 @@ export async function loadSql(url: string, file: string, stopOnError = true): Pr
   await run('psql', [url, '-X', '-q', '-v', `ON_ERROR_STOP=${stopOnError ? 1 : 0}`, '-f', file], { maxBuffer: 64 * 1024 * 1024 });
 }
 
-/** A database name that afterAll drops (for restores with --create and drills). */
+/** A database name dropped after the test file (for restores with --create and drills). */
 export function scratchName(prefix = 'pgferry_bk'): { name: string; url: string } {
   const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  afterAll(async () => {
-    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  });
+  // Dropped after the file by the setup file (an afterAll registered inside a test is not run).
+  createdDatabases.add(name);
   return { name, url: databaseUrl(serverUrl(), name) };
 }
 

@@ -1,4 +1,7 @@
-import { afterAll, afterEach, expect } from 'vitest';
+import pg from 'pg';
+import { afterAll, afterEach, expect, inject } from 'vitest';
+
+import { createdDatabases } from './database-registry.js';
 
 interface Tracked {
   name: string;
@@ -35,5 +38,21 @@ afterEach(async () => {
 
 afterAll(async () => {
   const leaked = await closeLeaks(() => true);
+  await dropCreatedDatabases();
   if (leaked.length > 0) throw new Error(`the file leaked: ${leaked.join(', ')} (close them in afterAll)`);
 });
+
+/** Drops this file's throw-away databases (kept with PGFERRY_TEST_KEEP_DATABASES=1). */
+async function dropCreatedDatabases(): Promise<void> {
+  if (createdDatabases.size === 0 || process.env.PGFERRY_TEST_KEEP_DATABASES === '1') return;
+  const client = new pg.Client({ connectionString: inject('pgServerUrl') });
+  await client.connect();
+  try {
+    for (const name of createdDatabases) {
+      await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
+      createdDatabases.delete(name);
+    }
+  } finally {
+    await client.end();
+  }
+}

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 
 import pg from 'pg';
-import { afterAll, inject } from 'vitest';
+import { inject } from 'vitest';
 
 import { type StoreHandle, createStoreDatabase } from '../../src/store/create-database.js';
+import { createdDatabases } from './database-registry.js';
 import { trackResource } from './leak-check.js';
 import { databaseUrl } from './test-server.js';
 
@@ -35,10 +36,7 @@ export async function createTestDatabase(options: { migrated?: boolean; prefix?:
   const name = uniqueName(options.prefix ?? 'pgferry_t');
   const template = options.migrated === false ? 'template0' : inject('pgTemplateDatabase');
   await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);
-  afterAll(async () => {
-    if (process.env.PGFERRY_TEST_KEEP_DATABASES === '1') return;
-    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  });
+  createdDatabases.add(name);
   return { name, url: databaseUrl(serverUrl(), name) };
 }
 
