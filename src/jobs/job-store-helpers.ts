@@ -21,6 +21,11 @@ export function validationError(fields: FieldProblem[]): PgferryError {
 }
 
 /** Next fire time of an enabled, scheduled job, or null. */
+/** A zod failure as one validation error naming every field. */
+export function validationErrorFromIssues(issues: readonly { path: PropertyKey[]; message: string }[]): PgferryError {
+  return validationError(issues.map((issue) => ({ field: issue.path.map(String).join('.'), message: issue.message })));
+}
+
 export function computeNextFire(job: { cron: string | null; timezone: string; enabled: boolean }, from = new Date()): Date | null {
   if (!job.enabled || job.cron === null) return null;
   return nextFireTime(job.cron, job.timezone, from);
@@ -61,4 +66,23 @@ export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 
 export function notFound(kind: string, idOrName: string): PgferryError {
   return new PgferryError('PGF_NOT_FOUND', `no ${kind} with id or name "${idOrName}"; list them with \`pgferry jobs list\` or GET the collection`);
+}
+
+/** Refuses to delete a job while it has a queued or running run. */
+export async function assertNoActiveRun(
+  db: StoreDb,
+  kind: 'sync' | 'backup',
+  job: { id: string; name: string },
+): Promise<void> {
+  const active = await db
+    .selectFrom('runs')
+    .select('id')
+    .where(kind === 'sync' ? 'sync_job_id' : 'backup_job_id', '=', job.id)
+    .where('status', 'in', ['queued', 'running'])
+    .executeTakeFirst();
+  if (active) {
+    throw new PgferryError('PGF_JOB_ALREADY_RUNNING', `${kind} job "${job.name}" has an active run (${active.id}); cancel it before deleting the job`, {
+      details: { runId: active.id },
+    });
+  }
 }

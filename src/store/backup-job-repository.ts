@@ -1,8 +1,9 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 
-import { PgferryError } from '../errors/pgferry-error.js';
 import { type BackupJobInput, type BackupJobPatch, backupJobCreateSchema, backupJobUpdateSchema } from '../jobs/job-input-schemas.js';
 import {
+  assertNoActiveRun,
+  validationErrorFromIssues,
   type FieldProblem,
   type StoreDb,
   computeNextFire,
@@ -137,13 +138,9 @@ export async function listBackupJobs(db: StoreDb, query: ListJobsQuery): Promise
   return { items: await withLinks(db, rows), total };
 }
 
-function issuesToError(issues: { path: PropertyKey[]; message: string }[]): PgferryError {
-  return validationError(issues.map((issue) => ({ field: issue.path.map(String).join('.'), message: issue.message })));
-}
-
 export async function updateBackupJob(db: Kysely<StoreDatabase>, idOrName: string, patch: BackupJobPatch): Promise<BackupJob> {
   const parsedPatch = backupJobUpdateSchema.safeParse(patch);
-  if (!parsedPatch.success) throw issuesToError(parsedPatch.error.issues);
+  if (!parsedPatch.success) throw validationErrorFromIssues(parsedPatch.error.issues);
   const current = await getBackupJob(db, idOrName);
   const merged: BackupJobInput = {
     name: patch.name ?? current.name,
@@ -168,7 +165,7 @@ export async function updateBackupJob(db: Kysely<StoreDatabase>, idOrName: strin
     channel_ids: patch.channel_ids ?? current.channel_ids,
   };
   const checked = backupJobCreateSchema.safeParse(merged);
-  if (!checked.success) throw issuesToError(checked.error.issues);
+  if (!checked.success) throw validationErrorFromIssues(checked.error.issues);
   await checkReferences(db, merged);
   const values = toValues(merged);
   const scheduleChanged = merged.cron !== current.cron || merged.timezone !== current.timezone || merged.enabled !== current.enabled;
@@ -193,16 +190,6 @@ export async function setBackupJobEnabled(db: Kysely<StoreDatabase>, idOrName: s
 
 export async function deleteBackupJob(db: StoreDb, idOrName: string): Promise<void> {
   const job = await getBackupJob(db, idOrName);
-  const active = await db
-    .selectFrom('runs')
-    .select('id')
-    .where('backup_job_id', '=', job.id)
-    .where('status', 'in', ['queued', 'running'])
-    .executeTakeFirst();
-  if (active) {
-    throw new PgferryError('PGF_JOB_ALREADY_RUNNING', `backup job "${job.name}" has an active run (${active.id}); cancel it before deleting the job`, {
-      details: { runId: active.id },
-    });
-  }
+  await assertNoActiveRun(db, 'backup', job);
   await db.deleteFrom('backup_jobs').where('id', '=', job.id).execute();
 }

@@ -1,8 +1,9 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 
-import { PgferryError } from '../errors/pgferry-error.js';
 
 import {
+  assertNoActiveRun,
+  validationErrorFromIssues,
   type FieldProblem,
   type StoreDb,
   computeNextFire,
@@ -172,7 +173,7 @@ export async function updateSyncJob(db: Kysely<StoreDatabase>, idOrName: string,
   const current = await getSyncJob(db, idOrName);
   const merged = mergeForCheck(current, patch);
   const checked = syncJobCreateSchema.safeParse(merged);
-  if (!checked.success) throw validationError(checked.error.issues.map((issue) => ({ field: issue.path.map(String).join('.'), message: issue.message })));
+  if (!checked.success) throw validationErrorFromIssues(checked.error.issues);
   await checkReferences(db, merged);
   const values = toValues(merged);
   // Keep the pending tick when the schedule did not change, so an edit never skips or repeats one.
@@ -199,16 +200,6 @@ export async function setSyncJobEnabled(db: Kysely<StoreDatabase>, idOrName: str
 /** Deletes a job; its runs stay (job_name keeps the name). Refused while a run is active. */
 export async function deleteSyncJob(db: StoreDb, idOrName: string): Promise<void> {
   const job = await getSyncJob(db, idOrName);
-  const active = await db
-    .selectFrom('runs')
-    .select('id')
-    .where('sync_job_id', '=', job.id)
-    .where('status', 'in', ['queued', 'running'])
-    .executeTakeFirst();
-  if (active) {
-    throw new PgferryError('PGF_JOB_ALREADY_RUNNING', `sync job "${job.name}" has an active run (${active.id}); cancel it before deleting the job`, {
-      details: { runId: active.id },
-    });
-  }
+  await assertNoActiveRun(db, 'sync', job);
   await db.deleteFrom('sync_jobs').where('id', '=', job.id).execute();
 }
