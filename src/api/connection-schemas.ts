@@ -7,7 +7,7 @@ import { PgferryError } from '../errors/pgferry-error.js';
 // a 400 naming it, never silently dropped.
 
 const targetShape = {
-  url: z.string().max(4000).optional().describe('postgres://user[:password]@host[:port]/database[?sslmode=…]; instead of the fields below'),
+  url: z.string().max(4000).optional().describe('postgres://USER[:PASSWORD]@host[:port]/database[?sslmode=…]; instead of the fields below'),
   host: z.string().trim().min(1).max(connectionLimits.host).optional(),
   port: z.number().int().min(1).max(65535).optional().describe('(default: 5432)'),
   database: z.string().min(1).max(connectionLimits.database).optional(),

@@ -14,7 +14,7 @@ export function redactBody(value: unknown, depth = 0): unknown {
   if (value === null || value === undefined) return value ?? null;
   if (depth > maxDepth) return '[too deep]';
   if (typeof value === 'string') {
-    // A postgres://user:password@host URL in a free-text field still loses its password.
+    // A postgres://USER:PASSWORD@host URL in a free-text field still loses its password.
     const scrubbed = value.replaceAll('\u0000', '').replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, `$1${redactedValue}@`);
     return scrubbed.length > maxStringLength ? `${scrubbed.slice(0, maxStringLength)}…` : scrubbed;
   }

@@ -76,7 +76,7 @@ export function validateConnectionFields(fields: ConnectionFields, prefix = ''):
 }
 
 /**
- * Parses `postgres://user:password@host:port/database?sslmode=…&application_name=…&connect_timeout=…&options=…`.
+ * Parses `postgres://USER:PASSWORD@host:port/database?sslmode=…&application_name=…&connect_timeout=…&options=…`.
  * Errors name the part that is wrong and never echo the URL (it may hold a password).
  */
 export function parseConnectionUrl(url: string, field = 'url'): ConnectionFields {

@@ -75,7 +75,7 @@ export function ConnectionForm({ connection, onSaved, onCancel }: { connection?:
           <TextInput
             label={t('connections.fields.url')}
             description={t('connections.form.urlHelp')}
-            placeholder="postgres://user:password@host:5432/db?sslmode=prefer"
+            placeholder="postgres://USER:PASSWORD@host:5432/db?sslmode=prefer"
             value={values.url}
             onChange={(e) => set('url', e.currentTarget.value)}
             error={err('url')}
