@@ -38,4 +38,10 @@ describe('source reads', () => {
       'COPY (SELECT id, email FROM ONLY "Sales"."order items" WHERE id > 1) TO STDOUT (FORMAT text)',
     );
   });
+
+  it('spells key-range bounds as quoted literals, so the planner uses the key index', () => {
+    const select = sourceSelect(plan(), { id: 'x', lower: "10'; drop table t; --", upper: '20' } as ChunkPlan);
+    expect(select.sql).toBe(`SELECT id, email FROM ONLY "Sales"."order items" WHERE id >= '10''; drop table t; --'::bigint AND id < '20'::bigint`);
+    expect(select.params).toEqual([]);
+  });
 });

@@ -4,6 +4,7 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 import { copyBetween } from '../copy/copy-stream.js';
 import { displayName, qualified, quoteIdent, quoteIdentList } from '../sql/quote-ident.js';
 import { sourceSelect } from './plan-table.js';
+import { applyQueryParams } from './query-params.js';
 import type { ChunkPlan, TablePlan } from './sync-plan-types.js';
 
 const stage = 'pg_temp.pgferry_stage';
@@ -95,12 +96,7 @@ export async function loadChunk(args: {
   const { plan, chunk, reader, writer } = args;
   const select = sourceSelect(plan, chunk);
   const warnings: string[] = [];
-  if (select.params.length > 0) {
-    await reader.query('SELECT set_config(n, v, true) FROM unnest($1::text[], $2::text[]) AS x(n, v)', [
-      select.params.map(([name]) => name),
-      select.params.map(([, value]) => value),
-    ]);
-  }
+  await applyQueryParams(reader, select.params);
   // The extended protocol accepts exactly one statement: a filter or an `sql` rule that tries
   // to end the SELECT and add another (`1=1; DELETE …`) fails here, before any COPY runs.
   try {

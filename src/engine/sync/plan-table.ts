@@ -4,7 +4,7 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 import { type ColumnDrift, describeDrift, detectDrift } from '../schema/detect-drift.js';
 import { addColumnDdl, tablePostDataDdl } from '../schema/generate-ddl.js';
 import type { CatalogTable } from '../schema/schema-types.js';
-import { displayName, qualified, quoteIdent } from '../sql/quote-ident.js';
+import { displayName, qualified, quoteIdent, quoteLiteral } from '../sql/quote-ident.js';
 import { type SyncMode, type SyncOptions, keyedModes, tableId } from '../types.js';
 import { defaultRuleKey, findRule, ruleExpression } from './column-rules.js';
 import { QueryParams } from './query-params.js';
@@ -139,7 +139,10 @@ export function planTable(input: PlanTableInput): TablePlan {
     if (column) {
       const from = mode === 'incremental' && input.highWater?.cursor === column.name ? input.highWater.value : null;
       plan.cursor = { column: column.name, type: column.type, from };
-      if (from !== null) predicates.push(`${quoteIdent(column.name)} >= ${params.bind(from, column.type)}`);
+      // A literal, not a bound setting: the planner must see the mark to pick the cursor's
+      // index (behind current_setting() it assumes a third of the table and scans it all).
+      // The value is the source's own text of its max(cursor), quoted.
+      if (from !== null) predicates.push(`${quoteIdent(column.name)} >= ${quoteLiteral(from)}::${column.type}`);
       if (mode === 'incremental' && from === null) notes.push('no high-water mark yet: every row is read');
     }
   }
@@ -159,29 +162,22 @@ export function planTable(input: PlanTableInput): TablePlan {
   return plan;
 }
 
-/** The source SELECT of one chunk (its bound values are in `plan.params` plus the chunk's). */
 /** The source read of one chunk; `table` is set when it is a plain read of a plain table (see copyBetween). */
 export function sourceSelect(plan: TablePlan, chunk: ChunkPlan): { sql: string; params: [string, string][]; table?: string } {
   const predicates = plan.where === null ? [] : [plan.where];
-  const params: [string, string][] = [...plan.params];
   const keyColumn = plan.key?.[0];
   if (keyColumn !== undefined && (chunk.lower !== null || chunk.upper !== null)) {
+    // Literals for the same reason as the cursor mark: the planner picks the key's index.
     const type = plan.source.columns.find((c) => c.name === keyColumn)!.type;
-    if (chunk.lower !== null) {
-      params.push([`pgferry.chunk_lo`, chunk.lower]);
-      predicates.push(`${quoteIdent(keyColumn)} >= current_setting('pgferry.chunk_lo')::${type}`);
-    }
-    if (chunk.upper !== null) {
-      params.push([`pgferry.chunk_hi`, chunk.upper]);
-      predicates.push(`${quoteIdent(keyColumn)} < current_setting('pgferry.chunk_hi')::${type}`);
-    }
+    if (chunk.lower !== null) predicates.push(`${quoteIdent(keyColumn)} >= ${quoteLiteral(chunk.lower)}::${type}`);
+    if (chunk.upper !== null) predicates.push(`${quoteIdent(keyColumn)} < ${quoteLiteral(chunk.upper)}::${type}`);
   }
   const where = predicates.length > 0 ? ` WHERE ${predicates.join(' AND ')}` : '';
   const columnsOnly = plan.expressions.every((expression, index) => expression === quoteIdent(plan.columns[index] ?? ''));
-  const plainRead = predicates.length === 0 && params.length === 0 && columnsOnly && plan.source.kind === 'table';
+  const plainRead = predicates.length === 0 && plan.params.length === 0 && columnsOnly && plan.source.kind === 'table';
   return {
     sql: `SELECT ${plan.expressions.join(', ')} FROM ONLY ${qualified(plan.name)}${where}`,
-    params,
+    params: plan.params,
     ...(plainRead ? { table: `${qualified(plan.name)} (${plan.expressions.join(', ')})` } : {}),
   };
 }

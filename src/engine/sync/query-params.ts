@@ -1,9 +1,12 @@
 import type pg from 'pg';
 
 /**
- * Values for the source SELECT. COPY cannot take bind parameters, so each value is bound
- * with `set_config($1, $2, true)` (a real parameter, local to the snapshot transaction) and
- * the query reads it back with `current_setting(…)`: no value is ever spliced into SQL text.
+ * User-supplied values for the source SELECT (filter placeholders, rule arguments). COPY
+ * cannot take bind parameters, so each value is bound with `set_config($1, $2, true)` (a real
+ * parameter, local to the snapshot transaction) and the query reads it back with
+ * `current_setting(…)`: no user value is spliced into SQL text. Values the engine read from
+ * the source itself (the cursor mark, key-range bounds) are quoted literals instead, so the
+ * planner can use their indexes.
  */
 export class QueryParams {
   readonly #values: [string, string][] = [];
@@ -26,11 +29,11 @@ export class QueryParams {
   }
 }
 
-/** Sets the values on a client inside its current transaction. */
-export async function applyQueryParams(client: pg.Client, params: QueryParams): Promise<void> {
-  if (params.entries.length === 0) return;
+/** Sets bound values (`QueryParams.entries`, `TablePlan.params`) on a client inside its current transaction. */
+export async function applyQueryParams(client: pg.Client, entries: readonly (readonly [string, string])[]): Promise<void> {
+  if (entries.length === 0) return;
   await client.query('SELECT set_config(n, v, true) FROM unnest($1::text[], $2::text[]) AS x(n, v)', [
-    params.entries.map(([name]) => name),
-    params.entries.map(([, value]) => value),
+    entries.map(([name]) => name),
+    entries.map(([, value]) => value),
   ]);
 }

@@ -9,6 +9,7 @@ import { openSession } from '../sql/session-settings.js';
 import type { EngineContext, EngineEvent, SyncOptions, SyncResult, TableResult } from '../types.js';
 import { buildPlan } from './build-plan.js';
 import { type ChunkOutcome, loadChunk } from './load-chunk.js';
+import { applyQueryParams } from './query-params.js';
 import { backoffMs, defaultRetry, errorCode, isTransientError, sleep } from './retry-policy.js';
 import { applyDdl, applyPreData, dropForeignKeys, restoreForeignKeys, setSequences } from './run-ddl.js';
 import type { ChunkPlan, SyncPlan, TablePlan } from './sync-plan-types.js';
@@ -275,12 +276,7 @@ async function runWorkers(
 
 /** The largest cursor value read (same snapshot, same filter), as text for the high-water store. */
 async function highWaterMark(coordinator: pg.Client, plan: TablePlan): Promise<string | null> {
-  if (plan.params.length > 0) {
-    await coordinator.query('SELECT set_config(n, v, true) FROM unnest($1::text[], $2::text[]) AS x(n, v)', [
-      plan.params.map(([name]) => name),
-      plan.params.map(([, value]) => value),
-    ]);
-  }
+  await applyQueryParams(coordinator, plan.params);
   const where = plan.where === null ? '' : ` WHERE ${plan.where}`;
   const result = await coordinator.query<{ mark: string | null }>(
     `SELECT max(${quoteIdent(plan.cursor!.column)})::text AS mark FROM ONLY ${qualified(plan.name)}${where}`,
