@@ -59,7 +59,7 @@ SELECT n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS 
 export const tablesQuery = `
 SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind = 'p' AS partitioned,
        c.relpersistence = 'u' AS unlogged, greatest(c.reltuples, 0)::float8 AS estimated_rows,
-       pg_relation_size(c.oid)::float8 AS estimated_bytes,
+       pg_table_size(c.oid)::float8 AS estimated_bytes, -- heap + TOAST: bytea tables live in TOAST
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
        (SELECT json_build_object('schema', pn.nspname, 'name', p.relname) FROM pg_inherits h JOIN pg_class p ON p.oid = h.inhparent
