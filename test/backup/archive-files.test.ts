@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,14 +38,36 @@ describe('archive files', () => {
     });
   }
 
-  it('names the file when one stored byte is flipped', async () => {
+  it('names the file as corrupt wherever one stored byte is flipped (deflate data, header, trailer)', async () => {
     const where = await location();
     const entry = await writeArchiveFile(where, 'data/t.copy.gz', Readable.from([Buffer.from(payload)]), { compression: 'gzip' });
     const file = path.join(where.dir, 'a1/data/t.copy.gz');
+    const original = await readFile(file);
+    // Some flips break the decoder mid-stream, others only the checksum at the end: both are the file being corrupt.
+    for (const at of [4, Math.floor(original.length / 4), Math.floor(original.length / 2), Math.floor((original.length * 3) / 4), original.length - 6]) {
+      const bytes = Buffer.from(original);
+      bytes[at] = (bytes[at] ?? 0) ^ 0x01;
+      await writeFile(file, bytes);
+      await expect(readArchiveText(where, entry, { compression: 'gzip' }), `byte ${at} flipped`).rejects.toMatchObject({
+        code: 'PGF_ARCHIVE_CORRUPT',
+        message: expect.stringMatching(/data\/t\.copy\.gz/),
+      });
+    }
+  });
+
+  it('reports undecodable gzip data as the named file being corrupt, even when the manifest hash matches the damage', async () => {
+    const where = await location();
+    const entry = await writeArchiveFile(where, 'data/u.copy.gz', Readable.from([Buffer.from(payload)]), { compression: 'gzip' });
+    const file = path.join(where.dir, 'a1/data/u.copy.gz');
     const bytes = await readFile(file);
     bytes[Math.floor(bytes.length / 2)] = (bytes[Math.floor(bytes.length / 2)] ?? 0) ^ 0x01;
     await writeFile(file, bytes);
-    await expect(readArchiveText(where, entry, { compression: 'gzip' })).rejects.toThrow(/data\/t\.copy\.gz/);
+    // Only the decoder (or the gzip CRC) can notice now: the error must still be ours and name the file.
+    const forged = { ...entry, sha256: createHash('sha256').update(bytes).digest('hex') };
+    await expect(readArchiveText(where, forged, { compression: 'gzip' })).rejects.toMatchObject({
+      code: 'PGF_ARCHIVE_CORRUPT',
+      message: expect.stringMatching(/archive file data\/u\.copy\.gz is corrupt: its gzip data does not decode/),
+    });
   });
 
   it('detects a flipped ciphertext byte through authentication even without the manifest hash', async () => {
@@ -57,7 +79,7 @@ describe('archive files', () => {
     bytes[100] = (bytes[100] ?? 0) ^ 0x80;
     await writeFile(file, bytes);
     const { sha256: _ignored, ...rest } = entry;
-    const forged = { ...rest, sha256: (await import('node:crypto')).createHash('sha256').update(bytes).digest('hex') };
+    const forged = { ...rest, sha256: createHash('sha256').update(bytes).digest('hex') };
     await expect(readArchiveText(where, forged, { compression: 'none', key: key.key })).rejects.toMatchObject({ code: 'PGF_ARCHIVE_CORRUPT', message: expect.stringMatching(/x\.enc/) });
   });
 

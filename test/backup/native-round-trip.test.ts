@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { verifyArchive } from '../../src/engine/archive/verify-archive.js';
@@ -28,6 +29,12 @@ beforeAll(async () => {
   source = await createTestDatabase({ migrated: false, prefix: 'pgferry_bksrc' });
   for (const fixture of fixtures) await loadSql(source.url, path.join(fixturesDir, `${fixture}.sql`));
   await loadSql(source.url, northwind, false);
+  // A table with a user-defined type stays text COPY (binary forms are promised for built-ins only).
+  const client = new pg.Client({ connectionString: source.url });
+  await client.connect();
+  await client.query(`CREATE TYPE public.mood AS ENUM ('calm', 'tense'); CREATE TABLE public.moods (id int PRIMARY KEY, m public.mood, note text);
+    INSERT INTO public.moods SELECT g, (ARRAY['calm','tense'])[1 + g % 2]::public.mood, 'n' || g FROM generate_series(1, 500) g`);
+  await client.end();
   expected = await fingerprint(source.url, schemas);
 }, 120_000);
 
@@ -52,6 +59,11 @@ describe('native backup and restore', () => {
     expect(manifest.format).toBe('native');
     expect(manifest.tables.find((t) => t.schema === 'manufacturing' && t.name === 'inspection_records')?.rows).toBe(40_000);
     expect(manifest.files.every((file) => /^[0-9a-f]{64}$/.test(file.sha256))).toBe(true);
+    // Tables of built-in types travel as binary COPY (this server is UTF8); others as text.
+    expect(manifest.source.encoding).toBe('UTF8');
+    expect(manifest.tables.find((t) => t.name === 'categories')?.format).toBe('binary');
+    expect(manifest.tables.find((t) => t.name === 'inspection_records')?.format).toBe('binary');
+    expect(manifest.tables.find((t) => t.name === 'moods')?.format).toBe('text');
     expect(events).toContain('table:done');
 
     const target = scratchName();
@@ -65,6 +77,23 @@ describe('native backup and restore', () => {
     await adminQuery(`CREATE DATABASE ${target.name}`);
     await run('sh', [path.join(dir, archivePath, 'restore.sh'), target.url], { maxBuffer: 16 * 1024 * 1024 });
     expect(await fingerprint(target.url, schemas)).toEqual(expected);
+  });
+
+  it('refuses to load binary COPY files into a database of another encoding, before writing anything', async () => {
+    const target = scratchName();
+    await adminQuery(`CREATE DATABASE ${target.name} TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'`);
+    const storage = new LocalStorage(dir);
+    await expect(runRestore({ archive: { storage, path: archivePath }, target: configOf(target.url), jobs: 2 })).rejects.toMatchObject({
+      code: 'PGF_RESTORE_REFUSED',
+      message: expect.stringMatching(/binary COPY format.*UTF8.*uses LATIN1/),
+    });
+    const client = new pg.Client({ connectionString: target.url });
+    await client.connect();
+    const tables = await client.query("SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace");
+    await client.end();
+    expect(tables.rows[0].n).toBe(0);
+    // restore.sh refuses too.
+    await expect(run('sh', [path.join(dir, archivePath, 'restore.sh'), target.url])).rejects.toMatchObject({ stderr: expect.stringContaining('needs a UTF8 database') });
   });
 
   it('round-trips the same database through pg_dump when a fitting pg_dump exists', async (context) => {

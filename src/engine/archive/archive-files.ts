@@ -1,4 +1,4 @@
-import { type Duplex, type Readable, type Transform, Writable } from 'node:stream';
+import { type Duplex, PassThrough, type Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
@@ -71,10 +71,25 @@ export async function readArchiveFile(location: ArchiveLocation, file: ManifestF
   if (options.compression !== 'none') {
     const decompress = createDecompressStream(options.compression);
     const upstream = stream;
-    upstream.on('error', (error) => decompress.destroy(error));
-    stream = upstream.pipe(decompress as Duplex);
+    let upstreamError: Error | undefined;
+    upstream.on('error', (error) => {
+      upstreamError = error;
+      decompress.destroy(error);
+    });
+    // A damaged file usually breaks the decoder before the hash is compared at the end:
+    // report that as the named file being corrupt, not as a bare zlib message.
+    const decoded = new PassThrough();
+    decompress.on('error', (error) => decoded.destroy(error === upstreamError ? error : undecodableFile(file, options.compression, error)));
+    stream = upstream.pipe(decompress as Duplex).pipe(decoded);
   }
   return stream;
+}
+
+function undecodableFile(file: ManifestFile, compression: Compression, cause: Error): PgferryError {
+  return new PgferryError('PGF_ARCHIVE_CORRUPT', `archive file ${file.path} is corrupt: its ${compression} data does not decode (${cause.message}); restore it from another copy of the backup`, {
+    details: { file: file.path },
+    cause,
+  });
 }
 
 class VerifyingStream extends HashStream {

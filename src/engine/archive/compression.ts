@@ -3,6 +3,7 @@ import { Duplex, PassThrough, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
+import { BlockGzip, zlibChunkBytes } from './block-gzip.js';
 
 export const compressions = ['gzip', 'zstd', 'none'] as const;
 export type Compression = (typeof compressions)[number];
@@ -71,7 +72,7 @@ function processStream(command: string, args: string[]): Duplex {
 export function createCompressStream(compression: Compression, level?: number): Transform | Duplex {
   switch (compression) {
     case 'gzip':
-      return zlib.createGzip({ level: level ?? 6 });
+      return new BlockGzip({ level: level ?? 6 });
     case 'zstd': {
       assertCompressionAvailable('zstd');
       const native = (zlib as unknown as Record<string, (() => Transform) | undefined>).createZstdCompress;
@@ -86,7 +87,7 @@ export function createCompressStream(compression: Compression, level?: number): 
 export function createDecompressStream(compression: Compression): Transform | Duplex {
   switch (compression) {
     case 'gzip':
-      return zlib.createGunzip();
+      return zlib.createGunzip({ chunkSize: zlibChunkBytes });
     case 'zstd': {
       assertCompressionAvailable('zstd');
       const native = (zlib as unknown as Record<string, (() => Transform) | undefined>).createZstdDecompress;

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { PgferryError } from '../../errors/pgferry-error.js';
 
 /** Bumped when a reader of the old version could misread a new archive. */
-export const manifestFormatVersion = 1;
+// 2: tables may be stored in binary COPY format (`tables[].format`).
+export const manifestFormatVersion = 2;
 export const manifestFileName = 'manifest.json';
 
 const fileEntry = z.object({
@@ -21,6 +22,8 @@ const tableEntry = z.object({
   /** Uncompressed COPY bytes. */
   raw_bytes: z.number().int().nonnegative(),
   file: z.string(),
+  /** COPY format of the data file (binary for tables of portable built-in types on UTF8 sources; see archive-copy-format). */
+  format: z.enum(['text', 'binary']).default('text'),
   /** Multiset checksum computed in the backup snapshot, when the checksum module ran. */
   checksum: z.string().optional(),
 });
@@ -35,6 +38,8 @@ export const manifestSchema = z.object({
     server_version: z.string(),
     server_version_num: z.number().int(),
     database: z.string().nullable(),
+    /** server_encoding of the source (native archives from format 2 on). */
+    encoding: z.string().optional(),
   }),
   compression: z.enum(['gzip', 'zstd', 'none']),
   encryption: z

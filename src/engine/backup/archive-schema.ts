@@ -17,6 +17,7 @@ import {
 import { introspectSchema, listUserSchemas } from '../schema/introspect-schema.js';
 import type { CatalogTable, CatalogView, SchemaCatalog } from '../schema/schema-types.js';
 import { type QualifiedName, displayName, qualified, quoteLiteral } from '../sql/quote-ident.js';
+import { type ArchiveCopyFormat, archiveCopyFormat } from './archive-copy-format.js';
 
 /**
  * Post-data as the restore runs it: each table's group (keys, indexes, triggers, policies)
@@ -36,8 +37,10 @@ export interface ArchiveSchema {
   /** DROP … IF EXISTS … CASCADE of the archive's objects, for `restore --clean`. */
   cleanSql: string;
   /** Tables whose rows are dumped (leaf tables; partitioned parents have no rows of their own). */
-  tables: { name: QualifiedName; columns: string[]; estimatedBytes: number }[];
+  tables: { name: QualifiedName; columns: string[]; estimatedBytes: number; format: ArchiveCopyFormat }[];
   warnings: string[];
+  /** The source's server_encoding (binary COPY files carry text in it). */
+  encoding: string;
 }
 
 export interface SchemaSelection {
@@ -109,6 +112,7 @@ export async function loadArchiveSchema(client: pg.Client, selection: SchemaSele
     warnings.push(`the database has ${largeObjects.rows[0]?.n ?? ''} large object(s), which native archives do not hold; use --format pg_dump to keep them`);
   }
   const tables = selectTables(catalog, selection);
+  const encoding = (await client.query<{ e: string }>("SELECT current_setting('server_encoding') AS e")).rows[0]?.e ?? '';
   const tableKeys = new Set(tables.map((table) => key(table.name)));
   const allTables = new Set(catalog.tables.map((table) => key(table.name)));
   // Parents before partitions.
@@ -159,11 +163,11 @@ export async function loadArchiveSchema(client: pg.Client, selection: SchemaSele
     postData: { groups, final },
     tables: tables
       .filter((table) => table.kind === 'table')
-      .map((table) => ({
-        name: table.name,
-        columns: table.columns.filter((column) => column.generated === null).map((column) => column.name),
-        estimatedBytes: table.estimatedBytes,
-      })),
+      .map((table) => {
+        const stored = table.columns.filter((column) => column.generated === null);
+        return { name: table.name, columns: stored.map((column) => column.name), estimatedBytes: table.estimatedBytes, format: archiveCopyFormat(stored, encoding) };
+      }),
     warnings,
+    encoding,
   };
 }

@@ -98,7 +98,9 @@ export async function backupNative(options: NativeBackupOptions, hooks: RunHooks
         hooks.onEvent?.({ type: 'table:start', database: options.database, table: name });
         const dataPath = `data/${stem(index)}.copy${compression === 'none' ? '' : compressionSuffix[compression]}${encryptedSuffix}`;
         const columns = table.columns.length > 0 ? quoteIdentList(table.columns) : '';
-        const select = `COPY (SELECT ${columns || '*'} FROM ONLY ${qualified(table.name)}) TO STDOUT`;
+        const copyOptions = table.format === 'binary' ? ' (FORMAT binary)' : '';
+        // `COPY table (cols) TO` skips the executor; it reads no child tables (archives hold leaves).
+        const select = `COPY ${qualified(table.name)}${columns ? ` (${columns})` : ''} TO STDOUT${copyOptions}`;
         const copy = reader.query(copyTo(select));
         const counter = new CountStream();
         copy.on('error', (error) => counter.destroy(error));
@@ -109,7 +111,7 @@ export async function backupNative(options: NativeBackupOptions, hooks: RunHooks
           throw new PgferryError('PGF_BACKUP_FAILED', `dumping table ${name} failed: ${(error as Error).message}`, { cause: error });
         }
         // psql's \copy reads this file; it keeps the identifiers out of the shell script.
-        const loaderText = `\\copy ${qualified(table.name)}${columns ? ` (${columns})` : ''} FROM pstdin\n`;
+        const loaderText = `\\copy ${qualified(table.name)}${columns ? ` (${columns})` : ''} FROM pstdin${copyOptions}\n`;
         const loader = await write(`data/${stem(index)}.sql${encryptedSuffix}`, Readable.from([Buffer.from(loaderText)]));
         const entry: ManifestTable = {
           schema: table.name.schema,
@@ -118,6 +120,7 @@ export async function backupNative(options: NativeBackupOptions, hooks: RunHooks
           rows: copy.rowCount,
           raw_bytes: counter.bytes,
           file: dataPath,
+          format: table.format,
         };
         if (options.checksums) entry.checksum = await tableChecksum(reader, { schema: table.name.schema, name: table.name.name, columns: table.columns });
         results.set(index, { table: entry, file, loader });
@@ -155,7 +158,7 @@ export async function backupNative(options: NativeBackupOptions, hooks: RunHooks
     created_at: createdAt,
     finished_at: new Date().toISOString(),
     pgferry_version: pgferryVersion,
-    source: { server_version: serverVersion.version, server_version_num: serverVersion.num, database: options.database },
+    source: { server_version: serverVersion.version, server_version_num: serverVersion.num, database: options.database, encoding: schema.encoding },
     compression,
     encryption: options.encryption?.manifest ?? null,
     schemas: schema.schemas,

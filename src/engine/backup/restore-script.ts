@@ -37,6 +37,14 @@ export function renderRestoreScript(manifest: Manifest): string {
     '}',
   );
   for (const file of manifest.files) lines.push(`check ${shellQuote(file.path)} ${file.sha256}`);
+  if (manifest.tables.some((table) => table.format === 'binary')) {
+    // Binary COPY files carry text in the source's encoding, unconverted.
+    const encoding = manifest.source.encoding ?? 'UTF8';
+    lines.push(
+      `ENCODING=$($PSQL -d "$URL" -tAc 'SHOW server_encoding')`,
+      `[ "$ENCODING" = ${shellQuote(encoding)} ] || { echo "restore.sh: the target database uses $ENCODING; this archive needs a ${encoding} database (createdb -E ${encoding} -T template0)" >&2; exit 1; }`,
+    );
+  }
   lines.push('echo "pre-data" >&2', '$PSQL -d "$URL" -1 -f schema/pre-data.sql');
   for (const table of manifest.tables) {
     const loader = table.file.replace(/\.copy(\.[a-z]+)?$/, '.sql');

@@ -12,6 +12,7 @@ import type { PostDataPlan } from '../backup/archive-schema.js';
 import type { RestoreEvent, RunHooks } from '../backup/backup-events.js';
 import { openSession } from '../sql/session-settings.js';
 import { displayName, qualified, quoteIdentList } from '../sql/quote-ident.js';
+import { postDataSteps } from './post-data-steps.js';
 
 export interface NativeRestoreOptions {
   archive: ArchiveLocation;
@@ -97,7 +98,7 @@ async function loadTable(client: pg.Client, options: NativeRestoreOptions, table
     // Emptied in this transaction, so COPY … FREEZE can skip later vacuum work.
     await client.query(`TRUNCATE ONLY ${name}`);
     const source = await readArchiveFile(options.archive, file, { compression: options.manifest.compression, key: options.key });
-    const copy = client.query(copyFrom(`COPY ${name}${columns} FROM STDIN WITH (FREEZE)`));
+    const copy = client.query(copyFrom(`COPY ${name}${columns} FROM STDIN WITH (FREEZE${table.format === 'binary' ? ', FORMAT binary' : ''})`));
     await pipeline(source, copy);
     await client.query('COMMIT');
     return copy.rowCount;
@@ -115,6 +116,20 @@ async function loadTable(client: pg.Client, options: NativeRestoreOptions, table
     }
     if (error instanceof PgferryError) throw error;
     throw new PgferryError('PGF_RESTORE_FAILED', `loading table ${displayName(table)} from ${table.file} failed: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Binary COPY files carry text in the source's encoding, unconverted: the target must match. */
+async function checkBinaryEncoding(client: pg.Client, manifest: Manifest): Promise<void> {
+  const binary = manifest.tables.filter((table) => table.format === 'binary');
+  if (binary.length === 0) return;
+  const source = manifest.source.encoding ?? 'UTF8';
+  const target = (await client.query<{ e: string }>("SELECT current_setting('server_encoding') AS e")).rows[0]?.e ?? '';
+  if (target !== source) {
+    throw new PgferryError(
+      'PGF_RESTORE_REFUSED',
+      `the archive holds ${binary.length} table(s) in binary COPY format, which carries text in the source's ${source} encoding, but database "${client.database ?? ''}" uses ${target}; restore into a ${source} database (createdb -E ${source} -T template0, or --create on a ${source} server)`,
+    );
   }
 }
 
@@ -136,6 +151,7 @@ export async function restoreNative(options: NativeRestoreOptions, hooks: RunHoo
 
   const main = await openSession(options.target, 'destination', 'pgferry restore');
   try {
+    await checkBinaryEncoding(main, manifest);
     if (options.clean) {
       hooks.onEvent?.({ type: 'phase', phase: 'clean' });
       await runStatement(main, `BEGIN;\n${cleanSql}\nCOMMIT;`, 'dropping the archive\'s objects (--clean)');
@@ -180,32 +196,56 @@ export async function restoreNative(options: NativeRestoreOptions, hooks: RunHoo
     }
   };
   // A table's keys, indexes and triggers are built as soon as its rows are in, while other
-  // tables still load (pgcopydb's overlap). Groups of tables without rows of their own
-  // (partitioned parents, unselected tables) wait until every table is loaded.
+  // tables still load (pgcopydb's overlap), its indexes on several sessions at once. Groups
+  // of tables without rows of their own (partitioned parents, unselected tables) wait until
+  // every table is loaded.
   const groups = new Map(postData.groups.map((group) => [group.table, group]));
-  const readyGroups: PostDataPlan['groups'] = [];
+  const leafTables = new Set(manifest.tables.map((table) => displayName(table)));
+  type Step = (client: pg.Client) => Promise<void>;
+  const readySteps: Step[] = [];
+  let stepsRunning = 0;
+  const statementsStep = (table: string, statements: readonly string[], then: () => void): Step => async (client) => {
+    for (const statement of statements) await tolerate(() => runStatement(client, statement, `post-data of ${table}`));
+    then();
+  };
+  const release = (group: PostDataPlan['groups'][number]) => {
+    const steps = postDataSteps(group.statements, { keysAsIndexes: leafTables.has(group.table) });
+    const releaseTail = () => {
+      if (steps.tail.length > 0) readySteps.push(statementsStep(group.table, steps.tail, () => undefined));
+    };
+    const releaseIndexes = () => {
+      let left = steps.indexes.length;
+      if (left === 0) return releaseTail();
+      for (const unit of steps.indexes) {
+        readySteps.push(
+          statementsStep(group.table, unit, () => {
+            left -= 1;
+            if (left === 0) releaseTail();
+          }),
+        );
+      }
+    };
+    if (steps.head.length > 0) readySteps.push(statementsStep(group.table, steps.head, releaseIndexes));
+    else releaseIndexes();
+  };
   const dataQueue = [...order];
   let loading = 0;
   let finalStarted = false;
   let finalDone = false;
   hooks.onEvent?.({ type: 'phase', phase: 'data' });
   if (dataQueue.length === 0) {
-    readyGroups.push(...groups.values());
+    for (const group of groups.values()) release(group);
     groups.clear();
   }
-  const runGroup = (group: PostDataPlan['groups'][number]) => async (client: pg.Client) => {
-    for (const statement of group.statements) await tolerate(() => runStatement(client, statement, `post-data of ${group.table}`));
-  };
-  let groupsRunning = 0;
   const pool = await runPool(options.target, options.jobs, hooks, () => {
-    const group = readyGroups.shift();
-    if (group) {
-      groupsRunning += 1;
+    const step = readySteps.shift();
+    if (step) {
+      stepsRunning += 1;
       return async (client) => {
         try {
-          await runGroup(group)(client);
+          await step(client);
         } finally {
-          groupsRunning -= 1;
+          stepsRunning -= 1;
         }
       };
     }
@@ -222,16 +262,16 @@ export async function restoreNative(options: NativeRestoreOptions, hooks: RunHoo
         const own = groups.get(name);
         if (own) {
           groups.delete(name);
-          readyGroups.push(own);
+          release(own);
         }
         if (dataQueue.length === 0 && loading === 0) {
           hooks.onEvent?.({ type: 'phase', phase: 'post-data', statements: postData.groups.reduce((n, g) => n + g.statements.length, postData.final.length) });
-          readyGroups.push(...groups.values());
+          for (const group of groups.values()) release(group);
           groups.clear();
         }
       };
     }
-    if (loading > 0 || groupsRunning > 0) return undefined;
+    if (loading > 0 || stepsRunning > 0) return undefined;
     if (!finalStarted) {
       // Foreign keys, sequence values and materialized views: once, after everything else.
       finalStarted = true;
