@@ -3,8 +3,8 @@
 #   docker build -t pgferry .
 #   docker run --rm -e DATABASE_URL=... -e PGFERRY_ENCRYPTION_KEY=... -p 7910:7910 pgferry serve
 #   docker run --rm -e DATABASE_URL=... -e PGFERRY_ENCRYPTION_KEY=... pgferry worker
-# pgferry runs its TypeScript sources through tsx (no build step for the server); only the
-# web UI is built, in the first stage, with the dev dependencies that never reach the image.
+# The first stage bundles the CLI (dist/cli: fast start) and builds the web UI, with the dev
+# dependencies that never reach the image. The sources ship too: migrations run through tsx.
 
 ARG NODE_VERSION=20
 # Major of the PostgreSQL client tools (pg_dump, pg_restore, psql) from apt.postgresql.org.
@@ -19,6 +19,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 # The web UI is optional at this point of the project: build it when the script exists.
 RUN mkdir -p web/dist fixtures \
+ && npm run build:cli \
  && if npm run | grep -q '^  build:web$'; then npm run build:web; fi
 
 # ---- production dependencies only ---------------------------------------------------------
@@ -58,6 +59,7 @@ COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --chown=root:root package.json package-lock.json tsconfig.json ./
 COPY --chown=root:root bin ./bin
 COPY --chown=root:root src ./src
+COPY --from=build --chown=root:root /app/dist/cli ./dist/cli
 COPY --from=build --chown=root:root /app/web/dist ./web/dist
 # Demo fixtures (`pgferry demo`), when the repository ships them (an empty folder otherwise).
 COPY --from=build --chown=root:root /app/fixtures ./fixtures

@@ -1,14 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
 import { PgferryError } from '../errors/pgferry-error.js';
+import { packageRoot } from '../package-root.js';
 
 /** Where `npm run build:web` writes the UI (web/dist at the package root). */
-export const defaultUiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
+export const defaultUiDir = path.join(packageRoot, 'web', 'dist');
 
 const missingPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>pgferry</title></head>

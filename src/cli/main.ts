@@ -12,7 +12,8 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .exitOverride();
   const name = argv.slice(2).find((arg) => !arg.startsWith('-'));
   const load = name === undefined ? undefined : commandModules[name];
-  const loaders = load ? [load] : Object.values(commandModules);
+  const versionOnly = name === undefined && argv.slice(2).some((arg) => arg === '-V' || arg === '--version');
+  const loaders = load ? [load] : versionOnly ? [] : Object.values(commandModules);
   for (const registers of await Promise.all(loaders.map((loader) => loader()))) {
     for (const register of registers) register(program);
   }

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import type { Command } from 'commander';
 import pg from 'pg';
@@ -9,12 +8,13 @@ import { quoteIdent } from '../../engine/sql/quote-ident.js';
 import { runSqlFile } from '../../engine/sql/run-sql-file.js';
 import { runSync } from '../../engine/sync/run-sync.js';
 import type { HighWaterStore, SyncOptions, SyncResult } from '../../engine/types.js';
+import { packageRoot } from '../../package-root.js';
 import { EmbeddedPostgres } from '../../store/embedded-postgres.js';
 import { createCliContext } from '../cli-context.js';
 import { verifyAfterSync } from './sync-command.js';
 import { formatBytes } from './sync-progress.js';
 
-const fixturesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures');
+const fixturesDir = path.join(packageRoot, 'fixtures');
 const fixtureNames = ['hadoop_fault', 'manufacturing', 'customer_service', 'plm'];
 /** Tables with an `updated_at` cursor kept current by a trigger (see fixtures/README.md). */
 const cursorTables = [
