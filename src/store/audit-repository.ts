@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 
+import { escapeLike } from './like-pattern.js';
 import type { AuditLogTable, StoreDatabase } from './store-types.js';
 
 export type AuditRow = Selectable<AuditLogTable>;
@@ -66,7 +67,7 @@ export class AuditRepository {
     if (filter.action !== undefined) {
       // `connection.*` lists every action on a resource type.
       query = filter.action.endsWith('.*')
-        ? query.where('action', 'like', `${filter.action.slice(0, -2).replace(/[\\%_]/g, (m) => `\\${m}`)}.%`)
+        ? query.where('action', 'like', `${escapeLike(filter.action.slice(0, -2))}.%`)
         : query.where('action', '=', filter.action);
     }
     if (filter.resourceType !== undefined) query = query.where('resource_type', '=', filter.resourceType);

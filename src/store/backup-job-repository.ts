@@ -13,6 +13,7 @@ import {
   uuidPattern,
   validationError,
 } from '../jobs/job-store-helpers.js';
+import { containsPattern } from './like-pattern.js';
 import type { StoreDatabase } from './store-types.js';
 import type { ListJobsQuery } from './sync-job-repository.js';
 
@@ -125,7 +126,7 @@ export async function getBackupJob(db: StoreDb, idOrName: string): Promise<Backu
 
 export async function listBackupJobs(db: StoreDb, query: ListJobsQuery): Promise<{ items: BackupJob[]; total: number }> {
   let base = db.selectFrom('backup_jobs');
-  if (query.q) base = base.where(sql<boolean>`name ILIKE ${`%${query.q.replace(/[\\%_]/g, '\\$&')}%`}`);
+  if (query.q) base = base.where('name', 'ilike', containsPattern(query.q));
   if (query.enabled !== undefined) base = base.where('enabled', '=', query.enabled);
   const total = Number((await base.select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow()).count);
   const rows = await base

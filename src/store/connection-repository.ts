@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { type ConnectionFields, type SslMode, clientConfigFromFields, validateConnectionFields } from '../engine/connection-config.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import type { SecretBox } from '../secrets/secret-box.js';
+import { containsPattern } from './like-pattern.js';
 import type { ConnectionRow, StoreDatabase } from './store-types.js';
 
 /** What a caller may set on a connection; `password` undefined keeps the stored one on update. */
@@ -129,8 +130,7 @@ export async function listConnections(
   let base = db.selectFrom('connections');
   const search = query.search?.trim();
   if (search) {
-    // A plain substring match: % and _ typed by the user are literal characters.
-    const pattern = `%${search.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+    const pattern = containsPattern(search);
     base = base.where((eb) =>
       eb.or([eb('name', 'ilike', pattern), eb('host', 'ilike', pattern), eb('database', 'ilike', pattern), eb('description', 'ilike', pattern)]),
     );

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { StorageSpec } from '../engine/storage/archive-storage.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import type { SecretBox } from '../secrets/secret-box.js';
+import { containsPattern } from './like-pattern.js';
 import type { StoreDatabase } from './store-types.js';
 
 /** Non-secret settings of a storage, as stored in `storages.config`. */
@@ -118,7 +119,7 @@ export async function listStorages(
   let base = db.selectFrom('storages');
   if (query.kind) base = base.where('kind', '=', query.kind);
   const search = query.search?.trim();
-  if (search) base = base.where('name', 'ilike', `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  if (search) base = base.where('name', 'ilike', containsPattern(search));
   const [rows, count] = await Promise.all([
     base.selectAll().orderBy((eb) => eb.fn('lower', ['name'])).orderBy('id').limit(pageSize).offset((page - 1) * pageSize).execute(),
     base.select((eb) => eb.fn.countAll<string>().as('total')).executeTakeFirstOrThrow(),

@@ -14,6 +14,7 @@ import {
   validationError,
 } from '../jobs/job-store-helpers.js';
 import { type SyncJobInput, type SyncJobPatch, syncJobCreateSchema, syncJobUpdateSchema } from '../jobs/job-input-schemas.js';
+import { containsPattern } from './like-pattern.js';
 import type { StoreDatabase } from './store-types.js';
 
 export type SyncJobRow = Selectable<StoreDatabase['sync_jobs']>;
@@ -131,7 +132,7 @@ export interface ListJobsQuery {
 
 export async function listSyncJobs(db: StoreDb, query: ListJobsQuery): Promise<{ items: SyncJob[]; total: number }> {
   let base = db.selectFrom('sync_jobs');
-  if (query.q) base = base.where(sql<boolean>`name ILIKE ${`%${query.q.replace(/[\\%_]/g, '\\$&')}%`}`);
+  if (query.q) base = base.where('name', 'ilike', containsPattern(query.q));
   if (query.enabled !== undefined) base = base.where('enabled', '=', query.enabled);
   const total = Number((await base.select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow()).count);
   const rows = await base

@@ -1,6 +1,7 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 
 import { PgferryError } from '../errors/pgferry-error.js';
+import { containsPattern } from './like-pattern.js';
 import type { Role, StoreDatabase, UsersTable } from './store-types.js';
 
 export type UserRow = Selectable<UsersTable>;
@@ -62,7 +63,7 @@ export class UserRepository {
   async list(filter: UserListFilter): Promise<{ items: PublicUser[]; total: number }> {
     let query = this.db.selectFrom('users');
     if (filter.q) {
-      const pattern = `%${filter.q.replace(/[\\%_]/g, (match) => `\\${match}`)}%`;
+      const pattern = containsPattern(filter.q);
       query = query.where((eb) => eb.or([eb('username', 'ilike', pattern), eb('display_name', 'ilike', pattern)]));
     }
     if (filter.role) query = query.where('role', '=', filter.role);

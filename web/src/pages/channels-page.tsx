@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import { type Channel, channelEvents, channelFields, channelKinds, channelPaging, useChannels, useRemoveChannel, useSaveChannel, useTestChannel } from '../api/channels.js';
+import { EditDeleteButtons } from '../components/edit-delete-buttons.js';
 import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
 import { PagerControls } from '../components/pager-controls.js';
@@ -209,21 +210,7 @@ export default function ChannelsPage() {
                           </Button>
                         ) : null}
                         {canEdit ? (
-                          <>
-                            <Button size="xs" variant="subtle" onClick={() => setEditing(channel)}>
-                              {t('common.edit')}
-                            </Button>
-                            <Button
-                              size="xs"
-                              variant="subtle"
-                              color="red"
-                              onClick={() => {
-                                if (window.confirm(t('channels.confirmDelete', { name: channel.name }))) remove.mutate(channel.id);
-                              }}
-                            >
-                              {t('common.delete')}
-                            </Button>
-                          </>
+                          <EditDeleteButtons onEdit={() => setEditing(channel)} onDelete={() => remove.mutate(channel.id)} confirmText={t('channels.confirmDelete', { name: channel.name })} />
                         ) : null}
                       </Group>
                     </Table.Td>

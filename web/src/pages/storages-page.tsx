@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import { type Storage, storagePaging, useRemoveStorage, useSaveStorage, useStorages, useTestStorage } from '../api/storages.js';
+import { EditDeleteButtons } from '../components/edit-delete-buttons.js';
 import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
 import { PagerControls } from '../components/pager-controls.js';
@@ -184,21 +185,7 @@ export default function StoragesPage() {
                           </Button>
                         ) : null}
                         {canEdit ? (
-                          <>
-                            <Button size="xs" variant="subtle" onClick={() => setEditing(storage)}>
-                              {t('common.edit')}
-                            </Button>
-                            <Button
-                              size="xs"
-                              variant="subtle"
-                              color="red"
-                              onClick={() => {
-                                if (window.confirm(t('storages.confirmDelete', { name: storage.name }))) remove.mutate(storage.id);
-                              }}
-                            >
-                              {t('common.delete')}
-                            </Button>
-                          </>
+                          <EditDeleteButtons onEdit={() => setEditing(storage)} onDelete={() => remove.mutate(storage.id)} confirmText={t('storages.confirmDelete', { name: storage.name })} />
                         ) : null}
                       </Group>
                     </Table.Td>

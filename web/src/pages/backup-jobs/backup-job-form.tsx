@@ -1,12 +1,11 @@
-import { Alert, Button, Fieldset, Group, MultiSelect, NumberInput, Select, SimpleGrid, Stack, Switch, TextInput, Textarea } from '@mantine/core';
+import { Fieldset, Group, MultiSelect, NumberInput, Select, SimpleGrid, Stack, Switch } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 
 import { type BackupJob, useSaveBackupJob } from '../../api/backup-jobs.js';
-import { useChannels } from '../../api/channels.js';
 import { useConnections, useSchemas } from '../../api/connections.js';
 import { useStorages } from '../../api/storages.js';
-import { CronBuilder } from '../../components/cron-builder.js';
 import { errorText } from '../../components/field-error.js';
+import { JobIdentityFields, JobScheduleFields } from '../../components/job-form-sections.js';
 import { useForm } from '../../lib/use-form.js';
 import { type BackupJobFormValues, emptyBackupJob, fromBackupJob, toBackupJobInput, validateBackupJob } from './backup-job-validation.js';
 
@@ -15,7 +14,6 @@ export function BackupJobForm({ job, onSaved, onCancel }: { job?: BackupJob; onS
   const form = useForm<BackupJobFormValues>(job ? fromBackupJob(job) : emptyBackupJob, validateBackupJob);
   const connections = useConnections({ page_size: 200 });
   const storages = useStorages({ page_size: 500 });
-  const channels = useChannels({ page_size: 200 });
   const save = useSaveBackupJob();
   const { values, set, errors } = form;
   const schemas = useSchemas(values.connection_id && !values.all_databases ? values.connection_id : undefined);
@@ -28,16 +26,7 @@ export function BackupJobForm({ job, onSaved, onCancel }: { job?: BackupJob; onS
   return (
     <form onSubmit={submit} noValidate data-testid="backup-job-form">
       <Stack>
-        {form.formError ? (
-          <Alert color="red" role="alert" data-testid="form-error">
-            {form.formError}
-          </Alert>
-        ) : null}
-        <SimpleGrid cols={{ base: 1, sm: 2 }}>
-          <TextInput label={t('jobs.fields.name')} required name="name" value={values.name} onChange={(e) => set('name', e.currentTarget.value)} error={err('name')} />
-          <Switch label={t('jobs.fields.enabled')} checked={values.enabled} onChange={(e) => set('enabled', e.currentTarget.checked)} mt="xl" />
-        </SimpleGrid>
-        <Textarea label={t('jobs.fields.description')} value={values.description} onChange={(e) => set('description', e.currentTarget.value)} error={err('description')} autosize minRows={1} />
+        <JobIdentityFields form={form} err={err} />
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
           <Select
             label={t('backupJobs.fields.connection')}
@@ -96,23 +85,7 @@ export function BackupJobForm({ job, onSaved, onCancel }: { job?: BackupJob; onS
             {values.drill ? <NumberInput label={t('backupJobs.fields.drillEvery')} min={1} max={1000} value={values.drill_every} onChange={(v) => set('drill_every', v === '' ? '' : Number(v))} error={err('verification.drill_every')} w={160} /> : null}
           </Group>
         </Fieldset>
-        <Fieldset legend={t('jobs.sections.schedule')}>
-          <CronBuilder cron={values.cron} timezone={values.timezone} onChange={(cron, timezone) => form.setValues((previous) => ({ ...previous, cron, timezone }))} error={err('cron') ?? err('timezone')} />
-          <SimpleGrid cols={{ base: 1, sm: 3 }} mt="sm">
-            <NumberInput label={t('jobs.fields.retryMax')} min={0} max={100} value={values.retry_max} onChange={(v) => set('retry_max', v === '' ? '' : Number(v))} error={err('retry_max')} />
-            <NumberInput label={t('jobs.fields.retryBackoff')} min={1} max={86400} value={values.retry_backoff_s} onChange={(v) => set('retry_backoff_s', v === '' ? '' : Number(v))} error={err('retry_backoff_s')} />
-            <NumberInput label={t('jobs.fields.timeout')} min={1} max={604800} value={values.timeout_s} onChange={(v) => set('timeout_s', v === '' ? '' : Number(v))} error={err('timeout_s')} placeholder={t('jobs.noTimeout')} />
-          </SimpleGrid>
-        </Fieldset>
-        <MultiSelect label={t('jobs.fields.channels')} data={(channels.data?.items ?? []).map((channel) => ({ value: channel.id, label: channel.name }))} value={values.channel_ids} onChange={(v) => set('channel_ids', v)} error={err('channel_ids')} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            {t('common.cancel')}
-          </Button>
-          <Button type="submit" loading={save.isPending} data-testid="job-save">
-            {t('common.save')}
-          </Button>
-        </Group>
+        <JobScheduleFields form={form} err={err} onCancel={onCancel} saving={save.isPending} />
       </Stack>
     </form>
   );

@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 
 import { type Connection, connectionPaging, useConnections, useRemoveConnection, useTestConnection } from '../../api/connections.js';
+import { EditDeleteButtons } from '../../components/edit-delete-buttons.js';
 import { PageHeader } from '../../components/page-header.js';
 import { PagerControls } from '../../components/pager-controls.js';
 import { Empty, ErrorAlert, QueryState } from '../../components/query-state.js';
@@ -120,21 +121,7 @@ export default function ConnectionsPage() {
                             {t('connections.actions.browse')}
                           </Button>
                           {canEdit ? (
-                            <>
-                              <Button size="xs" variant="subtle" onClick={() => setEditing(connection)} data-testid="row-edit">
-                                {t('common.edit')}
-                              </Button>
-                              <Button
-                                size="xs"
-                                variant="subtle"
-                                color="red"
-                                onClick={() => {
-                                  if (window.confirm(t('connections.confirmDelete', { name: connection.name }))) remove.mutate(connection.id);
-                                }}
-                              >
-                                {t('common.delete')}
-                              </Button>
-                            </>
+                            <EditDeleteButtons onEdit={() => setEditing(connection)} onDelete={() => remove.mutate(connection.id)} confirmText={t('connections.confirmDelete', { name: connection.name })} editTestId="row-edit" />
                           ) : null}
                         </Group>
                       </Table.Td>

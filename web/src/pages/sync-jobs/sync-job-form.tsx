@@ -1,13 +1,12 @@
-import { Alert, Button, Divider, Fieldset, Group, MultiSelect, NumberInput, Select, SimpleGrid, Stack, Switch, TextInput, Textarea } from '@mantine/core';
+import { Alert, Fieldset, NumberInput, Select, SimpleGrid, Stack, Switch } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import { useChannels } from '../../api/channels.js';
 import { useConnections } from '../../api/connections.js';
 import { type SyncJob, schemaPolicies, syncModes, useSaveSyncJob } from '../../api/sync-jobs.js';
 import { ConfirmTypedName } from '../../components/confirm-typed-name.js';
-import { CronBuilder } from '../../components/cron-builder.js';
 import { errorText } from '../../components/field-error.js';
+import { JobIdentityFields, JobScheduleFields } from '../../components/job-form-sections.js';
 import { TablePicker } from '../../components/table-picker.js';
 import { useForm } from '../../lib/use-form.js';
 import { type SyncJobFormValues, destructiveModesIn, emptySyncJob, fromSyncJob, toSyncJobInput, validateSyncJob } from './sync-job-validation.js';
@@ -17,7 +16,6 @@ export function SyncJobForm({ job, onSaved, onCancel }: { job?: SyncJob; onSaved
   const { t } = useTranslation();
   const form = useForm<SyncJobFormValues>(job ? fromSyncJob(job) : emptySyncJob, validateSyncJob);
   const connections = useConnections({ page_size: 200 });
-  const channels = useChannels({ page_size: 200 });
   const save = useSaveSyncJob();
   const [confirming, setConfirming] = useState(false);
   const { values, set, errors } = form;
@@ -55,16 +53,7 @@ export function SyncJobForm({ job, onSaved, onCancel }: { job?: SyncJob; onSaved
   return (
     <form onSubmit={submit} noValidate data-testid="sync-job-form">
       <Stack>
-        {form.formError ? (
-          <Alert color="red" role="alert" data-testid="form-error">
-            {form.formError}
-          </Alert>
-        ) : null}
-        <SimpleGrid cols={{ base: 1, sm: 2 }}>
-          <TextInput label={t('jobs.fields.name')} required name="name" value={values.name} onChange={(e) => set('name', e.currentTarget.value)} error={err('name')} />
-          <Switch label={t('jobs.fields.enabled')} checked={values.enabled} onChange={(e) => set('enabled', e.currentTarget.checked)} mt="xl" />
-        </SimpleGrid>
-        <Textarea label={t('jobs.fields.description')} value={values.description} onChange={(e) => set('description', e.currentTarget.value)} error={err('description')} autosize minRows={1} />
+        <JobIdentityFields form={form} err={err} />
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
           <Select
             label={t('syncJobs.fields.source')}
@@ -129,36 +118,7 @@ export function SyncJobForm({ job, onSaved, onCancel }: { job?: SyncJob; onSaved
             </Alert>
           ) : null}
         </Fieldset>
-        <Fieldset legend={t('jobs.sections.schedule')}>
-          <CronBuilder
-            cron={values.cron}
-            timezone={values.timezone}
-            onChange={(cron, timezone) => form.setValues((previous) => ({ ...previous, cron, timezone }))}
-            error={err('cron') ?? err('timezone')}
-          />
-          <Divider my="sm" />
-          <SimpleGrid cols={{ base: 1, sm: 3 }}>
-            <NumberInput label={t('jobs.fields.retryMax')} min={0} max={100} value={values.retry_max} onChange={(v) => set('retry_max', v === '' ? '' : Number(v))} error={err('retry_max')} />
-            <NumberInput label={t('jobs.fields.retryBackoff')} min={1} max={86400} value={values.retry_backoff_s} onChange={(v) => set('retry_backoff_s', v === '' ? '' : Number(v))} error={err('retry_backoff_s')} />
-            <NumberInput label={t('jobs.fields.timeout')} min={1} max={604800} value={values.timeout_s} onChange={(v) => set('timeout_s', v === '' ? '' : Number(v))} error={err('timeout_s')} placeholder={t('jobs.noTimeout')} />
-          </SimpleGrid>
-        </Fieldset>
-        <MultiSelect
-          label={t('jobs.fields.channels')}
-          data={(channels.data?.items ?? []).map((channel) => ({ value: channel.id, label: channel.name }))}
-          value={values.channel_ids}
-          onChange={(value) => set('channel_ids', value)}
-          error={err('channel_ids')}
-          placeholder={channels.isError ? t('jobs.channelsUnavailable') : undefined}
-        />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            {t('common.cancel')}
-          </Button>
-          <Button type="submit" loading={save.isPending} data-testid="job-save">
-            {t('common.save')}
-          </Button>
-        </Group>
+        <JobScheduleFields form={form} err={err} onCancel={onCancel} saving={save.isPending} />
       </Stack>
       <ConfirmTypedName
         opened={confirming}
