@@ -69,8 +69,8 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
     throw new PgferryError('PGF_VALIDATION_FAILED', 'the source and the destination are the same database; choose another destination');
   }
   const schemas = options.schemas && options.schemas.length > 0 ? options.schemas : await listUserSchemas(input.source);
-  const source = await introspectSchema(input.source, schemas);
-  const destination = await introspectSchema(input.destination, schemas);
+  // Two servers, two connections: read both catalogs at once.
+  const [source, destination] = await Promise.all([introspectSchema(input.source, schemas), introspectSchema(input.destination, schemas)]);
   const sourceTables = byId(source.tables);
   const destTables = byId(destination.tables);
 

@@ -21,17 +21,23 @@ export type { SyncPlan, TablePlan } from './sync-plan-types.js';
  * and returns tables in load order with mode, key, estimates, DDL and constraint handling.
  */
 export async function planSync(options: SyncOptions, context: Pick<EngineContext, 'highWater'> = {}): Promise<SyncPlan> {
-  const snapshot = await SourceSnapshot.open(options.source);
+  const { snapshot, destination } = await openBothEnds(options, 'pgferry plan');
   try {
-    const destination = await openSession(options.destination, 'destination', 'pgferry plan');
-    try {
-      return await buildPlan({ source: snapshot.coordinator, destination, options, snapshot: snapshot.id, highWater: context.highWater });
-    } finally {
-      await destination.end().catch(() => undefined);
-    }
+    return await buildPlan({ source: snapshot.coordinator, destination, options, snapshot: snapshot.id, highWater: context.highWater });
   } finally {
+    await destination.end().catch(() => undefined);
     await snapshot.close();
   }
+}
+
+/** The source snapshot and a destination session, connected at once; a failure of either leaves neither open. */
+async function openBothEnds(options: SyncOptions, destinationName: string): Promise<{ snapshot: SourceSnapshot; destination: pg.Client }> {
+  const [snapshot, destination] = await Promise.allSettled([SourceSnapshot.open(options.source), openSession(options.destination, 'destination', destinationName)]);
+  if (snapshot.status === 'fulfilled' && destination.status === 'fulfilled') return { snapshot: snapshot.value, destination: destination.value };
+  if (snapshot.status === 'fulfilled') await snapshot.value.close();
+  if (destination.status === 'fulfilled') await destination.value.end().catch(() => undefined);
+  // The source's error first, as when the two were opened one after the other.
+  throw snapshot.status === 'rejected' ? snapshot.reason : (destination as PromiseRejectedResult).reason;
 }
 
 interface TableState {
@@ -66,12 +72,10 @@ export async function runSync(options: SyncOptions, context: EngineContext = {})
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
   const emit = (event: EngineEvent) => context.onEvent?.(event);
-  const snapshot = await SourceSnapshot.open(options.source);
-  let admin: pg.Client | undefined;
+  const { snapshot, destination: admin } = await openBothEnds(options, 'pgferry admin');
   const warnings: string[] = [];
   const clients = new Set<pg.Client>();
   try {
-    admin = await openSession(options.destination, 'destination', 'pgferry admin');
     const plan = await buildPlan({ source: snapshot.coordinator, destination: admin, options: { ...options, runId }, snapshot: snapshot.id, highWater: context.highWater });
     warnings.push(...plan.warnings);
     const states = plan.tables.map<TableState>((p) => ({ plan: p, pending: p.status === 'ready' ? [...p.chunks] : [], running: 0, result: emptyResult(p), started: 0, done: p.status !== 'ready' }));
@@ -135,7 +139,7 @@ export async function runSync(options: SyncOptions, context: EngineContext = {})
     return result;
   } finally {
     for (const client of clients) await client.end().catch(() => undefined);
-    await admin?.end().catch(() => undefined);
+    await admin.end().catch(() => undefined);
     await snapshot.close();
   }
 }
