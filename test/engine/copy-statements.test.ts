@@ -13,7 +13,7 @@ function plan(overrides: Partial<TablePlan> & { kind?: 'table' | 'partitioned' }
     where: null,
     params: [],
     key: ['id'],
-    source: { kind, columns: [{ name: 'id', type: 'bigint' }] },
+    source: { kind, columns: [{ name: 'id', type: 'bigint', notNull: true }] },
     ...rest,
   } as unknown as TablePlan;
 }
@@ -43,5 +43,16 @@ describe('source reads', () => {
     const select = sourceSelect(plan(), { id: 'x', lower: "10'; drop table t; --", upper: '20' } as ChunkPlan);
     expect(select.sql).toBe(`SELECT id, email FROM ONLY "Sales"."order items" WHERE id >= '10''; drop table t; --'::bigint AND id < '20'::bigint`);
     expect(select.params).toEqual([]);
+  });
+
+  it('lets the first key range take NULLs of a nullable key column, and reads page ranges by ctid', () => {
+    const nullable = plan({ source: { kind: 'table', columns: [{ name: 'id', type: 'bigint', notNull: false }] } } as unknown as Partial<TablePlan>);
+    expect(sourceSelect(nullable, { id: 'x', lower: null, upper: '20' } as ChunkPlan).sql).toBe(
+      `SELECT id, email FROM ONLY "Sales"."order items" WHERE (id < '20'::bigint OR id IS NULL)`,
+    );
+    expect(sourceSelect(nullable, { id: 'x', lower: '20', upper: null } as ChunkPlan).sql).toBe(`SELECT id, email FROM ONLY "Sales"."order items" WHERE id >= '20'::bigint`);
+    expect(sourceSelect(plan(), { id: 'x', lower: null, upper: '20' } as ChunkPlan).sql).toBe(`SELECT id, email FROM ONLY "Sales"."order items" WHERE id < '20'::bigint`);
+    const pages = sourceSelect(plan({ key: null }), { id: 'x', lower: '(100,0)', upper: '(200,0)', by: 'ctid' });
+    expect(pages.sql).toBe(`SELECT id, email FROM ONLY "Sales"."order items" WHERE ctid >= '(100,0)'::tid AND ctid < '(200,0)'::tid`);
   });
 });

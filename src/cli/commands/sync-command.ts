@@ -185,7 +185,7 @@ export function registerSyncCommand(program: Command): void {
     .option('--rules <file>', 'YAML file of column rules (anonymisation)')
     .option('--schema-policy <policy>', `one of ${schemaPolicies.join(', ')}`, 'create-missing')
     .option('--jobs <n>', 'tables copied at once', '1')
-    .option('--split-rows <n>', 'split tables with more estimated rows into key ranges')
+    .option('--split-rows <n>', 'split tables with more estimated rows into ranges of the key (or of pages when there is no key)')
     .option('--verify', 'compare row counts and checksums after the load')
     .option('--resume <run>', 'resume a failed or cancelled run: skip what it committed')
     .option('--dry-run', 'print the plan and write nothing')

@@ -165,13 +165,7 @@ export function planTable(input: PlanTableInput): TablePlan {
 /** The source read of one chunk; `table` is set when it is a plain read of a plain table (see copyBetween). */
 export function sourceSelect(plan: TablePlan, chunk: ChunkPlan): { sql: string; params: [string, string][]; table?: string } {
   const predicates = plan.where === null ? [] : [plan.where];
-  const keyColumn = plan.key?.[0];
-  if (keyColumn !== undefined && (chunk.lower !== null || chunk.upper !== null)) {
-    // Literals for the same reason as the cursor mark: the planner picks the key's index.
-    const type = plan.source.columns.find((c) => c.name === keyColumn)!.type;
-    if (chunk.lower !== null) predicates.push(`${quoteIdent(keyColumn)} >= ${quoteLiteral(chunk.lower)}::${type}`);
-    if (chunk.upper !== null) predicates.push(`${quoteIdent(keyColumn)} < ${quoteLiteral(chunk.upper)}::${type}`);
-  }
+  predicates.push(...chunkPredicates(plan, chunk));
   const where = predicates.length > 0 ? ` WHERE ${predicates.join(' AND ')}` : '';
   const columnsOnly = plan.expressions.every((expression, index) => expression === quoteIdent(plan.columns[index] ?? ''));
   const plainRead = predicates.length === 0 && plan.params.length === 0 && columnsOnly && plan.source.kind === 'table';
@@ -182,11 +176,35 @@ export function sourceSelect(plan: TablePlan, chunk: ChunkPlan): { sql: string; 
   };
 }
 
+/** The WHERE terms that select one chunk's rows (none for a whole table). Literals, like the cursor mark, so the planner uses the key's index. */
+function chunkPredicates(plan: TablePlan, chunk: ChunkPlan): string[] {
+  if (chunk.lower === null && chunk.upper === null) return [];
+  if (chunk.by === 'ctid') {
+    return [
+      ...(chunk.lower === null ? [] : [`ctid >= ${quoteLiteral(chunk.lower)}::tid`]),
+      ...(chunk.upper === null ? [] : [`ctid < ${quoteLiteral(chunk.upper)}::tid`]),
+    ];
+  }
+  const keyColumn = plan.key![0]!;
+  const column = quoteIdent(keyColumn);
+  const { type, notNull } = plan.source.columns.find((c) => c.name === keyColumn)!;
+  const terms: string[] = [];
+  if (chunk.lower !== null) terms.push(`${column} >= ${quoteLiteral(chunk.lower)}::${type}`);
+  if (chunk.upper !== null) {
+    // The destination's key column may be nullable on the source: the first range takes the
+    // NULLs, so such a row reaches the destination and fails there instead of vanishing.
+    const below = `${column} < ${quoteLiteral(chunk.upper)}::${type}`;
+    terms.push(chunk.lower === null && !notNull ? `(${below} OR ${column} IS NULL)` : below);
+  }
+  return terms;
+}
+
 /**
- * Splits a table into key ranges of about `splitRows` estimated rows when its key is one
- * column: integer keys by arithmetic on min/max, other orderable keys (text, uuid, dates)
- * by boundaries from a TABLESAMPLE of the key. Full mode on an existing table is not split:
- * it replaces the table in one transaction. Reads in the snapshot.
+ * Splits a table into ranges of about `splitRows` estimated rows: on the first column of its
+ * key (integers by arithmetic on min/max, other orderable types — text, uuid, dates — at
+ * boundaries from a TABLESAMPLE), or, for a table without a key, on ranges of heap pages
+ * (ctid; PostgreSQL 14+ reads those with a TID range scan). Full mode on an existing table is
+ * not split: it replaces the table in one transaction. Reads in the snapshot.
  */
 export async function planChunks(reader: pg.Client, plan: TablePlan, splitRows: number | undefined): Promise<void> {
   if (splitRows === undefined || splitRows <= 0 || plan.status !== 'ready' || plan.estimatedRows <= splitRows) return;
@@ -194,21 +212,43 @@ export async function planChunks(reader: pg.Client, plan: TablePlan, splitRows: 
     plan.notes.push('not split: full mode replaces an existing table in one transaction');
     return;
   }
-  const keyColumn = plan.source.key?.length === 1 ? plan.source.key[0]! : undefined;
-  const type = plan.source.columns.find((c) => c.name === keyColumn)?.type;
-  if (keyColumn === undefined || type === undefined || (plan.key !== null && plan.key.join() !== keyColumn)) {
-    plan.notes.push('not split: the key is not a single column');
+  const count = Math.ceil(plan.estimatedRows / splitRows);
+  if (plan.key === null) {
+    await planPageChunks(reader, plan, count);
     return;
   }
-  const count = Math.ceil(plan.estimatedRows / splitRows);
+  const keyColumn = plan.key[0]!;
+  const type = plan.source.columns.find((c) => c.name === keyColumn)?.type;
+  if (type === undefined) return;
   const bounds = integerTypes.has(type) ? await integerBounds(reader, plan, keyColumn, count) : await sampledBounds(reader, plan, keyColumn, count);
-  if (bounds === null) return;
-  plan.key = plan.key ?? [keyColumn];
+  if (bounds === null || bounds.length === 0) return;
   plan.chunks = [null, ...bounds].map((lower, i) => {
     const upper = bounds[i] ?? null;
     return { id: `${plan.id}[${lower ?? ''},${upper ?? ''})`, lower, upper };
   });
-  plan.notes.push(`split into ${plan.chunks.length} key ranges on "${keyColumn}"`);
+  plan.notes.push(`split into ${plan.chunks.length} key ranges on "${keyColumn}"${plan.key.length > 1 ? ` (the first of the key's ${plan.key.length} columns)` : ''}`);
+}
+
+/** Page ranges `[(p,0), (q,0))`; the last is open, so pages added since the size was read are read too. */
+async function planPageChunks(reader: pg.Client, plan: TablePlan, count: number): Promise<void> {
+  const result = await reader.query<{ pages: string; v: number }>(
+    `SELECT pg_relation_size($1::regclass) / current_setting('block_size')::int AS pages, current_setting('server_version_num')::int AS v`,
+    [qualified(plan.name)],
+  );
+  const { pages, v } = result.rows[0]!;
+  if (v < 140000) {
+    plan.notes.push('not split: a table without a key is split by page ranges, which needs PostgreSQL 14 or later on the source');
+    return;
+  }
+  const step = Math.ceil(Number(pages) / count);
+  const bounds: string[] = [];
+  for (let page = step; page < Number(pages); page += step) bounds.push(`(${page},0)`);
+  if (bounds.length === 0) return;
+  plan.chunks = [null, ...bounds].map((lower, i) => {
+    const upper = bounds[i] ?? null;
+    return { id: `${plan.id}[ctid ${lower ?? ''},${upper ?? ''})`, lower, upper, by: 'ctid' as const };
+  });
+  plan.notes.push(`split into ${plan.chunks.length} page ranges (no key)`);
 }
 
 async function integerBounds(reader: pg.Client, plan: TablePlan, keyColumn: string, count: number): Promise<string[] | null> {

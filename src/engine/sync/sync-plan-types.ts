@@ -11,6 +11,8 @@ export interface ChunkPlan {
   id: string;
   lower: string | null;
   upper: string | null;
+  /** `ctid`: a range of heap pages (a table without a key); otherwise a range of the key's first column. */
+  by?: 'ctid' | undefined;
 }
 
 /** What one run does to one table (see the glossary in ../types.ts). */
