@@ -93,6 +93,10 @@ export interface SyncOptions {
   jobs?: number | undefined;
   /** Split tables with more estimated rows than this into key ranges (default: off). */
   splitRows?: number | undefined;
+  /** Give the destination's tables, sequences, views and schemas the source's owners (ALTER … OWNER TO; default: off). */
+  owners?: boolean | undefined;
+  /** Add the source's GRANTs (table, column, sequence, schema) on the destination (default: off). */
+  grants?: boolean | undefined;
   /** The destination is marked protected: full and mirror are refused. */
   destinationProtected?: boolean | undefined;
   /** Id of this run (default: a random UUID). */

@@ -27,6 +27,8 @@ interface SyncCommandOptions {
   schemaPolicy: string;
   jobs: string;
   splitRows?: string;
+  owners?: boolean;
+  grants?: boolean;
   verify?: boolean;
   resume?: string;
   dryRun?: boolean;
@@ -120,6 +122,10 @@ export function formatPlan(plan: SyncPlan): string {
     lines.push('', 'after all data (foreign keys, partitioned-table keys, views):');
     for (const s of plan.finalDdl) lines.push(`  ${s.sql.split('\n')[0]}${s.sql.includes('\n') ? ' …' : ''};`);
   }
+  if (plan.privileges.length > 0) {
+    lines.push('', 'owners and grants after the load:');
+    for (const s of plan.privileges) lines.push(`  ${s.sql};`);
+  }
   if (plan.sequences.length > 0) lines.push('', `sequences set from the source after the load: ${plan.sequences.map((s) => `${s.name.schema}.${s.name.name}`).join(', ')}`);
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
@@ -186,6 +192,8 @@ export function registerSyncCommand(program: Command): void {
     .option('--schema-policy <policy>', `one of ${schemaPolicies.join(', ')}`, 'create-missing')
     .option('--jobs <n>', 'tables copied at once', '1')
     .option('--split-rows <n>', 'split tables with more estimated rows into ranges of the key (or of pages when there is no key)')
+    .option('--owners', "give the copied tables, sequences, views and schemas the source's owners (the roles must exist on the destination)")
+    .option('--grants', "add the source's GRANTs on the copied objects (table, column, sequence, schema)")
     .option('--verify', 'compare row counts and checksums after the load')
     .option('--resume <run>', 'resume a failed or cancelled run: skip what it committed')
     .option('--dry-run', 'print the plan and write nothing')
@@ -224,6 +232,8 @@ export function registerSyncCommand(program: Command): void {
         schemaPolicy,
         jobs,
         splitRows: positiveInteger(raw.splitRows, '--split-rows'),
+        owners: raw.owners === true,
+        grants: raw.grants === true,
         destinationProtected: destination!.protected,
         runId,
         resumeCommitted,

@@ -8,6 +8,7 @@ import { qualified, quoteIdent } from '../sql/quote-ident.js';
 import { openSession } from '../sql/session-settings.js';
 import type { EngineContext, EngineEvent, SyncOptions, SyncResult, TableResult } from '../types.js';
 import { buildPlan } from './build-plan.js';
+import { applyPrivileges } from './copy-privileges.js';
 import { type ChunkOutcome, loadChunk } from './load-chunk.js';
 import { applyQueryParams } from './query-params.js';
 import { backoffMs, defaultRetry, errorCode, isTransientError, sleep } from './retry-policy.js';
@@ -113,6 +114,8 @@ export async function runSync(options: SyncOptions, context: EngineContext = {})
     for (const w of await setSequences(snapshot.coordinator, admin, plan.sequences.filter((s) => s.table === null ? failed.size === 0 : succeeded.has(s.table)))) {
       warnings.push(w);
     }
+    // Last: owners and grants of what exists now (a failed table's statements wait for a run that copies it).
+    for (const w of await applyPrivileges(admin, plan.privileges.filter((s) => s.table === undefined || succeeded.has(s.table)))) warnings.push(w);
     for (const w of warnings) emit({ type: 'schema:warning', object: 'run', message: w });
 
     const tables = states.map((s) => s.result);

@@ -5,6 +5,8 @@ import type { CopyFormat } from '../copy/copy-stream.js';
 import type { QualifiedName } from '../sql/quote-ident.js';
 import type { SchemaPolicy, SyncMode } from '../types.js';
 
+import type { PrivilegeStatement } from './copy-privileges.js';
+
 /** A key range of a table copied as a unit; a table that is not split has one chunk without bounds. */
 export interface ChunkPlan {
   /** `schema.table` or `schema.table[lo,hi)`: the checkpoint id used by --resume. */
@@ -84,6 +86,8 @@ export interface SyncPlan {
   /** Destination foreign keys dropped during the load and re-created (validated) after it. */
   droppedForeignKeys: DroppedForeignKey[];
   sequences: SequencePlan[];
+  /** Owners and grants copied after the load (`owners`/`grants` options); empty otherwise. */
+  privileges: PrivilegeStatement[];
   cycles: string[][];
   warnings: string[];
 }

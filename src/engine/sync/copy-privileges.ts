@@ -1,0 +1,176 @@
+import type pg from 'pg';
+
+import { type QualifiedName, displayName, qualified, quoteIdent } from '../sql/quote-ident.js';
+import { tableId } from '../types.js';
+
+/** One object's owner and access list on the source, as read by {@link readSourcePrivileges}. */
+export interface SourcePrivileges {
+  kind: 'schema' | 'table' | 'partitioned table' | 'view' | 'materialized view' | 'sequence' | 'foreign table';
+  name: QualifiedName;
+  owner: string;
+  /** A sequence owned by a column (serial, identity): its owner follows the table's. */
+  ownedByColumn: boolean;
+  grants: AclEntry[];
+  columnGrants: (AclEntry & { column: string })[];
+}
+
+/** One `aclexplode` row; grantee null is PUBLIC. */
+export interface AclEntry {
+  grantee: string | null;
+  privilege: string;
+  grantable: boolean;
+}
+
+/** An ownership or grant statement; `table` (a table id) ties it to a copied table that must have succeeded. */
+export interface PrivilegeStatement {
+  object: string;
+  sql: string;
+  roles: string[];
+  table?: string | undefined;
+}
+
+const aclJson = (acl: string) =>
+  `(SELECT coalesce(json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, 'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]') FROM aclexplode(${acl}) a)`;
+
+const privilegesQuery = `
+SELECT 'schema' AS kind, n.nspname AS schema, n.nspname AS name, pg_get_userbyid(n.nspowner) AS owner, false AS owned_by_column,
+       ${aclJson('n.nspacl')} AS grants, '[]'::json AS column_grants
+  FROM pg_namespace n WHERE n.nspname = ANY($1)
+UNION ALL
+SELECT CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'p' THEN 'partitioned table' WHEN 'f' THEN 'foreign table' ELSE 'table' END,
+       n.nspname, c.relname, pg_get_userbyid(c.relowner),
+       c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')),
+       ${aclJson('c.relacl')},
+       (SELECT coalesce(json_agg(json_build_object('column', at.attname, 'grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, 'privilege', a.privilege_type, 'grantable', a.is_grantable) ORDER BY at.attnum), '[]')
+          FROM pg_attribute at, aclexplode(at.attacl) a WHERE at.attrelid = c.oid AND at.attnum > 0 AND NOT at.attisdropped AND at.attacl IS NOT NULL)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')`;
+
+/** Owners and ACLs of the schemas' objects, read on the source (inside the run's snapshot). */
+export async function readSourcePrivileges(source: pg.Client, schemas: string[]): Promise<SourcePrivileges[]> {
+  const result = await source.query<{
+    kind: SourcePrivileges['kind'];
+    schema: string;
+    name: string;
+    owner: string;
+    owned_by_column: boolean;
+    grants: AclEntry[];
+    column_grants: (AclEntry & { column: string })[];
+  }>(privilegesQuery, [schemas]);
+  return result.rows.map((row) => ({
+    kind: row.kind,
+    name: { schema: row.schema, name: row.name },
+    owner: row.owner,
+    ownedByColumn: row.owned_by_column,
+    grants: row.grants,
+    columnGrants: row.column_grants,
+  }));
+}
+
+const alterKeyword: Record<SourcePrivileges['kind'], string> = {
+  schema: 'SCHEMA',
+  table: 'TABLE',
+  'partitioned table': 'TABLE',
+  view: 'VIEW',
+  'materialized view': 'MATERIALIZED VIEW',
+  sequence: 'SEQUENCE',
+  'foreign table': 'FOREIGN TABLE',
+};
+
+const grantTarget = (item: SourcePrivileges) =>
+  item.kind === 'schema' ? `SCHEMA ${quoteIdent(item.name.schema)}` : `${item.kind === 'sequence' ? 'SEQUENCE' : 'TABLE'} ${qualified(item.name)}`;
+
+const roleSql = (grantee: string | null) => (grantee === null ? 'PUBLIC' : quoteIdent(grantee));
+
+/**
+ * ALTER … OWNER TO and GRANT statements that give the destination's copies the source's owners
+ * and grants. Grants are added, never revoked; the owner's own entries come with ownership, so
+ * they are left out; the grantor is the sync role. Pure; exported for tests.
+ */
+export function privilegeStatements(items: SourcePrivileges[], options: { owners: boolean; grants: boolean }, tableOf: (item: SourcePrivileges) => string | undefined): PrivilegeStatement[] {
+  const out: PrivilegeStatement[] = [];
+  for (const item of items) {
+    const shown = item.kind === 'schema' ? `schema ${quoteIdent(item.name.schema)}` : `${item.kind} ${displayName(item.name)}`;
+    const table = tableOf(item);
+    if (options.owners && !item.ownedByColumn) {
+      const target = item.kind === 'schema' ? quoteIdent(item.name.schema) : qualified(item.name);
+      out.push({ object: `owner of ${shown}`, sql: `ALTER ${alterKeyword[item.kind]} ${target} OWNER TO ${quoteIdent(item.owner)}`, roles: [item.owner], table });
+    }
+    if (!options.grants) continue;
+    for (const [key, entries] of groupGrants(item.grants.filter((g) => g.grantee !== item.owner))) {
+      const [grantee, grantable] = splitKey(key);
+      const privileges = entries.map((e) => e.privilege).join(', ');
+      out.push({
+        object: `GRANT ${privileges} on ${shown} to ${grantee ?? 'PUBLIC'}`,
+        sql: `GRANT ${privileges} ON ${grantTarget(item)} TO ${roleSql(grantee)}${grantable ? ' WITH GRANT OPTION' : ''}`,
+        roles: grantee === null ? [] : [grantee],
+        table,
+      });
+    }
+    for (const [key, entries] of groupGrants(item.columnGrants.filter((g) => g.grantee !== item.owner))) {
+      const [grantee, grantable] = splitKey(key);
+      const privileges = entries.map((e) => `${e.privilege} (${quoteIdent(e.column)})`).join(', ');
+      out.push({
+        object: `GRANT ${privileges} on ${shown} to ${grantee ?? 'PUBLIC'}`,
+        sql: `GRANT ${privileges} ON TABLE ${qualified(item.name)} TO ${roleSql(grantee)}${grantable ? ' WITH GRANT OPTION' : ''}`,
+        roles: grantee === null ? [] : [grantee],
+        table,
+      });
+    }
+  }
+  return out;
+}
+
+/** Entries grouped by grantee and grant option, in first-seen order: one GRANT each. */
+function groupGrants<T extends AclEntry>(entries: T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const entry of entries) {
+    const key = JSON.stringify([entry.grantee, entry.grantable]);
+    groups.set(key, [...(groups.get(key) ?? []), entry]);
+  }
+  return groups;
+}
+
+function splitKey(key: string): [string | null, boolean] {
+  return JSON.parse(key) as [string | null, boolean];
+}
+
+/**
+ * Keeps the statements whose roles exist on the destination; the others become one warning
+ * per missing role, so a staging server without production's roles still gets the rest.
+ */
+export async function keepExistingRoles(destination: pg.Client, statements: PrivilegeStatement[]): Promise<{ statements: PrivilegeStatement[]; warnings: string[] }> {
+  const wanted = [...new Set(statements.flatMap((s) => s.roles))];
+  if (wanted.length === 0) return { statements, warnings: [] };
+  const found = await destination.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [wanted]);
+  const existing = new Set(found.rows.map((row) => row.rolname));
+  const warnings = wanted
+    .filter((role) => !existing.has(role))
+    .map((role) => {
+      const count = statements.filter((s) => s.roles.includes(role)).length;
+      return `role ${quoteIdent(role)} does not exist on the destination: ${count} ownership/grant statement(s) naming it were skipped; create the role (\`pgferry backup --globals\` saves roles) and run the sync again`;
+    });
+  return { statements: statements.filter((s) => s.roles.every((role) => existing.has(role))), warnings };
+}
+
+/** Runs the statements one by one in autocommit; a failure (e.g. not a member of the new owner role) is a warning naming it. */
+export async function applyPrivileges(client: pg.Client, statements: readonly PrivilegeStatement[]): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const statement of statements) {
+    try {
+      await client.query(statement.sql);
+    } catch (error) {
+      warnings.push(`${statement.object} was not applied on the destination: ${(error as Error).message}${statement.object.startsWith('owner') ? ' (the sync role must be a member of the new owner role)' : ''}`);
+    }
+  }
+  return warnings;
+}
+
+/** For statements on a copied table (or a sequence it owns): that table's id, so they wait for its success. */
+export function copiedTableOf(copied: ReadonlySet<string>, sequenceTables: ReadonlyMap<string, string | null>) {
+  return (item: SourcePrivileges): string | undefined => {
+    const id = tableId(item.name);
+    if (item.kind === 'sequence') return sequenceTables.get(id) ?? undefined;
+    return copied.has(id) ? id : undefined;
+  };
+}
