@@ -80,6 +80,8 @@ const syncJobShape = {
   parallelism: z.number().int().min(1).max(64).optional(),
   split_rows: z.number().int().min(1).nullable().optional(),
   verify: z.boolean().optional(),
+  copy_owners: z.boolean().optional().describe("Give the copied objects the source's owners (the roles must exist on the destination)"),
+  copy_grants: z.boolean().optional().describe("Add the source's GRANTs on the copied objects"),
   ...scheduleShape,
 };
 

@@ -40,6 +40,8 @@ export const syncJobViewSchema = z
     parallelism: z.number(),
     split_rows: z.number().nullable(),
     verify: z.boolean(),
+    copy_owners: z.boolean(),
+    copy_grants: z.boolean(),
     ...scheduleView,
   })
   .describe('SyncJob');
@@ -99,6 +101,8 @@ export function syncJobView(job: SyncJob): SyncJobView {
     parallelism: job.parallelism,
     split_rows: job.split_rows === null ? null : Number(job.split_rows),
     verify: job.verify,
+    copy_owners: job.copy_owners,
+    copy_grants: job.copy_grants,
     ...scheduleFields(job),
   };
 }

@@ -124,6 +124,8 @@ export interface SyncJobsTable extends JobSchedule {
   parallelism: Generated<number>;
   split_rows: ColumnType<string | null, number | string | null | undefined, number | string | null>;
   verify: Generated<boolean>;
+  copy_owners: Generated<boolean>;
+  copy_grants: Generated<boolean>;
 }
 
 export interface BackupJobsTable extends JobSchedule {

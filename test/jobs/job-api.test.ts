@@ -106,6 +106,11 @@ describe('jobs and runs through the API', () => {
     expect(enabled.next_fire_at).not.toBeNull();
     const edited = json(await t.request({ method: 'PATCH', url: `/api/v1/sync-jobs/${job.id}`, payload: { parallelism: 4, cron: null } }));
     expect(edited).toMatchObject({ parallelism: 4, cron: null, next_fire_at: null });
+    // Owners and grants are copied only on request.
+    expect(job).toMatchObject({ copy_owners: false, copy_grants: false });
+    const privileged = json(await t.request({ method: 'PATCH', url: `/api/v1/sync-jobs/${job.id}`, payload: { copy_owners: true, copy_grants: true } }));
+    expect(privileged).toMatchObject({ copy_owners: true, copy_grants: true, parallelism: 4 });
+    expect((await t.request({ method: 'PATCH', url: `/api/v1/sync-jobs/${job.id}`, payload: { copy_grants: 'yes' } })).statusCode).toBe(400);
 
     const listed = json(await t.request({ method: 'GET', url: '/api/v1/sync-jobs?q=orders&page_size=5' }));
     expect(listed).toMatchObject({ total: 1, page: 1, page_size: 5 });

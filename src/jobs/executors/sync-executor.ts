@@ -177,6 +177,8 @@ export const syncExecutor: RunExecutor = async (run, context) => {
       schemaPolicy: job.schema_policy as SyncOptions['schemaPolicy'],
       jobs: job.parallelism,
       splitRows: job.split_rows === null ? undefined : Number(job.split_rows),
+      owners: job.copy_owners,
+      grants: job.copy_grants,
       destinationProtected: destination.protected,
       runId: run.id,
       resumeCommitted,

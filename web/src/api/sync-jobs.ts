@@ -29,6 +29,8 @@ export interface SyncJob {
   parallelism: number;
   split_rows?: number | null;
   verify: boolean;
+  copy_owners: boolean;
+  copy_grants: boolean;
   cron: string | null;
   timezone: string;
   enabled: boolean;

@@ -48,6 +48,7 @@ describe('sync job form', () => {
     await choose('source-select', 'crm');
     await choose('destination-select', 'warehouse (protected)');
     await choose('default-mode', 'Mirror (delete missing)');
+    fireEvent.click(screen.getByRole('switch', { name: /^Copy grants/ }));
     fireEvent.click(screen.getByTestId('job-save'));
     const confirm = await screen.findByTestId('confirm-button');
     expect(confirm.hasAttribute('disabled')).toBe(true);
@@ -56,7 +57,7 @@ describe('sync job form', () => {
     fireEvent.click(confirm);
     await waitFor(() => expect(onSaved).toHaveBeenCalled());
     const post = calls.find((call) => call.url === '/api/v1/sync-jobs');
-    expect(post?.body).toMatchObject({ name: 'nightly', source_connection_id: src, destination_connection_id: dst, default_mode: 'mirror', cron: null, selection: {} });
+    expect(post?.body).toMatchObject({ name: 'nightly', source_connection_id: src, destination_connection_id: dst, default_mode: 'mirror', cron: null, selection: {}, copy_owners: false, copy_grants: true });
   });
 
   it('shows server field errors next to the fields', async () => {

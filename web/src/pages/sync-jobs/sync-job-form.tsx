@@ -112,6 +112,8 @@ export function SyncJobForm({ job, onSaved, onCancel }: { job?: SyncJob; onSaved
             <NumberInput label={t('syncJobs.fields.parallelism')} min={1} max={64} value={values.parallelism} onChange={(v) => set('parallelism', v === '' ? '' : Number(v))} error={err('parallelism')} />
           </SimpleGrid>
           <Switch mt="sm" label={t('syncJobs.fields.verify')} checked={values.verify} onChange={(e) => set('verify', e.currentTarget.checked)} />
+          <Switch mt="sm" label={t('syncJobs.fields.copyOwners')} description={t('syncJobs.fields.copyOwnersHint')} checked={values.copy_owners} onChange={(e) => set('copy_owners', e.currentTarget.checked)} />
+          <Switch mt="sm" label={t('syncJobs.fields.copyGrants')} description={t('syncJobs.fields.copyGrantsHint')} checked={values.copy_grants} onChange={(e) => set('copy_grants', e.currentTarget.checked)} />
           {destructive.length > 0 ? (
             <Alert color="orange" mt="sm" variant="light">
               {t('syncJobs.destructiveWarning', { modes: destructive.map((mode) => t(`modes.${mode}`)).join(', '), destination: destination?.name ?? '' })}

@@ -14,6 +14,8 @@ export interface SyncJobFormValues extends Record<string, unknown> {
   schema_policy: SyncJob['schema_policy'];
   parallelism: number | '';
   verify: boolean;
+  copy_owners: boolean;
+  copy_grants: boolean;
   cron: string | null;
   timezone: string;
   enabled: boolean;
@@ -35,6 +37,8 @@ export const emptySyncJob: SyncJobFormValues = {
   schema_policy: 'create-missing',
   parallelism: 2,
   verify: false,
+  copy_owners: false,
+  copy_grants: false,
   cron: null,
   timezone: 'UTC',
   enabled: true,
@@ -57,6 +61,8 @@ export function fromSyncJob(job: SyncJob): SyncJobFormValues {
     schema_policy: job.schema_policy,
     parallelism: job.parallelism,
     verify: job.verify,
+    copy_owners: job.copy_owners,
+    copy_grants: job.copy_grants,
     cron: job.cron,
     timezone: job.timezone,
     enabled: job.enabled,
@@ -129,6 +135,8 @@ export function toSyncJobInput(values: SyncJobFormValues): SyncJobInput {
     schema_policy: values.schema_policy,
     parallelism: Number(values.parallelism),
     verify: values.verify,
+    copy_owners: values.copy_owners,
+    copy_grants: values.copy_grants,
     cron: values.cron?.trim() || null,
     timezone: values.timezone,
     enabled: values.enabled,
