@@ -193,7 +193,7 @@ export function registerSyncCommand(program: Command): void {
     .option('--jobs <n>', 'tables copied at once', '1')
     .option('--split-rows <n>', 'split tables with more estimated rows into ranges of the key (or of pages when there is no key)')
     .option('--owners', "give the copied tables, sequences, views and schemas the source's owners (the roles must exist on the destination)")
-    .option('--grants', "add the source's GRANTs on the copied objects (table, column, sequence, schema)")
+    .option('--grants', "add the source's GRANTs on the copied objects (tables, columns, sequences, views, schemas, functions, types)")
     .option('--verify', 'compare row counts and checksums after the load')
     .option('--resume <run>', 'resume a failed or cancelled run: skip what it committed')
     .option('--dry-run', 'print the plan and write nothing')

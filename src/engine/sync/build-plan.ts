@@ -20,7 +20,7 @@ import { introspectSchema, listUserSchemas } from '../schema/introspect-schema.j
 import type { CatalogTable, SchemaCatalog } from '../schema/schema-types.js';
 import { displayName, qualified } from '../sql/quote-ident.js';
 import { type HighWaterStore, type SyncOptions, destructiveModes, keyedModes, tableId } from '../types.js';
-import { type PrivilegeStatement, copiedTableOf, keepExistingRoles, privilegeStatements, readSourcePrivileges } from './copy-privileges.js';
+import { copiedTableOf, planPrivileges } from './copy-privileges.js';
 import { checkPrivileges } from './check-privileges.js';
 import { loadOrder } from './load-order.js';
 import { planChunks, planTable } from './plan-table.js';
@@ -210,16 +210,17 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
     .filter((s) => (s.ownedBy ? copied.has(tableId(s.ownedBy.table)) : involvedSchemas.has(s.name.schema)))
     .map((s) => ({ name: s.name, table: s.ownedBy ? tableId(s.ownedBy.table) : null }));
 
-  let privileges: PrivilegeStatement[] = [];
-  if (options.owners || options.grants) {
-    // The run's objects: its schemas, tables (with partitioned parents), sequences and views.
-    const objects = new Set([...ddlTables.keys(), ...sequences.map((s) => tableId(s.name)), ...source.views.filter((v) => involvedSchemas.has(v.name.schema)).map((v) => tableId(v.name))]);
-    const items = (await readSourcePrivileges(input.source, [...involvedSchemas])).filter((item) => item.kind === 'schema' || objects.has(tableId(item.name)));
-    const statements = privilegeStatements(items, { owners: options.owners === true, grants: options.grants === true }, copiedTableOf(copied, new Map(sequences.map((s) => [tableId(s.name), s.table]))));
-    const kept = await keepExistingRoles(input.destination, statements);
-    privileges = kept.statements;
-    warnings.push(...kept.warnings);
-  }
+  // The run's objects: its schemas, tables (with partitioned parents), sequences and views.
+  const privileges = await planPrivileges({
+    source: input.source,
+    destination: input.destination,
+    schemas: [...involvedSchemas],
+    objects: new Set([...ddlTables.keys(), ...sequences.map((s) => tableId(s.name)), ...source.views.filter((v) => involvedSchemas.has(v.name.schema)).map((v) => tableId(v.name))]),
+    tableOf: copiedTableOf(copied, new Map(sequences.map((s) => [tableId(s.name), s.table]))),
+    options: { owners: options.owners === true, grants: options.grants === true },
+    createdFunctions: new Set(preData.filter((s) => s.object.startsWith('function ')).map((s) => s.object.slice('function '.length))),
+  });
+  warnings.push(...privileges.warnings);
 
   return {
     runId: options.runId ?? randomUUID(),
@@ -234,7 +235,7 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
     finalDdl,
     droppedForeignKeys,
     sequences,
-    privileges,
+    privileges: privileges.statements,
     cycles,
     warnings,
   };

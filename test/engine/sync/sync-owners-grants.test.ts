@@ -21,7 +21,17 @@ async function privileges(url: string): Promise<Record<string, { owner: string; 
                   UNION ALL
                   SELECT at.attname || '/' || coalesce(pg_get_userbyid(nullif(a.grantee, 0)), 'PUBLIC') || ':' || a.privilege_type FROM pg_attribute at, aclexplode(at.attacl) a
                    WHERE at.attrelid = c.oid AND at.attnum > 0 AND at.attacl IS NOT NULL ORDER BY 1)
-       FROM pg_class c WHERE c.relnamespace = 'app'::regnamespace AND c.relkind IN ('r', 'v', 'S')`,
+       FROM pg_class c WHERE c.relnamespace = 'app'::regnamespace AND c.relkind IN ('r', 'v', 'S')
+     UNION ALL
+     SELECT p.oid::regprocedure::text, pg_get_userbyid(p.proowner),
+            ARRAY(SELECT coalesce(pg_get_userbyid(nullif(a.grantee, 0)), 'PUBLIC') || ':' || a.privilege_type || ':' || a.is_grantable
+                    FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a ORDER BY 1)
+       FROM pg_proc p WHERE p.pronamespace = 'app'::regnamespace
+     UNION ALL
+     SELECT t.oid::regtype::text, pg_get_userbyid(t.typowner),
+            ARRAY(SELECT coalesce(pg_get_userbyid(nullif(a.grantee, 0)), 'PUBLIC') || ':' || a.privilege_type || ':' || a.is_grantable
+                    FROM aclexplode(coalesce(t.typacl, acldefault('T', t.typowner))) a ORDER BY 1)
+       FROM pg_type t WHERE t.typnamespace = 'app'::regnamespace AND t.typtype IN ('e', 'd')`,
   );
   return Object.fromEntries(rows.map((row) => [row.object, { owner: row.owner, acl: row.acl }]));
 }
@@ -48,7 +58,15 @@ describe('owners and grants on request', () => {
        GRANT SELECT, INSERT ON app.items TO ${reader};
        GRANT SELECT (name), UPDATE (name) ON app.items TO PUBLIC;
        GRANT USAGE ON SEQUENCE app.items_id_seq TO ${reader};
-       GRANT SELECT ON app.names TO ${reader} WITH GRANT OPTION;`,
+       GRANT SELECT ON app.names TO ${reader} WITH GRANT OPTION;
+       CREATE FUNCTION app.rename(i int, n text) RETURNS void LANGUAGE sql SECURITY DEFINER AS 'UPDATE app.items SET name = n WHERE id = i';
+       ALTER FUNCTION app.rename(int, text) OWNER TO ${owner};
+       REVOKE EXECUTE ON FUNCTION app.rename(int, text) FROM PUBLIC;
+       GRANT EXECUTE ON FUNCTION app.rename(int, text) TO ${reader};
+       CREATE FUNCTION app.twice(i int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 2 * i';
+       CREATE DOMAIN app.code AS text CHECK (VALUE ~ '^[A-Z]+$');
+       REVOKE USAGE ON DOMAIN app.code FROM PUBLIC;
+       CREATE TYPE app.state AS ENUM ('new', 'done');`,
     );
   });
 
@@ -63,6 +81,8 @@ describe('owners and grants on request', () => {
   it('skips owners and grants by default', async () => {
     const result = await runSync({ source: pair.source.config, destination: pair.destination.config, schemas: ['app'] });
     expect(result.status).toBe('succeeded');
+    // The one function the source keeps from PUBLIC is now open to it: said, with the fix.
+    expect(result.warnings).toEqual([expect.stringMatching(/^function app\.rename\(integer,text\) is not executable by PUBLIC on the source, but its new copy on the destination is .*--grants/)]);
     const [{ me }] = (await sql<{ me: string }>(pair.destination.url, 'SELECT current_user AS me')) as [{ me: string }];
     const copied = await privileges(pair.destination.url);
     expect(copied['items']).toEqual({ owner: me, acl: [] });
@@ -83,6 +103,11 @@ describe('owners and grants on request', () => {
     expect(destination).toEqual(source);
     expect(destination['items_id_seq']?.owner).toBe(owner); // follows its table
     expect(destination['items']?.acl).toContain(`${reader}:INSERT:false`);
+    // The SECURITY DEFINER function stays closed to PUBLIC on the copy; the untouched one keeps the default.
+    expect(destination['app.rename(integer,text)']?.acl).toEqual([`${owner}:EXECUTE:false`, `${reader}:EXECUTE:false`]);
+    expect(destination['app.twice(integer)']?.acl).toContain('PUBLIC:EXECUTE:false');
+    expect(destination['app.code']?.acl).not.toContain('PUBLIC:USAGE:false');
+    expect(plan.privileges.map((s) => s.sql)).toContain('REVOKE EXECUTE ON FUNCTION app.rename(integer,text) FROM PUBLIC');
   });
 
   it('skips statements naming a role the destination lacks, with one warning per role', async () => {
@@ -96,6 +121,7 @@ describe('owners and grants on request', () => {
             name: { schema: 'app', name: 'items' },
             owner: 'prod_owner_absent',
             ownedByColumn: false,
+            defaultAcl: false,
             grants: [
               { grantee: 'prod_owner_absent', privilege: 'SELECT', grantable: false },
               { grantee: reader, privilege: 'SELECT', grantable: false },
