@@ -2,7 +2,7 @@
 // deparsers; run them with `search_path = ''` so that every name in their output is
 // schema-qualified. `$1` is always the array of schema names to read.
 
-const notExtensionMember = (classTable: string, oidColumn: string) =>
+export const notExtensionMember = (classTable: string, oidColumn: string) =>
   `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${classTable}'::regclass AND d.objid = ${oidColumn} AND d.deptype = 'e')`;
 
 export const schemasQuery = `
@@ -13,6 +13,10 @@ export const extensionsQuery = `
 SELECT e.extname AS name, n.nspname AS schema
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
  WHERE e.extname <> 'plpgsql' ORDER BY e.extname`;
+
+/** Enums, domains, ranges and stand-alone composite types (not a table's row type). */
+export const userDefinedType = (t: string) =>
+  `(${t}.typtype IN ('e', 'd', 'r') OR (${t}.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = ${t}.typrelid) = 'c'))`;
 
 export const typesQuery = `
 SELECT t.oid::int AS oid, n.nspname AS schema, t.typname AS name, t.typtype AS kind,
@@ -34,7 +38,7 @@ SELECT t.oid::int AS oid, n.nspname AS schema, t.typname AS name, t.typtype AS k
                  FROM pg_range r WHERE r.rngtypid = t.oid) END AS range_definition
   FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
  WHERE n.nspname = ANY($1)
-   AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+   AND ${userDefinedType('t')}
    AND ${notExtensionMember('pg_type', 't.oid')}
  ORDER BY t.oid`;
 

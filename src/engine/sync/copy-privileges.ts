@@ -1,6 +1,7 @@
 import type pg from 'pg';
 
-import { type QualifiedName, displayName, qualified, quoteIdent } from '../sql/quote-ident.js';
+import { notExtensionMember, userDefinedType } from '../schema/schema-queries.js';
+import { type QualifiedName, qualified, quoteIdent } from '../sql/quote-ident.js';
 import { tableId } from '../types.js';
 
 /** One object's owner and access list on the source, as read by {@link readSourcePrivileges}. */
@@ -32,11 +33,10 @@ export interface PrivilegeStatement {
   table?: string | undefined;
 }
 
-const aclJson = (acl: string) =>
-  `(SELECT coalesce(json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, 'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]') FROM aclexplode(${acl}) a)`;
+/** One `aclexplode` row (alias `a`) as JSON; grantee 0 is PUBLIC, spelled null. */
+const aclEntryJson = `'grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, 'privilege', a.privilege_type, 'grantable', a.is_grantable`;
 
-const notExtensionMember = (catalog: string, oid: string) =>
-  `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${catalog}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
+const aclJson = (acl: string) => `(SELECT coalesce(json_agg(json_build_object(${aclEntryJson})), '[]') FROM aclexplode(${acl}) a)`;
 
 // Run with search_path = '' (as every engine session is): regprocedure and regtype spell names qualified.
 const privilegesQuery = `
@@ -48,7 +48,7 @@ SELECT CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' WHEN 'm' THE
        n.nspname, c.relname, pg_get_userbyid(c.relowner),
        c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')),
        c.relacl IS NULL, ${aclJson('c.relacl')},
-       (SELECT coalesce(json_agg(json_build_object('column', at.attname, 'grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, 'privilege', a.privilege_type, 'grantable', a.is_grantable) ORDER BY at.attnum), '[]')
+       (SELECT coalesce(json_agg(json_build_object('column', at.attname, ${aclEntryJson}) ORDER BY at.attnum), '[]')
           FROM pg_attribute at, aclexplode(at.attacl) a WHERE at.attrelid = c.oid AND at.attnum > 0 AND NOT at.attisdropped AND at.attacl IS NOT NULL)
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
@@ -61,8 +61,7 @@ UNION ALL
 SELECT CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'type' END, n.nspname, t.oid::regtype::text, pg_get_userbyid(t.typowner), false,
        t.typacl IS NULL, ${aclJson('t.typacl')}, '[]'::json
   FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
- WHERE n.nspname = ANY($1) AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
-   AND ${notExtensionMember('pg_type', 't.oid')}`;
+ WHERE n.nspname = ANY($1) AND ${userDefinedType('t')} AND ${notExtensionMember('pg_type', 't.oid')}`;
 
 /** Owners and ACLs of the schemas' objects, read on the source (inside the run's snapshot). */
 export async function readSourcePrivileges(source: pg.Client, schemas: string[]): Promise<SourcePrivileges[]> {
@@ -128,7 +127,7 @@ const roleSql = (grantee: string | null) => (grantee === null ? 'PUBLIC' : quote
 export function privilegeStatements(items: SourcePrivileges[], options: { owners: boolean; grants: boolean }, tableOf: (item: SourcePrivileges) => string | undefined): PrivilegeStatement[] {
   const out: PrivilegeStatement[] = [];
   for (const item of items) {
-    const shown = item.kind === 'schema' ? `schema ${quoteIdent(item.name.schema)}` : spelledByServer.has(item.kind) ? `${item.kind} ${item.name.name}` : `${item.kind} ${displayName(item.name)}`;
+    const shown = `${item.kind} ${sqlName(item)}`;
     const table = tableOf(item);
     if (options.owners && !item.ownedByColumn) {
       out.push({ object: `owner of ${shown}`, sql: `ALTER ${alterKeyword[item.kind]} ${sqlName(item)} OWNER TO ${quoteIdent(item.owner)}`, roles: [item.owner], table });
@@ -139,42 +138,28 @@ export function privilegeStatements(items: SourcePrivileges[], options: { owners
     if (byDefault && !item.grants.some((g) => g.grantee === null && g.privilege === byDefault)) {
       out.push({ object: `REVOKE ${byDefault} on ${shown} from PUBLIC`, sql: `REVOKE ${byDefault} ON ${grantTarget(item)} FROM PUBLIC`, roles: [], table });
     }
-    for (const [key, entries] of groupGrants(item.grants.filter((g) => g.grantee !== item.owner))) {
-      const [grantee, grantable] = splitKey(key);
-      const privileges = entries.map((e) => e.privilege).join(', ');
-      out.push({
-        object: `GRANT ${privileges} on ${shown} to ${grantee ?? 'PUBLIC'}`,
-        sql: `GRANT ${privileges} ON ${grantTarget(item)} TO ${roleSql(grantee)}${grantable ? ' WITH GRANT OPTION' : ''}`,
-        roles: grantee === null ? [] : [grantee],
-        table,
-      });
+    // One GRANT per grantee and grant option; column privileges are spelled `SELECT (col)` on the table.
+    const entries = [
+      ...item.grants.map((g) => ({ ...g, spelled: g.privilege, on: grantTarget(item) })),
+      ...item.columnGrants.map((g) => ({ ...g, spelled: `${g.privilege} (${quoteIdent(g.column)})`, on: `TABLE ${qualified(item.name)}` })),
+    ].filter((g) => g.grantee !== item.owner);
+    const groups = new Map<string, typeof entries>();
+    for (const entry of entries) {
+      const key = `${entry.on}\u0000${entry.grantee ?? ''}\u0000${entry.grantable}`;
+      groups.set(key, [...(groups.get(key) ?? []), entry]);
     }
-    for (const [key, entries] of groupGrants(item.columnGrants.filter((g) => g.grantee !== item.owner))) {
-      const [grantee, grantable] = splitKey(key);
-      const privileges = entries.map((e) => `${e.privilege} (${quoteIdent(e.column)})`).join(', ');
+    for (const group of groups.values()) {
+      const { grantee, grantable, on } = group[0]!;
+      const privileges = group.map((e) => e.spelled).join(', ');
       out.push({
         object: `GRANT ${privileges} on ${shown} to ${grantee ?? 'PUBLIC'}`,
-        sql: `GRANT ${privileges} ON TABLE ${qualified(item.name)} TO ${roleSql(grantee)}${grantable ? ' WITH GRANT OPTION' : ''}`,
+        sql: `GRANT ${privileges} ON ${on} TO ${roleSql(grantee)}${grantable ? ' WITH GRANT OPTION' : ''}`,
         roles: grantee === null ? [] : [grantee],
         table,
       });
     }
   }
   return out;
-}
-
-/** Entries grouped by grantee and grant option, in first-seen order: one GRANT each. */
-function groupGrants<T extends AclEntry>(entries: T[]): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const entry of entries) {
-    const key = JSON.stringify([entry.grantee, entry.grantable]);
-    groups.set(key, [...(groups.get(key) ?? []), entry]);
-  }
-  return groups;
-}
-
-function splitKey(key: string): [string | null, boolean] {
-  return JSON.parse(key) as [string | null, boolean];
 }
 
 /**

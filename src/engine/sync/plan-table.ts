@@ -179,24 +179,26 @@ export function sourceSelect(plan: TablePlan, chunk: ChunkPlan): { sql: string; 
 /** The WHERE terms that select one chunk's rows (none for a whole table). Literals, like the cursor mark, so the planner uses the key's index. */
 function chunkPredicates(plan: TablePlan, chunk: ChunkPlan): string[] {
   if (chunk.lower === null && chunk.upper === null) return [];
-  if (chunk.by === 'ctid') {
-    return [
-      ...(chunk.lower === null ? [] : [`ctid >= ${quoteLiteral(chunk.lower)}::tid`]),
-      ...(chunk.upper === null ? [] : [`ctid < ${quoteLiteral(chunk.upper)}::tid`]),
-    ];
-  }
-  const keyColumn = plan.key![0]!;
-  const column = quoteIdent(keyColumn);
-  const { type, notNull } = plan.source.columns.find((c) => c.name === keyColumn)!;
+  const key = chunk.by === 'ctid' ? undefined : plan.source.columns.find((c) => c.name === plan.key![0])!;
+  const column = key ? quoteIdent(key.name) : 'ctid';
+  const type = key ? key.type : 'tid';
   const terms: string[] = [];
   if (chunk.lower !== null) terms.push(`${column} >= ${quoteLiteral(chunk.lower)}::${type}`);
   if (chunk.upper !== null) {
     // The destination's key column may be nullable on the source: the first range takes the
     // NULLs, so such a row reaches the destination and fails there instead of vanishing.
     const below = `${column} < ${quoteLiteral(chunk.upper)}::${type}`;
-    terms.push(chunk.lower === null && !notNull ? `(${below} OR ${column} IS NULL)` : below);
+    terms.push(chunk.lower === null && key?.notNull === false ? `(${below} OR ${column} IS NULL)` : below);
   }
   return terms;
+}
+
+/** Consecutive ranges between the bounds, the first and last open. */
+function rangeChunks(plan: TablePlan, bounds: string[], by?: 'ctid'): ChunkPlan[] {
+  return [null, ...bounds].map((lower, i) => {
+    const upper = bounds[i] ?? null;
+    return { id: `${plan.id}[${by ? `${by} ` : ''}${lower ?? ''},${upper ?? ''})`, lower, upper, ...(by ? { by } : {}) };
+  });
 }
 
 /**
@@ -222,10 +224,7 @@ export async function planChunks(reader: pg.Client, plan: TablePlan, splitRows: 
   if (type === undefined) return;
   const bounds = integerTypes.has(type) ? await integerBounds(reader, plan, keyColumn, count) : await sampledBounds(reader, plan, keyColumn, count);
   if (bounds === null || bounds.length === 0) return;
-  plan.chunks = [null, ...bounds].map((lower, i) => {
-    const upper = bounds[i] ?? null;
-    return { id: `${plan.id}[${lower ?? ''},${upper ?? ''})`, lower, upper };
-  });
+  plan.chunks = rangeChunks(plan, bounds);
   plan.notes.push(`split into ${plan.chunks.length} key ranges on "${keyColumn}"${plan.key.length > 1 ? ` (the first of the key's ${plan.key.length} columns)` : ''}`);
 }
 
@@ -244,10 +243,7 @@ async function planPageChunks(reader: pg.Client, plan: TablePlan, count: number)
   const bounds: string[] = [];
   for (let page = step; page < Number(pages); page += step) bounds.push(`(${page},0)`);
   if (bounds.length === 0) return;
-  plan.chunks = [null, ...bounds].map((lower, i) => {
-    const upper = bounds[i] ?? null;
-    return { id: `${plan.id}[ctid ${lower ?? ''},${upper ?? ''})`, lower, upper, by: 'ctid' as const };
-  });
+  plan.chunks = rangeChunks(plan, bounds, 'ctid');
   plan.notes.push(`split into ${plan.chunks.length} page ranges (no key)`);
 }
 
