@@ -6,11 +6,12 @@ import { resumeRun, retryRun } from '../jobs/run-service.js';
 import { streamRunEvents } from '../jobs/run-event-stream.js';
 import { listRunLogs } from '../store/run-log-repository.js';
 import { getRun, listRuns, requestCancel } from '../store/run-repository.js';
+import { runStatuses } from '../store/run-statuses.js';
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
 
 const errors = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema };
-const statuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+const statuses = runStatuses;
 const params = z.strictObject({ id: z.uuid().describe('run id') });
 
 const listQuery = z.strictObject({
@@ -22,7 +23,7 @@ const listQuery = z.strictObject({
     .string()
     .regex(new RegExp(`^(${statuses.join('|')})(,(${statuses.join('|')}))*$`), `comma-separated statuses among ${statuses.join(', ')}`)
     .optional()
-    .describe('e.g. failed,cancelled'),
+    .describe('e.g. failed,incomplete,cancelled'),
   trigger: z.enum(['schedule', 'manual', 'api', 'retry', 'resume', 'cli']).optional(),
   from: z.iso.datetime({ offset: true }).optional().describe('queued at or after (ISO 8601)'),
   to: z.iso.datetime({ offset: true }).optional().describe('queued before (ISO 8601)'),
@@ -71,7 +72,7 @@ export function runRoutes(services: AppServices): FastifyPluginAsyncZod {
 
     app.get(
       '/api/v1/runs/:id',
-      { config: { access: 'viewer' }, schema: { tags, summary: 'A run with per-table figures and error stack', params, response: { 200: runDetailViewSchema, ...errors } } },
+      { config: { access: 'viewer' }, schema: { tags, summary: 'A run with per-table figures, the schema objects it did not reproduce, and error stack', params, response: { 200: runDetailViewSchema, ...errors } } },
       async (request) => runDetailView(await getRun(db, request.params.id)),
     );
 
@@ -119,7 +120,7 @@ export function runRoutes(services: AppServices): FastifyPluginAsyncZod {
       '/api/v1/runs/:id/retry',
       {
         config: { access: 'operator', auditResource: 'run' },
-        schema: { tags, summary: 'Run a failed or cancelled run again from the start', params, response: { 201: runSummaryViewSchema, ...errors } },
+        schema: { tags, summary: 'Run a failed, incomplete or cancelled run again from the start', params, response: { 201: runSummaryViewSchema, ...errors } },
       },
       async (request, reply) => reply.status(201).send(runSummaryView(await retryRun(db, request.params.id, request.principal?.username ?? null))),
     );

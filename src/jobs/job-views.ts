@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import type { BackupJob } from '../store/backup-job-repository.js';
 import type { RunSummary } from '../store/run-repository.js';
+import { runStatuses } from '../store/run-statuses.js';
 import type { RunRow } from '../store/store-types.js';
 import type { SyncJob } from '../store/sync-job-repository.js';
 
@@ -137,7 +138,7 @@ export const runSummaryViewSchema = z
     backup_job_id: z.string().nullable(),
     job_name: z.string().nullable(),
     trigger: z.string(),
-    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+    status: z.enum(runStatuses).describe('incomplete: every table was copied but schema objects were not reproduced (never a success)'),
     scheduled_for: timestamp,
     queued_at: z.string(),
     started_at: timestamp,
@@ -161,6 +162,9 @@ export type RunSummaryView = z.infer<typeof runSummaryViewSchema>;
 export const runDetailViewSchema = runSummaryViewSchema
   .extend({
     tables: z.array(z.unknown()).describe('Per-table figures: table, status, rows, bytes, duration_ms, error'),
+    missing_objects: z
+      .array(z.object({ object: z.string(), reason: z.string() }))
+      .describe('Schema objects of the selection not reproduced on the destination, with why (an incomplete run lists at least one)'),
     params: z.record(z.string(), z.unknown()),
     error_stack: z.string().nullable(),
   })
@@ -197,7 +201,7 @@ export function runSummaryView(run: RunSummary): RunSummaryView {
 }
 
 export function runDetailView(run: RunRow): RunDetailView {
-  return { ...runSummaryView(run), tables: run.tables, params: run.params, error_stack: run.error_stack };
+  return { ...runSummaryView(run), tables: run.tables, missing_objects: run.missing_objects, params: run.params, error_stack: run.error_stack };
 }
 
 export const runLogViewSchema = z

@@ -9,9 +9,10 @@ import type { Logger } from '../logger.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { pruneRunHistory } from '../store/run-log-repository.js';
 import { type RunOutcome, claimRuns, finishRun, heartbeatRuns, reapDeadRuns, saveRunProgress } from '../store/run-repository.js';
+import { missingObjectsMessage } from '../store/run-statuses.js';
 import type { RunRow, StoreDatabase } from '../store/store-types.js';
 import { scheduleDueJobs } from './job-scheduler.js';
-import type { RunExecutors, RunProgress } from './run-executor.js';
+import type { RunExecutors, RunProgress, RunResult } from './run-executor.js';
 import { RunLogWriter } from './run-log-writer.js';
 import { listenForQueuedRuns } from './run-wakeup.js';
 import { loadJobPolicy, queueRetryIfAllowed } from './run-retry.js';
@@ -218,14 +219,7 @@ export class JobWorker {
       });
       latest = result;
       const reason = abortReason(controller.signal);
-      outcome =
-        reason && result.status !== 'succeeded'
-          ? this.#abortedOutcome(reason)
-          : {
-              status: result.status,
-              errorCode: result.status === 'failed' ? (result.errorCode ?? 'PGF_INTERNAL') : null,
-              errorMessage: result.status === 'failed' ? (result.errorMessage ?? 'the run failed') : null,
-            };
+      outcome = reason && result.status === 'failed' ? this.#abortedOutcome(reason) : finishedOutcome(result);
     } catch (error) {
       const reason = abortReason(controller.signal);
       outcome = reason
@@ -242,7 +236,7 @@ export class JobWorker {
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     log.write({
-      level: outcome.status === 'succeeded' ? 'info' : outcome.status === 'cancelled' ? 'warn' : 'error',
+      level: outcome.status === 'succeeded' ? 'info' : outcome.status === 'failed' ? 'error' : 'warn',
       message: `run ${outcome.status} after ${seconds} s${outcome.errorMessage ? `: ${outcome.errorMessage}` : ''}`,
     });
     await log.close();
@@ -372,4 +366,19 @@ export class JobWorker {
     }
     this.#options.logger.info({ workerId: this.workerId }, 'job worker stopped');
   }
+}
+
+/** What a returned result stores: errors for failed runs, the missing objects for incomplete ones. */
+function finishedOutcome(result: RunResult): RunOutcome {
+  if (result.status === 'succeeded') return { status: 'succeeded', errorCode: null, errorMessage: null };
+  if (result.status === 'failed') {
+    return { status: 'failed', missingObjects: result.missingObjects ?? [], errorCode: result.errorCode ?? 'PGF_INTERNAL', errorMessage: result.errorMessage ?? 'the run failed' };
+  }
+  const missing = result.missingObjects ?? [];
+  return {
+    status: 'incomplete',
+    missingObjects: missing,
+    errorCode: result.errorCode ?? 'PGF_RUN_INCOMPLETE',
+    errorMessage: result.errorMessage ?? missingObjectsMessage(missing),
+  };
 }

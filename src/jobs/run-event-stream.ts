@@ -3,10 +3,9 @@ import type { Kysely } from 'kysely';
 
 import { listRunLogs } from '../store/run-log-repository.js';
 import { getRun } from '../store/run-repository.js';
+import { isTerminalRunStatus } from '../store/run-statuses.js';
 import type { StoreDatabase } from '../store/store-types.js';
 import { runDetailView } from './job-views.js';
-
-const terminal = new Set(['succeeded', 'failed', 'cancelled']);
 
 /**
  * Streams a run as Server-Sent Events. The worker may be another process, so the stream
@@ -55,7 +54,7 @@ export async function streamRunEvents(
         }
         if (lines.length < 500) break;
       }
-      if (terminal.has(run.status)) {
+      if (isTerminalRunStatus(run.status)) {
         send('end', { status: run.status });
         break;
       }

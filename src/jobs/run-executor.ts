@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from '../logger.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import type { RunLogLevel } from '../store/run-log-repository.js';
-import type { RunKind, RunRow, StoreDatabase } from '../store/store-types.js';
+import type { RunKind, RunMissingObject, RunRow, StoreDatabase } from '../store/store-types.js';
 
 /** One table's figures as a run reports them (stored in runs.tables, shown per table in the UI). */
 export interface RunTableResult {
@@ -37,14 +37,18 @@ export interface RunContext {
 }
 
 export interface RunResult extends RunProgress {
-  status: 'succeeded' | 'failed';
+  /** `incomplete`: every table done, but `missingObjects` were not reproduced; never a success. */
+  status: 'succeeded' | 'incomplete' | 'failed';
+  /** Schema objects not reproduced on the destination, stored on the run (runs.missing_objects). */
+  missingObjects?: RunMissingObject[];
   errorCode?: string;
   errorMessage?: string;
 }
 
 /**
  * Runs one run of a kind (sync, backup, …) and reports its figures. Throws, or returns
- * status failed, when it failed; must stop promptly when `signal` aborts.
+ * status failed, when it failed; returns status incomplete (with `missingObjects`) when the
+ * data is all there but schema objects are not; must stop promptly when `signal` aborts.
  */
 export type RunExecutor = (run: RunRow, context: RunContext) => Promise<RunResult>;
 export type RunExecutors = Partial<Record<RunKind, RunExecutor>>;

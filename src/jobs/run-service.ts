@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { PgferryError } from '../errors/pgferry-error.js';
 import { getBackupJob } from '../store/backup-job-repository.js';
 import { enqueueRun, getRun } from '../store/run-repository.js';
-import type { RunRow, RunTrigger, StoreDatabase } from '../store/store-types.js';
+import type { RunRow, RunStatus, RunTrigger, StoreDatabase } from '../store/store-types.js';
 import { getSyncJob } from '../store/sync-job-repository.js';
 
 /** Queues a run of a saved job now ("run now"); refused while the job has an active run. */
@@ -25,18 +25,22 @@ export async function runJobNow(
   });
 }
 
-function assertEnded(run: RunRow, action: string): void {
-  if (run.status !== 'failed' && run.status !== 'cancelled') {
-    throw new PgferryError('PGF_CONFLICT', `run ${run.id} is ${run.status}; only a failed or cancelled run can be ${action}`, {
+function assertEnded(run: RunRow, action: string, allowed: readonly RunStatus[]): void {
+  if (!allowed.includes(run.status)) {
+    const list = allowed.length > 2 ? `${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}` : allowed.join(' or ');
+    throw new PgferryError('PGF_CONFLICT', `run ${run.id} is ${run.status}; only a ${list} run can be ${action}`, {
       details: { status: run.status },
     });
   }
 }
 
-/** Runs the same job again from the start (a fresh attempt counter). */
+/**
+ * Runs the same job again from the start (a fresh attempt counter). An incomplete run can be
+ * retried too, once what the destination lacked (an extension, a role…) is there.
+ */
 export async function retryRun(db: Kysely<StoreDatabase>, runId: string, createdBy: string | null = null): Promise<RunRow> {
   const run = await getRun(db, runId);
-  assertEnded(run, 'retried');
+  assertEnded(run, 'retried', ['failed', 'incomplete', 'cancelled']);
   return enqueueRun(db, {
     kind: run.kind,
     syncJobId: run.sync_job_id,
@@ -58,7 +62,7 @@ export async function resumeRun(db: Kysely<StoreDatabase>, runId: string, create
   if (run.kind !== 'sync') {
     throw new PgferryError('PGF_CONFLICT', `run ${run.id} is a ${run.kind} run; only sync runs can be resumed (use retry)`);
   }
-  assertEnded(run, 'resumed');
+  assertEnded(run, 'resumed', ['failed', 'cancelled']);
   return enqueueRun(db, {
     kind: 'sync',
     syncJobId: run.sync_job_id,

@@ -5,8 +5,8 @@ import type { StoreDatabase } from '../store/store-types.js';
 export interface DashboardSummary {
   generated_at: string;
   days: number;
-  runs_per_day: { day: string; succeeded: number; failed: number; cancelled: number }[];
-  totals: { runs: number; succeeded: number; failed: number; success_rate: number | null; rows: number; bytes: number };
+  runs_per_day: { day: string; succeeded: number; incomplete: number; failed: number; cancelled: number }[];
+  totals: { runs: number; succeeded: number; incomplete: number; failed: number; success_rate: number | null; rows: number; bytes: number };
   running: number;
   queued: number;
   last_backup_per_connection: { connection_id: string; connection: string; newest_backup_at: string; age_s: number }[];
@@ -46,20 +46,21 @@ export async function readDashboardSummary(db: Kysely<StoreDatabase>, days: numb
   const now = clock.rows[0]?.now ?? new Date();
   for (let offset = days - 1; offset >= 0; offset -= 1) {
     const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - offset)).toISOString().slice(0, 10);
-    byDay.set(day, { day, succeeded: 0, failed: 0, cancelled: 0 });
+    byDay.set(day, { day, succeeded: 0, incomplete: 0, failed: 0, cancelled: 0 });
   }
-  const totals = { runs: 0, succeeded: 0, failed: 0, success_rate: null as number | null, rows: 0, bytes: 0 };
+  const totals = { runs: 0, succeeded: 0, incomplete: 0, failed: 0, success_rate: null as number | null, rows: 0, bytes: 0 };
   for (const row of perDay.rows) {
     const entry = byDay.get(row.day);
     const count = num(row.runs);
-    if (entry && (row.status === 'succeeded' || row.status === 'failed' || row.status === 'cancelled')) entry[row.status] += count;
+    const status = row.status;
+    if (entry && (status === 'succeeded' || status === 'incomplete' || status === 'failed' || status === 'cancelled')) entry[status] += count;
     totals.runs += count;
-    if (row.status === 'succeeded') totals.succeeded += count;
-    if (row.status === 'failed') totals.failed += count;
+    if (status === 'succeeded' || status === 'incomplete' || status === 'failed') totals[status] += count;
     totals.rows += num(row.rows);
     totals.bytes += num(row.bytes);
   }
-  const decided = totals.succeeded + totals.failed;
+  // An incomplete run is not a success: it counts against the rate like a failure.
+  const decided = totals.succeeded + totals.incomplete + totals.failed;
   totals.success_rate = decided === 0 ? null : totals.succeeded / decided;
   const activeCount = (status: string) => num(active.rows.find((row) => row.status === status)?.runs);
 

@@ -45,7 +45,9 @@ async function jobChannels(db: Kysely<StoreDatabase>, run: Pick<RunRow, 'sync_jo
 /**
  * Queues the notifications a finished run calls for: `failed` when no retry follows,
  * `recovered` when it succeeded after a failure (instead of `succeeded` for channels that
- * want both), `succeeded` otherwise.
+ * want both), `succeeded` otherwise. An `incomplete` run (schema objects not reproduced) is
+ * told as `failed`, titled "incomplete" and listing the objects: it needs someone's attention
+ * like a failure, and channels that watch failures get it without being reconfigured.
  */
 export async function queueRunNotifications(db: Kysely<StoreDatabase>, run: RunRow): Promise<number> {
   if (!run.sync_job_id && !run.backup_job_id) return 0;
@@ -53,13 +55,13 @@ export async function queueRunNotifications(db: Kysely<StoreDatabase>, run: RunR
   const channels = await jobChannels(db, run);
   if (channels.length === 0) return 0;
   let events: NotificationEvent[];
-  if (run.status === 'failed') {
+  if (run.status === 'failed' || run.status === 'incomplete') {
     const retry = await db.selectFrom('runs').select('id').where('retry_of', '=', run.id).executeTakeFirst();
     if (retry) return 0;
     events = ['failed'];
   } else {
     const previous = await previousFinishedRun(db, run);
-    events = previous?.status === 'failed' ? ['recovered', 'succeeded'] : ['succeeded'];
+    events = previous?.status === 'failed' || previous?.status === 'incomplete' ? ['recovered', 'succeeded'] : ['succeeded'];
   }
   let queued = 0;
   for (const event of events) {

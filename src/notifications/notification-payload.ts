@@ -22,6 +22,8 @@ export interface NotificationPayload {
     total_bytes: number;
     error_code: string | null;
     error_message: string | null;
+    /** Schema objects not reproduced (status `incomplete`, sent with event `failed`). */
+    missing_objects: { object: string; reason: string }[];
   };
   job?: { id: string; name: string; kind: 'sync' | 'backup' };
   [extra: string]: unknown;
@@ -34,6 +36,10 @@ const headline: Record<NotificationEvent, string> = {
   backup_overdue: '⏰ backup overdue',
   test: '🔔 test',
 };
+
+/** The title of an `incomplete` run, whatever event tells it: never a success mark. */
+const incompleteHeadline = '⚠️ incomplete (schema objects not reproduced)';
+const maxListed = 10;
 
 function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -49,13 +55,19 @@ function formatBytes(bytes: number): string {
 export function runPayload(event: Exclude<NotificationEvent, 'backup_overdue' | 'test'>, run: RunRow): NotificationPayload {
   const duration = run.started_at && run.finished_at ? (run.finished_at.getTime() - run.started_at.getTime()) / 1000 : null;
   const name = run.job_name ?? `${run.kind} run`;
-  const title = `pgferry: ${run.kind} job "${name}" ${headline[event]}`;
+  const missing = run.missing_objects;
+  const incomplete = run.status === 'incomplete';
+  const title = `pgferry: ${run.kind} job "${name}" ${incomplete ? incompleteHeadline : headline[event]}`;
   const lines = [
     title,
     `run ${run.id} · attempt ${run.attempt} · trigger ${run.trigger}`,
     `${Number(run.total_rows).toLocaleString('en-US')} rows, ${formatBytes(Number(run.total_bytes))}${duration === null ? '' : ` in ${duration.toFixed(1)} s`}`,
   ];
-  if (run.error_message) lines.push(`error: ${run.error_message}`);
+  if (incomplete) {
+    lines.push(`every table was copied, but ${missing.length} schema object(s) were not reproduced on the destination:`);
+    for (const m of missing.slice(0, maxListed)) lines.push(`  ${m.object}: ${m.reason}`);
+    if (missing.length > maxListed) lines.push(`  … and ${missing.length - maxListed} more (see the run)`);
+  } else if (run.error_message) lines.push(`error: ${run.error_message}`);
   return {
     event,
     title,
@@ -75,6 +87,7 @@ export function runPayload(event: Exclude<NotificationEvent, 'backup_overdue' | 
       total_bytes: Number(run.total_bytes),
       error_code: run.error_code,
       error_message: run.error_message,
+      missing_objects: missing,
     },
   };
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 
 import type { StoreDb } from '../jobs/job-store-helpers.js';
+import { terminalRunStatuses } from './run-statuses.js';
 
 export type RunLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -73,7 +74,7 @@ export async function pruneRunHistory(db: StoreDb, days: number, batch = 5000): 
   for (;;) {
     const deleted = await sql`
       DELETE FROM runs WHERE id IN (
-        SELECT id FROM runs WHERE status IN ('succeeded', 'failed', 'cancelled')
+        SELECT id FROM runs WHERE status = ANY(${[...terminalRunStatuses]}::text[])
           AND finished_at < now() - make_interval(days => ${days})
           AND NOT EXISTS (SELECT 1 FROM backups WHERE backups.run_id = runs.id)
         LIMIT ${batch})`.execute(db);

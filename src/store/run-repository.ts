@@ -3,7 +3,8 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import { PgferryError } from '../errors/pgferry-error.js';
 import type { StoreDb } from '../jobs/job-store-helpers.js';
 import { announceQueuedRuns } from '../jobs/run-wakeup.js';
-import type { RunKind, RunRow, RunStatus, RunTrigger, StoreDatabase } from './store-types.js';
+import type { TerminalRunStatus } from './run-statuses.js';
+import type { RunKind, RunMissingObject, RunRow, RunStatus, RunTrigger, StoreDatabase } from './store-types.js';
 
 export type { RunRow } from './store-types.js';
 
@@ -95,8 +96,10 @@ export async function heartbeatRuns(db: StoreDb, workerId: string, runIds: strin
 }
 
 export interface RunOutcome {
-  status: Extract<RunStatus, 'succeeded' | 'failed' | 'cancelled'>;
+  status: TerminalRunStatus;
   tables?: unknown[];
+  /** Schema objects not reproduced (an `incomplete` run); stored as given, [] when absent. */
+  missingObjects?: RunMissingObject[];
   totalRows?: number;
   totalBytes?: number;
   errorCode?: string | null;
@@ -112,6 +115,7 @@ export async function finishRun(db: StoreDb, runId: string, workerId: string, ou
       status: outcome.status,
       finished_at: sql`now()`,
       ...(outcome.tables ? { tables: JSON.stringify(outcome.tables) } : {}),
+      missing_objects: JSON.stringify(outcome.missingObjects ?? []),
       ...(outcome.totalRows !== undefined ? { total_rows: outcome.totalRows } : {}),
       ...(outcome.totalBytes !== undefined ? { total_bytes: outcome.totalBytes } : {}),
       error_code: outcome.errorCode ?? null,
@@ -235,7 +239,7 @@ export async function listRuns(db: StoreDb, query: ListRunsQuery): Promise<{ ite
   return { items: page.map(({ cursor_at: _cursor, ...run }) => run), next_cursor };
 }
 
-/** The latest finished run of a job before `beforeRunId`, to tell "recovered" from "succeeded". */
+/** The latest finished (not cancelled) run of a job before `run`, to tell "recovered" from "succeeded". */
 export async function previousFinishedRun(db: StoreDb, run: RunRow): Promise<Pick<RunRow, 'id' | 'status'> | undefined> {
   if (!run.sync_job_id && !run.backup_job_id) return undefined;
   return db
@@ -243,7 +247,7 @@ export async function previousFinishedRun(db: StoreDb, run: RunRow): Promise<Pic
     .select(['id', 'status'])
     .where((eb) => (run.sync_job_id ? eb('sync_job_id', '=', run.sync_job_id) : eb('backup_job_id', '=', run.backup_job_id)))
     .where('id', '<>', run.id)
-    .where('status', 'in', ['succeeded', 'failed'])
+    .where('status', 'in', ['succeeded', 'incomplete', 'failed'])
     .where('finished_at', '<', run.finished_at ?? new Date())
     .orderBy('finished_at', 'desc')
     .limit(1)

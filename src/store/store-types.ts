@@ -1,5 +1,9 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
+import type { RunMissingObject, RunStatus } from './run-statuses.js';
+
+export type { RunMissingObject, RunStatus } from './run-statuses.js';
+
 // Row types of the metadata store (migration 0001 onward). Keep in step with migrations.
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -8,7 +12,6 @@ type Json<T> = ColumnType<T, string | T | undefined, string | T>;
 type BigIntColumn = ColumnType<string, number | bigint | string | undefined, number | bigint | string>;
 
 export type Role = 'admin' | 'operator' | 'viewer';
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type RunKind = 'sync' | 'backup' | 'restore' | 'verify' | 'drill';
 export type RunTrigger = 'schedule' | 'manual' | 'api' | 'retry' | 'resume' | 'cli';
 
@@ -194,6 +197,8 @@ export interface RunsTable {
   error_stack: string | null;
   cancel_requested_at: NullableTimestamp;
   created_by: string | null;
+  /** Migration 0031: schema objects an `incomplete` run did not reproduce, with why. */
+  missing_objects: Json<RunMissingObject[]>;
 }
 
 export interface RunLogsTable {

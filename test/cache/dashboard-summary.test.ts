@@ -7,8 +7,8 @@ import { freePort, hasRedisServer, startRedis } from './redis-test-server.js';
 type Summary = {
   cached: boolean;
   days: number;
-  runs_per_day: { day: string; succeeded: number; failed: number; cancelled: number }[];
-  totals: { runs: number; succeeded: number; failed: number; success_rate: number | null; rows: number; bytes: number };
+  runs_per_day: { day: string; succeeded: number; incomplete: number; failed: number; cancelled: number }[];
+  totals: { runs: number; succeeded: number; incomplete: number; failed: number; success_rate: number | null; rows: number; bytes: number };
   running: number;
   queued: number;
   last_backup_per_connection: { connection: string; age_s: number }[];
@@ -47,15 +47,23 @@ describe('GET /api/v1/dashboard/summary', () => {
     const summary = response.json() as Summary;
     expect(summary.cached).toBe(false);
     expect(summary.runs_per_day).toHaveLength(7);
-    expect(summary.runs_per_day.at(-1)).toMatchObject({ succeeded: 1, failed: 1 });
+    expect(summary.runs_per_day.at(-1)).toMatchObject({ succeeded: 1, incomplete: 0, failed: 1 });
     // The 40-day-old run is outside the window.
-    expect(summary.totals).toEqual({ runs: 3, succeeded: 2, failed: 1, success_rate: 2 / 3, rows: 150, bytes: 1500 });
+    expect(summary.totals).toEqual({ runs: 3, succeeded: 2, incomplete: 0, failed: 1, success_rate: 2 / 3, rows: 150, bytes: 1500 });
     expect(summary.queued).toBe(1);
     expect(summary.running).toBe(0);
     expect(summary.last_backup_per_connection).toHaveLength(1);
     expect(summary.last_backup_per_connection[0]!.connection).toBe('erp');
     expect(summary.last_backup_per_connection[0]!.age_s).toBeGreaterThan(3 * 3600 - 60);
     expect(summary.storage_used).toEqual([expect.objectContaining({ storage: 'nas', bytes: 300, backups: 1 })]);
+  });
+
+  it('counts incomplete runs per day and against the success rate, never as succeeded', async () => {
+    await sql`INSERT INTO runs (kind, trigger, status, started_at, finished_at, total_rows, total_bytes)
+      VALUES ('sync', 'cli', 'incomplete', now() - interval '1 minute', now(), 10, 100)`.execute(app.store.db);
+    const summary = (await app.request({ method: 'GET', url: '/api/v1/dashboard/summary?days=7', as: 'viewer' })).json() as Summary;
+    expect(summary.runs_per_day.at(-1)).toMatchObject({ succeeded: 1, incomplete: 1, failed: 1, cancelled: 0 });
+    expect(summary.totals).toEqual({ runs: 4, succeeded: 2, incomplete: 1, failed: 1, success_rate: 2 / 4, rows: 160, bytes: 1600 });
   });
 
   it('refuses bad input and anonymous callers', async () => {

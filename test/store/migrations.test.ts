@@ -56,6 +56,42 @@ describe('store migrations', () => {
     }
   });
 
+  it('0031 lets runs end incomplete with their missing objects, and its down turns them into failed runs', async () => {
+    const database = await createTestDatabase({ migrated: false });
+    const store = createStoreDatabase({ connectionString: database.url, poolMax: 2 });
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const migrator = new StoreMigrator(store.db);
+      await migrator.upgrade('0030_sync_job_owners_grants');
+      const insert = (status: string) =>
+        client.query(`INSERT INTO pgferry.runs (kind, trigger, status, started_at, finished_at) VALUES ('sync', 'cli', $1, now(), now()) RETURNING id`, [status]);
+      await expect(insert('incomplete')).rejects.toThrow(/runs_status_check/);
+
+      await migrator.upgrade('0031_run_status_incomplete');
+      const missing = [{ object: 'extension postgis', reason: 'not installed on the destination' }];
+      const run = (await insert('incomplete')).rows[0] as { id: string };
+      await client.query(`UPDATE pgferry.runs SET missing_objects = $2, error_code = 'PGF_RUN_INCOMPLETE' WHERE id = $1`, [run.id, JSON.stringify(missing)]);
+      const stored = await client.query(`SELECT status, missing_objects FROM pgferry.runs WHERE id = $1`, [run.id]);
+      expect(stored.rows[0]).toEqual({ status: 'incomplete', missing_objects: missing });
+      // Other runs default to no missing objects; a list is the only shape accepted; unknown statuses stay refused.
+      const other = (await insert('succeeded')).rows[0] as { id: string };
+      expect((await client.query(`SELECT missing_objects FROM pgferry.runs WHERE id = $1`, [other.id])).rows[0].missing_objects).toEqual([]);
+      await expect(client.query(`UPDATE pgferry.runs SET missing_objects = '{}' WHERE id = $1`, [other.id])).rejects.toThrow(/missing_objects/);
+      await expect(insert('partial')).rejects.toThrow(/runs_status_check/);
+
+      expect(await migrator.downgrade('0030_sync_job_owners_grants')).toEqual(['0031_run_status_incomplete']);
+      const reverted = await client.query(`SELECT status, error_code FROM pgferry.runs WHERE id = $1`, [run.id]);
+      expect(reverted.rows[0]).toEqual({ status: 'failed', error_code: 'PGF_RUN_INCOMPLETE' });
+      const columns = await client.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'pgferry' AND table_name = 'runs' AND column_name = 'missing_objects'`);
+      expect(columns.rowCount).toBe(0);
+      await expect(insert('incomplete')).rejects.toThrow(/runs_status_check/);
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
+
   it('refuses an unknown target migration with the list of known ones', async () => {
     const database = await createTestDatabase({ migrated: false });
     const store = createStoreDatabase({ connectionString: database.url, poolMax: 2 });

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import { parse as parseYaml } from 'yaml';
 
+import { errorCodes } from '../../errors/error-codes.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { describeCron } from '../../jobs/cron/cron-schedule.js';
 import { backupJobCreateSchema, syncJobCreateSchema } from '../../jobs/job-input-schemas.js';
@@ -13,6 +14,7 @@ import { runJobNow } from '../../jobs/run-service.js';
 import { createBackupJob, deleteBackupJob, findBackupJob, listBackupJobs, setBackupJobEnabled } from '../../store/backup-job-repository.js';
 import { type OpenedStore, openStore } from '../../store/open-store.js';
 import { getRun } from '../../store/run-repository.js';
+import { isTerminalRunStatus } from '../../store/run-statuses.js';
 import type { RunRow, StoreDatabase } from '../../store/store-types.js';
 import { createSyncJob, deleteSyncJob, findSyncJob, listSyncJobs, setSyncJobEnabled } from '../../store/sync-job-repository.js';
 import { createCliContext } from '../cli-context.js';
@@ -150,20 +152,22 @@ async function createFromFlags(db: Kysely<StoreDatabase>, kind: Kind, flags: Cre
   return backupJobView(await createBackupJob(db, parsed.data));
 }
 
-const terminal = new Set(['succeeded', 'failed', 'cancelled']);
-
 /** Polls the store until the run ends; the exit code tells scripts how it went. */
 export async function waitForRun(db: Kysely<StoreDatabase>, runId: string, onTick?: (run: RunRow) => void): Promise<RunRow> {
   for (;;) {
     const run = await getRun(db, runId);
     onTick?.(run);
-    if (terminal.has(run.status)) return run;
+    if (isTerminalRunStatus(run.status)) return run;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
 
-export function runExitCode(run: RunRow): number {
-  return run.status === 'succeeded' ? 0 : run.status === 'cancelled' ? 6 : 1;
+/** 0 succeeded, 1 failed, 6 cancelled, 15 incomplete (the exits of PGF_RUN_CANCELLED and PGF_RUN_INCOMPLETE). */
+export function runExitCode(run: Pick<RunRow, 'status'>): number {
+  if (run.status === 'succeeded') return 0;
+  if (run.status === 'cancelled') return errorCodes.PGF_RUN_CANCELLED.exit;
+  if (run.status === 'incomplete') return errorCodes.PGF_RUN_INCOMPLETE.exit;
+  return 1;
 }
 
 function scheduleText(view: { cron: string | null; timezone: string; enabled: boolean; next_fire_at: string | null }): string {
@@ -245,7 +249,7 @@ export function registerJobsCommand(program: Command): void {
     .command('run <job>')
     .description('Queue a run of a job now (a worker or `pgferry serve` runs it); --wait follows it to the end')
     .option('--kind <kind>', 'sync or backup, when a name is used by both')
-    .option('--wait', 'wait for the run to end; exit 0 succeeded, 1 failed, 6 cancelled')
+    .option('--wait', 'wait for the run to end; exit 0 succeeded, 1 failed, 6 cancelled, 15 incomplete')
     .option('--json', 'machine-readable output')
     .action(async (idOrName: string, flags: { kind?: string; wait?: boolean; json?: boolean }) => {
       await withJobStore(async (store) => {
@@ -260,8 +264,12 @@ export function registerJobsCommand(program: Command): void {
           if (!flags.json && current.status !== last) console.error(`run ${current.id}: ${current.status}`);
           last = current.status;
         });
-        if (flags.json) printJson({ run_id: done.id, status: done.status, total_rows: Number(done.total_rows), total_bytes: Number(done.total_bytes), error_message: done.error_message });
-        else console.log(`run ${done.id} ${done.status}${done.error_message ? `: ${done.error_message}` : ''}`);
+        if (flags.json) {
+          printJson({ run_id: done.id, status: done.status, total_rows: Number(done.total_rows), total_bytes: Number(done.total_bytes), error_message: done.error_message, missing_objects: done.missing_objects });
+        } else {
+          console.log(`run ${done.id} ${done.status}${done.error_message ? `: ${done.error_message}` : ''}`);
+          for (const missing of done.missing_objects) console.log(`  not reproduced: ${missing.object}: ${missing.reason}`);
+        }
         process.exitCode = runExitCode(done);
       });
     });

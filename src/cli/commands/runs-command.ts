@@ -4,12 +4,13 @@ import { runDetailView, runSummaryView } from '../../jobs/job-views.js';
 import { validationError } from '../../jobs/job-store-helpers.js';
 import { listRunLogs } from '../../store/run-log-repository.js';
 import { getRun, listRuns, requestCancel } from '../../store/run-repository.js';
+import { runStatuses } from '../../store/run-statuses.js';
 import type { RunStatus } from '../../store/store-types.js';
 import { findBackupJob } from '../../store/backup-job-repository.js';
 import { findSyncJob } from '../../store/sync-job-repository.js';
 import { printJson, runExitCode, waitForRun, withJobStore } from './jobs-command.js';
 
-const statuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+const statuses: readonly string[] = runStatuses;
 
 function duration(run: { started_at: string | null; finished_at: string | null }): string {
   if (!run.started_at) return '-';
@@ -46,7 +47,7 @@ export function registerRunsCommand(program: Command): void {
         if (items.length === 0) return console.log('No runs.');
         for (const run of items) {
           console.log(
-            `${run.id}  ${run.status.padEnd(9)} ${run.kind.padEnd(6)} ${(run.job_name ?? '-').padEnd(24)} ${run.trigger.padEnd(8)} ${run.queued_at}  ${duration(run).padStart(7)}  ${run.total_rows} rows${run.error_message ? `  ${run.error_message}` : ''}`,
+            `${run.id}  ${run.status.padEnd(10)} ${run.kind.padEnd(6)} ${(run.job_name ?? '-').padEnd(24)} ${run.trigger.padEnd(8)} ${run.queued_at}  ${duration(run).padStart(7)}  ${run.total_rows} rows${run.error_message ? `  ${run.error_message}` : ''}`,
           );
         }
       });
@@ -66,6 +67,7 @@ export function registerRunsCommand(program: Command): void {
         for (const table of run.tables as { table: string; status: string; rows: number; bytes: number; error?: string }[]) {
           console.log(`  ${table.status.padEnd(9)} ${table.table}  ${table.rows} rows  ${table.bytes} bytes${table.error ? `  ${table.error}` : ''}`);
         }
+        for (const missing of run.missing_objects) console.log(`  not reproduced: ${missing.object}: ${missing.reason}`);
         if (run.error_message) console.log(`error [${run.error_code ?? ''}]: ${run.error_message}`);
       });
     });
@@ -73,7 +75,7 @@ export function registerRunsCommand(program: Command): void {
   runs
     .command('logs <run>')
     .description("A run's log lines; --follow tails them until the run ends")
-    .option('--follow', 'keep printing new lines until the run ends')
+    .option('--follow', 'keep printing new lines until the run ends; exit 0 succeeded, 1 failed, 6 cancelled, 15 incomplete')
     .option('--level <level>', 'minimum level: debug, info, warn, error')
     .option('--json', 'one JSON object per line')
     .action(async (runId: string, flags: { follow?: boolean; level?: string; json?: boolean }) => {

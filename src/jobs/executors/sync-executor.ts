@@ -1,8 +1,9 @@
 import { runSync } from '../../engine/sync/run-sync.js';
-import type { ColumnRule, EngineEvent, RuleStrategy, SyncMode, SyncOptions, SyncResult, TableResult } from '../../engine/types.js';
+import type { ColumnRule, EngineEvent, MissingObject, RuleStrategy, SyncMode, SyncOptions, SyncResult, TableResult } from '../../engine/types.js';
 import { ruleStrategies } from '../../engine/types.js';
 import { PgferryError, isPgferryError } from '../../errors/pgferry-error.js';
 import { loadConnectionTarget } from '../../store/connection-repository.js';
+import { missingObjectsMessage } from '../../store/run-statuses.js';
 import { SyncStateRepository } from '../../store/sync-state-repository.js';
 import type { RunRow } from '../../store/store-types.js';
 import { getSyncJob } from '../../store/sync-job-repository.js';
@@ -206,14 +207,22 @@ export const syncExecutor: RunExecutor = async (run, context) => {
     }
   }
   for (const result of results) for (const warning of result.warnings) context.log('warn', warning);
+  const missingObjects = uniqueMissingObjects(results);
+  for (const missing of missingObjects) context.log('warn', `not reproduced: ${missing.object}: ${missing.reason}`, { data: { missing } });
   const list = results.flatMap((result) => result.tables.map(tableView));
   const failed = list.filter((table) => table.status === 'failed');
+  const stopped = failed.length > 0 || results.some((result) => result.status === 'failed' || result.status === 'cancelled');
   const outcome: RunResult = {
-    status: failed.length > 0 || results.some((result) => result.status !== 'succeeded') ? 'failed' : 'succeeded',
+    status: stopped ? 'failed' : missingObjects.length > 0 || results.some((result) => result.status === 'incomplete') ? 'incomplete' : 'succeeded',
     tables: list,
+    missingObjects,
     totalRows: list.reduce((sum, table) => sum + table.rows, 0),
     totalBytes: list.reduce((sum, table) => sum + table.bytes, 0),
   };
+  if (outcome.status === 'incomplete') {
+    outcome.errorCode = 'PGF_RUN_INCOMPLETE';
+    outcome.errorMessage = `every table was copied, but ${missingObjectsMessage(missingObjects)}`;
+  }
   if (outcome.status === 'failed') {
     outcome.errorCode = 'PGF_SYNC_TABLE_FAILED';
     outcome.errorMessage =
@@ -223,6 +232,13 @@ export const syncExecutor: RunExecutor = async (run, context) => {
   }
   return outcome;
 };
+
+/** The groups' missing objects, each once (database-level objects are reported by every group). */
+function uniqueMissingObjects(results: SyncResult[]): MissingObject[] {
+  const seen = new Map<string, MissingObject>();
+  for (const result of results) for (const missing of result.missingObjects) if (!seen.has(missing.object)) seen.set(missing.object, missing);
+  return [...seen.values()];
+}
 
 async function lastSuccessAt(context: RunContext, jobId: string): Promise<string> {
   const row = await context.db

@@ -7,7 +7,8 @@ import { type Page, type Query, api } from './http.js';
 /** Runs list with limit/cursor (limit ≤ 200). */
 export const runPaging = 'cursor' as const;
 
-export const runStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+/** `incomplete`: every table copied, but schema objects not reproduced (`missing_objects`); never a success. */
+export const runStatuses = ['queued', 'running', 'succeeded', 'incomplete', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof runStatuses)[number];
 export const runKinds = ['sync', 'backup', 'restore', 'verify', 'drill'] as const;
 export const runTriggers = ['schedule', 'manual', 'api', 'retry', 'resume', 'cli'] as const;
@@ -44,6 +45,8 @@ export interface Run {
   error_code: string | null;
   error_message: string | null;
   error_stack: string | null;
+  /** Schema objects the run did not reproduce on the destination (run detail only). */
+  missing_objects?: { object: string; reason: string }[];
   worker_id: string | null;
   created_by?: string | null;
   duration_ms?: number | null;

@@ -5,6 +5,7 @@ const colors: Record<string, string> = {
   queued: 'gray',
   running: 'blue',
   succeeded: 'green',
+  incomplete: 'orange',
   failed: 'red',
   cancelled: 'yellow',
   complete: 'blue',

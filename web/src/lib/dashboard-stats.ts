@@ -5,6 +5,7 @@ import { nextFireTimes } from './cron.js';
 export interface DayBucket {
   day: string;
   succeeded: number;
+  incomplete: number;
   failed: number;
   cancelled: number;
   running: number;
@@ -30,7 +31,7 @@ export function summarizeRuns(runs: readonly Run[], days = 14, now = new Date())
   const buckets = new Map<string, DayBucket>();
   for (let i = days - 1; i >= 0; i -= 1) {
     const day = dayKey(new Date(now.getTime() - i * 86_400_000));
-    buckets.set(day, { day, succeeded: 0, failed: 0, cancelled: 0, running: 0 });
+    buckets.set(day, { day, succeeded: 0, incomplete: 0, failed: 0, cancelled: 0, running: 0 });
   }
   let finished = 0;
   let succeeded = 0;
@@ -43,11 +44,12 @@ export function summarizeRuns(runs: readonly Run[], days = 14, now = new Date())
     const bucket = buckets.get(dayKey(at));
     if (!bucket) continue;
     const status: RunStatus = run.status;
-    if (status === 'succeeded' || status === 'failed' || status === 'cancelled') bucket[status] += 1;
+    if (status === 'succeeded' || status === 'incomplete' || status === 'failed' || status === 'cancelled') bucket[status] += 1;
     else bucket.running += 1;
     rows += Number(run.total_rows) || 0;
     bytes += Number(run.total_bytes) || 0;
-    if (status === 'succeeded' || status === 'failed') {
+    // An incomplete run is finished but not a success.
+    if (status === 'succeeded' || status === 'incomplete' || status === 'failed') {
       finished += 1;
       if (status === 'succeeded') succeeded += 1;
     }

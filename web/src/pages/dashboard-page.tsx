@@ -70,6 +70,7 @@ export default function DashboardPage() {
               withLegend
               series={[
                 { name: 'succeeded', label: t('status.succeeded'), color: 'teal.6' },
+                { name: 'incomplete', label: t('status.incomplete'), color: 'orange.6' },
                 { name: 'failed', label: t('status.failed'), color: 'red.6' },
                 { name: 'cancelled', label: t('status.cancelled'), color: 'yellow.6' },
                 { name: 'running', label: t('status.running'), color: 'blue.5' },

@@ -22,6 +22,30 @@ function Stat({ label, value }: { label: string; value: string }) {
   );
 }
 
+/** Schema objects the run could not reproduce on the destination, each with why. */
+export function MissingObjects({ items }: { items: { object: string; reason: string }[] }) {
+  const { t } = useTranslation();
+  if (items.length === 0) return null;
+  return (
+    <Paper withBorder p="sm" data-testid="run-missing-objects">
+      <Text fw={600}>{t('runs.missingObjects')}</Text>
+      <Text size="sm" c="dimmed" mb="xs">
+        {t('runs.missingObjectsHint')}
+      </Text>
+      <Table fz="sm" verticalSpacing={4}>
+        <Table.Tbody>
+          {items.map((item) => (
+            <Table.Tr key={item.object}>
+              <Table.Td ff="monospace">{item.object}</Table.Td>
+              <Table.Td>{item.reason}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Paper>
+  );
+}
+
 /** One run: live per-table progress over SSE, rates, ETA, log stream, error, actions. */
 export default function RunDetailPage() {
   const { t, i18n } = useTranslation();
@@ -88,7 +112,7 @@ export default function RunDetailPage() {
                         {t('runs.actions.resume')}
                       </Button>
                     ) : null}
-                    {data.status === 'failed' || data.status === 'cancelled' ? (
+                    {data.status === 'failed' || data.status === 'incomplete' || data.status === 'cancelled' ? (
                       <Button variant="light" loading={retry.isPending} onClick={() => retry.mutate({ id: data.id }, { onSuccess: goTo })} data-testid="run-retry">
                         {t('runs.actions.retry')}
                       </Button>
@@ -106,7 +130,7 @@ export default function RunDetailPage() {
                 <Stat label={t('runs.fields.eta')} value={eta ? formatDuration(eta, i18n.language) : '—'} />
               </SimpleGrid>
               {data.error_message ? (
-                <Alert color="red" title={data.error_code ?? t('common.error')} data-testid="run-error">
+                <Alert color={data.status === 'incomplete' ? 'orange' : 'red'} title={data.error_code ?? t('common.error')} data-testid="run-error">
                   <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
                     {data.error_message}
                   </Text>
@@ -120,6 +144,7 @@ export default function RunDetailPage() {
                   ) : null}
                 </Alert>
               ) : null}
+              <MissingObjects items={data.missing_objects ?? []} />
               <Paper withBorder p="sm">
                 <Text fw={600} mb="xs">
                   {t('runs.tables')}
