@@ -146,10 +146,28 @@ export interface TableResult {
   maskedColumns?: string[] | undefined;
 }
 
+/**
+ * A run's outcome. `incomplete`: every table succeeded but some schema objects of the
+ * selection could not be reproduced on the destination (listed in `missingObjects`), so the
+ * destination does not equal what was asked for.
+ */
+export type RunOutcome = 'succeeded' | 'incomplete' | 'failed' | 'cancelled';
+
+/** A schema object of the selection that the run did not reproduce, and why. */
+export interface MissingObject {
+  /** What messages call it, e.g. `extension postgis` or `view app.v`. */
+  object: string;
+  reason: string;
+}
+
 export interface SyncResult {
   runId: string;
-  status: 'succeeded' | 'failed' | 'cancelled';
+  status: RunOutcome;
   tables: TableResult[];
+  /** Schema objects not reproduced (a non-empty list makes the status `incomplete` at best). */
+  missingObjects: MissingObject[];
+  /** Large objects whose data the run copied (absent when the selection holds none). */
+  largeObjects?: { count: number; bytes: number } | undefined;
   warnings: string[];
   totals: { tables: number; succeeded: number; failed: number; skipped: number; rows: number; written: number; bytes: number; durationMs: number };
   startedAt: string;

@@ -94,6 +94,17 @@ describe('post-data steps', () => {
     expect(steps.tail).toEqual(['CREATE TRIGGER trg AFTER INSERT ON s.t FOR EACH ROW EXECUTE FUNCTION s.f()', 'ALTER TABLE s.t ENABLE ROW LEVEL SECURITY']);
   });
 
+  it('keeps CLUSTER ON a key until the key exists, and a key index comment with its index', () => {
+    const steps = postDataSteps([
+      'ALTER TABLE s.t ADD CONSTRAINT t_pkey PRIMARY KEY (id)',
+      "COMMENT ON INDEX s.t_pkey IS 'its index'",
+      'ALTER TABLE s.t CLUSTER ON t_pkey',
+    ]);
+    expect(steps.head).toEqual([]);
+    expect(steps.indexes).toEqual([['CREATE UNIQUE INDEX t_pkey ON s.t (id)', "COMMENT ON INDEX s.t_pkey IS 'its index'"]]);
+    expect(steps.tail).toEqual(['ALTER TABLE s.t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_pkey', 'ALTER TABLE s.t CLUSTER ON t_pkey']);
+  });
+
   it('keeps an index that comes after a trigger in the sequential tail, in order', () => {
     const trigger = 'CREATE TRIGGER x AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()';
     const steps = postDataSteps(['CREATE INDEX i ON t USING btree (a)', trigger, 'CREATE INDEX j ON t USING btree (b)']);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { createTableDdl, createTypeDdl, foreignKeyDdl, tablePostDataDdl } from '../../src/engine/schema/generate-ddl.js';
+import { addColumnDdl } from '../../src/engine/schema/generate-ddl.js';
 import type { CatalogColumn, CatalogTable } from '../../src/engine/schema/schema-types.js';
 import { detectDrift } from '../../src/engine/schema/detect-drift.js';
 import { qualified, quoteIdent, quoteLiteral } from '../../src/engine/sql/quote-ident.js';
@@ -61,58 +61,15 @@ describe('quoteIdent', () => {
 });
 
 describe('DDL generation', () => {
-  it('creates tables with identity, generated columns, defaults and comments, all quoted', () => {
-    const ddl = createTableDdl(
-      table({
-        columns: [
-          column('id', { type: 'bigint', notNull: true, identity: 'a', identitySequence: { name: { schema: 's', name: 'order_id_seq' }, dataType: 'bigint', start: '1', increment: '1', min: '1', max: '9223372036854775807', cache: '1', cycle: false } }),
-          column('total', { type: 'numeric(10,2)', default: '0' }),
-          column('label', { generated: "(('#'::text || id))" }),
-          column('Note "x"', { comment: "it's" }),
-        ],
-      }),
+  it('adds columns with identity, generated expressions, defaults and collation, all quoted', () => {
+    const t = table();
+    const identity = column('id', { type: 'bigint', notNull: true, identity: 'a', identitySequence: { name: { schema: 's', name: 'order_id_seq' }, dataType: 'bigint', start: '1', increment: '1', min: '1', max: '9223372036854775807', cache: '1', cycle: false } });
+    expect(addColumnDdl(t, identity).sql).toBe(
+      'ALTER TABLE "Sales Dept"."order" ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME s.order_id_seq INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1 NO CYCLE) NOT NULL',
     );
-    expect(ddl[0]!.sql).toBe(
-      'CREATE TABLE "Sales Dept"."order" (\n' +
-        '  id bigint GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME s.order_id_seq INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1 NO CYCLE) NOT NULL,\n' +
-        '  total numeric(10,2) DEFAULT 0,\n' +
-        "  label text GENERATED ALWAYS AS ((('#'::text || id))) STORED,\n" +
-        '  "Note ""x""" text\n)',
-    );
-    expect(ddl[1]!.sql).toBe(`COMMENT ON COLUMN "Sales Dept"."order"."Note ""x""" IS 'it''s'`);
-  });
-
-  it('creates partitions with PARTITION OF and partitioned tables with their key', () => {
-    const parent = createTableDdl(table({ kind: 'partitioned', partitionKey: 'RANGE (id)' }));
-    expect(parent[0]!.sql).toMatch(/\) PARTITION BY RANGE \(id\)$/);
-    const leaf = createTableDdl(table({ name: { schema: 's', name: 'p1' }, partitionOf: { parent: { schema: 'Sales Dept', name: 'order' }, bound: "FOR VALUES FROM ('1') TO ('10')" } }));
-    expect(leaf[0]!.sql).toBe(`CREATE TABLE s.p1 PARTITION OF "Sales Dept"."order" FOR VALUES FROM ('1') TO ('10')`);
-  });
-
-  it('orders post-data: keys, unique, checks, indexes, triggers with state; foreign keys apart', () => {
-    const t = table({
-      constraints: [
-        { name: 'c1', type: 'c', definition: 'CHECK ((id > 0)) NOT VALID', references: null, comment: null },
-        { name: 'fk', type: 'f', definition: 'FOREIGN KEY (id) REFERENCES s.x(id)', references: { schema: 's', name: 'x' }, comment: null },
-        { name: 'pk', type: 'p', definition: 'PRIMARY KEY (id)', references: null, comment: null },
-      ],
-      indexes: [{ name: 'ix', definition: 'CREATE INDEX ix ON "Sales Dept"."order" USING btree (id)', comment: null }],
-      triggers: [{ name: 'Touch', definition: 'CREATE TRIGGER "Touch" BEFORE UPDATE ON …', enabled: 'D' }],
-    });
-    expect(tablePostDataDdl(t).map((s) => s.sql)).toEqual([
-      'ALTER TABLE "Sales Dept"."order" ADD CONSTRAINT pk PRIMARY KEY (id)',
-      'ALTER TABLE "Sales Dept"."order" ADD CONSTRAINT c1 CHECK ((id > 0)) NOT VALID',
-      'CREATE INDEX ix ON "Sales Dept"."order" USING btree (id)',
-      'CREATE TRIGGER "Touch" BEFORE UPDATE ON …',
-      'ALTER TABLE "Sales Dept"."order" DISABLE TRIGGER "Touch"',
-    ]);
-    expect(foreignKeyDdl(t).map((s) => s.sql)).toEqual(['ALTER TABLE "Sales Dept"."order" ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES s.x(id)']);
-  });
-
-  it('creates enums with quoted labels and domains with their constraints', () => {
-    expect(createTypeDdl({ kind: 'enum', name: { schema: 'cs', name: 'Prio' }, labels: ['low', "it's"], comment: null })[0]!.sql).toBe(`CREATE TYPE cs."Prio" AS ENUM ('low', 'it''s')`);
-    const domain = createTypeDdl({ kind: 'domain', name: { schema: 'cs', name: 'pos' }, baseType: 'integer', notNull: true, default: '1', collation: null, constraints: [{ name: 'pos_check', definition: 'CHECK ((VALUE > 0))' }], comment: null });
-    expect(domain.map((s) => s.sql)).toEqual(['CREATE DOMAIN cs.pos AS integer DEFAULT 1 NOT NULL', 'ALTER DOMAIN cs.pos ADD CONSTRAINT pos_check CHECK ((VALUE > 0))']);
+    expect(addColumnDdl(t, column('total', { type: 'numeric(10,2)', default: '0' })).sql).toBe('ALTER TABLE "Sales Dept"."order" ADD COLUMN total numeric(10,2) DEFAULT 0');
+    expect(addColumnDdl(t, column('label', { generated: "(('#'::text || id))" })).sql).toBe(`ALTER TABLE "Sales Dept"."order" ADD COLUMN label text GENERATED ALWAYS AS ((('#'::text || id))) STORED`);
+    expect(addColumnDdl(t, column('Note "x"', { collation: 'pg_catalog."C"' })).sql).toBe('ALTER TABLE "Sales Dept"."order" ADD COLUMN "Note ""x""" text COLLATE pg_catalog."C"');
   });
 
   it('reports drift column by column', () => {

@@ -6,11 +6,13 @@ import { connectionConfigFromUrl } from '../../engine/connection-config.js';
 import { describeRange } from '../../engine/diff/describe-range.js';
 import { compareTables } from '../../engine/diff/diff-tables.js';
 import type { DiffSummary, RowDifference, TableComparison } from '../../engine/diff/diff-types.js';
+import { diffSchemas } from '../../engine/diff/schema-diff.js';
 import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
 import { SecretBox } from '../../secrets/secret-box.js';
 import { loadConnectionTarget } from '../../store/connection-repository.js';
 import { openStore } from '../../store/open-store.js';
 import { createCliContext } from '../cli-context.js';
+import { schemaDiffLines } from './schema-diff-output.js';
 
 /**
  * Exit codes of `pgferry diff`: 0 the databases are equal for every compared table;
@@ -28,6 +30,9 @@ interface DiffCommandOptions {
   exclude?: string;
   maxRows?: string;
   json?: boolean;
+  schema?: boolean;
+  ignoreOwners?: boolean;
+  ignorePrivileges?: boolean;
 }
 
 const list = (value: string | undefined) =>
@@ -108,11 +113,32 @@ export function exitCodeFor(summary: DiffSummary): number {
   return diffExitCodes.equal;
 }
 
+/** `--schema`: the two schema graphs compared object by object; no row is read. */
+async function runSchemaDiff(options: DiffCommandOptions): Promise<void> {
+  if (options.tables !== undefined || options.exclude !== undefined || options.maxRows !== undefined) {
+    throw new PgferryError('PGF_VALIDATION_FAILED', '--tables, --exclude and --max-rows apply to the data comparison; with --schema, narrow by --schemas');
+  }
+  const [source, destination] = await resolveTargets(options.from, options.to);
+  const diff = await diffSchemas(source, destination, {
+    schemas: list(options.schemas),
+    ignoreOwners: options.ignoreOwners === true,
+    ignorePrivileges: options.ignorePrivileges === true,
+  });
+  if (options.schemas !== undefined && diff.source.objects + diff.destination.objects === 0) {
+    throw new PgferryError('PGF_VALIDATION_FAILED', `no object of either database is in --schemas ${options.schemas}`);
+  }
+  const exitCode = diff.equal ? diffExitCodes.equal : diffExitCodes.different;
+  if (options.json) process.stdout.write(`${JSON.stringify({ ...diff, exitCode }, null, 2)}\n`);
+  else process.stdout.write(`${schemaDiffLines(diff).join('\n')}\n`);
+  process.exitCode = exitCode;
+}
+
 export function registerDiffCommand(program: Command): void {
   program
     .command('diff')
     .description(
       'Compare tables of two databases by server-side checksums; only hashes cross the network until differing key ranges are small.\n' +
+        'With --schema, compare their schemas instead: every object sync and backup reproduce, by name and definition.\n' +
         'Exit code: 0 equal, 20 differences found, 1 a table could not be compared, 2 bad input, 3 connection failed, 6 cancelled.',
     )
     .requiredOption('--from <url|name>', 'source database: postgres:// URL or saved connection name')
@@ -122,7 +148,14 @@ export function registerDiffCommand(program: Command): void {
     .option('--exclude <globs>', 'comma-separated globs to leave out')
     .option('--max-rows <n>', 'differing rows listed per table (default 100)')
     .option('--json', 'machine-readable output on stdout')
+    .option('--schema', 'compare schema objects (missing, extra, different) instead of rows')
+    .option('--ignore-owners', 'with --schema: leave owners out of the comparison')
+    .option('--ignore-privileges', 'with --schema: leave GRANTs (ACLs) out of the comparison')
     .action(async (options: DiffCommandOptions) => {
+      if (options.schema) return runSchemaDiff(options);
+      if (options.ignoreOwners || options.ignorePrivileges) {
+        throw new PgferryError('PGF_VALIDATION_FAILED', '--ignore-owners and --ignore-privileges apply to --schema only');
+      }
       const maxRows = positiveInteger(options.maxRows, '--max-rows', 100);
       const [source, destination] = await resolveTargets(options.from, options.to);
       const controller = new AbortController();

@@ -98,6 +98,17 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], flag: str
 /** The --dry-run text: tables in load order with mode, key, estimate, DDL and constraint handling. */
 export function formatPlan(plan: SyncPlan): string {
   const lines: string[] = [`plan: mode ${plan.mode}, schema policy ${plan.schemaPolicy}, source ${plan.sourceVersion}, destination ${plan.destinationVersion}`];
+  if (plan.schema.length > 0) {
+    // Every object of the selection in creation order: what is created, what exists, what cannot be.
+    lines.push('', 'schema objects in creation order:');
+    plan.schema.forEach((o, i) => {
+      lines.push(`  ${String(i + 1).padStart(4)}. ${o.section.padEnd(9)} ${o.action.padEnd(7)} ${o.object}${o.reason ? ` — NOT REPRODUCED: ${o.reason}` : ''}`);
+    });
+  }
+  if (plan.excluded.length > 0) {
+    lines.push('', 'left out by the selection:');
+    for (const e of plan.excluded) lines.push(`  ${e.object}: ${e.reason}`);
+  }
   if (plan.extensions.length + plan.preData.length > 0) {
     lines.push('', 'pre-data (one transaction):');
     for (const s of [...plan.extensions, ...plan.preData]) lines.push(`  ${s.sql.split('\n').join('\n  ')};`);
@@ -119,7 +130,7 @@ export function formatPlan(plan: SyncPlan): string {
     for (const fk of plan.droppedForeignKeys) lines.push(`  ${fk.table.schema}.${fk.table.name} ${fk.name}: ${fk.why}`);
   }
   if (plan.finalDdl.length > 0) {
-    lines.push('', 'after all data (foreign keys, partitioned-table keys, views):');
+    lines.push('', 'after all data (foreign keys, index attachments, publications, refreshes…):');
     for (const s of plan.finalDdl) lines.push(`  ${s.sql.split('\n')[0]}${s.sql.includes('\n') ? ' …' : ''};`);
   }
   if (plan.privileges.length > 0) {
@@ -128,6 +139,10 @@ export function formatPlan(plan: SyncPlan): string {
   }
   if (plan.sequences.length > 0) lines.push('', `sequences set from the source after the load: ${plan.sequences.map((s) => `${s.name.schema}.${s.name.name}`).join(', ')}`);
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
+  if (plan.missingObjects.length > 0) {
+    lines.push('', `${plan.missingObjects.length} object(s) cannot be reproduced on the destination; the run would end incomplete (exit 15):`);
+    for (const m of plan.missingObjects) lines.push(`  ${m.object}: ${m.reason}`);
+  }
   return lines.join('\n');
 }
 
@@ -286,7 +301,12 @@ export function registerSyncCommand(program: Command): void {
           const skipped = verification.notVerified.length > 0 ? `; ${verification.notVerified.length} not verified: filtered` : '';
           out(`verify: ${verification.verified ? 'all tables equal' : 'DIFFERENCES FOUND'} (${verification.tables.length} tables, ${formatBytes(verification.bytesTransferred)} transferred${skipped})\n`);
         }
-        if (result.status !== 'succeeded') out(`resume with: pgferry sync … --resume ${result.runId}\n`);
+        if (result.status === 'incomplete') {
+          out(`${result.missingObjects.length} schema object(s) not reproduced on the destination:\n`);
+          for (const missing of result.missingObjects) out(`  not reproduced: ${missing.object}: ${missing.reason}\n`);
+        }
+        // Resuming skips committed tables: no help to an incomplete run, whose tables all are.
+        if (result.status === 'failed' || result.status === 'cancelled') out(`resume with: pgferry sync … --resume ${result.runId}\n`);
       }
       if (result.status === 'cancelled') throw new PgferryError('PGF_RUN_CANCELLED', `the sync was cancelled; resume with --resume ${result.runId}`);
       if (result.status === 'failed') {
@@ -294,6 +314,15 @@ export function registerSyncCommand(program: Command): void {
         throw new PgferryError('PGF_SYNC_TABLE_FAILED', `${failed.length} table(s) failed: ${failed.join(', ')}; each was left as it was (see the lines above)`);
       }
       if (verification && !verification.verified) throw new PgferryError('PGF_SYNC_TABLE_FAILED', 'the load finished but verification found differences (see the lines above)');
+      if (result.status === 'incomplete') {
+        const missing = result.missingObjects;
+        const named = missing.slice(0, 3).map((m) => `${m.object} (${m.reason})`).join('; ');
+        throw new PgferryError(
+          'PGF_RUN_INCOMPLETE',
+          `every table was copied, but ${missing.length} schema object(s) were not reproduced on the destination: ${named}${missing.length > 3 ? `; and ${missing.length - 3} more` : ''}; fix the destination (see the lines above) and run again`,
+          { details: { missingObjects: missing } },
+        );
+      }
       if (keyedModes.has(mode) && !raw.json && result.totals.written === 0) out('nothing changed on the destination\n');
     });
 }

@@ -4,7 +4,8 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 
 /** Bumped when a reader of the old version could misread a new archive. */
 // 2: tables may be stored in binary COPY format (`tables[].format`).
-export const manifestFormatVersion = 2;
+// 3: large objects (`large_objects`), and pre-data in dependency order from the schema layer.
+export const manifestFormatVersion = 3;
 export const manifestFileName = 'manifest.json';
 
 const fileEntry = z.object({
@@ -55,6 +56,8 @@ export const manifestSchema = z.object({
   /** Schemas the archive's objects live in (what `restore --clean` drops). */
   schemas: z.array(z.string()).default([]),
   tables: z.array(tableEntry).default([]),
+  /** The database's large objects: one COPY file of (oid, data) rows; created empty in pre-data, filled after the tables. */
+  large_objects: z.object({ file: z.string(), count: z.number().int().nonnegative(), raw_bytes: z.number().int().nonnegative() }).optional(),
   files: z.array(fileEntry),
   pg_dump: z.object({ binary: z.string(), version: z.string() }).optional(),
   globals: z.object({ roles: z.number().int(), with_passwords: z.boolean() }).optional(),

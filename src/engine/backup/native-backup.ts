@@ -68,6 +68,7 @@ export async function backupNative(options: NativeBackupOptions, hooks: RunHooks
 
   const files: ManifestFile[] = [];
   const tables: ManifestTable[] = [];
+  let largeObjects: Manifest['large_objects'];
   try {
     files.push(await write(`schema/pre-data.sql${encryptedSuffix}`, Readable.from([Buffer.from(schema.preDataSql)])));
     const order = schema.tables
@@ -136,6 +137,8 @@ export async function backupNative(options: NativeBackupOptions, hooks: RunHooks
         ),
       );
       if (failure !== undefined) throw failure;
+      // In the same snapshot as the tables that point at them.
+      if (schema.largeObjects) largeObjects = await dumpLargeObjects(readers[0]!, location, { compression, key, signal: hooks.signal }, write, files);
     } finally {
       await Promise.all(readers.map((reader) => reader.end().catch(() => undefined)));
     }
@@ -163,6 +166,7 @@ export async function backupNative(options: NativeBackupOptions, hooks: RunHooks
     encryption: options.encryption?.manifest ?? null,
     schemas: schema.schemas,
     tables,
+    ...(largeObjects ? { large_objects: largeObjects } : {}),
     files,
     warnings: schema.warnings,
   };
@@ -172,4 +176,36 @@ export async function backupNative(options: NativeBackupOptions, hooks: RunHooks
   manifest.files.push(scriptFile);
   await location.storage.write(joinPath(location.path, manifestFileName), Readable.from([Buffer.from(JSON.stringify(manifest, null, 2))]));
   return manifest;
+}
+
+/**
+ * Every large object's data as COPY rows (oid, data), with its loader for psql's \copy.
+ * Each object is read whole (lo_get): objects up to PostgreSQL's 1 GB value limit.
+ */
+async function dumpLargeObjects(
+  reader: pg.Client,
+  location: ArchiveLocation,
+  options: { compression: Compression; key: Buffer | undefined; signal: AbortSignal | undefined },
+  write: (relative: string, body: Readable) => Promise<ManifestFile>,
+  files: ManifestFile[],
+): Promise<NonNullable<Manifest['large_objects']>> {
+  const encryptedSuffix = options.key ? '.enc' : '';
+  const path = `data/large-objects.copy${options.compression === 'none' ? '' : compressionSuffix[options.compression]}${encryptedSuffix}`;
+  const copy = reader.query(copyTo('COPY (SELECT m.oid, pg_catalog.lo_get(m.oid) FROM pg_catalog.pg_largeobject_metadata m ORDER BY m.oid) TO STDOUT'));
+  const counter = new CountStream();
+  copy.on('error', (error) => counter.destroy(error));
+  let file: ManifestFile;
+  try {
+    file = await writeArchiveFile(location, path, copy.pipe(counter), { compression: options.compression, key: options.key, signal: options.signal });
+  } catch (error) {
+    throw new PgferryError('PGF_BACKUP_FAILED', `dumping the large objects failed: ${(error as Error).message}`, { cause: error });
+  }
+  const loader = [
+    'CREATE TEMP TABLE pgferry_large_objects (loid oid, data bytea);',
+    '\\copy pgferry_large_objects FROM pstdin',
+    'SELECT count(pg_catalog.lo_put(loid, 0, data)) AS large_objects FROM pgferry_large_objects;',
+    '',
+  ].join('\n');
+  files.push(file, await write(`data/large-objects.sql${encryptedSuffix}`, Readable.from([Buffer.from(loader)])));
+  return { file: path, count: copy.rowCount, raw_bytes: counter.bytes };
 }

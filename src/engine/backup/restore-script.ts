@@ -53,6 +53,13 @@ export function renderRestoreScript(manifest: Manifest): string {
       `${decompressor[manifest.compression]} ${shellQuote(table.file)} | $PSQL -d "$URL" -1 -f ${shellQuote(loader)}`,
     );
   }
+  if (manifest.large_objects) {
+    const entry = manifest.large_objects;
+    lines.push(
+      `echo ${shellQuote(`large objects (${entry.count})`)} >&2`,
+      `${decompressor[manifest.compression]} ${shellQuote(entry.file)} | $PSQL -d "$URL" -1 -f ${shellQuote(entry.file.replace(/\.copy(\.[a-z]+)?$/, '.sql'))} >/dev/null`,
+    );
+  }
   lines.push('echo "post-data" >&2', '$PSQL -d "$URL" -1 -f schema/post-data.sql', 'echo "restore.sh: done" >&2');
   return `${lines.join('\n')}\n`;
 }

@@ -133,6 +133,23 @@ async function checkBinaryEncoding(client: pg.Client, manifest: Manifest): Promi
   }
 }
 
+/** Fills the large objects pre-data created empty, from the archive's (oid, data) rows. */
+async function loadLargeObjects(client: pg.Client, options: NativeRestoreOptions, entry: NonNullable<Manifest['large_objects']>): Promise<void> {
+  const file = fileEntry(options.manifest, entry.file);
+  await client.query('BEGIN');
+  try {
+    await client.query('CREATE TEMP TABLE pgferry_large_objects (loid oid, data bytea) ON COMMIT DROP');
+    const source = await readArchiveFile(options.archive, file, { compression: options.manifest.compression, key: options.key });
+    await pipeline(source, client.query(copyFrom('COPY pgferry_large_objects FROM STDIN')));
+    await client.query('SELECT count(pg_catalog.lo_put(loid, 0, data)) FROM pgferry_large_objects');
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    if (error instanceof PgferryError) throw error;
+    throw new PgferryError('PGF_RESTORE_FAILED', `loading the ${entry.count} large object(s) from ${entry.file} failed: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 async function runStatement(client: pg.Client, statement: string, what: string): Promise<void> {
   try {
     await client.query(statement);
@@ -273,9 +290,10 @@ export async function restoreNative(options: NativeRestoreOptions, hooks: RunHoo
     }
     if (loading > 0 || stepsRunning > 0) return undefined;
     if (!finalStarted) {
-      // Foreign keys, sequence values and materialized views: once, after everything else.
+      // Large objects, then foreign keys, sequence values, materialized views…: once, after everything else.
       finalStarted = true;
       return async (client) => {
+        if (manifest.large_objects) await loadLargeObjects(client, options, manifest.large_objects);
         for (const statement of postData.final) await tolerate(() => runStatement(client, statement, 'post-data'));
         finalDone = true;
       };

@@ -33,16 +33,22 @@ export function postDataSteps(statements: readonly string[], options: { keysAsIn
   const steps: PostDataSteps = { head: [], indexes: [], tail: [] };
   const attach: string[] = [];
   let index = 0;
+  const later: string[] = [];
   while (index < statements.length && !createIndex.test(statements[index]!)) {
     const statement = statements[index++]!;
     const key = options.keysAsIndexes ? plainKey.exec(statement) : null;
     // A comment on the constraint would need it to exist: such keys stay as they are.
     if (key === null || statements.some((s) => s.startsWith(`COMMENT ON CONSTRAINT ${key[2]} ON `))) {
-      steps.head.push(statement);
+      // Constraints and their comments; anything else (CLUSTER ON a key's index) waits for the keys.
+      if (/^ALTER TABLE .+ ADD CONSTRAINT |^COMMENT ON (CONSTRAINT|INDEX) /.test(statement) && later.length === 0) steps.head.push(statement);
+      else later.push(statement);
       continue;
     }
     const [, table, name, kind, columns] = key;
-    steps.indexes.push([`CREATE UNIQUE INDEX ${name} ON ${table} ${columns}`]);
+    const unit = [`CREATE UNIQUE INDEX ${name} ON ${table} ${columns}`];
+    // The key's index comment comes right after the key: it goes with the index.
+    while (index < statements.length && statements[index]!.startsWith('COMMENT ON INDEX ') && statements[index]!.includes(`.${name} IS `)) unit.push(statements[index++]!);
+    steps.indexes.push(unit);
     attach.push(`ALTER TABLE ${table} ADD CONSTRAINT ${name} ${kind} USING INDEX ${name}`);
   }
   while (index < statements.length && createIndex.test(statements[index]!)) {
@@ -50,7 +56,7 @@ export function postDataSteps(statements: readonly string[], options: { keysAsIn
     while (index < statements.length && indexComment.test(statements[index]!)) unit.push(statements[index++]!);
     steps.indexes.push(unit);
   }
-  steps.tail = [...attach, ...statements.slice(index)];
+  steps.tail = [...attach, ...later, ...statements.slice(index)];
   const slow = (unit: string[]) => (slowIndex.test(unit[0]!) ? 0 : 1);
   steps.indexes.sort((a, b) => slow(a) - slow(b));
   return steps;

@@ -4,8 +4,6 @@ import type { QualifiedName } from '../sql/quote-ident.js';
 import {
   columnsQuery,
   constraintsQuery,
-  extensionsQuery,
-  functionsQuery,
   indexesQuery,
   keysQuery,
   policiesQuery,
@@ -13,10 +11,9 @@ import {
   sequencesQuery,
   tablesQuery,
   triggersQuery,
-  typesQuery,
   viewsQuery,
 } from './schema-queries.js';
-import type { CatalogColumn, CatalogTable, CatalogType, SchemaCatalog, SequenceOptions } from './schema-types.js';
+import type { CatalogColumn, CatalogTable, SchemaCatalog, SequenceOptions } from './schema-types.js';
 
 type Row = Record<string, unknown>;
 
@@ -45,7 +42,8 @@ export async function listUserSchemas(client: pg.Client): Promise<string[]> {
 }
 
 /**
- * Reads everything pre-data and post-data DDL needs for `schemas`. The client must have the
+ * Reads the tables, columns, keys, sequences and views of `schemas` that the data path plans
+ * with (DDL comes from the schema layer in ./graph). The client must have the
  * engine's session settings (`search_path = ''`) so deparsed definitions are qualified; run it
  * inside the run's snapshot so structure and data agree.
  */
@@ -55,9 +53,6 @@ export async function introspectSchema(client: pg.Client, schemas: readonly stri
   const version = await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
   // One after another: a pg.Client runs queries serially anyway.
   const schemaRows = await q(schemasQuery);
-  const extensionRows = (await client.query(extensionsQuery)).rows as Row[];
-  const typeRows = await q(typesQuery);
-  const functionRows = await q(functionsQuery);
   const sequenceRows = await q(sequencesQuery);
   const tableRows = await q(tablesQuery);
   const columnRows = await q(columnsQuery);
@@ -133,36 +128,9 @@ export async function introspectSchema(client: pg.Client, schemas: readonly stri
     };
   });
 
-  const types: CatalogType[] = typeRows.map((row): CatalogType => {
-    const name = { schema: str(row.schema), name: str(row.name) };
-    const comment = optional(row.comment);
-    switch (row.kind) {
-      case 'e':
-        return { kind: 'enum', name, labels: row.labels as string[], comment };
-      case 'd':
-        return {
-          kind: 'domain',
-          name,
-          baseType: str(row.base_type),
-          notNull: row.not_null === true,
-          default: optional(row.default_value),
-          collation: optional(row.collation),
-          constraints: row.domain_constraints as { name: string; definition: string }[],
-          comment,
-        };
-      case 'c':
-        return { kind: 'composite', name, attributes: (row.attributes as { name: string; type: string }[]) ?? [], comment };
-      default:
-        return { kind: 'range', name, definition: str(row.range_definition), comment };
-    }
-  });
-
   return {
     serverVersionNum: Number(version.rows[0]?.v),
     schemas: schemaRows.map((row) => ({ name: str(row.name), comment: optional(row.comment) })),
-    extensions: extensionRows.map((row) => ({ name: str(row.name), schema: str(row.schema) })),
-    types,
-    functions: functionRows.map((row) => ({ name: { schema: str(row.schema), name: str(row.name) }, definition: str(row.definition) })),
     sequences: sequenceRows.map((row) => ({
       name: { schema: str(row.schema), name: str(row.name) },
       dataType: str(row.data_type),

@@ -2,51 +2,15 @@
 // deparsers; run them with `search_path = ''` so that every name in their output is
 // schema-qualified. `$1` is always the array of schema names to read.
 
-export const notExtensionMember = (classTable: string, oidColumn: string) =>
-  `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${classTable}'::regclass AND d.objid = ${oidColumn} AND d.deptype = 'e')`;
+import { notExtensionMember } from './read/read-helpers.js';
 
 export const schemasQuery = `
 SELECT n.nspname AS name, obj_description(n.oid, 'pg_namespace') AS comment
   FROM pg_namespace n WHERE n.nspname = ANY($1) ORDER BY n.nspname`;
 
-export const extensionsQuery = `
-SELECT e.extname AS name, n.nspname AS schema
-  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
- WHERE e.extname <> 'plpgsql' ORDER BY e.extname`;
-
 /** Enums, domains, ranges and stand-alone composite types (not a table's row type). */
 export const userDefinedType = (t: string) =>
   `(${t}.typtype IN ('e', 'd', 'r') OR (${t}.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = ${t}.typrelid) = 'c'))`;
-
-export const typesQuery = `
-SELECT t.oid::int AS oid, n.nspname AS schema, t.typname AS name, t.typtype AS kind,
-       obj_description(t.oid, 'pg_type') AS comment,
-       CASE WHEN t.typtype = 'e' THEN ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END AS labels,
-       CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type,
-       t.typnotnull AS not_null, t.typdefault AS default_value,
-       CASE WHEN t.typcollation <> 0 AND t.typcollation <> (SELECT b.typcollation FROM pg_type b WHERE b.oid = t.typbasetype)
-            THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation) END AS collation,
-       CASE WHEN t.typtype = 'd' THEN (SELECT coalesce(json_agg(json_build_object('name', c.conname, 'definition', pg_get_constraintdef(c.oid)) ORDER BY c.conname), '[]')
-                                         FROM pg_constraint c WHERE c.contypid = t.oid) END AS domain_constraints,
-       CASE WHEN t.typtype = 'c' THEN (SELECT json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum)
-                                         FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END AS attributes,
-       CASE WHEN t.typtype = 'r' THEN (SELECT concat_ws(', ', 'SUBTYPE = ' || format_type(r.rngsubtype, NULL),
-                   CASE WHEN r.rngsubopc <> 0 THEN 'SUBTYPE_OPCLASS = ' || (SELECT quote_ident(on2.nspname) || '.' || quote_ident(oc.opcname) FROM pg_opclass oc JOIN pg_namespace on2 ON on2.oid = oc.opcnamespace WHERE oc.oid = r.rngsubopc AND NOT oc.opcdefault) END,
-                   CASE WHEN r.rngcollation <> 0 THEN 'COLLATION = ' || (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = r.rngcollation) END,
-                   CASE WHEN r.rngcanonical <> 0 THEN 'CANONICAL = ' || r.rngcanonical::regproc::text END,
-                   CASE WHEN r.rngsubdiff <> 0 THEN 'SUBTYPE_DIFF = ' || r.rngsubdiff::regproc::text END)
-                 FROM pg_range r WHERE r.rngtypid = t.oid) END AS range_definition
-  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
- WHERE n.nspname = ANY($1)
-   AND ${userDefinedType('t')}
-   AND ${notExtensionMember('pg_type', 't.oid')}
- ORDER BY t.oid`;
-
-export const functionsQuery = `
-SELECT n.nspname AS schema, p.proname AS name, pg_get_functiondef(p.oid) AS definition
-  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE n.nspname = ANY($1) AND p.prokind IN ('f', 'p') AND ${notExtensionMember('pg_proc', 'p.oid')}
- ORDER BY p.oid`;
 
 export const sequencesQuery = `
 SELECT n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS data_type,

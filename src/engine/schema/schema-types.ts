@@ -1,12 +1,9 @@
 import type { QualifiedName } from '../sql/quote-ident.js';
 
-/** A source database's structure as read from its catalog, with definitions from the server's deparsers. */
+/** The tables, sequences and views of a database that the data path plans with. */
 export interface SchemaCatalog {
   serverVersionNum: number;
   schemas: CatalogSchema[];
-  extensions: CatalogExtension[];
-  types: CatalogType[];
-  functions: CatalogFunction[];
   sequences: CatalogSequence[];
   tables: CatalogTable[];
   views: CatalogView[];
@@ -15,32 +12,6 @@ export interface SchemaCatalog {
 export interface CatalogSchema {
   name: string;
   comment: string | null;
-}
-
-export interface CatalogExtension {
-  name: string;
-  schema: string;
-}
-
-export type CatalogType =
-  | { kind: 'enum'; name: QualifiedName; labels: string[]; comment: string | null }
-  | {
-      kind: 'domain';
-      name: QualifiedName;
-      baseType: string;
-      notNull: boolean;
-      default: string | null;
-      collation: string | null;
-      constraints: { name: string; definition: string }[];
-      comment: string | null;
-    }
-  | { kind: 'composite'; name: QualifiedName; attributes: { name: string; type: string }[]; comment: string | null }
-  | { kind: 'range'; name: QualifiedName; definition: string; comment: string | null };
-
-export interface CatalogFunction {
-  name: QualifiedName;
-  /** `pg_get_functiondef`, a complete `CREATE OR REPLACE FUNCTION …`. */
-  definition: string;
 }
 
 export interface SequenceOptions {

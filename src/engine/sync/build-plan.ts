@@ -4,20 +4,13 @@ import type pg from 'pg';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { describeDrift, detectDrift } from '../schema/detect-drift.js';
-import {
-  type DdlStatement,
-  createExtensionDdl,
-  createSchemaDdl,
-  createSequenceDdl,
-  createTableDdl,
-  createTypeDdl,
-  createViewDdl,
-  foreignKeyDdl,
-  sequenceOwnershipDdl,
-  tablePostDataDdl,
-} from '../schema/generate-ddl.js';
+import type { DdlStatement } from '../schema/generate-ddl.js';
+import { readSchemaGraph } from '../schema/graph/read-schema-graph.js';
 import { introspectSchema, listUserSchemas } from '../schema/introspect-schema.js';
-import type { CatalogTable, SchemaCatalog } from '../schema/schema-types.js';
+import { readDestinationFacts } from '../schema/plan/destination-facts.js';
+import { type SchemaPlan, planSchema } from '../schema/plan/plan-schema.js';
+import { splitPostData } from '../schema/plan/split-post-data.js';
+import type { CatalogTable } from '../schema/schema-types.js';
 import { displayName, qualified } from '../sql/quote-ident.js';
 import { type HighWaterStore, type SyncOptions, destructiveModes, keyedModes, tableId } from '../types.js';
 import { copiedTableOf, planPrivileges } from './copy-privileges.js';
@@ -70,8 +63,18 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
     throw new PgferryError('PGF_VALIDATION_FAILED', 'the source and the destination are the same database; choose another destination');
   }
   const schemas = options.schemas && options.schemas.length > 0 ? options.schemas : await listUserSchemas(input.source);
-  // Two servers, two connections: read both catalogs at once.
-  const [source, destination] = await Promise.all([introspectSchema(input.source, schemas), introspectSchema(input.destination, schemas)]);
+  const mayCreate = policy === 'create-missing' || policy === 'add-columns';
+  // Two servers, two connections: read both catalogs at once (the object graphs only when the run may create objects).
+  // One client runs one query at a time: each side reads in turn, the two sides at once.
+  const [[source, sourceGraph], [destination, destinationGraph, facts]] = await Promise.all([
+    (async () => [await introspectSchema(input.source, schemas), mayCreate ? await readSchemaGraph(input.source) : null] as const)(),
+    (async () =>
+      [
+        await introspectSchema(input.destination, schemas),
+        mayCreate ? await readSchemaGraph(input.destination) : null,
+        mayCreate ? await readDestinationFacts(input.destination) : null,
+      ] as const)(),
+  ]);
   const sourceTables = byId(source.tables);
   const destTables = byId(destination.tables);
 
@@ -82,14 +85,32 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
     if (selected(table.name) || ancestors(table, sourceTables).some((a) => selected(a.name))) chosen.add(tableId(table.name));
   }
   const leaves = source.tables.filter((t) => chosen.has(tableId(t.name)) && t.kind === 'table');
-  if (leaves.length === 0) {
+  // A database without tables still has a schema to copy; a selection that names tables must match one.
+  if (leaves.length === 0 && ((options.tables?.length ?? 0) > 0 || !mayCreate)) {
     throw new PgferryError('PGF_NO_TABLES_SELECTED', `no table on the source matches the selection (schemas: ${schemas.join(', ') || 'none'}); check --schemas, --tables and --exclude`);
   }
   const ddlTables = new Map<string, CatalogTable>();
   for (const leaf of leaves) for (const t of [...ancestors(leaf, sourceTables), leaf]) ddlTables.set(tableId(t.name), t);
-  const involvedSchemas = new Set([...ddlTables.values()].map((t) => t.name.schema));
-  const mayCreate = policy === 'create-missing' || policy === 'add-columns';
   const warnings: string[] = [];
+  // Every object of the selection and what it needs, from any schema, in dependency order.
+  const schemaPlan: SchemaPlan | null =
+    sourceGraph && destinationGraph && facts
+      ? planSchema({
+          source: sourceGraph,
+          destination: destinationGraph,
+          facts,
+          selection: {
+            schemas: options.schemas && options.schemas.length > 0 ? new Set(options.schemas) : null,
+            // Foreign tables are no copy units (no rows are read): the selection's patterns decide alone.
+            table: (schema, name) => chosen.has(tableId({ schema, name })) || (!sourceTables.has(tableId({ schema, name })) && selected({ schema, name })),
+          },
+        })
+      : null;
+  if (schemaPlan) warnings.push(...schemaPlan.warnings);
+  const created = new Set(schemaPlan?.objects.filter((p) => p.action === 'create').map((p) => p.object.key) ?? []);
+  const notReproduced = new Map(schemaPlan?.objects.filter((p) => p.action === 'missing').map((p) => [p.object.key, p]) ?? []);
+  const involvedSchemas = new Set([...ddlTables.values()].map((t) => t.name.schema));
+  for (const p of schemaPlan?.objects ?? []) if (p.object.kind === 'schema' && p.action !== 'exists' && p.object.schema) involvedSchemas.add(p.object.schema);
 
   // Strict: any missing table or column difference stops the run before it writes.
   if (policy === 'strict') {
@@ -111,14 +132,19 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
   for (const [name, value] of Object.entries(options.placeholders ?? {})) {
     placeholders[name] = { value, type: /_at$/.test(name) ? 'timestamptz' : undefined };
   }
+  const destinationRules = await rulesByTable(input.destination);
   const sameMajor = Math.floor(source.serverVersionNum / 10000) === Math.floor(destination.serverVersionNum / 10000);
   const plans: TablePlan[] = [];
   for (const leaf of leaves) {
     const id = tableId(leaf.name);
     const highWater = options.cursor && input.highWater ? await input.highWater.get(highWaterScope, id) : undefined;
+    const tableKey = `table ${qualified(leaf.name)}`;
+    const missingTable = notReproduced.get(tableKey);
     const plan = planTable({
       source: leaf,
       destination: destTables.get(id),
+      keyCreated: keyCreatedFor(schemaPlan, tableKey, destTables.get(id)),
+      destinationRules: destinationRules.get(id),
       options,
       mode,
       sameMajor,
@@ -127,6 +153,10 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
       mayCreate,
       mayAddColumns: policy === 'add-columns',
     });
+    if (missingTable && plan.status === 'ready') {
+      plan.status = 'refused';
+      plan.reason = { code: 'PGF_SCHEMA_APPLY_FAILED', message: `table ${displayName(leaf.name)} cannot be created on the destination: ${missingTable.reason ?? 'unknown reason'}` };
+    }
     if (options.resumeCommitted?.has(id)) {
       plan.status = 'skipped';
       plan.reason = { code: 'resumed', message: `already committed by run ${options.runId ?? ''}`.trim() };
@@ -138,10 +168,19 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
     plans.push(plan);
   }
 
-  const preData = mayCreate ? schemaObjectsDdl(source, destination, involvedSchemas, ddlTables, destTables) : [];
-  const extensions = mayCreate
-    ? source.extensions.filter((e) => !destination.extensions.some((d) => d.name === e.name)).map(createExtensionDdl)
-    : [];
+  // Pre-data of the objects to create, in order; extensions one by one before it.
+  const toCreate = schemaPlan?.objects.filter((p) => p.action === 'create') ?? [];
+  // An extension's schema comes first (CREATE SCHEMA IF NOT EXISTS runs again in pre-data harmlessly).
+  const schemasToCreate = new Map(toCreate.filter((p) => p.object.kind === 'schema').map((p) => [p.object.key, p.object]));
+  const extensions: DdlStatement[] = toCreate
+    .filter((p) => p.object.kind === 'extension')
+    .flatMap((p) => [...[...p.object.deps].flatMap((d) => schemasToCreate.get(d) ?? []), p.object])
+    .filter((object, index, all) => all.indexOf(object) === index)
+    .flatMap((object) => object.create.map((sql) => ({ object: object.label, sql })));
+  const keysFirst = new Set(plans.flatMap((p) => p.keyObjects ?? []));
+  const preData: DdlStatement[] = toCreate
+    .filter((p) => p.object.kind !== 'extension' && (p.object.section === 'pre-data' || keysFirst.has(p.object.key)))
+    .flatMap((p) => p.object.create.map((sql) => ({ object: p.object.label, sql })));
 
   await checkPrivileges({
     source: input.source,
@@ -154,7 +193,9 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
   // Destination foreign keys: references into tables this run replaces (full, mirror) are
   // dropped for the load and re-created after it; the others order the load.
   const planned = new Map(plans.filter((p) => p.status === 'ready').map((p) => [p.id, p]));
-  const rewritten = new Set([...planned.values()].filter((p) => destructiveModes.has(p.mode) && !p.createTable).map((p) => p.id));
+  const rewrittenLeaves = [...planned.values()].filter((p) => destructiveModes.has(p.mode) && !p.createTable);
+  // A partitioned table is rewritten when a partition is: a foreign key to it blocks TRUNCATE of the partition.
+  const rewritten = new Set(rewrittenLeaves.flatMap((p) => [p.id, ...ancestors(p.source, sourceTables).map((a) => tableId(a.name))]));
   const order = loadOrder(
     plans.map((p) => ({
       id: p.id,
@@ -177,7 +218,9 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
           table: table.name,
           name: fk.name,
           definition: fk.definition,
-          why: rewritten.has(parent) ? `${displayName(fk.references!)} is replaced by mode ${planned.get(parent)!.mode}` : 'foreign-key cycle between loaded tables',
+          why: rewritten.has(parent)
+            ? `${displayName(fk.references!)} ${planned.has(parent) ? `is replaced by mode ${planned.get(parent)!.mode}` : 'has partitions the run replaces'}`
+            : 'foreign-key cycle between loaded tables',
         });
       } else if (planned.has(child) && planned.has(parent) && parent !== child) {
         planned.get(child)!.dependsOn.push(parent);
@@ -193,21 +236,24 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
   const rank = new Map(order.order.map((id, i) => [id, i]));
   plans.sort((a, b) => rank.get(a.id)! - rank.get(b.id)!);
 
+  // Post-data: each loaded table's own objects right after its rows, the rest after all data.
   const finalDdl: DdlStatement[] = [];
-  if (mayCreate) {
-    for (const t of ddlTables.values()) if (t.kind === 'partitioned' && !destTables.has(tableId(t.name))) finalDdl.push(...tablePostDataDdl(t));
-    for (const t of ddlTables.values()) if (!destTables.has(tableId(t.name))) finalDdl.push(...foreignKeyDdl(t));
-    const destViews = new Set(destination.views.map((v) => tableId(v.name)));
-    for (const view of source.views) {
-      if (!involvedSchemas.has(view.name.schema)) continue;
-      if (!destViews.has(tableId(view.name))) finalDdl.push(...createViewDdl(view));
-      // An existing materialized view is refreshed so it reflects the data just loaded.
-      else if (view.materialized && view.populated) finalDdl.push({ object: `materialized view ${displayName(view.name)}`, sql: `REFRESH MATERIALIZED VIEW ${qualified(view.name)}` });
+  if (schemaPlan) {
+    const loadedKeys = new Map(plans.filter((p) => p.status === 'ready').map((p) => [`table ${qualified(p.name)}`, p]));
+    const postObjects = schemaPlan.objects.filter((p) => !keysFirst.has(p.object.key));
+    const split = splitPostData(postObjects, new Set(loadedKeys.keys()));
+    for (const [key, statements] of split.groups) loadedKeys.get(key)!.postData = statements;
+    finalDdl.push(...split.final);
+    // An existing materialized view is refreshed so it reflects the data just loaded.
+    for (const p of schemaPlan.objects) {
+      if (p.action === 'exists' && p.object.kind === 'materialized view' && schemaPlan.objects.some((q) => q.object.key === `materialized view data ${p.object.key.slice('materialized view '.length)}`)) {
+        finalDdl.push({ object: p.object.label, sql: `REFRESH MATERIALIZED VIEW ${p.object.key.slice('materialized view '.length)}` });
+      }
     }
   }
   const copied = new Set(plans.map((p) => p.id));
   const sequences = source.sequences
-    .filter((s) => (s.ownedBy ? copied.has(tableId(s.ownedBy.table)) : involvedSchemas.has(s.name.schema)))
+    .filter((s) => (s.ownedBy ? copied.has(tableId(s.ownedBy.table)) : involvedSchemas.has(s.name.schema) || created.has(`sequence ${qualified(s.name)}`)))
     .map((s) => ({ name: s.name, table: s.ownedBy ? tableId(s.ownedBy.table) : null }));
 
   // The run's objects: its schemas, tables (with partitioned parents), sequences and views.
@@ -218,7 +264,9 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
     objects: new Set([...ddlTables.keys(), ...sequences.map((s) => tableId(s.name)), ...source.views.filter((v) => involvedSchemas.has(v.name.schema)).map((v) => tableId(v.name))]),
     tableOf: copiedTableOf(copied, new Map(sequences.map((s) => [tableId(s.name), s.table]))),
     options: { owners: options.owners === true, grants: options.grants === true },
-    createdFunctions: new Set(preData.filter((s) => s.object.startsWith('function ')).map((s) => s.object.slice('function '.length))),
+    createdFunctions: new Set(
+      (schemaPlan?.objects ?? []).filter((p) => p.action === 'create' && (p.object.kind === 'function' || p.object.kind === 'procedure')).map((p) => p.object.key.slice(p.object.kind.length + 1)),
+    ),
   });
   warnings.push(...privileges.warnings);
 
@@ -231,6 +279,9 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
     schemaPolicy: policy,
     preData,
     extensions,
+    schema: schemaPlan?.objects.map((p) => ({ key: p.object.key, object: p.object.label, section: p.object.section, action: p.action, reason: p.reason })) ?? [],
+    excluded: schemaPlan?.excluded.map((e) => ({ object: e.label, reason: e.reason })) ?? [],
+    missingObjects: [...notReproduced.values()].map((p) => ({ object: p.object.label, reason: p.reason ?? '' })),
     tables: plans,
     finalDdl,
     droppedForeignKeys,
@@ -241,35 +292,23 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
   };
 }
 
-/** Schemas, types, functions, sequences and tables missing on the destination, in dependency order. */
-function schemaObjectsDdl(
-  source: SchemaCatalog,
-  destination: SchemaCatalog,
-  schemas: Set<string>,
-  ddlTables: Map<string, CatalogTable>,
-  destTables: Map<string, CatalogTable>,
-): DdlStatement[] {
-  const out: DdlStatement[] = [];
-  const has = (list: { name: { schema: string; name: string } }[], name: { schema: string; name: string }) =>
-    list.some((item) => item.name.schema === name.schema && item.name.name === name.name);
-  for (const schema of source.schemas) {
-    if (schemas.has(schema.name) && !destination.schemas.some((s) => s.name === schema.name)) out.push(...createSchemaDdl(schema.name, schema.comment));
-  }
-  for (const type of source.types) if (schemas.has(type.name.schema) && !has(destination.types, type.name)) out.push(...createTypeDdl(type));
-  for (const fn of source.functions) {
-    if (schemas.has(fn.name.schema) && !has(destination.functions, fn.name)) out.push({ object: `function ${displayName(fn.name)}`, sql: fn.definition });
-  }
-  const newSequences = source.sequences.filter(
-    (s) => !s.identity && schemas.has(s.name.schema) && !has(destination.sequences, s.name) && (s.ownedBy === null || ddlTables.has(tableId(s.ownedBy.table))),
-  );
-  for (const sequence of newSequences) out.push(...createSequenceDdl(sequence));
-  // Parents before partitions: order by depth of the partition tree.
-  const depth = (t: CatalogTable): number => (t.partitionOf ? 1 + depth(ddlTables.get(tableId(t.partitionOf.parent)) ?? t) : 0);
-  const missing = [...ddlTables.values()].filter((t) => !destTables.has(tableId(t.name))).sort((a, b) => depth(a) - depth(b));
-  for (const table of missing) out.push(...createTableDdl(table));
-  for (const sequence of newSequences) {
-    const ownership = sequenceOwnershipDdl(sequence);
-    if (ownership && missing.some((t) => tableId(t.name) === tableId(sequence.ownedBy!.table))) out.push(ownership);
-  }
-  return out;
+/**
+ * Keyed modes need the destination table's key during the load: when an existing table lacks
+ * it (a first run interrupted before post-data) and this run creates the source's key, that
+ * key is built before the rows instead of after them.
+ */
+function keyCreatedFor(plan: SchemaPlan | null, tableKey: string, destination: CatalogTable | undefined): string[] {
+  if (!plan || !destination || destination.key !== null) return [];
+  return plan.objects
+    .filter((p) => p.action === 'create' && p.object.kind === 'constraint' && p.object.table === tableKey && / (PRIMARY KEY|UNIQUE) /.test(p.object.create[0] ?? ''))
+    .map((p) => p.object.key);
+}
+
+/** Rewrite rules other than views' on the destination's tables, by table id. */
+async function rulesByTable(client: pg.Client): Promise<Map<string, string[]>> {
+  const result = await client.query<{ schema: string; name: string; rules: string[] }>(`
+    SELECT n.nspname AS schema, c.relname AS name, array_agg(r.rulename::text ORDER BY r.rulename) AS rules
+      FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE r.rulename <> '_RETURN' AND c.relkind IN ('r', 'p') GROUP BY n.nspname, c.relname`);
+  return new Map(result.rows.map((row) => [tableId(row), row.rules]));
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 
-import { notExtensionMember, userDefinedType } from '../schema/schema-queries.js';
+import { notExtensionMember } from '../schema/read/read-helpers.js';
+import { userDefinedType } from '../schema/schema-queries.js';
 import { type QualifiedName, qualified, quoteIdent } from '../sql/quote-ident.js';
 import { tableId } from '../types.js';
 
@@ -201,7 +202,7 @@ export interface PrivilegePlanInput {
   objects: ReadonlySet<string>;
   tableOf: (item: SourcePrivileges) => string | undefined;
   options: { owners: boolean; grants: boolean };
-  /** `schema.name` of the functions this run creates on the destination. */
+  /** `schema.name(argtypes)` (regprocedure's spelling) of the functions and procedures this run creates. */
   createdFunctions: ReadonlySet<string>;
 }
 
@@ -223,7 +224,7 @@ export async function planPrivileges(input: PrivilegePlanInput): Promise<{ state
 
 function exposedFunctions(items: SourcePrivileges[], created: ReadonlySet<string>): string[] {
   return items
-    .filter((item) => (item.kind === 'function' || item.kind === 'procedure') && !item.defaultAcl && created.has(item.name.name.slice(0, item.name.name.indexOf('('))))
+    .filter((item) => (item.kind === 'function' || item.kind === 'procedure') && !item.defaultAcl && created.has(item.name.name))
     .filter((item) => !item.grants.some((g) => g.grantee === null && g.privilege === 'EXECUTE'))
     .map(
       (item) =>

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { copyBetween } from '../copy/copy-stream.js';
 import { displayName, qualified, quoteIdent, quoteIdentList } from '../sql/quote-ident.js';
-import { sourceSelect } from './plan-table.js';
+import { columnList, sourceSelect } from './plan-table.js';
 import { applyQueryParams } from './query-params.js';
 import type { ChunkPlan, TablePlan } from './sync-plan-types.js';
 
@@ -120,7 +120,7 @@ export async function loadChunk(args: {
         writer,
         select: select.sql,
         sourceTable: select.table,
-        target: `${qualified(plan.name)} (${quoteIdentList(plan.columns)})`,
+        target: columnList(qualified(plan.name), plan.columns.map(quoteIdent)),
         format: plan.format,
         freeze: truncate && disabled.length === 0 && plan.triggers.length === 0,
         signal: args.signal,

@@ -2,7 +2,7 @@ import type pg from 'pg';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { type ColumnDrift, describeDrift, detectDrift } from '../schema/detect-drift.js';
-import { addColumnDdl, tablePostDataDdl } from '../schema/generate-ddl.js';
+import { addColumnDdl } from '../schema/generate-ddl.js';
 import type { CatalogTable } from '../schema/schema-types.js';
 import { displayName, qualified, quoteIdent, quoteLiteral } from '../sql/quote-ident.js';
 import { type SyncMode, type SyncOptions, keyedModes, tableId } from '../types.js';
@@ -14,6 +14,10 @@ import { type PlaceholderValue, bindFilter } from './where-filter.js';
 export interface PlanTableInput {
   source: CatalogTable;
   destination: CatalogTable | undefined;
+  /** Keys of the constraints this run creates on an existing destination table that lacks a key. */
+  keyCreated?: string[] | undefined;
+  /** The destination table has rewrite rules (INSERT … ON CONFLICT refuses such tables). */
+  destinationRules?: string[] | undefined;
   options: SyncOptions;
   mode: SyncMode;
   /** Both servers have the same major version. */
@@ -72,7 +76,6 @@ export function planTable(input: PlanTableInput): TablePlan {
   if (createTable && !input.mayCreate) {
     return refuse('PGF_SCHEMA_DRIFT', `table ${shown} does not exist on the destination and the schema policy does not create tables; create it or use --schema-policy create-missing`);
   }
-  if (createTable) plan.postData = tablePostDataDdl(source);
 
   // Incremental needs the cursor column; without it the table is compared by key instead.
   if (mode === 'incremental') {
@@ -96,9 +99,21 @@ export function planTable(input: PlanTableInput): TablePlan {
     }
   }
 
-  const key = createTable ? source.key : destination.key;
+  // An existing table that lacks its key gets the source's before the load when a keyed mode needs it.
+  const keyComing = !createTable && destination.key === null && keyedModes.has(mode) && (input.keyCreated?.length ?? 0) > 0 && source.key !== null;
+  const key = createTable || keyComing ? source.key : destination.key;
   plan.key = key;
-  plan.keySource = createTable ? source.keySource : destination.keySource;
+  plan.keySource = createTable || keyComing ? source.keySource : destination.keySource;
+  if (keyComing) {
+    plan.keyObjects = input.keyCreated;
+    notes.push(`the destination table has no key: the source's ${source.keySource ?? 'key'} is created before the load`);
+  }
+  if (keyedModes.has(mode) && mode !== 'full' && (input.destinationRules?.length ?? 0) > 0) {
+    return refuse(
+      'PGF_TABLE_HAS_RULES',
+      `table ${shown} has rewrite rules on the destination (${input.destinationRules!.join(', ')}); mode "${mode}" writes with INSERT … ON CONFLICT, which PostgreSQL refuses on such tables — use mode "full", or drop or disable the rules on the destination`,
+    );
+  }
   if (keyedModes.has(mode) && !createTable && key === null) {
     return refuse('PGF_TABLE_HAS_NO_KEY', noKeyMessage(shown, mode, source.key === null ? 'source' : 'destination'));
   }
@@ -121,7 +136,8 @@ export function planTable(input: PlanTableInput): TablePlan {
       plan.expressions.push(quoteIdent(column.name));
     }
   }
-  if (plan.columns.length === 0) return refuse('PGF_SCHEMA_DRIFT', `table ${shown} has no column in common with the destination`);
+  // A table without columns can still hold rows (COPY moves them as empty lines).
+  if (plan.columns.length === 0 && source.columns.length > 0) return refuse('PGF_SCHEMA_DRIFT', `table ${shown} has no column in common with the destination`);
   if (key !== null && key.some((k) => !plan.columns.includes(k))) {
     return refuse('PGF_SCHEMA_DRIFT', `the key of ${shown} (${key.join(', ')}) is not among the copied columns`);
   }
@@ -172,9 +188,12 @@ export function sourceSelect(plan: TablePlan, chunk: ChunkPlan): { sql: string; 
   return {
     sql: `SELECT ${plan.expressions.join(', ')} FROM ONLY ${qualified(plan.name)}${where}`,
     params: plan.params,
-    ...(plainRead ? { table: `${qualified(plan.name)} (${plan.expressions.join(', ')})` } : {}),
+    ...(plainRead ? { table: columnList(qualified(plan.name), plan.expressions) } : {}),
   };
 }
+
+/** `table (a, b)`, or `table` alone for a table without columns (COPY takes no empty list). */
+export const columnList = (table: string, columns: readonly string[]): string => (columns.length > 0 ? `${table} (${columns.join(', ')})` : table);
 
 /** The WHERE terms that select one chunk's rows (none for a whole table). Literals, like the cursor mark, so the planner uses the key's index. */
 function chunkPredicates(plan: TablePlan, chunk: ChunkPlan): string[] {

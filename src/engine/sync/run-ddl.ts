@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import type { DdlStatement } from '../schema/generate-ddl.js';
 import { displayName, qualified, quoteIdent } from '../sql/quote-ident.js';
+import type { MissingObject } from '../types.js';
 import type { DroppedForeignKey, SequencePlan, SyncPlan } from './sync-plan-types.js';
 
 /**
@@ -10,13 +11,13 @@ import type { DroppedForeignKey, SequencePlan, SyncPlan } from './sync-plan-type
  * sequences, tables and added columns in ONE transaction: either all exist afterwards or
  * none do, and the message names the object that failed.
  */
-export async function applyPreData(client: pg.Client, plan: SyncPlan): Promise<string[]> {
+export async function applyPreData(client: pg.Client, plan: SyncPlan, missing: MissingObject[]): Promise<string[]> {
   const warnings: string[] = [];
   for (const statement of plan.extensions) {
     try {
       await client.query(statement.sql);
     } catch (error) {
-      warnings.push(`${statement.object} could not be created on the destination: ${(error as Error).message}; objects that use it will fail`);
+      missing.push({ object: statement.object, reason: `${(error as Error).message} (objects that use it will fail)` });
     }
   }
   const statements = [...plan.preData, ...plan.tables.filter((t) => t.status === 'ready').flatMap((t) => t.ddl)];
@@ -39,10 +40,10 @@ export async function applyPreData(client: pg.Client, plan: SyncPlan): Promise<s
 }
 
 /**
- * Runs statements one by one in autocommit; a failure is a warning naming the object. With
- * `passes` > 1, failed statements are retried after the others (views over views).
+ * Runs statements one by one in autocommit and returns those that failed, each with the
+ * server's reason. With `passes` > 1, failed statements are retried after the others.
  */
-export async function applyDdl(client: pg.Client, statements: readonly DdlStatement[], options: { passes: number }): Promise<string[]> {
+export async function applyDdl(client: pg.Client, statements: readonly DdlStatement[], options: { passes: number }): Promise<{ object: string; reason: string }[]> {
   let remaining = [...statements];
   let errors = new Map<DdlStatement, string>();
   for (let pass = 0; pass < options.passes && remaining.length > 0; pass++) {
@@ -56,7 +57,7 @@ export async function applyDdl(client: pg.Client, statements: readonly DdlStatem
     }
     remaining = remaining.filter((statement) => errors.has(statement));
   }
-  return remaining.map((statement) => `${statement.object} was not created on the destination: ${errors.get(statement)}`);
+  return remaining.map((statement) => ({ object: statement.object, reason: errors.get(statement) ?? 'unknown error' }));
 }
 
 /** Drops destination foreign keys for the load, in one transaction. */
@@ -73,23 +74,34 @@ export async function dropForeignKeys(client: pg.Client, keys: readonly DroppedF
   return [...keys];
 }
 
-/** Re-creates dropped foreign keys NOT VALID, then validates them; one that fails validation stays NOT VALID and is reported. */
-export async function restoreForeignKeys(client: pg.Client, keys: readonly DroppedForeignKey[]): Promise<string[]> {
+/**
+ * Re-creates dropped foreign keys NOT VALID, then validates them (a partitioned table's,
+ * which cannot be NOT VALID before PostgreSQL 18, validated at once). One that cannot be
+ * re-created is a missing object; one that fails validation stays NOT VALID and is reported.
+ */
+export async function restoreForeignKeys(client: pg.Client, keys: readonly DroppedForeignKey[], missing: MissingObject[]): Promise<string[]> {
   const warnings: string[] = [];
   for (const key of keys) {
     const table = qualified(key.table);
     const notValid = /\bNOT VALID$/.test(key.definition);
+    const add = (suffix: string) => client.query(`ALTER TABLE ${table} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition}${suffix}`);
+    const object = `foreign key ${quoteIdent(key.name)} on ${displayName(key.table)}`;
     try {
-      await client.query(`ALTER TABLE ${table} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition}${notValid ? '' : ' NOT VALID'}`);
+      const { rows } = await client.query<{ partitioned: boolean }>(`SELECT relkind = 'p' AS partitioned FROM pg_catalog.pg_class WHERE oid = $1::regclass`, [table]);
+      if (rows[0]?.partitioned && !notValid) {
+        await add('');
+        continue;
+      }
+      await add(notValid ? '' : ' NOT VALID');
     } catch (error) {
-      warnings.push(`foreign key ${quoteIdent(key.name)} on ${displayName(key.table)} could not be re-created: ${(error as Error).message}; its definition: ${key.definition}`);
+      missing.push({ object, reason: `could not be re-created after the load: ${(error as Error).message}; its definition: ${key.definition}` });
       continue;
     }
     if (notValid) continue;
     try {
       await client.query(`ALTER TABLE ${table} VALIDATE CONSTRAINT ${quoteIdent(key.name)}`);
     } catch (error) {
-      warnings.push(`foreign key ${quoteIdent(key.name)} on ${displayName(key.table)} is NOT VALID after the load: ${(error as Error).message}`);
+      warnings.push(`${object} is NOT VALID after the load: ${(error as Error).message}`);
     }
   }
   return warnings;

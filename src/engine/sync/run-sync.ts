@@ -3,10 +3,11 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 
 import { isPgferryError } from '../../errors/pgferry-error.js';
+import { copyLargeObjects } from '../schema/large-objects.js';
 import { SourceSnapshot } from '../snapshot/source-snapshot.js';
 import { qualified, quoteIdent } from '../sql/quote-ident.js';
 import { openSession } from '../sql/session-settings.js';
-import type { EngineContext, EngineEvent, SyncOptions, SyncResult, TableResult } from '../types.js';
+import type { EngineContext, EngineEvent, MissingObject, SyncOptions, SyncResult, TableResult } from '../types.js';
 import { buildPlan } from './build-plan.js';
 import { applyPrivileges } from './copy-privileges.js';
 import { type ChunkOutcome, loadChunk } from './load-chunk.js';
@@ -98,20 +99,24 @@ export async function runSync(options: SyncOptions, context: EngineContext = {})
 
     // Refused and resumed tables are reported at once; nothing will happen to them.
     for (const state of states) if (state.done) emit({ type: 'table:done', table: state.plan.id, result: state.result });
-    for (const w of await applyPreData(admin, plan)) warnings.push(w);
+    const missingObjects = [...plan.missingObjects];
+    for (const w of await applyPreData(admin, plan, missingObjects)) warnings.push(w);
     emit({ type: 'schema:applied', phase: 'pre-data', statements: plan.preData.length + plan.tables.reduce((n, t) => n + t.ddl.length, 0) });
     const dropped = await dropForeignKeys(admin, plan.droppedForeignKeys);
     try {
-      await runWorkers(states, { ...options, runId }, context, snapshot, clients, warnings, emit);
+      await runWorkers(states, { ...options, runId }, context, snapshot, clients, warnings, missingObjects, emit);
     } finally {
-      for (const w of await restoreForeignKeys(admin, dropped)) warnings.push(w);
+      for (const w of await restoreForeignKeys(admin, dropped, missingObjects)) warnings.push(w);
     }
 
-    const failed = new Set(states.filter((s) => s.result.status === 'failed').map((s) => s.plan.id));
-    for (const w of await applyDdl(admin, plan.finalDdl, { passes: 3 })) warnings.push(w);
+    const largeObjects = await syncLargeObjects(snapshot.coordinator, admin, plan, missingObjects);
+    for (const failure of await applyDdl(admin, plan.finalDdl, { passes: 1 })) {
+      missingObjects.push({ object: failure.object, reason: failure.reason });
+    }
     emit({ type: 'schema:applied', phase: 'post-data', statements: plan.finalDdl.length });
     const succeeded = new Set(states.filter((s) => s.result.status === 'succeeded').map((s) => s.plan.id));
-    for (const w of await setSequences(snapshot.coordinator, admin, plan.sequences.filter((s) => s.table === null ? failed.size === 0 : succeeded.has(s.table)))) {
+    // Every sequence but those of failed tables: a stand-alone sequence's state is the source's whatever failed.
+    for (const w of await setSequences(snapshot.coordinator, admin, plan.sequences.filter((s) => s.table === null || succeeded.has(s.table)))) {
       warnings.push(w);
     }
     // Last: owners and grants of what exists now (a failed table's statements wait for a run that copies it).
@@ -122,8 +127,10 @@ export async function runSync(options: SyncOptions, context: EngineContext = {})
     const cancelled = context.signal?.aborted === true;
     const result: SyncResult = {
       runId,
-      status: cancelled ? 'cancelled' : tables.some((t) => t.status === 'failed') ? 'failed' : 'succeeded',
+      status: cancelled ? 'cancelled' : tables.some((t) => t.status === 'failed') ? 'failed' : missingObjects.length > 0 ? 'incomplete' : 'succeeded',
       tables,
+      missingObjects,
+      ...(largeObjects ? { largeObjects } : {}),
       warnings,
       totals: {
         tables: tables.length,
@@ -155,6 +162,7 @@ async function runWorkers(
   snapshot: SourceSnapshot,
   clients: Set<pg.Client>,
   warnings: string[],
+  missingObjects: MissingObject[],
   emit: (event: EngineEvent) => void,
 ): Promise<void> {
   const retry = { ...defaultRetry, ...options.retry };
@@ -170,8 +178,8 @@ async function runWorkers(
     if (result.status !== 'failed') {
       result.status = 'succeeded';
       result.loadMs = Date.now() - state.started;
-      if (plan.createTable && plan.postData.length > 0) {
-        for (const w of await applyDdl(writer, plan.postData, { passes: 1 })) warnings.push(w);
+      if (plan.postData.length > 0) {
+        for (const failure of await applyDdl(writer, plan.postData, { passes: 1 })) missingObjects.push({ object: failure.object, reason: failure.reason });
       }
       // The table is committed: failing to record its mark or checkpoint only costs work later.
       try {
@@ -282,6 +290,21 @@ async function runWorkers(
 }
 
 /** The largest cursor value read (same snapshot, same filter), as text for the high-water store. */
+/**
+ * Large objects' data, when the selection holds them (their pre-data object made each one
+ * with its OID): copied whole every run, an existing one overwritten and cut to the source's
+ * length. A failure leaves the run incomplete, naming the cause.
+ */
+async function syncLargeObjects(source: pg.Client, destination: pg.Client, plan: SyncPlan, missingObjects: MissingObject[]): Promise<{ count: number; bytes: number } | undefined> {
+  if (!plan.schema.some((o) => o.key.startsWith('large object ') && o.action !== 'missing')) return undefined;
+  try {
+    return await copyLargeObjects(source, destination, { replace: false });
+  } catch (error) {
+    missingObjects.push({ object: 'large object data', reason: `copying large objects failed: ${(error as Error).message}` });
+    return undefined;
+  }
+}
+
 async function highWaterMark(coordinator: pg.Client, plan: TablePlan): Promise<string | null> {
   await applyQueryParams(coordinator, plan.params);
   const where = plan.where === null ? '' : ` WHERE ${plan.where}`;

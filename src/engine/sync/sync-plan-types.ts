@@ -3,7 +3,7 @@ import type { DdlStatement } from '../schema/generate-ddl.js';
 import type { CatalogTable } from '../schema/schema-types.js';
 import type { CopyFormat } from '../copy/copy-stream.js';
 import type { QualifiedName } from '../sql/quote-ident.js';
-import type { SchemaPolicy, SyncMode } from '../types.js';
+import type { MissingObject, SchemaPolicy, SyncMode } from '../types.js';
 
 import type { PrivilegeStatement } from './copy-privileges.js';
 
@@ -43,8 +43,10 @@ export interface TablePlan {
   createTable: boolean;
   /** Statements creating or altering this table before its data (shown in --dry-run). */
   ddl: DdlStatement[];
-  /** Keys, indexes, checks, triggers of a table created by this run, built right after its data. */
+  /** This table's own post-data objects that the destination lacks (keys, indexes, triggers…), built right after its data. */
   postData: DdlStatement[];
+  /** Key constraints created before the load (an existing table without its key, keyed mode). */
+  keyObjects?: string[] | undefined;
   drift: ColumnDrift[];
   chunks: ChunkPlan[];
   /** Tables whose rows must be in first (destination foreign keys enforced during the load). */
@@ -75,8 +77,14 @@ export interface SyncPlan {
   destinationVersion: number;
   mode: SyncMode;
   schemaPolicy: SchemaPolicy;
-  /** Schemas, extensions, types, functions, sequences and new tables, in order, in one transaction. */
+  /** Pre-data statements of every object to create (schemas, types, functions, tables, views…), in dependency order, in one transaction. */
   preData: DdlStatement[];
+  /** Every schema object of the selection in creation order with what the run does to it. */
+  schema: { key: string; object: string; section: string; action: 'create' | 'exists' | 'missing'; reason?: string | undefined }[];
+  /** Objects the selection leaves out (a view over an unselected table), with why. */
+  excluded: { object: string; reason: string }[];
+  /** Objects the destination cannot take: the run ends `incomplete`. */
+  missingObjects: MissingObject[];
   /** Extensions are created one by one; a missing privilege becomes a warning. */
   extensions: DdlStatement[];
   /** Load order (foreign-key parents first). */
