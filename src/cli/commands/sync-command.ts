@@ -111,7 +111,7 @@ export function formatPlan(plan: SyncPlan): string {
   }
   if (plan.extensions.length + plan.preData.length > 0) {
     lines.push('', 'pre-data (one transaction):');
-    for (const s of [...plan.extensions, ...plan.preData]) lines.push(`  ${s.sql.split('\n').join('\n  ')};`);
+    for (const s of [...plan.extensions, ...plan.preData]) lines.push(`  ${(s.shown ?? s.sql).split('\n').join('\n  ')};`);
   }
   lines.push('', 'tables in load order:');
   plan.tables.forEach((t, i) => {
@@ -260,7 +260,11 @@ export function registerSyncCommand(program: Command): void {
       const out = (text: string) => process.stdout.write(text);
       if (raw.dryRun) {
         const plan = await planSync(options, { highWater: state });
-        if (raw.json) out(`${JSON.stringify({ ...plan, tables: plan.tables.map(({ source: _source, ...rest }) => rest) })}\n`);
+        if (raw.json) {
+          // A user mapping's statement holds its password: only the masked text is printed.
+          const printable = (list: typeof plan.preData) => list.map(({ shown, ...s }) => ({ ...s, sql: shown ?? s.sql }));
+          out(`${JSON.stringify({ ...plan, extensions: printable(plan.extensions), preData: printable(plan.preData), tables: plan.tables.map(({ source: _source, ...rest }) => rest) })}\n`);
+        }
         else out(`${formatPlan(plan)}\n`);
         return;
       }

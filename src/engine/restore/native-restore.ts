@@ -154,7 +154,8 @@ async function runStatement(client: pg.Client, statement: string, what: string):
   try {
     await client.query(statement);
   } catch (error) {
-    const first = statement.split('\n')[0]?.slice(0, 160) ?? '';
+    // A user mapping's options hold its password: the message names the mapping only.
+    const first = (statement.split('\n')[0] ?? '').replace(/^(CREATE USER MAPPING .*?) OPTIONS \(.*$/s, '$1 OPTIONS (…)').slice(0, 160);
     throw new PgferryError('PGF_RESTORE_FAILED', `${what} failed at \`${first}\`: ${(error as Error).message}`, { cause: error });
   }
 }

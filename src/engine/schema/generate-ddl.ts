@@ -8,6 +8,8 @@ import type { CatalogColumn, CatalogTable, SequenceOptions } from './schema-type
 export interface DdlStatement {
   object: string;
   sql: string;
+  /** What may be printed instead of `sql` when that holds a secret (a user mapping's password). */
+  shown?: string | undefined;
 }
 
 const stmt = (object: string, sql: string): DdlStatement => ({ object, sql });

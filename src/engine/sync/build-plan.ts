@@ -8,6 +8,7 @@ import type { DdlStatement } from '../schema/generate-ddl.js';
 import { readSchemaGraph } from '../schema/graph/read-schema-graph.js';
 import { introspectSchema, listUserSchemas } from '../schema/introspect-schema.js';
 import { readDestinationFacts } from '../schema/plan/destination-facts.js';
+import type { SchemaObject } from '../schema/model/schema-object.js';
 import { type SchemaPlan, planSchema } from '../schema/plan/plan-schema.js';
 import { splitPostData } from '../schema/plan/split-post-data.js';
 import type { CatalogTable } from '../schema/schema-types.js';
@@ -176,11 +177,11 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
     .filter((p) => p.object.kind === 'extension')
     .flatMap((p) => [...[...p.object.deps].flatMap((d) => schemasToCreate.get(d) ?? []), p.object])
     .filter((object, index, all) => all.indexOf(object) === index)
-    .flatMap((object) => object.create.map((sql) => ({ object: object.label, sql })));
+    .flatMap(objectStatements);
   const keysFirst = new Set(plans.flatMap((p) => p.keyObjects ?? []));
   const preData: DdlStatement[] = toCreate
     .filter((p) => p.object.kind !== 'extension' && (p.object.section === 'pre-data' || keysFirst.has(p.object.key)))
-    .flatMap((p) => p.object.create.map((sql) => ({ object: p.object.label, sql })));
+    .flatMap((p) => objectStatements(p.object));
 
   await checkPrivileges({
     source: input.source,
@@ -311,4 +312,10 @@ async function rulesByTable(client: pg.Client): Promise<Map<string, string[]>> {
       FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
      WHERE r.rulename <> '_RETURN' AND c.relkind IN ('r', 'p') GROUP BY n.nspname, c.relname`);
   return new Map(result.rows.map((row) => [tableId(row), row.rules]));
+}
+
+/** An object's statements; a user mapping's carry its masked definition for printing (options hold passwords). */
+function objectStatements(object: SchemaObject): DdlStatement[] {
+  const shown = object.kind === 'user mapping' ? object.definition : undefined;
+  return object.create.map((sql) => ({ object: object.label, sql, ...(shown !== undefined ? { shown } : {}) }));
 }

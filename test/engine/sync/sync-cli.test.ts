@@ -31,6 +31,24 @@ describe('pgferry sync (CLI)', () => {
 
   const env = () => ({ PGFERRY_HOME: home });
 
+  it('--dry-run never prints a user mapping password, in text or JSON', async () => {
+    const source = await createTestDatabase({ migrated: false, prefix: 'pgf_um_src' });
+    const destination = await createTestDatabase({ migrated: false, prefix: 'pgf_um_dst' });
+    await sql(
+      source.url,
+      `CREATE FOREIGN DATA WRAPPER fdw_um; CREATE SERVER far FOREIGN DATA WRAPPER fdw_um;
+       CREATE USER MAPPING FOR CURRENT_USER SERVER far OPTIONS (user 'reader', password 'hunter2-secret');
+       CREATE TABLE t (id int PRIMARY KEY);`,
+    );
+    for (const extra of [[], ['--json']]) {
+      const result = await runCli(['sync', '--from', source.url, '--to', destination.url, '--dry-run', ...extra], env());
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('CREATE USER MAPPING FOR');
+      expect(result.stdout).toContain("'***'");
+      expect(result.stdout + result.stderr).not.toContain('hunter2-secret');
+    }
+  });
+
   it('--dry-run prints the plan and writes nothing', async () => {
     const result = await runCli(['sync', '--from', pair.source.url, '--to', pair.destination.url, '--dry-run'], env());
     expect(result.stderr).toBe('');
