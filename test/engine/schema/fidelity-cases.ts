@@ -216,7 +216,9 @@ CREATE FUNCTION negate(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT -$1';
 CREATE OPERATOR ~~~ (RIGHTARG = int, FUNCTION = negate);
 CREATE TABLE magnitudes (v int);
 CREATE INDEX magnitudes_abs ON magnitudes (v abs_int_ops);
-COMMENT ON OPERATOR <# (int, int) IS 'closer to zero';`,
+COMMENT ON OPERATOR <# (int, int) IS 'closer to zero';
+CREATE OPERATOR FAMILY loose_fam USING hash;
+ALTER OPERATOR FAMILY loose_fam USING hash ADD OPERATOR 1 = (int4, int4), FUNCTION 1 (int4, int4) hashint4(int4);`,
   },
   {
     name: 'casts',

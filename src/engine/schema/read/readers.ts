@@ -1,4 +1,5 @@
 import type { ObjectReader } from '../model/schema-object.js';
+import { readCollations } from './read-collations.js';
 import { readDefaultPrivileges } from './read-default-privileges.js';
 import { readEventTriggers } from './read-event-triggers.js';
 import { readForeignTables } from './read-foreign-tables.js';
@@ -6,12 +7,14 @@ import { readForeignDataWrappers, readForeignServers, readUserMappings } from '.
 import { readLargeObjects } from './read-large-objects.js';
 import { readExtensions, readSchemas } from './read-namespaces.js';
 import { readAggregates, readFunctions } from './read-routines.js';
+import { readCasts, readConversions, readOperatorClasses, readOperatorFamilies, readOperators } from './read-operators.js';
 import { readPublications } from './read-publications.js';
 import { readSequences } from './read-sequences.js';
 import { readStatistics } from './read-statistics.js';
 import { readSubscriptions } from './read-subscriptions.js';
 import { readConstraints, readIndexes, readPolicies, readRules, readTriggers } from './read-table-parts.js';
 import { readTables } from './read-tables.js';
+import { readTextSearchConfigurations, readTextSearchDictionaries, readTextSearchParsers, readTextSearchTemplates } from './read-text-search.js';
 import { readTypes } from './read-types.js';
 import { readViews } from './read-views.js';
 
@@ -23,9 +26,19 @@ import { readViews } from './read-views.js';
 export const objectReaders: readonly ObjectReader[] = [
   readSchemas,
   readExtensions,
+  readCollations,
   readTypes,
   readFunctions,
   readAggregates,
+  readOperators,
+  readOperatorFamilies,
+  readOperatorClasses,
+  readCasts,
+  readConversions,
+  readTextSearchParsers,
+  readTextSearchTemplates,
+  readTextSearchDictionaries,
+  readTextSearchConfigurations,
   readSequences,
   readTables,
   readViews,
