@@ -5,8 +5,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
     setupFiles: ['test/helpers/leak-check.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // Guards against hangs only: CI machines are shared and a busy one may be many times
+    // slower than a quiet one, so no test or hook fails for being slow.
+    testTimeout: 900_000,
+    hookTimeout: 900_000,
     // Two cores: files run in two forks, each on its own throw-away database.
     pool: 'forks',
     maxWorkers: 2,

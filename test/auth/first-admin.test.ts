@@ -36,7 +36,7 @@ describe('pgferry serve in embedded mode', () => {
     try {
       const first = await startServe({ PGFERRY_HOME: home });
       // The admin exists before the port opens, and the notice is written right after listening.
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + 600_000;
       while (!/password: \S+/.test(first.output()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       const password = /password: (\S+)/.exec(first.output())?.[1] ?? '';
       expect(password).toHaveLength(20);

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { verifyPassword } from '../../src/auth/password-hash.js';
-import { type CliResult, cliPath, runCli } from '../helpers/run-cli.js';
+import { type CliResult, cliPath, cliJson, runCli } from '../helpers/run-cli.js';
 import { type TestApp, createTestApp } from '../helpers/test-app.js';
 
 /** runCli without stdin; this one pipes `input` to the command (for --password-stdin). */
@@ -24,7 +24,7 @@ function runCliWithInput(args: string[], env: Record<string, string>, input: str
 }
 
 // Each CLI call starts a Node process with tsx: seconds each on a busy two-core machine.
-describe('pgferry users / tokens / whoami', { timeout: 300_000 }, () => {
+describe('pgferry users / tokens / whoami', () => {
   let t: TestApp;
   let env: Record<string, string>;
   let serverUrl: string;
@@ -62,13 +62,13 @@ describe('pgferry users / tokens / whoami', { timeout: 300_000 }, () => {
 
     const generated = await runCli(['users', 'create', 'op', '--role', 'operator', '--generate-password', '--json'], env);
     expect(generated.code).toBe(0);
-    const opPassword = JSON.parse(generated.stdout).password as string;
+    const opPassword = cliJson(generated).password as string;
     expect(opPassword).toHaveLength(20);
 
     expect((await runCli(['users', 'disable', 'op'], env)).code).toBe(0);
     expect((await runCli(['users', 'set-role', 'op', 'viewer'], env)).code).toBe(0);
     const listed = await runCli(['users', 'list', '--json'], env);
-    const op = (JSON.parse(listed.stdout) as Array<{ username: string; role: string; disabled: boolean }>).find((user) => user.username === 'op');
+    const op = (cliJson(listed) as Array<{ username: string; role: string; disabled: boolean }>).find((user) => user.username === 'op');
     expect(op).toMatchObject({ role: 'viewer', disabled: true });
     expect(listed.stdout).not.toContain('argon2');
     expect((await runCli(['users', 'enable', 'op'], env)).code).toBe(0);
@@ -94,7 +94,7 @@ describe('pgferry users / tokens / whoami', { timeout: 300_000 }, () => {
   it('creates a token locally, shows it once, and uses it against a server with PGFERRY_SERVER/PGFERRY_TOKEN', async () => {
     const created = await runCli(['tokens', 'create', '--name', 'ci', '--role', 'operator', '--user', 'root', '--json'], env);
     expect(created.code).toBe(0);
-    const token = JSON.parse(created.stdout) as { id: string; token: string };
+    const token = cliJson(created) as { id: string; token: string };
     expect(token.token).toMatch(/^pgf_/);
 
     const remoteEnv = { PGFERRY_SERVER: serverUrl, PGFERRY_TOKEN: token.token };
@@ -119,14 +119,14 @@ describe('pgferry users / tokens / whoami', { timeout: 300_000 }, () => {
   });
 
   it('manages users and tokens remotely with an admin token', async () => {
-    const admin = JSON.parse((await runCli(['tokens', 'create', '--name', 'admin-cli', '--role', 'admin', '--user', 'root', '--json'], env)).stdout) as { token: string };
+    const admin = cliJson(await runCli(['tokens', 'create', '--name', 'admin-cli', '--role', 'admin', '--user', 'root', '--json'], env)) as { token: string };
     const remoteEnv = { PGFERRY_SERVER: serverUrl, PGFERRY_TOKEN: admin.token };
     const created = await runCli(['users', 'create', 'remote-viewer', '--generate-password', '--server', serverUrl], { PGFERRY_TOKEN: admin.token });
     expect(created.code).toBe(0);
     expect((await runCli(['users', 'set-role', 'remote-viewer', 'operator'], remoteEnv)).code).toBe(0);
     const token = await runCli(['tokens', 'create', '--name', 'deploy', '--role', 'operator', '--user', 'remote-viewer', '--json'], remoteEnv);
     expect(token.code).toBe(0);
-    expect(JSON.parse(token.stdout)).toMatchObject({ username: 'remote-viewer', role: 'operator' });
+    expect(cliJson(token)).toMatchObject({ username: 'remote-viewer', role: 'operator' });
     // Remote changes are audited with the token's user as actor.
     const rows = await t.store.db.selectFrom('audit_log').select(['action', 'actor_name', 'actor_type']).where('actor_name', '=', 'root').execute();
     expect(rows.map((row) => row.action)).toEqual(expect.arrayContaining(['user.create', 'user.update', 'api_token.create']));

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { findPgTool } from '../../src/engine/backup/pg-tools.js';
-import { runCli } from '../helpers/run-cli.js';
+import { cliJson, runCli } from '../helpers/run-cli.js';
 import { createTestDatabase, createTestStore } from '../helpers/test-database.js';
 import { scratchName } from './backup-fixtures.js';
 
@@ -37,13 +37,13 @@ describe('pgferry backup / verify / restore (URLs and directories, no store)', (
     const backup = await runCli(['backup', '--from', source.url, '--to', path.join(dir, 'plain'), '--compress', 'zstd', '--json']);
     expect(backup.stderr).toBe('');
     expect(backup.code).toBe(0);
-    const summary = JSON.parse(backup.stdout);
+    const summary = cliJson(backup);
     const archive = summary.archives[0].location as string;
     expect(summary.archives[0]).toMatchObject({ tables: 1, rows: 300 });
 
     const verify = await runCli(['verify', archive, '--json']);
     expect(verify.code).toBe(0);
-    expect(JSON.parse(verify.stdout).ok).toBe(true);
+    expect(cliJson(verify).ok).toBe(true);
 
     const target = scratchName();
     const refused = await runCli(['restore', archive, '--to', source.url, '--clean']);
@@ -51,7 +51,7 @@ describe('pgferry backup / verify / restore (URLs and directories, no store)', (
     expect(refused.stderr).toMatch(/add --yes to confirm.*PGF_RESTORE_REFUSED/);
     const restore = await runCli(['restore', archive, '--to', target.url, '--create', '--json']);
     expect(restore.code).toBe(0);
-    expect(JSON.parse(restore.stdout)).toMatchObject({ rows: 300, format: 'native' });
+    expect(cliJson(restore)).toMatchObject({ rows: 300, format: 'native' });
 
     const encrypted = await runCli(['backup', '--from', source.url, '--to', path.join(dir, 'enc'), '--encrypt', '--json']);
     expect(encrypted.code).toBe(2);
@@ -72,7 +72,7 @@ describe('pgferry storage / backups with a metadata store', () => {
     expect((await runCli(['storage', 'test', 'Shelf'], env)).code).not.toBe(0);
     expect((await runCli(['storage', 'init', 'Shelf'], env)).stdout).toMatch(/created/);
     const test = await runCli(['storage', 'test', 'Shelf', '--json'], env);
-    expect(JSON.parse(test.stdout)).toMatchObject({ ok: true, wrote: true });
+    expect(cliJson(test)).toMatchObject({ ok: true, wrote: true });
     const listed = await runCli(['storage', 'list'], env);
     expect(listed.stdout).toMatch(/Shelf\tlocal\t.*\(encryption secret set\)/);
     expect(listed.stdout).not.toContain('shelf-secret');
@@ -81,9 +81,9 @@ describe('pgferry storage / backups with a metadata store', () => {
       // --encrypt takes the storage's secret.
       const run = await runCli(['backup', '--from', source.url, '--to', 'Shelf', '--name', name, '--encrypt', '--json'], env);
       expect(run.stderr).toBe('');
-      expect(JSON.parse(run.stdout).archives[0].backup_id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(cliJson(run).archives[0].backup_id).toMatch(/^[0-9a-f-]{36}$/);
     }
-    const list = JSON.parse((await runCli(['backups', 'list', '--storage', 'Shelf', '--json'], env)).stdout);
+    const list = cliJson(await runCli(['backups', 'list', '--storage', 'Shelf', '--json'], env));
     expect(list.items.map((item: { location: string }) => item.location)).toEqual(['second', 'first']);
 
     const verify = await runCli(['verify', list.items[1].id], env);
@@ -91,18 +91,18 @@ describe('pgferry storage / backups with a metadata store', () => {
     const drillServer = source.url;
     const drill = await runCli(['drill', 'Shelf:first', '--on', drillServer, '--json'], env);
     expect(drill.stderr).not.toMatch(/error/i);
-    expect(JSON.parse(drill.stdout)).toMatchObject({ ok: true, backup_id: list.items[1].id });
+    expect(cliJson(drill)).toMatchObject({ ok: true, backup_id: list.items[1].id });
 
     // keep-last 1 would expire "first", but it is the newest verified (drill passed) backup.
-    const dry = JSON.parse((await runCli(['backups', 'prune', '--storage', 'Shelf', '--keep-last', '1', '--dry-run', '--json'], env)).stdout);
+    const dry = cliJson(await runCli(['backups', 'prune', '--storage', 'Shelf', '--keep-last', '1', '--dry-run', '--json'], env));
     expect(dry.expire).toEqual([]);
     expect(dry.keep.find((item: { location: string }) => item.location === 'first').reasons).toContain('newest verified backup');
     const verifySecond = await runCli(['verify', list.items[0].id], env);
     expect(verifySecond.code).toBe(0);
-    const planned = JSON.parse((await runCli(['backups', 'prune', '--storage', 'Shelf', '--keep-last', '1', '--dry-run', '--json'], env)).stdout);
+    const planned = cliJson(await runCli(['backups', 'prune', '--storage', 'Shelf', '--keep-last', '1', '--dry-run', '--json'], env));
     expect(planned.expire.map((item: { location: string }) => item.location)).toEqual(['first']);
     expect((await readdir(root)).sort()).toEqual(['first', 'second']);
-    const pruned = JSON.parse((await runCli(['backups', 'prune', '--storage', 'Shelf', '--keep-last', '1', '--json'], env)).stdout);
+    const pruned = cliJson(await runCli(['backups', 'prune', '--storage', 'Shelf', '--keep-last', '1', '--json'], env));
     expect(pruned.expire[0].deleted_objects).toBeGreaterThan(3);
     expect(await readdir(root)).toEqual(['second']);
 

@@ -75,7 +75,7 @@ describe('POST /api/v1/backups/:id/restore', () => {
       const run = await waitFor(async () => {
         const current = await getRun(t.store.db, runId);
         return ['succeeded', 'failed', 'cancelled'].includes(current.status) ? current : undefined;
-      }, 60_000, 'the restore run');
+      }, 600_000, 'the restore run');
       expect(run.status, run.error_message ?? '').toBe('succeeded');
       expect(run.kind).toBe('restore');
       expect(Number(run.total_rows)).toBe(700);

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { runCli } from '../helpers/run-cli.js';
+import { cliJson, runCli } from '../helpers/run-cli.js';
 import { createTestDatabase } from '../helpers/test-database.js';
 
 describe('pgferry db', () => {
@@ -25,7 +25,7 @@ describe('pgferry db', () => {
     expect(again.stdout).toMatch(/Already up to date/);
 
     const current = await runCli(['db', 'current', '--json'], env);
-    const status = JSON.parse(current.stdout) as { current: string; pending: string[] };
+    const status = cliJson(current) as { current: string; pending: string[] };
     expect(status.pending).toEqual([]);
 
     const history = await runCli(['db', 'history'], env);
@@ -37,7 +37,7 @@ describe('pgferry db', () => {
     expect((await runCli(['db', 'current'], env)).stdout).toMatch(/no migrations applied/);
 
     expect((await runCli(['db', 'upgrade'], env)).code).toBe(0);
-    expect(JSON.parse((await runCli(['db', 'current', '--json'], env)).stdout)).toMatchObject({ current: status.current });
+    expect(cliJson(await runCli(['db', 'current', '--json'], env))).toMatchObject({ current: status.current });
   });
 
   it('names the known migrations when --to is wrong (exit 2)', async () => {

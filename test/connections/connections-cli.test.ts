@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { runCli } from '../helpers/run-cli.js';
+import { cliJson, runCli } from '../helpers/run-cli.js';
 import { createTestDatabase, createTestStore } from '../helpers/test-database.js';
 
 const secret = 'Cli-Recognisable-Secret-91b2';
@@ -36,7 +36,7 @@ describe('pgferry connections (CLI)', () => {
 
     const listed = await runCli(['connections', 'list', '--json'], env);
     expect(listed.code).toBe(0);
-    const list = JSON.parse(listed.stdout) as { items: { name: string; has_password: boolean; tags: string[] }[]; total: number };
+    const list = cliJson(listed) as { items: { name: string; has_password: boolean; tags: string[] }[]; total: number };
     expect(list.total).toBe(1);
     expect(list.items[0]).toMatchObject({ name: 'warehouse', has_password: true, tags: ['prod', 'dw'] });
 

@@ -77,7 +77,7 @@ export async function startServe(databaseUrl: string): Promise<ServeHandle> {
   };
   const release = trackResource(`pgferry serve on port ${port}`, stop);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 600_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`pgferry serve exited early:\n${log}`);
     try {

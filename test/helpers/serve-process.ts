@@ -24,7 +24,7 @@ export interface ServeProcess {
 }
 
 /** Starts `pgferry serve` (or another long-running command) and waits until /ready answers 200. */
-export async function startServe(env: Record<string, string>, args: string[] = ['serve'], readyTimeoutMs = 60_000): Promise<ServeProcess> {
+export async function startServe(env: Record<string, string>, args: string[] = ['serve'], readyTimeoutMs = 600_000): Promise<ServeProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [cliPath, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', PORT: String(port), ...env },

@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 describe('a saved backup job run by a worker', () => {
-  it('backs up to its storage, records the archive on the run, and applies retention after each success', { timeout: 120_000 }, async () => {
+  it('backs up to its storage, records the archive on the run, and applies retention after each success', async () => {
     const server = new URL(serverUrl());
     const connection = await store.db
       .insertInto('connections')
@@ -53,7 +53,7 @@ describe('a saved backup job run by a worker', () => {
           await waitFor(async () => {
             const current = await getRun(store.db, run.id);
             return ['succeeded', 'failed', 'cancelled'].includes(current.status) ? current : undefined;
-          }, 60_000, 'the backup run'),
+          }, 600_000, 'the backup run'),
         );
       }
       for (const run of runs) expect(run.status, run.error_message ?? '').toBe('succeeded');

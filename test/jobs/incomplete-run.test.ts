@@ -98,7 +98,7 @@ afterAll(async () => {
 });
 
 describe('a saved sync job whose destination cannot take every schema object', () => {
-  it('ends incomplete, never succeeded, and the API shows the missing objects', { timeout: 120_000 }, async () => {
+  it('ends incomplete, never succeeded, and the API shows the missing objects', async () => {
     const run = await ended((await runJobNow(t.store.db, 'sync', jobId, { trigger: 'manual' })).id);
     expect(run.status, run.error_message ?? '').toBe('incomplete');
     // The data is all there.
@@ -134,14 +134,14 @@ describe('a saved sync job whose destination cannot take every schema object', (
     expect((await ended((retry.json() as { id: string }).id)).status).toBe('incomplete');
   });
 
-  it('`pgferry jobs run --wait` exits 15 and names what was not reproduced', { timeout: 120_000 }, async () => {
+  it('`pgferry jobs run --wait` exits 15 and names what was not reproduced', async () => {
     const result = await runCli(['jobs', 'run', 'needs-superuser', '--wait'], { DATABASE_URL: t.store.url, PGFERRY_ENCRYPTION_KEY: randomBytes(32).toString('hex') });
     expect(result.code, result.stderr).toBe(15);
     expect(result.stdout).toMatch(/^run [0-9a-f-]{36} incomplete: every table was copied, but 1 schema object\(s\) not reproduced/m);
     expect(result.stdout).toContain(`  not reproduced: ${trigger}: ${reason}`);
   });
 
-  it('`pgferry sync` prints each missing object and exits 15 with PGF_RUN_INCOMPLETE', { timeout: 120_000 }, async () => {
+  it('`pgferry sync` prints each missing object and exits 15 with PGF_RUN_INCOMPLETE', async () => {
     const to = new URL(destination.url);
     to.username = writer;
     to.password = '';

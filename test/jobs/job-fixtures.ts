@@ -29,7 +29,7 @@ export async function insertConnections(db: Kysely<StoreDatabase>, prefix = 'c')
 }
 
 /** Waits until `check` returns a value, polling the store; fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 600_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

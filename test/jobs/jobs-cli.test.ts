@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { runCli } from '../helpers/run-cli.js';
+import { cliJson, runCli } from '../helpers/run-cli.js';
 import { createTestStore } from '../helpers/test-database.js';
 import { insertConnections } from './job-fixtures.js';
 
@@ -29,7 +29,7 @@ describe('pgferry jobs / runs', () => {
 
     const created = await runCli(['jobs', 'create', 'sync', '--name', 'nightly', '--source', 'cli-src', '--destination', 'cli-dst', '--cron', '30 2 * * *', '--timezone', 'Asia/Shanghai', '--mode', 'upsert', '--tables', 'public.a,public.b', '--json'], env);
     expect(created.code, created.stderr).toBe(0);
-    const job = JSON.parse(created.stdout) as { id: string; default_mode: string; selection: unknown };
+    const job = cliJson(created) as { id: string; default_mode: string; selection: unknown };
     expect(job).toMatchObject({ default_mode: 'upsert', selection: { tables: ['public.a', 'public.b'] } });
     expect(await store.db.selectFrom('sync_jobs').select('id').execute()).toHaveLength(1);
 
@@ -38,12 +38,12 @@ describe('pgferry jobs / runs', () => {
 
     const run = await runCli(['jobs', 'run', 'nightly', '--json'], env);
     expect(run.code, run.stderr).toBe(0);
-    const { run_id } = JSON.parse(run.stdout) as { run_id: string };
+    const { run_id } = cliJson(run) as { run_id: string };
     const again = await runCli(['jobs', 'run', 'nightly'], env);
     expect(again.code).toBe(5);
     expect(again.stderr).toContain('already has a queued run');
 
-    const runs = JSON.parse((await runCli(['runs', 'list', '--job', 'nightly', '--json'], env)).stdout) as { items: { id: string; trigger: string; status: string }[] };
+    const runs = cliJson(await runCli(['runs', 'list', '--job', 'nightly', '--json'], env)) as { items: { id: string; trigger: string; status: string }[] };
     expect(runs.items).toEqual([expect.objectContaining({ id: run_id, trigger: 'cli', status: 'queued' })]);
     const cancelled = await runCli(['runs', 'cancel', run_id], env);
     expect(cancelled.stdout).toContain('cancelled');

@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 describe('pgferry serve', () => {
-  it('runs queued runs in-process, and leaves them to other workers with --no-worker', { timeout: 120_000 }, async () => {
+  it('runs queued runs in-process, and leaves them to other workers with --no-worker', async () => {
     // A kind with no executor: whoever claims it records PGF_NO_EXECUTOR, which proves a worker ran it.
     const run = await enqueueRun(store.db, { kind: 'verify', trigger: 'api' });
     const apiOnly = startPgferryServe(['--no-worker'], env);
@@ -36,7 +36,7 @@ describe('pgferry serve', () => {
       const done = await waitFor(async () => {
         const current = await getRun(store.db, run.id);
         return current.status === 'failed' ? current : undefined;
-      }, 20_000, 'the in-process worker to take the run');
+      }, 600_000, 'the in-process worker to take the run');
       expect(done.error_code).toBe('PGF_NO_EXECUTOR');
       expect(done.worker_id).toContain(':');
     } finally {

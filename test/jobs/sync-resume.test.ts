@@ -43,7 +43,7 @@ const ended = (runId: string) =>
   }, 60_000, `run ${runId}`);
 
 describe('resume of a failed sync run', () => {
-  it('skips the tables the failed run committed and copies the rest', { timeout: 120_000 }, async () => {
+  it('skips the tables the failed run committed and copies the rest', async () => {
     const server = new URL(serverUrl());
     const [src, dst] = await store.db
       .insertInto('connections')

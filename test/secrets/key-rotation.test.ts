@@ -11,7 +11,7 @@ import { rotateEncryptionKey } from '../../src/secrets/rotate-encryption-key.js'
 import { SecretBox, secretKeyId } from '../../src/secrets/secret-box.js';
 import { readStoredSecrets } from '../../src/secrets/secret-columns.js';
 import { createConnection, loadConnectionTarget } from '../../src/store/connection-repository.js';
-import { runCli } from '../helpers/run-cli.js';
+import { cliJson, runCli } from '../helpers/run-cli.js';
 import { createTestStore } from '../helpers/test-database.js';
 
 const newBox = () => new SecretBox(keyFromBytes(randomBytes(32)));
@@ -145,7 +145,7 @@ describe('key rotation and the start-up key check', () => {
 
       const viaEnv = await runCli(['keys', 'rotate', '--json'], { ...env, PGFERRY_ENCRYPTION_KEY: newHex, PGFERRY_NEW_ENCRYPTION_KEY: oldHex });
       expect(viaEnv.code).toBe(0);
-      expect(JSON.parse(viaEnv.stdout)).toMatchObject({ total: 3, newKeyId: oldBox.keyId });
+      expect(cliJson(viaEnv)).toMatchObject({ total: 3, newKeyId: oldBox.keyId });
       await assertKeyMatchesStoredSecrets(store.db, oldBox);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -174,7 +174,7 @@ describe('pgferry keys rotate in embedded mode', () => {
 
     const rotated = await runCli(['keys', 'rotate', '--json'], env, { timeoutMs: 120_000 });
     expect(rotated.code).toBe(0);
-    const result = JSON.parse(rotated.stdout) as { total: number; oldKeyId: string; newKeyId: string; keyFile: string };
+    const result = cliJson(rotated) as { total: number; oldKeyId: string; newKeyId: string; keyFile: string };
     expect(result).toMatchObject({ total: 1, keyFile });
     const after = (await readFile(keyFile, 'utf8')).trim();
     expect(after).not.toBe(before);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { runCli } from '../../helpers/run-cli.js';
+import { cliJson, runCli } from '../../helpers/run-cli.js';
 import { createTestDatabase } from '../../helpers/test-database.js';
 import { createDatabasePair, runSql } from './diff-test-databases.js';
 
@@ -24,7 +24,7 @@ describe('pgferry diff', () => {
     await runSql(pair.destinationUrl, `UPDATE sales.orders SET total = 0 WHERE id = 77; DELETE FROM sales.audit_log WHERE what = 'x' AND at < '2024-01-01 00:05'`);
     const different = await runCli(['diff', '--from', pair.sourceUrl, '--to', pair.destinationUrl, '--json']);
     expect(different.code).toBe(20);
-    const output = JSON.parse(different.stdout) as {
+    const output = cliJson(different) as {
       equal: boolean;
       exitCode: number;
       bytesTransferred: number;
@@ -37,7 +37,7 @@ describe('pgferry diff', () => {
     expect(output.tables.find((table) => table.name === 'audit_log')).toMatchObject({ status: 'different' });
 
     const excluded = await runCli(['diff', '--from', pair.sourceUrl, '--to', pair.destinationUrl, '--tables', 'sales.*', '--exclude', 'audit_*', '--json']);
-    expect(JSON.parse(excluded.stdout).tables.map((table: { name: string }) => table.name)).toEqual(['orders']);
+    expect(cliJson(excluded).tables.map((table: { name: string }) => table.name)).toEqual(['orders']);
     expect(excluded.code).toBe(20);
   });
 
@@ -49,7 +49,7 @@ describe('pgferry diff', () => {
     const named = await runCli(['diff', '--from', 'bench-source', '--to', pair.destinationUrl, '--json'], env);
     expect(named.stderr).toBe('');
     expect(named.code).toBe(0);
-    expect(JSON.parse(named.stdout)).toMatchObject({ equal: true, exitCode: 0 });
+    expect(cliJson(named)).toMatchObject({ equal: true, exitCode: 0 });
     const unknown = await runCli(['diff', '--from', 'no-such-connection', '--to', pair.destinationUrl], env);
     expect(unknown.code).toBe(4);
     expect(unknown.stderr).toMatch(/connection "no-such-connection" does not exist/);

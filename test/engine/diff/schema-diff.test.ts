@@ -4,7 +4,7 @@ import { unifiedDiff } from '../../../src/engine/diff/line-diff.js';
 import { compareSchemaGraphs, diffSchemas } from '../../../src/engine/diff/schema-diff.js';
 import type { SchemaGraph } from '../../../src/engine/schema/graph/read-schema-graph.js';
 import { type SchemaObject, makeObject } from '../../../src/engine/schema/model/schema-object.js';
-import { runCli } from '../../helpers/run-cli.js';
+import { cliJson, runCli } from '../../helpers/run-cli.js';
 import { createDatabasePair, runSql } from './diff-test-databases.js';
 
 const base = `
@@ -124,7 +124,7 @@ describe('pgferry diff --schema', () => {
 
     const json = await runCli(['diff', '--schema', '--json', '--from', pair.sourceUrl, '--to', pair.destinationUrl, '--schemas', 'app']);
     expect(json.code).toBe(20);
-    const output = JSON.parse(json.stdout) as { equal: boolean; exitCode: number; differences: { key: string; status: string }[] };
+    const output = cliJson(json) as { equal: boolean; exitCode: number; differences: { key: string; status: string }[] };
     expect(output).toMatchObject({ equal: false, exitCode: 20 });
     expect(output.differences.map((d) => [d.status, d.key])).toEqual([['different', 'view app.open_orders']]);
 
