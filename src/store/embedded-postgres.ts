@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,26 +99,62 @@ async function postgresUser(): Promise<{ uid?: number; gid?: number }> {
   return created;
 }
 
-/** `target` and every directory above it must be enterable by other users, or the postgres user cannot reach it. */
-async function assertReachable(target: string): Promise<void> {
+/** The first directory from `target` up to `/` that other users cannot enter, if any. */
+async function unreachableDirectory(target: string): Promise<{ directory: string; mode: number } | undefined> {
   let current = target;
   while (true) {
     const info = await stat(current);
-    if ((info.mode & 0o001) === 0) {
-      throw new PgferryError(
-        'PGF_EMBEDDED_POSTGRES_FAILED',
-        `running as root, the embedded PostgreSQL runs as the "postgres" user, which cannot enter ${current} (mode ${(info.mode & 0o777).toString(8)}); set PGFERRY_HOME to a directory it can reach, e.g. /var/lib/pgferry, or run pgferry as a normal user`,
-      );
-    }
+    if ((info.mode & 0o001) === 0) return { directory: current, mode: info.mode & 0o777 };
     const parent = path.dirname(current);
-    if (parent === current) return;
+    if (parent === current) return undefined;
     current = parent;
   }
 }
 
+/**
+ * Where pgferry keeps what the `postgres` user must reach when running as root and
+ * PGFERRY_HOME (or the binaries' node_modules) lies in a private directory such as a 0700
+ * home: PGFERRY_EMBEDDED_ROOT, default /var/lib/pgferry (see docs/decisions.md).
+ */
+const embeddedRoot = () => path.resolve(process.env.PGFERRY_EMBEDDED_ROOT ?? '/var/lib/pgferry');
+
+async function assertReachable(target: string, what: string): Promise<void> {
+  const blocked = await unreachableDirectory(target);
+  if (blocked) {
+    throw new PgferryError(
+      'PGF_EMBEDDED_POSTGRES_FAILED',
+      `running as root, the embedded PostgreSQL runs as the "postgres" user, which cannot enter ${blocked.directory} (mode ${blocked.mode.toString(8)}) to reach ${what}; set PGFERRY_EMBEDDED_ROOT to a directory every user can enter, or run pgferry as a normal user`,
+    );
+  }
+}
+
+/**
+ * The binaries where the postgres user can execute them: in place when reachable, else a
+ * copy (made once per binaries path, atomically) under the embedded root.
+ */
+async function reachableBinaries(binaries: Binaries): Promise<Binaries> {
+  const native = path.dirname(path.dirname(binaries.initdb));
+  if ((await unreachableDirectory(native)) === undefined) return binaries;
+  const root = embeddedRoot();
+  const target = path.join(root, 'postgres', createHash('sha256').update(native).digest('hex').slice(0, 16));
+  if (!existsSync(path.join(target, '.complete'))) {
+    await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+    const staging = `${target}.${process.pid}.tmp`;
+    await rm(staging, { recursive: true, force: true });
+    await cp(native, staging, { recursive: true, verbatimSymlinks: true });
+    await chmod(staging, 0o755);
+    await writeFile(path.join(staging, '.complete'), `${native}\n`);
+    // Another process may have won the race: its copy is as good as ours.
+    await rename(staging, target).catch(async () => rm(staging, { recursive: true, force: true }));
+  }
+  await assertReachable(target, 'the PostgreSQL binaries');
+  const moved = (file: string) => path.join(target, path.relative(native, file));
+  return { initdb: moved(binaries.initdb), pg_ctl: moved(binaries.pg_ctl), postgres: moved(binaries.postgres) };
+}
+
 /** A private PostgreSQL cluster under `$PGFERRY_HOME/pg`, started with pg_ctl. */
 export class EmbeddedPostgres {
-  readonly dataDir: string;
+  #dataDir: string;
   #port: number;
   #password = '';
   #startedByUs = false;
@@ -127,9 +163,14 @@ export class EmbeddedPostgres {
   readonly #logger: Logger | undefined;
 
   constructor(options: EmbeddedPostgresOptions) {
-    this.dataDir = path.resolve(options.dataDir);
+    this.#dataDir = path.resolve(options.dataDir);
     this.#port = options.port;
     this.#logger = options.logger;
+  }
+
+  /** Where the cluster lives: `$PGFERRY_HOME/pg`, or its stable place under the embedded root (see start). */
+  get dataDir(): string {
+    return this.#dataDir;
   }
 
   get port(): number {
@@ -155,11 +196,25 @@ export class EmbeddedPostgres {
     const home = path.dirname(this.dataDir);
     await mkdir(home, { recursive: true, mode: 0o755 });
     if (this.#owner.uid !== undefined) {
+      this.#binaries = await reachableBinaries(this.#binaries);
       // PGFERRY_HOME is ours: let the postgres user pass through it (not list it); its
       // files stay private (secret.key is 0600). Directories above it are the user's call.
       const mode = (await stat(home)).mode & 0o777;
       if ((mode & 0o001) === 0) await chmod(home, mode | 0o001);
-      await assertReachable(home);
+      if ((await unreachableDirectory(home)) !== undefined) {
+        // A private home above PGFERRY_HOME (root's 0700 home, mktemp -d): the cluster lives
+        // under the embedded root instead, at a place derived from PGFERRY_HOME so every
+        // start finds it again; a note in PGFERRY_HOME says where.
+        const place = path.join(embeddedRoot(), 'clusters', createHash('sha256').update(home).digest('hex').slice(0, 16));
+        await mkdir(place, { recursive: true, mode: 0o711 });
+        await chmod(embeddedRoot(), 0o755);
+        await chmod(path.dirname(place), 0o755);
+        await chmod(place, 0o711);
+        await assertReachable(place, 'the embedded cluster');
+        this.#dataDir = path.join(place, 'pg');
+        await writeFile(path.join(home, 'embedded-postgres-location'), `${this.#dataDir}\n`);
+        this.#logger?.warn({ dataDir: this.#dataDir, home }, 'PGFERRY_HOME is not reachable by the postgres user: the embedded cluster lives under PGFERRY_EMBEDDED_ROOT');
+      }
     }
 
     if (!existsSync(path.join(this.dataDir, 'PG_VERSION'))) await this.#initialise();

@@ -87,8 +87,8 @@ export function registerDemoCommand(program: Command): void {
       const started = Date.now();
       const { config, logger } = createCliContext({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
       const embedded = new EmbeddedPostgres({ dataDir: path.join(config.PGFERRY_HOME, 'pg'), port: config.PGFERRY_EMBEDDED_PORT, logger });
-      say(`pgferry demo — embedded PostgreSQL in ${path.resolve(config.PGFERRY_HOME, 'pg')}`);
       await embedded.start();
+      say(`pgferry demo — embedded PostgreSQL in ${embedded.dataDir}`);
       try {
         const admin = embedded.connectionString('postgres');
         await withClient(admin, async (client) => {
@@ -162,7 +162,11 @@ export function registerDemoCommand(program: Command): void {
         for (const s of steps) {
           say(`  ${s.step.padEnd(18)} ${String(s.tables).padStart(6)} ${String(s.rows).padStart(9)} ${String(s.written).padStart(9)} ${formatBytes(s.bytes).padStart(9)} ${s.seconds.toFixed(1).padStart(8)}  ${s.verified}`);
         }
-        say(`  total ${((Date.now() - started) / 1000).toFixed(1)} s; databases ${sourceDb} and ${destinationDb} are kept on the embedded server for you to look at`);
+        say(`  total ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        // The server stops with the demo; its databases stay in the cluster for a later look.
+        say(`\nThe embedded server stops now. Databases ${sourceDb} and ${destinationDb} stay in its cluster at ${embedded.dataDir}`);
+        say(`(user postgres, password in ${path.join(path.dirname(embedded.dataDir), 'embedded-postgres.json')});`);
+        say('`npx pgferry serve` with the same PGFERRY_HOME starts that cluster again, on the port it logs.');
         if (full.status !== 'succeeded' || incremental.status !== 'succeeded' || !fullVerify.verified || differing.length > 0) process.exitCode = 1;
       } finally {
         await embedded.stop();
