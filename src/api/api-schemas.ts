@@ -11,3 +11,12 @@ export const errorBodySchema = z
     requestId: z.string(),
   })
   .describe('Error');
+
+const maxBigint = 9223372036854775807n;
+
+/** A `bigint` row id given as text: digits only and within PostgreSQL's bigint, so SQL never sees an out-of-range value. */
+export const bigintIdText = (message: string) =>
+  z
+    .string()
+    .regex(/^\d{1,19}$/, message)
+    .refine((value) => /^\d{1,19}$/.test(value) && BigInt(value) <= maxBigint, message);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 import { AuditRepository } from '../store/audit-repository.js';
 import type { AppStore } from './app-context.js';
-import { errorBodySchema } from './api-schemas.js';
+import { bigintIdText, errorBodySchema } from './api-schemas.js';
 import { auditEntrySchema, toAuditBody } from './auth-schemas.js';
 
 const shortText = z.string().min(1).max(200);
@@ -20,7 +20,7 @@ export function auditRoutes(deps: { store: AppStore }): FastifyPluginAsyncZod {
           summary: 'Search the audit log, newest first',
           querystring: z.object({
             limit: z.coerce.number().int().min(1).max(500).default(50),
-            cursor: z.string().regex(/^\d{1,19}$/, { error: 'expected the next_cursor of the previous page' }).optional(),
+            cursor: bigintIdText('expected the next_cursor of the previous page').optional(),
             actor: shortText.optional().describe('Username of the actor (exact)'),
             actor_id: z.uuid().optional(),
             actor_type: z.enum(['user', 'token', 'system', 'anonymous']).optional(),

@@ -243,7 +243,7 @@ export function backupRoutes(services: AppServices): FastifyPluginAsyncZod {
         schema: {
           tags,
           summary: 'Upload an archive: a tar of a pgferry archive (application/x-tar) or a `pg_dump -Fc` file (application/octet-stream); verified, then recorded',
-          querystring: z.object({ storage_id: z.string().min(1).max(100), name: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/).optional(), database: z.string().max(63).optional() }),
+          querystring: z.object({ storage_id: z.string().min(1).max(100), name: z.string().regex(/^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,100}$/, 'a name of letters, digits, ".", "_" and "-", not "." or ".."').optional(), database: z.string().max(63).optional() }),
           response: { 201: backupViewSchema, ...errors },
         },
       },
@@ -251,7 +251,8 @@ export function backupRoutes(services: AppServices): FastifyPluginAsyncZod {
         const { id: storageId, storage } = await storageFor(services, request.query.storage_id);
         const location = joinPath('uploads', request.query.name ?? `upload-${timestampName(new Date())}`);
         try {
-          if (await storage.exists(joinPath(location, manifestFileName))) throw new PgferryError('PGF_CONFLICT', `${storage.describe(location)} already holds an archive; pick another name`);
+          // Only an empty place: the clean-up of a refused upload then removes only what this request wrote.
+          if ((await storage.list(location)).length > 0) throw new PgferryError('PGF_CONFLICT', `${storage.describe(location)} already holds files; pick another name`);
           const body = request.body as Readable;
           let archivePath = location;
           try {

@@ -7,7 +7,7 @@ import { streamRunEvents } from '../jobs/run-event-stream.js';
 import { listRunLogs } from '../store/run-log-repository.js';
 import { getRun, listRuns, requestCancel } from '../store/run-repository.js';
 import { runStatuses } from '../store/run-statuses.js';
-import { errorBodySchema } from './api-schemas.js';
+import { bigintIdText, errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
 
 const errors = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema };
@@ -30,7 +30,7 @@ const listQuery = z.strictObject({
 });
 
 const logQuery = z.strictObject({
-  after_id: z.string().regex(/^\d{1,19}$/, 'a log line id').optional().describe('only lines after this id (tailing)'),
+  after_id: bigintIdText('a log line id').optional().describe('only lines after this id (tailing)'),
   limit: z.coerce.number().int().min(1).max(5000).optional().describe('(default: 1000)'),
   level: z.enum(['debug', 'info', 'warn', 'error']).optional().describe('minimum level'),
 });

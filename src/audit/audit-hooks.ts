@@ -22,11 +22,18 @@ export function registerAuditHooks(app: FastifyInstance, store: AppStore): void 
     if (request[written] || request.is404) return;
     if (readOnly.has(request.method) && request.routeOptions.config.auditRead !== true) return;
     request[written] = true;
+    const entry = auditEntry(request, reply, payload);
     try {
-      await audit.append(auditEntry(request, reply, payload));
+      await audit.append(entry);
     } catch (error) {
-      // The change already happened; losing its row must at least be loud.
-      request.log.error({ err: error, action: request.routeOptions.url }, 'could not write the audit row for this request');
+      // No request goes unrecorded for what it carried: the row is written again without the body.
+      request.log.error({ err: error, action: request.routeOptions.url }, 'could not write the audit row for this request; writing it without its body');
+      try {
+        await audit.append({ ...entry, requestBody: '[body could not be recorded]' });
+      } catch (retryError) {
+        // The store itself is failing: the change already happened, so this must at least be loud.
+        request.log.error({ err: retryError, action: request.routeOptions.url }, 'could not write the audit row for this request');
+      }
     }
   };
 

@@ -9,13 +9,18 @@ const maxArrayItems = 200;
 
 export const redactedValue = '[redacted]';
 
+// A UTF-16 surrogate without its pair: valid in a JS string, refused by jsonb.
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const wellFormed = (text: string): string => text.replace(loneSurrogate, '\uFFFD');
+
 /** A copy of a request body fit for the audit log: secrets replaced, sizes bounded. */
 export function redactBody(value: unknown, depth = 0): unknown {
   if (value === null || value === undefined) return value ?? null;
   if (depth > maxDepth) return '[too deep]';
   if (typeof value === 'string') {
     // A postgres://USER:PASSWORD@host URL in a free-text field still loses its password.
-    const scrubbed = value.replaceAll('\u0000', '').replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, `$1${redactedValue}@`);
+    // toWellFormed: a lone UTF-16 surrogate is no valid JSON for jsonb, and would lose the row.
+    const scrubbed = wellFormed(value).replaceAll('\u0000', '').replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, `$1${redactedValue}@`);
     return scrubbed.length > maxStringLength ? `${scrubbed.slice(0, maxStringLength)}…` : scrubbed;
   }
   if (typeof value === 'number' || typeof value === 'boolean') return value;
@@ -32,7 +37,7 @@ export function redactBody(value: unknown, depth = 0): unknown {
     if (prototype !== Object.prototype && prototype !== null) return `[${(value as object).constructor?.name ?? 'object'}]`;
     const out: Record<string, unknown> = {};
     for (const [field, item] of Object.entries(value as Record<string, unknown>)) {
-      out[field.replaceAll('\u0000', '')] = secretField.test(field) && item !== null && item !== undefined && item !== '' ? redactedValue : redactBody(item, depth + 1);
+      out[wellFormed(field).replaceAll('\u0000', '')] = secretField.test(field) && item !== null && item !== undefined && item !== '' ? redactedValue : redactBody(item, depth + 1);
     }
     return out;
   }

@@ -6,6 +6,7 @@ import { type RetentionPolicy, planRetention } from '../engine/backup/retention-
 import type { ArchiveStorage } from '../engine/storage/archive-storage.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import type { StoreDatabase } from './store-types.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from './keyset-cursor.js';
 
 type BackupRow = Selectable<StoreDatabase['backups']>;
 
@@ -132,15 +133,14 @@ export async function listBackups(db: Kysely<StoreDatabase>, query: BackupListQu
   if (query.state) select = select.where('state', '=', query.state);
   else if (!query.include_expired) select = select.where('state', '<>', 'expired');
   if (query.cursor) {
-    const [at, id] = Buffer.from(query.cursor, 'base64url').toString().split('|');
-    const date = new Date(at ?? '');
-    if (!id || Number.isNaN(date.getTime())) throw new PgferryError('PGF_VALIDATION_FAILED', 'cursor: not a cursor this API returned');
+    const { at, id } = decodeKeysetCursor(query.cursor);
+    const date = new Date(at);
     select = select.where((eb) => eb.or([eb('created_at', '<', date), eb.and([eb('created_at', '=', date), eb('id', '<', id)])]));
   }
   const rows = await select.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  const next = rows.length > limit && last ? Buffer.from(`${last.created_at.toISOString()}|${last.id}`).toString('base64url') : null;
+  const next = rows.length > limit && last ? encodeKeysetCursor(last.created_at.toISOString(), last.id) : null;
   return { items: page.map(toBackupView), next_cursor: next };
 }
 

@@ -5,6 +5,7 @@ import type { StoreDb } from '../jobs/job-store-helpers.js';
 import { announceQueuedRuns } from '../jobs/run-wakeup.js';
 import type { TerminalRunStatus } from './run-statuses.js';
 import type { RunKind, RunMissingObject, RunRow, RunStatus, RunTrigger, StoreDatabase } from './store-types.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from './keyset-cursor.js';
 
 export type { RunRow } from './store-types.js';
 
@@ -202,16 +203,6 @@ export interface ListRunsQuery {
   to?: Date | undefined;
 }
 
-function decodeCursor(cursor: string): { at: string; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/i.test(id)) {
-    throw new PgferryError('PGF_VALIDATION_FAILED', 'cursor is not one this API returned; start again without it', {
-      details: { fields: [{ field: 'querystring.cursor', message: 'invalid cursor' }] },
-    });
-  }
-  return { at, id };
-}
-
 /** Newest first, keyset-paginated on (queued_at, id) so deep pages stay fast. */
 export async function listRuns(db: StoreDb, query: ListRunsQuery): Promise<{ items: RunSummary[]; next_cursor: string | null }> {
   let select = db
@@ -229,13 +220,13 @@ export async function listRuns(db: StoreDb, query: ListRunsQuery): Promise<{ ite
   if (query.from) select = select.where('queued_at', '>=', query.from);
   if (query.to) select = select.where('queued_at', '<', query.to);
   if (query.cursor) {
-    const { at, id } = decodeCursor(query.cursor);
+    const { at, id } = decodeKeysetCursor(query.cursor);
     select = select.where(sql<boolean>`(queued_at, id) < (${at}::timestamptz, ${id}::uuid)`);
   }
   const rows = await select.orderBy('queued_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
-  const next_cursor = rows.length > query.limit && last ? Buffer.from(`${last.cursor_at}|${last.id}`).toString('base64url') : null;
+  const next_cursor = rows.length > query.limit && last ? encodeKeysetCursor(last.cursor_at, last.id) : null;
   return { items: page.map(({ cursor_at: _cursor, ...run }) => run), next_cursor };
 }
 

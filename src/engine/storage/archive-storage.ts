@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 
+import { PgferryError } from '../../errors/pgferry-error.js';
+
 /** Where archives live, as plain input to the engine (secrets already opened by the caller). */
 export type StorageSpec =
   | { kind: 'local'; path: string }
@@ -59,11 +61,24 @@ export interface ArchiveStorage {
   close(): Promise<void>;
 }
 
+/**
+ * A storage-relative path from parts. A `..` segment is refused: no path may climb out of
+ * the place it names (an upload named `..` resolved to the storage root, and its clean-up
+ * would have removed every archive).
+ */
 export function joinPath(...parts: string[]): string {
-  return parts
-    .flatMap((part) => part.split('/'))
-    .filter((part) => part !== '' && part !== '.')
-    .join('/');
+  const segments = parts.flatMap((part) => part.split('/')).filter((part) => part !== '' && part !== '.');
+  if (segments.includes('..')) {
+    throw new PgferryError('PGF_VALIDATION_FAILED', `the storage path ${parts.join('/')} holds a ".." segment; name a place inside the storage`);
+  }
+  return segments.join('/');
+}
+
+/** Refuses to remove a storage's whole content: removal is always of one archive's prefix. */
+export function assertRemovablePrefix(prefix: string): void {
+  if (joinPath(prefix) === '') {
+    throw new PgferryError('PGF_VALIDATION_FAILED', 'refusing to remove the whole storage: name the archive to remove');
+  }
 }
 
 export async function readText(storage: ArchiveStorage, path: string): Promise<string> {

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { type ArchiveStorage, type ProbeResult, type StoredObject, joinPath } from './archive-storage.js';
+import { type ArchiveStorage, type ProbeResult, type StoredObject, assertRemovablePrefix, joinPath } from './archive-storage.js';
 
 export class LocalStorage implements ArchiveStorage {
   readonly kind = 'local' as const;
@@ -75,6 +75,7 @@ export class LocalStorage implements ArchiveStorage {
   }
 
   async remove(prefix: string): Promise<number> {
+    assertRemovablePrefix(prefix);
     const objects = await this.list(prefix);
     const target = this.#abs(prefix);
     if (target === this.root) {

@@ -7,7 +7,7 @@ import type * as LibStorage from '@aws-sdk/lib-storage';
 import type * as Presigner from '@aws-sdk/s3-request-presigner';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { type ArchiveStorage, type ProbeResult, type StorageSpec, type StoredObject, joinPath } from './archive-storage.js';
+import { type ArchiveStorage, type ProbeResult, type StorageSpec, type StoredObject, assertRemovablePrefix, joinPath } from './archive-storage.js';
 
 type S3Spec = Extract<StorageSpec, { kind: 's3' }>;
 
@@ -140,6 +140,7 @@ export class S3Storage implements ArchiveStorage {
   }
 
   async remove(prefix: string): Promise<number> {
+    assertRemovablePrefix(prefix);
     const objects = await this.list(prefix);
     const { sdk, client } = await this.#sdk();
     try {
