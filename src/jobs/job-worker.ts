@@ -8,7 +8,7 @@ import { PgferryError, isPgferryError } from '../errors/pgferry-error.js';
 import type { Logger } from '../logger.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { pruneRunHistory } from '../store/run-log-repository.js';
-import { type RunOutcome, claimRuns, finishRun, heartbeatRuns, reapDeadRuns, saveRunProgress } from '../store/run-repository.js';
+import { type RunOutcome, claimRuns, finishRun, heartbeatRuns, reapDeadRuns, releaseClaimedRuns, saveRunProgress } from '../store/run-repository.js';
 import { missingObjectsMessage } from '../store/run-statuses.js';
 import type { RunRow, StoreDatabase } from '../store/store-types.js';
 import { scheduleDueJobs } from './job-scheduler.js';
@@ -77,6 +77,9 @@ export class JobWorker {
   readonly #options: ResolvedOptions;
   readonly #active = new Map<string, ActiveRun>();
   #timers: NodeJS.Timeout[] = [];
+  // Kept apart from the other timers: runs are proven alive until they have really ended.
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #pollDone: Promise<void> = Promise.resolve();
   #stopping = false;
   #polling = false;
   #pollAgain = false;
@@ -105,7 +108,7 @@ export class JobWorker {
   start(): void {
     const { pollIntervalMs, heartbeatIntervalMs, maintenanceIntervalMs } = this.#options;
     this.#every(pollIntervalMs, () => this.poll());
-    this.#every(heartbeatIntervalMs, () => this.heartbeat());
+    this.#heartbeatTimer = setInterval(() => void this.heartbeat(), heartbeatIntervalMs);
     this.#every(maintenanceIntervalMs, () => this.maintenance());
     if (this.#options.listenPool) this.#listener = listenForQueuedRuns(this.#options.listenPool, () => void this.poll(), this.#options.logger);
     void this.poll();
@@ -126,6 +129,8 @@ export class JobWorker {
       return;
     }
     this.#polling = true;
+    const { promise, resolve: finished } = withResolvers();
+    this.#pollDone = promise;
     try {
       do {
         this.#pollAgain = false;
@@ -138,6 +143,7 @@ export class JobWorker {
       this.#options.logger.warn({ err: error }, 'worker poll failed; retrying at the next interval');
     } finally {
       this.#polling = false;
+      finished();
     }
   }
 
@@ -163,6 +169,11 @@ export class JobWorker {
     const free = this.#options.concurrency - this.#active.size;
     if (free <= 0 || this.#stopping) return;
     const runs = await claimRuns(this.#options.db, this.workerId, free);
+    if (this.#stopping) {
+      // Shutdown began while claiming: these runs never start here; other workers take them.
+      await releaseClaimedRuns(this.#options.db, this.workerId, runs.map((run) => run.id));
+      return;
+    }
     for (const run of runs) this.#start(run);
   }
 
@@ -353,6 +364,8 @@ export class JobWorker {
     await this.#listener?.stop();
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
+    // A poll in flight may be claiming: wait for it (it hands back what it claimed).
+    await this.#pollDone;
     const all = () => Promise.all([...this.#active.values()].map((entry) => entry.done));
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<'timeout'>((resolve) => {
@@ -364,6 +377,9 @@ export class JobWorker {
       for (const id of this.activeRunIds) this.#abort(id, { kind: 'shutdown', message: 'the worker shut down before the run finished' });
       await all();
     }
+    // Only now: a run still draining kept its heartbeat (and noticed cancel requests), so no
+    // other worker reaped it and started its retry beside it.
+    clearInterval(this.#heartbeatTimer);
     this.#options.logger.info({ workerId: this.workerId }, 'job worker stopped');
   }
 }
@@ -381,4 +397,11 @@ function finishedOutcome(result: RunResult): RunOutcome {
     errorCode: result.errorCode ?? 'PGF_RUN_INCOMPLETE',
     errorMessage: result.errorMessage ?? missingObjectsMessage(missing),
   };
+}
+
+/** Promise.withResolvers (Node 22+) for Node 20. */
+function withResolvers(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
 }

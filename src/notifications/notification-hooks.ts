@@ -11,7 +11,7 @@ import { type DeliveryPolicy, defaultDeliveryPolicy, deliverDueNotifications, qu
 import { testPayload } from './notification-payload.js';
 import { sendNotification } from './send-notification.js';
 
-/** Wires notifications into a worker: queue on run end, send on each poll, overdue checks in maintenance. */
+/** Wires notifications into a worker: queue on run end, start sending on each poll (not awaited), overdue checks in maintenance. */
 export function notificationHooks(db: Kysely<StoreDatabase>, secrets: SecretBox, logger: Logger, policy: DeliveryPolicy = defaultDeliveryPolicy): JobWorkerHooks {
   let sending = false;
   const deliver = async () => {
@@ -29,7 +29,11 @@ export function notificationHooks(db: Kysely<StoreDatabase>, secrets: SecretBox,
     runFinished: async (run) => {
       if ((await queueRunNotifications(db, run)) > 0) void deliver().catch((error: unknown) => logger.warn({ err: error }, 'notification delivery failed'));
     },
-    poll: deliver,
+    // Off the poll loop: a slow webhook (up to its 10 s timeout per attempt) must not hold up
+    // cron ticks and claims; `sending` keeps one delivery pass at a time.
+    poll: async () => {
+      void deliver().catch((error: unknown) => logger.warn({ err: error }, 'notification delivery failed'));
+    },
     maintenance: async () => {
       await queueOverdueBackupNotifications(db);
     },

@@ -83,6 +83,21 @@ export async function claimRuns(db: StoreDb, workerId: string, limit: number): P
   return result.rows;
 }
 
+/**
+ * Gives claimed runs back to the queue untouched (a worker that is shutting down claimed them
+ * but must not start them): another worker takes them as if never claimed.
+ */
+export async function releaseClaimedRuns(db: StoreDb, workerId: string, runIds: string[]): Promise<void> {
+  if (runIds.length === 0) return;
+  await db
+    .updateTable('runs')
+    .set({ status: 'queued', started_at: null, heartbeat_at: null, worker_id: null })
+    .where('id', 'in', runIds)
+    .where('status', '=', 'running')
+    .where('worker_id', '=', workerId)
+    .execute();
+}
+
 /** Refreshes the heartbeat of this worker's runs; returns those still ours, with any cancel request. */
 export async function heartbeatRuns(db: StoreDb, workerId: string, runIds: string[]): Promise<{ id: string; cancel_requested_at: Date | null }[]> {
   if (runIds.length === 0) return [];

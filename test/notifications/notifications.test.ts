@@ -1,10 +1,12 @@
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { deliverDueNotifications, queueOverdueBackupNotifications, queueRunNotifications } from '../../src/notifications/notification-dispatcher.js';
-import { sendTestNotification } from '../../src/notifications/notification-hooks.js';
+import { notificationHooks, sendTestNotification } from '../../src/notifications/notification-hooks.js';
 import { buildHttpRequest } from '../../src/notifications/send-notification.js';
 import { verifyWebhookSignature } from '../../src/notifications/webhook-signature.js';
 import { assertKeyMatchesStoredSecrets } from '../../src/secrets/assert-key-matches.js';
@@ -13,7 +15,7 @@ import { enqueueRun, getRun } from '../../src/store/run-repository.js';
 import type { RunRow } from '../../src/store/store-types.js';
 import { createSyncJob } from '../../src/store/sync-job-repository.js';
 import { createTestStore } from '../helpers/test-database.js';
-import { insertConnections, quietLogger, testSecrets } from '../jobs/job-fixtures.js';
+import { insertConnections, quietLogger, testSecrets, waitFor } from '../jobs/job-fixtures.js';
 import { startHttpSink, startSmtpSink } from './notification-sinks.js';
 
 let store: Awaited<ReturnType<typeof createTestStore>>;
@@ -249,3 +251,32 @@ describe('notifications', () => {
     expect(delivery!.payload).toMatchObject({ job: { id: job.id }, last_success_at: null });
   });
 });
+
+describe('delivery beside the worker loop', () => {
+  it('a webhook that has not answered yet does not hold up the worker poll', async () => {
+    // A sink that answers only when the test says so.
+    const held: http.ServerResponse[] = [];
+    const server = http.createServer((request, response) => {
+      request.resume();
+      request.on('end', () => held.push(response));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const channel = await createChannel(store.db, secrets, { name: `slow-${Date.now()}`, kind: 'webhook', events: ['failed'], config: { url } });
+      await queueRunNotifications(store.db, await finishedRun([channel.id], 'failed'));
+      const hooks = notificationHooks(store.db, secrets, logger, fastPolicy);
+      // The poll returns while the webhook request is still open…
+      await hooks.poll!();
+      await waitFor(async () => held.length === 1, undefined, 'the webhook request to arrive');
+      expect((await deliveries(channel.id)).map((d) => d.status)).toEqual(['pending']);
+      // …and the delivery completes when the sink answers.
+      held[0]!.writeHead(200).end('ok');
+      await waitFor(async () => (await deliveries(channel.id))[0]?.status === 'delivered', undefined, 'the delivery to be recorded');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { JobWorker } from '../../src/jobs/job-worker.js';
+import type { RunExecutor } from '../../src/jobs/run-executor.js';
+import { claimRuns, enqueueRun, getRun } from '../../src/store/run-repository.js';
+import { createSyncJob } from '../../src/store/sync-job-repository.js';
+import { trackResource } from '../helpers/leak-check.js';
+import { createTestStore } from '../helpers/test-database.js';
+import { insertConnections, quietLogger, testSecrets, waitFor } from './job-fixtures.js';
+
+// Graceful shutdown (issue 14, items 9 and 10): a run that drains keeps its heartbeat, so no
+// other worker reaps it and retries it beside it; runs claimed while stopping never start.
+let store: Awaited<ReturnType<typeof createTestStore>>;
+let connections: { source: string; destination: string };
+
+beforeAll(async () => {
+  store = await createTestStore();
+  connections = await insertConnections(store.db, 'shutdown');
+});
+afterAll(async () => {
+  await store.close();
+});
+
+/** An executor that runs until the test opens its gate. */
+function gatedExecutor() {
+  let open = () => {};
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const started: string[] = [];
+  const executor: RunExecutor = async (run) => {
+    started.push(run.id);
+    await gate;
+    return { status: 'succeeded', tables: [], totalRows: 0, totalBytes: 0 };
+  };
+  return { executor, open, started };
+}
+
+describe('worker shutdown', () => {
+  it('keeps heartbeating a draining run until it ends, so it runs exactly once', async () => {
+    const job = await createSyncJob(store.db, { name: `drain-${Date.now()}`, source_connection_id: connections.source, destination_connection_id: connections.destination });
+    const gated = gatedExecutor();
+    const worker = new JobWorker({ db: store.db, secrets: testSecrets(), logger: quietLogger(), executors: { sync: gated.executor }, pollIntervalMs: 100, heartbeatIntervalMs: 100, scheduler: false });
+    const release = trackResource('job worker', () => worker.stop(0));
+    worker.start();
+    try {
+      const queued = await enqueueRun(store.db, { kind: 'sync', trigger: 'manual', syncJobId: job.id });
+      await waitFor(async () => gated.started.includes(queued.id), undefined, 'the run to start');
+      const stopping = worker.stop(3_600_000);
+      // Heartbeats go on while the run drains: heartbeat_at moves past the moment stop began.
+      const stopBegan = (await getRun(store.db, queued.id)).heartbeat_at!;
+      await waitFor(async () => ((await getRun(store.db, queued.id)).heartbeat_at ?? stopBegan) > stopBegan, undefined, 'a heartbeat during the drain');
+      gated.open();
+      await stopping;
+      release();
+      const run = await getRun(store.db, queued.id);
+      expect(run.status).toBe('succeeded');
+      const retries = await store.db.selectFrom('runs').select('id').where('retry_of', '=', queued.id).execute();
+      expect(retries).toEqual([]);
+    } finally {
+      gated.open();
+      release();
+      await worker.stop(0);
+    }
+  });
+
+  it('hands back runs claimed while it stops: they stay queued for another worker', async () => {
+    const job = await createSyncJob(store.db, { name: `handback-${Date.now()}`, source_connection_id: connections.source, destination_connection_id: connections.destination });
+    const queued = await enqueueRun(store.db, { kind: 'sync', trigger: 'manual', syncJobId: job.id });
+    const gated = gatedExecutor();
+    const worker = new JobWorker({ db: store.db, secrets: testSecrets(), logger: quietLogger(), executors: { sync: gated.executor }, pollIntervalMs: 3_600_000, heartbeatIntervalMs: 100, scheduler: false });
+    // A poll is in flight (claiming) when stop() begins: stop must wait for it, and the claim must not start.
+    const polling = worker.poll();
+    await worker.stop(0);
+    await polling;
+    expect(gated.started).toEqual([]);
+    expect((await getRun(store.db, queued.id)).status).toBe('queued');
+    // And another worker can take it.
+    const taken = await claimRuns(store.db, 'other-worker', 10);
+    expect(taken.map((run) => run.id)).toContain(queued.id);
+    gated.open();
+  });
+});
