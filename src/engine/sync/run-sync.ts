@@ -265,13 +265,30 @@ async function runWorkers(
           result.written += outcome.written;
           result.deleted += outcome.deleted;
           warnings.push(...outcome.warnings);
-          if (plan.chunks.length > 1) await context.checkpoints?.markCommitted(runId, chunk.id);
+          // The range is committed: failing to record it only costs work on a resume.
+          if (plan.chunks.length > 1) {
+            await Promise.resolve(context.checkpoints?.markCommitted(runId, chunk.id)).catch((error: unknown) =>
+              warnings.push(`the checkpoint of ${chunk.id} was not saved (${(error as Error).message}); a resume copies it again`),
+            );
+          }
         } else {
           state.pending.length = 0;
         }
         if (state.pending.length === 0 && state.running === 0) {
-          if (!writer) clients.add((writer = await openSession(options.destination, 'destination', `pgferry writer ${index}`)));
-          await finishTable(state, writer);
+          try {
+            if (!writer) clients.add((writer = await openSession(options.destination, 'destination', `pgferry writer ${index}`)));
+            await finishTable(state, writer);
+          } catch (error) {
+            // A session that cannot open fails this table only; the other workers go on.
+            result.status = 'failed';
+            result.error = describeError(error);
+            await discard();
+            if (!state.done) {
+              state.done = true;
+              emit({ type: 'table:done', table: plan.id, result });
+              changed();
+            }
+          }
         }
       }
     } finally {
@@ -279,7 +296,11 @@ async function runWorkers(
     }
   };
   const count = Math.max(1, Math.min(options.jobs ?? 1, 64));
-  await Promise.all(Array.from({ length: count }, (_, i) => worker(i + 1)));
+  // Every worker ends before the run goes on: an unexpected error of one must not let the
+  // caller close the others' sessions mid-COPY or restore foreign keys during the load.
+  const settled = await Promise.allSettled(Array.from({ length: count }, (_, i) => worker(i + 1)));
+  const crashed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (crashed) throw crashed.reason;
   for (const state of states) {
     if (!state.done) {
       state.done = true;
@@ -289,7 +310,6 @@ async function runWorkers(
   }
 }
 
-/** The largest cursor value read (same snapshot, same filter), as text for the high-water store. */
 /**
  * Large objects' data, when the selection holds them (their pre-data object made each one
  * with its OID): copied whole every run, an existing one overwritten and cut to the source's
@@ -305,6 +325,7 @@ async function syncLargeObjects(source: pg.Client, destination: pg.Client, plan:
   }
 }
 
+/** The largest cursor value read (same snapshot, same filter), as text for the high-water store. */
 async function highWaterMark(coordinator: pg.Client, plan: TablePlan): Promise<string | null> {
   await applyQueryParams(coordinator, plan.params);
   const where = plan.where === null ? '' : ` WHERE ${plan.where}`;
