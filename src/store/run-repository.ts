@@ -40,6 +40,11 @@ async function activeRunConflict(db: StoreDb, input: EnqueueRunInput): Promise<P
 }
 
 export async function enqueueRun(db: StoreDb, input: EnqueueRunInput): Promise<RunRow> {
+  // Inside a transaction (a retry queued with the end of its run), a unique violation would
+  // abort it all: the insert gets a savepoint, so the conflict lookup and the caller's other
+  // statements still run.
+  const savepoint = db.isTransaction;
+  if (savepoint) await sql`SAVEPOINT pgferry_enqueue_run`.execute(db);
   try {
     const run = await db
       .insertInto('runs')
@@ -58,9 +63,11 @@ export async function enqueueRun(db: StoreDb, input: EnqueueRunInput): Promise<R
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    if (savepoint) await sql`RELEASE SAVEPOINT pgferry_enqueue_run`.execute(db);
     await announceQueuedRuns(db);
     return run;
   } catch (error) {
+    if (savepoint) await sql`ROLLBACK TO SAVEPOINT pgferry_enqueue_run`.execute(db);
     const constraint = (error as { constraint?: string }).constraint ?? '';
     if ((error as { code?: string }).code === '23505' && constraint.startsWith('runs_one_active')) throw await activeRunConflict(db, input);
     throw error;
