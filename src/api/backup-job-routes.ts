@@ -7,7 +7,10 @@ import { runJobNow } from '../jobs/run-service.js';
 import { createBackupJob, deleteBackupJob, getBackupJob, listBackupJobs, setBackupJobEnabled, updateBackupJob } from '../store/backup-job-repository.js';
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
-import { jobListQuerySchema, jobParamsSchema, runNowBodySchema } from './sync-job-routes.js';
+import { jobListQuerySchema, jobParamsSchema } from './sync-job-routes.js';
+
+// A backup run takes no parameters: what it does is the job's.
+const runNowBodySchema = z.strictObject({ params: z.strictObject({}).optional() }).nullish();
 
 const errors = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema };
 

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
-import { syncJobCreateSchema, syncJobUpdateSchema } from '../jobs/job-input-schemas.js';
+import { syncJobCreateSchema, syncJobUpdateSchema, syncRunParamsSchema } from '../jobs/job-input-schemas.js';
 import { runSummaryView, runSummaryViewSchema, syncJobView, syncJobViewSchema } from '../jobs/job-views.js';
 import { runJobNow } from '../jobs/run-service.js';
-import { createSyncJob, deleteSyncJob, getSyncJob, listSyncJobs, setSyncJobEnabled, updateSyncJob } from '../store/sync-job-repository.js';
+import { createCheckedSyncJob, updateCheckedSyncJob } from '../jobs/sync-job-service.js';
+import { deleteSyncJob, getSyncJob, listSyncJobs, setSyncJobEnabled } from '../store/sync-job-repository.js';
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
 
@@ -17,7 +18,7 @@ export const jobListQuerySchema = z.strictObject({
   enabled: z.enum(['true', 'false']).optional(),
   sort: z.enum(['name', 'created_at', 'next_fire_at']).optional().describe('(default: name)'),
 });
-export const runNowBodySchema = z.strictObject({ params: z.record(z.string(), z.unknown()).optional() }).nullish();
+const runNowBodySchema = z.strictObject({ params: syncRunParamsSchema.optional() }).nullish();
 
 /** `/api/v1/sync-jobs`: saved sync jobs, enable/disable, run now. */
 export function syncJobRoutes(services: AppServices): FastifyPluginAsyncZod {
@@ -44,7 +45,7 @@ export function syncJobRoutes(services: AppServices): FastifyPluginAsyncZod {
         config: { access: 'admin', auditResource: 'sync_job' },
         schema: { tags, summary: 'Create a sync job', body: syncJobCreateSchema, response: { 201: syncJobViewSchema, ...errors } },
       },
-      async (request, reply) => reply.status(201).send(syncJobView(await createSyncJob(db, request.body))),
+      async (request, reply) => reply.status(201).send(syncJobView(await createCheckedSyncJob(db, services.secrets, request.body))),
     );
 
     app.get(
@@ -59,7 +60,7 @@ export function syncJobRoutes(services: AppServices): FastifyPluginAsyncZod {
         config: { access: 'admin', auditResource: 'sync_job' },
         schema: { tags, summary: 'Change a sync job (fields given are replaced)', params: jobParamsSchema, body: syncJobUpdateSchema, response: { 200: syncJobViewSchema, ...errors } },
       },
-      async (request) => syncJobView(await updateSyncJob(db, request.params.id, request.body)),
+      async (request) => syncJobView(await updateCheckedSyncJob(db, services.secrets, request.params.id, request.body)),
     );
 
     app.delete(

@@ -82,6 +82,12 @@ export interface SyncOptions {
   cursor?: string | undefined;
   /** WHERE filter applied to every selected table (a boolean SQL expression). */
   where?: string | undefined;
+  /**
+   * Options of some tables over the run's own (mode, cursor, where, key); every table is still
+   * read in the run's one snapshot and loaded under its one foreign-key plan. For each table the
+   * matching entries apply in order, a later one's fields over an earlier one's.
+   */
+  tableOptions?: TableSyncOptions[] | undefined;
   /** Values for `{{name}}` placeholders in the filter, bound as parameters. */
   placeholders?: Record<string, string> | undefined;
   rules?: ColumnRule[] | undefined;
@@ -108,6 +114,17 @@ export interface SyncOptions {
   retry?: Partial<RetryOptions> | undefined;
   /** Use binary COPY when both ends allow it (default: true). */
   binary?: boolean | undefined;
+}
+
+/** Options of the tables a glob matches (see SyncOptions.tableOptions). */
+export interface TableSyncOptions {
+  /** Glob on `schema.table` (or `table` in any schema), as in SyncOptions.tables. */
+  match: string;
+  mode?: SyncMode | undefined;
+  cursor?: string | undefined;
+  where?: string | undefined;
+  /** Columns of a unique index to match rows on in keyed modes (default: the primary key). */
+  key?: string[] | undefined;
 }
 
 /** Persists incremental high-water marks per scope (job) and table. */
@@ -144,6 +161,8 @@ export interface TableResult {
   reason?: string | undefined;
   /** Columns rewritten by rules (left out when verifying). */
   maskedColumns?: string[] | undefined;
+  /** The table's WHERE filter as given (placeholders unbound), when it had one. */
+  filter?: string | undefined;
 }
 
 /**

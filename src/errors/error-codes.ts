@@ -55,6 +55,8 @@ export const errorCodes = {
   PGF_DRILL_FAILED: { status: 422, exit: 13, summary: 'A restore drill restored the archive but the restored data differs from the manifest.' },
   PGF_TABLE_HAS_NO_KEY: { status: 422, exit: 14, summary: 'A keyed sync mode (append, upsert, incremental, mirror) was asked for a table without a primary key or usable unique key.' },
   PGF_TABLE_HAS_RULES: { status: 422, exit: 14, summary: 'A keyed sync mode was asked for a destination table with rewrite rules, which INSERT … ON CONFLICT cannot write; use mode full or remove the rules.' },
+  PGF_TABLE_KEY_NOT_UNIQUE: { status: 422, exit: 14, summary: 'The key chosen for a table in a keyed mode is not a unique index where the rows are written; the message names the table and the columns.' },
+  PGF_VERIFY_MISMATCH: { status: 422, exit: 16, summary: 'The sync finished but verification found tables whose rows differ from the source (or could not check them); the message names them.' },
   PGF_SCHEMA_DRIFT: { status: 409, exit: 14, summary: 'The destination\'s tables differ from the source\'s and the schema policy (strict/none) forbids fixing it; the message lists the columns.' },
   PGF_DESTINATION_PROTECTED: { status: 409, exit: 5, summary: 'The destination is protected; destructive sync modes (full, mirror) are refused.' },
   PGF_CONFIRMATION_REQUIRED: { status: 400, exit: 5, summary: 'A destructive sync on a terminal needs --yes.' },

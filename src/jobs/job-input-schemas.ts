@@ -110,6 +110,13 @@ export const syncJobCreateSchema = z.strictObject(syncJobShape).superRefine((val
 });
 export const syncJobUpdateSchema = z.strictObject(syncJobShape).partial().superRefine(refineSchedule);
 export type SyncJobInput = z.infer<typeof syncJobCreateSchema>;
+
+/** What "run now" of a sync job may change for that one run (stored in runs.params, read by the sync executor). */
+export const syncRunParamsSchema = z.strictObject({
+  resume: z.uuid().optional().describe("A failed or cancelled run of this job to continue: the tables it committed are skipped"),
+  verify: z.boolean().optional().describe("Verify with checksums after the load (default: the job's setting)"),
+});
+export type SyncRunParams = z.infer<typeof syncRunParamsSchema>;
 export type SyncJobPatch = z.infer<typeof syncJobUpdateSchema>;
 
 export const retentionSchema = z.strictObject({

@@ -219,6 +219,7 @@ export class JobWorker {
       const result = await executor(run, {
         signal: controller.signal,
         log: (level, message, extra) => log.write({ level, message, table: extra?.table ?? null, data: extra?.data }),
+        checkpoint: (table) => log.writeNow({ level: 'debug', message: `committed ${table}`, table, data: { committed: table } }),
         progress: (progress) => {
           latest = progress;
           version += 1;

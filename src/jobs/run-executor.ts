@@ -8,7 +8,7 @@ import type { RunKind, RunMissingObject, RunRow, StoreDatabase } from '../store/
 /** One table's figures as a run reports them (stored in runs.tables, shown per table in the UI). */
 export interface RunTableResult {
   table: string;
-  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
   rows: number;
   bytes: number;
   duration_ms?: number;
@@ -27,6 +27,11 @@ export interface RunContext {
   signal: AbortSignal;
   /** Writes a line to the run's log (run_logs), shown in the UI and `pgferry runs logs`. */
   log(level: RunLogLevel, message: string, extra?: { table?: string; data?: unknown }): void;
+  /**
+   * Records that the run committed a table (a resume skips it): stored at once, in order with
+   * the log lines before it; rejects when it cannot be stored.
+   */
+  checkpoint(table: string): Promise<void>;
   /** Latest figures; saved about once a second and streamed over SSE. */
   progress(progress: RunProgress): void;
   /** The metadata store and secrets, to load jobs and connections. */

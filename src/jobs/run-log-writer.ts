@@ -24,6 +24,16 @@ export class RunLogWriter {
     if (this.#buffer.length >= 200) void this.flush();
   }
 
+  /** Writes the line and every line before it now; rejects when they cannot be stored (a checkpoint must know). */
+  async writeNow(line: RunLogLine): Promise<void> {
+    this.write(line);
+    const lines = this.#buffer;
+    this.#buffer = [];
+    const written = this.#flushing.then(() => appendRunLogs(this.#db, this.#runId, lines));
+    this.#flushing = written.catch(() => undefined);
+    await written;
+  }
+
   flush(): Promise<void> {
     const lines = this.#buffer;
     this.#buffer = [];

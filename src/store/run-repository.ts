@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
 
 import { PgferryError } from '../errors/pgferry-error.js';
 import type { StoreDb } from '../jobs/job-store-helpers.js';
@@ -130,14 +130,27 @@ export interface RunOutcome {
   errorStack?: string | null;
 }
 
+/**
+ * A run's tables as they stay once it ended: a table still pending or running when the run
+ * failed or was cancelled ends failed or cancelled itself, with the reason, never "running".
+ */
+function settledTables(tables: RawBuilder<unknown>, status: 'failed' | 'cancelled', reason: string): RawBuilder<unknown[]> {
+  return sql<unknown[]>`(SELECT coalesce(jsonb_agg(CASE WHEN t->>'status' IN ('running', 'pending')
+      THEN t || jsonb_build_object('status', ${status}::text, 'error', ${reason}::text) ELSE t END ORDER BY ord), '[]'::jsonb)
+    FROM jsonb_array_elements(${tables}) WITH ORDINALITY AS x(t, ord))`;
+}
+
 /** Completes a run this worker still holds; undefined when another party already ended it. */
 export async function finishRun(db: StoreDb, runId: string, workerId: string, outcome: RunOutcome): Promise<RunRow | undefined> {
+  const tables = outcome.tables ? sql`${JSON.stringify(outcome.tables)}::jsonb` : sql`tables`;
+  const ended = outcome.status === 'failed' || outcome.status === 'cancelled';
+  const reason = outcome.status === 'cancelled' ? 'the run was cancelled before this table finished' : 'the run failed before this table finished';
   return db
     .updateTable('runs')
     .set({
       status: outcome.status,
       finished_at: sql`now()`,
-      ...(outcome.tables ? { tables: JSON.stringify(outcome.tables) } : {}),
+      ...(ended ? { tables: settledTables(tables, outcome.status as 'failed' | 'cancelled', reason) } : outcome.tables ? { tables: JSON.stringify(outcome.tables) } : {}),
       missing_objects: JSON.stringify(outcome.missingObjects ?? []),
       ...(outcome.totalRows !== undefined ? { total_rows: outcome.totalRows } : {}),
       ...(outcome.totalBytes !== undefined ? { total_bytes: outcome.totalBytes } : {}),
@@ -165,6 +178,7 @@ export async function saveRunProgress(db: StoreDb, runId: string, tables: unknow
 export async function reapDeadRuns(db: StoreDb, deadAfterMs: number): Promise<RunRow[]> {
   const result = await sql<RunRow>`
     UPDATE runs SET status = 'failed', finished_at = now(), error_code = 'PGF_WORKER_LOST',
+      tables = ${settledTables(sql`tables`, 'failed', 'the worker running it was lost before this table finished')},
       error_message = 'worker ' || coalesce(worker_id, '?') || ' stopped heartbeating (last at ' ||
         to_char(heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC); it crashed or was killed'
     WHERE id IN (

@@ -33,6 +33,7 @@ const table = (extra: Partial<CatalogTable> = {}): CatalogTable => ({
   indexes: [],
   triggers: [],
   key: ['id'],
+  uniqueKeys: [['id']],
   keySource: 'primary key',
   estimatedRows: 0,
   estimatedBytes: 0,

@@ -11,7 +11,7 @@ import type { HighWaterStore, SyncOptions, SyncResult } from '../../engine/types
 import { packageRoot } from '../../package-root.js';
 import { EmbeddedPostgres } from '../../store/embedded-postgres.js';
 import { createCliContext } from '../cli-context.js';
-import { verifyAfterSync } from './sync-command.js';
+import { verifyAfterSync } from '../../engine/verify/verify-after-sync.js';
 import { formatBytes } from './sync-progress.js';
 
 const fixturesDir = path.join(packageRoot, 'fixtures');

@@ -9,14 +9,17 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 import { describeCron } from '../../jobs/cron/cron-schedule.js';
 import { backupJobCreateSchema, syncJobCreateSchema } from '../../jobs/job-input-schemas.js';
 import { validationError } from '../../jobs/job-store-helpers.js';
+import { createCheckedSyncJob } from '../../jobs/sync-job-service.js';
 import { backupJobView, syncJobView } from '../../jobs/job-views.js';
 import { runJobNow } from '../../jobs/run-service.js';
 import { createBackupJob, deleteBackupJob, findBackupJob, listBackupJobs, setBackupJobEnabled } from '../../store/backup-job-repository.js';
+import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
+import { SecretBox } from '../../secrets/secret-box.js';
 import { type OpenedStore, openStore } from '../../store/open-store.js';
 import { getRun } from '../../store/run-repository.js';
 import { isTerminalRunStatus } from '../../store/run-statuses.js';
 import type { RunRow, StoreDatabase } from '../../store/store-types.js';
-import { createSyncJob, deleteSyncJob, findSyncJob, listSyncJobs, setSyncJobEnabled } from '../../store/sync-job-repository.js';
+import { deleteSyncJob, findSyncJob, listSyncJobs, setSyncJobEnabled } from '../../store/sync-job-repository.js';
 import { createCliContext } from '../cli-context.js';
 
 export async function withJobStore<T>(work: (store: OpenedStore) => Promise<T>): Promise<T> {
@@ -108,7 +111,7 @@ function parseIssues(result: { success: false; error: { issues: { path: Property
   return validationError(result.error.issues.map((issue) => ({ field: issue.path.map(String).join('.') || '(job)', message: issue.message })));
 }
 
-async function createFromFlags(db: Kysely<StoreDatabase>, kind: Kind, flags: CreateFlags) {
+async function createFromFlags(db: Kysely<StoreDatabase>, kind: Kind, flags: CreateFlags, secrets: () => Promise<SecretBox>) {
   let body: Record<string, unknown> = {};
   if (flags.file) {
     const text = await readFile(flags.file, 'utf8');
@@ -136,7 +139,7 @@ async function createFromFlags(db: Kysely<StoreDatabase>, kind: Kind, flags: Cre
     };
     const parsed = syncJobCreateSchema.safeParse(candidate);
     if (!parsed.success) throw parseIssues(parsed);
-    return syncJobView(await createSyncJob(db, parsed.data));
+    return syncJobView(await createCheckedSyncJob(db, await secrets(), parsed.data));
   }
   const candidate = {
     ...body,
@@ -239,7 +242,12 @@ export function registerJobsCommand(program: Command): void {
     .action(async (kindText: string, flags: CreateFlags) => {
       const kind = kindOption(kindText) as Kind;
       await withJobStore(async (store) => {
-        const view = await createFromFlags(store.db, kind, flags);
+        // The key opens the connections' passwords, to check the job's options against the servers.
+        const secrets = async () => {
+          const { config, logger } = createCliContext();
+          return new SecretBox(await resolveEncryptionKey(config, logger));
+        };
+        const view = await createFromFlags(store.db, kind, flags, secrets);
         if (flags.json) return printJson(view);
         console.log(`created ${kind} job "${view.name}" (${view.id}); schedule: ${scheduleText(view)}`);
       });

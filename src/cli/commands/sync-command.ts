@@ -6,11 +6,10 @@ import type pg from 'pg';
 import { connectionConfigFromUrl, describeTarget } from '../../engine/connection-config.js';
 import { planSync, runSync } from '../../engine/sync/run-sync.js';
 import { splitList } from '../../engine/sync/select-tables.js';
+import type { SyncVerification } from '../../engine/verify/verify-after-sync.js';
 import { SyncStateFile } from '../../engine/sync/sync-state-file.js';
 import type { SyncPlan } from '../../engine/sync/sync-plan-types.js';
 import { type SchemaPolicy, type SyncMode, type SyncOptions, type SyncResult, destructiveModes, keyedModes, schemaPolicies, syncModes } from '../../engine/types.js';
-import type { VerifyResult } from '../../engine/verify/verify-tables.js';
-import { filterPlaceholders } from '../../engine/sync/where-filter.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { createProgressReporter, formatBytes, summaryLine } from './sync-progress.js';
 
@@ -146,51 +145,6 @@ export function formatPlan(plan: SyncPlan): string {
   return lines.join('\n');
 }
 
-/** A table the sync wrote but `--verify` could not check, and why. */
-export interface UnverifiedTable {
-  schema: string;
-  name: string;
-  reason: string;
-}
-
-export type SyncVerification = VerifyResult & { notVerified: UnverifiedTable[] };
-
-/**
- * Verifies the tables a sync wrote, leaving out masked columns and applying the filter to
- * the source. Append is not verified (it never updates rows); upsert and incremental keep
- * rows deleted at the source, which then show as differences. A filter with `{{placeholders}}`
- * reads values bound in the sync's own session, which verify cannot re-create: those tables
- * are reported as not verified rather than compared whole (which would be a false mismatch).
- * `signal` cancels the running checksum queries (Ctrl-C); the call then throws PGF_RUN_CANCELLED.
- */
-export async function verifyAfterSync(
-  options: SyncOptions,
-  result: SyncResult,
-  onLine: (line: string) => void,
-  signal?: AbortSignal,
-): Promise<SyncVerification> {
-  const written = result.tables.filter((t) => t.status === 'succeeded' && t.mode !== 'append');
-  const boundFilter = options.where !== undefined && filterPlaceholders(options.where).length > 0;
-  const notVerified: UnverifiedTable[] = [];
-  const tables = [];
-  for (const t of written) {
-    if (boundFilter) {
-      notVerified.push({ schema: t.schema, name: t.name, reason: 'filtered' });
-      onLine(`verify ${t.table}: not verified: filtered (the --where filter uses {{placeholders}}, which only the sync can bind)`);
-      continue;
-    }
-    tables.push({ schema: t.schema, name: t.name, excludeColumns: t.maskedColumns, sourceWhere: options.where });
-  }
-  const { verifyTables } = await import('../../engine/verify/verify-tables.js');
-  const verification = await verifyTables(options.source, options.destination, tables, {
-    signal,
-    onEvent: (event) => {
-      if (event.type === 'verify:table' && event.status !== 'verified') onLine(`verify ${event.schema}.${event.name}: ${event.status} (source ${event.sourceRows} rows, destination ${event.destinationRows})`);
-    },
-  });
-  return { ...verification, notVerified };
-}
-
 export function registerSyncCommand(program: Command): void {
   program
     .command('sync')
@@ -287,6 +241,7 @@ export function registerSyncCommand(program: Command): void {
         if (result.status === 'succeeded') await state.setLastSuccessAt(options.highWaterScope!, startedAt);
         if (raw.verify && !controller.signal.aborted) {
           try {
+            const { verifyAfterSync } = await import('../../engine/verify/verify-after-sync.js');
             verification = await verifyAfterSync(options, result, (line) => process.stderr.write(`${line}\n`), controller.signal);
           } catch (error) {
             if (!controller.signal.aborted) throw error;
@@ -317,7 +272,10 @@ export function registerSyncCommand(program: Command): void {
         const failed = result.tables.filter((t) => t.status === 'failed').map((t) => t.table);
         throw new PgferryError('PGF_SYNC_TABLE_FAILED', `${failed.length} table(s) failed: ${failed.join(', ')}; each was left as it was (see the lines above)`);
       }
-      if (verification && !verification.verified) throw new PgferryError('PGF_SYNC_TABLE_FAILED', 'the load finished but verification found differences (see the lines above)');
+      if (verification && !verification.verified) {
+        const differing = verification.tables.filter((t) => t.status !== 'verified').map((t) => `${t.schema}.${t.name} (${t.status})`);
+        throw new PgferryError('PGF_VERIFY_MISMATCH', `the load finished but verification found differences in ${differing.length} table(s): ${differing.join(', ')} (see the lines above)`);
+      }
       if (result.status === 'incomplete') {
         const missing = result.missingObjects;
         const named = missing.slice(0, 3).map((m) => `${m.object} (${m.reason})`).join('; ');

@@ -101,7 +101,10 @@ export async function introspectSchema(client: pg.Client, schemas: readonly stri
     using: optional(row.using),
     withCheck: optional(row.with_check),
   }));
-  const keys = new Map(keyRows.map((row) => [Number(row.table_oid), row]));
+  // The first row per table is its key when its columns are NOT NULL; every row is a unique key a user may choose.
+  const keys = new Map<number, Row>();
+  const uniqueKeys = groupBy(keyRows, 'table_oid', (row) => row.columns as string[]);
+  for (const row of keyRows) if (row.not_null === true && !keys.has(Number(row.table_oid))) keys.set(Number(row.table_oid), row);
 
   const tables: CatalogTable[] = tableRows.map((row) => {
     const oid = Number(row.oid);
@@ -120,6 +123,7 @@ export async function introspectSchema(client: pg.Client, schemas: readonly stri
       triggers: triggers.get(oid) ?? [],
       key: key ? (key.columns as string[]) : null,
       keySource: key ? (key.primary === true ? 'primary key' : 'unique index') : null,
+      uniqueKeys: uniqueKeys.get(oid) ?? [],
       estimatedRows: Number(row.estimated_rows),
       estimatedBytes: Number(row.estimated_bytes),
       rowSecurity: { enabled: row.rls_enabled === true, forced: row.rls_forced === true },

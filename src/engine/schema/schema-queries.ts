@@ -82,14 +82,15 @@ SELECT i.indrelid::int AS table_oid, ic.relname AS name, pg_get_indexdef(i.index
  ORDER BY i.indrelid, ic.relname`;
 
 /** Primary key, else the first valid, total unique index on NOT NULL plain columns (inherited ones count). */
+/** Every valid, non-partial unique index on plain columns, the best key first per table (primary, then NOT NULL, then fewest columns). */
 export const keysQuery = `
-SELECT DISTINCT ON (i.indrelid) i.indrelid::int AS table_oid, i.indisprimary AS primary,
+SELECT i.indrelid::int AS table_oid, i.indisprimary AS primary,
        ARRAY(SELECT a.attname::text FROM unnest(i.indkey) WITH ORDINALITY u(attnum, ord)
-               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.attnum ORDER BY u.ord) AS columns
+               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.attnum ORDER BY u.ord) AS columns,
+       NOT EXISTS (SELECT 1 FROM unnest(i.indkey) k(attnum) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum WHERE NOT a.attnotnull) AS not_null
   FROM pg_index i JOIN pg_class r ON r.oid = i.indrelid JOIN pg_namespace n ON n.oid = r.relnamespace
  WHERE n.nspname = ANY($1) AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL
-   AND NOT EXISTS (SELECT 1 FROM unnest(i.indkey) k(attnum) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum WHERE NOT a.attnotnull)
- ORDER BY i.indrelid, i.indisprimary DESC, i.indnatts, i.indexrelid`;
+ ORDER BY i.indrelid, i.indisprimary DESC, 4 DESC, i.indnatts, i.indexrelid`;
 
 export const triggersQuery = `
 SELECT t.tgrelid::int AS table_oid, t.tgname AS name, pg_get_triggerdef(t.oid) AS definition, t.tgenabled AS enabled

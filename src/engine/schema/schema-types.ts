@@ -105,6 +105,8 @@ export interface CatalogTable {
   /** The columns of the primary key, else of the first unique index on NOT NULL columns. */
   key: string[] | null;
   keySource: 'primary key' | 'unique index' | null;
+  /** Columns of every valid unique index on plain columns (nullable ones too): the keys ON CONFLICT can use. */
+  uniqueKeys: string[][];
   estimatedRows: number;
   estimatedBytes: number;
   rowSecurity: { enabled: boolean; forced: boolean };

@@ -19,6 +19,7 @@ import { checkPrivileges } from './check-privileges.js';
 import { loadOrder } from './load-order.js';
 import { planChunks, planTable } from './plan-table.js';
 import { tableSelector } from './select-tables.js';
+import { type EffectiveTableOptions, tableOptionsResolver } from './table-options.js';
 import type { DroppedForeignKey, SyncPlan, TablePlan } from './sync-plan-types.js';
 import type { PlaceholderValue } from './where-filter.js';
 
@@ -48,15 +49,8 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
   const { options } = input;
   const mode = options.mode ?? 'full';
   const policy = options.schemaPolicy ?? 'create-missing';
-  if (mode === 'incremental' && !options.cursor) {
-    throw new PgferryError('PGF_VALIDATION_FAILED', 'mode "incremental" needs a cursor column: pass --cursor updated_at (or an increasing id)');
-  }
-  if (options.destinationProtected && destructiveModes.has(mode)) {
-    throw new PgferryError(
-      'PGF_DESTINATION_PROTECTED',
-      `the destination is protected; mode "${mode}" would replace or delete rows there — use mode append, upsert or incremental, or clear the protected flag`,
-    );
-  }
+  // Without per-table options the run's mode is every table's: refuse before reading any catalog.
+  if (!options.tableOptions?.length) checkTableMode(options, { mode, cursor: options.cursor }, null);
   // Syncing a database onto itself would truncate what the snapshot is reading (and wait on its own lock).
   const identity = `SELECT current_database() || '/' || (SELECT oid FROM pg_database WHERE datname = current_database()) || '/' || pg_postmaster_start_time() AS id`;
   const [sourceId, destId] = await Promise.all([input.source.query<{ id: string }>(identity), input.destination.query<{ id: string }>(identity)]);
@@ -90,6 +84,10 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
   if (leaves.length === 0 && ((options.tables?.length ?? 0) > 0 || !mayCreate)) {
     throw new PgferryError('PGF_NO_TABLES_SELECTED', `no table on the source matches the selection (schemas: ${schemas.join(', ') || 'none'}); check --schemas, --tables and --exclude`);
   }
+  // Each table's own options; a bad combination refuses the whole run before anything is written.
+  const resolveOptions = tableOptionsResolver(options);
+  const effective = new Map(leaves.map((leaf) => [tableId(leaf.name), resolveOptions([...ancestors(leaf, sourceTables).map((a) => a.name), leaf.name])]));
+  for (const leaf of leaves) checkTableMode(options, effective.get(tableId(leaf.name))!, leaf);
   const ddlTables = new Map<string, CatalogTable>();
   for (const leaf of leaves) for (const t of [...ancestors(leaf, sourceTables), leaf]) ddlTables.set(tableId(t.name), t);
   const warnings: string[] = [];
@@ -138,7 +136,8 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
   const plans: TablePlan[] = [];
   for (const leaf of leaves) {
     const id = tableId(leaf.name);
-    const highWater = options.cursor && input.highWater ? await input.highWater.get(highWaterScope, id) : undefined;
+    const tableOptions = effective.get(id)!;
+    const highWater = tableOptions.cursor && input.highWater ? await input.highWater.get(highWaterScope, id) : undefined;
     const tableKey = `table ${qualified(leaf.name)}`;
     const missingTable = notReproduced.get(tableKey);
     const plan = planTable({
@@ -147,7 +146,7 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
       keyCreated: keyCreatedFor(schemaPlan, tableKey, destTables.get(id)),
       destinationRules: destinationRules.get(id),
       options,
-      mode,
+      table: tableOptions,
       sameMajor,
       highWater,
       placeholders,
@@ -291,6 +290,20 @@ export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {
     cycles,
     warnings,
   };
+}
+
+/** A table's mode must be possible: incremental names its cursor; a protected destination takes no destructive mode. */
+function checkTableMode(options: SyncOptions, table: Pick<EffectiveTableOptions, 'mode' | 'cursor'>, leaf: CatalogTable | null): void {
+  const on = leaf ? ` (table ${displayName(leaf.name)})` : '';
+  if (table.mode === 'incremental' && !table.cursor) {
+    throw new PgferryError('PGF_VALIDATION_FAILED', `mode "incremental"${on} needs a cursor column: pass --cursor updated_at (or an increasing id)`);
+  }
+  if (options.destinationProtected && destructiveModes.has(table.mode)) {
+    throw new PgferryError(
+      'PGF_DESTINATION_PROTECTED',
+      `the destination is protected; mode "${table.mode}"${on} would replace or delete rows there — use mode append, upsert or incremental, or clear the protected flag`,
+    );
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import { addColumnDdl } from '../schema/generate-ddl.js';
 import type { CatalogTable } from '../schema/schema-types.js';
 import { displayName, qualified, quoteIdent, quoteLiteral } from '../sql/quote-ident.js';
 import { type SyncMode, type SyncOptions, keyedModes, tableId } from '../types.js';
+import type { EffectiveTableOptions } from './table-options.js';
 import { defaultRuleKey, findRule, ruleExpression } from './column-rules.js';
 import { QueryParams } from './query-params.js';
 import type { ChunkPlan, TablePlan } from './sync-plan-types.js';
@@ -19,7 +20,8 @@ export interface PlanTableInput {
   /** The destination table has rewrite rules (INSERT … ON CONFLICT refuses such tables). */
   destinationRules?: string[] | undefined;
   options: SyncOptions;
-  mode: SyncMode;
+  /** This table's mode, cursor, filter and key (the run's, or its own). */
+  table: EffectiveTableOptions;
   /** Both servers have the same major version. */
   sameMajor: boolean;
   highWater: { cursor: string; value: string | null } | undefined;
@@ -36,6 +38,11 @@ export function noKeyMessage(table: string, mode: SyncMode, where: 'source' | 'd
   return `table ${table} has no primary key or unique index${where === 'destination' ? ' on the destination' : ''}; mode "${mode}" needs one — add a key or use mode "full"`;
 }
 
+/** Whether a unique index covers exactly these columns (in any order). */
+function hasUniqueKey(table: CatalogTable, columns: readonly string[]): boolean {
+  return table.uniqueKeys.some((key) => key.length === columns.length && columns.every((column) => key.includes(column)));
+}
+
 /** Plans one copied table; reads nothing from the database. */
 export function planTable(input: PlanTableInput): TablePlan {
   const { source, destination, options } = input;
@@ -44,7 +51,7 @@ export function planTable(input: PlanTableInput): TablePlan {
   const notes: string[] = [];
   const createTable = destination === undefined;
   const drift: ColumnDrift[] = destination ? detectDrift(source, destination) : [];
-  let mode = input.mode;
+  let mode = input.table.mode;
   const plan: TablePlan = {
     id,
     name: source.name,
@@ -55,6 +62,7 @@ export function planTable(input: PlanTableInput): TablePlan {
     columns: [],
     expressions: [],
     rules: [],
+    filter: input.table.where ?? null,
     where: null,
     cursor: null,
     params: [],
@@ -79,7 +87,7 @@ export function planTable(input: PlanTableInput): TablePlan {
 
   // Incremental needs the cursor column; without it the table is compared by key instead.
   if (mode === 'incremental') {
-    const cursor = options.cursor as string;
+    const cursor = input.table.cursor as string;
     const column = source.columns.find((c) => c.name === cursor);
     if (column === undefined) {
       mode = 'upsert';
@@ -101,13 +109,28 @@ export function planTable(input: PlanTableInput): TablePlan {
 
   // An existing table that lacks its key gets the source's before the load when a keyed mode needs it.
   const keyComing = !createTable && destination.key === null && keyedModes.has(mode) && (input.keyCreated?.length ?? 0) > 0 && source.key !== null;
-  const key = createTable || keyComing ? source.key : destination.key;
-  plan.key = key;
+  let key = createTable || keyComing ? source.key : destination.key;
   plan.keySource = createTable || keyComing ? source.keySource : destination.keySource;
   if (keyComing) {
     plan.keyObjects = input.keyCreated;
     notes.push(`the destination table has no key: the source's ${source.keySource ?? 'key'} is created before the load`);
   }
+  if (input.table.key) {
+    const chosen = input.table.key;
+    const unknown = chosen.filter((column) => !source.columns.some((c) => c.name === column));
+    if (unknown.length > 0) return refuse('PGF_VALIDATION_FAILED', `key column(s) ${unknown.map((c) => `"${c}"`).join(', ')} of table ${shown} do not exist on the source; name columns of the table`);
+    // ON CONFLICT needs a unique index on exactly these columns where the rows are written (the table created by this run gets the source's).
+    const where = createTable || keyComing ? source : destination;
+    if (keyedModes.has(mode) && mode !== 'full' && !hasUniqueKey(where, chosen)) {
+      return refuse(
+        'PGF_TABLE_KEY_NOT_UNIQUE',
+        `the key (${chosen.join(', ')}) chosen for table ${shown} is not a unique index on the ${where === source ? 'source' : 'destination'}; mode "${mode}" matches rows with INSERT … ON CONFLICT, which needs one — create a unique index on (${chosen.join(', ')}) or leave the key to the primary key`,
+      );
+    }
+    key = chosen;
+    plan.keySource = 'chosen key';
+  }
+  plan.key = key;
   if (keyedModes.has(mode) && mode !== 'full' && (input.destinationRules?.length ?? 0) > 0) {
     return refuse(
       'PGF_TABLE_HAS_RULES',
@@ -143,15 +166,16 @@ export function planTable(input: PlanTableInput): TablePlan {
   }
 
   const predicates: string[] = [];
-  if (options.where) {
-    const cursorColumn = options.cursor ? source.columns.find((c) => c.name === options.cursor) : undefined;
+  const { where: filter, cursor: cursorName } = input.table;
+  if (filter) {
+    const cursorColumn = cursorName ? source.columns.find((c) => c.name === cursorName) : undefined;
     const placeholders: Record<string, PlaceholderValue> = { ...input.placeholders };
     if (cursorColumn && input.highWater?.value != null) placeholders.high_water = { value: input.highWater.value, type: cursorColumn.type };
-    plan.where = bindFilter(options.where, placeholders, params);
+    plan.where = bindFilter(filter, placeholders, params);
     predicates.push(`(\n${plan.where}\n)`);
   }
-  if (options.cursor) {
-    const column = source.columns.find((c) => c.name === options.cursor);
+  if (cursorName) {
+    const column = source.columns.find((c) => c.name === cursorName);
     if (column) {
       const from = mode === 'incremental' && input.highWater?.cursor === column.name ? input.highWater.value : null;
       plan.cursor = { column: column.name, type: column.type, from };

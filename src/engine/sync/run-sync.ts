@@ -54,6 +54,7 @@ interface TableState {
 function emptyResult(plan: TablePlan): TableResult {
   const result: TableResult = { table: plan.id, schema: plan.name.schema, name: plan.name.name, mode: plan.mode, status: 'skipped', rows: 0, written: 0, deleted: 0, bytes: 0, durationMs: 0, attempts: 0 };
   if (plan.rules.length > 0) result.maskedColumns = plan.rules.map((rule) => rule.column);
+  if (plan.filter !== null) result.filter = plan.filter;
   return result;
 }
 

@@ -31,6 +31,8 @@ export interface TablePlan {
   /** The source SELECT's expressions for `columns` (rules applied). */
   expressions: string[];
   rules: { column: string; strategy: string }[];
+  /** The user's filter as given (placeholders unbound), or null. */
+  filter: string | null;
   /** The user's filter after placeholder binding (reads bound parameters), or null. */
   where: string | null;
   cursor: { column: string; type: string; from: string | null } | null;

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { verifyAfterSync } from '../../../src/cli/commands/sync-command.js';
+import { verifyAfterSync } from '../../../src/engine/verify/verify-after-sync.js';
 import type { SyncOptions, SyncResult } from '../../../src/engine/types.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { type DatabasePair, createDatabasePair, sql } from './sync-test-helpers.js';

@@ -13,7 +13,7 @@ export interface TablePickerValue {
   table_options: Record<string, TableOption>;
 }
 
-/** Rule names the API accepts (src/jobs/executors/sync-executor.ts parseColumnRule). */
+/** Rule names the API accepts (src/jobs/sync-job-scope.ts parseColumnRule). */
 export const columnRuleNames = ['null', 'value', 'hash', 'email', 'phone', 'secret', 'name', 'random_int', 'truncate', 'sql'] as const;
 
 export function columnRuleError(rule: string): string | undefined {

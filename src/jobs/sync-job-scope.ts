@@ -1,0 +1,50 @@
+import type { z } from 'zod';
+
+import type { ColumnRule, RuleStrategy, SyncMode, SyncOptions, TableSyncOptions } from '../engine/types.js';
+import { ruleStrategies } from '../engine/types.js';
+import { PgferryError } from '../errors/pgferry-error.js';
+import type { tableOptionSchema } from './job-input-schemas.js';
+
+// A saved sync job as the engine's options: shared by the executor and the save-time checks.
+
+type TableOption = z.infer<typeof tableOptionSchema>;
+
+// Short rule names of the job form (PRODUCT.md §3) to the engine's strategies.
+const ruleAliases: Record<string, RuleStrategy> = { email: 'unique_email', phone: 'unique_phone', secret: 'unique_secret' };
+
+/** `hash`, `value:N/A`, `truncate:20`, `sql:upper(x)`… as the engine's rule for schema.table.column. */
+export function parseColumnRule(table: string, column: string, text: string): ColumnRule {
+  const colon = text.indexOf(':');
+  const name = (colon < 0 ? text : text.slice(0, colon)).trim();
+  const argument = colon < 0 ? undefined : text.slice(colon + 1);
+  const strategy = ruleAliases[name] ?? (name as RuleStrategy);
+  if (!(ruleStrategies as readonly string[]).includes(strategy)) {
+    throw new PgferryError('PGF_VALIDATION_FAILED', `column rule "${text}" on ${table}.${column}: unknown rule "${name}"; use one of null, value:<v>, hash, email, phone, name, random_int, truncate:<n>, sql:<expr>`);
+  }
+  return { match: `${table}.${column}`, strategy, argument };
+}
+
+type JobTableOptions = Record<string, TableOption>;
+
+/**
+ * A saved job's selection and per-table options as one engine call: the "*" entry first,
+ * then each table's own, so a table's options override the defaults field by field.
+ */
+export function jobSyncScope(job: { default_mode: string; selection: Record<string, unknown>; table_options: Record<string, unknown> }): Pick<SyncOptions, 'schemas' | 'tables' | 'exclude' | 'mode' | 'tableOptions' | 'rules'> {
+  const selection = job.selection as { schemas?: string[]; tables?: string[]; include?: string[]; exclude?: string[] };
+  const options = job.table_options as JobTableOptions;
+  const entries = Object.entries(options).sort(([a], [b]) => Number(b === '*') - Number(a === '*'));
+  const tableOptions: TableSyncOptions[] = entries
+    .map(([match, option]) => ({ match, mode: option.mode, where: option.where, cursor: option.cursor_column, key: option.key }))
+    .filter((entry) => entry.mode !== undefined || entry.where !== undefined || entry.cursor !== undefined || entry.key !== undefined);
+  const tables = [...(selection.tables ?? []), ...(selection.include ?? [])];
+  return {
+    schemas: selection.schemas,
+    tables: tables.length > 0 ? tables : undefined,
+    exclude: selection.exclude,
+    mode: job.default_mode as SyncMode,
+    tableOptions,
+    rules: entries.flatMap(([table, option]) => Object.entries(option.columns ?? {}).map(([column, rule]) => parseColumnRule(table, column, rule))),
+  };
+}
+
