@@ -18,6 +18,7 @@ import type pg from 'pg';
 
 import type { Logger } from '../logger.js';
 import type { QualifiedName } from './sql/quote-ident.js';
+import type { RuleStrategy } from './sync/rule-grammar.js';
 
 export type { QualifiedName } from './sql/quote-ident.js';
 
@@ -34,21 +35,7 @@ export const destructiveModes: ReadonlySet<SyncMode> = new Set(['full', 'mirror'
 export const schemaPolicies = ['create-missing', 'add-columns', 'strict', 'none'] as const;
 export type SchemaPolicy = (typeof schemaPolicies)[number];
 
-export const ruleStrategies = [
-  'null',
-  'value',
-  'hash',
-  'unique_email',
-  'unique_phone',
-  'unique_secret',
-  'name',
-  'random_int',
-  'random_date',
-  'random_ip',
-  'sql',
-  'truncate',
-] as const;
-export type RuleStrategy = (typeof ruleStrategies)[number];
+export { type RuleStrategy, ruleStrategies } from './sync/rule-grammar.js';
 
 /** One anonymisation rule. `match` is `column`, `table.column`, `schema.table.column`, with `*` wildcards. */
 export interface ColumnRule {

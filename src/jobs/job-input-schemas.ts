@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { parseRuleText, ruleSyntax } from '../engine/sync/rule-grammar.js';
 import { isPgferryError } from '../errors/pgferry-error.js';
 import { validateCron } from './cron/cron-schedule.js';
 
@@ -31,10 +32,11 @@ export const tableOptionSchema = z.strictObject({
         .string()
         .min(1)
         .max(2000)
-        .regex(
-          /^(null|hash|email|phone|secret|name|random_date|random_ip|unique_email|unique_phone|unique_secret|random_int(:-?\d+,-?\d+)?|value:[\s\S]*|truncate:\d+|sql:[\s\S]+)$/,
-          'expected a rule: null, value:<v>, hash, email, phone, secret, name, random_int[:min,max], random_date, random_ip, truncate:<n>, sql:<expression>',
-        ),
+        .superRefine((text, context) => {
+          const parsed = parseRuleText(text);
+          if (!parsed.ok) context.addIssue({ code: 'custom', message: parsed.message });
+        })
+        .describe(`A rule: ${ruleSyntax}`),
     )
     .optional()
     .describe('Column rules (anonymisation, applied in the source SELECT): column → rule'),

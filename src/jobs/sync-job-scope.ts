@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 
-import type { ColumnRule, RuleStrategy, SyncMode, SyncOptions, TableSyncOptions } from '../engine/types.js';
-import { ruleStrategies } from '../engine/types.js';
+import { parseRuleText } from '../engine/sync/rule-grammar.js';
+import type { ColumnRule, SyncMode, SyncOptions, TableSyncOptions } from '../engine/types.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import type { tableOptionSchema } from './job-input-schemas.js';
 
@@ -9,19 +9,11 @@ import type { tableOptionSchema } from './job-input-schemas.js';
 
 type TableOption = z.infer<typeof tableOptionSchema>;
 
-// Short rule names of the job form (PRODUCT.md §3) to the engine's strategies.
-const ruleAliases: Record<string, RuleStrategy> = { email: 'unique_email', phone: 'unique_phone', secret: 'unique_secret' };
-
-/** `hash`, `value:N/A`, `truncate:20`, `sql:upper(x)`… as the engine's rule for schema.table.column. */
+/** `hash`, `value:N/A`, `truncate:20`, `sql:upper(x)`… (the shared rule grammar) as the engine's rule for schema.table.column. */
 export function parseColumnRule(table: string, column: string, text: string): ColumnRule {
-  const colon = text.indexOf(':');
-  const name = (colon < 0 ? text : text.slice(0, colon)).trim();
-  const argument = colon < 0 ? undefined : text.slice(colon + 1);
-  const strategy = ruleAliases[name] ?? (name as RuleStrategy);
-  if (!(ruleStrategies as readonly string[]).includes(strategy)) {
-    throw new PgferryError('PGF_VALIDATION_FAILED', `column rule "${text}" on ${table}.${column}: unknown rule "${name}"; use one of null, value:<v>, hash, email, phone, name, random_int, truncate:<n>, sql:<expr>`);
-  }
-  return { match: `${table}.${column}`, strategy, argument };
+  const parsed = parseRuleText(text);
+  if (!parsed.ok) throw new PgferryError('PGF_VALIDATION_FAILED', `column rule "${text}" on ${table}.${column}: ${parsed.message}`);
+  return { match: `${table}.${column}`, strategy: parsed.strategy, argument: parsed.argument };
 }
 
 type JobTableOptions = Record<string, TableOption>;
@@ -44,7 +36,8 @@ export function jobSyncScope(job: { default_mode: string; selection: Record<stri
     exclude: selection.exclude,
     mode: job.default_mode as SyncMode,
     tableOptions,
-    rules: entries.flatMap(([table, option]) => Object.entries(option.columns ?? {}).map(([column, rule]) => parseColumnRule(table, column, rule))),
+    // Rules: first match wins, so a table's own rules come before the "*" ones.
+    rules: [...entries.filter(([table]) => table !== '*'), ...entries.filter(([table]) => table === '*')].flatMap(([table, option]) => Object.entries(option.columns ?? {}).map(([column, rule]) => parseColumnRule(table, column, rule))),
   };
 }
 

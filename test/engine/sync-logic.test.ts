@@ -78,7 +78,17 @@ describe('column rules', () => {
       { match: 'age', strategy: 'random_int', argument: '18,90' },
       { match: 'notes', strategy: 'truncate', argument: '20' },
     ]);
-    expect(() => parseRules('rules:\n  a: shred\n')).toThrow(/unknown strategy "shred"/);
+    expect(() => parseRules('rules:\n  a: shred\n')).toThrow(/rule "a": unknown rule "shred"/);
+    expect(() => parseRules('rules:\n  a: truncate:many\n')).toThrow(/truncate takes a length/);
+  });
+
+  it("keeps pgsync's meanings: YAML null sets NULL, untouched keeps the column", () => {
+    const parsed = parseRules('data_rules:\n  users.bio: untouched\n  encrypted_*: null\n  bio: "null"\n');
+    expect(parsed.rules).toEqual([
+      { match: 'users.bio', strategy: 'untouched', argument: undefined },
+      { match: 'encrypted_*', strategy: 'null' },
+      { match: 'bio', strategy: 'null', argument: undefined },
+    ]);
   });
 });
 

@@ -48,6 +48,8 @@ export function ruleExpression(rule: ColumnRule, column: CatalogColumn, params: 
     case 'null':
       expression = 'NULL';
       break;
+    case 'untouched':
+      return col;
     case 'value':
       if (rule.argument === undefined) throw invalid(rule, column, 'value needs a value');
       expression = params.bind(rule.argument);

@@ -152,7 +152,8 @@ export function planTable(input: PlanTableInput): TablePlan {
     if (target === undefined || target.generated !== null) continue;
     plan.columns.push(column.name);
     const rule = options.rules ? findRule(options.rules, source.name, column.name) : undefined;
-    if (rule) {
+    // `untouched` matched first: the column is copied as it is (and verified).
+    if (rule && rule.strategy !== 'untouched') {
       plan.expressions.push(ruleExpression(rule, column, params, ruleKey));
       plan.rules.push({ column: column.name, strategy: rule.strategy });
     } else {

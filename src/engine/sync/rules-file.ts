@@ -3,23 +3,13 @@ import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { type ColumnRule, type RuleStrategy, ruleStrategies } from '../types.js';
-
-const aliases: Record<string, RuleStrategy> = {
-  untouched: 'null',
-  email: 'unique_email',
-  phone: 'unique_phone',
-  secret: 'unique_secret',
-  random_number: 'random_int',
-  statement: 'sql',
-};
+import type { ColumnRule } from '../types.js';
+import { type RuleStrategy, parseRuleText, ruleAliases } from './rule-grammar.js';
 
 function strategyOf(name: string, match: string): RuleStrategy {
-  const strategy = (aliases[name] ?? name) as RuleStrategy;
-  if (!(ruleStrategies as readonly string[]).includes(strategy)) {
-    throw new PgferryError('PGF_RULES_INVALID', `rule "${match}": unknown strategy "${name}"; use one of ${ruleStrategies.join(', ')}`);
-  }
-  return strategy;
+  const parsed = parseRuleText(name);
+  if (!parsed.ok && parsed.problem === 'unknown') throw new PgferryError('PGF_RULES_INVALID', `rule "${match}": ${parsed.message}`);
+  return parsed.ok ? parsed.strategy : ((ruleAliases[name] ?? name) as RuleStrategy);
 }
 
 /**
@@ -32,8 +22,11 @@ function strategyOf(name: string, match: string): RuleStrategy {
  *   visits: { statement: "(random() * 10)::int" }
  *   notes: { strategy: truncate, length: 20 }
  *   age: { strategy: random_int, min: 18, max: 90 }
+ *   encrypted_*: null          # YAML null: the column becomes NULL (pgsync's own example)
+ *   users.public_note: untouched  # kept as it is, even when a later rule matches it
  * key: some-secret             # optional key for hash-based strategies
  * ```
+ * A string rule follows the shared grammar (rule-grammar.ts), as in the job form.
  */
 export function parseRules(text: string): { rules: ColumnRule[]; key?: string } {
   let document: unknown;
@@ -46,11 +39,13 @@ export function parseRules(text: string): { rules: ColumnRule[]; key?: string } 
   const map = (root.rules ?? root.data_rules ?? {}) as Record<string, unknown>;
   if (typeof map !== 'object' || Array.isArray(map)) throw new PgferryError('PGF_RULES_INVALID', 'the rules file needs a "rules:" mapping of column → strategy');
   const rules: ColumnRule[] = Object.entries(map).map(([match, spec]) => {
+    if (spec === null) return { match, strategy: 'null' };
     if (typeof spec === 'string') {
-      const [name, argument] = spec.split(/:(.*)/s) as [string, string | undefined];
-      return { match, strategy: strategyOf(name.trim(), match), argument: argument?.trim() };
+      const parsed = parseRuleText(spec);
+      if (!parsed.ok) throw new PgferryError('PGF_RULES_INVALID', `rule "${match}": ${parsed.message}`);
+      return { match, strategy: parsed.strategy, argument: parsed.argument };
     }
-    if (spec === null || typeof spec !== 'object') throw new PgferryError('PGF_RULES_INVALID', `rule "${match}" must be a strategy name or a mapping`);
+    if (typeof spec !== 'object') throw new PgferryError('PGF_RULES_INVALID', `rule "${match}" must be a strategy name, null or a mapping`);
     const entry = spec as Record<string, unknown>;
     if ('value' in entry && entry.strategy === undefined) return { match, strategy: 'value', argument: String(entry.value) };
     if ('statement' in entry || 'sql' in entry) return { match, strategy: 'sql', argument: String(entry.statement ?? entry.sql) };

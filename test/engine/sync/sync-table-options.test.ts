@@ -25,6 +25,17 @@ beforeAll(async () => {
   );
 });
 
+describe('column rules', () => {
+  it('untouched, matched first, keeps a column that a broader rule would change', async () => {
+    const result = await runSync({ ...base, tables: ['app.accounts'], rules: [{ match: 'accounts.note', strategy: 'untouched' }, { match: 'note', strategy: 'null' }, { match: 'handle', strategy: 'hash' }] });
+    expect(result.status).toBe('succeeded');
+    const rows = await sql<{ note: string; handle: string }>(pair.destination.url, 'SELECT note, handle FROM app.accounts WHERE id = 1');
+    expect(rows[0]?.note).toBe('n1');
+    expect(rows[0]?.handle).not.toBe('h1');
+    expect(result.tables[0]?.maskedColumns).toEqual(['handle']);
+  });
+});
+
 describe('per-table options', () => {
   it('gives each table its own mode, filter and key; a partition takes its parent’s', async () => {
     const plan = await planSync({

@@ -2,6 +2,7 @@ import { Badge, Button, Checkbox, Group, Modal, MultiSelect, Paper, ScrollArea, 
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
+import { parseRuleText } from '../../../src/engine/sync/rule-grammar.js';
 import { type TableInfo, useSchemas, useTableDetail, useTables } from '../api/connections.js';
 import { type SyncMode, type TableOption, syncModes } from '../api/sync-jobs.js';
 import { formatBytes, formatNumber } from '../lib/format.js';
@@ -13,18 +14,12 @@ export interface TablePickerValue {
   table_options: Record<string, TableOption>;
 }
 
-/** Rule names the API accepts (src/jobs/sync-job-scope.ts parseColumnRule). */
-export const columnRuleNames = ['null', 'value', 'hash', 'email', 'phone', 'secret', 'name', 'random_int', 'truncate', 'sql'] as const;
-
+/** The i18n key of what is wrong with a rule, by the grammar the server uses (src/engine/sync/rule-grammar.ts). */
 export function columnRuleError(rule: string): string | undefined {
-  const text = rule.trim();
-  if (!text) return undefined;
-  const colon = text.indexOf(':');
-  const name = (colon < 0 ? text : text.slice(0, colon)).trim();
-  if (!(columnRuleNames as readonly string[]).includes(name)) return 'validation.columnRule';
-  if (['value', 'truncate', 'sql'].includes(name) && (colon < 0 || !text.slice(colon + 1).trim())) return 'validation.columnRuleArgument';
-  if (name === 'truncate' && !/^\d+$/.test(text.slice(colon + 1).trim())) return 'validation.columnRuleArgument';
-  return undefined;
+  if (!rule.trim()) return undefined;
+  const parsed = parseRuleText(rule);
+  if (parsed.ok) return undefined;
+  return parsed.problem === 'unknown' ? 'validation.columnRule' : 'validation.columnRuleArgument';
 }
 
 function keyOf(table: TableInfo): string[] | null {

@@ -74,7 +74,11 @@ describe('sync job validation (mirrors syncJobCreateSchema)', () => {
 
 describe('column rules', () => {
   it('accepts the rules the API knows and names the wrong ones', () => {
-    for (const rule of ['null', 'hash', 'email', 'value:N/A', 'truncate:20', 'sql:upper(name)', 'random_int']) expect(columnRuleError(rule)).toBeUndefined();
+    // Every rule the server accepts, the editor accepts (one grammar: src/engine/sync/rule-grammar.ts).
+    for (const rule of ['null', 'untouched', 'hash', 'email', 'unique_email', 'unique_phone', 'unique_secret', 'value:N/A', 'truncate:20', 'sql:upper(name)', 'random_int', 'random_int:18,90', 'random_date', 'random_ip']) {
+      expect(columnRuleError(rule), rule).toBeUndefined();
+    }
+    expect(columnRuleError('random_int:9,1')).toBe('validation.columnRuleArgument');
     expect(columnRuleError('mask')).toBe('validation.columnRule');
     expect(columnRuleError('truncate:abc')).toBe('validation.columnRuleArgument');
     expect(columnRuleError('value:')).toBe('validation.columnRuleArgument');
