@@ -183,6 +183,7 @@ describe.skipIf(!hasChromium)(`web UI in chromium${hasChromium ? '' : ` (skipped
     await page.keyboard.press('Escape');
     const firstTable = page.locator('[data-testid^="pick-customer_service."]').first();
     await firstTable.check();
+    const chosen = (await firstTable.getAttribute('data-testid'))?.replace('pick-', '') ?? '';
     await shot('sync-job-form-en');
     await page.getByTestId('job-save').click();
     await page.getByTestId('job-row-e2e-sync').waitFor();
@@ -197,6 +198,17 @@ describe.skipIf(!hasChromium)(`web UI in chromium${hasChromium ? '' : ` (skipped
     // The log arrives over SSE or the refetch at the end of the run.
     await page.getByTestId('run-log').getByText(/run started/).waitFor();
     await shot('run-detail-en');
+
+    // Editing the job keeps its table: the picker opens on its schema with the table chosen, and saving changes nothing.
+    await go('/sync-jobs');
+    await page.getByTestId('job-row-e2e-sync').getByTestId('job-edit').click();
+    await page.getByTestId('picked-tables').getByText(chosen, { exact: true }).waitFor();
+    await page.getByTestId('picker-schemas').getByText('customer_service').waitFor();
+    await shot('sync-job-edit-en');
+    await page.getByTestId('job-save').click();
+    await page.getByTestId('job-row-e2e-sync').waitFor();
+    const saved = (await (await page.request.get(`${serve.url}/api/v1/sync-jobs/e2e-sync`)).json()) as { selection: { tables?: string[] } };
+    expect(saved.selection.tables).toEqual([chosen]);
   });
 
   it('saves a local storage and tests it', async (context) => {

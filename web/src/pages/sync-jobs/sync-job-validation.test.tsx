@@ -4,11 +4,29 @@ import { describe, expect, it, vi } from 'vitest';
 import { ConfirmTypedName } from '../../components/confirm-typed-name.js';
 import { columnRuleError } from '../../components/table-picker.js';
 import { renderUi } from '../../test/render.js';
-import { destructiveModesIn, emptySyncJob, toSyncJobInput, validateSyncJob } from './sync-job-validation.js';
+import type { SyncJob } from '../../api/sync-jobs.js';
+import { destructiveModesIn, emptySyncJob, fromSyncJob, toSyncJobInput, validateSyncJob } from './sync-job-validation.js';
 
 const src = '11111111-1111-4111-8111-111111111111';
 const dst = '22222222-2222-4222-8222-222222222222';
 const valid = { ...emptySyncJob, name: 'nightly', source_connection_id: src, destination_connection_id: dst };
+
+describe('editing a saved sync job', () => {
+  it('opens the schemas of its tables and saves its selection and globs unchanged', () => {
+    const job = {
+      ...toSyncJobInput(valid),
+      id: 'j',
+      selection: { tables: ['sales.orders', 'hr.staff'], exclude: ['sales.tmp_*'] },
+      table_options: { 'sales.orders': { mode: 'upsert', key: ['order_no'] } },
+    } as unknown as SyncJob;
+    const values = fromSyncJob(job);
+    expect(values.schemas).toEqual(['sales', 'hr']);
+    expect(values.tables).toEqual(['sales.orders', 'hr.staff']);
+    const saved = toSyncJobInput(values);
+    expect(saved.selection).toEqual({ tables: ['sales.orders', 'hr.staff'], exclude: ['sales.tmp_*'] });
+    expect(saved.table_options).toEqual({ 'sales.orders': { mode: 'upsert', key: ['order_no'] } });
+  });
+});
 
 describe('sync job validation (mirrors syncJobCreateSchema)', () => {
   it('accepts a minimal job', () => {

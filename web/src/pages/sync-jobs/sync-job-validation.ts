@@ -9,6 +9,9 @@ export interface SyncJobFormValues extends Record<string, unknown> {
   destination_connection_id: string;
   schemas: string[];
   tables: string[];
+  /** Glob patterns set through the API or CLI; the form keeps them as they are. */
+  include: string[];
+  exclude: string[];
   table_options: Record<string, TableOption>;
   default_mode: SyncMode;
   schema_policy: SyncJob['schema_policy'];
@@ -32,6 +35,8 @@ export const emptySyncJob: SyncJobFormValues = {
   destination_connection_id: '',
   schemas: [],
   tables: [],
+  include: [],
+  exclude: [],
   table_options: {},
   default_mode: 'upsert',
   schema_policy: 'create-missing',
@@ -48,14 +53,22 @@ export const emptySyncJob: SyncJobFormValues = {
   channel_ids: [],
 };
 
+/** The schemas of `schema.table` names, in order, once each. */
+function schemasOf(tables: string[]): string[] {
+  return [...new Set(tables.map((table) => table.slice(0, Math.max(0, table.indexOf('.')))).filter(Boolean))];
+}
+
 export function fromSyncJob(job: SyncJob): SyncJobFormValues {
   return {
     name: job.name,
     description: job.description ?? '',
     source_connection_id: job.source_connection_id,
     destination_connection_id: job.destination_connection_id,
-    schemas: job.selection?.schemas ?? [],
+    // A job saved with a table list has no schema list: the tables' schemas open in the picker.
+    schemas: job.selection?.schemas ?? schemasOf(job.selection?.tables ?? []),
     tables: job.selection?.tables ?? [],
+    include: job.selection?.include ?? [],
+    exclude: job.selection?.exclude ?? [],
     table_options: job.table_options ?? {},
     default_mode: job.default_mode,
     schema_policy: job.schema_policy,
@@ -123,7 +136,8 @@ export function toSyncJobInput(values: SyncJobFormValues): SyncJobInput {
     // `*` holds defaults for every table (set through the API or CLI); keep it.
     if (cleaned && (table === '*' || values.tables.length === 0 || values.tables.includes(table))) tableOptions[table] = cleaned;
   }
-  const selection = values.tables.length > 0 ? { tables: values.tables } : values.schemas.length > 0 ? { schemas: values.schemas } : {};
+  const globs = { ...(values.include.length > 0 ? { include: values.include } : {}), ...(values.exclude.length > 0 ? { exclude: values.exclude } : {}) };
+  const selection = { ...(values.tables.length > 0 ? { tables: values.tables } : values.schemas.length > 0 ? { schemas: values.schemas } : {}), ...globs };
   return {
     name: values.name.trim(),
     description: values.description.trim() || null,
