@@ -10,6 +10,7 @@ import type { ManifestEncryption } from '../archive/encryption.js';
 import { CountStream } from '../archive/hash-stream.js';
 import { type Manifest, type ManifestFile, type ManifestTable, manifestFileName, manifestFormatVersion } from '../archive/manifest.js';
 import { SourceSnapshot } from '../snapshot/source-snapshot.js';
+import { type QueryCanceller, cancelOnAbort } from '../sql/cancel-on-abort.js';
 import { joinPath } from '../storage/archive-storage.js';
 import { displayName, qualified, quoteIdentList } from '../sql/quote-ident.js';
 import { type ArchiveSchema, loadArchiveSchema } from './archive-schema.js';
@@ -38,15 +39,25 @@ const stem = (index: number) => String(index + 1).padStart(4, '0');
 /**
  * Dumps one database: schema and every selected table's rows from one snapshot, tables in
  * parallel (largest first), each streamed through compression/encryption to the storage.
- * The manifest is written last: an archive without one is incomplete.
+ * The manifest is written last: an archive without one is incomplete. Abort cancels the
+ * statements the snapshot's sessions are running on the server (see cancelOnAbort).
  */
 export async function backupNative(options: NativeBackupOptions, hooks: RunHooks<BackupEvent>): Promise<Manifest> {
+  const canceller = cancelOnAbort(hooks.signal);
+  try {
+    return await backupWith(options, hooks, canceller);
+  } finally {
+    await canceller.close();
+  }
+}
+
+async function backupWith(options: NativeBackupOptions, hooks: RunHooks<BackupEvent>, canceller: QueryCanceller): Promise<Manifest> {
   const createdAt = new Date().toISOString();
   const { location, compression } = options;
   const key = options.encryption?.key;
   const write = (relative: string, body: Readable) => writeArchiveFile(location, relative, body, { compression: 'none', key, signal: hooks.signal });
   const encryptedSuffix = key ? '.enc' : '';
-  const snapshot = await SourceSnapshot.open(options.source);
+  const snapshot = await SourceSnapshot.open(options.source, { canceller });
   let coordinatorOpen = true;
   const closeCoordinator = async () => {
     if (!coordinatorOpen) return;

@@ -7,6 +7,7 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 import type { Queryable } from '../catalog/catalog-types.js';
 import { describeTarget } from '../connection-config.js';
 import { classifyConnectionError } from '../connection-test/classify-connection-error.js';
+import { cancelOnAbort } from '../sql/cancel-on-abort.js';
 import { applyChecksumSettings } from './checksum-settings.js';
 import type { SqlStatement } from './checksum-sql.js';
 
@@ -85,20 +86,9 @@ export async function openChecksumSession(config: pg.ClientConfig, options: Open
     await client.end().catch(() => undefined);
     throw classifyConnectionError(error, config);
   }
-  const backendPid = (client as unknown as { processID: number | null }).processID;
-
-  // Abort: ask the server to cancel the running statement from a second, short connection.
-  const onAbort = () => {
-    if (backendPid === null) return;
-    const canceller = new pg.Client(config);
-    canceller.on('error', () => undefined);
-    void canceller
-      .connect()
-      .then(() => canceller.query('SELECT pg_cancel_backend($1)', [backendPid]))
-      .catch(() => undefined)
-      .finally(() => canceller.end().catch(() => undefined));
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
+  // Abort: the server is asked to cancel the running statement (see cancelOnAbort).
+  const canceller = cancelOnAbort(signal);
+  canceller.watch(client, config);
 
   let closed = false;
   const run = async <R extends pg.QueryResultRow>(text: string, values: unknown[] | undefined, prepared: boolean): Promise<pg.QueryResult<R>> => {
@@ -128,9 +118,9 @@ export async function openChecksumSession(config: pg.ClientConfig, options: Open
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      signal?.removeEventListener('abort', onAbort);
       // Read-only: ending the session without COMMIT loses nothing.
       await client.end().catch(() => undefined);
+      await canceller.close();
     },
   };
 }

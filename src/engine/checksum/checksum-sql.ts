@@ -1,5 +1,6 @@
 import type { ChecksumColumn, ChecksumRange, ChecksumTable, KeyValue } from './checksum-types.js';
 import { quoteIdent } from '../sql/quote-ident.js';
+import { wrapFilter } from '../sync/where-filter.js';
 
 /**
  * Pure SQL builders for checksums: text plus parameter values, so every statement can be
@@ -72,10 +73,11 @@ function keyRangePredicate(table: ChecksumTable, range: ChecksumRange, params: S
 
 /**
  * The derived relation `y(k1…kn, r, h1, h2)` restricted to `range`. The user's filter, if
- * any, is SQL text from the job definition; callers run it in a read-only transaction.
+ * any, is SQL text from the job definition, checked to stay inside its parentheses (so the
+ * key range still applies); callers run it in a read-only transaction.
  */
 function baseFilters(table: ChecksumTable, range: ChecksumRange, params: SqlParams): string {
-  const filters = [...(table.where ? [`(${table.where})`] : []), ...keyRangePredicate(table, range, params)];
+  const filters = [...(table.where ? [wrapFilter(table.where)] : []), ...keyRangePredicate(table, range, params)];
   return filters.length > 0 ? ` WHERE ${filters.join(' AND ')}` : '';
 }
 

@@ -67,6 +67,9 @@ export async function copyBetween(options: CopyBetweenOptions): Promise<CopyOutc
       callback(null, chunk);
     },
   });
+  // Nothing starts after abort: a statement sent now would miss the cancel already made
+  // for the sessions' running ones (see cancelOnAbort) and run on in the server.
+  options.signal?.throwIfAborted();
   const ingest = options.writer.query(copyFrom(sql.in));
   const source = options.reader.query(copyTo(sql.out));
   await pipeline(source, counter, ingest, options.signal ? { signal: options.signal } : {});

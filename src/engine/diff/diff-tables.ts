@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { isPgferryError } from '../../errors/pgferry-error.js';
 import { type ChecksumSession, openChecksumSession } from '../checksum/checksum-session.js';
 import { type QualifiedName, displayName } from '../sql/quote-ident.js';
+import { checkFilter } from '../sync/where-filter.js';
 import { bisectTable } from './bisect-table.js';
 import { describeSideTable, listComparableTables, pairTables } from './describe-compared-table.js';
 import type { BisectOptions, DiffEvent, DiffSummary, TableComparison } from './diff-types.js';
@@ -39,6 +40,8 @@ function blankComparison(table: QualifiedName): TableComparison {
 
 async function compareOne(source: ChecksumSession, destination: ChecksumSession, request: CompareTableRequest, options: CompareOptions): Promise<TableComparison> {
   const comparison = blankComparison(request);
+  // A filter that leaves its parentheses would cancel the key ranges of the bisection.
+  if (request.sourceWhere !== undefined) checkFilter(request.sourceWhere);
   const [sourceSide, destinationSide] = await Promise.all([describeSideTable(source.queryable, request), describeSideTable(destination.queryable, request)]);
   if (sourceSide === undefined) {
     return { ...comparison, status: 'incomparable', reason: 'the table does not exist on the source' };
@@ -99,7 +102,7 @@ export async function compareTables(
       try {
         result = await compareOne(source, destination, request, options);
       } catch (error) {
-        const perTable = isPgferryError(error) && (error.code === 'PGF_COMPARE_QUERY_FAILED' || error.code === 'PGF_CONNECTION_PRIVILEGE');
+        const perTable = isPgferryError(error) && (error.code === 'PGF_COMPARE_QUERY_FAILED' || error.code === 'PGF_CONNECTION_PRIVILEGE' || error.code === 'PGF_FILTER_INVALID');
         if (options.signal?.aborted === true || !perTable) throw error;
         await Promise.all([
           source.queryable.query('ROLLBACK TO SAVEPOINT pgferry_table'),

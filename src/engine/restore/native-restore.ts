@@ -10,6 +10,7 @@ import type { Manifest, ManifestFile, ManifestTable } from '../archive/manifest.
 import { checkArchiveFile } from '../archive/verify-archive.js';
 import type { PostDataPlan } from '../backup/archive-schema.js';
 import type { RestoreEvent, RunHooks } from '../backup/backup-events.js';
+import { type QueryCanceller, cancelOnAbort } from '../sql/cancel-on-abort.js';
 import { openSession } from '../sql/session-settings.js';
 import { displayName, qualified, quoteIdentList } from '../sql/quote-ident.js';
 import { postDataSteps } from './post-data-steps.js';
@@ -36,9 +37,9 @@ function fileEntry(manifest: Manifest, path: string): ManifestFile {
   return found;
 }
 
-/** Restore sessions: durability of each commit is not needed (a failed restore is re-run). */
-async function openRestoreSession(config: pg.ClientConfig): Promise<pg.Client> {
-  const client = await openSession(config, 'destination', 'pgferry restore');
+/** Restore sessions: durability of each commit is not needed (a failed restore is re-run). Abort cancels their statements. */
+async function openRestoreSession(config: pg.ClientConfig, canceller: QueryCanceller): Promise<pg.Client> {
+  const client = canceller.watch(await openSession(config, 'destination', 'pgferry restore'), config);
   try {
     await client.query("SET synchronous_commit = off; SET maintenance_work_mem = '128MB'");
   } catch (error) {
@@ -53,7 +54,13 @@ async function openRestoreSession(config: pg.ClientConfig): Promise<pg.Client> {
  * next piece of work (or undefined when nothing is ready yet); workers wait for `wake()`.
  * The first failure stops every worker and is rethrown.
  */
-async function runPool(config: pg.ClientConfig, jobs: number, hooks: RunHooks<RestoreEvent>, next: () => ((client: pg.Client) => Promise<void>) | undefined | 'done'): Promise<{ wake: () => void; done: Promise<void> }> {
+async function runPool(
+  config: pg.ClientConfig,
+  jobs: number,
+  hooks: RunHooks<RestoreEvent>,
+  canceller: QueryCanceller,
+  next: () => ((client: pg.Client) => Promise<void>) | undefined | 'done',
+): Promise<{ wake: () => void; done: Promise<void> }> {
   let failed: unknown;
   let waiting: (() => void)[] = [];
   const wake = () => {
@@ -62,7 +69,7 @@ async function runPool(config: pg.ClientConfig, jobs: number, hooks: RunHooks<Re
     for (const resolve of list) resolve();
   };
   const worker = async () => {
-    const client = await openRestoreSession(config);
+    const client = await openRestoreSession(config, canceller);
     try {
       for (;;) {
         if (failed !== undefined) return;
@@ -160,14 +167,27 @@ async function runStatement(client: pg.Client, statement: string, what: string):
   }
 }
 
-/** pre-data → data (parallel, largest first) → post-data (per-table groups in parallel, then the rest). */
+/**
+ * pre-data → data (parallel, largest first) → post-data (per-table groups in parallel, then
+ * the rest). Abort cancels the statements running on the target (a COPY, an index build)
+ * and returns once the server has been asked to stop them (see cancelOnAbort).
+ */
 export async function restoreNative(options: NativeRestoreOptions, hooks: RunHooks<RestoreEvent>): Promise<RestoredTable[]> {
+  const canceller = cancelOnAbort(hooks.signal);
+  try {
+    return await restoreWith(options, hooks, canceller);
+  } finally {
+    await canceller.close();
+  }
+}
+
+async function restoreWith(options: NativeRestoreOptions, hooks: RunHooks<RestoreEvent>, canceller: QueryCanceller): Promise<RestoredTable[]> {
   const { manifest, key, archive } = options;
   const read = (path: string) => readArchiveText(archive, fileEntry(manifest, path), { compression: 'none', key });
   const [preData, cleanSql, postDataJson] = await Promise.all([read('schema/pre-data.sql'), read('schema/clean.sql'), read('schema/post-data.json')]);
   const postData = JSON.parse(postDataJson) as PostDataPlan;
 
-  const main = await openSession(options.target, 'destination', 'pgferry restore');
+  const main = canceller.watch(await openSession(options.target, 'destination', 'pgferry restore'), options.target);
   try {
     await checkBinaryEncoding(main, manifest);
     if (options.clean) {
@@ -255,7 +275,7 @@ export async function restoreNative(options: NativeRestoreOptions, hooks: RunHoo
     for (const group of groups.values()) release(group);
     groups.clear();
   }
-  const pool = await runPool(options.target, options.jobs, hooks, () => {
+  const pool = await runPool(options.target, options.jobs, hooks, canceller, () => {
     const step = readySteps.shift();
     if (step) {
       stepsRunning += 1;

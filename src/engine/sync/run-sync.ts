@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 
 import type pg from 'pg';
 
-import { isPgferryError } from '../../errors/pgferry-error.js';
+import { PgferryError, isPgferryError } from '../../errors/pgferry-error.js';
 import { copyLargeObjects } from '../schema/large-objects.js';
 import { SourceSnapshot } from '../snapshot/source-snapshot.js';
+import { type QueryCanceller, cancelOnAbort } from '../sql/cancel-on-abort.js';
 import { qualified, quoteIdent } from '../sql/quote-ident.js';
 import { openSession } from '../sql/session-settings.js';
 import type { EngineContext, EngineEvent, MissingObject, SyncOptions, SyncResult, TableResult } from '../types.js';
@@ -33,9 +34,12 @@ export async function planSync(options: SyncOptions, context: Pick<EngineContext
 }
 
 /** The source snapshot and a destination session, connected at once; a failure of either leaves neither open. */
-async function openBothEnds(options: SyncOptions, destinationName: string): Promise<{ snapshot: SourceSnapshot; destination: pg.Client }> {
-  const [snapshot, destination] = await Promise.allSettled([SourceSnapshot.open(options.source), openSession(options.destination, 'destination', destinationName)]);
-  if (snapshot.status === 'fulfilled' && destination.status === 'fulfilled') return { snapshot: snapshot.value, destination: destination.value };
+async function openBothEnds(options: SyncOptions, destinationName: string, canceller?: QueryCanceller): Promise<{ snapshot: SourceSnapshot; destination: pg.Client }> {
+  const [snapshot, destination] = await Promise.allSettled([SourceSnapshot.open(options.source, { canceller }), openSession(options.destination, 'destination', destinationName)]);
+  if (snapshot.status === 'fulfilled' && destination.status === 'fulfilled') {
+    canceller?.watch(destination.value, options.destination);
+    return { snapshot: snapshot.value, destination: destination.value };
+  }
   if (snapshot.status === 'fulfilled') await snapshot.value.close();
   if (destination.status === 'fulfilled') await destination.value.end().catch(() => undefined);
   // The source's error first, as when the two were opened one after the other.
@@ -69,13 +73,30 @@ function describeError(error: unknown): { code: string; message: string } {
  * sequences, high-water marks. Never throws for a table's failure: each table ends
  * succeeded, failed or skipped, and a failed table is left as it was before the run.
  * Throws only when nothing was written (bad options, unreachable server, strict drift).
+ *
+ * Abort cancels the statements running on both servers (see cancelOnAbort): the reads and
+ * loads of every worker, the snapshot's, and the admin session's until pre-data is applied —
+ * not after, so that dropped foreign keys are always put back. The run returns once every
+ * cancel request has been answered.
  */
 export async function runSync(options: SyncOptions, context: EngineContext = {}): Promise<SyncResult> {
+  const canceller = cancelOnAbort(context.signal);
+  try {
+    return await syncWith(options, context, canceller);
+  } catch (error) {
+    if (context.signal?.aborted !== true || isPgferryError(error)) throw error;
+    throw new PgferryError('PGF_RUN_CANCELLED', 'the run was cancelled', { cause: error });
+  } finally {
+    await canceller.close();
+  }
+}
+
+async function syncWith(options: SyncOptions, context: EngineContext, canceller: QueryCanceller): Promise<SyncResult> {
   const runId = options.runId ?? randomUUID();
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
   const emit = (event: EngineEvent) => context.onEvent?.(event);
-  const { snapshot, destination: admin } = await openBothEnds(options, 'pgferry admin');
+  const { snapshot, destination: admin } = await openBothEnds(options, 'pgferry admin', canceller);
   const warnings: string[] = [];
   const clients = new Set<pg.Client>();
   try {
@@ -103,9 +124,11 @@ export async function runSync(options: SyncOptions, context: EngineContext = {})
     const missingObjects = [...plan.missingObjects];
     for (const w of await applyPreData(admin, plan, missingObjects)) warnings.push(w);
     emit({ type: 'schema:applied', phase: 'pre-data', statements: plan.preData.length + plan.tables.reduce((n, t) => n + t.ddl.length, 0) });
+    // From here the admin session drops and restores foreign keys: no cancel may cut that short.
+    canceller.forget(admin);
     const dropped = await dropForeignKeys(admin, plan.droppedForeignKeys);
     try {
-      await runWorkers(states, { ...options, runId }, context, snapshot, clients, warnings, missingObjects, emit);
+      await runWorkers(states, { ...options, runId }, context, snapshot, clients, warnings, missingObjects, emit, canceller);
     } finally {
       for (const w of await restoreForeignKeys(admin, dropped, missingObjects)) warnings.push(w);
     }
@@ -165,6 +188,7 @@ async function runWorkers(
   warnings: string[],
   missingObjects: MissingObject[],
   emit: (event: EngineEvent) => void,
+  canceller: QueryCanceller,
 ): Promise<void> {
   const retry = { ...defaultRetry, ...options.retry };
   const byId = new Map(states.map((s) => [s.plan.id, s]));
@@ -230,7 +254,7 @@ async function runWorkers(
           emit({ type: 'table:start', table: plan.id, mode: plan.mode, estimatedRows: plan.estimatedRows, attempt });
           try {
             if (!reader) clients.add((reader = await snapshot.openReader(`pgferry reader ${index}`)));
-            if (!writer) clients.add((writer = await openSession(options.destination, 'destination', `pgferry writer ${index}`)));
+            if (!writer) clients.add((writer = canceller.watch(await openSession(options.destination, 'destination', `pgferry writer ${index}`), options.destination)));
             const base = result.bytes;
             outcome = await loadChunk({
               plan,
@@ -277,7 +301,7 @@ async function runWorkers(
         }
         if (state.pending.length === 0 && state.running === 0) {
           try {
-            if (!writer) clients.add((writer = await openSession(options.destination, 'destination', `pgferry writer ${index}`)));
+            if (!writer) clients.add((writer = canceller.watch(await openSession(options.destination, 'destination', `pgferry writer ${index}`), options.destination)));
             await finishTable(state, writer);
           } catch (error) {
             // A session that cannot open fails this table only; the other workers go on.

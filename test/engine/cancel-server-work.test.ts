@@ -1,0 +1,191 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { runBackup } from '../../src/engine/backup/run-backup.js';
+import { compareTables } from '../../src/engine/diff/diff-tables.js';
+import { runRestore } from '../../src/engine/restore/run-restore.js';
+import { LocalStorage } from '../../src/engine/storage/local-storage.js';
+import { runSync } from '../../src/engine/sync/run-sync.js';
+import { adminQuery } from '../helpers/test-database.js';
+import { type DatabasePair, createDatabasePair, sql } from './sync/sync-test-helpers.js';
+
+/**
+ * Cancelling must stop the work on the server, not only close the client's socket: a backend
+ * that sends nothing (a filter that matches no row, a lock wait) does not notice a closed
+ * socket and would run on for minutes. Each test aborts, then polls pg_stat_activity until no
+ * backend of the run is active (generous limit, no timing assertion).
+ */
+
+const pollLimitMs = 20_000;
+
+/** Backends of `database` other than the caller's, still running a statement (or waiting for a lock). */
+async function activeBackends(database: string): Promise<{ pid: number; application_name: string; query: string }[]> {
+  const result = await adminQuery(
+    `SELECT pid, application_name, query FROM pg_stat_activity
+      WHERE datname = $1 AND pid <> pg_backend_pid() AND state = 'active' AND backend_type = 'client backend'`,
+    [database],
+  );
+  return result.rows as { pid: number; application_name: string; query: string }[];
+}
+
+/** Polls until `check` holds; returns its last value. */
+async function pollUntil<T>(read: () => Promise<T>, check: (value: T) => boolean, limitMs = pollLimitMs): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  let value = await read();
+  while (!check(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    value = await read();
+  }
+  return value;
+}
+
+async function terminateBackends(database: string): Promise<void> {
+  await adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [database]).catch(() => undefined);
+}
+
+describe('cancel stops the server-side work', () => {
+  let pair: DatabasePair;
+  let storageDir: string;
+
+  beforeAll(async () => {
+    pair = await createDatabasePair();
+    // 3000 rows × 50 ms: the filtered read takes minutes when nothing stops it.
+    await sql(
+      pair.source.url,
+      `CREATE SCHEMA app;
+       CREATE TABLE app.slow (id int PRIMARY KEY, note text);
+       INSERT INTO app.slow SELECT i, 'row ' || i FROM generate_series(1, 3000) i;
+       CREATE FUNCTION app.pause(i int) RETURNS int LANGUAGE sql VOLATILE AS 'SELECT i FROM (SELECT pg_sleep(0.05)) s';
+       CREATE TABLE app.locked (id int PRIMARY KEY);
+       INSERT INTO app.locked SELECT generate_series(1, 10);
+       ANALYZE;`,
+    );
+    const { mkdtemp } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    storageDir = await mkdtemp(path.join(os.tmpdir(), 'pgferry-cancel-'));
+  });
+
+  afterEach(async () => {
+    await terminateBackends(pair.source.name);
+    await terminateBackends(pair.destination.name);
+  });
+
+  afterAll(async () => {
+    const { rm } = await import('node:fs/promises');
+    await rm(storageDir, { recursive: true, force: true });
+  });
+
+  it('a cancelled sync leaves no source backend running its filtered read', async () => {
+    const controller = new AbortController();
+    const running = runSync(
+      // Matches no row: the COPY sends nothing while it scans, so a closed socket goes unnoticed.
+      { source: pair.source.config, destination: pair.destination.config, schemas: ['app'], tables: ['app.slow'], where: 'app.pause(id) < 0' },
+      { signal: controller.signal },
+    );
+    const reading = await pollUntil(
+      () => activeBackends(pair.source.name),
+      (rows) => rows.some((row) => row.query.includes('app.pause')),
+    );
+    expect(reading.map((row) => row.query).join('\n')).toContain('app.pause');
+    controller.abort(new Error('stop'));
+    const result = await running;
+    expect(result.status).toBe('cancelled');
+    expect(result.tables[0]).toMatchObject({ status: 'failed', error: { code: 'PGF_RUN_CANCELLED' } });
+    const left = await pollUntil(
+      () => activeBackends(pair.source.name),
+      (rows) => rows.length === 0,
+    );
+    expect(left).toEqual([]);
+  });
+
+  it('a cancelled backup leaves no source backend waiting for its table', async () => {
+    // Another session holds the table: the backup's COPY waits for the lock, sending nothing.
+    const pg = (await import('pg')).default;
+    const holder = new pg.Client({ connectionString: pair.source.url, application_name: 'lock holder' });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN; LOCK TABLE app.locked IN ACCESS EXCLUSIVE MODE');
+      const controller = new AbortController();
+      const running = runBackup(
+        { source: pair.source.config, storage: new LocalStorage(storageDir), path: 'cancelled', tables: ['app.locked'], compression: 'none' },
+        { signal: controller.signal },
+      ).then(
+        () => 'finished',
+        (error: unknown) => error,
+      );
+      const waiting = await pollUntil(
+        () => activeBackends(pair.source.name),
+        (rows) => rows.some((row) => row.application_name.startsWith('pgferry')),
+      );
+      expect(waiting.map((row) => row.application_name).join(',')).toContain('pgferry');
+      controller.abort(new Error('stop'));
+      // Checked while the lock is still held: a backend left waiting would stay until then.
+      const left = await pollUntil(
+        () => activeBackends(pair.source.name),
+        (rows) => rows.every((row) => !row.application_name.startsWith('pgferry')),
+      );
+      expect(left.filter((row) => row.application_name.startsWith('pgferry'))).toEqual([]);
+      expect(await running).not.toBe('finished');
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end().catch(() => undefined);
+    }
+  });
+
+  it('a cancelled restore leaves no target backend waiting to drop a table', async () => {
+    const storage = new LocalStorage(storageDir);
+    await runBackup({ source: pair.source.config, storage, path: 'whole', compression: 'none' });
+    const archive = { storage, path: 'whole' };
+    await runRestore({ archive, target: pair.destination.config, clean: true });
+    // A reader of the target holds app.locked: the --clean restore's DROP waits for it.
+    const pg = (await import('pg')).default;
+    const holder = new pg.Client({ connectionString: pair.destination.url, application_name: 'lock holder' });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN; LOCK TABLE app.locked IN ACCESS SHARE MODE');
+      const controller = new AbortController();
+      const running = runRestore({ archive, target: pair.destination.config, clean: true }, { signal: controller.signal }).then(
+        () => 'finished',
+        (error: unknown) => error,
+      );
+      const waiting = await pollUntil(
+        () => activeBackends(pair.destination.name),
+        (rows) => rows.some((row) => row.application_name.startsWith('pgferry')),
+      );
+      expect(waiting.map((row) => row.application_name).join(',')).toContain('pgferry');
+      controller.abort(new Error('stop'));
+      const left = await pollUntil(
+        () => activeBackends(pair.destination.name),
+        (rows) => rows.every((row) => !row.application_name.startsWith('pgferry')),
+      );
+      expect(left.filter((row) => row.application_name.startsWith('pgferry'))).toEqual([]);
+      expect(await running).not.toBe('finished');
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end().catch(() => undefined);
+    }
+  });
+
+  it('a cancelled comparison leaves no source backend computing its filtered checksum', async () => {
+    await sql(pair.destination.url, `CREATE SCHEMA IF NOT EXISTS app; CREATE TABLE IF NOT EXISTS app.slow (id int PRIMARY KEY, note text)`);
+    const controller = new AbortController();
+    const running = compareTables(pair.source.config, pair.destination.config, [{ schema: 'app', name: 'slow', sourceWhere: 'app.pause(id) < 0' }], {
+      signal: controller.signal,
+    }).then(
+      () => 'finished',
+      (error: unknown) => error,
+    );
+    const reading = await pollUntil(
+      () => activeBackends(pair.source.name),
+      (rows) => rows.some((row) => row.query.includes('app.pause')),
+    );
+    expect(reading.map((row) => row.query).join('\n')).toContain('app.pause');
+    controller.abort(new Error('stop'));
+    const left = await pollUntil(
+      () => activeBackends(pair.source.name),
+      (rows) => rows.length === 0,
+    );
+    expect(left).toEqual([]);
+    expect(await running).toMatchObject({ code: 'PGF_RUN_CANCELLED' });
+  });
+});
