@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { parseRuleText, ruleSyntax } from '../engine/sync/rule-grammar.js';
+import { checkFilter } from '../engine/sync/where-filter.js';
 import { isPgferryError } from '../errors/pgferry-error.js';
 import { validateCron } from './cron/cron-schedule.js';
 
@@ -22,7 +23,19 @@ export const selectionSchema = z.strictObject({
 
 export const tableOptionSchema = z.strictObject({
   mode: z.enum(syncModes).optional(),
-  where: z.string().max(10_000).optional().describe('SQL filter run in the read-only source snapshot'),
+  where: z
+    .string()
+    .max(10_000)
+    .superRefine((text, context) => {
+      // One boolean expression that cannot leave its parentheses; the source server checks the rest at save time.
+      try {
+        checkFilter(text);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+      }
+    })
+    .optional()
+    .describe('SQL filter run in the read-only source snapshot'),
   key: z.array(z.string().min(1)).min(1).optional().describe('Unique key columns for keyed modes (default: primary key)'),
   cursor_column: z.string().min(1).optional().describe('Column for incremental mode'),
   columns: z

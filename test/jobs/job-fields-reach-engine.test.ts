@@ -227,6 +227,10 @@ describe('saved sync job fields reach the engine', () => {
     expect(notUnique.status).toBe(400);
     expect(notUnique.json.error.details.fields[0]?.field).toBe('body.table_options.public.people.key');
 
+    const escaping = await createJob({ selection: { tables: ['public.people'] }, table_options: { 'public.people': { where: 'true) OR (true' } } });
+    expect(escaping.status).toBe(400);
+    expect(escaping.json.error.details.fields[0]?.field).toBe('body.table_options.public.people.where');
+
     const good = await createJob({ selection: { tables: ['public.people'] }, default_mode: 'upsert', table_options: { 'public.people': { where: "email LIKE 'p%' AND id > 0" } } });
     expect(good.status, JSON.stringify(good.json)).toBe(201);
     const edited = await call('PATCH', `/api/v1/sync-jobs/${good.json.id}`, { table_options: { 'public.people': { where: 'id >' } } });
