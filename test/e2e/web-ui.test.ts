@@ -276,8 +276,12 @@ describe.skipIf(!hasChromium)(`web UI in chromium${hasChromium ? '' : ` (skipped
     await shot('restore-wizard-confirm-en');
     await page.getByTestId('restore-start').click();
     await page.getByTestId('restore-queued').waitFor();
-    expect(await page.getByTestId('restore-queued').textContent()).toMatch(/Restore queued as run [0-9a-f-]{36}/);
+    expect(await page.getByTestId('restore-queued').textContent()).toMatch(/Restore run [0-9a-f-]{36}/);
     await shot('restore-wizard-queued-en');
+    // The dialog follows its run to the end instead of staying "queued".
+    await page.locator('[data-testid=restore-queued][data-status=succeeded], [data-testid=restore-queued][data-status=failed]').waitFor({ timeout: 600_000 });
+    expect(await page.getByTestId('restore-queued').getAttribute('data-status')).toBe('succeeded');
+    await shot('restore-wizard-done-en');
     await page.getByTestId('restore-run-link').click();
     await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
     await page.locator('h2 + [data-status=succeeded], h2 + [data-status=failed]').first().waitFor({ timeout: 600_000 });

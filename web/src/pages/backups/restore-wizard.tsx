@@ -5,6 +5,7 @@ import { Link } from 'react-router-dom';
 
 import { type Backup, type RestoreInput, runIdOf, useRestoreBackup } from '../../api/backups.js';
 import { useConnections } from '../../api/connections.js';
+import { useRun } from '../../api/runs.js';
 import { ErrorAlert } from '../../components/query-state.js';
 import { StatusBadge } from '../../components/status-badge.js';
 import { formatBytes, formatDateTime } from '../../lib/format.js';
@@ -44,6 +45,10 @@ export function RestoreWizard({ backup, onClose }: { backup: Backup; onClose: ()
   // Protected connections: never for operators, and never with clean (the API refuses it).
   const cleanRefused = target?.protected === true;
   const runId = runIdOf(restore.data);
+  // The dialog follows its run to the end (polled while queued or running), not the answer of the request.
+  const run = useRun(runId ?? undefined);
+  const status = run.data?.status ?? restore.data?.status;
+  const color = status === 'succeeded' ? 'green' : status === 'failed' || status === 'cancelled' ? 'red' : status === 'incomplete' ? 'orange' : 'blue';
 
   return (
     <Stepper active={step} size="sm" data-testid="restore-wizard">
@@ -128,11 +133,16 @@ export function RestoreWizard({ backup, onClose }: { backup: Backup; onClose: ()
       </Stepper.Step>
       <Stepper.Completed>
         <Stack mt="md">
-          <Alert color="green" data-testid="restore-queued">
+          <Alert color={color} data-testid="restore-queued" data-status={status}>
             <Group gap="xs">
               <Text size="sm">{t('restore.queued', { id: runId ?? '' })}</Text>
-              {restore.data?.status ? <StatusBadge status={restore.data.status} /> : null}
+              {status ? <StatusBadge status={status} /> : null}
             </Group>
+            {run.data?.error_message ? (
+              <Text size="sm" mt="xs" data-testid="restore-error">
+                {run.data.error_message}
+              </Text>
+            ) : null}
           </Alert>
           {runId ? (
             <Anchor component={Link} to={`/runs/${runId}`} data-testid="restore-run-link">
