@@ -203,7 +203,9 @@ describe.skipIf(!hasChromium)(`web UI in chromium${hasChromium ? '' : ` (skipped
     await go('/sync-jobs');
     await page.getByTestId('job-row-e2e-sync').getByTestId('job-edit').click();
     await page.getByTestId('picked-tables').getByText(chosen, { exact: true }).waitFor();
-    await page.getByTestId('picker-schemas').getByText('customer_service').waitFor();
+    // Its schema is open again: the table's own checkbox is there, and checked.
+    await page.getByTestId(`pick-${chosen}`).waitFor();
+    expect(await page.getByTestId(`pick-${chosen}`).isChecked()).toBe(true);
     await shot('sync-job-edit-en');
     await page.getByTestId('job-save').click();
     await page.getByTestId('job-row-e2e-sync').waitFor();
