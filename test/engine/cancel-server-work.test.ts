@@ -42,6 +42,26 @@ async function terminateBackends(database: string): Promise<void> {
   await adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [database]).catch(() => undefined);
 }
 
+/**
+ * Starts `work` (held up by a lock another session owns), aborts it once a pgferry backend of
+ * `database` is active, and expects every pgferry backend gone while the lock is still held
+ * (a backend left waiting would stay until then) and the work not finished.
+ */
+async function expectAbortLeavesNoBackend(database: string, work: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
+  const controller = new AbortController();
+  const running = work(controller.signal).then(
+    () => 'finished',
+    (error: unknown) => error,
+  );
+  const ours = (rows: { application_name: string }[]) => rows.filter((row) => row.application_name.startsWith('pgferry'));
+  const waiting = await pollUntil(() => activeBackends(database), (rows) => ours(rows).length > 0);
+  expect(ours(waiting).length).toBeGreaterThan(0);
+  controller.abort(new Error('stop'));
+  const left = await pollUntil(() => activeBackends(database), (rows) => ours(rows).length === 0);
+  expect(ours(left)).toEqual([]);
+  expect(await running).not.toBe('finished');
+}
+
 describe('cancel stops the server-side work', () => {
   let pair: DatabasePair;
   let storageDir: string;
@@ -105,27 +125,9 @@ describe('cancel stops the server-side work', () => {
     await holder.connect();
     try {
       await holder.query('BEGIN; LOCK TABLE app.locked IN ACCESS EXCLUSIVE MODE');
-      const controller = new AbortController();
-      const running = runBackup(
-        { source: pair.source.config, storage: new LocalStorage(storageDir), path: 'cancelled', tables: ['app.locked'], compression: 'none' },
-        { signal: controller.signal },
-      ).then(
-        () => 'finished',
-        (error: unknown) => error,
+      await expectAbortLeavesNoBackend(pair.source.name, (signal) =>
+        runBackup({ source: pair.source.config, storage: new LocalStorage(storageDir), path: 'cancelled', tables: ['app.locked'], compression: 'none' }, { signal }),
       );
-      const waiting = await pollUntil(
-        () => activeBackends(pair.source.name),
-        (rows) => rows.some((row) => row.application_name.startsWith('pgferry')),
-      );
-      expect(waiting.map((row) => row.application_name).join(',')).toContain('pgferry');
-      controller.abort(new Error('stop'));
-      // Checked while the lock is still held: a backend left waiting would stay until then.
-      const left = await pollUntil(
-        () => activeBackends(pair.source.name),
-        (rows) => rows.every((row) => !row.application_name.startsWith('pgferry')),
-      );
-      expect(left.filter((row) => row.application_name.startsWith('pgferry'))).toEqual([]);
-      expect(await running).not.toBe('finished');
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);
       await holder.end().catch(() => undefined);
@@ -143,23 +145,7 @@ describe('cancel stops the server-side work', () => {
     await holder.connect();
     try {
       await holder.query('BEGIN; LOCK TABLE app.locked IN ACCESS SHARE MODE');
-      const controller = new AbortController();
-      const running = runRestore({ archive, target: pair.destination.config, clean: true }, { signal: controller.signal }).then(
-        () => 'finished',
-        (error: unknown) => error,
-      );
-      const waiting = await pollUntil(
-        () => activeBackends(pair.destination.name),
-        (rows) => rows.some((row) => row.application_name.startsWith('pgferry')),
-      );
-      expect(waiting.map((row) => row.application_name).join(',')).toContain('pgferry');
-      controller.abort(new Error('stop'));
-      const left = await pollUntil(
-        () => activeBackends(pair.destination.name),
-        (rows) => rows.every((row) => !row.application_name.startsWith('pgferry')),
-      );
-      expect(left.filter((row) => row.application_name.startsWith('pgferry'))).toEqual([]);
-      expect(await running).not.toBe('finished');
+      await expectAbortLeavesNoBackend(pair.destination.name, (signal) => runRestore({ archive, target: pair.destination.config, clean: true }, { signal }));
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);
       await holder.end().catch(() => undefined);

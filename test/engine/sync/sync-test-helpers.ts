@@ -2,6 +2,7 @@ import pg from 'pg';
 
 import { qualified } from '../../../src/engine/sql/quote-ident.js';
 import { runSqlFile } from '../../../src/engine/sql/run-sql-file.js';
+import type { HighWaterStore } from '../../../src/engine/types.js';
 import { trackResource } from '../../helpers/leak-check.js';
 import { createTestDatabase } from '../../helpers/test-database.js';
 
@@ -118,4 +119,14 @@ export function normaliseDefinition(text: string): string {
   return text
     .replace(/\('((?:[^']|'')*)'::character varying\)::text/g, "'$1'::character varying")
     .replace(/\(\(ARRAY\[([^\]]*)\]\)::text\[\]\)/g, '(ARRAY[$1])');
+}
+
+/** High-water marks kept in memory (the CLI's file and the store's table do the same). */
+export function memoryHighWater(): HighWaterStore & { marks: Map<string, { cursor: string; value: string | null }> } {
+  const marks = new Map<string, { cursor: string; value: string | null }>();
+  return {
+    marks,
+    get: async (scope, table) => marks.get(`${scope}/${table}`),
+    set: async (scope, table, cursor, value) => void marks.set(`${scope}/${table}`, { cursor, value }),
+  };
 }

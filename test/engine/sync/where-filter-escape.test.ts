@@ -2,17 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { compareTables } from '../../../src/engine/diff/diff-tables.js';
 import { runSync } from '../../../src/engine/sync/run-sync.js';
-import type { HighWaterStore, SyncOptions } from '../../../src/engine/types.js';
-import { type DatabasePair, createDatabasePair, sql, tableFingerprints } from './sync-test-helpers.js';
-
-function memoryHighWater(): HighWaterStore & { marks: Map<string, { cursor: string; value: string | null }> } {
-  const marks = new Map<string, { cursor: string; value: string | null }>();
-  return {
-    marks,
-    get: async (scope, table) => marks.get(`${scope}/${table}`),
-    set: async (scope, table, cursor, value) => void marks.set(`${scope}/${table}`, { cursor, value }),
-  };
-}
+import type { SyncOptions } from '../../../src/engine/types.js';
+import { type DatabasePair, createDatabasePair, memoryHighWater, sql, tableFingerprints } from './sync-test-helpers.js';
 
 /**
  * A filter is wrapped in parentheses and joined with the incremental cursor condition and the
