@@ -64,6 +64,7 @@ export const errorCodes = {
   PGF_RULES_INVALID: { status: 400, exit: 2, summary: 'A column rule (or the rules file) is invalid; the message names the rule.' },
   PGF_NO_TABLES_SELECTED: { status: 400, exit: 2, summary: 'The schema/table selection matches no table on the source.' },
   PGF_SCHEMA_APPLY_FAILED: { status: 500, exit: 14, summary: 'Creating schemas, types or tables on the destination failed; nothing was created and no data was copied.' },
+  PGF_SCHEMA_CREATED_CONCURRENTLY: { status: 409, exit: 5, summary: 'Another session created the same object on the destination while this run was creating it; nothing of this run was created. Run again (jobs retry it when retries are set).' },
   PGF_PRIVILEGE_MISSING: { status: 403, exit: 14, summary: 'The source role cannot read a table, or the destination role cannot create or write what the sync needs; checked before anything is written.' },
   PGF_SYNC_TABLE_FAILED: { status: 500, exit: 14, summary: 'One or more tables failed to sync; each failed table was left as it was before the run.' },
   PGF_RUN_INCOMPLETE: { status: 500, exit: 15, summary: 'The data was copied but schema objects of the selection could not be reproduced on the destination (the message lists each with its reason); the destination does not equal the source.' },

@@ -11,6 +11,17 @@ import type { DroppedForeignKey, SequencePlan, SyncPlan } from './sync-plan-type
  * sequences, tables and added columns in ONE transaction: either all exist afterwards or
  * none do, and the message names the object that failed.
  */
+/**
+ * The object came into existence between planning and creating: two runs (or a person)
+ * creating the same table at once. PostgreSQL reports it as a duplicate, or as a unique
+ * violation of a catalog index when both transactions insert the same name.
+ */
+function createdMeanwhile(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string };
+  if (e.code === '42P07' || e.code === '42710' || e.code === '42P06') return true;
+  return e.code === '23505' && /^pg_[a-z_]+_nsp_index$|^pg_namespace_nspname_index$/.test(e.constraint ?? '');
+}
+
 export async function applyPreData(client: pg.Client, plan: SyncPlan, missing: MissingObject[]): Promise<string[]> {
   const warnings: string[] = [];
   for (const statement of plan.extensions) {
@@ -28,6 +39,13 @@ export async function applyPreData(client: pg.Client, plan: SyncPlan, missing: M
       await client.query(statement.sql);
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      if (createdMeanwhile(error)) {
+        throw new PgferryError(
+          'PGF_SCHEMA_CREATED_CONCURRENTLY',
+          `${statement.object} was created on the destination by another session while this run was creating it; nothing of this run was created — run again (the next run finds the object and loads into it)`,
+          { cause: error },
+        );
+      }
       throw new PgferryError(
         'PGF_SCHEMA_APPLY_FAILED',
         `creating ${statement.object} on the destination failed: ${(error as Error).message}; nothing was created (check the destination role's CREATE privilege, or use --schema-policy none)`,
