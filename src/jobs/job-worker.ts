@@ -4,6 +4,7 @@ import os from 'node:os';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 
+import { safeServerReason } from '../engine/sql/safe-server-reason.js';
 import { PgferryError, isPgferryError } from '../errors/pgferry-error.js';
 import type { Logger } from '../logger.js';
 import type { SecretBox } from '../secrets/secret-box.js';
@@ -234,13 +235,15 @@ export class JobWorker {
       outcome = reason && result.status === 'failed' ? this.#abortedOutcome(reason) : finishedOutcome(result);
     } catch (error) {
       const reason = abortReason(controller.signal);
+      // Viewers read the run: its message has no row values and no stack (server paths); the process log has both.
+      if (!reason && !isPgferryError(error)) logger.error({ err: error }, 'the run failed with an unexpected error');
       outcome = reason
         ? this.#abortedOutcome(reason)
         : {
             status: 'failed',
             errorCode: isPgferryError(error) ? error.code : 'PGF_INTERNAL',
-            errorMessage: error instanceof Error ? error.message : String(error),
-            errorStack: error instanceof Error ? (error.stack ?? null) : null,
+            errorMessage: isPgferryError(error) ? error.message : safeServerReason(error),
+            errorStack: null,
           };
     } finally {
       clearTimeout(timeout);

@@ -7,6 +7,7 @@ import { copyLargeObjects } from '../schema/large-objects.js';
 import { SourceSnapshot } from '../snapshot/source-snapshot.js';
 import { type QueryCanceller, cancelOnAbort } from '../sql/cancel-on-abort.js';
 import { qualified, quoteIdent } from '../sql/quote-ident.js';
+import { safeServerReason } from '../sql/safe-server-reason.js';
 import { openSession } from '../sql/session-settings.js';
 import type { EngineContext, EngineEvent, MissingObject, SyncOptions, SyncResult, TableResult } from '../types.js';
 import { buildPlan } from './build-plan.js';
@@ -65,7 +66,8 @@ function emptyResult(plan: TablePlan): TableResult {
 function describeError(error: unknown): { code: string; message: string } {
   if (isPgferryError(error)) return { code: error.code, message: error.message };
   const e = error as { code?: string; message?: string; detail?: string };
-  return { code: typeof e.code === 'string' ? e.code : 'PGF_INTERNAL', message: `${e.message ?? String(error)}${e.detail ? ` (${e.detail})` : ''}` };
+  // Never the server's DETAIL or a value from the message: they hold row values (see safeServerReason).
+  return { code: typeof e.code === 'string' ? e.code : 'PGF_INTERNAL', message: safeServerReason(error) };
 }
 
 /**
