@@ -80,10 +80,15 @@ beforeAll(async () => {
     expect(created.status, JSON.stringify(created.json)).toBe(201);
     connections[side] = created.json.id;
   }
-  worker = new JobWorker({ db: t.store.db, secrets: t.secrets, logger: quietLogger(), executors: defaultExecutors, pollIntervalMs: 100, heartbeatIntervalMs: 500 });
+  worker = startWorker();
   release = trackResource('job worker', () => worker.stop(0));
-  worker.start();
 });
+
+function startWorker(): JobWorker {
+  const started = new JobWorker({ db: t.store.db, secrets: t.secrets, logger: quietLogger(), executors: defaultExecutors, pollIntervalMs: 100, heartbeatIntervalMs: 500 });
+  started.start();
+  return started;
+}
 
 afterAll(async () => {
   release?.();
@@ -181,6 +186,8 @@ describe('saved sync job fields reach the engine', () => {
       table_options: { 'public.notes': { mode: 'upsert', where: 'id > 0' } },
     });
     expect(job.status, JSON.stringify(job.json)).toBe(201);
+    // The background worker would claim the queued run too; this test runs it itself.
+    await worker.stop(0);
     const queued = await runJobNow(t.store.db, 'sync', job.json.id, { trigger: 'manual' });
     // Run in this process so the change can be made, synchronously, the moment people is done.
     let changed = false;
@@ -206,6 +213,7 @@ describe('saved sync job fields reach the engine', () => {
     expect(Number((await sql(dbs.source.url, 'SELECT count(*) AS n FROM public.notes'))[0]?.n)).toBe(81);
     expect(Number((await sql(dbs.destination.url, 'SELECT count(*) AS n FROM public.notes'))[0]?.n)).toBe(80);
     await sql(dbs.source.url, 'DELETE FROM public.notes WHERE id = 1000');
+    worker = startWorker();
   });
 
   it('refuses at save time what cannot work: a bad filter, a keyed mode without a key, a key that is not unique', async () => {

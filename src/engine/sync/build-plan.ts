@@ -19,7 +19,7 @@ import { checkPrivileges } from './check-privileges.js';
 import { loadOrder } from './load-order.js';
 import { planChunks, planTable } from './plan-table.js';
 import { tableSelector } from './select-tables.js';
-import { type EffectiveTableOptions, tableOptionsResolver } from './table-options.js';
+import { type EffectiveTableOptions, ancestors, tableOptionsResolver } from './table-options.js';
 import type { DroppedForeignKey, SyncPlan, TablePlan } from './sync-plan-types.js';
 import type { PlaceholderValue } from './where-filter.js';
 
@@ -34,15 +34,6 @@ export interface BuildPlanInput {
 
 const byId = (tables: CatalogTable[]) => new Map(tables.map((t) => [tableId(t.name), t]));
 
-function ancestors(table: CatalogTable, all: Map<string, CatalogTable>): CatalogTable[] {
-  const chain: CatalogTable[] = [];
-  let current = table.partitionOf ? all.get(tableId(table.partitionOf.parent)) : undefined;
-  while (current) {
-    chain.unshift(current);
-    current = current.partitionOf ? all.get(tableId(current.partitionOf.parent)) : undefined;
-  }
-  return chain;
-}
 
 /** Reads both catalogs and decides everything a run will do, before anything is written. */
 export async function buildPlan(input: BuildPlanInput): Promise<SyncPlan> {

@@ -7,7 +7,7 @@ import { type SyncOptions, keyedModes, tableId } from '../types.js';
 import { noKeyMessage } from './plan-table.js';
 import { QueryParams, applyQueryParams } from './query-params.js';
 import { tableSelector } from './select-tables.js';
-import { type EffectiveTableOptions, tableOptionsResolver } from './table-options.js';
+import { type EffectiveTableOptions, ancestors, chosenKeyProblem, tableOptionsResolver } from './table-options.js';
 import { type PlaceholderValue, bindFilter, wrapFilter } from './where-filter.js';
 
 /** A setting that cannot work for a table: which table, which field, and from which per-table entry. */
@@ -39,23 +39,13 @@ export async function checkSyncOptions(
   const sourceCatalog = await introspectSchema(source, schemas);
   const destinationTables = destination ? new Map((await introspectSchema(destination, schemas)).tables.map((t) => [tableId(t.name), t])) : new Map<string, CatalogTable>();
   const all = new Map(sourceCatalog.tables.map((t) => [tableId(t.name), t]));
-  const lineage = (table: CatalogTable): CatalogTable[] => {
-    const chain = [table];
-    for (let parent = table.partitionOf?.parent; parent; ) {
-      const found = all.get(tableId(parent));
-      if (!found) break;
-      chain.unshift(found);
-      parent = found.partitionOf?.parent;
-    }
-    return chain;
-  };
   const selected = tableSelector(options);
   const resolve = tableOptionsResolver(options);
   const problems: SyncOptionProblem[] = [];
   const filtered: Array<{ table: CatalogTable; options: EffectiveTableOptions }> = [];
   for (const table of sourceCatalog.tables) {
     if (table.kind !== 'table' || problems.length >= problemLimit) continue;
-    const chain = lineage(table);
+    const chain = [...ancestors(table, all), table];
     if (!chain.some((t) => selected(t.name))) continue;
     const effective = resolve(chain.map((t) => t.name));
     const add = (field: SyncOptionProblem['field'], message: string) => problems.push({ table: tableId(table.name), field, match: effective.from[field] ?? null, message });
@@ -88,21 +78,15 @@ function checkKeyAndCursor(table: CatalogTable, destination: CatalogTable | unde
     }
   }
   if (effective.key) {
-    const unknown = effective.key.filter((column) => !table.columns.some((c) => c.name === column));
-    if (unknown.length > 0) {
-      add('key', `table ${shown} has no column ${unknown.map((c) => `"${c}"`).join(', ')}; a key names columns of the table`);
-      return;
-    }
-  }
-  if (!keyedModes.has(effective.mode)) return;
-  if (effective.key) {
+    const needsUnique = keyedModes.has(effective.mode);
     for (const [side, where] of [['source', table], ['destination', destination]] as const) {
-      if (where && !where.uniqueKeys.some((key) => key.length === effective.key!.length && effective.key!.every((c) => key.includes(c)))) {
-        add('key', `the key (${effective.key.join(', ')}) of table ${shown} is not a unique index on the ${side}; mode "${effective.mode}" matches rows on it — create a unique index on (${effective.key.join(', ')}) or leave the key to the primary key`);
+      const problem = where && chosenKeyProblem(where, effective.key, side, effective.mode, needsUnique);
+      if (problem) {
+        add('key', problem.message);
         return;
       }
     }
-  } else if (table.key === null) {
+  } else if (keyedModes.has(effective.mode) && table.key === null) {
     add('mode', noKeyMessage(shown, effective.mode));
   }
 }
@@ -126,8 +110,7 @@ async function explainFilter(source: pg.Client, table: CatalogTable, effective: 
     await source.query(sql);
     return null;
   } catch (error) {
-    const e = error as { message?: string; position?: string };
-    return `the filter does not work on ${displayName(table.name)}: ${e.message ?? String(error)}`;
+    return `the filter does not work on ${displayName(table.name)}: ${(error as Error).message}`;
   } finally {
     await source.query('ROLLBACK TO SAVEPOINT pgferry_check');
   }

@@ -6,7 +6,7 @@ import { addColumnDdl } from '../schema/generate-ddl.js';
 import type { CatalogTable } from '../schema/schema-types.js';
 import { displayName, qualified, quoteIdent, quoteLiteral } from '../sql/quote-ident.js';
 import { type SyncMode, type SyncOptions, keyedModes, tableId } from '../types.js';
-import type { EffectiveTableOptions } from './table-options.js';
+import { type EffectiveTableOptions, chosenKeyProblem } from './table-options.js';
 import { defaultRuleKey, findRule, ruleExpression } from './column-rules.js';
 import { QueryParams } from './query-params.js';
 import type { ChunkPlan, TablePlan } from './sync-plan-types.js';
@@ -36,11 +36,6 @@ const integerTypes = new Set(['smallint', 'integer', 'bigint']);
 /** Message of PGF_TABLE_HAS_NO_KEY, the documented wording. */
 export function noKeyMessage(table: string, mode: SyncMode, where: 'source' | 'destination' = 'source'): string {
   return `table ${table} has no primary key or unique index${where === 'destination' ? ' on the destination' : ''}; mode "${mode}" needs one — add a key or use mode "full"`;
-}
-
-/** Whether a unique index covers exactly these columns (in any order). */
-function hasUniqueKey(table: CatalogTable, columns: readonly string[]): boolean {
-  return table.uniqueKeys.some((key) => key.length === columns.length && columns.every((column) => key.includes(column)));
 }
 
 /** Plans one copied table; reads nothing from the database. */
@@ -117,16 +112,10 @@ export function planTable(input: PlanTableInput): TablePlan {
   }
   if (input.table.key) {
     const chosen = input.table.key;
-    const unknown = chosen.filter((column) => !source.columns.some((c) => c.name === column));
-    if (unknown.length > 0) return refuse('PGF_VALIDATION_FAILED', `key column(s) ${unknown.map((c) => `"${c}"`).join(', ')} of table ${shown} do not exist on the source; name columns of the table`);
     // ON CONFLICT needs a unique index on exactly these columns where the rows are written (the table created by this run gets the source's).
-    const where = createTable || keyComing ? source : destination;
-    if (keyedModes.has(mode) && mode !== 'full' && !hasUniqueKey(where, chosen)) {
-      return refuse(
-        'PGF_TABLE_KEY_NOT_UNIQUE',
-        `the key (${chosen.join(', ')}) chosen for table ${shown} is not a unique index on the ${where === source ? 'source' : 'destination'}; mode "${mode}" matches rows with INSERT … ON CONFLICT, which needs one — create a unique index on (${chosen.join(', ')}) or leave the key to the primary key`,
-      );
-    }
+    const written = createTable || keyComing ? source : destination;
+    const problem = chosenKeyProblem(written, chosen, written === source ? 'source' : 'destination', mode, keyedModes.has(mode) && mode !== 'full');
+    if (problem) return refuse(problem.code, problem.message);
     key = chosen;
     plan.keySource = 'chosen key';
   }
