@@ -32,6 +32,7 @@ export const errorCodes = {
   PGF_RUN_NOT_CANCELLABLE: { status: 409, exit: 5, summary: 'The run has already finished and cannot be cancelled.' },
   PGF_RUN_CANCELLED: { status: 409, exit: 6, summary: 'The run was cancelled before it finished.' },
   PGF_RUN_TIMEOUT: { status: 504, exit: 7, summary: 'The run exceeded the timeout of its job and was stopped.' },
+  PGF_WORKER_SHUTDOWN: { status: 503, exit: 1, summary: 'The worker shut down before the run finished; the run was handed back and queued once to start again on another worker.' },
   PGF_WORKER_LOST: { status: 500, exit: 1, summary: 'The worker running the run stopped heartbeating (crashed or killed); the run was marked failed.' },
   PGF_NO_EXECUTOR: { status: 500, exit: 1, summary: 'This pgferry has no executor for the run kind.' },
   PGF_NOTIFICATION_FAILED: { status: 502, exit: 1, summary: 'A notification channel did not accept the message.' },

@@ -78,4 +78,47 @@ describe('worker shutdown', () => {
     expect(taken.map((run) => run.id)).toContain(queued.id);
     gated.open();
   });
+
+  it('hands back a run that outlives the grace: ended once, queued once, run again by another worker, never both at once', async () => {
+    const job = await createSyncJob(store.db, { name: `outlive-${Date.now()}`, source_connection_id: connections.source, destination_connection_id: connections.destination, retry_max: 0 });
+    // The first executor never ends on its own; it returns "failed" when aborted, as engines do.
+    const executions: string[] = [];
+    const stubborn: RunExecutor = (run, context) =>
+      new Promise((resolve) => {
+        executions.push(run.id);
+        context.signal.addEventListener('abort', () => {
+          resolve({ status: 'failed', tables: [], totalRows: 0, totalBytes: 0, errorCode: 'PGF_RUN_CANCELLED', errorMessage: 'aborted' });
+        });
+      });
+    const leaving = new JobWorker({ db: store.db, secrets: testSecrets(), logger: quietLogger(), executors: { sync: stubborn }, pollIntervalMs: 100, heartbeatIntervalMs: 100, scheduler: false, workerId: 'leaving' });
+    const releaseLeaving = trackResource('job worker', () => leaving.stop(0));
+    const claimed = leaving.events.next('run:claimed');
+    leaving.start();
+    const queued = await enqueueRun(store.db, { kind: 'sync', trigger: 'manual', syncJobId: job.id, jobName: job.name });
+    expect((await claimed).run.id).toBe(queued.id);
+    const handedBack = leaving.events.next('run:handed-back');
+    await leaving.stop(200);
+    releaseLeaving();
+    const { run: ended, next } = await handedBack;
+    expect(ended).toMatchObject({ id: queued.id, status: 'failed', error_code: 'PGF_WORKER_SHUTDOWN' });
+    expect(next).toMatchObject({ status: 'queued', retry_of: queued.id, attempt: 1, trigger: 'retry' });
+
+    // Another worker takes the hand-back (despite retry_max 0) and finishes it.
+    const gated = gatedExecutor();
+    const staying = new JobWorker({ db: store.db, secrets: testSecrets(), logger: quietLogger(), executors: { sync: gated.executor }, pollIntervalMs: 100, heartbeatIntervalMs: 100, scheduler: false, workerId: 'staying' });
+    const releaseStaying = trackResource('job worker', () => staying.stop(0));
+    const finished = staying.events.next('run:finished', ({ run }) => run.id === next?.id);
+    staying.start();
+    gated.open();
+    expect((await finished).run.status).toBe('succeeded');
+    await staying.stop(0);
+    releaseStaying();
+    const runs = await store.db.selectFrom('runs').select(['id', 'status', 'worker_id']).where('sync_job_id', '=', job.id).orderBy('queued_at').execute();
+    expect(runs).toEqual([
+      { id: queued.id, status: 'failed', worker_id: 'leaving' },
+      { id: next?.id, status: 'succeeded', worker_id: 'staying' },
+    ]);
+    expect(executions).toEqual([queued.id]);
+    expect(gated.started).toEqual([next?.id]);
+  });
 });
