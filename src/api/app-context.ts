@@ -1,18 +1,9 @@
-import type { Kysely } from 'kysely';
-
+import type { RouteAccess } from '../auth/route-access.js';
 import type { SecretBox } from '../secrets/secret-box.js';
-import type { StoreDatabase } from '../store/store-types.js';
+import type { AppStore } from '../store/app-store.js';
 
-/** What routes need from the store; tests pass a real store on a throw-away database. */
-export interface AppStore {
-  db: Kysely<StoreDatabase>;
-}
-
-/**
- * Who may call a route, declared once in its `config.access` (enforced by the auth layer):
- * `public` needs no credentials; the roles are ordered viewer < operator < admin.
- */
-export type RouteAccess = 'public' | 'viewer' | 'operator' | 'admin';
+export type { AppStore } from '../store/app-store.js';
+export type { RouteAccess } from '../auth/route-access.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
-import { describeCron, nextFireTimes, validateCron } from '../jobs/cron/cron-schedule.js';
+import { describeCron, nextFireTimes, validateCron } from '../cron/cron-schedule.js';
 import { errorBodySchema } from './api-schemas.js';
 
 const previewQuery = z.strictObject({

@@ -14,6 +14,7 @@ import {
 } from '../store/storage-repository.js';
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
+import { storageKinds } from '../engine/storage/archive-storage.js';
 
 const errors = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 500: errorBodySchema, 502: errorBodySchema };
 
@@ -22,7 +23,7 @@ export const storageViewSchema = z
     id: z.string(),
     name: z.string(),
     description: z.string().nullable(),
-    kind: z.enum(['local', 's3']),
+    kind: z.enum(storageKinds),
     config: z.record(z.string(), z.unknown()).describe('local: {path}; s3: {bucket, prefix, region, endpoint, force_path_style, public_endpoint, access_key_id}'),
     has_secret_access_key: z.boolean(),
     has_encryption_secret: z.boolean(),
@@ -34,7 +35,7 @@ export const storageViewSchema = z
 const storageBodySchema = z.object({
   name: z.string().min(1).max(100),
   description: z.string().max(2000).nullish(),
-  kind: z.enum(['local', 's3']),
+  kind: z.enum(storageKinds),
   config: z.record(z.string(), z.unknown()),
   secret_access_key: z.string().max(500).nullish().describe('S3 secret key; omit to keep the stored one, null to remove'),
   encryption_secret: z.string().max(500).nullish().describe('Passphrase for archive encryption; omit to keep, null to remove'),
@@ -43,7 +44,7 @@ const storageBodySchema = z.object({
 const listQuerySchema = z.object({
   page: z.coerce.number().int().min(1).default(1),
   page_size: z.coerce.number().int().min(1).max(500).default(50),
-  kind: z.enum(['local', 's3']).optional(),
+  kind: z.enum(storageKinds).optional(),
   search: z.string().max(100).optional(),
 });
 
@@ -51,7 +52,7 @@ const paramsSchema = z.object({ id: z.string().min(1).max(100) });
 
 const probeSchema = z.object({
   ok: z.boolean(),
-  kind: z.enum(['local', 's3']),
+  kind: z.enum(storageKinds),
   target: z.string(),
   wrote: z.boolean(),
   freeBytes: z.number().optional(),

@@ -5,7 +5,8 @@ import { syncJobCreateSchema, syncJobUpdateSchema, syncRunParamsSchema } from '.
 import { runSummaryView, runSummaryViewSchema, syncJobView, syncJobViewSchema } from '../jobs/job-views.js';
 import { runJobNow } from '../jobs/run-service.js';
 import { createCheckedSyncJob, updateCheckedSyncJob } from '../jobs/sync-job-service.js';
-import { deleteSyncJob, getSyncJob, listSyncJobs, setSyncJobEnabled } from '../store/sync-job-repository.js';
+import { getSyncJob, listSyncJobs } from '../store/sync-job-repository.js';
+import { deleteSyncJob, setSyncJobEnabled } from '../jobs/sync-job-service.js';
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import type { AppStore } from '../api/app-context.js';
+import type { AppStore } from '../store/app-store.js';
 import { AuditRepository, type NewAuditEntry } from '../store/audit-repository.js';
 import { deriveAuditAction } from './audit-action.js';
 import { redactBody } from './redact-body.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 
-import type { AppStore } from '../api/app-context.js';
+import type { AppStore } from '../store/app-store.js';
 import type { Config } from '../config/config-schema.js';
 import { AuditRepository } from '../store/audit-repository.js';
 import { LoginThrottleRepository } from '../store/login-throttle-repository.js';

@@ -1,6 +1,6 @@
 import os from 'node:os';
 
-import type { AppStore } from '../api/app-context.js';
+import type { AppStore } from '../store/app-store.js';
 import { AuditRepository } from '../store/audit-repository.js';
 import { redactBody } from './redact-body.js';
 

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 
 import { ApiTokenRepository } from '../store/api-token-repository.js';
 import { SessionRepository } from '../store/session-repository.js';
-import type { AppStore } from '../api/app-context.js';
+import type { AppStore } from '../store/app-store.js';
 import type { Principal } from './principal.js';
 import { lowerRole } from './roles.js';
 import { hashSecret } from './secret-token.js';

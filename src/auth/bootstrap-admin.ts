@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 
-import type { AppStore } from '../api/app-context.js';
+import type { AppStore } from '../store/app-store.js';
 import { UserRepository } from '../store/user-repository.js';
 import { generatePassword, hashPassword } from './password-hash.js';
 

@@ -1,4 +1,4 @@
-import type { AppStore } from '../api/app-context.js';
+import type { AppStore } from '../store/app-store.js';
 import type { Config } from '../config/config-schema.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import { LoginThrottleRepository } from '../store/login-throttle-repository.js';

@@ -1,4 +1,4 @@
-import type { RouteAccess } from '../api/app-context.js';
+import type { RouteAccess } from './route-access.js';
 import type { Role } from '../store/store-types.js';
 
 /** Who is calling: a user through a login session, or through one of their API tokens. */

@@ -1,7 +1,7 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-import type { AppStore } from '../api/app-context.js';
+import type { AppStore } from '../store/app-store.js';
 import { registerAuditHooks } from '../audit/audit-hooks.js';
 import { scheduleAuthHousekeeping } from '../audit/audit-retention.js';
 import type { Config } from '../config/config-schema.js';

@@ -1,4 +1,4 @@
-import type { RouteAccess } from '../api/app-context.js';
+import type { RouteAccess } from './route-access.js';
 import type { Role } from '../store/store-types.js';
 
 export const roles = ['viewer', 'operator', 'admin'] as const satisfies readonly Role[];

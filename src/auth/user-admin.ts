@@ -1,4 +1,4 @@
-import type { AppStore } from '../api/app-context.js';
+import type { AppStore } from '../store/app-store.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import { ApiTokenRepository, type ApiTokenView } from '../store/api-token-repository.js';
 import type { Role } from '../store/store-types.js';
@@ -6,6 +6,7 @@ import { type PublicUser, UserRepository } from '../store/user-repository.js';
 import { hashPassword, minimumPasswordLength } from './password-hash.js';
 import { lowerRole } from './roles.js';
 import { generateApiToken } from './secret-token.js';
+import { isUuid } from '../store/uuid.js';
 
 // User and token administration shared by the API routes and the local CLI.
 
@@ -51,8 +52,7 @@ export async function updateUser(
 
 export async function findUserOrThrow(store: AppStore, usernameOrId: string): Promise<PublicUser> {
   const users = new UserRepository(store.db);
-  const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(usernameOrId);
-  const user = (isUuid ? await users.findById(usernameOrId) : undefined) ?? (await users.findByUsername(usernameOrId));
+  const user = (isUuid(usernameOrId) ? await users.findById(usernameOrId) : undefined) ?? (await users.findByUsername(usernameOrId));
   if (!user) throw new PgferryError('PGF_NOT_FOUND', `user "${usernameOrId}" does not exist; see \`pgferry users list\``);
   return user;
 }

@@ -22,15 +22,28 @@ import type { RuleStrategy } from './sync/rule-grammar.js';
 
 export type { QualifiedName } from './sql/quote-ident.js';
 
-export const syncModes = ['full', 'append', 'upsert', 'incremental', 'mirror'] as const;
-/** full: replace atomically; append: insert absent keys; upsert: insert or update by key;
- * incremental: upsert rows whose cursor ≥ the stored high-water mark; mirror: upsert and
- * delete rows gone from the source. */
-export type SyncMode = (typeof syncModes)[number];
+/**
+ * The sync modes and their traits, in one place: every list of modes (CLI choices, API
+ * schema, save-time checks, the engine's planning) is derived from this table.
+ * - full: replace each table atomically;
+ * - append: insert rows whose key is absent;
+ * - upsert: insert or update by key;
+ * - incremental: upsert rows whose cursor ≥ the stored high-water mark;
+ * - mirror: upsert, and delete rows gone from the source.
+ */
+export const syncModeTraits = {
+  full: { keyed: false, destructive: true },
+  append: { keyed: true, destructive: false },
+  upsert: { keyed: true, destructive: false },
+  incremental: { keyed: true, destructive: false },
+  mirror: { keyed: true, destructive: true },
+} as const satisfies Record<string, { keyed: boolean; destructive: boolean }>;
+export type SyncMode = keyof typeof syncModeTraits;
+export const syncModes = Object.keys(syncModeTraits) as [SyncMode, ...SyncMode[]];
 /** Modes that need a primary key or a unique key on non-null columns. */
-export const keyedModes: ReadonlySet<SyncMode> = new Set(['append', 'upsert', 'incremental', 'mirror']);
-/** Modes that remove destination rows. */
-export const destructiveModes: ReadonlySet<SyncMode> = new Set(['full', 'mirror']);
+export const keyedModes: ReadonlySet<SyncMode> = new Set(syncModes.filter((mode) => syncModeTraits[mode].keyed));
+/** Modes that remove destination rows (refused on a protected destination). */
+export const destructiveModes: ReadonlySet<SyncMode> = new Set(syncModes.filter((mode) => syncModeTraits[mode].destructive));
 
 export const schemaPolicies = ['create-missing', 'add-columns', 'strict', 'none'] as const;
 export type SchemaPolicy = (typeof schemaPolicies)[number];

@@ -1,60 +1,14 @@
 import { z } from 'zod';
 
-import { parseRuleText, ruleSyntax } from '../engine/sync/rule-grammar.js';
-import { checkFilter } from '../engine/sync/where-filter.js';
 import { isPgferryError } from '../errors/pgferry-error.js';
-import { validateCron } from './cron/cron-schedule.js';
+import { validateCron } from '../cron/cron-schedule.js';
+import { schemaPolicies, syncModes } from '../engine/types.js';
+import { backupFormats, compressions, retentionSchema, selectionSchema, tableOptionSchema, verificationSchema } from '../store/job-columns.js';
 
 // One definition of a saved job, shared by the API (body validation, OpenAPI) and the CLI.
 
 const name = z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters');
 const description = z.string().max(2000, 'at most 2000 characters').nullable();
-const identifierList = z.array(z.string().min(1).max(200)).max(10_000);
-
-export const syncModes = ['full', 'append', 'upsert', 'incremental', 'mirror'] as const;
-export const schemaPolicies = ['create-missing', 'add-columns', 'strict', 'none'] as const;
-
-export const selectionSchema = z.strictObject({
-  schemas: identifierList.optional().describe('Schemas to copy (default: every non-system schema)'),
-  tables: identifierList.optional().describe('Tables as schema.table (default: every table of the schemas)'),
-  include: identifierList.optional().describe('Glob patterns of schema.table to include'),
-  exclude: identifierList.optional().describe('Glob patterns of schema.table to exclude'),
-});
-
-export const tableOptionSchema = z.strictObject({
-  mode: z.enum(syncModes).optional(),
-  where: z
-    .string()
-    .max(10_000)
-    .superRefine((text, context) => {
-      // One boolean expression that cannot leave its parentheses; the source server checks the rest at save time.
-      try {
-        checkFilter(text);
-      } catch (error) {
-        context.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
-      }
-    })
-    .optional()
-    .describe('SQL filter run in the read-only source snapshot'),
-  key: z.array(z.string().min(1)).min(1).optional().describe('Unique key columns for keyed modes (default: primary key)'),
-  cursor_column: z.string().min(1).optional().describe('Column for incremental mode'),
-  columns: z
-    .record(
-      z.string().min(1),
-      z
-        .string()
-        .min(1)
-        .max(2000)
-        .superRefine((text, context) => {
-          const parsed = parseRuleText(text);
-          if (!parsed.ok) context.addIssue({ code: 'custom', message: parsed.message });
-        })
-        .describe(`A rule: ${ruleSyntax}`),
-    )
-    .optional()
-    .describe('Column rules (anonymisation, applied in the source SELECT): column → rule'),
-});
-
 const cronField = z.string().trim().min(1).max(200).nullable();
 const timezone = z.string().trim().min(1).max(100);
 
@@ -134,18 +88,6 @@ export const syncRunParamsSchema = z.strictObject({
 export type SyncRunParams = z.infer<typeof syncRunParamsSchema>;
 export type SyncJobPatch = z.infer<typeof syncJobUpdateSchema>;
 
-export const retentionSchema = z.strictObject({
-  keep_last: z.number().int().min(1).max(10_000).optional(),
-  daily: z.number().int().min(0).max(3650).optional(),
-  weekly: z.number().int().min(0).max(520).optional(),
-  monthly: z.number().int().min(0).max(1200).optional(),
-});
-
-export const verificationSchema = z.strictObject({
-  drill: z.boolean().optional().describe('Restore each new backup into a scratch database and compare'),
-  drill_every: z.number().int().min(1).max(1000).optional().describe('Drill every Nth backup (default: 1)'),
-});
-
 const backupJobShape = {
   name,
   description: description.optional(),
@@ -153,9 +95,9 @@ const backupJobShape = {
   storage_ids: z.array(z.uuid()).min(1, 'at least one storage').max(10),
   all_databases: z.boolean().optional(),
   include_globals: z.boolean().optional(),
-  format: z.enum(['native', 'pg_dump']).optional(),
+  format: z.enum(backupFormats).optional(),
   selection: selectionSchema.optional(),
-  compression: z.enum(['gzip', 'zstd', 'none']).optional(),
+  compression: z.enum(compressions).optional(),
   encrypt: z.boolean().optional(),
   parallelism: z.number().int().min(1).max(64).optional(),
   retention: retentionSchema.optional(),

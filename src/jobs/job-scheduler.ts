@@ -2,8 +2,8 @@ import { type Kysely, sql } from 'kysely';
 
 import type { Logger } from '../logger.js';
 import type { StoreDatabase } from '../store/store-types.js';
-import { nextFireTime } from './cron/cron-schedule.js';
-import { announceQueuedRuns } from './run-wakeup.js';
+import { nextFireTime } from '../cron/cron-schedule.js';
+import { announceQueuedRuns } from '../store/run-wakeup.js';
 
 export interface ScheduledTick {
   kind: 'sync' | 'backup';

@@ -9,7 +9,7 @@ import type { SecretBox } from '../secrets/secret-box.js';
 import { claimRuns, releaseClaimedRuns } from '../store/run-repository.js';
 import type { RunRow, StoreDatabase } from '../store/store-types.js';
 import type { RunExecutors } from './run-executor.js';
-import { listenForQueuedRuns } from './run-wakeup.js';
+import { listenForQueuedRuns } from '../store/run-wakeup.js';
 import { CronTicker } from './worker/cron-ticker.js';
 import { RunSupervisor } from './worker/run-supervisor.js';
 import { WorkerEvents } from './worker/worker-events.js';

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
 import { type RunLogLine, appendRunLogs } from '../store/run-log-repository.js';
-import type { StoreDb } from './job-store-helpers.js';
+import { type StoreDb } from '../store/repository-helpers.js';
 
 /** Buffers a run's log lines and writes them in batches, so a chatty engine costs few round trips. */
 export class RunLogWriter {

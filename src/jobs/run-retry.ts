@@ -4,7 +4,7 @@ import { isPgferryError } from '../errors/pgferry-error.js';
 import type { Logger } from '../logger.js';
 import { enqueueRun } from '../store/run-repository.js';
 import type { RunRow, StoreDatabase } from '../store/store-types.js';
-import type { StoreDb } from './job-store-helpers.js';
+import { type StoreDb } from '../store/repository-helpers.js';
 
 export interface JobPolicy {
   name: string | null;

@@ -5,16 +5,18 @@ import { type SyncOptionProblem, checkSyncOptions } from '../engine/sync/check-s
 import { openSession } from '../engine/sql/session-settings.js';
 import { PgferryError, isPgferryError } from '../errors/pgferry-error.js';
 import type { SecretBox } from '../secrets/secret-box.js';
+import type { SyncMode } from '../engine/types.js';
 import { loadConnectionTarget } from '../store/connection-repository.js';
+import type { JobSelection, JobTableOptions } from '../store/job-columns.js';
 import type { StoreDatabase } from '../store/store-types.js';
 import { jobSyncScope } from './sync-job-scope.js';
 
 export interface CheckableSyncJob {
   source_connection_id: string;
   destination_connection_id: string;
-  default_mode: string;
-  selection: Record<string, unknown>;
-  table_options: Record<string, unknown>;
+  default_mode: SyncMode;
+  selection: JobSelection;
+  table_options: JobTableOptions;
 }
 
 /** What a job's run binds in its filters, with values of the right type (only the type matters to EXPLAIN). */

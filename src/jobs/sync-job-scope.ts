@@ -1,13 +1,9 @@
-import type { z } from 'zod';
-
 import { parseRuleText } from '../engine/sync/rule-grammar.js';
 import type { ColumnRule, SyncMode, SyncOptions, TableSyncOptions } from '../engine/types.js';
 import { PgferryError } from '../errors/pgferry-error.js';
-import type { tableOptionSchema } from './job-input-schemas.js';
+import type { JobSelection, JobTableOptions } from '../store/job-columns.js';
 
 // A saved sync job as the engine's options: shared by the executor and the save-time checks.
-
-type TableOption = z.infer<typeof tableOptionSchema>;
 
 /** `hash`, `value:N/A`, `truncate:20`, `sql:upper(x)`… (the shared rule grammar) as the engine's rule for schema.table.column. */
 export function parseColumnRule(table: string, column: string, text: string): ColumnRule {
@@ -16,16 +12,13 @@ export function parseColumnRule(table: string, column: string, text: string): Co
   return { match: `${table}.${column}`, strategy: parsed.strategy, argument: parsed.argument };
 }
 
-type JobTableOptions = Record<string, TableOption>;
-
 /**
  * A saved job's selection and per-table options as one engine call: the "*" entry first,
  * then each table's own, so a table's options override the defaults field by field.
  */
-export function jobSyncScope(job: { default_mode: string; selection: Record<string, unknown>; table_options: Record<string, unknown> }): Pick<SyncOptions, 'schemas' | 'tables' | 'exclude' | 'mode' | 'tableOptions' | 'rules'> {
-  const selection = job.selection as { schemas?: string[]; tables?: string[]; include?: string[]; exclude?: string[] };
-  const options = job.table_options as JobTableOptions;
-  const entries = Object.entries(options).sort(([a], [b]) => Number(b === '*') - Number(a === '*'));
+export function jobSyncScope(job: { default_mode: SyncMode; selection: JobSelection; table_options: JobTableOptions }): Pick<SyncOptions, 'schemas' | 'tables' | 'exclude' | 'mode' | 'tableOptions' | 'rules'> {
+  const selection = job.selection;
+  const entries = Object.entries(job.table_options).sort(([a], [b]) => Number(b === '*') - Number(a === '*'));
   const tableOptions: TableSyncOptions[] = entries
     .map(([match, option]) => ({ match, mode: option.mode, where: option.where, cursor: option.cursor_column, key: option.key }))
     .filter((entry) => entry.mode !== undefined || entry.where !== undefined || entry.cursor !== undefined || entry.key !== undefined);
@@ -34,7 +27,7 @@ export function jobSyncScope(job: { default_mode: string; selection: Record<stri
     schemas: selection.schemas,
     tables: tables.length > 0 ? tables : undefined,
     exclude: selection.exclude,
-    mode: job.default_mode as SyncMode,
+    mode: job.default_mode,
     tableOptions,
     // Rules: first match wins, so a table's own rules come before the "*" ones.
     rules: [...entries.filter(([table]) => table !== '*'), ...entries.filter(([table]) => table === '*')].flatMap(([table, option]) => Object.entries(option.columns ?? {}).map(([column, rule]) => parseColumnRule(table, column, rule))),

@@ -1,10 +1,126 @@
 import type { Kysely } from 'kysely';
 
+import { computeNextFire } from '../cron/cron-schedule.js';
+import { type FieldProblem, validationError, validationErrorFromIssues } from '../errors/validation-error.js';
 import type { SecretBox } from '../secrets/secret-box.js';
+import { type StoreDb, assertNoActiveRun, missingReferences } from '../store/repository-helpers.js';
 import type { StoreDatabase } from '../store/store-types.js';
-import { type SyncJob, createSyncJob, getSyncJob, updateSyncJob } from '../store/sync-job-repository.js';
-import type { SyncJobInput, SyncJobPatch } from './job-input-schemas.js';
+import { type SyncJob, type SyncJobValues, deleteSyncJobRow, getSyncJob, insertSyncJob, updateSyncJobRow } from '../store/sync-job-repository.js';
+import { type SyncJobInput, type SyncJobPatch, syncJobCreateSchema, syncJobUpdateSchema } from './job-input-schemas.js';
 import { checkSyncJob } from './sync-job-checks.js';
+import { destructiveModes } from '../engine/types.js';
+
+// The rules of a saved sync job: references exist, a protected destination is never
+// overwritten, a patch is checked as the whole job it makes, the next tick follows the
+// schedule. The repository only writes what this prepared.
+
+async function checkReferences(db: StoreDb, job: SyncJobInput): Promise<void> {
+  const problems: FieldProblem[] = [
+    ...(await missingReferences(db, 'connections', 'source_connection_id', [job.source_connection_id])),
+    ...(await missingReferences(db, 'connections', 'destination_connection_id', [job.destination_connection_id])),
+    ...(await missingReferences(db, 'notification_channels', 'channel_ids', job.channel_ids ?? [])),
+  ];
+  if (problems.length === 0) {
+    const destination = await db
+      .selectFrom('connections')
+      .select(['name', 'protected'])
+      .where('id', '=', job.destination_connection_id)
+      .executeTakeFirst();
+    const modes = [job.default_mode ?? 'full', ...Object.values(job.table_options ?? {}).map((option) => option.mode)];
+    if (destination?.protected && modes.some((mode) => mode !== undefined && destructiveModes.has(mode))) {
+      problems.push({
+        field: 'destination_connection_id',
+        message: `connection "${destination.name}" is protected (production) and modes full/mirror would overwrite it; use append, upsert or incremental, or choose another destination`,
+      });
+    }
+  }
+  if (problems.length > 0) throw validationError(problems);
+}
+
+function toValues(job: SyncJobInput): SyncJobValues {
+  const enabled = job.enabled ?? true;
+  const timezone = job.timezone ?? 'UTC';
+  const cron = job.cron ?? null;
+  return {
+    name: job.name,
+    description: job.description ?? null,
+    source_connection_id: job.source_connection_id,
+    destination_connection_id: job.destination_connection_id,
+    selection: JSON.stringify(job.selection ?? {}),
+    table_options: JSON.stringify(job.table_options ?? {}),
+    default_mode: job.default_mode ?? 'full',
+    schema_policy: job.schema_policy ?? 'create-missing',
+    parallelism: job.parallelism ?? 2,
+    split_rows: job.split_rows ?? null,
+    verify: job.verify ?? false,
+    copy_owners: job.copy_owners ?? false,
+    copy_grants: job.copy_grants ?? false,
+    cron,
+    timezone,
+    enabled,
+    retry_max: job.retry_max ?? 0,
+    retry_backoff_s: job.retry_backoff_s ?? 60,
+    timeout_s: job.timeout_s ?? null,
+    next_fire_at: computeNextFire({ cron, timezone, enabled }),
+  };
+}
+
+/** Saves a new job (the API and CLI parsed it with syncJobCreateSchema). */
+export async function createSyncJob(db: Kysely<StoreDatabase>, job: SyncJobInput): Promise<SyncJob> {
+  await checkReferences(db, job);
+  return insertSyncJob(db, toValues(job), job.channel_ids ?? []);
+}
+
+function mergeForCheck(current: SyncJob, patch: SyncJobPatch): SyncJobInput {
+  const parsed = syncJobUpdateSchema.safeParse(patch);
+  if (!parsed.success) throw validationError(parsed.error.issues.map((issue) => ({ field: issue.path.map(String).join('.'), message: issue.message })));
+  return {
+    name: patch.name ?? current.name,
+    description: patch.description !== undefined ? patch.description : current.description,
+    source_connection_id: patch.source_connection_id ?? current.source_connection_id,
+    destination_connection_id: patch.destination_connection_id ?? current.destination_connection_id,
+    selection: patch.selection ?? current.selection,
+    table_options: patch.table_options ?? current.table_options,
+    default_mode: patch.default_mode ?? current.default_mode,
+    schema_policy: patch.schema_policy ?? current.schema_policy,
+    parallelism: patch.parallelism ?? current.parallelism,
+    split_rows: patch.split_rows !== undefined ? patch.split_rows : current.split_rows === null ? null : Number(current.split_rows),
+    verify: patch.verify ?? current.verify,
+    copy_owners: patch.copy_owners ?? current.copy_owners,
+    copy_grants: patch.copy_grants ?? current.copy_grants,
+    cron: patch.cron !== undefined ? patch.cron : current.cron,
+    timezone: patch.timezone ?? current.timezone,
+    enabled: patch.enabled ?? current.enabled,
+    retry_max: patch.retry_max ?? current.retry_max,
+    retry_backoff_s: patch.retry_backoff_s ?? current.retry_backoff_s,
+    timeout_s: patch.timeout_s !== undefined ? patch.timeout_s : current.timeout_s,
+    channel_ids: patch.channel_ids ?? current.channel_ids,
+  };
+}
+
+/** Changes a job: the patch is checked as the whole job it makes. */
+export async function updateSyncJob(db: Kysely<StoreDatabase>, idOrName: string, patch: SyncJobPatch): Promise<SyncJob> {
+  const current = await getSyncJob(db, idOrName);
+  const merged = mergeForCheck(current, patch);
+  const checked = syncJobCreateSchema.safeParse(merged);
+  if (!checked.success) throw validationErrorFromIssues(checked.error.issues);
+  await checkReferences(db, merged);
+  const values = toValues(merged);
+  // Keep the pending tick when the schedule did not change, so an edit never skips or repeats one.
+  const scheduleChanged = merged.cron !== current.cron || merged.timezone !== current.timezone || merged.enabled !== current.enabled;
+  return updateSyncJobRow(db, current.id, { ...values, next_fire_at: scheduleChanged ? values.next_fire_at : current.next_fire_at }, patch.channel_ids);
+}
+
+export async function setSyncJobEnabled(db: Kysely<StoreDatabase>, idOrName: string, enabled: boolean): Promise<SyncJob> {
+  return updateSyncJob(db, idOrName, { enabled });
+}
+
+/** Deletes a job; its runs stay (job_name keeps the name). Refused while a run is active. */
+export async function deleteSyncJob(db: StoreDb, idOrName: string): Promise<void> {
+  const job = await getSyncJob(db, idOrName);
+  await assertNoActiveRun(db, 'sync', job);
+  await deleteSyncJobRow(db, job.id);
+}
 
 /** Saves a new sync job after checking its options against the servers (see checkSyncJob). */
 export async function createCheckedSyncJob(db: Kysely<StoreDatabase>, secrets: SecretBox, input: SyncJobInput): Promise<SyncJob> {
@@ -28,8 +144,8 @@ export async function updateCheckedSyncJob(db: Kysely<StoreDatabase>, secrets: S
       source_connection_id: patch.source_connection_id ?? current.source_connection_id,
       destination_connection_id: patch.destination_connection_id ?? current.destination_connection_id,
       default_mode: patch.default_mode ?? current.default_mode,
-      selection: (patch.selection ?? current.selection) as Record<string, unknown>,
-      table_options: (patch.table_options ?? current.table_options) as Record<string, unknown>,
+      selection: patch.selection ?? current.selection,
+      table_options: patch.table_options ?? current.table_options,
     });
   }
   return updateSyncJob(db, idOrName, patch);

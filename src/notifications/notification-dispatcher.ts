@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 import { isPgferryError } from '../errors/pgferry-error.js';
-import { nextFireTime } from '../jobs/cron/cron-schedule.js';
+import { nextFireTime } from '../cron/cron-schedule.js';
 import type { Logger } from '../logger.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { channelSendConfig } from '../store/notification-channel-repository.js';

@@ -1,18 +1,24 @@
 import type { Kysely } from 'kysely';
 
 import { isPgferryError } from '../errors/pgferry-error.js';
-import type { JobWorkerHooks } from '../jobs/job-worker.js';
 import type { Logger } from '../logger.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { type NotificationChannelRow, channelSendConfig } from '../store/notification-channel-repository.js';
-import type { StoreDatabase } from '../store/store-types.js';
+import type { RunRow, StoreDatabase } from '../store/store-types.js';
 import type { ChannelKind } from './channel-kinds.js';
 import { type DeliveryPolicy, defaultDeliveryPolicy, deliverDueNotifications, queueOverdueBackupNotifications, queueRunNotifications } from './notification-dispatcher.js';
 import { testPayload } from './notification-payload.js';
 import { sendNotification } from './send-notification.js';
 
+/** What a worker calls (its JobWorkerHooks): notifications sit below the jobs layer and do not import it. */
+export interface NotificationHooks {
+  runFinished(run: RunRow): Promise<void>;
+  poll(): Promise<void>;
+  maintenance(): Promise<void>;
+}
+
 /** Wires notifications into a worker: queue on run end, start sending on each poll (not awaited), overdue checks in maintenance. */
-export function notificationHooks(db: Kysely<StoreDatabase>, secrets: SecretBox, logger: Logger, policy: DeliveryPolicy = defaultDeliveryPolicy): JobWorkerHooks {
+export function notificationHooks(db: Kysely<StoreDatabase>, secrets: SecretBox, logger: Logger, policy: DeliveryPolicy = defaultDeliveryPolicy): NotificationHooks {
   let sending = false;
   const deliver = async () => {
     if (sending) return;

@@ -1,4 +1,5 @@
 import type { RunRow } from '../store/store-types.js';
+import { formatBytes } from '../engine/format-bytes.js';
 
 export type NotificationEvent = 'failed' | 'succeeded' | 'recovered' | 'backup_overdue' | 'test';
 
@@ -40,17 +41,6 @@ const headline: Record<NotificationEvent, string> = {
 /** The title of an `incomplete` run, whatever event tells it: never a success mark. */
 const incompleteHeadline = '⚠️ incomplete (schema objects not reproduced)';
 const maxListed = 10;
-
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
 
 export function runPayload(event: Exclude<NotificationEvent, 'backup_overdue' | 'test'>, run: RunRow): NotificationPayload {
   const duration = run.started_at && run.finished_at ? (run.finished_at.getTime() - run.started_at.getTime()) / 1000 : null;

@@ -1,20 +1,9 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 
-import { type BackupJobInput, type BackupJobPatch, backupJobCreateSchema, backupJobUpdateSchema } from '../jobs/job-input-schemas.js';
-import {
-  assertNoActiveRun,
-  validationErrorFromIssues,
-  type FieldProblem,
-  type StoreDb,
-  computeNextFire,
-  missingReferences,
-  notFound,
-  translateNameConflict,
-  uuidPattern,
-  validationError,
-} from '../jobs/job-store-helpers.js';
+import { type StoreDb, notFound, translateNameConflict } from './repository-helpers.js';
+import { uuidPattern } from './uuid.js';
 import { containsPattern } from './like-pattern.js';
-import type { StoreDatabase } from './store-types.js';
+import type { BackupJobsTable, StoreDatabase } from './store-types.js';
 import type { ListJobsQuery } from './sync-job-repository.js';
 
 export type BackupJobRow = Selectable<StoreDatabase['backup_jobs']>;
@@ -23,41 +12,8 @@ export interface BackupJob extends BackupJobRow {
   channel_ids: string[];
 }
 
-async function checkReferences(db: StoreDb, job: BackupJobInput): Promise<void> {
-  const problems: FieldProblem[] = [
-    ...(await missingReferences(db, 'connections', 'connection_id', [job.connection_id])),
-    ...(await missingReferences(db, 'storages', 'storage_ids', job.storage_ids)),
-    ...(await missingReferences(db, 'notification_channels', 'channel_ids', job.channel_ids ?? [])),
-  ];
-  if (problems.length > 0) throw validationError(problems);
-}
-
-function toValues(job: BackupJobInput) {
-  const enabled = job.enabled ?? true;
-  const timezone = job.timezone ?? 'UTC';
-  const cron = job.cron ?? null;
-  return {
-    name: job.name,
-    description: job.description ?? null,
-    connection_id: job.connection_id,
-    all_databases: job.all_databases ?? false,
-    include_globals: job.include_globals ?? false,
-    format: job.format ?? 'native',
-    selection: JSON.stringify(job.selection ?? {}),
-    compression: job.compression ?? 'gzip',
-    encrypt: job.encrypt ?? false,
-    parallelism: job.parallelism ?? 2,
-    retention: JSON.stringify(job.retention ?? {}),
-    verification: JSON.stringify(job.verification ?? {}),
-    cron,
-    timezone,
-    enabled,
-    retry_max: job.retry_max ?? 0,
-    retry_backoff_s: job.retry_backoff_s ?? 60,
-    timeout_s: job.timeout_s ?? null,
-    next_fire_at: computeNextFire({ cron, timezone, enabled }),
-  };
-}
+/** A job's columns as the service prepared them (checked, defaults filled, next tick computed). */
+export type BackupJobValues = Omit<Insertable<BackupJobsTable>, 'id' | 'created_at' | 'updated_at' | 'skipped_ticks' | 'last_skipped_tick_at'>;
 
 async function setLinks(db: StoreDb, jobId: string, storageIds: string[] | undefined, channelIds: string[] | undefined): Promise<void> {
   if (storageIds) {
@@ -95,17 +51,16 @@ async function withLinks(db: StoreDb, rows: BackupJobRow[]): Promise<BackupJob[]
   }));
 }
 
-export async function createBackupJob(db: Kysely<StoreDatabase>, job: BackupJobInput): Promise<BackupJob> {
-  await checkReferences(db, job);
+export async function insertBackupJob(db: Kysely<StoreDatabase>, values: BackupJobValues, storageIds: string[], channelIds: string[]): Promise<BackupJob> {
   try {
     const row = await db.transaction().execute(async (tx) => {
-      const inserted = await tx.insertInto('backup_jobs').values(toValues(job)).returningAll().executeTakeFirstOrThrow();
-      await setLinks(tx, inserted.id, job.storage_ids, job.channel_ids ?? []);
+      const inserted = await tx.insertInto('backup_jobs').values(values).returningAll().executeTakeFirstOrThrow();
+      await setLinks(tx, inserted.id, storageIds, channelIds);
       return inserted;
     });
     return (await withLinks(db, [row]))[0] as BackupJob;
   } catch (error) {
-    throw translateNameConflict(error, 'backup job', job.name);
+    throw translateNameConflict(error, 'backup job', values.name);
   }
 }
 
@@ -139,58 +94,19 @@ export async function listBackupJobs(db: StoreDb, query: ListJobsQuery): Promise
   return { items: await withLinks(db, rows), total };
 }
 
-export async function updateBackupJob(db: Kysely<StoreDatabase>, idOrName: string, patch: BackupJobPatch): Promise<BackupJob> {
-  const parsedPatch = backupJobUpdateSchema.safeParse(patch);
-  if (!parsedPatch.success) throw validationErrorFromIssues(parsedPatch.error.issues);
-  const current = await getBackupJob(db, idOrName);
-  const merged: BackupJobInput = {
-    name: patch.name ?? current.name,
-    description: patch.description !== undefined ? patch.description : current.description,
-    connection_id: patch.connection_id ?? current.connection_id,
-    storage_ids: patch.storage_ids ?? current.storage_ids,
-    all_databases: patch.all_databases ?? current.all_databases,
-    include_globals: patch.include_globals ?? current.include_globals,
-    format: patch.format ?? (current.format as BackupJobInput['format']),
-    selection: patch.selection ?? (current.selection as BackupJobInput['selection']),
-    compression: patch.compression ?? (current.compression as BackupJobInput['compression']),
-    encrypt: patch.encrypt ?? current.encrypt,
-    parallelism: patch.parallelism ?? current.parallelism,
-    retention: patch.retention ?? (current.retention as BackupJobInput['retention']),
-    verification: patch.verification ?? (current.verification as BackupJobInput['verification']),
-    cron: patch.cron !== undefined ? patch.cron : current.cron,
-    timezone: patch.timezone ?? current.timezone,
-    enabled: patch.enabled ?? current.enabled,
-    retry_max: patch.retry_max ?? current.retry_max,
-    retry_backoff_s: patch.retry_backoff_s ?? current.retry_backoff_s,
-    timeout_s: patch.timeout_s !== undefined ? patch.timeout_s : current.timeout_s,
-    channel_ids: patch.channel_ids ?? current.channel_ids,
-  };
-  const checked = backupJobCreateSchema.safeParse(merged);
-  if (!checked.success) throw validationErrorFromIssues(checked.error.issues);
-  await checkReferences(db, merged);
-  const values = toValues(merged);
-  const scheduleChanged = merged.cron !== current.cron || merged.timezone !== current.timezone || merged.enabled !== current.enabled;
+/** Writes a job's columns, and its storages and channels when given; a taken name is a 409. */
+export async function updateBackupJobRow(db: Kysely<StoreDatabase>, id: string, values: BackupJobValues, storageIds: string[] | undefined, channelIds: string[] | undefined): Promise<BackupJob> {
   try {
     await db.transaction().execute(async (tx) => {
-      await tx
-        .updateTable('backup_jobs')
-        .set({ ...values, next_fire_at: scheduleChanged ? values.next_fire_at : current.next_fire_at, updated_at: new Date() })
-        .where('id', '=', current.id)
-        .execute();
-      await setLinks(tx, current.id, patch.storage_ids, patch.channel_ids);
+      await tx.updateTable('backup_jobs').set({ ...values, updated_at: new Date() }).where('id', '=', id).execute();
+      await setLinks(tx, id, storageIds, channelIds);
     });
   } catch (error) {
-    throw translateNameConflict(error, 'backup job', merged.name);
+    throw translateNameConflict(error, 'backup job', values.name);
   }
-  return getBackupJob(db, current.id);
+  return getBackupJob(db, id);
 }
 
-export async function setBackupJobEnabled(db: Kysely<StoreDatabase>, idOrName: string, enabled: boolean): Promise<BackupJob> {
-  return updateBackupJob(db, idOrName, { enabled });
-}
-
-export async function deleteBackupJob(db: StoreDb, idOrName: string): Promise<void> {
-  const job = await getBackupJob(db, idOrName);
-  await assertNoActiveRun(db, 'backup', job);
-  await db.deleteFrom('backup_jobs').where('id', '=', job.id).execute();
+export async function deleteBackupJobRow(db: StoreDb, id: string): Promise<void> {
+  await db.deleteFrom('backup_jobs').where('id', '=', id).execute();
 }

@@ -7,6 +7,7 @@ import type { ArchiveStorage } from '../engine/storage/archive-storage.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import type { StoreDatabase } from './store-types.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from './keyset-cursor.js';
+import { isUuid } from './uuid.js';
 
 type BackupRow = Selectable<StoreDatabase['backups']>;
 
@@ -100,7 +101,7 @@ export async function recordBackup(db: Kysely<StoreDatabase>, input: RecordBacku
 }
 
 export async function getBackupRow(db: Kysely<StoreDatabase>, id: string): Promise<BackupRow> {
-  const valid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+  const valid = isUuid(id);
   const row = valid ? await db.selectFrom('backups').selectAll().where('id', '=', id).executeTakeFirst() : undefined;
   if (!row) throw new PgferryError('PGF_NOT_FOUND', `backup ${id} does not exist; list them with \`pgferry backups list\``, { details: { backup: id } });
   return row;

@@ -6,6 +6,7 @@ import { PgferryError } from '../errors/pgferry-error.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { containsPattern } from './like-pattern.js';
 import type { ConnectionRow, StoreDatabase } from './store-types.js';
+import { isUuid } from './uuid.js';
 
 /** What a caller may set on a connection; `password` undefined keeps the stored one on update. */
 export interface ConnectionInput {
@@ -51,7 +52,6 @@ export interface ConnectionTarget {
   config: pg.ClientConfig;
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ownerOf = (name: string) => `connection "${name}"`;
 
 export function toConnectionView(row: ConnectionRow): ConnectionView {
@@ -92,7 +92,7 @@ export function connectionFieldsFromRow(row: ConnectionRow, secrets: SecretBox):
 
 export async function findConnectionRow(db: Kysely<StoreDatabase>, idOrName: string): Promise<ConnectionRow | undefined> {
   let query = db.selectFrom('connections').selectAll();
-  query = uuidPattern.test(idOrName)
+  query = isUuid(idOrName)
     ? query.where((eb) => eb.or([eb('id', '=', idOrName), eb(eb.fn('lower', ['name']), '=', idOrName.toLowerCase())]))
     : query.where((eb) => eb(eb.fn('lower', ['name']), '=', idOrName.toLowerCase()));
   return query.executeTakeFirst();

@@ -1,7 +1,9 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 
 import { PgferryError } from '../errors/pgferry-error.js';
-import { type StoreDb, notFound, translateNameConflict, uuidPattern, validationError } from '../jobs/job-store-helpers.js';
+import { validationError } from '../errors/validation-error.js';
+import { type StoreDb, notFound, translateNameConflict } from './repository-helpers.js';
+import { uuidPattern } from './uuid.js';
 import { type ChannelConfig, type ChannelEvent, type ChannelKind, channelConfigSchemas, secretFields, splitSecrets } from '../notifications/channel-kinds.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import type { StoreDatabase } from './store-types.js';

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 
-import type { StoreDb } from '../jobs/job-store-helpers.js';
+import { type StoreDb } from './repository-helpers.js';
 import { terminalRunStatuses } from './run-statuses.js';
 
 export type RunLogLevel = 'debug' | 'info' | 'warn' | 'error';

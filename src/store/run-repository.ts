@@ -1,11 +1,12 @@
 import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
 
 import { PgferryError } from '../errors/pgferry-error.js';
-import type { StoreDb } from '../jobs/job-store-helpers.js';
-import { announceQueuedRuns } from '../jobs/run-wakeup.js';
+import { type StoreDb } from './repository-helpers.js';
+import { announceQueuedRuns } from './run-wakeup.js';
 import type { TerminalRunStatus } from './run-statuses.js';
 import type { RunKind, RunMissingObject, RunRow, RunStatus, RunTrigger, StoreDatabase } from './store-types.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from './keyset-cursor.js';
+import { isUuid } from './uuid.js';
 
 export type { RunRow } from './store-types.js';
 
@@ -191,7 +192,7 @@ export async function reapDeadRuns(db: StoreDb, deadAfterMs: number): Promise<Ru
 }
 
 export async function getRun(db: StoreDb, runId: string): Promise<RunRow> {
-  const run = /^[0-9a-f-]{36}$/i.test(runId) ? await db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst() : undefined;
+  const run = isUuid(runId) ? await db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst() : undefined;
   if (!run) throw new PgferryError('PGF_NOT_FOUND', `no run with id "${runId}"; list runs with \`pgferry runs list\` or GET /api/v1/runs`);
   return run;
 }

@@ -8,6 +8,8 @@ import { PgferryError } from '../errors/pgferry-error.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { containsPattern } from './like-pattern.js';
 import type { StoreDatabase } from './store-types.js';
+import type { StorageKind } from '../engine/storage/archive-storage.js';
+import { isUuid } from './uuid.js';
 
 /** Non-secret settings of a storage, as stored in `storages.config`. */
 export const localConfigSchema = z.object({
@@ -37,7 +39,7 @@ export interface StorageSecretsInput {
 export interface StorageInput {
   name: string;
   description?: string | null | undefined;
-  kind: 'local' | 's3';
+  kind: StorageKind;
   config: Record<string, unknown>;
   secrets?: StorageSecretsInput | undefined;
 }
@@ -46,7 +48,7 @@ export interface StorageView {
   id: string;
   name: string;
   description: string | null;
-  kind: 'local' | 's3';
+  kind: StorageKind;
   config: Record<string, unknown>;
   has_secret_access_key: boolean;
   has_encryption_secret: boolean;
@@ -60,7 +62,6 @@ interface StoredSecrets {
 }
 
 type StorageRow = Selectable<StoreDatabase['storages']>;
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ownerOf = (name: string) => `storage "${name}"`;
 
 /** Which secrets are stored, without opening them: the flags travel in the config column. */
@@ -83,7 +84,7 @@ export function toStorageView(row: StorageRow): StorageView {
   };
 }
 
-function validateConfig(kind: 'local' | 's3', config: Record<string, unknown>): Record<string, unknown> {
+function validateConfig(kind: StorageKind, config: Record<string, unknown>): Record<string, unknown> {
   const parsed = (kind === 'local' ? localConfigSchema : s3ConfigSchema).safeParse(config);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((issue) => ({ field: `config.${issue.path.join('.')}`, message: issue.message }));
@@ -94,7 +95,7 @@ function validateConfig(kind: 'local' | 's3', config: Record<string, unknown>): 
 
 export async function findStorageRow(db: Kysely<StoreDatabase>, idOrName: string): Promise<StorageRow | undefined> {
   let query = db.selectFrom('storages').selectAll();
-  query = uuidPattern.test(idOrName)
+  query = isUuid(idOrName)
     ? query.where((eb) => eb.or([eb('id', '=', idOrName), eb(eb.fn('lower', ['name']), '=', idOrName.toLowerCase())]))
     : query.where((eb) => eb(eb.fn('lower', ['name']), '=', idOrName.toLowerCase()));
   return query.executeTakeFirst();
@@ -112,7 +113,7 @@ export async function getStorage(db: Kysely<StoreDatabase>, idOrName: string): P
 
 export async function listStorages(
   db: Kysely<StoreDatabase>,
-  query: { page?: number | undefined; page_size?: number | undefined; kind?: 'local' | 's3' | undefined; search?: string | undefined } = {},
+  query: { page?: number | undefined; page_size?: number | undefined; kind?: StorageKind | undefined; search?: string | undefined } = {},
 ): Promise<{ items: StorageView[]; total: number; page: number; page_size: number }> {
   const page = query.page ?? 1;
   const pageSize = query.page_size ?? 50;

@@ -1,6 +1,10 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 import type { RunMissingObject, RunStatus } from './run-statuses.js';
+import type { StorageKind } from '../engine/storage/archive-storage.js';
+import type { Compression } from '../engine/archive/compression.js';
+import type { SchemaPolicy, SyncMode } from '../engine/types.js';
+import type { BackupFormat, JobRetention, JobSelection, JobTableOptions, JobVerification } from './job-columns.js';
 
 export type { RunMissingObject, RunStatus } from './run-statuses.js';
 
@@ -80,7 +84,7 @@ export interface StoragesTable {
   id: Generated<string>;
   name: string;
   description: string | null;
-  kind: 'local' | 's3';
+  kind: StorageKind;
   config: Json<Record<string, unknown>>;
   secret_encrypted: string | null;
   created_at: Timestamp;
@@ -120,10 +124,10 @@ export interface SyncJobsTable extends JobSchedule {
   description: string | null;
   source_connection_id: string;
   destination_connection_id: string;
-  selection: Json<Record<string, unknown>>;
-  table_options: Json<Record<string, unknown>>;
-  default_mode: Generated<string>;
-  schema_policy: Generated<string>;
+  selection: Json<JobSelection>;
+  table_options: Json<JobTableOptions>;
+  default_mode: Generated<SyncMode>;
+  schema_policy: Generated<SchemaPolicy>;
   parallelism: Generated<number>;
   split_rows: ColumnType<string | null, number | string | null | undefined, number | string | null>;
   verify: Generated<boolean>;
@@ -138,13 +142,13 @@ export interface BackupJobsTable extends JobSchedule {
   connection_id: string;
   all_databases: Generated<boolean>;
   include_globals: Generated<boolean>;
-  format: Generated<string>;
-  selection: Json<Record<string, unknown>>;
-  compression: Generated<string>;
+  format: Generated<BackupFormat>;
+  selection: Json<JobSelection>;
+  compression: Generated<Compression>;
   encrypt: Generated<boolean>;
   parallelism: Generated<number>;
-  retention: Json<Record<string, unknown>>;
-  verification: Json<Record<string, unknown>>;
+  retention: Json<JobRetention>;
+  verification: Json<JobVerification>;
 }
 
 export interface BackupJobStoragesTable {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultExecutors } from '../../src/jobs/executors/default-executors.js';
 import { JobWorker } from '../../src/jobs/job-worker.js';
 import { runJobNow } from '../../src/jobs/run-service.js';
-import { createBackupJob } from '../../src/store/backup-job-repository.js';
+import { createBackupJob } from '../../src/jobs/backup-job-service.js';
 import { getRun } from '../../src/store/run-repository.js';
 import { trackResource } from '../helpers/leak-check.js';
 import { createTestDatabase, createTestStore, serverUrl } from '../helpers/test-database.js';

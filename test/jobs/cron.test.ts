@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { describeCron, nextFireTimes, validateCron } from '../../src/jobs/cron/cron-schedule.js';
+import { describeCron, nextFireTimes, validateCron } from '../../src/cron/cron-schedule.js';
 import { PgferryError } from '../../src/errors/pgferry-error.js';
 
 function cronError(expression: string, timeZone = 'UTC'): PgferryError {

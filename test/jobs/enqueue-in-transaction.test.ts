@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { enqueueRun } from '../../src/store/run-repository.js';
-import { createSyncJob } from '../../src/store/sync-job-repository.js';
+import { createSyncJob } from '../../src/jobs/sync-job-service.js';
 import { createTestStore } from '../helpers/test-database.js';
 import { insertConnections } from './job-fixtures.js';
 

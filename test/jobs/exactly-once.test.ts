@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createSyncJob } from '../../src/store/sync-job-repository.js';
+import { createSyncJob } from '../../src/jobs/sync-job-service.js';
 import { createStoreDatabase } from '../../src/store/create-database.js';
 import { trackResource } from '../helpers/leak-check.js';
 import { createTestDatabase } from '../helpers/test-database.js';

@@ -10,7 +10,7 @@ import { queueRunNotifications } from '../../src/notifications/notification-disp
 import type { NotificationPayload } from '../../src/notifications/notification-payload.js';
 import { getRun } from '../../src/store/run-repository.js';
 import { isTerminalRunStatus } from '../../src/store/run-statuses.js';
-import { createSyncJob } from '../../src/store/sync-job-repository.js';
+import { createSyncJob } from '../../src/jobs/sync-job-service.js';
 import { trackResource } from '../helpers/leak-check.js';
 import { runCli } from '../helpers/run-cli.js';
 import { type TestApp, createTestApp } from '../helpers/test-app.js';

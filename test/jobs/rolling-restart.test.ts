@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJobNow } from '../../src/jobs/run-service.js';
 import { createStoreDatabase } from '../../src/store/create-database.js';
 import type { RunRow } from '../../src/store/store-types.js';
-import { createSyncJob } from '../../src/store/sync-job-repository.js';
+import { createSyncJob } from '../../src/jobs/sync-job-service.js';
 import { trackResource } from '../helpers/leak-check.js';
 import { createTestDatabase, serverUrl } from '../helpers/test-database.js';
 import { waitFor } from './job-fixtures.js';

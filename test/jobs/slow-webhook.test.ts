@@ -9,7 +9,7 @@ import { notificationHooks } from '../../src/notifications/notification-hooks.js
 import { queueRunNotifications } from '../../src/notifications/notification-dispatcher.js';
 import { claimRuns, enqueueRun, finishRun } from '../../src/store/run-repository.js';
 import { createChannel } from '../../src/store/notification-channel-repository.js';
-import { createSyncJob } from '../../src/store/sync-job-repository.js';
+import { createSyncJob } from '../../src/jobs/sync-job-service.js';
 import { trackResource } from '../helpers/leak-check.js';
 import { createTestStore } from '../helpers/test-database.js';
 import { insertConnections, quietLogger, sleepExecutor, testSecrets, waitFor } from './job-fixtures.js';

@@ -6,7 +6,7 @@ import { JobWorker } from '../../src/jobs/job-worker.js';
 import { resumeRun, runJobNow } from '../../src/jobs/run-service.js';
 import { listRunLogs } from '../../src/store/run-log-repository.js';
 import { getRun } from '../../src/store/run-repository.js';
-import { createSyncJob, updateSyncJob } from '../../src/store/sync-job-repository.js';
+import { createSyncJob, updateSyncJob } from '../../src/jobs/sync-job-service.js';
 import { trackResource } from '../helpers/leak-check.js';
 import { createTestDatabase, createTestStore, serverUrl } from '../helpers/test-database.js';
 import { quietLogger, testSecrets, waitFor } from './job-fixtures.js';

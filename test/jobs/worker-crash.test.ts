@@ -10,7 +10,7 @@ import { runJobNow } from '../../src/jobs/run-service.js';
 import { requestCancel } from '../../src/store/run-repository.js';
 import { createStoreDatabase } from '../../src/store/create-database.js';
 import { getRun } from '../../src/store/run-repository.js';
-import { createSyncJob } from '../../src/store/sync-job-repository.js';
+import { createSyncJob } from '../../src/jobs/sync-job-service.js';
 import { trackResource } from '../helpers/leak-check.js';
 import { createTestDatabase, serverUrl } from '../helpers/test-database.js';
 import { quietLogger, testSecrets, waitFor } from './job-fixtures.js';

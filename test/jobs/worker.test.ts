@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobWorker } from '../../src/jobs/job-worker.js';
 import { listRunLogs, pruneRunHistory } from '../../src/store/run-log-repository.js';
 import { enqueueRun, getRun, requestCancel } from '../../src/store/run-repository.js';
-import { createSyncJob } from '../../src/store/sync-job-repository.js';
+import { createSyncJob } from '../../src/jobs/sync-job-service.js';
 import { trackResource } from '../helpers/leak-check.js';
 import { createTestStore } from '../helpers/test-database.js';
 import { insertConnections, quietLogger, sleepExecutor, testSecrets, waitFor } from './job-fixtures.js';

@@ -13,7 +13,7 @@ import { assertKeyMatchesStoredSecrets } from '../../src/secrets/assert-key-matc
 import { createChannel, getChannelRow, updateChannel } from '../../src/store/notification-channel-repository.js';
 import { enqueueRun, getRun } from '../../src/store/run-repository.js';
 import type { RunRow } from '../../src/store/store-types.js';
-import { createSyncJob } from '../../src/store/sync-job-repository.js';
+import { createSyncJob } from '../../src/jobs/sync-job-service.js';
 import { createTestStore } from '../helpers/test-database.js';
 import { insertConnections, quietLogger, testSecrets, waitFor } from '../jobs/job-fixtures.js';
 import { startHttpSink, startSmtpSink } from './notification-sinks.js';

@@ -10,6 +10,7 @@ import { findBackupByLocation, getBackupRow } from '../../store/backup-repositor
 import { loadConnectionTarget } from '../../store/connection-repository.js';
 import type { OpenedStore } from '../../store/open-store.js';
 import { type StorageTarget, loadStorageTarget } from '../../store/storage-repository.js';
+import { isUuid } from '../../store/uuid.js';
 
 /**
  * Backup commands work with URLs and paths alone; the metadata store is opened only when a
@@ -97,11 +98,10 @@ export interface ResolvedArchive {
   backupId?: string | undefined;
 }
 
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** An archive directory, `s3://…/archive`, `STORAGE:path`, or a recorded backup's id. */
 export async function resolveArchive(text: string, lazy: LazyStore): Promise<ResolvedArchive> {
-  if (uuid.test(text)) {
+  if (isUuid(text)) {
     const { store, secrets } = await lazy.get();
     const row = await getBackupRow(store.db, text);
     const saved = await loadStorageTarget(store.db, secrets, row.storage_id);

@@ -25,6 +25,7 @@ import {
 } from '../../store/connection-repository.js';
 import { type OpenedStore, openStore } from '../../store/open-store.js';
 import { createCliContext } from '../cli-context.js';
+import { formatBytes } from '../../engine/format-bytes.js';
 
 async function withStore<T>(work: (store: OpenedStore, secrets: SecretBox) => Promise<T>, options: { checkKey?: boolean } = {}): Promise<T> {
   const { config, logger } = createCliContext();
@@ -115,18 +116,6 @@ function printConnection(view: ConnectionView): void {
   if (view.tags.length > 0) rows.push(['tags', view.tags.join(', ')]);
   rows.push(['created', view.created_at], ['updated', view.updated_at]);
   for (const [label, value] of rows) console.log(`${label.padEnd(12)}${value}`);
-}
-
-function formatBytes(bytes: number | null): string {
-  if (bytes === null) return 'unknown';
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
 function printTestResult(result: ConnectionTestResult): void {

@@ -12,7 +12,7 @@ import { packageRoot } from '../../package-root.js';
 import { EmbeddedPostgres } from '../../store/embedded-postgres.js';
 import { createCliContext } from '../cli-context.js';
 import { verifyAfterSync } from '../../engine/verify/verify-after-sync.js';
-import { formatBytes } from './sync-progress.js';
+import { formatBytes } from '../../engine/format-bytes.js';
 
 const fixturesDir = path.join(packageRoot, 'fixtures');
 const fixtureNames = ['hadoop_fault', 'manufacturing', 'customer_service', 'plm'];

@@ -13,6 +13,7 @@ import { loadConnectionTarget } from '../../store/connection-repository.js';
 import { openStore } from '../../store/open-store.js';
 import { createCliContext } from '../cli-context.js';
 import { schemaDiffLines } from './schema-diff-output.js';
+import { formatBytes } from '../../engine/format-bytes.js';
 
 /**
  * Exit codes of `pgferry diff`: 0 the databases are equal for every compared table;
@@ -65,12 +66,6 @@ function positiveInteger(value: string | undefined, flag: string, fallback: numb
     throw new PgferryError('PGF_VALIDATION_FAILED', `${flag} expects an integer between 1 and 1000000, got "${value}"`);
   }
   return number;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} kB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 function rowLine(difference: RowDifference, key: readonly string[] | null): string {

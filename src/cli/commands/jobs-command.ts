@@ -6,21 +6,24 @@ import { parse as parseYaml } from 'yaml';
 
 import { errorCodes } from '../../errors/error-codes.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { describeCron } from '../../jobs/cron/cron-schedule.js';
+import { describeCron } from '../../cron/cron-schedule.js';
 import { backupJobCreateSchema, syncJobCreateSchema } from '../../jobs/job-input-schemas.js';
-import { validationError } from '../../jobs/job-store-helpers.js';
+import { validationError } from '../../errors/validation-error.js';
 import { createCheckedSyncJob } from '../../jobs/sync-job-service.js';
 import { backupJobView, syncJobView } from '../../jobs/job-views.js';
 import { runJobNow } from '../../jobs/run-service.js';
-import { createBackupJob, deleteBackupJob, findBackupJob, listBackupJobs, setBackupJobEnabled } from '../../store/backup-job-repository.js';
+import { findBackupJob, listBackupJobs } from '../../store/backup-job-repository.js';
+import { createBackupJob, deleteBackupJob, setBackupJobEnabled } from '../../jobs/backup-job-service.js';
 import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
 import { SecretBox } from '../../secrets/secret-box.js';
 import { type OpenedStore, openStore } from '../../store/open-store.js';
 import { getRun } from '../../store/run-repository.js';
 import { isTerminalRunStatus } from '../../store/run-statuses.js';
 import type { RunRow, StoreDatabase } from '../../store/store-types.js';
-import { deleteSyncJob, findSyncJob, listSyncJobs, setSyncJobEnabled } from '../../store/sync-job-repository.js';
+import { findSyncJob, listSyncJobs } from '../../store/sync-job-repository.js';
+import { deleteSyncJob, setSyncJobEnabled } from '../../jobs/sync-job-service.js';
 import { createCliContext } from '../cli-context.js';
+import { isUuid } from '../../store/uuid.js';
 
 export async function withJobStore<T>(work: (store: OpenedStore) => Promise<T>): Promise<T> {
   const { config } = createCliContext();
@@ -57,7 +60,7 @@ async function connectionId(db: Kysely<StoreDatabase>, idOrName: string | undefi
   const row = await db
     .selectFrom('connections')
     .select('id')
-    .where((eb) => (/^[0-9a-f-]{36}$/i.test(idOrName) ? eb('id', '=', idOrName) : eb(eb.fn('lower', ['name']), '=', idOrName.toLowerCase())))
+    .where((eb) => (isUuid(idOrName) ? eb('id', '=', idOrName) : eb(eb.fn('lower', ['name']), '=', idOrName.toLowerCase())))
     .executeTakeFirst();
   if (!row) throw validationError([{ field: flag, message: `no connection with id or name "${idOrName}" (see \`pgferry connections list\`)` }]);
   return row.id;
@@ -69,7 +72,7 @@ async function storageIds(db: Kysely<StoreDatabase>, names: string[]): Promise<s
     const row = await db
       .selectFrom('storages')
       .select('id')
-      .where((eb) => (/^[0-9a-f-]{36}$/i.test(name) ? eb('id', '=', name) : eb(eb.fn('lower', ['name']), '=', name.toLowerCase())))
+      .where((eb) => (isUuid(name) ? eb('id', '=', name) : eb(eb.fn('lower', ['name']), '=', name.toLowerCase())))
       .executeTakeFirst();
     if (!row) throw validationError([{ field: '--storage', message: `no storage with id or name "${name}"` }]);
     ids.push(row.id);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 import { runDetailView, runSummaryView } from '../../jobs/job-views.js';
-import { validationError } from '../../jobs/job-store-helpers.js';
+import { validationError } from '../../errors/validation-error.js';
 import { listRunLogs } from '../../store/run-log-repository.js';
 import { getRun, listRuns, requestCancel } from '../../store/run-repository.js';
 import { runStatuses } from '../../store/run-statuses.js';

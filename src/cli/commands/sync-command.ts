@@ -11,7 +11,8 @@ import { SyncStateFile } from '../../engine/sync/sync-state-file.js';
 import type { SyncPlan } from '../../engine/sync/sync-plan-types.js';
 import { type SchemaPolicy, type SyncMode, type SyncOptions, type SyncResult, destructiveModes, keyedModes, schemaPolicies, syncModes } from '../../engine/types.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { createProgressReporter, formatBytes, summaryLine } from './sync-progress.js';
+import { formatBytes } from '../../engine/format-bytes.js';
+import { createProgressReporter, summaryLine } from './sync-progress.js';
 
 interface SyncCommandOptions {
   from: string;

@@ -9,6 +9,7 @@ import type { Role } from '../../store/store-types.js';
 import { UserRepository } from '../../store/user-repository.js';
 import { addRemoteOptions, remoteClientFrom } from '../remote-client.js';
 import { json, withLocalStore } from './auth-cli-support.js';
+import { isUuid } from '../../store/uuid.js';
 
 interface ApiToken {
   id: string;
@@ -115,7 +116,7 @@ export function registerTokensCommand(program: Command): void {
     .description('Revoke a token: it fails from the next request on')
     .option('--json', 'machine-readable output')
     .action(async (id: string, options: { json?: boolean }, command: Command) => {
-      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+      if (!isUuid(id)) {
         throw new PgferryError('PGF_VALIDATION_FAILED', 'give the token id shown by `pgferry tokens list` (a UUID)');
       }
       const remote = remoteClientFrom(command.optsWithGlobals());

@@ -28,9 +28,13 @@ export interface StoredObject {
   modifiedAt: Date;
 }
 
+/** Where archives can live: every list of storage kinds (API schema, store, UI) derives from this. */
+export const storageKinds = ['local', 's3'] as const;
+export type StorageKind = (typeof storageKinds)[number];
+
 export interface ProbeResult {
   ok: boolean;
-  kind: 'local' | 's3';
+  kind: StorageKind;
   target: string;
   /** Probe object written, read back and deleted. */
   wrote: boolean;
@@ -42,7 +46,7 @@ export interface ProbeResult {
 
 /** One interface over a directory and an S3 bucket; paths are relative and `/`-separated. */
 export interface ArchiveStorage {
-  readonly kind: 'local' | 's3';
+  readonly kind: StorageKind;
   /** Human-readable location without secrets, e.g. `s3://bucket/prefix/path`. */
   describe(path?: string): string;
   /** Streams `body` into `path`; no full-size temporary copy. */

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { type ArchiveStorage, type ProbeResult, type StoredObject, assertRemovablePrefix, joinPath } from './archive-storage.js';
+import { formatBytes } from '../format-bytes.js';
 
 export class LocalStorage implements ArchiveStorage {
   readonly kind = 'local' as const;
@@ -125,13 +126,3 @@ export class LocalStorage implements ArchiveStorage {
   async close(): Promise<void> {}
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}

@@ -1,5 +1,4 @@
 import { runDrill } from '../../engine/archive/run-drill.js';
-import type { Compression } from '../../engine/archive/compression.js';
 import type { BackupEvent } from '../../engine/backup/backup-events.js';
 import { runBackup, timestampName } from '../../engine/backup/run-backup.js';
 import { openStorage } from '../../engine/storage/open-storage.js';
@@ -9,13 +8,6 @@ import { pruneBackups, recordBackup, recordDrill } from '../../store/backup-repo
 import { loadConnectionTarget } from '../../store/connection-repository.js';
 import { loadStorageTarget } from '../../store/storage-repository.js';
 import type { RunContext, RunExecutor, RunResult, RunTableResult } from '../run-executor.js';
-
-interface Retention {
-  keep_last?: number;
-  daily?: number;
-  weekly?: number;
-  monthly?: number;
-}
 
 function logEvent(context: RunContext, tables: Map<string, RunTableResult>, storageName: string, event: BackupEvent): void {
   switch (event.type) {
@@ -51,9 +43,7 @@ export const backupExecutor: RunExecutor = async (run, context) => {
   if (!run.backup_job_id) throw new PgferryError('PGF_NOT_FOUND', `run ${run.id} has no backup job (it was deleted); nothing to run`);
   const job = await getBackupJob(context.db, run.backup_job_id);
   const source = await loadConnectionTarget(context.db, context.secrets, job.connection_id);
-  const selection = job.selection as { schemas?: string[]; tables?: string[]; include?: string[]; exclude?: string[] };
-  const retention = job.retention as Retention;
-  const verification = job.verification as { drill?: boolean; drill_every?: number };
+  const { selection, retention, verification } = job;
   const tables = new Map<string, RunTableResult>();
   const failures: string[] = [];
   const publish = () => {
@@ -75,14 +65,14 @@ export const backupExecutor: RunExecutor = async (run, context) => {
           storage,
           // One folder per job; the run id keeps two runs in the same second apart.
           path: `${jobFolder(job.name)}/${job.all_databases ? 'server' : String(source.config.database ?? 'database')}-${timestampName(new Date())}-${run.id.slice(0, 8)}`,
-          format: job.format as 'native' | 'pg_dump',
+          format: job.format,
           allDatabases: job.all_databases,
           globals: job.include_globals,
           schemas: selection.schemas,
           tables: [...(selection.tables ?? []), ...(selection.include ?? [])].length > 0 ? [...(selection.tables ?? []), ...(selection.include ?? [])] : undefined,
           exclude: selection.exclude,
           jobs: job.parallelism,
-          compression: job.compression as Compression,
+          compression: job.compression,
           encryptionSecret: job.encrypt ? target.encryptionSecret : undefined,
           checksums: verification.drill === true,
         },
@@ -97,7 +87,7 @@ export const backupExecutor: RunExecutor = async (run, context) => {
       for (const failure of result.failures) failures.push(`${target.name}/${failure.database}: ${failure.message}`);
       const recorded = [];
       for (const archive of result.archives) {
-        recorded.push(await recordBackup(context.db, { storageId: target.id, archive, runId: run.id, backupJobId: job.id, connectionId: source.id, compression: job.compression as Compression }));
+        recorded.push(await recordBackup(context.db, { storageId: target.id, archive, runId: run.id, backupJobId: job.id, connectionId: source.id, compression: job.compression }));
       }
       if (context.signal.aborted || result.failures.length > 0) continue;
       if (Object.values(retention).some((value) => typeof value === 'number' && value > 0)) {

@@ -9,6 +9,7 @@ import type { RunRow } from '../../store/store-types.js';
 import { getSyncJob } from '../../store/sync-job-repository.js';
 import type { RunContext, RunExecutor, RunResult, RunTableResult } from '../run-executor.js';
 import { jobSyncScope } from '../sync-job-scope.js';
+import { syncRunParamsSchema } from '../job-input-schemas.js';
 
 function tableView(result: TableResult): RunTableResult {
   return {
@@ -49,9 +50,9 @@ export const syncExecutor: RunExecutor = async (run, context) => {
   const source = await loadConnectionTarget(context.db, context.secrets, job.source_connection_id);
   const destination = await loadConnectionTarget(context.db, context.secrets, job.destination_connection_id);
   const scope = jobSyncScope(job);
-  // runs.params was checked when the run was queued (syncRunParamsSchema); "resume" is followed through resume_of.
-  const runVerify = (run.params as { verify?: unknown } | null)?.verify;
-  const verify = typeof runVerify === 'boolean' ? runVerify : job.verify;
+  // runs.params was checked when the run was queued; "resume" is followed through resume_of.
+  const params = syncRunParamsSchema.safeParse(run.params);
+  const verify = (params.success ? params.data.verify : undefined) ?? job.verify;
   const resumeCommitted = run.resume_of ? await committedTables(context, run) : undefined;
   if (resumeCommitted) context.log('info', `resuming run ${run.resume_of}: ${resumeCommitted.size} committed table(s) are skipped`);
   context.log('info', `sync ${source.name} → ${destination.name}${destination.protected ? ' (protected destination)' : ''}`);
@@ -102,7 +103,7 @@ export const syncExecutor: RunExecutor = async (run, context) => {
     destination: destination.config,
     ...scope,
     placeholders: { last_success_at: await lastSuccessAt(context, job.id) },
-    schemaPolicy: job.schema_policy as SyncOptions['schemaPolicy'],
+    schemaPolicy: job.schema_policy,
     jobs: job.parallelism,
     splitRows: job.split_rows === null ? undefined : Number(job.split_rows),
     owners: job.copy_owners,

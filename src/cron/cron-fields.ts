@@ -1,4 +1,4 @@
-import { PgferryError } from '../../errors/pgferry-error.js';
+import { PgferryError } from '../errors/pgferry-error.js';
 
 interface FieldSpec {
   name: string;

@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
 import cronstrueI18n from 'cronstrue/i18n.js';
 
-import { PgferryError } from '../../errors/pgferry-error.js';
+import { PgferryError } from '../errors/pgferry-error.js';
 import { checkCronFields } from './cron-fields.js';
 
 export type CronLocale = 'en' | 'zh-CN';
@@ -75,3 +75,9 @@ const nicknameExpression: Record<string, string> = {
   '@daily': '0 0 * * *',
   '@hourly': '0 * * * *',
 };
+
+/** Next fire time of an enabled, scheduled job, or null. */
+export function computeNextFire(job: { cron: string | null; timezone: string; enabled: boolean }, from = new Date()): Date | null {
+  if (!job.enabled || job.cron === null) return null;
+  return nextFireTime(job.cron, job.timezone, from);
+}

@@ -1,35 +1,11 @@
 import type { Kysely, Transaction } from 'kysely';
 
 import { PgferryError } from '../errors/pgferry-error.js';
-import type { StoreDatabase } from '../store/store-types.js';
-import { nextFireTime } from './cron/cron-schedule.js';
+import type { FieldProblem } from '../errors/validation-error.js';
+import type { StoreDatabase } from './store-types.js';
 
+/** The store or a transaction on it: repositories take either. */
 export type StoreDb = Kysely<StoreDatabase> | Transaction<StoreDatabase>;
-
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
-
-/** The same 400 shape the API's schema validation answers: details.fields lists each problem. */
-export function validationError(fields: FieldProblem[]): PgferryError {
-  return new PgferryError(
-    'PGF_VALIDATION_FAILED',
-    `invalid input: ${fields.map((problem) => `${problem.field}: ${problem.message}`).join('; ')}`,
-    { details: { fields } },
-  );
-}
-
-/** Next fire time of an enabled, scheduled job, or null. */
-/** A zod failure as one validation error naming every field. */
-export function validationErrorFromIssues(issues: readonly { path: PropertyKey[]; message: string }[]): PgferryError {
-  return validationError(issues.map((issue) => ({ field: issue.path.map(String).join('.'), message: issue.message })));
-}
-
-export function computeNextFire(job: { cron: string | null; timezone: string; enabled: boolean }, from = new Date()): Date | null {
-  if (!job.enabled || job.cron === null) return null;
-  return nextFireTime(job.cron, job.timezone, from);
-}
 
 type ReferencedTable = 'connections' | 'storages' | 'notification_channels';
 
@@ -62,7 +38,6 @@ export function translateNameConflict(error: unknown, kind: string, name: string
   return error;
 }
 
-export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function notFound(kind: string, idOrName: string): PgferryError {
   return new PgferryError('PGF_NOT_FOUND', `no ${kind} with id or name "${idOrName}"; list them with \`pgferry jobs list\` or GET the collection`);

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type pg from 'pg';
 
 import type { Logger } from '../logger.js';
-import type { StoreDb } from './job-store-helpers.js';
+import type { StoreDb } from './repository-helpers.js';
 
 /** Channel on which a queued run is announced, so idle workers start it at once. */
 export const runsQueuedChannel = 'pgferry_runs_queued';
