@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
+import { schemaPolicies, syncModes } from '../engine/types.js';
 import type { BackupJob } from '../store/backup-job-repository.js';
+import { backupFormats, compressions, retentionViewSchema, selectionViewSchema, tableOptionViewSchema, verificationViewSchema } from '../store/job-columns.js';
 import type { RunSummary } from '../store/run-repository.js';
 import { runStatuses } from '../store/run-statuses.js';
 import type { RunRow } from '../store/store-types.js';
@@ -34,10 +36,10 @@ export const syncJobViewSchema = z
     description: z.string().nullable(),
     source_connection_id: z.string(),
     destination_connection_id: z.string(),
-    selection: z.record(z.string(), z.unknown()),
-    table_options: z.record(z.string(), z.unknown()),
-    default_mode: z.string(),
-    schema_policy: z.string(),
+    selection: selectionViewSchema,
+    table_options: z.record(z.string(), tableOptionViewSchema),
+    default_mode: z.enum(syncModes),
+    schema_policy: z.enum(schemaPolicies),
     parallelism: z.number(),
     split_rows: z.number().nullable(),
     verify: z.boolean(),
@@ -58,13 +60,13 @@ export const backupJobViewSchema = z
     storage_ids: z.array(z.string()),
     all_databases: z.boolean(),
     include_globals: z.boolean(),
-    format: z.string(),
-    selection: z.record(z.string(), z.unknown()),
-    compression: z.string(),
+    format: z.enum(backupFormats),
+    selection: selectionViewSchema,
+    compression: z.enum(compressions),
     encrypt: z.boolean(),
     parallelism: z.number(),
-    retention: z.record(z.string(), z.unknown()),
-    verification: z.record(z.string(), z.unknown()),
+    retention: retentionViewSchema,
+    verification: verificationViewSchema,
     ...scheduleView,
   })
   .describe('BackupJob');

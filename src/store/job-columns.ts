@@ -76,3 +76,10 @@ export type JobTableOption = z.infer<typeof tableOptionSchema>;
 export type JobTableOptions = Record<string, JobTableOption>;
 export type JobRetention = z.infer<typeof retentionSchema>;
 export type JobVerification = z.infer<typeof verificationSchema>;
+
+// How stored columns are answered: the same fields, without the input refinements and with
+// unknown keys kept, so a row saved under older rules still answers as stored.
+export const selectionViewSchema = z.looseObject(selectionSchema.shape);
+export const tableOptionViewSchema = z.looseObject({ ...tableOptionSchema.shape, where: z.string().optional(), columns: z.record(z.string(), z.string()).optional() });
+export const retentionViewSchema = z.looseObject(retentionSchema.shape);
+export const verificationViewSchema = z.looseObject(verificationSchema.shape);

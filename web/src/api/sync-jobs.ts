@@ -1,49 +1,22 @@
+import type { ApiAnswer, ApiBody } from './api-schema.js';
 import { resourceHooks, resourceKeys, useItemAction } from './crud.js';
 import { runKeys } from './runs.js';
 
-export const syncModes = ['full', 'append', 'upsert', 'incremental', 'mirror'] as const;
-export type SyncMode = (typeof syncModes)[number];
+/** A saved sync job as the API answers it, and what creating one takes (generated from the OpenAPI document). */
+export type SyncJob = ApiAnswer<'/api/v1/sync-jobs/{id}', 'get'>;
+export type SyncJobInput = ApiBody<'/api/v1/sync-jobs', 'post'>;
+export type SyncMode = SyncJob['default_mode'];
+/** Per-table options keyed by `schema.table`; `columns` maps a column to its rule text. */
+export type TableOption = SyncJob['table_options'][string];
+
+/** The modes in the server's order (the type check below keeps this list complete). */
+export const syncModes = ['full', 'append', 'upsert', 'incremental', 'mirror'] as const satisfies readonly SyncMode[];
+type MissingMode = Exclude<SyncMode, (typeof syncModes)[number]>;
+const everyModeListed: MissingMode extends never ? true : false = true;
+void everyModeListed;
 /** Modes that delete or replace destination rows: they need the typed-name confirmation. */
 export const destructiveModes: readonly SyncMode[] = ['full', 'mirror'];
-export const schemaPolicies = ['create-missing', 'add-columns', 'strict', 'none'] as const;
-
-/** Per-table options keyed by `schema.table`; `columns` maps a column to its rule text. */
-export interface TableOption {
-  mode?: SyncMode;
-  key?: string[];
-  cursor_column?: string;
-  where?: string;
-  columns?: Record<string, string>;
-}
-
-export interface SyncJob {
-  id: string;
-  name: string;
-  description: string | null;
-  source_connection_id: string;
-  destination_connection_id: string;
-  selection: { schemas?: string[]; tables?: string[]; include?: string[]; exclude?: string[] };
-  table_options: Record<string, TableOption>;
-  default_mode: SyncMode;
-  schema_policy: (typeof schemaPolicies)[number];
-  parallelism: number;
-  split_rows?: number | null;
-  verify: boolean;
-  copy_owners: boolean;
-  copy_grants: boolean;
-  cron: string | null;
-  timezone: string;
-  enabled: boolean;
-  next_fire_at: string | null;
-  retry_max: number;
-  retry_backoff_s: number;
-  timeout_s: number | null;
-  channel_ids?: string[];
-  created_at: string;
-  updated_at: string;
-}
-
-export type SyncJobInput = Omit<SyncJob, 'id' | 'created_at' | 'updated_at' | 'next_fire_at'>;
+export const schemaPolicies = ['create-missing', 'add-columns', 'strict', 'none'] as const satisfies readonly SyncJob['schema_policy'][];
 
 const base = '/api/v1/sync-jobs';
 export const syncJobKeys = resourceKeys('sync-jobs');

@@ -1,0 +1,17 @@
+import type { paths } from './openapi.gen.js';
+
+// Types of the API's requests and answers, read from the generated OpenAPI types
+// (`npm run web:api-types`), so the UI follows the server's schemas instead of a hand copy.
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type JsonOf<T> = T extends { content: { 'application/json': infer Body } } ? Body : never;
+
+/** The JSON answer of `method path` with HTTP status `status` (default 200). */
+export type ApiAnswer<Path extends keyof paths, M extends Method, Status extends number = 200> = paths[Path][M] extends { responses: infer Responses }
+  ? Status extends keyof Responses
+    ? JsonOf<Responses[Status]>
+    : never
+  : never;
+
+/** The JSON body `method path` takes. */
+export type ApiBody<Path extends keyof paths, M extends Method> = paths[Path][M] extends { requestBody?: infer Body } ? JsonOf<NonNullable<Body>> : never;
