@@ -4,6 +4,7 @@ import { openStorage } from '../../engine/storage/open-storage.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { type StorageInput, createStorage, deleteStorage, getStorageRow, listStorages, storageTargetFromRow } from '../../store/storage-repository.js';
 import { json, withLazyStore } from './backup-cli-support.js';
+import { storageKinds } from '../../engine/storage/archive-storage.js';
 
 interface AddFlags {
   kind: string;
@@ -49,9 +50,10 @@ export function registerStorageCommand(program: Command): void {
     .option('--description <text>')
     .option('--json', 'machine-readable output')
     .action(async (name: string, flags: AddFlags) => {
-      if (flags.kind !== 'local' && flags.kind !== 's3') throw new PgferryError('PGF_VALIDATION_FAILED', `--kind: expected local or s3, got "${flags.kind}"`);
+      const kind = storageKinds.find((known) => known === flags.kind);
+      if (!kind) throw new PgferryError('PGF_VALIDATION_FAILED', `--kind: expected one of ${storageKinds.join(', ')}, got "${flags.kind}"`);
       const config: Record<string, unknown> =
-        flags.kind === 'local'
+        kind === 'local'
           ? { path: flags.path }
           : Object.fromEntries(
               Object.entries({
@@ -67,7 +69,7 @@ export function registerStorageCommand(program: Command): void {
       const input: StorageInput = {
         name,
         description: flags.description,
-        kind: flags.kind,
+        kind,
         config,
         secrets: { secret_access_key: fromEnv(flags.secretAccessKeyEnv, '--secret-access-key-env'), encryption_secret: fromEnv(flags.encryptionSecretEnv, '--encryption-secret-env') },
       };
