@@ -18,6 +18,7 @@ import { findBackupByLocation, getBackupRow, listBackups, recordBackup, recordVe
 import { getStorageRow, storageTargetFromRow } from '../store/storage-repository.js';
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
+import { archiveSigningKeyOf } from '../secrets/archive-signing-key.js';
 
 const errors = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 422: errorBodySchema, 500: errorBodySchema, 502: errorBodySchema };
 const states = ['complete', 'verified', 'drill_passed', 'drill_failed', 'corrupt', 'expired'] as const;
@@ -63,7 +64,13 @@ const paramsSchema = z.object({ id: z.uuid() });
 const verifySchema = z.object({
   ok: z.boolean(),
   checked_bytes: z.number(),
+  signature: z.enum(['valid', 'unsigned', 'other-key', 'invalid']).describe("valid: signed by this instance's key; unsigned; other-key: signed by another key; invalid: altered"),
+  error: z.string().optional().describe('Why the archive fails, when it does'),
   files: z.array(z.object({ path: z.string(), ok: z.boolean(), size: z.number(), reason: z.string().optional() })),
+});
+
+const verifyQuerySchema = z.object({
+  trust_unsigned: z.enum(['true', 'false']).optional().describe('Pass an unsigned or foreign-signed archive whose files are intact (what a restore with trust_unsigned accepts)'),
 });
 
 const restoreBodySchema = z.object({
@@ -74,6 +81,7 @@ const restoreBodySchema = z.object({
   confirm_name: z.string().max(100).optional().describe('With clean: the connection name typed to confirm'),
   jobs: z.number().int().min(1).max(16).optional(),
   tables: z.array(z.string().max(200)).max(1000).optional(),
+  trust_unsigned: z.boolean().optional().describe('Restore even when the archive is unsigned (uploaded, or made elsewhere) or its signature does not check: only for archives whose contents you trust'),
 });
 
 /** Refuses a raw upload that is not a pg_dump custom-format file, before storing it. */
@@ -131,15 +139,22 @@ export function backupRoutes(services: AppServices): FastifyPluginAsyncZod {
       '/api/v1/backups/:id/verify',
       {
         config: { access: 'operator', auditResource: 'backup' },
-        schema: { tags, summary: "Re-read the archive and check every file's sha256; records the result", params: paramsSchema, response: { 200: verifySchema, ...errors } },
+        schema: {
+          tags,
+          summary: "Check the archive's signature and re-read every file's sha256; records the result",
+          params: paramsSchema,
+          querystring: verifyQuerySchema,
+          response: { 200: verifySchema, ...errors },
+        },
       },
       async (request) => {
         const row = await getBackupRow(db, request.params.id);
         const { storage } = await storageFor(services, row.storage_id);
         try {
-          const result = await verifyArchive({ storage, path: row.location });
+          const trust = { signingKey: archiveSigningKeyOf(services.secrets), trustUnsigned: request.query.trust_unsigned === 'true' };
+          const result = await verifyArchive({ storage, path: row.location }, { trust });
           await recordVerify(db, row.id, result.ok);
-          return { ok: result.ok, checked_bytes: result.checkedBytes, files: result.files };
+          return { ok: result.ok, checked_bytes: result.checkedBytes, signature: result.signature, ...(result.error ? { error: result.error.message } : {}), files: result.files };
         } finally {
           await storage.close();
         }
@@ -185,6 +200,7 @@ export function backupRoutes(services: AppServices): FastifyPluginAsyncZod {
             ...(body.clean ? { clean: true } : {}),
             ...(body.jobs ? { jobs: body.jobs } : {}),
             ...(body.tables ? { tables: body.tables } : {}),
+            ...(body.trust_unsigned ? { trust_unsigned: true } : {}),
           },
         });
         return reply.status(202).send({ id: run.id, run_id: run.id, kind: 'restore' as const, status: run.status });
@@ -284,7 +300,8 @@ export function backupRoutes(services: AppServices): FastifyPluginAsyncZod {
               };
               await storage.write(joinPath(location, manifestFileName), Readable.from([Buffer.from(JSON.stringify(manifest, null, 2))]));
             }
-            const verified = await verifyArchive({ storage, path: archivePath });
+            // An upload is checked for integrity only: it is not signed by this instance, so restoring it needs trust_unsigned.
+            const verified = await verifyArchive({ storage, path: archivePath }, { trust: { trustUnsigned: true } });
             if (verified.error) throw verified.error;
             if (await findBackupByLocation(db, storageId, archivePath)) throw new PgferryError('PGF_CONFLICT', `a backup is already recorded at ${archivePath}`);
             const manifest = verified.manifest;

@@ -15,6 +15,7 @@ import { type TestApp, createTestApp } from '../helpers/test-app.js';
 import { createTestDatabase } from '../helpers/test-database.js';
 import { configOf } from './backup-fixtures.js';
 import { startS3Server } from './s3-server.js';
+import { archiveSigningKeyOf } from '../../src/secrets/archive-signing-key.js';
 
 let t: TestApp;
 let dir: string;
@@ -91,7 +92,7 @@ describe('/api/v1/backups', () => {
   it('lists, verifies, downloads as tar and accepts the tar back as an upload', async () => {
     const target = await loadStorageTarget(t.store.db, t.secrets, 'Local');
     const storage = openStorage(target.spec);
-    const result = await runBackup({ source: configOf(source.url), storage, path: 'b1' });
+    const result = await runBackup({ signingKey: archiveSigningKeyOf(t.secrets), source: configOf(source.url), storage, path: 'b1' });
     const recorded = await recordBackup(t.store.db, { storageId: target.id, archive: result.archives[0]!, compression: 'gzip' });
 
     const list = await t.request({ method: 'GET', url: `/api/v1/backups?storage_id=${target.id}`, as: 'viewer' });
@@ -146,7 +147,7 @@ describe('/api/v1/backups', () => {
       expect((await t.request({ method: 'POST', url: `/api/v1/storages/${created.json().id}/init` })).json()).toEqual({ created: true });
       const target = await loadStorageTarget(t.store.db, t.secrets, 'bucket');
       const storage = openStorage(target.spec);
-      const result = await runBackup({ source: configOf(source.url), storage, path: 's1', format: 'native' });
+      const result = await runBackup({ signingKey: archiveSigningKeyOf(t.secrets), source: configOf(source.url), storage, path: 's1', format: 'native' });
       const recorded = await recordBackup(t.store.db, { storageId: target.id, archive: result.archives[0]!, compression: 'gzip' });
       const redirect = await t.request({ method: 'GET', url: `/api/v1/backups/${recorded.id}/download?file=manifest.json` });
       expect(redirect.statusCode).toBe(302);

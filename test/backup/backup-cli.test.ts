@@ -15,6 +15,8 @@ let dir: string;
 let store: Awaited<ReturnType<typeof createTestStore>>;
 let source: { name: string; url: string };
 let env: Record<string, string>;
+// Archives are signed with the encryption key: the store-less commands get one too.
+const keyEnv = { PGFERRY_ENCRYPTION_KEY: randomBytes(32).toString('hex') };
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'pgferry-cli-'));
@@ -34,26 +36,26 @@ afterAll(async () => {
 
 describe('pgferry backup / verify / restore (URLs and directories, no store)', () => {
   it('backs up, verifies, refuses an unconfirmed --clean and restores with --create', async () => {
-    const backup = await runCli(['backup', '--from', source.url, '--to', path.join(dir, 'plain'), '--compress', 'zstd', '--json']);
+    const backup = await runCli(['backup', '--from', source.url, '--to', path.join(dir, 'plain'), '--compress', 'zstd', '--json'], keyEnv);
     expect(backup.stderr).toBe('');
     expect(backup.code).toBe(0);
     const summary = cliJson(backup);
     const archive = summary.archives[0].location as string;
     expect(summary.archives[0]).toMatchObject({ tables: 1, rows: 300 });
 
-    const verify = await runCli(['verify', archive, '--json']);
+    const verify = await runCli(['verify', archive, '--json'], keyEnv);
     expect(verify.code).toBe(0);
     expect(cliJson(verify).ok).toBe(true);
 
     const target = scratchName();
-    const refused = await runCli(['restore', archive, '--to', source.url, '--clean']);
+    const refused = await runCli(['restore', archive, '--to', source.url, '--clean'], keyEnv);
     expect(refused.code).toBe(5);
     expect(refused.stderr).toMatch(/add --yes to confirm.*PGF_RESTORE_REFUSED/);
-    const restore = await runCli(['restore', archive, '--to', target.url, '--create', '--json']);
+    const restore = await runCli(['restore', archive, '--to', target.url, '--create', '--json'], keyEnv);
     expect(restore.code).toBe(0);
     expect(cliJson(restore)).toMatchObject({ rows: 300, format: 'native' });
 
-    const encrypted = await runCli(['backup', '--from', source.url, '--to', path.join(dir, 'enc'), '--encrypt', '--json']);
+    const encrypted = await runCli(['backup', '--from', source.url, '--to', path.join(dir, 'enc'), '--encrypt', '--json'], keyEnv);
     expect(encrypted.code).toBe(2);
     expect(encrypted.stderr).toMatch(/--encrypt needs a secret/);
   });

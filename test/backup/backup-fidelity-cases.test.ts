@@ -15,6 +15,7 @@ import { sourceForCase } from '../engine/schema/fidelity-case-setup.js';
 import { fidelityCases } from '../engine/schema/fidelity-cases.js';
 import { expectSameRows, expectSameSchema } from '../engine/schema/fidelity-harness.js';
 import { configOf } from './backup-fixtures.js';
+import { testSigningKey, testTrust } from '../helpers/archive-trust.js';
 
 const run = promisify(execFile);
 let dir: string;
@@ -37,12 +38,12 @@ describe('native backup and restore reproduce every fidelity case', () => {
       const source = await sourceForCase(fidelityCase);
       if ('skip' in source) return context.skip(source.skip);
       const storage = new LocalStorage(dir);
-      const backup = await runBackup({ source: configOf(source.url), storage, jobs: 2, compression: 'gzip', checksums: true });
+      const backup = await runBackup({ signingKey: testSigningKey, source: configOf(source.url), storage, jobs: 2, compression: 'gzip', checksums: true });
       const archive = backup.archives[0]!;
-      await verifyArchive({ storage, path: archive.path });
+      await verifyArchive({ storage, path: archive.path }, { trust: testTrust });
 
       const restored = await createTestDatabase({ migrated: false, prefix: 'pgf_fid_rst' });
-      await runRestore({ archive: { storage, path: archive.path }, target: configOf(restored.url), jobs: 2 });
+      await runRestore({ trust: testTrust, archive: { storage, path: archive.path }, target: configOf(restored.url), jobs: 2 });
       await expectSameSchema(source.url, restored.url);
       await expectSameRows(source.url, restored.url);
 

@@ -14,6 +14,7 @@ import { adminQuery, createTestDatabase } from '../helpers/test-database.js';
 import { databaseUrl } from '../helpers/test-server.js';
 import { serverUrl } from '../helpers/test-database.js';
 import { configOf, fingerprint, loadSql, northwind, scratchName } from './backup-fixtures.js';
+import { testSigningKey, testTrust } from '../helpers/archive-trust.js';
 
 let dir: string;
 let storage: LocalStorage;
@@ -35,7 +36,7 @@ afterAll(async () => {
 
 describe('backup modes', () => {
   it('encrypts with zstd, refuses a wrong key clearly, and drills with checksums', async () => {
-    const result = await runBackup({ source: configOf(source.url), storage, compression: 'zstd', encryptionSecret: 'drill-secret', checksums: true, path: 'enc' });
+    const result = await runBackup({ signingKey: testSigningKey, source: configOf(source.url), storage, compression: 'zstd', encryptionSecret: 'drill-secret', checksums: true, path: 'enc' });
     const manifest = result.archives[0]!.manifest;
     expect(manifest.encryption?.algorithm).toBe('aes-256-gcm-chunked');
     expect(manifest.files.every((file) => file.path.endsWith('.enc') || file.path === 'restore.sh')).toBe(true);
@@ -44,15 +45,15 @@ describe('backup modes', () => {
     expect(data.subarray(0, 8).toString()).toBe('PGFENC01');
 
     const target = scratchName();
-    await expect(runRestore({ archive: { storage, path: 'enc' }, target: configOf(target.url), create: true, encryptionSecret: 'nope' })).rejects.toMatchObject({
+    await expect(runRestore({ trust: testTrust, archive: { storage, path: 'enc' }, target: configOf(target.url), create: true, encryptionSecret: 'nope' })).rejects.toMatchObject({
       code: 'PGF_ARCHIVE_KEY_INVALID',
       message: expect.stringMatching(/wrong key/),
     });
-    await expect(runRestore({ archive: { storage, path: 'enc' }, target: configOf(target.url), create: true })).rejects.toMatchObject({
+    await expect(runRestore({ trust: testTrust, archive: { storage, path: 'enc' }, target: configOf(target.url), create: true })).rejects.toMatchObject({
       code: 'PGF_ENCRYPTION_KEY_REQUIRED',
     });
 
-    const drill = await runDrill({ archive: { storage, path: 'enc' }, server: configOf(serverUrl()), encryptionSecret: 'drill-secret' });
+    const drill = await runDrill({ trust: testTrust, archive: { storage, path: 'enc' }, server: configOf(serverUrl()), encryptionSecret: 'drill-secret' });
     expect(drill.ok).toBe(true);
     expect(drill.compared).toBe('rows+checksums');
     expect(drill.tables.length).toBe(manifest.tables.length);
@@ -67,37 +68,37 @@ describe('backup modes', () => {
     }
     const events: string[] = [];
     const result = await runBackup(
-      { source: configOf(source.url), storage, format: 'pg_dump', compression: 'gzip', path: 'dump' },
+      { signingKey: testSigningKey, source: configOf(source.url), storage, format: 'pg_dump', compression: 'gzip', path: 'dump' },
       { onEvent: (event) => event.type === 'log' && events.push(event.message) },
     );
     expect(result.archives[0]!.manifest.pg_dump?.version).toMatch(/^\d+/);
     expect(events.join('\n')).toMatch(/using .*pg_dump \(PostgreSQL \d+/);
     const target = scratchName();
-    await runRestore({ archive: { storage, path: 'dump' }, target: configOf(target.url), create: true, jobs: 2 });
+    await runRestore({ trust: testTrust, archive: { storage, path: 'dump' }, target: configOf(target.url), create: true, jobs: 2 });
     expect(await fingerprint(target.url, schemas)).toEqual(expected);
   });
 
   it('a restore aborted midway and re-run with clean ends equivalent', async () => {
-    await runBackup({ source: configOf(source.url), storage, path: 'plain', jobs: 1 });
+    await runBackup({ signingKey: testSigningKey, source: configOf(source.url), storage, path: 'plain', jobs: 1 });
     const target = scratchName();
     await adminQuery(`CREATE DATABASE ${target.name}`);
     const controller = new AbortController();
     await expect(
       runRestore(
-        { archive: { storage, path: 'plain' }, target: configOf(target.url), jobs: 1 },
+        { trust: testTrust, archive: { storage, path: 'plain' }, target: configOf(target.url), jobs: 1 },
         { signal: controller.signal, onEvent: (event) => event.type === 'table:done' && controller.abort() },
       ),
     ).rejects.toThrow();
     // Without --clean the half restore is refused rather than mixed in.
-    await expect(runRestore({ archive: { storage, path: 'plain' }, target: configOf(target.url) })).rejects.toMatchObject({ code: 'PGF_RESTORE_REFUSED' });
-    await runRestore({ archive: { storage, path: 'plain' }, target: configOf(target.url), clean: true, jobs: 2 });
+    await expect(runRestore({ trust: testTrust, archive: { storage, path: 'plain' }, target: configOf(target.url) })).rejects.toMatchObject({ code: 'PGF_RESTORE_REFUSED' });
+    await runRestore({ trust: testTrust, archive: { storage, path: 'plain' }, target: configOf(target.url), clean: true, jobs: 2 });
     expect(await fingerprint(target.url, schemas)).toEqual(expected);
   });
 
   it('an aborted backup leaves no partial archive behind', async () => {
     const controller = new AbortController();
     await expect(
-      runBackup({ source: configOf(source.url), storage, path: 'aborted', jobs: 2 }, { signal: controller.signal, onEvent: (event) => event.type === 'table:done' && controller.abort() }),
+      runBackup({ signingKey: testSigningKey, source: configOf(source.url), storage, path: 'aborted', jobs: 2 }, { signal: controller.signal, onEvent: (event) => event.type === 'table:done' && controller.abort() }),
     ).rejects.toThrow();
     expect(await storage.list('aborted')).toEqual([]);
   });
@@ -118,7 +119,7 @@ describe('backup modes', () => {
         await client.query(`CREATE TABLE t${index} (id int PRIMARY KEY, v text); INSERT INTO t${index} SELECT g, 'v' || g FROM generate_series(1, ${10 * (index + 1)}) g`);
         await client.end();
       }
-      const result = await runBackup({ source: configOf(source.url), storage, allDatabases: true, databases: [`${prefix}_*`], globals: true, path: 'server' });
+      const result = await runBackup({ signingKey: testSigningKey, source: configOf(source.url), storage, allDatabases: true, databases: [`${prefix}_*`], globals: true, path: 'server' });
       expect(result.failures).toEqual([]);
       expect(result.archives.map((archive) => archive.database).sort()).toEqual(['(globals)', ...names].sort());
       const rows = result.archives.filter((a) => a.format === 'native').map((a) => a.manifest.tables[0]?.rows).sort();

@@ -17,6 +17,7 @@ import { createTestDatabase } from '../helpers/test-database.js';
 import { corpusCases } from '../engine/schema/corpus-cases.js';
 import { expectSameRows } from '../engine/schema/fidelity-harness.js';
 import { configOf, fixturesDir, loadSql } from './backup-fixtures.js';
+import { testSigningKey, testTrust } from '../helpers/archive-trust.js';
 
 // Native archives store tables of built-in types as binary COPY. This restores one written
 // from the test server into the embedded server, another major version when they differ
@@ -71,12 +72,12 @@ afterAll(async () => {
 describe('native archive restored into another PostgreSQL', () => {
   it('restores binary COPY files into the embedded server with every row equal', async () => {
     const storage = new LocalStorage(path.join(dir, 'archives'));
-    const result = await runBackup({ source: configOf(source.url), storage, jobs: 2, compression: 'gzip' }, {});
+    const result = await runBackup({ signingKey: testSigningKey, source: configOf(source.url), storage, jobs: 2, compression: 'gzip' }, {});
     const archive = result.archives[0]!;
     expect(archive.manifest.tables.find((t) => t.name === 'all_types')?.format).toBe('binary');
 
     const targetUrl = newer.connectionString('restored');
-    const restored = await runRestore({ archive: { storage, path: archive.path }, target: configOf(targetUrl), create: true, jobs: 2 });
+    const restored = await runRestore({ trust: testTrust, archive: { storage, path: archive.path }, target: configOf(targetUrl), create: true, jobs: 2 });
     expect(restored.rows).toBe(archive.manifest.tables.reduce((sum, t) => sum + t.rows, 0));
 
     const summary = await compareTables(
@@ -98,9 +99,9 @@ describe('native archive restored into another PostgreSQL', () => {
 
   it('restores a native archive of a real sample database with every object and row equal', async () => {
     const storage = new LocalStorage(path.join(dir, 'archives'));
-    const result = await runBackup({ source: configOf(sample.url), storage, jobs: 2, compression: 'gzip' }, {});
+    const result = await runBackup({ signingKey: testSigningKey, source: configOf(sample.url), storage, jobs: 2, compression: 'gzip' }, {});
     const targetUrl = newer.connectionString('restored_pagila');
-    await runRestore({ archive: { storage, path: result.archives[0]!.path }, target: configOf(targetUrl), create: true, jobs: 2 });
+    await runRestore({ trust: testTrust, archive: { storage, path: result.archives[0]!.path }, target: configOf(targetUrl), create: true, jobs: 2 });
     await expectSameSchemaAcross(sample.url, targetUrl);
     await expectSameRows(sample.url, targetUrl);
   });

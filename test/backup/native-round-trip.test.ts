@@ -15,6 +15,7 @@ import { LocalStorage } from '../../src/engine/storage/local-storage.js';
 import { adminQuery } from '../helpers/test-database.js';
 import { configOf, fingerprint, fixturesDir, loadSql, northwind, scratchName } from './backup-fixtures.js';
 import { createTestDatabase } from '../helpers/test-database.js';
+import { testSigningKey, testTrust } from '../helpers/archive-trust.js';
 
 const run = promisify(execFile);
 let dir: string;
@@ -49,7 +50,7 @@ describe('native backup and restore', () => {
     const storage = new LocalStorage(dir);
     const events: string[] = [];
     const result = await runBackup(
-      { source: configOf(source.url), storage, jobs: 2, compression: 'gzip', checksums: true },
+      { signingKey: testSigningKey, source: configOf(source.url), storage, jobs: 2, compression: 'gzip', checksums: true },
       { onEvent: (event) => events.push(event.type) },
     );
     expect(result.archives).toHaveLength(1);
@@ -67,7 +68,7 @@ describe('native backup and restore', () => {
     expect(events).toContain('table:done');
 
     const target = scratchName();
-    const restored = await runRestore({ archive: { storage, path: archive.path }, target: configOf(target.url), create: true, jobs: 2 });
+    const restored = await runRestore({ trust: testTrust, archive: { storage, path: archive.path }, target: configOf(target.url), create: true, jobs: 2 });
     expect(restored.rows).toBe(manifest.tables.reduce((sum, t) => sum + t.rows, 0));
     expect(await fingerprint(target.url, schemas)).toEqual(expected);
   });
@@ -83,7 +84,7 @@ describe('native backup and restore', () => {
     const target = scratchName();
     await adminQuery(`CREATE DATABASE ${target.name} TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'`);
     const storage = new LocalStorage(dir);
-    await expect(runRestore({ archive: { storage, path: archivePath }, target: configOf(target.url), jobs: 2 })).rejects.toMatchObject({
+    await expect(runRestore({ trust: testTrust, archive: { storage, path: archivePath }, target: configOf(target.url), jobs: 2 })).rejects.toMatchObject({
       code: 'PGF_RESTORE_REFUSED',
       message: expect.stringMatching(/binary COPY format.*UTF8.*uses LATIN1/),
     });
@@ -100,15 +101,15 @@ describe('native backup and restore', () => {
     const version = Number((await adminQuery("SELECT current_setting('server_version_num') AS n")).rows[0].n);
     if (!(await listPgTools('pg_dump')).some((tool) => tool.major >= Math.floor(version / 10000))) context.skip(`no pg_dump ≥ ${Math.floor(version / 10000)} installed`);
     const storage = new LocalStorage(dir);
-    await runBackup({ source: configOf(source.url), storage, format: 'pg_dump', path: 'dump' });
+    await runBackup({ signingKey: testSigningKey, source: configOf(source.url), storage, format: 'pg_dump', path: 'dump' });
     const target = scratchName();
-    await runRestore({ archive: { storage, path: 'dump' }, target: configOf(target.url), create: true, jobs: 2 });
+    await runRestore({ trust: testTrust, archive: { storage, path: 'dump' }, target: configOf(target.url), create: true, jobs: 2 });
     expect(await fingerprint(target.url, schemas)).toEqual(expected);
   });
 
   it('refuses a flipped byte in verify and restore, naming the file', async () => {
     const storage = new LocalStorage(dir);
-    const ok = await verifyArchive({ storage, path: archivePath });
+    const ok = await verifyArchive({ storage, path: archivePath }, { trust: testTrust });
     expect(ok.ok).toBe(true);
     const manifest = ok.manifest;
     const victim = manifest.tables.find((t) => t.name === 'anomalies')!.file;
@@ -118,11 +119,11 @@ describe('native backup and restore', () => {
     flipped[Math.floor(flipped.length / 3)]! ^= 0x10;
     await writeFile(file, flipped);
     try {
-      const bad = await verifyArchive({ storage, path: archivePath });
+      const bad = await verifyArchive({ storage, path: archivePath }, { trust: testTrust });
       expect(bad.ok).toBe(false);
       expect(bad.files.filter((f) => !f.ok).map((f) => f.path)).toEqual([victim]);
       const target = scratchName();
-      await expect(runRestore({ archive: { storage, path: archivePath }, target: configOf(target.url), create: true })).rejects.toMatchObject({
+      await expect(runRestore({ trust: testTrust, archive: { storage, path: archivePath }, target: configOf(target.url), create: true })).rejects.toMatchObject({
         code: 'PGF_ARCHIVE_CORRUPT',
         message: expect.stringContaining(victim),
       });

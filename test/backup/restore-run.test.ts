@@ -17,6 +17,7 @@ import { type TestApp, createTestApp } from '../helpers/test-app.js';
 import { createTestDatabase, serverUrl } from '../helpers/test-database.js';
 import { quietLogger, waitFor } from '../jobs/job-fixtures.js';
 import { configOf, scratchName } from './backup-fixtures.js';
+import { archiveSigningKeyOf } from '../../src/secrets/archive-signing-key.js';
 
 let t: TestApp;
 let dir: string;
@@ -42,7 +43,7 @@ describe('POST /api/v1/backups/:id/restore', () => {
     const storage = (await t.request({ method: 'POST', url: '/api/v1/storages', payload: { name: 'shelf', kind: 'local', config: { path: dir } } })).json();
     const target = await loadStorageTarget(t.store.db, t.secrets, storage.id);
     const opened = openStorage(target.spec);
-    const result = await runBackup({ source: configOf(source.url), storage: opened, path: 'r1' });
+    const result = await runBackup({ signingKey: archiveSigningKeyOf(t.secrets), source: configOf(source.url), storage: opened, path: 'r1' });
     const backup = await recordBackup(t.store.db, { storageId: storage.id, archive: result.archives[0]!, compression: 'gzip' });
     await opened.close();
 

@@ -11,6 +11,7 @@ import { S3Storage } from '../../src/engine/storage/s3-storage.js';
 import { createTestDatabase } from '../helpers/test-database.js';
 import { configOf, fingerprint, scratchName } from './backup-fixtures.js';
 import { startS3Server } from './s3-server.js';
+import { testSigningKey, testTrust } from '../helpers/archive-trust.js';
 
 let s3: Awaited<ReturnType<typeof startS3Server>>;
 let storage: S3Storage;
@@ -79,11 +80,11 @@ describe('S3 storage', () => {
     await client.query(`CREATE TABLE "Odd ""name"" t" (id int PRIMARY KEY, note text, at timestamptz);
       INSERT INTO "Odd ""name"" t" SELECT g, E'tab\\there ' || g, '2024-01-01'::timestamptz + g * interval '1 hour' FROM generate_series(1, 5000) g;`);
     await client.end();
-    const result = await runBackup({ source: configOf(source.url), storage, path: 'db1', compression: 'gzip', encryptionSecret: 'k' });
+    const result = await runBackup({ signingKey: testSigningKey, source: configOf(source.url), storage, path: 'db1', compression: 'gzip', encryptionSecret: 'k' });
     expect(result.archives[0]!.location).toBe('s3://pgferry-test/backups/db1');
-    expect((await verifyArchive({ storage, path: 'db1' })).ok).toBe(true);
+    expect((await verifyArchive({ storage, path: 'db1' }, { trust: testTrust })).ok).toBe(true);
     const target = scratchName();
-    await runRestore({ archive: { storage, path: 'db1' }, target: configOf(target.url), create: true, encryptionSecret: 'k' });
+    await runRestore({ trust: testTrust, archive: { storage, path: 'db1' }, target: configOf(target.url), create: true, encryptionSecret: 'k' });
     expect(await fingerprint(target.url, ['public'])).toEqual(await fingerprint(source.url, ['public']));
   });
 });

@@ -7,6 +7,7 @@ import { LocalStorage } from '../../src/engine/storage/local-storage.js';
 import { runSync } from '../../src/engine/sync/run-sync.js';
 import { adminQuery } from '../helpers/test-database.js';
 import { type DatabasePair, createDatabasePair, sql } from './sync/sync-test-helpers.js';
+import { testSigningKey, testTrust } from '../helpers/archive-trust.js';
 
 /**
  * Cancelling must stop the work on the server, not only close the client's socket: a backend
@@ -126,7 +127,7 @@ describe('cancel stops the server-side work', () => {
     try {
       await holder.query('BEGIN; LOCK TABLE app.locked IN ACCESS EXCLUSIVE MODE');
       await expectAbortLeavesNoBackend(pair.source.name, (signal) =>
-        runBackup({ source: pair.source.config, storage: new LocalStorage(storageDir), path: 'cancelled', tables: ['app.locked'], compression: 'none' }, { signal }),
+        runBackup({ signingKey: testSigningKey, source: pair.source.config, storage: new LocalStorage(storageDir), path: 'cancelled', tables: ['app.locked'], compression: 'none' }, { signal }),
       );
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);
@@ -136,16 +137,16 @@ describe('cancel stops the server-side work', () => {
 
   it('a cancelled restore leaves no target backend waiting to drop a table', async () => {
     const storage = new LocalStorage(storageDir);
-    await runBackup({ source: pair.source.config, storage, path: 'whole', compression: 'none' });
+    await runBackup({ signingKey: testSigningKey, source: pair.source.config, storage, path: 'whole', compression: 'none' });
     const archive = { storage, path: 'whole' };
-    await runRestore({ archive, target: pair.destination.config, clean: true });
+    await runRestore({ trust: testTrust, archive, target: pair.destination.config, clean: true });
     // A reader of the target holds app.locked: the --clean restore's DROP waits for it.
     const pg = (await import('pg')).default;
     const holder = new pg.Client({ connectionString: pair.destination.url, application_name: 'lock holder' });
     await holder.connect();
     try {
       await holder.query('BEGIN; LOCK TABLE app.locked IN ACCESS SHARE MODE');
-      await expectAbortLeavesNoBackend(pair.destination.name, (signal) => runRestore({ archive, target: pair.destination.config, clean: true }, { signal }));
+      await expectAbortLeavesNoBackend(pair.destination.name, (signal) => runRestore({ trust: testTrust, archive, target: pair.destination.config, clean: true }, { signal }));
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);
       await holder.end().catch(() => undefined);

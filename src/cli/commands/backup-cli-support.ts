@@ -11,6 +11,7 @@ import { loadConnectionTarget } from '../../store/connection-repository.js';
 import type { OpenedStore } from '../../store/open-store.js';
 import { type StorageTarget, loadStorageTarget } from '../../store/storage-repository.js';
 import { isUuid } from '../../store/uuid.js';
+import type { ArchiveSigningKey, ArchiveTrust } from '../../engine/archive/manifest-signature.js';
 
 /**
  * Backup commands work with URLs and paths alone; the metadata store is opened only when a
@@ -25,19 +26,35 @@ export class LazyStore {
   }
 
   async get(): Promise<{ store: OpenedStore; secrets: SecretBox }> {
-    if (!this.#store || !this.#secrets) {
-      // Loaded only when a saved name is used: URL/path-only runs skip config, pino and the store.
-      const [{ createCliContext }, { resolveEncryptionKey }, { SecretBox }, { openStore }] = await Promise.all([
+    if (!this.#store) {
+      // Loaded only when a saved name is used: URL/path-only runs skip the store.
+      const [{ createCliContext }, { openStore }] = await Promise.all([import('../cli-context.js'), import('../../store/open-store.js')]);
+      const secrets = await this.secrets();
+      const { config } = createCliContext();
+      this.#store = await openStore({ config, schema: config.PGFERRY_SCHEMA_MODE === 'auto' ? 'migrate' : 'check' });
+      return { store: this.#store, secrets };
+    }
+    return { store: this.#store, secrets: await this.secrets() };
+  }
+
+  /** This instance's encryption key (PGFERRY_ENCRYPTION_KEY, or the embedded key file), without opening the store. */
+  async secrets(): Promise<SecretBox> {
+    if (!this.#secrets) {
+      const [{ createCliContext }, { resolveEncryptionKey }, { SecretBox }] = await Promise.all([
         import('../cli-context.js'),
         import('../../secrets/encryption-key.js'),
         import('../../secrets/secret-box.js'),
-        import('../../store/open-store.js'),
       ]);
       const { config, logger } = createCliContext();
       this.#secrets = new SecretBox(await resolveEncryptionKey(config, logger));
-      this.#store = await openStore({ config, schema: config.PGFERRY_SCHEMA_MODE === 'auto' ? 'migrate' : 'check' });
     }
-    return { store: this.#store, secrets: this.#secrets };
+    return this.#secrets;
+  }
+
+  /** What archives are signed and checked with: derived from the encryption key. */
+  async trust(trustUnsigned = false): Promise<ArchiveTrust & { signingKey: ArchiveSigningKey }> {
+    const { archiveSigningKeyOf } = await import('../../secrets/archive-signing-key.js');
+    return { signingKey: archiveSigningKeyOf(await this.secrets()), trustUnsigned };
   }
 
   async close(): Promise<void> {

@@ -57,6 +57,7 @@ export function registerBackupCommand(program: Command): void {
         if (flags.encrypt && !secret) {
           throw new PgferryError('PGF_ENCRYPTION_KEY_REQUIRED', '--encrypt needs a secret: set PGFERRY_BACKUP_KEY, pass --encryption-key-env VAR, or give the storage an encryption secret');
         }
+        const { signingKey } = await lazy.trust();
         const controller = new AbortController();
         const stop = () => controller.abort();
         process.once('SIGINT', stop);
@@ -66,6 +67,7 @@ export function registerBackupCommand(program: Command): void {
             {
               source: source.config,
               storage: destination.storage,
+              signingKey,
               path: flags.name ? (destination.path ? `${destination.path}/${flags.name}` : flags.name) : undefined,
               parent: destination.path || undefined,
               format: flags.format as 'native' | 'pg_dump',

@@ -14,14 +14,15 @@ export function registerDrillCommand(program: Command): void {
     .option('--jobs <n>', 'tables loaded at once', positiveInt('--jobs'), 2)
     .option('--keep', 'keep the scratch database for inspection')
     .option('--encryption-key-env <var>', 'environment variable holding the archive secret')
+    .option('--trust-unsigned', 'drill an archive this pgferry did not sign')
     .option('--json', 'machine-readable output')
-    .action(async (archiveText: string, flags: { on: string; jobs: number; keep?: boolean; encryptionKeyEnv?: string; json?: boolean }) => {
+    .action(async (archiveText: string, flags: { on: string; jobs: number; keep?: boolean; encryptionKeyEnv?: string; trustUnsigned?: boolean; json?: boolean }) => {
       await withLazyStore(async (lazy) => {
         const server = await resolveConnection(flags.on, lazy);
         const archive = await resolveArchive(archiveText, lazy);
         try {
           const result = await runDrill(
-            { archive: archive.location, server: server.config, jobs: flags.jobs, keep: flags.keep, encryptionSecret: encryptionSecret(flags.encryptionKeyEnv, archive.saved) },
+            { archive: archive.location, server: server.config, jobs: flags.jobs, keep: flags.keep, encryptionSecret: encryptionSecret(flags.encryptionKeyEnv, archive.saved), trust: await lazy.trust(flags.trustUnsigned === true) },
             { onEvent: progressPrinter(!flags.json) },
           );
           if (archive.backupId) await recordDrill((await lazy.get()).store.db, archive.backupId, result);

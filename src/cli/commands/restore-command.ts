@@ -13,6 +13,7 @@ interface RestoreFlags {
   yes?: boolean;
   encryptionKeyEnv?: string;
   verify: boolean;
+  trustUnsigned?: boolean;
   json?: boolean;
 }
 
@@ -28,7 +29,8 @@ export function registerRestoreCommand(program: Command): void {
     .option('--tables <globs>', 'load only these tables (schema.table globs)', list)
     .option('--yes', 'confirm overwriting objects in an existing database')
     .option('--encryption-key-env <var>', 'environment variable holding the archive secret')
-    .option('--no-verify', 'skip checking every sha256 before restoring')
+    .option('--no-verify', 'skip checking every sha256 before restoring (each file is still checked as it streams)')
+    .option('--trust-unsigned', "restore an archive this pgferry did not sign (an upload, another instance's, or one made before signing): its SQL runs as given")
     .option('--json', 'machine-readable output')
     .action(async (archiveText: string, flags: RestoreFlags) => {
       if (flags.clean && flags.create) throw new PgferryError('PGF_VALIDATION_FAILED', '--clean and --create exclude each other: --create makes a new, empty database');
@@ -54,6 +56,7 @@ export function registerRestoreCommand(program: Command): void {
               tables: flags.tables,
               encryptionSecret: encryptionSecret(flags.encryptionKeyEnv, archive.saved),
               verify: flags.verify === false ? false : undefined,
+              trust: await lazy.trust(flags.trustUnsigned === true),
             },
             { onEvent: progressPrinter(!flags.json) },
           );

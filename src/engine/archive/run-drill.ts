@@ -10,7 +10,8 @@ import { runRestore } from '../restore/run-restore.js';
 import { displayName, quoteIdent } from '../sql/quote-ident.js';
 import { openSession } from '../sql/session-settings.js';
 import type { ArchiveLocation } from './archive-files.js';
-import { readManifest } from './verify-archive.js';
+import type { ArchiveTrust } from './manifest-signature.js';
+import { readTrustedManifest } from './verify-archive.js';
 
 export interface DrillOptions {
   archive: ArchiveLocation;
@@ -20,6 +21,8 @@ export interface DrillOptions {
   jobs?: number | undefined;
   /** Keep the scratch database for inspection (default: false). */
   keep?: boolean | undefined;
+  /** The signing key the archive is checked with (a drill restores, so it trusts what a restore trusts). */
+  trust: ArchiveTrust;
 }
 
 export interface DrillTableResult {
@@ -52,8 +55,8 @@ export async function runDrill(options: DrillOptions, hooks: RunHooks<RestoreEve
   const scratch = `pgferry_drill_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const target = { ...server, database: scratch };
   try {
-    await runRestore({ archive: options.archive, target, create: true, jobs: options.jobs, encryptionSecret: options.encryptionSecret }, hooks);
-    const manifest = await readManifest(options.archive);
+    await runRestore({ archive: options.archive, target, create: true, jobs: options.jobs, encryptionSecret: options.encryptionSecret, trust: options.trust }, hooks);
+    const manifest = await readTrustedManifest(options.archive, options.trust);
     const client = await openSession(target, 'source', 'pgferry drill');
     const tables: DrillTableResult[] = [];
     try {

@@ -2,6 +2,7 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 import { joinPath, readText } from '../storage/archive-storage.js';
 import type { ArchiveLocation } from './archive-files.js';
 import { HashStream } from './hash-stream.js';
+import { type ArchiveTrust, type SignatureState, assertTrusted, manifestSignatureState, signatureFileName } from './manifest-signature.js';
 import { type Manifest, type ManifestFile, manifestFileName, parseManifest } from './manifest.js';
 
 export interface VerifyFileResult {
@@ -21,6 +22,14 @@ export interface VerifyResult {
 }
 
 export async function readManifest(location: ArchiveLocation): Promise<Manifest> {
+  return (await readSignedManifest(location)).manifest;
+}
+
+/**
+ * Reads the manifest once and checks its signature on those exact bytes (no second read an
+ * altered storage could answer differently). The state is returned; `assertTrusted` decides.
+ */
+export async function readSignedManifest(location: ArchiveLocation, trust: ArchiveTrust = {}): Promise<{ manifest: Manifest; signature: SignatureState }> {
   const where = location.storage.describe(location.path);
   const path = joinPath(location.path, manifestFileName);
   if (!(await location.storage.exists(path))) {
@@ -29,7 +38,17 @@ export async function readManifest(location: ArchiveLocation): Promise<Manifest>
       `${where} has no ${manifestFileName}: it is not a pgferry archive, or its backup did not finish`,
     );
   }
-  return parseManifest(await readText(location.storage, path), where);
+  const text = await readText(location.storage, path);
+  const signaturePath = joinPath(location.path, signatureFileName);
+  const signatureText = (await location.storage.exists(signaturePath)) ? await readText(location.storage, signaturePath) : undefined;
+  return { manifest: parseManifest(text, where), signature: manifestSignatureState(text, signatureText, trust.signingKey) };
+}
+
+/** The manifest of an archive the caller may act on: refused unless signed by our key or trusted. */
+export async function readTrustedManifest(location: ArchiveLocation, trust: ArchiveTrust): Promise<Manifest> {
+  const { manifest, signature } = await readSignedManifest(location, trust);
+  assertTrusted(signature, location.storage.describe(location.path), trust);
+  return manifest;
 }
 
 async function hashStored(location: ArchiveLocation, file: ManifestFile): Promise<{ size: number; sha256: string }> {
@@ -54,13 +73,19 @@ export async function checkArchiveFile(location: ArchiveLocation, file: Manifest
 /** Re-reads every file and checks its size and sha256 against the manifest (no key needed). */
 export async function verifyArchive(
   location: ArchiveLocation,
-  options: { signal?: AbortSignal; onFile?: (result: VerifyFileResult) => void } = {},
-): Promise<VerifyResult & { manifest: Manifest }> {
-  const manifest = await readManifest(location);
+  options: { signal?: AbortSignal; onFile?: (result: VerifyFileResult) => void; trust?: ArchiveTrust } = {},
+): Promise<VerifyResult & { manifest: Manifest; signature: SignatureState }> {
+  const { manifest, signature } = await readSignedManifest(location, options.trust);
   const archive = location.storage.describe(location.path);
   const files: VerifyFileResult[] = [];
   let checkedBytes = 0;
   let error: PgferryError | undefined;
+  // An archive a restore would refuse does not pass verify either.
+  try {
+    assertTrusted(signature, archive, options.trust ?? {});
+  } catch (refused) {
+    error = refused as PgferryError;
+  }
   for (const file of manifest.files) {
     options.signal?.throwIfAborted();
     let result: VerifyFileResult;
@@ -81,5 +106,5 @@ export async function verifyArchive(
     files.push(result);
     options.onFile?.(result);
   }
-  return { ok: error === undefined, archive, files, checkedBytes, manifest, ...(error ? { error } : {}) };
+  return { ok: error === undefined, archive, files, checkedBytes, manifest, signature, ...(error ? { error } : {}) };
 }

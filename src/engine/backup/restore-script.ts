@@ -8,6 +8,7 @@ const decompressor = { gzip: 'gzip -dc', zstd: 'zstd -dc', none: 'cat' } as cons
  * A POSIX shell script that restores a native archive with stock tools only (psql, gzip or
  * zstd, sha256sum when present): checks every file, runs pre-data, loads each table with
  * psql's \copy, then post-data. Paths come from the manifest (no table names in the shell).
+ * It trusts its files (it has no key to check the manifest's signature), and says so.
  */
 export function renderRestoreScript(manifest: Manifest): string {
   const lines = [
@@ -15,6 +16,9 @@ export function renderRestoreScript(manifest: Manifest): string {
     `# Restores this pgferry ${manifest.format} archive (database ${manifest.source.database ?? '?'}, PostgreSQL ${manifest.source.server_version})`,
     '# with stock psql alone. Usage: sh restore.sh "postgres://user@host:5432/new_database"',
     '# The target database must exist and be empty; run from anywhere.',
+    '# This script trusts its files: it checks them against manifest.json but cannot check the',
+    "# manifest's signature (that needs pgferry's key), so run it only on an archive you trust;",
+    '# `pgferry restore` checks the signature and refuses statements a backup never holds.',
     'set -eu',
     'URL="${1:?usage: sh restore.sh postgres://user@host:port/database}"',
     'cd "$(dirname "$0")"',

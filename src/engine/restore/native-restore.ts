@@ -14,6 +14,8 @@ import { type QueryCanceller, cancelOnAbort } from '../sql/cancel-on-abort.js';
 import { openSession } from '../sql/session-settings.js';
 import { displayName, qualified, quoteIdentList } from '../sql/quote-ident.js';
 import { postDataSteps } from './post-data-steps.js';
+import { splitStatements } from '../sql/split-statements.js';
+import { assertRestorableStatements } from './statement-guard.js';
 
 export interface NativeRestoreOptions {
   archive: ArchiveLocation;
@@ -167,6 +169,20 @@ async function runStatement(client: pg.Client, statement: string, what: string):
   }
 }
 
+const eventTriggerStatement = /^\s*(CREATE|ALTER) EVENT TRIGGER |^\s*COMMENT ON EVENT TRIGGER /i;
+
+/** Event triggers fire on later DDL: they are created after every other statement of the restore (as pg_dump orders them). */
+function lastEventTriggers(statements: readonly string[]): string[] {
+  return [...statements.filter((statement) => !eventTriggerStatement.test(statement)), ...statements.filter((statement) => eventTriggerStatement.test(statement))];
+}
+
+/** Runs the statements one by one inside one transaction: all of them, or none. */
+async function inOneTransaction(client: pg.Client, statements: readonly string[], what: string): Promise<void> {
+  await client.query('BEGIN');
+  for (const statement of statements) await runStatement(client, statement, what);
+  await client.query('COMMIT');
+}
+
 /**
  * pre-data → data (parallel, largest first) → post-data (per-table groups in parallel, then
  * the rest). Abort cancels the statements running on the target (a COPY, an index build)
@@ -186,13 +202,20 @@ async function restoreWith(options: NativeRestoreOptions, hooks: RunHooks<Restor
   const read = (path: string) => readArchiveText(archive, fileEntry(manifest, path), { compression: 'none', key });
   const [preData, cleanSql, postDataJson] = await Promise.all([read('schema/pre-data.sql'), read('schema/clean.sql'), read('schema/post-data.json')]);
   const postData = JSON.parse(postDataJson) as PostDataPlan;
+  // Every statement is checked before anything runs: a refused one leaves the target untouched.
+  const preDataStatements = splitStatements(preData);
+  const cleanStatements = splitStatements(cleanSql);
+  assertRestorableStatements(preDataStatements, 'schema/pre-data.sql');
+  assertRestorableStatements(cleanStatements, 'schema/clean.sql');
+  assertRestorableStatements(postData.groups.flatMap((group) => group.statements), 'schema/post-data.json');
+  assertRestorableStatements(postData.final, 'schema/post-data.json', { last: true });
 
   const main = canceller.watch(await openSession(options.target, 'destination', 'pgferry restore'), options.target);
   try {
     await checkBinaryEncoding(main, manifest);
     if (options.clean) {
       hooks.onEvent?.({ type: 'phase', phase: 'clean' });
-      await runStatement(main, `BEGIN;\n${cleanSql}\nCOMMIT;`, 'dropping the archive\'s objects (--clean)');
+      await inOneTransaction(main, cleanStatements, 'dropping the archive\'s objects (--clean)');
     } else {
       const existing = await main.query<{ name: string }>(
         `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -207,7 +230,7 @@ async function restoreWith(options: NativeRestoreOptions, hooks: RunHooks<Restor
       }
     }
     hooks.onEvent?.({ type: 'phase', phase: 'pre-data' });
-    await runStatement(main, `BEGIN;\n${preData}\nCOMMIT;`, 'pre-data');
+    await inOneTransaction(main, preDataStatements, 'pre-data');
   } catch (error) {
     await main.query('ROLLBACK').catch(() => undefined);
     throw error;
@@ -315,7 +338,7 @@ async function restoreWith(options: NativeRestoreOptions, hooks: RunHooks<Restor
       finalStarted = true;
       return async (client) => {
         if (manifest.large_objects) await loadLargeObjects(client, options, manifest.large_objects);
-        for (const statement of postData.final) await tolerate(() => runStatement(client, statement, 'post-data'));
+        for (const statement of lastEventTriggers(postData.final)) await tolerate(() => runStatement(client, statement, 'post-data'));
         finalDone = true;
       };
     }

@@ -4,7 +4,8 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 import { type ArchiveLocation, readArchiveText } from '../archive/archive-files.js';
 import { openArchiveKey } from '../archive/encryption.js';
 import type { Manifest } from '../archive/manifest.js';
-import { readManifest, verifyArchive } from '../archive/verify-archive.js';
+import type { ArchiveTrust } from '../archive/manifest-signature.js';
+import { readTrustedManifest, verifyArchive } from '../archive/verify-archive.js';
 import type { RestoreEvent, RunHooks } from '../backup/backup-events.js';
 import { explicitConfig } from '../backup/client-config.js';
 import { quoteIdent } from '../sql/quote-ident.js';
@@ -32,6 +33,8 @@ export interface RestoreOptions {
    */
   verify?: boolean | undefined;
   pgToolDirs?: readonly string[] | undefined;
+  /** The signing key to check the archive with, and whether an unsigned or foreign one is accepted. */
+  trust: ArchiveTrust;
 }
 
 export interface RestoreResult {
@@ -78,10 +81,10 @@ export async function runRestore(options: RestoreOptions, hooks: RunHooks<Restor
   const where = options.archive.storage.describe(options.archive.path);
   let manifest: Manifest;
   if (options.verify === false || (options.verify === undefined && options.create === true)) {
-    manifest = await readManifest(options.archive);
+    manifest = await readTrustedManifest(options.archive, options.trust);
   } else {
     hooks.onEvent?.({ type: 'phase', phase: 'verify' });
-    const verified = await verifyArchive(options.archive, { ...(hooks.signal ? { signal: hooks.signal } : {}) });
+    const verified = await verifyArchive(options.archive, { trust: options.trust, ...(hooks.signal ? { signal: hooks.signal } : {}) });
     if (verified.error) throw verified.error;
     manifest = verified.manifest;
   }

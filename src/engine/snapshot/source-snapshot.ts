@@ -26,7 +26,7 @@ export class SourceSnapshot {
 
   static async open(config: pg.ClientConfig, options: { canceller?: QueryCanceller | undefined } = {}): Promise<SourceSnapshot> {
     const coordinator = await openSession(config, 'source', 'pgferry snapshot');
-    options.canceller?.watch(coordinator, config);
+    options.canceller?.watch(coordinator, config, { readOnly: true });
     try {
       await coordinator.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       const result = await coordinator.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
@@ -40,7 +40,7 @@ export class SourceSnapshot {
   /** A new session reading as of the snapshot (inside an open read-only transaction). */
   async openReader(applicationName = 'pgferry reader'): Promise<pg.Client> {
     const reader = await openSession(this.#config, 'source', applicationName);
-    this.#canceller?.watch(reader, this.#config);
+    this.#canceller?.watch(reader, this.#config, { readOnly: true });
     try {
       await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       // The snapshot id comes from the server; it is a literal here because SET takes no parameters.

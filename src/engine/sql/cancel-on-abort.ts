@@ -13,8 +13,13 @@ import pg from 'pg';
  * still ends its clients; `close()` waits until every cancel request sent has been answered.
  */
 export interface QueryCanceller {
-  /** Watches `client` (opened with `config`) until it ends or is forgotten; returns it. */
-  watch(client: pg.Client, config: pg.ClientConfig): pg.Client;
+  /**
+   * Watches `client` (opened with `config`) until it ends or is forgotten; returns it. A
+   * `readOnly` session (a source snapshot) has nothing to clean up after abort but its
+   * transaction's end: every other statement it starts after abort is cancelled too, so a
+   * cancel that fell between two statements is not lost.
+   */
+  watch(client: pg.Client, config: pg.ClientConfig, options?: { readOnly?: boolean }): pg.Client;
   /** Stops watching `client` (a session whose next statements must finish even after abort). */
   forget(client: pg.Client): void;
   /** Stops listening to the signal and waits for the cancel requests already sent. */
@@ -65,32 +70,57 @@ export async function cancelBackend(config: pg.ClientConfig, pid: number): Promi
 export function cancelOnAbort(signal: AbortSignal | undefined): QueryCanceller {
   const watched = new Map<pg.Client, { config: pg.ClientConfig; forget: () => void }>();
   const pending = new Set<Promise<boolean>>();
+  const cancel = (client: pg.Client, config: pg.ClientConfig) => {
+    const pid = (client as unknown as { processID?: number | null }).processID;
+    if (typeof pid !== 'number' || !busy(client)) return;
+    const request = cancelBackend(config, pid);
+    pending.add(request);
+    void request.finally(() => pending.delete(request));
+  };
+  const readOnly = new Set<pg.Client>();
   const cancelAll = () => {
     for (const [client, { config }] of watched) {
-      const pid = (client as unknown as { processID?: number | null }).processID;
-      if (typeof pid !== 'number' || !busy(client)) continue;
-      const request = cancelBackend(config, pid);
-      pending.add(request);
-      void request.finally(() => pending.delete(request));
+      cancel(client, config);
+      if (readOnly.has(client)) cancelLaterStatements(client, config);
     }
+  };
+  /** After abort, a read-only session's next statements (but ending its transaction) are cancelled as they start. */
+  const cancelLaterStatements = (client: pg.Client, config: pg.ClientConfig) => {
+    const original = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      const first = args[0] as { text?: unknown } | string | undefined;
+      const text = typeof first === 'string' ? first : typeof first?.text === 'string' ? first.text : '';
+      const result = original(...args);
+      if (!/^\s*(COMMIT|ROLLBACK|END|ABORT)\b/i.test(text) && watched.has(client)) setImmediate(() => cancel(client, config));
+      return result;
+    };
   };
   signal?.addEventListener('abort', cancelAll, { once: true });
   return {
-    watch(client, config) {
+    watch(client, config, options = {}) {
       if (signal === undefined || watched.has(client)) return client;
-      const forget = () => watched.delete(client);
+      const forget = () => {
+        watched.delete(client);
+        readOnly.delete(client);
+      };
       client.once('end', forget);
       watched.set(client, { config, forget: () => client.removeListener('end', forget) });
+      if (options.readOnly) {
+        readOnly.add(client);
+        if (signal.aborted) cancelLaterStatements(client, config);
+      }
       return client;
     },
     forget(client) {
       watched.get(client)?.forget();
       watched.delete(client);
+      readOnly.delete(client);
     },
     async close() {
       signal?.removeEventListener('abort', cancelAll);
       for (const { forget } of watched.values()) forget();
       watched.clear();
+      readOnly.clear();
       await Promise.allSettled([...pending]);
     },
   };

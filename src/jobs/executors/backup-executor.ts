@@ -8,6 +8,7 @@ import { pruneBackups, recordBackup, recordDrill } from '../../store/backup-repo
 import { loadConnectionTarget } from '../../store/connection-repository.js';
 import { loadStorageTarget } from '../../store/storage-repository.js';
 import type { RunContext, RunExecutor, RunResult, RunTableResult } from '../run-executor.js';
+import { archiveSigningKeyOf } from '../../secrets/archive-signing-key.js';
 
 function logEvent(context: RunContext, tables: Map<string, RunTableResult>, storageName: string, event: BackupEvent): void {
   switch (event.type) {
@@ -63,6 +64,7 @@ export const backupExecutor: RunExecutor = async (run, context) => {
         {
           source: source.config,
           storage,
+          signingKey: archiveSigningKeyOf(context.secrets),
           // One folder per job; the run id keeps two runs in the same second apart.
           path: `${jobFolder(job.name)}/${job.all_databases ? 'server' : String(source.config.database ?? 'database')}-${timestampName(new Date())}-${run.id.slice(0, 8)}`,
           format: job.format,
@@ -106,7 +108,7 @@ export const backupExecutor: RunExecutor = async (run, context) => {
         if (count % every === 0) {
           for (const [index, archive] of result.archives.entries()) {
             if (archive.format === 'globals') continue;
-            const drill = await runDrill({ archive: { storage, path: archive.path }, server: source.config, jobs: job.parallelism, encryptionSecret: job.encrypt ? target.encryptionSecret : undefined }, { signal: context.signal });
+            const drill = await runDrill({ archive: { storage, path: archive.path }, server: source.config, jobs: job.parallelism, encryptionSecret: job.encrypt ? target.encryptionSecret : undefined, trust: { signingKey: archiveSigningKeyOf(context.secrets) } }, { signal: context.signal });
             const backupId = recorded[index]?.id;
             if (backupId) await recordDrill(context.db, backupId, drill);
             context.log(drill.ok ? 'info' : 'error', `restore drill of ${archive.database}: ${drill.ok ? 'passed' : 'FAILED'} — ${drill.message}`);

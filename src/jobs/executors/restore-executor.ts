@@ -6,6 +6,7 @@ import { getBackupRow } from '../../store/backup-repository.js';
 import { loadConnectionTarget } from '../../store/connection-repository.js';
 import { loadStorageTarget } from '../../store/storage-repository.js';
 import type { RunExecutor, RunResult, RunTableResult } from '../run-executor.js';
+import { archiveSigningKeyOf } from '../../secrets/archive-signing-key.js';
 
 /** What `POST /api/v1/backups/:id/restore` puts in `runs.params`. */
 export interface RestoreRunParams {
@@ -17,6 +18,8 @@ export interface RestoreRunParams {
   clean?: boolean;
   jobs?: number;
   tables?: string[];
+  /** Restore even when the archive is unsigned or its signature does not check. */
+  trust_unsigned?: boolean;
 }
 
 /**
@@ -47,9 +50,10 @@ export const restoreExecutor: RunExecutor = async (run, context) => {
   };
   try {
     const target = params.create && params.database ? { ...connection.config, database: params.database } : connection.config;
+    if (params.trust_unsigned) context.log('warn', 'trust_unsigned: the archive is restored even if its signature is missing or does not check');
     context.log('info', `restoring ${backup.format} backup of ${backup.database_name} (${backup.location}) into connection "${connection.name}" database ${target.database ?? ''}${params.create ? ' (new)' : params.clean ? ' (clean)' : ''}`);
     const result = await runRestore(
-      { archive: { storage, path: backup.location }, target, create: params.create, clean: params.clean, jobs: params.jobs, tables: params.tables, encryptionSecret: storageTarget.encryptionSecret },
+      { archive: { storage, path: backup.location }, target, create: params.create, clean: params.clean, jobs: params.jobs, tables: params.tables, encryptionSecret: storageTarget.encryptionSecret, trust: { signingKey: archiveSigningKeyOf(context.secrets), trustUnsigned: params.trust_unsigned === true } },
       { signal: context.signal, onEvent },
     );
     const list = result.tables.map((table) => ({ table: table.table, status: table.status, rows: table.rows, bytes: 0 }));

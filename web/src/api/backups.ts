@@ -1,3 +1,4 @@
+import type { ApiBody } from './api-schema.js';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
 import { resourceHooks, resourceKeys, useItemAction } from './crud.js';
@@ -31,20 +32,8 @@ export interface Backup {
   created_at: string;
 }
 
-/** Body of `POST /api/v1/backups/:id/restore` (the API's restoreBodySchema). */
-export interface RestoreInput {
-  connection_id: string;
-  /** With create: the new database (default: the connection's database). */
-  database?: string;
-  /** Create the database first; refused when it exists. Excludes clean. */
-  create?: boolean;
-  /** Drop the archive's objects in the target first; refused on protected connections. */
-  clean?: boolean;
-  /** With clean: the connection name, typed to confirm. */
-  confirm_name?: string;
-  jobs?: number;
-  tables?: string[];
-}
+/** Body of `POST /api/v1/backups/:id/restore` (generated from the API's restoreBodySchema). */
+export type RestoreInput = ApiBody<'/api/v1/backups/{id}/restore', 'post'>;
 
 const base = '/api/v1/backups';
 export const backupKeys = resourceKeys('backups');

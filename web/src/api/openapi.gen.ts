@@ -9424,10 +9424,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Re-read the archive and check every file's sha256; records the result */
+        /** Check the archive's signature and re-read every file's sha256; records the result */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Pass an unsigned or foreign-signed archive whose files are intact (what a restore with trust_unsigned accepts) */
+                    trust_unsigned?: "true" | "false";
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -9445,6 +9448,13 @@ export interface paths {
                         "application/json": {
                             ok: boolean;
                             checked_bytes: number;
+                            /**
+                             * @description valid: signed by this instance's key; unsigned; other-key: signed by another key; invalid: altered
+                             * @enum {string}
+                             */
+                            signature: "valid" | "unsigned" | "other-key" | "invalid";
+                            /** @description Why the archive fails, when it does */
+                            error?: string;
                             files: {
                                 path: string;
                                 ok: boolean;
@@ -9610,6 +9620,8 @@ export interface paths {
                         confirm_name?: string;
                         jobs?: number;
                         tables?: string[];
+                        /** @description Restore even when the archive is unsigned (uploaded, or made elsewhere) or its signature does not check: only for archives whose contents you trust */
+                        trust_unsigned?: boolean;
                     };
                 };
             };

@@ -16,4 +16,9 @@ describe('restore wizard body (mirrors restoreBodySchema of POST /api/v1/backups
   it('into the existing database sends the connection alone', () => {
     expect(restoreBody(id, 'existing', 'ignored', 'staging')).toEqual({ connection_id: id });
   });
+
+  it('sends trust_unsigned only when ticked', () => {
+    expect(restoreBody(id, 'create', 'db', 'db', true)).toEqual({ connection_id: id, create: true, database: 'db', trust_unsigned: true });
+    expect(restoreBody(id, 'create', 'db', 'db', false)).not.toHaveProperty('trust_unsigned');
+  });
 });

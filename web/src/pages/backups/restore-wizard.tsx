@@ -1,4 +1,4 @@
-import { Alert, Anchor, Button, Group, Radio, Select, Stack, Stepper, Text, TextInput } from '@mantine/core';
+import { Alert, Anchor, Button, Checkbox, Group, Radio, Select, Stack, Stepper, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
@@ -17,13 +17,15 @@ type Mode = 'create' | 'clean' | 'existing';
 const databasePattern = /^[^\0]{1,63}$/;
 
 /**
- * The body of `POST /api/v1/backups/:id/restore`: create and clean exclude each other, and a
- * clean restore carries the connection name typed by the user as `confirm_name`.
+ * The body of `POST /api/v1/backups/:id/restore`: create and clean exclude each other, a
+ * clean restore carries the connection name typed by the user as `confirm_name`, and
+ * `trust_unsigned` is sent only when the user ticked it.
  */
-export function restoreBody(connectionId: string, mode: Mode, database: string, typed: string): RestoreInput {
-  if (mode === 'create') return { connection_id: connectionId, create: true, database };
-  if (mode === 'clean') return { connection_id: connectionId, clean: true, confirm_name: typed };
-  return { connection_id: connectionId };
+export function restoreBody(connectionId: string, mode: Mode, database: string, typed: string, trustUnsigned = false): RestoreInput {
+  const trust = trustUnsigned ? { trust_unsigned: true } : {};
+  if (mode === 'create') return { connection_id: connectionId, create: true, database, ...trust };
+  if (mode === 'clean') return { connection_id: connectionId, clean: true, confirm_name: typed, ...trust };
+  return { connection_id: connectionId, ...trust };
 }
 
 /** Target → options → typed confirmation → queued (links to the live run). */
@@ -37,6 +39,7 @@ export function RestoreWizard({ backup, onClose }: { backup: Backup; onClose: ()
   const [mode, setMode] = useState<Mode>('create');
   const [database, setDatabase] = useState(`${backup.database_name}_restored`.slice(0, 63));
   const [typed, setTyped] = useState('');
+  const [trustUnsigned, setTrustUnsigned] = useState(false);
   const target = connections.data?.items.find((connection) => connection.id === connectionId);
   // A clean restore (and loading into the existing database) is confirmed with the connection
   // name, as the API demands for clean; a new database is confirmed with its name.
@@ -97,6 +100,13 @@ export function RestoreWizard({ backup, onClose }: { backup: Backup; onClose: ()
               data-testid="restore-database"
             />
           ) : null}
+          <Checkbox
+            label={t('restore.trustUnsigned')}
+            description={t('restore.trustUnsignedHelp')}
+            checked={trustUnsigned}
+            onChange={(e) => setTrustUnsigned(e.currentTarget.checked)}
+            data-testid="restore-trust-unsigned"
+          />
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               {t('common.cancel')}
@@ -124,7 +134,7 @@ export function RestoreWizard({ backup, onClose }: { backup: Backup; onClose: ()
               disabled={typed !== confirmName || !connectionId}
               loading={restore.isPending}
               data-testid="restore-start"
-              onClick={() => connectionId && restore.mutate({ id: backup.id, body: restoreBody(connectionId, mode, database, typed) }, { onSuccess: () => setStep(2) })}
+              onClick={() => connectionId && restore.mutate({ id: backup.id, body: restoreBody(connectionId, mode, database, typed, trustUnsigned) }, { onSuccess: () => setStep(2) })}
             >
               {t('restore.start')}
             </Button>
