@@ -2,9 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
 import { LoginRateLimitedError, login } from '../auth/login-service.js';
-import { verifyPassword } from '../auth/password-hash.js';
+import { changeOwnPassword } from '../auth/password-change.js';
 import { clearSessionCookies, setSessionCookies } from '../auth/session-cookies.js';
-import { updateUser } from '../auth/user-admin.js';
 import type { Config } from '../config/config-schema.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import { SessionRepository } from '../store/session-repository.js';
@@ -102,20 +101,22 @@ export function authRoutes(deps: { config: Config; store: AppStore }): FastifyPl
         config: { access: 'viewer', auditResource: 'user', auditAction: 'auth.change_password' },
         schema: {
           tags: ['auth'],
-          summary: 'Change your own password (ends all your sessions; log in again)',
+          summary: 'Change your own password (ends all your sessions; log in again); wrong current passwords are limited like logins (429 with Retry-After)',
           body: z.object({ current_password: z.string().min(1).max(1000), new_password: z.string().min(1).max(1000) }),
-          response: { 204: z.null(), 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema },
+          response: { 204: z.null(), 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 429: errorBodySchema },
         },
       },
       async (request, reply) => {
         const principal = request.principal;
         if (!principal) throw new PgferryError('PGF_UNAUTHENTICATED', 'log in first');
-        const user = await new UserRepository(store.db).findByUsernameWithHash(principal.username);
-        if (!user || !(await verifyPassword(user.password_hash, request.body.current_password))) {
-          throw new PgferryError('PGF_VALIDATION_FAILED', 'the current password is wrong', { details: { field: 'current_password' } });
+        let changed: { userId: string };
+        try {
+          changed = await changeOwnPassword(store, config, { username: principal.username, currentPassword: request.body.current_password, newPassword: request.body.new_password, ip: request.ip ?? null });
+        } catch (error) {
+          if (error instanceof LoginRateLimitedError) reply.header('retry-after', String(error.retryAfterSeconds));
+          throw error;
         }
-        await updateUser(store, user.id, { password: request.body.new_password });
-        request.auditContext = { resourceId: user.id };
+        request.auditContext = { resourceId: changed.userId };
         clearSessionCookies(reply);
         return reply.status(204).send(null);
       },

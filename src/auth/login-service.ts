@@ -23,8 +23,11 @@ export interface LoginResult {
 
 /** Thrown with the wait in seconds so the route can answer `Retry-After`. */
 export class LoginRateLimitedError extends PgferryError {
-  constructor(readonly retryAfterSeconds: number) {
-    super('PGF_RATE_LIMITED', `too many failed logins; try again in ${retryAfterSeconds} s`, { details: { retryAfterSeconds } });
+  constructor(
+    readonly retryAfterSeconds: number,
+    what = 'failed logins',
+  ) {
+    super('PGF_RATE_LIMITED', `too many ${what}; try again in ${retryAfterSeconds} s`, { details: { retryAfterSeconds } });
   }
 }
 

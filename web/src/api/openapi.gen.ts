@@ -2540,7 +2540,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change your own password (ends all your sessions; log in again) */
+        /** Change your own password (ends all your sessions; log in again); wrong current passwords are limited like logins (429 with Retry-After) */
         post: {
             parameters: {
                 query?: never;
@@ -2604,6 +2604,25 @@ export interface paths {
                 };
                 /** @description Error */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
