@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
-
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ZodTypeProvider, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 
@@ -29,6 +27,7 @@ import { notificationChannelRoutes } from './notification-channel-routes.js';
 import { cronRoutes } from './cron-routes.js';
 import type { Cache } from '../cache/cache.js';
 import { installCache } from '../cache/install-cache.js';
+import { registerSecurityHeaders, requestIdOf, securityHeaders } from './security-headers.js';
 
 export interface BuildAppOptions {
   config: Config;
@@ -49,8 +48,20 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   const { config, store, logger } = options;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // Fastify would take X-Request-Id as sent: requestIdOf keeps it only when it is a plain token.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    // Long ids reach their route, whose schema refuses them with a 400 (and an audit row).
+    routerOptions: { maxParamLength: 2000 },
+    // A URL the router cannot take at all (a malformed escape) reaches no route, like a 404:
+    // it still gets the API's error shape and headers.
+    frameworkErrors: (error, request, reply) => {
+      void (reply as FastifyReply)
+        .code(400)
+        .header('x-request-id', String(request.id))
+        .headers(securityHeaders(request.protocol))
+        .send({ error: { code: 'PGF_VALIDATION_FAILED', message: `the URL cannot be read (${error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'a malformed escape'}); check the id or name in the path` }, requestId: request.id });
+    },
     bodyLimit: 1024 * 1024,
     trustProxy: config.PGFERRY_TRUST_PROXY,
   }).withTypeProvider<ZodTypeProvider>();
@@ -64,6 +75,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
   });
+  registerSecurityHeaders(app);
 
   await app.register(cors, {
     origin: config.PGFERRY_CORS_ORIGINS.includes('*') ? true : config.PGFERRY_CORS_ORIGINS,
@@ -86,7 +98,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () => app.swagger());
 
   await app.register(healthRoutes(store, options.migrator ?? new StoreMigrator(store.db)));
-  registerMetrics(app, { store, version });
+  registerMetrics(app, { store, version, token: config.PGFERRY_METRICS_TOKEN });
   await app.register(dashboardRoutes(store));
   // Feature routes register below, each under /api/v1 with config.access declared.
   await app.register(connectionRoutes({ store, secrets: options.secrets }));

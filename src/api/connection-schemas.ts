@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { type ConnectionFields, connectionLimits, parseConnectionUrl, sslModes } from '../engine/connection-config.js';
 import { PgferryError } from '../errors/pgferry-error.js';
+import { displaySafe } from '../store/safe-text.js';
 
 // Request and response shapes of /api/v1/connections. Bodies are strict: an unknown field is
 // a 400 naming it, never silently dropped.
@@ -28,7 +29,7 @@ const targetShape = {
 };
 
 const metadataShape = {
-  name: z.string().trim().min(1).max(100),
+  name: displaySafe(z.string().trim().min(1).max(100)),
   description: z.string().max(2000).nullable().optional(),
   protected: z.boolean().optional().describe('production: never the destination of a destructive operation (default: false)'),
   tags: z.array(z.string().trim().min(1).max(50)).max(20).optional(),

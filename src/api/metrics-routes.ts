@@ -1,7 +1,10 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import { PgferryError } from '../errors/pgferry-error.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
 import { readStoreMetrics } from '../metrics/store-metrics-query.js';
 import type { AppStore } from './app-context.js';
@@ -9,8 +12,18 @@ import type { AppStore } from './app-context.js';
 export interface MetricsOptions {
   store: AppStore;
   version: string;
+  /** When set, a scrape must send `Authorization: Bearer <token>`. */
+  token?: string | undefined;
   /** A scrape never waits longer than this for the store (default: 5000 ms). */
   storeTimeoutMs?: number;
+}
+
+/** Constant-time comparison of the presented Bearer token with the configured one. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const presented = /^Bearer (.+)$/i.exec(header ?? '')?.[1] ?? '';
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(token).digest();
+  return timingSafeEqual(a, b);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -49,6 +62,10 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
       },
     },
     async (request, reply) => {
+      if (options.token !== undefined && !bearerMatches(request.headers.authorization, options.token)) {
+        reply.header('www-authenticate', 'Bearer realm="pgferry metrics"');
+        throw new PgferryError('PGF_UNAUTHENTICATED', '/metrics needs `Authorization: Bearer <PGFERRY_METRICS_TOKEN>`; set the token in your scrape configuration');
+      }
       let snapshot;
       try {
         snapshot = await withTimeout(readStoreMetrics(options.store.db), timeoutMs);

@@ -15,6 +15,7 @@ import {
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
 import { storageKinds } from '../engine/storage/archive-storage.js';
+import { displaySafe } from '../store/safe-text.js';
 
 const errors = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 500: errorBodySchema, 502: errorBodySchema };
 
@@ -33,7 +34,7 @@ export const storageViewSchema = z
   .describe('Storage (secrets are never returned)');
 
 const storageBodySchema = z.object({
-  name: z.string().min(1).max(100),
+  name: displaySafe(z.string().min(1).max(100)),
   description: z.string().max(2000).nullish(),
   kind: z.enum(storageKinds),
   config: z.record(z.string(), z.unknown()),

@@ -7,6 +7,7 @@ import { ApiTokenRepository } from '../store/api-token-repository.js';
 import type { AppStore } from './app-context.js';
 import { errorBodySchema } from './api-schemas.js';
 import { idParamsSchema, pageQuery, roleSchema, toTokenBody, tokenSchema } from './auth-schemas.js';
+import { displaySafe } from '../store/safe-text.js';
 
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema };
 
@@ -49,7 +50,7 @@ export function tokenRoutes(deps: { store: AppStore }): FastifyPluginAsyncZod {
           tags: ['tokens'],
           summary: 'Create an API token; the answer holds the token, shown this once',
           body: z.object({
-            name: z.string().trim().min(1).max(100),
+            name: displaySafe(z.string().trim().min(1).max(100)),
             role: roleSchema,
             user_id: z.uuid().optional().describe('Owner (default: the caller)'),
             expires_in_days: z.number().int().min(1).max(3650).optional(),

@@ -7,6 +7,7 @@ import { UserRepository } from '../store/user-repository.js';
 import type { AppStore } from './app-context.js';
 import { errorBodySchema } from './api-schemas.js';
 import { idParamsSchema, pageQuery, roleSchema, toUserBody, userSchema, usernameSchema } from './auth-schemas.js';
+import { displaySafe } from '../store/safe-text.js';
 
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema };
 const notFound = (id: string) => new PgferryError('PGF_NOT_FOUND', `user ${id} does not exist; list users with GET /api/v1/users`);
@@ -59,7 +60,7 @@ export function userRoutes(deps: { store: AppStore }): FastifyPluginAsyncZod {
             username: usernameSchema,
             password: z.string().min(1).max(1000),
             role: roleSchema,
-            display_name: z.string().max(200).nullable().optional(),
+            display_name: displaySafe(z.string().max(200).nullable()).optional(),
           }),
           response: { 201: userSchema, ...errors },
         },
@@ -96,7 +97,7 @@ export function userRoutes(deps: { store: AppStore }): FastifyPluginAsyncZod {
           body: z
             .object({
               role: roleSchema.optional(),
-              display_name: z.string().max(200).nullable().optional(),
+              display_name: displaySafe(z.string().max(200).nullable()).optional(),
               disabled: z.boolean().optional(),
               password: z.string().min(1).max(1000).optional(),
             })

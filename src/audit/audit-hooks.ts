@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppStore } from '../store/app-store.js';
 import { AuditRepository, type NewAuditEntry } from '../store/audit-repository.js';
 import { deriveAuditAction } from './audit-action.js';
-import { redactBody } from './redact-body.js';
+import { redactBody, storableText } from './redact-body.js';
 
 const readOnly = new Set(['GET', 'HEAD', 'OPTIONS']);
 const written = Symbol('pgferry.auditWritten');
@@ -51,17 +51,19 @@ export function auditEntry(request: FastifyRequest, reply: FastifyReply, payload
   const principal = request.principal;
   const routeUrl = request.routeOptions.url ?? request.url;
   const userAgent = request.headers['user-agent'];
+  // Every text comes from the client in some way: none may make the row fail (item 3 of issue 15).
+  const text = (value: string | null | undefined, max: number) => (value === null || value === undefined ? null : storableText(value).slice(0, max));
   return {
     actorType: principal ? (principal.kind === 'token' ? 'token' : 'user') : 'anonymous',
     actorId: principal?.userId ?? null,
-    actorName: principal?.username ?? request.auditContext?.actorName?.slice(0, 200) ?? null,
+    actorName: text(principal?.username ?? request.auditContext?.actorName, 200),
     actorTokenId: principal?.tokenId ?? null,
-    action: config.auditAction ?? deriveAuditAction(request.method, routeUrl, config.auditResource),
+    action: text(config.auditAction ?? deriveAuditAction(request.method, routeUrl, config.auditResource), 200) ?? 'unknown',
     resourceType: config.auditResource ?? null,
-    resourceId: resourceId(request, reply, payload),
+    resourceId: text(resourceId(request, reply, payload), 200),
     ip: request.ip ?? null,
-    userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 500) : null,
-    requestId: String(request.id),
+    userAgent: text(typeof userAgent === 'string' ? userAgent : null, 500),
+    requestId: text(String(request.id), 100) ?? '',
     requestBody: request.body === undefined ? null : redactBody(request.body),
     status: reply.statusCode,
   };

@@ -13,6 +13,11 @@ export const redactedValue = '[redacted]';
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const wellFormed = (text: string): string => text.replace(loneSurrogate, '\uFFFD');
 
+/** Text any audit column can hold: lone surrogates replaced, NUL characters (refused by PostgreSQL) removed. */
+export function storableText(text: string): string {
+  return wellFormed(text).replaceAll('\u0000', '');
+}
+
 /** A copy of a request body fit for the audit log: secrets replaced, sizes bounded. */
 export function redactBody(value: unknown, depth = 0): unknown {
   if (value === null || value === undefined) return value ?? null;

@@ -75,6 +75,11 @@ export const configSchema = z.object({
   PGFERRY_LOGIN_WINDOW_SECONDS: integer(1, 86400).default(900),
   /** Secure flag of the session cookie: auto sets it on HTTPS requests (default: auto). */
   PGFERRY_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
+  /**
+   * When set, GET /metrics answers only requests with `Authorization: Bearer <this token>`
+   * (Prometheus: `authorization: {credentials: …}`); its series name jobs and connections.
+   */
+  PGFERRY_METRICS_TOKEN: z.string().trim().min(16, 'at least 16 characters (generate one with `openssl rand -hex 32`)').max(500).optional(),
   /** Days to keep audit-log rows; older ones are pruned by the API process (default: 365). */
   PGFERRY_AUDIT_RETENTION_DAYS: integer(1, 36500).default(365),
   /**
@@ -93,7 +98,7 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type Config = Readonly<z.output<typeof configSchema>>;
 
 /** Variables whose values must never be echoed in messages. */
-export const secretVariables = new Set(['DATABASE_URL', 'PGFERRY_ENCRYPTION_KEY', 'REDIS_URL']);
+export const secretVariables = new Set(['DATABASE_URL', 'PGFERRY_ENCRYPTION_KEY', 'REDIS_URL', 'PGFERRY_METRICS_TOKEN']);
 
 export function decodeKey(value: string): Buffer | undefined {
   if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');

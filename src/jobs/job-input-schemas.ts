@@ -4,10 +4,11 @@ import { isPgferryError } from '../errors/pgferry-error.js';
 import { validateCron } from '../cron/cron-schedule.js';
 import { schemaPolicies, syncModes } from '../engine/types.js';
 import { backupFormats, compressions, retentionSchema, selectionSchema, tableOptionSchema, verificationSchema } from '../store/job-columns.js';
+import { displaySafe } from '../store/safe-text.js';
 
 // One definition of a saved job, shared by the API (body validation, OpenAPI) and the CLI.
 
-const name = z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters');
+const name = displaySafe(z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters'));
 const description = z.string().max(2000, 'at most 2000 characters').nullable();
 const cronField = z.string().trim().min(1).max(200).nullable();
 const timezone = z.string().trim().min(1).max(100);
