@@ -1,28 +1,54 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { AppStore } from '../store/app-store.js';
+import { PgferryError } from '../errors/pgferry-error.js';
 import { AuditRepository, type NewAuditEntry } from '../store/audit-repository.js';
 import { deriveAuditAction } from './audit-action.js';
 import { redactBody, storableText } from './redact-body.js';
 
 const readOnly = new Set(['GET', 'HEAD', 'OPTIONS']);
 const written = Symbol('pgferry.auditWritten');
+const pending = Symbol('pgferry.auditPending');
 
-type AuditedRequest = FastifyRequest & { [written]?: boolean };
+type AuditedRequest = FastifyRequest & { [written]?: boolean; [pending]?: string };
 
 /**
- * One audit row per mutating request (allowed or refused) and per login attempt. The row is
- * written in onSend, before the answer leaves, so a client that sees the answer can find the
- * row; onResponse catches the rare reply that skipped onSend.
+ * One audit row per mutating request (allowed or refused) and per login attempt, and it fails
+ * closed: a request that reaches its handler has its row written first, as pending, and is
+ * refused (PGF_AUDIT_UNAVAILABLE, 503) when that row cannot be written — nothing changes
+ * unrecorded. The row is completed with the answer's status in onSend, before the answer
+ * leaves; a request refused before its handler (authentication, validation) gets its whole
+ * row there. onResponse catches the rare reply that skipped onSend.
  */
 export function registerAuditHooks(app: FastifyInstance, store: AppStore): void {
   const audit = new AuditRepository(store.db);
+
+  app.addHook('preHandler', async (request: AuditedRequest, reply) => {
+    if (readOnly.has(request.method) || request.is404) return;
+    const { status: _status, ...entry } = auditEntry(request, reply, undefined);
+    try {
+      request[pending] = await audit.begin(entry);
+    } catch (error) {
+      request.log.error({ err: error, action: entry.action }, 'could not write the audit row before the change; the request is refused');
+      throw new PgferryError('PGF_AUDIT_UNAVAILABLE', `the audit log cannot be written (${entry.action}), so nothing was changed; check the metadata store and try again`);
+    }
+  });
 
   const write = async (request: AuditedRequest, reply: FastifyReply, payload: unknown) => {
     if (request[written] || request.is404) return;
     if (readOnly.has(request.method) && request.routeOptions.config.auditRead !== true) return;
     request[written] = true;
     const entry = auditEntry(request, reply, payload);
+    const begun = request[pending];
+    if (begun !== undefined) {
+      try {
+        await audit.complete(begun, { ...entry, status: entry.status ?? reply.statusCode });
+      } catch (error) {
+        // The row exists (pending): the change is recorded, its outcome is not. Loud, not lost.
+        request.log.error({ err: error, action: entry.action, auditId: begun }, 'could not record the outcome on this request\'s audit row; it stays pending');
+      }
+      return;
+    }
     try {
       await audit.append(entry);
     } catch (error) {
@@ -31,7 +57,7 @@ export function registerAuditHooks(app: FastifyInstance, store: AppStore): void 
       try {
         await audit.append({ ...entry, requestBody: '[body could not be recorded]' });
       } catch (retryError) {
-        // The store itself is failing: the change already happened, so this must at least be loud.
+        // Only refusals reach here (the handler never ran): nothing changed, but say it loudly.
         request.log.error({ err: retryError, action: request.routeOptions.url }, 'could not write the audit row for this request');
       }
     }

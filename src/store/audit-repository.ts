@@ -39,7 +39,36 @@ export class AuditRepository {
   constructor(private readonly db: Kysely<StoreDatabase>) {}
 
   async append(entry: NewAuditEntry): Promise<void> {
+    await this.insert(entry);
+  }
+
+  /** Writes the row of a request about to change something, as pending (no status yet); returns its id. */
+  async begin(entry: Omit<NewAuditEntry, 'status'>): Promise<string> {
+    return this.insert({ ...entry, status: null });
+  }
+
+  /**
+   * Completes a pending row with the answer (the only update the append-only guard allows):
+   * status, resource id, and the actor when the row was written as anonymous (a login).
+   */
+  async complete(id: string, outcome: Pick<NewAuditEntry, 'status' | 'resourceId' | 'actorType' | 'actorId' | 'actorName' | 'actorTokenId'>): Promise<void> {
     await this.db
+      .updateTable('audit_log')
+      .set({
+        status: outcome.status,
+        ...(outcome.resourceId !== null ? { resource_id: outcome.resourceId } : {}),
+        actor_type: sql`CASE WHEN actor_type = 'anonymous' THEN ${outcome.actorType} ELSE actor_type END`,
+        actor_id: sql`CASE WHEN actor_type = 'anonymous' THEN ${outcome.actorId}::uuid ELSE actor_id END`,
+        actor_name: sql`CASE WHEN actor_type = 'anonymous' THEN ${outcome.actorName} ELSE actor_name END`,
+        actor_token_id: sql`CASE WHEN actor_type = 'anonymous' THEN ${outcome.actorTokenId}::uuid ELSE actor_token_id END`,
+      })
+      .where('id', '=', id)
+      .where('status', 'is', null)
+      .execute();
+  }
+
+  private async insert(entry: NewAuditEntry): Promise<string> {
+    const row = await this.db
       .insertInto('audit_log')
       .values({
         actor_type: entry.actorType,
@@ -55,7 +84,9 @@ export class AuditRepository {
         request_body: entry.requestBody === undefined ? null : JSON.stringify(entry.requestBody),
         status: entry.status,
       })
-      .execute();
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return String(row.id);
   }
 
   /** Newest first; `limit + 1` rows are read to know whether another page exists. */
