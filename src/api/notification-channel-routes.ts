@@ -24,7 +24,10 @@ const patchBody = z.strictObject({
   name: name.optional(),
   events,
   enabled: z.boolean().optional(),
-  config: z.record(z.string(), z.unknown()).optional().describe('fields to change; a secret left out is kept, null clears it'),
+  config: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('fields to change; a secret left out is kept, null clears it. Webhook headers change one by one: a header left out keeps its value, a header set to null is removed'),
 });
 
 const viewSchema = z
@@ -36,6 +39,7 @@ const viewSchema = z
     enabled: z.boolean(),
     config: z.record(z.string(), z.unknown()).describe('public settings; secrets are never returned'),
     secrets_set: z.array(z.string()).describe('which secret fields are stored'),
+    headers: z.array(z.object({ name: z.string(), value_set: z.literal(true) })).describe('custom webhook headers: names only, their values are never returned'),
     created_at: z.string(),
     updated_at: z.string(),
   })
