@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 
+import type { OutboundCheck } from '../net/outbound-guard.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import type { StoreDatabase } from '../store/store-types.js';
 
@@ -25,4 +26,6 @@ declare module 'fastify' {
 export interface AppServices {
   store: AppStore;
   secrets: SecretBox;
+  /** PGFERRY_OUTBOUND_ALLOW: called before connecting to a user's database, storage or channel. */
+  outbound: OutboundCheck;
 }

@@ -7,7 +7,7 @@ import { createChannel, deleteChannel, getChannelRow, listChannels, listDeliveri
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
 
-const errors = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema };
+const errors = { 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema };
 const params = z.strictObject({ id: z.string().min(1).max(200).describe('channel id or name') });
 const events = z.array(z.enum(channelEvents)).min(1).max(4).optional().describe('(default: [failed])');
 const name = z.string().trim().min(1).max(100);
@@ -131,7 +131,7 @@ export function notificationChannelRoutes(services: AppServices): FastifyPluginA
           },
         },
       },
-      async (request) => sendTestNotification(db, secrets, await getChannelRow(db, request.params.id)),
+      async (request) => sendTestNotification(db, secrets, await getChannelRow(db, request.params.id), services.outbound),
     );
 
     app.get(

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { safeServerReason } from '../engine/sql/safe-server-reason.js';
 import { PgferryError, isPgferryError } from '../errors/pgferry-error.js';
 import type { Logger } from '../logger.js';
+import { type OutboundCheck, allowAnyOutbound } from '../net/outbound-guard.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { pruneRunHistory } from '../store/run-log-repository.js';
 import { type RunOutcome, claimRuns, finishRun, heartbeatRuns, reapDeadRuns, releaseClaimedRuns, saveRunProgress } from '../store/run-repository.js';
@@ -30,6 +31,8 @@ export interface JobWorkerHooks {
 export interface JobWorkerOptions {
   db: Kysely<StoreDatabase>;
   secrets: SecretBox;
+  /** PGFERRY_OUTBOUND_ALLOW for the runs' connections and storages (default: everything allowed; startJobWorker passes the configured one). */
+  outbound?: OutboundCheck;
   logger: Logger;
   executors: RunExecutors;
   /** Runs at once in this process (default: 2). */
@@ -227,6 +230,7 @@ export class JobWorker {
         },
         db,
         secrets,
+        outbound: this.#options.outbound ?? allowAnyOutbound,
         logger,
         workerId: this.workerId,
       });
