@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { syncExecutor } from '../../src/jobs/executors/sync-executor.js';
+import { runJobNow } from '../../src/jobs/run-service.js';
 import { createOutboundCheck } from '../../src/net/outbound-guard.js';
 import { deliverDueNotifications } from '../../src/notifications/notification-dispatcher.js';
 import { startS3Server } from '../backup/s3-server.js';
@@ -67,6 +69,26 @@ describe('PGFERRY_OUTBOUND_ALLOW refuses what is not listed', () => {
     expect(tested.status).toBe(403);
     expect(tested.json.error?.message).toMatch(/^connection "local-pg": 127\.0\.0\.1:5432 is not on the outbound allow-list/);
     expect((await call('GET', '/api/v1/connections/local-pg/schemas')).json.error?.code).toBe('PGF_OUTBOUND_DENIED');
+  });
+
+  it('saves a sync job to databases not listed, and its run fails with PGF_OUTBOUND_DENIED', async () => {
+    const target = await call('POST', '/api/v1/connections', { name: 'local-target', ...database });
+    const source = await call('GET', '/api/v1/connections/local-pg');
+    const job = await call('POST', '/api/v1/sync-jobs', { name: 'denied-sync', source_connection_id: source.json.id, destination_connection_id: target.json.id });
+    expect(job.status).toBe(201);
+    const run = await runJobNow(t.store.db, 'sync', String(job.json.id), { trigger: 'manual' });
+    const context = {
+      signal: new AbortController().signal,
+      progress: () => undefined,
+      checkpoint: async () => undefined,
+      log: () => undefined,
+      db: t.store.db,
+      secrets: t.secrets,
+      outbound: createOutboundCheck(t.config.PGFERRY_OUTBOUND_ALLOW),
+      logger: quietLogger(),
+      workerId: 'test',
+    };
+    await expect(syncExecutor(run, context)).rejects.toMatchObject({ code: 'PGF_OUTBOUND_DENIED', message: expect.stringContaining('connection "local-pg": 127.0.0.1:5432') });
   });
 
   it('refuses a webhook to a sink that is not listed, and sends nothing', async () => {
