@@ -25,13 +25,14 @@ export default tseslint.config(
  */
 function layerRules() {
   const higher = {
-    errors: ['config', 'cron', 'engine', 'secrets', 'store', 'notifications', 'audit', 'auth', 'metrics', 'cache', 'jobs', 'api', 'cli'],
-    config: ['cron', 'engine', 'secrets', 'store', 'notifications', 'audit', 'auth', 'metrics', 'cache', 'jobs', 'api', 'cli'],
-    cron: ['config', 'engine', 'secrets', 'store', 'notifications', 'audit', 'auth', 'metrics', 'cache', 'jobs', 'api', 'cli'],
-    cache: ['engine', 'secrets', 'store', 'notifications', 'audit', 'auth', 'metrics', 'jobs', 'api', 'cli'],
-    engine: ['secrets', 'store', 'notifications', 'audit', 'auth', 'metrics', 'cache', 'jobs', 'api', 'cli'],
-    secrets: ['notifications', 'audit', 'auth', 'metrics', 'cache', 'jobs', 'api', 'cli'],
-    store: ['audit', 'auth', 'metrics', 'cache', 'jobs', 'api', 'cli'],
+    errors: ['config', 'cron', 'engine', 'secrets', 'store', 'net', 'notifications', 'audit', 'auth', 'metrics', 'cache', 'jobs', 'api', 'cli'],
+    config: ['cron', 'engine', 'secrets', 'store', 'net', 'notifications', 'audit', 'auth', 'metrics', 'cache', 'jobs', 'api', 'cli'],
+    cron: ['config', 'engine', 'secrets', 'store', 'net', 'notifications', 'audit', 'auth', 'metrics', 'cache', 'jobs', 'api', 'cli'],
+    cache: ['engine', 'secrets', 'store', 'net', 'notifications', 'audit', 'auth', 'metrics', 'jobs', 'api', 'cli'],
+    engine: ['secrets', 'store', 'net', 'notifications', 'audit', 'auth', 'metrics', 'cache', 'jobs', 'api', 'cli'],
+    secrets: ['net', 'notifications', 'audit', 'auth', 'metrics', 'cache', 'jobs', 'api', 'cli'],
+    store: ['net', 'audit', 'auth', 'metrics', 'cache', 'jobs', 'api', 'cli'],
+    net: ['notifications', 'audit', 'auth', 'metrics', 'cache', 'jobs', 'api', 'cli'],
     notifications: ['audit', 'auth', 'metrics', 'cache', 'jobs', 'api', 'cli'],
     audit: ['auth', 'metrics', 'cache', 'jobs', 'api', 'cli'],
     auth: ['metrics', 'cache', 'jobs', 'api', 'cli'],

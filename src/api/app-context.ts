@@ -1,4 +1,6 @@
 import type { RouteAccess } from '../auth/route-access.js';
+
+import type { OutboundCheck } from '../net/outbound-guard.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import type { AppStore } from '../store/app-store.js';
 
@@ -16,4 +18,6 @@ declare module 'fastify' {
 export interface AppServices {
   store: AppStore;
   secrets: SecretBox;
+  /** PGFERRY_OUTBOUND_ALLOW: called before connecting to a user's database, storage or channel. */
+  outbound: OutboundCheck;
 }

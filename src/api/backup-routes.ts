@@ -10,9 +10,8 @@ import { verifyArchive } from '../engine/archive/verify-archive.js';
 import { timestampName } from '../engine/backup/run-backup.js';
 import { pgferryVersion } from '../engine/backup/pgferry-version.js';
 import { type ArchiveStorage, joinPath } from '../engine/storage/archive-storage.js';
-import { openStorage } from '../engine/storage/open-storage.js';
 import { PgferryError } from '../errors/pgferry-error.js';
-import { loadConnectionTarget } from '../store/connection-repository.js';
+import { loadAllowedConnectionTarget, openAllowedStorage } from '../net/allowed-targets.js';
 import { enqueueRun } from '../store/run-repository.js';
 import { findBackupByLocation, getBackupRow, listBackups, recordBackup, recordVerify, toBackupView } from '../store/backup-repository.js';
 import { getStorageRow, storageTargetFromRow } from '../store/storage-repository.js';
@@ -20,7 +19,7 @@ import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
 import { archiveSigningKeyOf } from '../secrets/archive-signing-key.js';
 
-const errors = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 422: errorBodySchema, 500: errorBodySchema, 502: errorBodySchema };
+const errors = { 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 422: errorBodySchema, 500: errorBodySchema, 502: errorBodySchema };
 const states = ['complete', 'verified', 'drill_passed', 'drill_failed', 'corrupt', 'expired'] as const;
 
 const backupViewSchema = z
@@ -102,7 +101,7 @@ class PgDumpMagic extends Transform {
 
 async function storageFor(services: AppServices, id: string): Promise<{ id: string; storage: ArchiveStorage }> {
   const target = storageTargetFromRow(await getStorageRow(services.store.db, id), services.secrets);
-  return { id: target.id, storage: openStorage(target.spec) };
+  return { id: target.id, storage: openAllowedStorage(services.outbound, target) };
 }
 
 /** `/api/v1/backups`: recorded archives, verify, download and upload. */
@@ -178,7 +177,8 @@ export function backupRoutes(services: AppServices): FastifyPluginAsyncZod {
         const row = await getBackupRow(db, request.params.id);
         if (row.state === 'expired') throw new PgferryError('PGF_NOT_FOUND', `backup ${row.id} expired; its files were deleted`);
         if (body.create && body.clean) throw new PgferryError('PGF_VALIDATION_FAILED', 'create and clean exclude each other: create makes a new, empty database');
-        const target = await loadConnectionTarget(db, services.secrets, body.connection_id);
+        // Refused at once when the allow-list forbids the connection (the run would fail on it).
+        const target = await loadAllowedConnectionTarget(db, services.secrets, services.outbound, body.connection_id);
         if (body.clean) {
           if (target.protected) {
             throw new PgferryError('PGF_RESTORE_REFUSED', `connection "${target.name}" is protected; a clean restore is refused on it (unprotect it first if you mean to overwrite it)`);

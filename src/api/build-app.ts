@@ -28,6 +28,7 @@ import { cronRoutes } from './cron-routes.js';
 import type { Cache } from '../cache/cache.js';
 import { installCache } from '../cache/install-cache.js';
 import { registerSecurityHeaders, requestIdOf, securityHeaders } from './security-headers.js';
+import { createOutboundCheck } from '../net/outbound-guard.js';
 
 export interface BuildAppOptions {
   config: Config;
@@ -101,15 +102,16 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   registerMetrics(app, { store, version, token: config.PGFERRY_METRICS_TOKEN });
   await app.register(dashboardRoutes(store));
   // Feature routes register below, each under /api/v1 with config.access declared.
-  await app.register(connectionRoutes({ store, secrets: options.secrets }));
+  const services = { store, secrets: options.secrets, outbound: createOutboundCheck(config.PGFERRY_OUTBOUND_ALLOW) };
+  await app.register(connectionRoutes(services));
   await app.register(authApiRoutes({ config, store }));
-  await app.register(syncJobRoutes({ store, secrets: options.secrets }));
-  await app.register(backupJobRoutes({ store, secrets: options.secrets }));
-  await app.register(runRoutes({ store, secrets: options.secrets }));
-  await app.register(notificationChannelRoutes({ store, secrets: options.secrets }));
+  await app.register(syncJobRoutes(services));
+  await app.register(backupJobRoutes(services));
+  await app.register(runRoutes(services));
+  await app.register(notificationChannelRoutes(services));
   await app.register(cronRoutes());
-  await app.register(storageRoutes({ store, secrets: options.secrets }));
-  await app.register(backupRoutes({ store, secrets: options.secrets }));
+  await app.register(storageRoutes(services));
+  await app.register(backupRoutes(services));
   // The web UI (web/dist) at `/`, with SPA fallback for non-API GETs; keep this last.
   await app.register(staticUi());
   return app;

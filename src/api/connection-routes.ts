@@ -5,13 +5,14 @@ import { describeTable, listSchemas, listTables } from '../engine/catalog/read-c
 import { clientConfigFromFields } from '../engine/connection-config.js';
 import { withTargetClient } from '../engine/connection-test/connect-target.js';
 import { testConnection } from '../engine/connection-test/test-connection.js';
+import { loadAllowedConnectionTarget } from '../net/allowed-targets.js';
+import { checkPgConfig } from '../net/outbound-guard.js';
 import {
   type ConnectionInput,
   createConnection,
   deleteConnection,
   getConnection,
   listConnections,
-  loadConnectionTarget,
   updateConnection,
 } from '../store/connection-repository.js';
 import { errorBodySchema } from './api-schemas.js';
@@ -49,7 +50,7 @@ const introspectionPrefix = (connectionId: string) => `introspection:${connectio
 const introspectionKey = (connectionId: string, ...parts: string[]) =>
   introspectionPrefix(connectionId) + parts.map((part) => encodeURIComponent(part)).join(':');
 
-const errors = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 500: errorBodySchema, 502: errorBodySchema, 503: errorBodySchema, 504: errorBodySchema };
+const errors = { 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 500: errorBodySchema, 502: errorBodySchema, 503: errorBodySchema, 504: errorBodySchema };
 
 function inputFromBody(body: ConnectionBody): ConnectionInput {
   return {
@@ -63,8 +64,9 @@ function inputFromBody(body: ConnectionBody): ConnectionInput {
 
 /** `/api/v1/connections`: the registry, tests, and catalog browsing of saved connections. */
 export function connectionRoutes(services: AppServices): FastifyPluginAsyncZod {
-  const { store, secrets } = services;
+  const { store, secrets, outbound } = services;
   const db = store.db;
+  const loadTarget = (idOrName: string) => loadAllowedConnectionTarget(db, secrets, outbound, idOrName);
   return async (app) => {
     const tags = ['connections'];
 
@@ -100,7 +102,9 @@ export function connectionRoutes(services: AppServices): FastifyPluginAsyncZod {
       async (request) => {
         const { schemas, as, timeout_ms: timeoutMs, ...target } = request.body;
         const fields = targetFieldsFromBody(target);
-        return testConnection(clientConfigFromFields({ ...fields, password: fields.password ?? undefined }), {
+        const config = clientConfigFromFields({ ...fields, password: fields.password ?? undefined });
+        await checkPgConfig(outbound, config, 'connection test');
+        return testConnection(config, {
           ...(schemas ? { schemas } : {}),
           ...(as ? { as } : {}),
           ...(timeoutMs ? { timeoutMs } : {}),
@@ -168,7 +172,7 @@ export function connectionRoutes(services: AppServices): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const target = await loadConnectionTarget(db, secrets, request.params.id);
+        const target = await loadTarget(request.params.id);
         const { schemas, as, timeout_ms: timeoutMs } = request.body ?? {};
         return testConnection(target.config, { ...(schemas ? { schemas } : {}), ...(as ? { as } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
       },
@@ -181,7 +185,7 @@ export function connectionRoutes(services: AppServices): FastifyPluginAsyncZod {
         schema: { tags, summary: "List the connection's schemas", params: connectionParamsSchema, response: { 200: schemaListSchema, ...errors } },
       },
       async (request) => {
-        const target = await loadConnectionTarget(db, secrets, request.params.id);
+        const target = await loadTarget(request.params.id);
         const items = await app.cache.wrap(introspectionKey(target.id, 'schemas'), introspectionTtlSeconds, () =>
           withTargetClient(target.config, browseLimits, (client) => listSchemas(client)),
         );
@@ -202,7 +206,7 @@ export function connectionRoutes(services: AppServices): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const target = await loadConnectionTarget(db, secrets, request.params.id);
+        const target = await loadTarget(request.params.id);
         const { schema } = request.query;
         const items = await app.cache.wrap(introspectionKey(target.id, 'tables', schema), introspectionTtlSeconds, () =>
           withTargetClient(target.config, browseLimits, (client) => listTables(client, schema)),
@@ -218,7 +222,7 @@ export function connectionRoutes(services: AppServices): FastifyPluginAsyncZod {
         schema: { tags, summary: "A table's columns, keys and foreign keys", params: tableParamsSchema, response: { 200: tableDetailSchema, ...errors } },
       },
       async (request) => {
-        const target = await loadConnectionTarget(db, secrets, request.params.id);
+        const target = await loadTarget(request.params.id);
         const { schema, table } = request.params;
         return app.cache.wrap(introspectionKey(target.id, 'table', schema, table), introspectionTtlSeconds, () =>
           withTargetClient(target.config, browseLimits, (client) => describeTable(client, schema, table)),

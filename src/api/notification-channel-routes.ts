@@ -7,7 +7,7 @@ import { createChannel, deleteChannel, getChannelRow, listChannels, listDeliveri
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
 
-const errors = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema };
+const errors = { 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema };
 const params = z.strictObject({ id: z.string().min(1).max(200).describe('channel id or name') });
 const events = z.array(z.enum(channelEvents)).min(1).max(4).optional().describe('(default: [failed])');
 const name = z.string().trim().min(1).max(100);
@@ -24,7 +24,10 @@ const patchBody = z.strictObject({
   name: name.optional(),
   events,
   enabled: z.boolean().optional(),
-  config: z.record(z.string(), z.unknown()).optional().describe('fields to change; a secret left out is kept, null clears it'),
+  config: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('fields to change; a secret left out is kept, null clears it. Webhook headers change one by one: a header left out keeps its value, a header set to null is removed'),
 });
 
 const viewSchema = z
@@ -36,6 +39,7 @@ const viewSchema = z
     enabled: z.boolean(),
     config: z.record(z.string(), z.unknown()).describe('public settings; secrets are never returned'),
     secrets_set: z.array(z.string()).describe('which secret fields are stored'),
+    headers: z.array(z.object({ name: z.string(), value_set: z.literal(true) })).describe('custom webhook headers: names only, their values are never returned'),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -127,7 +131,7 @@ export function notificationChannelRoutes(services: AppServices): FastifyPluginA
           },
         },
       },
-      async (request) => sendTestNotification(db, secrets, await getChannelRow(db, request.params.id)),
+      async (request) => sendTestNotification(db, secrets, await getChannelRow(db, request.params.id), services.outbound),
     );
 
     app.get(

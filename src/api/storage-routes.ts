@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
-import { openStorage } from '../engine/storage/open-storage.js';
 import {
   type StorageInput,
   createStorage,
@@ -12,12 +11,13 @@ import {
   storageTargetFromRow,
   updateStorage,
 } from '../store/storage-repository.js';
+import { openAllowedStorage } from '../net/allowed-targets.js';
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
 import { storageKinds } from '../engine/storage/archive-storage.js';
 import { displaySafe } from '../store/safe-text.js';
 
-const errors = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 500: errorBodySchema, 502: errorBodySchema };
+const errors = { 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 500: errorBodySchema, 502: errorBodySchema };
 
 export const storageViewSchema = z
   .object({
@@ -137,7 +137,7 @@ export function storageRoutes(services: AppServices): FastifyPluginAsyncZod {
       },
       async (request) => {
         const target = storageTargetFromRow(await getStorageRow(db, request.params.id), secrets);
-        const storage = openStorage(target.spec);
+        const storage = openAllowedStorage(services.outbound, target);
         try {
           return await storage.probe();
         } finally {
@@ -154,7 +154,7 @@ export function storageRoutes(services: AppServices): FastifyPluginAsyncZod {
       },
       async (request) => {
         const target = storageTargetFromRow(await getStorageRow(db, request.params.id), secrets);
-        const storage = openStorage(target.spec);
+        const storage = openAllowedStorage(services.outbound, target);
         try {
           return await storage.init();
         } finally {

@@ -46,7 +46,7 @@ export function syncJobRoutes(services: AppServices): FastifyPluginAsyncZod {
         config: { access: 'admin', auditResource: 'sync_job' },
         schema: { tags, summary: 'Create a sync job', body: syncJobCreateSchema, response: { 201: syncJobViewSchema, ...errors } },
       },
-      async (request, reply) => reply.status(201).send(syncJobView(await createCheckedSyncJob(db, services.secrets, request.body))),
+      async (request, reply) => reply.status(201).send(syncJobView(await createCheckedSyncJob(db, services.secrets, request.body, services.outbound))),
     );
 
     app.get(
@@ -61,7 +61,7 @@ export function syncJobRoutes(services: AppServices): FastifyPluginAsyncZod {
         config: { access: 'admin', auditResource: 'sync_job' },
         schema: { tags, summary: 'Change a sync job (fields given are replaced)', params: jobParamsSchema, body: syncJobUpdateSchema, response: { 200: syncJobViewSchema, ...errors } },
       },
-      async (request) => syncJobView(await updateCheckedSyncJob(db, services.secrets, request.params.id, request.body)),
+      async (request) => syncJobView(await updateCheckedSyncJob(db, services.secrets, request.params.id, request.body, services.outbound)),
     );
 
     app.delete(

@@ -2,6 +2,9 @@
 // tokens, keys (access keys, encryption keys, private keys), credentials and URLs that can
 // embed a password. Over-redacting a harmless field is the cheaper mistake.
 const secretField = /pass(word|phrase)?|secret|token|key|credential|authorization|cookie|private|(^|_)(url|dsn|uri)$|connection_?string/i;
+// Objects whose every value is a secret whatever its name: a webhook's custom headers
+// (`X-Api-Key`, `X-Custom-Auth`, …) carry credentials under names no pattern can foresee.
+const secretValuesField = /^headers$/i;
 
 const maxDepth = 20;
 const maxStringLength = 2000;
@@ -42,9 +45,27 @@ export function redactBody(value: unknown, depth = 0): unknown {
     if (prototype !== Object.prototype && prototype !== null) return `[${(value as object).constructor?.name ?? 'object'}]`;
     const out: Record<string, unknown> = {};
     for (const [field, item] of Object.entries(value as Record<string, unknown>)) {
-      out[wellFormed(field).replaceAll('\u0000', '')] = secretField.test(field) && item !== null && item !== undefined && item !== '' ? redactedValue : redactBody(item, depth + 1);
+      const name = wellFormed(field).replaceAll('\u0000', '');
+      if (secretField.test(field) && item !== null && item !== undefined && item !== '') out[name] = redactedValue;
+      else if (secretValuesField.test(field) && item !== null && item !== undefined) out[name] = isPlainObject(item) ? redactAllValues(item) : redactedValue;
+      else out[name] = redactBody(item, depth + 1);
     }
     return out;
   }
   return String(value);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** Keeps the names (what an auditor needs: which header was set or removed), hides every value. */
+function redactAllValues(values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, item] of Object.entries(values).slice(0, maxArrayItems)) {
+    out[wellFormed(name).replaceAll('\u0000', '').slice(0, maxStringLength)] = item === null || item === undefined || item === '' ? (item ?? null) : redactedValue;
+  }
+  return out;
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { parseOutboundAllow } from './outbound-allow.js';
+
 const integer = (min: number, max: number) =>
   z.coerce
     .number({ error: `expected an integer between ${min} and ${max}` })
@@ -92,6 +94,23 @@ export const configSchema = z.object({
     .trim()
     .default('false')
     .transform((value): boolean | string => (value === 'true' ? true : value === 'false' || value === '' ? false : value)),
+  /**
+   * Destinations pgferry may connect to on a user's say-so (registered databases, S3
+   * endpoints, webhooks, SMTP servers): comma-separated host names, *.domains, IP addresses or
+   * CIDRs, each with an optional :port, e.g. `db.internal:5432,10.0.0.0/8,*.example.com`
+   * (default: unset, every destination allowed).
+   */
+  PGFERRY_OUTBOUND_ALLOW: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      try {
+        return parseOutboundAllow(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: `${(error as Error).message} (entries: host, *.domain, IP, CIDR, each with an optional :port)` });
+        return z.NEVER;
+      }
+    }),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

@@ -39,6 +39,7 @@ export const errorCodes = {
   PGF_UNAUTHENTICATED: { status: 401, exit: 8, summary: 'No valid session or API token; log in or pass `Authorization: Bearer <token>`.' },
   PGF_LOGIN_FAILED: { status: 401, exit: 8, summary: 'The username or password is wrong, or the user is disabled.' },
   PGF_FORBIDDEN: { status: 403, exit: 9, summary: 'The caller\'s role may not do this; ask an admin for a higher role.' },
+  PGF_OUTBOUND_DENIED: { status: 403, exit: 9, summary: 'The destination (database, S3 endpoint, webhook or mail server) is not on PGFERRY_OUTBOUND_ALLOW; pgferry refused to connect to it.' },
   PGF_CSRF_FAILED: { status: 403, exit: 9, summary: 'A cookie-authenticated change lacks the X-CSRF-Token header matching the session.' },
   PGF_AUDIT_UNAVAILABLE: { status: 503, exit: 1, summary: 'The audit log could not be written before a change, so the change was refused (nothing was done); check the metadata store.' },
   PGF_RATE_LIMITED: { status: 429, exit: 10, summary: 'Too many failed logins (or wrong current passwords on a password change) from this address or for this user; wait for Retry-After seconds.' },

@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 
 import type { Logger } from '../logger.js';
+import { type OutboundCheck, allowAnyOutbound } from '../net/outbound-guard.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { claimRuns, releaseClaimedRuns } from '../store/run-repository.js';
 import type { RunRow, StoreDatabase } from '../store/store-types.js';
@@ -27,6 +28,8 @@ export interface JobWorkerHooks {
 export interface JobWorkerOptions {
   db: Kysely<StoreDatabase>;
   secrets: SecretBox;
+  /** PGFERRY_OUTBOUND_ALLOW for the runs' connections and storages (default: everything allowed; startJobWorker passes the configured one). */
+  outbound?: OutboundCheck;
   logger: Logger;
   executors: RunExecutors;
   /** Runs at once in this process (default: 2). */
@@ -79,7 +82,7 @@ export class JobWorker {
     this.workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.events = new WorkerEvents((error, event) => logger.warn({ err: error, event }, 'a worker event listener failed'));
     this.#ticker = new CronTicker({ db, logger, events: this.events, fireTicks: options.scheduler ?? true });
-    this.#runs = new RunSupervisor({ db, logger, secrets: options.secrets, executors: options.executors, workerId: this.workerId, events: this.events, runFinished: hooks?.runFinished?.bind(hooks) });
+    this.#runs = new RunSupervisor({ db, logger, secrets: options.secrets, outbound: options.outbound ?? allowAnyOutbound, executors: options.executors, workerId: this.workerId, events: this.events, runFinished: hooks?.runFinished?.bind(hooks) });
     this.#maintenance = new WorkerMaintenance({
       db,
       logger,

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 
 import type { Logger } from '../logger.js';
+import type { OutboundCheck } from '../net/outbound-guard.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import type { RunLogLevel } from '../store/run-log-repository.js';
 import type { RunKind, RunMissingObject, RunRow, StoreDatabase } from '../store/store-types.js';
@@ -37,6 +38,8 @@ export interface RunContext {
   /** The metadata store and secrets, to load jobs and connections. */
   db: Kysely<StoreDatabase>;
   secrets: SecretBox;
+  /** PGFERRY_OUTBOUND_ALLOW: checked before connecting to a saved connection or storage. */
+  outbound: OutboundCheck;
   logger: Logger;
   workerId: string;
 }

@@ -4,6 +4,8 @@ import type pg from 'pg';
 import type { Config } from '../config/config-schema.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import type { Logger } from '../logger.js';
+import { createOutboundCheck } from '../net/outbound-guard.js';
+import { defaultDeliveryPolicy } from '../notifications/notification-dispatcher.js';
 import { notificationHooks } from '../notifications/notification-hooks.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import type { StoreDatabase } from '../store/store-types.js';
@@ -30,14 +32,16 @@ export function startJobWorker(options: {
   tuning?: WorkerTuning;
 }): JobWorker {
   const tuning = Object.fromEntries(Object.entries(options.tuning ?? {}).filter(([, value]) => value !== undefined)) as Partial<JobWorkerOptions>;
+  const outbound = createOutboundCheck(options.config.PGFERRY_OUTBOUND_ALLOW);
   const worker = new JobWorker({
     db: options.db,
     secrets: options.secrets,
+    outbound,
     logger: options.logger,
     executors: options.executors ?? defaultExecutors,
     concurrency: options.config.PGFERRY_WORKER_CONCURRENCY,
     logRetentionDays: options.config.PGFERRY_LOG_RETENTION_DAYS,
-    hooks: notificationHooks(options.db, options.secrets, options.logger),
+    hooks: notificationHooks(options.db, options.secrets, options.logger, defaultDeliveryPolicy, outbound),
     listenPool: options.pool,
     ...tuning,
   });

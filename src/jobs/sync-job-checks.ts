@@ -6,8 +6,9 @@ import { openSession } from '../engine/sql/session-settings.js';
 import { PgferryError, isPgferryError } from '../errors/pgferry-error.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import type { SyncMode } from '../engine/types.js';
-import { loadConnectionTarget } from '../store/connection-repository.js';
 import type { JobSelection, JobTableOptions } from '../store/job-columns.js';
+import { loadAllowedConnectionTarget } from '../net/allowed-targets.js';
+import type { OutboundCheck } from '../net/outbound-guard.js';
 import type { StoreDatabase } from '../store/store-types.js';
 import { jobSyncScope } from './sync-job-scope.js';
 
@@ -36,23 +37,24 @@ function fieldOf(problem: SyncOptionProblem): string {
  * Refuses a sync job whose options cannot work, before it is saved: filters the source cannot
  * plan, keyed modes on tables without a key, a chosen key that is no unique index, an
  * incremental cursor the table lacks. Checked against the servers (read-only); when one
- * cannot be reached the job is saved unchecked and its runs report the problem.
+ * cannot be reached, or PGFERRY_OUTBOUND_ALLOW forbids connecting to it, the job is saved
+ * unchecked and its runs report the problem.
  */
-export async function checkSyncJob(db: Kysely<StoreDatabase>, secrets: SecretBox, job: CheckableSyncJob): Promise<void> {
+export async function checkSyncJob(db: Kysely<StoreDatabase>, secrets: SecretBox, outbound: OutboundCheck, job: CheckableSyncJob): Promise<void> {
   const scope = jobSyncScope(job);
   let source: pg.Client | undefined;
   let destination: pg.Client | undefined;
   try {
     try {
       const [sourceTarget, destinationTarget] = await Promise.all([
-        loadConnectionTarget(db, secrets, job.source_connection_id),
-        loadConnectionTarget(db, secrets, job.destination_connection_id),
+        loadAllowedConnectionTarget(db, secrets, outbound, job.source_connection_id),
+        loadAllowedConnectionTarget(db, secrets, outbound, job.destination_connection_id),
       ]);
       source = await openSession({ ...sourceTarget.config, connectionTimeoutMillis: connectTimeoutMs }, 'source', 'pgferry job check');
       destination = await openSession({ ...destinationTarget.config, connectionTimeoutMillis: connectTimeoutMs }, 'destination', 'pgferry job check').catch(() => undefined);
     } catch (error) {
       // An unknown connection is the save's own 400 (checkReferences); an unreachable one is checked by the runs.
-      if (isPgferryError(error) && (error.code === 'PGF_NOT_FOUND' || error.code.startsWith('PGF_CONNECTION_'))) return;
+      if (isPgferryError(error) && (error.code === 'PGF_NOT_FOUND' || error.code === 'PGF_OUTBOUND_DENIED' || error.code.startsWith('PGF_CONNECTION_'))) return;
       throw error;
     }
     const problems = await checkSyncOptions(source, destination ?? null, scope, runPlaceholders);

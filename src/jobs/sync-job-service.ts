@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 
 import { computeNextFire } from '../cron/cron-schedule.js';
 import { type FieldProblem, validationError, validationErrorFromIssues } from '../errors/validation-error.js';
+import { type OutboundCheck, allowAnyOutbound } from '../net/outbound-guard.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { type StoreDb, assertNoActiveRun, missingReferences } from '../store/repository-helpers.js';
 import type { StoreDatabase } from '../store/store-types.js';
@@ -123,8 +124,8 @@ export async function deleteSyncJob(db: StoreDb, idOrName: string): Promise<void
 }
 
 /** Saves a new sync job after checking its options against the servers (see checkSyncJob). */
-export async function createCheckedSyncJob(db: Kysely<StoreDatabase>, secrets: SecretBox, input: SyncJobInput): Promise<SyncJob> {
-  await checkSyncJob(db, secrets, {
+export async function createCheckedSyncJob(db: Kysely<StoreDatabase>, secrets: SecretBox, input: SyncJobInput, outbound: OutboundCheck = allowAnyOutbound): Promise<SyncJob> {
+  await checkSyncJob(db, secrets, outbound, {
     source_connection_id: input.source_connection_id,
     destination_connection_id: input.destination_connection_id,
     default_mode: input.default_mode ?? 'full',
@@ -137,10 +138,16 @@ export async function createCheckedSyncJob(db: Kysely<StoreDatabase>, secrets: S
 const checkedFields = ['source_connection_id', 'destination_connection_id', 'default_mode', 'selection', 'table_options'] as const;
 
 /** Changes a sync job; a change to what it copies or how is checked against the servers first. */
-export async function updateCheckedSyncJob(db: Kysely<StoreDatabase>, secrets: SecretBox, idOrName: string, patch: SyncJobPatch): Promise<SyncJob> {
+export async function updateCheckedSyncJob(
+  db: Kysely<StoreDatabase>,
+  secrets: SecretBox,
+  idOrName: string,
+  patch: SyncJobPatch,
+  outbound: OutboundCheck = allowAnyOutbound,
+): Promise<SyncJob> {
   if (checkedFields.some((field) => patch[field] !== undefined)) {
     const current = await getSyncJob(db, idOrName);
-    await checkSyncJob(db, secrets, {
+    await checkSyncJob(db, secrets, outbound, {
       source_connection_id: patch.source_connection_id ?? current.source_connection_id,
       destination_connection_id: patch.destination_connection_id ?? current.destination_connection_id,
       default_mode: patch.default_mode ?? current.default_mode,

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 // Each channel kind: its public settings and which of its fields are secrets (sealed with
-// SecretBox, never returned). Robot webhook URLs carry their access token, so they are secrets.
+// SecretBox, never returned). Robot webhook URLs carry their access token, so they are secrets;
+// so are a webhook's custom header values (they hold API keys and bearer tokens).
 
 export const channelKinds = ['webhook', 'slack', 'dingtalk', 'wecom', 'feishu', 'teams', 'telegram', 'email'] as const;
 export type ChannelKind = (typeof channelKinds)[number];
@@ -10,12 +11,18 @@ export type ChannelEvent = (typeof channelEvents)[number];
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2000);
 const secretText = z.string().min(1).max(4000);
+export const webhookHeaderName = z.string().regex(/^[A-Za-z0-9-]{1,100}$/, { error: 'a header name is 1-100 letters, digits or dashes' });
+// A line break would let a value smuggle further headers into the request.
+export const webhookHeaderValue = z.string().max(1000).regex(/^[^\r\n\0]*$/, { error: 'a header value cannot contain line breaks or NUL' });
 
 export const channelConfigSchemas = {
   webhook: z.strictObject({
     url: httpUrl,
     secret: secretText.nullable().optional().describe('HMAC-SHA256 key; signs each request (X-Pgferry-Signature)'),
-    headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,100}$/), z.string().max(1000)).optional(),
+    headers: z
+      .record(webhookHeaderName, webhookHeaderValue)
+      .optional()
+      .describe('Extra request headers, e.g. {"Authorization": "Bearer …"}; write-only: answers list their names, never their values'),
   }),
   slack: z.strictObject({ url: httpUrl.describe('Incoming webhook URL') }),
   dingtalk: z.strictObject({ url: httpUrl.describe('Robot webhook URL with access_token'), secret: secretText.nullable().optional().describe('Signing secret (SEC…)') }),
@@ -41,7 +48,7 @@ export const channelConfigSchemas = {
 } as const;
 
 export const secretFields: Record<ChannelKind, readonly string[]> = {
-  webhook: ['secret'],
+  webhook: ['secret', 'headers'],
   slack: ['url'],
   dingtalk: ['url', 'secret'],
   wecom: ['url'],

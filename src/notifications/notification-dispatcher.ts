@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { isPgferryError } from '../errors/pgferry-error.js';
 import { nextFireTime } from '../cron/cron-schedule.js';
 import type { Logger } from '../logger.js';
+import { type OutboundCheck, allowAnyOutbound } from '../net/outbound-guard.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { channelSendConfig } from '../store/notification-channel-repository.js';
 import { previousFinishedRun } from '../store/run-repository.js';
@@ -80,7 +81,15 @@ interface ClaimedDelivery {
 }
 
 /** Sends the due deliveries (claimed with SKIP LOCKED under a lease), recording each attempt. */
-export async function deliverDueNotifications(db: Kysely<StoreDatabase>, secrets: SecretBox, logger: Logger, policy: DeliveryPolicy = defaultDeliveryPolicy, limit = 20): Promise<number> {
+export async function deliverDueNotifications(
+  db: Kysely<StoreDatabase>,
+  secrets: SecretBox,
+  logger: Logger,
+  policy: DeliveryPolicy = defaultDeliveryPolicy,
+  options: { limit?: number; outbound?: OutboundCheck } = {},
+): Promise<number> {
+  const limit = options.limit ?? 20;
+  const outbound = options.outbound ?? allowAnyOutbound;
   const claimed = await sql<ClaimedDelivery>`
     UPDATE notification_deliveries
     SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => ${policy.leaseMs / 1000})
@@ -92,15 +101,15 @@ export async function deliverDueNotifications(db: Kysely<StoreDatabase>, secrets
       LIMIT ${limit}
     )
     RETURNING id, channel_id, attempts, payload`.execute(db);
-  await Promise.all(claimed.rows.map((delivery) => attemptDelivery(db, secrets, logger, policy, delivery)));
+  await Promise.all(claimed.rows.map((delivery) => attemptDelivery(db, secrets, logger, policy, outbound, delivery)));
   return claimed.rows.length;
 }
 
-async function attemptDelivery(db: Kysely<StoreDatabase>, secrets: SecretBox, logger: Logger, policy: DeliveryPolicy, delivery: ClaimedDelivery): Promise<void> {
+async function attemptDelivery(db: Kysely<StoreDatabase>, secrets: SecretBox, logger: Logger, policy: DeliveryPolicy, outbound: OutboundCheck, delivery: ClaimedDelivery): Promise<void> {
   const id = String(delivery.id);
   try {
     const channel = await db.selectFrom('notification_channels').selectAll().where('id', '=', delivery.channel_id).executeTakeFirstOrThrow();
-    const result = await sendNotification(channel.kind as ChannelKind, channelSendConfig(channel, secrets), delivery.payload, id);
+    const result = await sendNotification(channel.kind as ChannelKind, channelSendConfig(channel, secrets), delivery.payload, id, { outbound, channelName: channel.name });
     await db
       .updateTable('notification_deliveries')
       .set({ status: 'delivered', delivered_at: new Date(), response_status: result.responseStatus, last_error: null, next_attempt_at: null })

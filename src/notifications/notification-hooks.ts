@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 
 import { isPgferryError } from '../errors/pgferry-error.js';
 import type { Logger } from '../logger.js';
+import { type OutboundCheck, allowAnyOutbound } from '../net/outbound-guard.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { type NotificationChannelRow, channelSendConfig } from '../store/notification-channel-repository.js';
 import type { RunRow, StoreDatabase } from '../store/store-types.js';
@@ -18,13 +19,19 @@ export interface NotificationHooks {
 }
 
 /** Wires notifications into a worker: queue on run end, start sending on each poll (not awaited), overdue checks in maintenance. */
-export function notificationHooks(db: Kysely<StoreDatabase>, secrets: SecretBox, logger: Logger, policy: DeliveryPolicy = defaultDeliveryPolicy): NotificationHooks {
+export function notificationHooks(
+  db: Kysely<StoreDatabase>,
+  secrets: SecretBox,
+  logger: Logger,
+  policy: DeliveryPolicy = defaultDeliveryPolicy,
+  outbound: OutboundCheck = allowAnyOutbound,
+): NotificationHooks {
   let sending = false;
   const deliver = async () => {
     if (sending) return;
     sending = true;
     try {
-      while ((await deliverDueNotifications(db, secrets, logger, policy)) > 0) {
+      while ((await deliverDueNotifications(db, secrets, logger, policy, { outbound })) > 0) {
         // keep going while there is a backlog
       }
     } finally {
@@ -53,8 +60,17 @@ export interface TestDeliveryResult {
   error: string | null;
 }
 
-/** Sends a test message now and records it as a delivery (event `test`). */
-export async function sendTestNotification(db: Kysely<StoreDatabase>, secrets: SecretBox, channel: NotificationChannelRow): Promise<TestDeliveryResult> {
+/**
+ * Sends a test message now and records it as a delivery (event `test`). A destination the
+ * allow-list forbids is recorded as failed and thrown (PGF_OUTBOUND_DENIED, 403), like a
+ * refused connection test; any other failure is the answer's `error`.
+ */
+export async function sendTestNotification(
+  db: Kysely<StoreDatabase>,
+  secrets: SecretBox,
+  channel: NotificationChannelRow,
+  outbound: OutboundCheck = allowAnyOutbound,
+): Promise<TestDeliveryResult> {
   const payload = testPayload(channel.name);
   const delivery = await db
     .insertInto('notification_deliveries')
@@ -63,7 +79,7 @@ export async function sendTestNotification(db: Kysely<StoreDatabase>, secrets: S
     .executeTakeFirstOrThrow();
   const id = String(delivery.id);
   try {
-    const result = await sendNotification(channel.kind as ChannelKind, channelSendConfig(channel, secrets), payload, id);
+    const result = await sendNotification(channel.kind as ChannelKind, channelSendConfig(channel, secrets), payload, id, { outbound, channelName: channel.name });
     await db
       .updateTable('notification_deliveries')
       .set({ status: 'delivered', delivered_at: new Date(), response_status: result.responseStatus })
@@ -78,6 +94,7 @@ export async function sendTestNotification(db: Kysely<StoreDatabase>, secrets: S
       .set({ status: 'failed', last_error: message.slice(0, 2000), response_status: status })
       .where('id', '=', id)
       .execute();
+    if (isPgferryError(error) && error.code === 'PGF_OUTBOUND_DENIED') throw error;
     return { delivered: false, delivery_id: id, response_status: status, error: message };
   }
 }

@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import nodemailer from 'nodemailer';
 
 import { PgferryError } from '../errors/pgferry-error.js';
+import { type OutboundCheck, allowAnyOutbound, urlDestination } from '../net/outbound-guard.js';
 import type { ChannelConfig, ChannelKind } from './channel-kinds.js';
 import type { NotificationPayload } from './notification-payload.js';
 import { signWebhook, signatureHeaders } from './webhook-signature.js';
@@ -103,11 +104,28 @@ function safeTarget(url: string): string {
   }
 }
 
-/** Sends one message; throws PGF_NOTIFICATION_FAILED with a message free of secrets. */
-export async function sendNotification(kind: ChannelKind, config: ChannelConfig, payload: NotificationPayload, deliveryId: string): Promise<SendResult> {
-  if (kind === 'email') return sendEmail(config, payload);
+export interface SendOptions {
+  /** PGFERRY_OUTBOUND_ALLOW, checked before connecting (default: everything allowed). */
+  outbound?: OutboundCheck;
+  /** The channel's name, for the outbound error. */
+  channelName?: string;
+}
+
+/**
+ * Sends one message; throws PGF_NOTIFICATION_FAILED with a message free of secrets, or
+ * PGF_OUTBOUND_DENIED, before connecting, when the allow-list forbids the destination.
+ */
+export async function sendNotification(kind: ChannelKind, config: ChannelConfig, payload: NotificationPayload, deliveryId: string, options: SendOptions = {}): Promise<SendResult> {
+  const outbound = options.outbound ?? allowAnyOutbound;
+  const what = `${kind} channel${options.channelName ? ` "${options.channelName}"` : ''}`;
+  if (kind === 'email') {
+    await outbound({ host: String(config.host), port: smtpPort(config), what });
+    return sendEmail(config, payload);
+  }
   const plan = buildHttpRequest(kind, config, payload, deliveryId);
   const target = safeTarget(plan.url);
+  // Host and port only: the URL's path and query (robot tokens) stay out of the error.
+  await outbound({ ...urlDestination(plan.url), what });
   let response: Response;
   try {
     response = await fetch(plan.url, { method: 'POST', headers: plan.headers, body: plan.body, signal: AbortSignal.timeout(requestTimeoutMs), redirect: 'manual' });
@@ -132,10 +150,14 @@ export async function sendNotification(kind: ChannelKind, config: ChannelConfig,
   return { responseStatus: response.status };
 }
 
+function smtpPort(config: ChannelConfig): number {
+  return typeof config.port === 'number' ? config.port : config.secure ? 465 : 587;
+}
+
 async function sendEmail(config: ChannelConfig, payload: NotificationPayload): Promise<SendResult> {
   const transport = nodemailer.createTransport({
     host: String(config.host),
-    port: typeof config.port === 'number' ? config.port : config.secure ? 465 : 587,
+    port: smtpPort(config),
     secure: config.secure === true,
     requireTLS: config.require_tls === true,
     tls: { rejectUnauthorized: config.tls_reject_unauthorized !== false },

@@ -4,6 +4,7 @@ import { PgferryError } from '../errors/pgferry-error.js';
 import { validationError } from '../errors/validation-error.js';
 import { type StoreDb, notFound, translateNameConflict } from './repository-helpers.js';
 import { uuidPattern } from './uuid.js';
+import { type HeaderView, headerViews, mergeHeaderPatch } from '../notifications/channel-headers.js';
 import { type ChannelConfig, type ChannelEvent, type ChannelKind, channelConfigSchemas, secretFields, splitSecrets } from '../notifications/channel-kinds.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import type { StoreDatabase } from './store-types.js';
@@ -19,6 +20,8 @@ export interface NotificationChannelView {
   enabled: boolean;
   config: ChannelConfig;
   secrets_set: string[];
+  /** A webhook's custom headers: names only, their values are secrets. */
+  headers: HeaderView[];
   created_at: Date;
   updated_at: Date;
 }
@@ -40,12 +43,26 @@ function validateConfig(kind: ChannelKind, config: ChannelConfig): ChannelConfig
   if (!parsed.success) {
     throw validationError(parsed.error.issues.map((issue) => ({ field: ['config', ...issue.path.map(String)].join('.'), message: issue.message })));
   }
-  return Object.fromEntries(Object.entries(parsed.data).filter(([, value]) => value !== null && value !== undefined));
+  const isEmptyObject = (value: unknown) => typeof value === 'object' && value !== null && Object.keys(value).length === 0;
+  return Object.fromEntries(Object.entries(parsed.data).filter(([key, value]) => value !== null && value !== undefined && !(key === 'headers' && isEmptyObject(value))));
 }
 
+/** The public config as stored; an older pgferry kept webhook headers here, in the clear. */
+function publicConfigOf(row: NotificationChannelRow): ChannelConfig {
+  const { headers: _legacyHeaders, ...rest } = row.config;
+  return rest;
+}
+
+/**
+ * The sealed secrets, plus headers still stored in the clear by an older pgferry (sealed at
+ * start by sealLegacyChannelHeaders, or at the channel's next update), so that they are
+ * treated as secrets before that too.
+ */
 function openSecrets(row: NotificationChannelRow, secrets: SecretBox): ChannelConfig {
-  if (!row.secret_encrypted) return {};
-  return JSON.parse(secrets.open(row.secret_encrypted, `notification channel "${row.name}"`)) as ChannelConfig;
+  const sealed = row.secret_encrypted ? (JSON.parse(secrets.open(row.secret_encrypted, `notification channel "${row.name}"`)) as ChannelConfig) : {};
+  const legacy = row.config.headers;
+  if (legacy === null || typeof legacy !== 'object' || Object.keys(legacy).length === 0) return sealed;
+  return { ...sealed, headers: { ...(legacy as Record<string, string>), ...((sealed.headers as Record<string, string> | undefined) ?? {}) } };
 }
 
 export function toChannelView(row: NotificationChannelRow, secrets: SecretBox): NotificationChannelView {
@@ -56,8 +73,9 @@ export function toChannelView(row: NotificationChannelRow, secrets: SecretBox): 
     kind: row.kind as ChannelKind,
     events: row.events as ChannelEvent[],
     enabled: row.enabled,
-    config: row.config,
+    config: publicConfigOf(row),
     secrets_set: Object.keys(stored).sort(),
+    headers: headerViews(stored.headers),
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -65,7 +83,7 @@ export function toChannelView(row: NotificationChannelRow, secrets: SecretBox): 
 
 /** The full configuration, secrets included, for sending only. */
 export function channelSendConfig(row: NotificationChannelRow, secrets: SecretBox): ChannelConfig {
-  return { ...row.config, ...openSecrets(row, secrets) };
+  return { ...publicConfigOf(row), ...openSecrets(row, secrets) };
 }
 
 export async function createChannel(db: Kysely<StoreDatabase>, secrets: SecretBox, input: ChannelInput): Promise<NotificationChannelView> {
@@ -110,7 +128,7 @@ export async function listChannels(db: StoreDb, secrets: SecretBox, query: { pag
 
 /**
  * Config fields given replace the stored ones; a secret field left out keeps its stored
- * value, and `null` clears it.
+ * value, and `null` clears it. Webhook headers change one by one (see mergeHeaderPatch).
  */
 export async function updateChannel(db: Kysely<StoreDatabase>, secrets: SecretBox, idOrName: string, patch: ChannelPatch): Promise<NotificationChannelView> {
   const row = await getChannelRow(db, idOrName);
@@ -119,6 +137,7 @@ export async function updateChannel(db: Kysely<StoreDatabase>, secrets: SecretBo
   if (patch.config) {
     const stored = channelSendConfig(row, secrets);
     const merged: ChannelConfig = { ...stored, ...patch.config };
+    if (patch.config.headers !== undefined && patch.config.headers !== null) merged.headers = mergeHeaderPatch(stored.headers, patch.config.headers);
     for (const field of secretFields[kind]) if (patch.config[field] === null) delete merged[field];
     const { publicConfig, secrets: secretValues } = splitSecrets(kind, validateConfig(kind, merged));
     values = {
@@ -143,6 +162,31 @@ export async function updateChannel(db: Kysely<StoreDatabase>, secrets: SecretBo
   } catch (error) {
     throw translateNameConflict(error, 'notification channel', patch.name);
   }
+}
+
+/**
+ * Seals webhook headers an older pgferry stored in the clear in `config`. Run at start by
+ * `serve` and `worker` (a migration cannot: it has no encryption key); returns how many
+ * channels it sealed. Each row is re-read under a lock, so a concurrent update is not lost.
+ */
+export async function sealLegacyChannelHeaders(db: Kysely<StoreDatabase>, secrets: SecretBox): Promise<number> {
+  const hasPlainHeaders = sql<boolean>`config ? 'headers'`;
+  const candidates = await db.selectFrom('notification_channels').select('id').where(hasPlainHeaders).execute();
+  let sealed = 0;
+  for (const { id } of candidates) {
+    sealed += await db.transaction().execute(async (tx) => {
+      const row = await tx.selectFrom('notification_channels').selectAll().where('id', '=', id).where(hasPlainHeaders).forUpdate().executeTakeFirst();
+      if (!row) return 0;
+      const { publicConfig, secrets: secretValues } = splitSecrets(row.kind as ChannelKind, channelSendConfig(row, secrets));
+      await tx
+        .updateTable('notification_channels')
+        .set({ config: JSON.stringify(publicConfig), secret_encrypted: Object.keys(secretValues).length > 0 ? secrets.seal(JSON.stringify(secretValues)) : null })
+        .where('id', '=', id)
+        .execute();
+      return 1;
+    });
+  }
+  return sealed;
 }
 
 export async function deleteChannel(db: StoreDb, idOrName: string): Promise<void> {

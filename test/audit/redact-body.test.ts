@@ -24,6 +24,13 @@ describe('redactBody', () => {
     expect(redacted.notes).toContain('admin:[redacted]@db.internal');
   });
 
+  it('hides every value of a headers object whatever the header is called, keeping the names', () => {
+    const redacted = redactBody({ config: { events: 'x', headers: { 'X-Tenant': 'tenant-secret', 'X-Gone': null, Authorization: 'Bearer abc' } } });
+    expect(redacted).toEqual({ config: { events: 'x', headers: { 'X-Tenant': '[redacted]', 'X-Gone': null, Authorization: '[redacted]' } } });
+    expect(JSON.stringify(redactBody({ headers: [['X-Tenant', 'tenant-secret']] }))).not.toContain('tenant-secret');
+    expect(JSON.stringify(redactBody({ headers: 'X-Tenant: tenant-secret' }))).not.toContain('tenant-secret');
+  });
+
   it('bounds long strings, long arrays and deep nesting', () => {
     const deep: Record<string, unknown> = {};
     let cursor = deep;

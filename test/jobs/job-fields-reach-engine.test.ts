@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { allowAnyOutbound } from '../../src/net/outbound-guard.js';
 import { syncExecutor } from '../../src/jobs/executors/sync-executor.js';
 import { defaultExecutors } from '../../src/jobs/executors/default-executors.js';
 import { JobWorker } from '../../src/jobs/job-worker.js';
@@ -196,6 +197,7 @@ describe('saved sync job fields reach the engine', () => {
       progress: () => undefined,
       db: t.store.db,
       secrets: t.secrets,
+      outbound: allowAnyOutbound,
       logger: quietLogger(),
       workerId: 'test',
       checkpoint: async () => undefined,

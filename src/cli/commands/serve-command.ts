@@ -9,6 +9,7 @@ import { openStore } from '../../store/open-store.js';
 import { startJobWorker } from '../../jobs/start-job-worker.js';
 import { createCliContext } from '../cli-context.js';
 import { handleShutdownSignals } from '../shutdown.js';
+import { sealHeadersOfOlderVersions } from './seal-legacy-secrets.js';
 
 export function registerServeCommand(program: Command): void {
   program
@@ -25,10 +26,12 @@ export function registerServeCommand(program: Command): void {
         logger,
         schema: config.PGFERRY_SCHEMA_MODE === 'auto' ? 'migrate' : 'check',
       });
-      await assertKeyMatchesStoredSecrets(store.db, secrets).catch(async (error: unknown) => {
-        await store.close();
-        throw error;
-      });
+      await assertKeyMatchesStoredSecrets(store.db, secrets)
+        .then(() => sealHeadersOfOlderVersions(store.db, secrets, logger))
+        .catch(async (error: unknown) => {
+          await store.close();
+          throw error;
+        });
       // Embedded mode: the first start creates an admin before the port opens (never a server without one).
       const firstAdmin = store.embedded ? await ensureFirstAdmin(store) : undefined;
       const app = await buildApp({ config, store, logger, secrets, migrator: store.migrator });

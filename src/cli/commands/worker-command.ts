@@ -4,6 +4,7 @@ import { assertKeyMatchesStoredSecrets } from '../../secrets/assert-key-matches.
 import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
 import { SecretBox } from '../../secrets/secret-box.js';
 import { openStore } from '../../store/open-store.js';
+import { sealHeadersOfOlderVersions } from './seal-legacy-secrets.js';
 import { parseMillis, startJobWorker } from '../../jobs/start-job-worker.js';
 import { createCliContext } from '../cli-context.js';
 import { handleShutdownSignals } from '../shutdown.js';
@@ -28,6 +29,7 @@ export function registerWorkerCommand(program: Command): void {
       const secrets = await (async () => {
         const box = new SecretBox(await resolveEncryptionKey(config, logger));
         await assertKeyMatchesStoredSecrets(store.db, box);
+        await sealHeadersOfOlderVersions(store.db, box, logger);
         return box;
       })().catch(async (error: unknown) => {
         await store.close();

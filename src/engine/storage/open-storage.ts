@@ -3,10 +3,11 @@ import path from 'node:path';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import type { ArchiveStorage, StorageSpec } from './archive-storage.js';
 import { LocalStorage } from './local-storage.js';
-import { S3Storage } from './s3-storage.js';
+import { S3Storage, type S3StorageOptions } from './s3-storage.js';
 
-export function openStorage(spec: StorageSpec): ArchiveStorage {
-  return spec.kind === 'local' ? new LocalStorage(spec.path) : new S3Storage(spec);
+/** `options.beforeConnect` applies to network storages only (a local directory opens no connection). */
+export function openStorage(spec: StorageSpec, options: S3StorageOptions = {}): ArchiveStorage {
+  return spec.kind === 'local' ? new LocalStorage(spec.path) : new S3Storage(spec, options);
 }
 
 export interface ParsedLocation {

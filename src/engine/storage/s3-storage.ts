@@ -47,6 +47,15 @@ function translate(error: unknown, what: string): PgferryError {
   return new PgferryError('PGF_STORAGE_UNREACHABLE', `${what}: ${name}: ${message}`, { cause: error });
 }
 
+export interface S3StorageOptions {
+  /**
+   * Called with the host and port of each request before it is sent (once per host:port);
+   * rejecting refuses the request, its error reaching the caller as it is. The host uses it
+   * to apply PGFERRY_OUTBOUND_ALLOW to the endpoint the SDK actually picked.
+   */
+  beforeConnect?: (host: string, port: number) => Promise<void>;
+}
+
 export class S3Storage implements ArchiveStorage {
   readonly kind = 's3' as const;
   readonly #spec: S3Spec;
@@ -54,16 +63,44 @@ export class S3Storage implements ArchiveStorage {
   #client: S3Client | undefined;
   readonly #prefix: string;
 
-  constructor(spec: S3Spec) {
+  readonly #beforeConnect: S3StorageOptions['beforeConnect'];
+  readonly #checked = new Map<string, Promise<void>>();
+
+  constructor(spec: S3Spec, options: S3StorageOptions = {}) {
     this.#spec = spec;
     this.#prefix = joinPath(spec.prefix ?? '');
+    this.#beforeConnect = options.beforeConnect;
   }
 
   async #sdk(): Promise<{ sdk: Sdk; client: S3Client }> {
     const sdk = await loadSdk();
-    this.#clientPromise ??= Promise.resolve(new sdk.S3Client(clientConfig(this.#spec, this.#spec.endpoint)));
+    this.#clientPromise ??= Promise.resolve(this.#guarded(new sdk.S3Client(clientConfig(this.#spec, this.#spec.endpoint))));
     this.#client = await this.#clientPromise;
     return { sdk, client: this.#client };
+  }
+
+  /** Checks each request's destination before the SDK sends it (after it chose the endpoint). */
+  #guarded(client: S3Client): S3Client {
+    const check = this.#beforeConnect;
+    if (!check) return client;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { hostname?: string; port?: number; protocol?: string };
+        if (request.hostname) {
+          const port = request.port ?? (request.protocol === 'http:' ? 80 : 443);
+          const key = `${request.hostname}:${port}`;
+          let checked = this.#checked.get(key);
+          if (!checked) {
+            checked = check(request.hostname, port);
+            this.#checked.set(key, checked);
+          }
+          await checked;
+        }
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'pgferryOutboundCheck', priority: 'high' },
+    );
+    return client;
   }
 
   #key(relative: string): string {

@@ -1,11 +1,10 @@
 import { runDrill } from '../../engine/archive/run-drill.js';
 import type { BackupEvent } from '../../engine/backup/backup-events.js';
 import { runBackup, timestampName } from '../../engine/backup/run-backup.js';
-import { openStorage } from '../../engine/storage/open-storage.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
+import { loadAllowedConnectionTarget, openAllowedStorage } from '../../net/allowed-targets.js';
 import { getBackupJob } from '../../store/backup-job-repository.js';
 import { pruneBackups, recordBackup, recordDrill } from '../../store/backup-repository.js';
-import { loadConnectionTarget } from '../../store/connection-repository.js';
 import { loadStorageTarget } from '../../store/storage-repository.js';
 import type { RunContext, RunExecutor, RunResult, RunTableResult } from '../run-executor.js';
 import { archiveSigningKeyOf } from '../../secrets/archive-signing-key.js';
@@ -43,7 +42,7 @@ function jobFolder(name: string): string {
 export const backupExecutor: RunExecutor = async (run, context) => {
   if (!run.backup_job_id) throw new PgferryError('PGF_NOT_FOUND', `run ${run.id} has no backup job (it was deleted); nothing to run`);
   const job = await getBackupJob(context.db, run.backup_job_id);
-  const source = await loadConnectionTarget(context.db, context.secrets, job.connection_id);
+  const source = await loadAllowedConnectionTarget(context.db, context.secrets, context.outbound, job.connection_id);
   const { selection, retention, verification } = job;
   const tables = new Map<string, RunTableResult>();
   const failures: string[] = [];
@@ -58,7 +57,7 @@ export const backupExecutor: RunExecutor = async (run, context) => {
     if (job.encrypt && !target.encryptionSecret) {
       throw new PgferryError('PGF_ENCRYPTION_KEY_REQUIRED', `backup job "${job.name}" encrypts its archives but storage "${target.name}" has no encryption secret; set one on the storage`);
     }
-    const storage = openStorage(target.spec);
+    const storage = openAllowedStorage(context.outbound, target);
     try {
       const result = await runBackup(
         {

@@ -1,9 +1,8 @@
 import type { RestoreEvent } from '../../engine/backup/backup-events.js';
 import { runRestore } from '../../engine/restore/run-restore.js';
-import { openStorage } from '../../engine/storage/open-storage.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
+import { loadAllowedConnectionTarget, openAllowedStorage } from '../../net/allowed-targets.js';
 import { getBackupRow } from '../../store/backup-repository.js';
-import { loadConnectionTarget } from '../../store/connection-repository.js';
 import { loadStorageTarget } from '../../store/storage-repository.js';
 import type { RunExecutor, RunResult, RunTableResult } from '../run-executor.js';
 import { archiveSigningKeyOf } from '../../secrets/archive-signing-key.js';
@@ -30,12 +29,12 @@ export const restoreExecutor: RunExecutor = async (run, context) => {
   const params = run.params as unknown as RestoreRunParams;
   const backup = await getBackupRow(context.db, params.backup_id);
   if (backup.state === 'expired') throw new PgferryError('PGF_NOT_FOUND', `backup ${backup.id} expired; its files were deleted`);
-  const connection = await loadConnectionTarget(context.db, context.secrets, params.connection_id);
+  const connection = await loadAllowedConnectionTarget(context.db, context.secrets, context.outbound, params.connection_id);
   if (params.clean && connection.protected) {
     throw new PgferryError('PGF_RESTORE_REFUSED', `connection "${connection.name}" is protected; restore --clean is refused on it`);
   }
   const storageTarget = await loadStorageTarget(context.db, context.secrets, backup.storage_id);
-  const storage = openStorage(storageTarget.spec);
+  const storage = openAllowedStorage(context.outbound, storageTarget);
   const tables = new Map<string, RunTableResult>();
   const publish = () => {
     const list = [...tables.values()];

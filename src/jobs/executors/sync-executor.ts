@@ -2,7 +2,7 @@ import { runSync } from '../../engine/sync/run-sync.js';
 import type { EngineEvent, SyncOptions, SyncResult, TableResult } from '../../engine/types.js';
 import { verifyAfterSync } from '../../engine/verify/verify-after-sync.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { loadConnectionTarget } from '../../store/connection-repository.js';
+import { loadAllowedConnectionTarget } from '../../net/allowed-targets.js';
 import { missingObjectsMessage } from '../../store/run-statuses.js';
 import { SyncStateRepository } from '../../store/sync-state-repository.js';
 import type { RunRow } from '../../store/store-types.js';
@@ -47,8 +47,8 @@ async function committedTables(context: RunContext, run: RunRow): Promise<Set<st
 export const syncExecutor: RunExecutor = async (run, context) => {
   if (!run.sync_job_id) throw new PgferryError('PGF_NOT_FOUND', `run ${run.id} has no sync job (it was deleted); nothing to run`);
   const job = await getSyncJob(context.db, run.sync_job_id);
-  const source = await loadConnectionTarget(context.db, context.secrets, job.source_connection_id);
-  const destination = await loadConnectionTarget(context.db, context.secrets, job.destination_connection_id);
+  const source = await loadAllowedConnectionTarget(context.db, context.secrets, context.outbound, job.source_connection_id);
+  const destination = await loadAllowedConnectionTarget(context.db, context.secrets, context.outbound, job.destination_connection_id);
   const scope = jobSyncScope(job);
   // runs.params was checked when the run was queued; "resume" is followed through resume_of.
   const params = syncRunParamsSchema.safeParse(run.params);

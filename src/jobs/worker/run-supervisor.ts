@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { safeServerReason } from '../../engine/sql/safe-server-reason.js';
 import { PgferryError, isPgferryError } from '../../errors/pgferry-error.js';
 import type { Logger } from '../../logger.js';
+import type { OutboundCheck } from '../../net/outbound-guard.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
 import { type RunOutcome, finishRun, heartbeatRuns, saveRunProgress } from '../../store/run-repository.js';
 import type { RunRow, StoreDatabase } from '../../store/store-types.js';
@@ -16,6 +17,7 @@ import type { WorkerEvents } from './worker-events.js';
 export interface RunSupervisorOptions {
   db: Kysely<StoreDatabase>;
   secrets: SecretBox;
+  outbound: OutboundCheck;
   logger: Logger;
   executors: RunExecutors;
   workerId: string;
@@ -133,6 +135,7 @@ export class RunSupervisor {
         },
         db,
         secrets,
+        outbound: this.options.outbound,
         logger,
         workerId,
       });

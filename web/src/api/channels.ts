@@ -10,13 +10,15 @@ export interface Channel {
   config: Record<string, unknown>;
   /** Which secret config fields are stored (they are never returned). */
   secrets_set: string[];
+  /** A webhook's custom headers: names only, their values are never returned. */
+  headers: { name: string; value_set: true }[];
   events: (typeof channelEvents)[number][];
   enabled: boolean;
   created_at: string;
   updated_at: string;
 }
 
-/** Create sends kind + full config; update (PATCH) sends only changed fields, a left-out secret is kept. */
+/** Create sends kind + full config; update (PATCH) sends only changed fields, a left-out secret (or header) is kept. */
 export interface ChannelInput {
   name: string;
   kind?: string;

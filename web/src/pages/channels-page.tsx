@@ -11,6 +11,7 @@ import { Empty, ErrorAlert, QueryState } from '../components/query-state.js';
 import { useCan } from '../lib/me-context.js';
 import { useForm } from '../lib/use-form.js';
 import { usePager } from '../lib/use-pager.js';
+import { type HeaderState, HeadersEditor, headerStateOf, headersPayload, validateHeaders } from './channel-headers.js';
 
 interface ChannelFormValues extends Record<string, unknown> {
   name: string;
@@ -18,6 +19,8 @@ interface ChannelFormValues extends Record<string, unknown> {
   config: Record<string, string | boolean>;
   events: string[];
   enabled: boolean;
+  /** Webhook custom headers (values are write-only). */
+  headers: HeaderState;
 }
 
 const emailPattern = /^[^\s@]+@[^\s@]+$/;
@@ -41,6 +44,7 @@ export function validateChannel(values: ChannelFormValues, stored: readonly stri
     if (field.type === 'emails' && String(value).split(/[,;\s]+/).filter(Boolean).some((item) => !emailPattern.test(item))) errors[key] = 'validation.emails';
   }
   if (values.events.length === 0) errors.events = 'validation.oneEvent';
+  if (values.kind === 'webhook') Object.assign(errors, validateHeaders(values.headers));
   return errors;
 }
 
@@ -62,7 +66,7 @@ export function toChannelConfig(values: ChannelFormValues): Record<string, unkno
   return config;
 }
 
-function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: () => void }) {
+export function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: () => void }) {
   const { t } = useTranslation();
   const stored = channel?.secrets_set ?? [];
   const initialConfig: Record<string, string | boolean> = {};
@@ -70,7 +74,14 @@ function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: () => voi
     initialConfig[key] = typeof value === 'boolean' ? value : Array.isArray(value) ? value.join(', ') : String(value ?? '');
   }
   const form = useForm<ChannelFormValues>(
-    { name: channel?.name ?? '', kind: channel?.kind ?? 'webhook', config: initialConfig, events: channel?.events ?? ['failed'], enabled: channel?.enabled ?? true },
+    {
+      name: channel?.name ?? '',
+      kind: channel?.kind ?? 'webhook',
+      config: initialConfig,
+      events: channel?.events ?? ['failed'],
+      enabled: channel?.enabled ?? true,
+      headers: headerStateOf(channel),
+    },
     (values) => validateChannel(values, stored),
   );
   const save = useSaveChannel();
@@ -84,6 +95,8 @@ function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: () => voi
         if (!form.check()) return;
         const { name, kind, events, enabled } = form.values;
         const config = toChannelConfig(form.values);
+        const headers = kind === 'webhook' ? headersPayload(form.values.headers, Boolean(channel)) : undefined;
+        if (headers) config.headers = headers;
         save.mutate(
           { ...(channel ? { id: channel.id } : {}), input: { name: name.trim(), ...(channel ? {} : { kind }), config, events, enabled } },
           { onSuccess: onDone, onError: form.showServerError },
@@ -97,7 +110,7 @@ function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: () => voi
           label={t('channels.fields.kind')}
           data={channelKinds.map((kind) => ({ value: kind, label: t(`channels.kinds.${kind}`) }))}
           value={form.values.kind}
-          onChange={(v) => form.setValues((previous) => ({ ...previous, kind: (v ?? 'webhook') as Channel['kind'], config: {} }))}
+          onChange={(v) => form.setValues((previous) => ({ ...previous, kind: (v ?? 'webhook') as Channel['kind'], config: {}, headers: headerStateOf() }))}
           allowDeselect={false}
           disabled={Boolean(channel)}
         />
@@ -133,6 +146,7 @@ function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: () => voi
             />
           );
         })}
+        {form.values.kind === 'webhook' ? <HeadersEditor state={form.values.headers} onChange={(headers) => form.set('headers', headers)} errors={form.errors} /> : null}
         <Checkbox.Group label={t('channels.fields.events')} value={form.values.events} onChange={(v) => form.set('events', v)} error={err('events')}>
           <Group mt={4}>
             {channelEvents.map((event) => (
