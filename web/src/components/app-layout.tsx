@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useNavigate } from 'react-router-dom';
 
 import { type Me, hasRole, useLogout } from '../api/auth.js';
+import { visibleName } from '../lib/format.js';
 import { MeContext } from '../lib/me-context.js';
 import { Logo } from './logo.js';
 import { Preferences } from './preferences.js';
@@ -44,7 +45,7 @@ export function AppLayout({ me, children }: { me: Me; children: ReactNode }) {
             <Group gap="sm" wrap="nowrap">
               <Preferences />
               <Text size="sm" visibleFrom="sm" data-testid="current-user">
-                {me.display_name || me.username}
+                {visibleName(me.display_name) || me.username}
               </Text>
               <Badge variant="outline" visibleFrom="sm">
                 {t(`roles.${me.role}`)}

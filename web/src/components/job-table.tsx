@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 
 import { describeCron } from '../lib/cron.js';
-import { formatDateTime } from '../lib/format.js';
+import { formatDateTime, visibleName } from '../lib/format.js';
 import { useCan } from '../lib/me-context.js';
 
 export interface JobRow {
@@ -57,7 +57,7 @@ export function JobTable<J extends JobRow>({
           {jobs.map((job) => (
             <Table.Tr key={job.id} data-testid={`job-row-${job.name}`}>
               <Table.Td>
-                <Text fw={500}>{job.name}</Text>
+                <Text fw={500}>{visibleName(job.name)}</Text>
                 {job.description ? (
                   <Text size="xs" c="dimmed">
                     {job.description}

@@ -49,3 +49,16 @@ export function runDurationMs(startedAt: string | null, finishedAt: string | nul
   const end = finishedAt ? new Date(finishedAt).getTime() : now;
   return end - new Date(startedAt).getTime();
 }
+
+// Bidirectional controls (U+200E/F, U+202A–U+202E, U+2066–U+2069) reorder how text displays:
+// "invoice\u202Egpj.exe" shows as "invoiceexe.jpg". The API refuses them in names now; names
+// stored before that are shown with each control spelled out instead of obeyed.
+const bidiControls = /[\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+/** A stored name fit for display: bidi controls made visible as `[U+202E]`. */
+export function visibleName(name: string): string;
+export function visibleName(name: string | null | undefined): string | null | undefined;
+export function visibleName(name: string | null | undefined): string | null | undefined {
+  if (!name) return name;
+  return name.replace(bidiControls, (control) => `[U+${control.codePointAt(0)!.toString(16).toUpperCase()}]`);
+}

@@ -8,6 +8,7 @@ import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
 import { PagerControls } from '../components/pager-controls.js';
 import { Empty, ErrorAlert, QueryState } from '../components/query-state.js';
+import { visibleName } from '../lib/format.js';
 import { useCan } from '../lib/me-context.js';
 import { useForm } from '../lib/use-form.js';
 import { usePager } from '../lib/use-pager.js';
@@ -204,7 +205,7 @@ export default function ChannelsPage() {
               <Table.Tbody>
                 {data.items.map((channel) => (
                   <Table.Tr key={channel.id}>
-                    <Table.Td>{channel.name}</Table.Td>
+                    <Table.Td>{visibleName(channel.name)}</Table.Td>
                     <Table.Td>{t(`channels.kinds.${channel.kind}`, { defaultValue: channel.kind })}</Table.Td>
                     <Table.Td>
                       <Group gap={4}>

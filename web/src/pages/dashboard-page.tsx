@@ -7,7 +7,7 @@ import { useDashboardData } from '../api/dashboard.js';
 import { Empty, QueryState } from '../components/query-state.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { backupAges, summarizeRuns } from '../lib/dashboard-stats.js';
-import { formatBytes, formatDateTime, formatDuration, formatNumber } from '../lib/format.js';
+import { formatBytes, formatDateTime, formatDuration, formatNumber, visibleName } from '../lib/format.js';
 
 function Kpi({ label, value, hint, testId }: { label: string; value: string; hint?: string; testId?: string }) {
   return (
@@ -92,7 +92,7 @@ export default function DashboardPage() {
                     <Table.Tr key={run.id}>
                       <Table.Td>
                         <Anchor component={Link} to={`/runs/${run.id}`}>
-                          {run.job_name ?? run.id.slice(0, 8)}
+                          {visibleName(run.job_name) ?? run.id.slice(0, 8)}
                         </Anchor>
                       </Table.Td>
                       <Table.Td>
@@ -118,7 +118,7 @@ export default function DashboardPage() {
                     <Table.Tr key={`${job.kind}-${job.id}`}>
                       <Table.Td>
                         <Anchor component={Link} to={`/${job.kind}-jobs/${job.id}`}>
-                          {job.name}
+                          {visibleName(job.name)}
                         </Anchor>
                       </Table.Td>
                       <Table.Td>
@@ -168,7 +168,7 @@ export default function DashboardPage() {
                 <Table.Tbody>
                   {storageUsed.map((storage) => (
                     <Table.Tr key={storage.name}>
-                      <Table.Td>{storage.name}</Table.Td>
+                      <Table.Td>{visibleName(storage.name)}</Table.Td>
                       <Table.Td ta="right">{formatBytes(storage.bytes, lang)}</Table.Td>
                     </Table.Tr>
                   ))}

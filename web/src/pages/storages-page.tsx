@@ -8,7 +8,7 @@ import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
 import { PagerControls } from '../components/pager-controls.js';
 import { Empty, ErrorAlert, QueryState } from '../components/query-state.js';
-import { formatBytes } from '../lib/format.js';
+import { formatBytes, visibleName } from '../lib/format.js';
 import { useCan } from '../lib/me-context.js';
 import { useForm } from '../lib/use-form.js';
 import { usePager } from '../lib/use-pager.js';
@@ -172,7 +172,7 @@ export default function StoragesPage() {
               <Table.Tbody>
                 {data.items.map((storage) => (
                   <Table.Tr key={storage.id} data-testid={`storage-row-${storage.name}`}>
-                    <Table.Td>{storage.name}</Table.Td>
+                    <Table.Td>{visibleName(storage.name)}</Table.Td>
                     <Table.Td>{t(`storages.kinds.${storage.kind}`)}</Table.Td>
                     <Table.Td ff="monospace" fz="sm">
                       {storage.kind === 'local' ? String(storage.config.path ?? '') : `s3://${String(storage.config.bucket ?? '')}/${String(storage.config.prefix ?? '')}`}

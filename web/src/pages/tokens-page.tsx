@@ -8,7 +8,7 @@ import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
 import { PagerControls } from '../components/pager-controls.js';
 import { Empty, ErrorAlert, QueryState } from '../components/query-state.js';
-import { formatDateTime } from '../lib/format.js';
+import { formatDateTime, visibleName } from '../lib/format.js';
 import { useForm } from '../lib/use-form.js';
 import { usePager } from '../lib/use-pager.js';
 
@@ -102,7 +102,7 @@ export default function TokensPage() {
               <Table.Tbody>
                 {data.items.map((token) => (
                   <Table.Tr key={token.id}>
-                    <Table.Td>{token.name}</Table.Td>
+                    <Table.Td>{visibleName(token.name)}</Table.Td>
                     <Table.Td>{token.username ?? '—'}</Table.Td>
                     <Table.Td>
                       <Badge variant="light">{t(`roles.${token.role}`)}</Badge>

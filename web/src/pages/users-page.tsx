@@ -7,7 +7,7 @@ import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
 import { PagerControls } from '../components/pager-controls.js';
 import { Empty, ErrorAlert, QueryState } from '../components/query-state.js';
-import { formatDateTime } from '../lib/format.js';
+import { formatDateTime, visibleName } from '../lib/format.js';
 import { useForm } from '../lib/use-form.js';
 import { usePager } from '../lib/use-pager.js';
 
@@ -107,7 +107,7 @@ export default function UsersPage() {
                         <Text fw={500}>{user.username}</Text>
                         {user.display_name ? (
                           <Text size="xs" c="dimmed">
-                            {user.display_name}
+                            {visibleName(user.display_name)}
                           </Text>
                         ) : null}
                       </Table.Td>

@@ -8,7 +8,7 @@ import { useConnections } from '../../api/connections.js';
 import { useRun } from '../../api/runs.js';
 import { ErrorAlert } from '../../components/query-state.js';
 import { StatusBadge } from '../../components/status-badge.js';
-import { formatBytes, formatDateTime } from '../../lib/format.js';
+import { formatBytes, formatDateTime, visibleName } from '../../lib/format.js';
 import { useCan } from '../../lib/me-context.js';
 
 type Mode = 'create' | 'clean' | 'existing';
@@ -64,7 +64,7 @@ export function RestoreWizard({ backup, onClose }: { backup: Backup; onClose: ()
             label={t('restore.target')}
             data={(connections.data?.items ?? []).map((connection) => ({
               value: connection.id,
-              label: connection.protected ? `${connection.name} (${t('connections.protected')})` : connection.name,
+              label: connection.protected ? `${visibleName(connection.name)} (${t('connections.protected')})` : visibleName(connection.name),
               disabled: connection.protected && !isAdmin,
             }))}
             value={connectionId}

@@ -9,6 +9,7 @@ import { EditDeleteButtons } from '../../components/edit-delete-buttons.js';
 import { PageHeader } from '../../components/page-header.js';
 import { PagerControls } from '../../components/pager-controls.js';
 import { Empty, ErrorAlert, QueryState } from '../../components/query-state.js';
+import { visibleName } from '../../lib/format.js';
 import { useCan } from '../../lib/me-context.js';
 import { usePager } from '../../lib/use-pager.js';
 import { ConnectionForm } from './connection-form.js';
@@ -74,7 +75,7 @@ export default function ConnectionsPage() {
                     <Table.Tr key={connection.id} data-testid={`connection-row-${connection.name}`}>
                       <Table.Td>
                         <Group gap={6}>
-                          <Text fw={500}>{connection.name}</Text>
+                          <Text fw={500}>{visibleName(connection.name)}</Text>
                           {connection.protected ? (
                             <Badge color="red" variant="light" size="sm">
                               {t('connections.protected')}
@@ -97,7 +98,7 @@ export default function ConnectionsPage() {
                         <Group gap={4}>
                           {(connection.tags ?? []).map((tag) => (
                             <Badge key={tag} size="xs" variant="outline">
-                              {tag}
+                              {visibleName(tag)}
                             </Badge>
                           ))}
                         </Group>

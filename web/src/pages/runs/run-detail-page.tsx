@@ -5,7 +5,7 @@ import { Link, useNavigate, useParams } from 'react-router-dom';
 import { isActive, useCancelRun, useResumeRun, useRetryRun, useRun, useRunEvents, useRunLogs } from '../../api/runs.js';
 import { ErrorAlert, QueryState } from '../../components/query-state.js';
 import { StatusBadge } from '../../components/status-badge.js';
-import { formatBytes, formatDateTime, formatDuration, formatNumber, runDurationMs } from '../../lib/format.js';
+import { formatBytes, formatDateTime, formatDuration, formatNumber, runDurationMs, visibleName } from '../../lib/format.js';
 import { useCan } from '../../lib/me-context.js';
 import { mergeProgress } from './run-progress.js';
 
@@ -87,7 +87,7 @@ export default function RunDetailPage() {
               <Group justify="space-between" align="flex-start">
                 <Stack gap={4}>
                   <Group gap="xs">
-                    <Title order={2}>{data.job_name ?? t(`runs.kinds.${data.kind}`)}</Title>
+                    <Title order={2}>{visibleName(data.job_name) ?? t(`runs.kinds.${data.kind}`)}</Title>
                     <StatusBadge status={data.status} />
                     {active ? (
                       <Badge variant="dot" color={connected ? 'green' : 'gray'} data-testid="live-indicator">

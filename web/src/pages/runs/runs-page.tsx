@@ -7,7 +7,7 @@ import { PageHeader } from '../../components/page-header.js';
 import { PagerControls } from '../../components/pager-controls.js';
 import { Empty, QueryState } from '../../components/query-state.js';
 import { StatusBadge } from '../../components/status-badge.js';
-import { formatBytes, formatDateTime, formatDuration, formatNumber, runDurationMs } from '../../lib/format.js';
+import { formatBytes, formatDateTime, formatDuration, formatNumber, runDurationMs, visibleName } from '../../lib/format.js';
 import { usePager } from '../../lib/use-pager.js';
 
 function isoOrUndefined(local: string | null): string | undefined {
@@ -103,7 +103,7 @@ export default function RunsPage() {
                     <Table.Tr key={run.id}>
                       <Table.Td>
                         <Anchor component={Link} to={`/runs/${run.id}`} data-testid="run-link">
-                          {run.job_name ?? run.id.slice(0, 8)}
+                          {visibleName(run.job_name) ?? run.id.slice(0, 8)}
                         </Anchor>
                         {run.attempt > 1 ? (
                           <Text span size="xs" c="dimmed" ml={4}>

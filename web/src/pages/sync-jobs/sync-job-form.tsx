@@ -8,6 +8,7 @@ import { ConfirmTypedName } from '../../components/confirm-typed-name.js';
 import { errorText } from '../../components/field-error.js';
 import { JobIdentityFields, JobScheduleFields } from '../../components/job-form-sections.js';
 import { TablePicker } from '../../components/table-picker.js';
+import { visibleName } from '../../lib/format.js';
 import { useForm } from '../../lib/use-form.js';
 import { type SyncJobFormValues, destructiveModesIn, emptySyncJob, fromSyncJob, toSyncJobInput, validateSyncJob } from './sync-job-validation.js';
 
@@ -22,7 +23,7 @@ export function SyncJobForm({ job, onSaved, onCancel }: { job?: SyncJob; onSaved
   const err = (key: string) => errorText(t, errors[key]);
   const connectionOptions = (connections.data?.items ?? []).map((connection) => ({
     value: connection.id,
-    label: connection.protected ? `${connection.name} (${t('connections.protected')})` : connection.name,
+    label: connection.protected ? `${visibleName(connection.name)} (${t('connections.protected')})` : visibleName(connection.name),
   }));
   const destination = connections.data?.items.find((connection) => connection.id === values.destination_connection_id);
   const destructive = destructiveModesIn(values);
