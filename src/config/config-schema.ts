@@ -81,7 +81,11 @@ export const configSchema = z.object({
    * When set, GET /metrics answers only requests with `Authorization: Bearer <this token>`
    * (Prometheus: `authorization: {credentials: …}`); its series name jobs and connections.
    */
-  PGFERRY_METRICS_TOKEN: z.string().trim().min(16, 'at least 16 characters (generate one with `openssl rand -hex 32`)').max(500).optional(),
+  // Empty means unset: a Kubernetes Secret key left "" must not stop the process.
+  PGFERRY_METRICS_TOKEN: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z.string().trim().min(16, 'at least 16 characters (generate one with `openssl rand -hex 32`)').max(500).optional(),
+  ),
   /** Days to keep audit-log rows; older ones are pruned by the API process (default: 365). */
   PGFERRY_AUDIT_RETENTION_DAYS: integer(1, 36500).default(365),
   /**

@@ -58,6 +58,11 @@ describe('loadConfig', () => {
     expect(error.message).not.toMatch(/hunter2|hunter3/);
   });
 
+  it('treats an empty PGFERRY_METRICS_TOKEN as unset and refuses a short one without echoing it', () => {
+    expect(loadConfig({ env: { PGFERRY_METRICS_TOKEN: '' }, cwd: noDotenv }).PGFERRY_METRICS_TOKEN).toBeUndefined();
+    expect(() => loadConfig({ env: { PGFERRY_METRICS_TOKEN: 'short-secret' }, cwd: noDotenv })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('short-secret') }));
+  });
+
   it('accepts a hex or base64 key and rejects one of the wrong length', () => {
     expect(loadConfig({ env: { PGFERRY_ENCRYPTION_KEY: 'ab'.repeat(32) }, cwd: noDotenv }).PGFERRY_ENCRYPTION_KEY).toBeDefined();
     expect(

@@ -30,6 +30,8 @@ describe.skipIf(!hasChromium)(`web UI in chromium${hasChromium ? '' : ` (skipped
   let destination: { name: string; url: string };
   let restoredDatabase: string | undefined;
   const pageErrors: string[] = [];
+  /** What the Content-Security-Policy blocked (issue 15, item 10): the UI must need nothing it forbids. */
+  const cspViolations: string[] = [];
   const storageDir = mkdtempSync(path.join(os.tmpdir(), 'pgferry-e2e-storage-'));
   let releaseBrowser = () => undefined as unknown;
 
@@ -77,6 +79,9 @@ describe.skipIf(!hasChromium)(`web UI in chromium${hasChromium ? '' : ` (skipped
     page = await context.newPage();
     page.setDefaultTimeout(300_000); // a busy CI machine renders slowly; this only guards hangs
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
   }, 180_000);
 
   afterAll(async () => {
@@ -380,5 +385,6 @@ describe.skipIf(!hasChromium)(`web UI in chromium${hasChromium ? '' : ` (skipped
       expect(await page.getByTestId('backup-restore').count()).toBe(0);
     }
     expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
   });
 });
