@@ -32,7 +32,7 @@ const metadataShape = {
   name: displaySafe(z.string().trim().min(1).max(100)),
   description: z.string().max(2000).nullable().optional(),
   protected: z.boolean().optional().describe('production: never the destination of a destructive operation (default: false)'),
-  tags: z.array(z.string().trim().min(1).max(50)).max(20).optional(),
+  tags: z.array(displaySafe(z.string().trim().min(1).max(50))).max(20).optional(),
 };
 
 export const connectionBodySchema = z.object({ ...metadataShape, ...targetShape }).strict();

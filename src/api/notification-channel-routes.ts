@@ -6,11 +6,12 @@ import { sendTestNotification } from '../notifications/notification-hooks.js';
 import { createChannel, deleteChannel, getChannelRow, listChannels, listDeliveries, toChannelView, updateChannel } from '../store/notification-channel-repository.js';
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
+import { displaySafe } from '../store/safe-text.js';
 
 const errors = { 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema };
 const params = z.strictObject({ id: z.string().min(1).max(200).describe('channel id or name') });
 const events = z.array(z.enum(channelEvents)).min(1).max(4).optional().describe('(default: [failed])');
-const name = z.string().trim().min(1).max(100);
+const name = displaySafe(z.string().trim().min(1).max(100));
 
 const createBody = z.discriminatedUnion(
   'kind',
