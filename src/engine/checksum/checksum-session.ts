@@ -10,6 +10,7 @@ import { classifyConnectionError } from '../connection-test/classify-connection-
 import { cancelOnAbort } from '../sql/cancel-on-abort.js';
 import { applyChecksumSettings } from './checksum-settings.js';
 import type { SqlStatement } from './checksum-sql.js';
+import { safeServerReason } from '../sql/safe-server-reason.js';
 
 export type Side = 'source' | 'destination';
 
@@ -60,7 +61,8 @@ export function translateSessionError(error: unknown, side: Side, target: string
   // A statement the server refused (SQLSTATE outside connection and operator classes) only
   // concerns the table being compared; the caller records it and goes on.
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !code.startsWith('57')) {
-    return new PgferryError('PGF_COMPARE_QUERY_FAILED', `a checksum query on the ${side} (${target}) failed: ${message}`, {
+    // A filter or a column's cast can fail on a value: the message users see leaves it out.
+    return new PgferryError('PGF_COMPARE_QUERY_FAILED', `a checksum query on the ${side} (${target}) failed: ${safeServerReason(error)}`, {
       cause: error,
       details: { sqlstate: code, side },
     });

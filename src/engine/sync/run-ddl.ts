@@ -5,6 +5,7 @@ import type { DdlStatement } from '../schema/generate-ddl.js';
 import { displayName, qualified, quoteIdent } from '../sql/quote-ident.js';
 import type { MissingObject } from '../types.js';
 import type { DroppedForeignKey, SequencePlan, SyncPlan } from './sync-plan-types.js';
+import { safeServerReason } from '../sql/safe-server-reason.js';
 
 /**
  * Extensions one by one (a missing privilege is a warning), then schemas, types, functions,
@@ -48,7 +49,7 @@ export async function applyPreData(client: pg.Client, plan: SyncPlan, missing: M
       }
       throw new PgferryError(
         'PGF_SCHEMA_APPLY_FAILED',
-        `creating ${statement.object} on the destination failed: ${(error as Error).message}; nothing was created (check the destination role's CREATE privilege, or use --schema-policy none)`,
+        `creating ${statement.object} on the destination failed: ${safeServerReason(error)}; nothing was created (check the destination role's CREATE privilege, or use --schema-policy none)`,
         { cause: error },
       );
     }

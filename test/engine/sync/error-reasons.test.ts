@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { compareTables } from '../../../src/engine/diff/diff-tables.js';
 import { safeServerReason } from '../../../src/engine/sql/safe-server-reason.js';
 import { runSync } from '../../../src/engine/sync/run-sync.js';
 import { type DatabasePair, createDatabasePair, sql } from './sync-test-helpers.js';
@@ -32,6 +33,14 @@ describe('error reasons', () => {
     expect(table.status).toBe('failed');
     expect(table.error?.message).toContain('duplicate key value violates unique constraint');
     expect(JSON.stringify(result)).not.toContain(secret);
+  });
+
+  it('leave out the value a comparison filter failed to cast', async () => {
+    const summary = await compareTables(pair.source.config, pair.destination.config, [{ schema: 'app', name: 'vault', sourceWhere: 'token::int > 0' }]);
+    const table = summary.tables[0]!;
+    expect(table.status).toBe('failed');
+    expect(JSON.stringify(table)).toContain('invalid input syntax for type integer');
+    expect(JSON.stringify(summary)).not.toContain(secret);
   });
 
   it('keep messages without values as they are', () => {
