@@ -37,7 +37,7 @@ export interface ChannelInput {
 export type ChannelPatch = Partial<Omit<ChannelInput, 'kind'>>;
 
 // Sealed with the default (empty) associated data like every secret column, so that
-// `pgferry keys rotate` and the start-up key check (src/secrets/secret-columns.ts) can open it.
+// `pgferry keys rotate` and the start-up key check (src/store/secret-columns.ts) can open it.
 function validateConfig(kind: ChannelKind, config: ChannelConfig): ChannelConfig {
   const parsed = channelConfigSchemas[kind].safeParse(config);
   if (!parsed.success) {

@@ -9,7 +9,7 @@ import { deliverDueNotifications, queueOverdueBackupNotifications, queueRunNotif
 import { notificationHooks, sendTestNotification } from '../../src/notifications/notification-hooks.js';
 import { buildHttpRequest } from '../../src/notifications/send-notification.js';
 import { verifyWebhookSignature } from '../../src/notifications/webhook-signature.js';
-import { assertKeyMatchesStoredSecrets } from '../../src/secrets/assert-key-matches.js';
+import { assertKeyMatchesStoredSecrets } from '../../src/store/assert-key-matches.js';
 import { createChannel, getChannelRow, updateChannel } from '../../src/store/notification-channel-repository.js';
 import { enqueueRun, getRun } from '../../src/store/run-repository.js';
 import type { RunRow } from '../../src/store/store-types.js';

@@ -5,11 +5,11 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { assertKeyMatchesStoredSecrets } from '../../src/secrets/assert-key-matches.js';
+import { assertKeyMatchesStoredSecrets } from '../../src/store/assert-key-matches.js';
 import { keyFromBytes } from '../../src/secrets/encryption-key.js';
-import { rotateEncryptionKey } from '../../src/secrets/rotate-encryption-key.js';
+import { rotateEncryptionKey } from '../../src/store/rotate-encryption-key.js';
 import { SecretBox, secretKeyId } from '../../src/secrets/secret-box.js';
-import { readStoredSecrets } from '../../src/secrets/secret-columns.js';
+import { readStoredSecrets } from '../../src/store/secret-columns.js';
 import { createConnection, loadConnectionTarget } from '../../src/store/connection-repository.js';
 import { cliJson, runCli } from '../helpers/run-cli.js';
 import { createTestStore } from '../helpers/test-database.js';

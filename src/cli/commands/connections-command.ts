@@ -12,7 +12,7 @@ import {
 import { type ConnectionTestResult, testConnection } from '../../engine/connection-test/test-connection.js';
 import { type ErrorCode, errorCodes } from '../../errors/error-codes.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { assertKeyMatchesStoredSecrets } from '../../secrets/assert-key-matches.js';
+import { assertKeyMatchesStoredSecrets } from '../../store/assert-key-matches.js';
 import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
 import { SecretBox } from '../../secrets/secret-box.js';
 import {

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { decodeKey } from '../../config/config-schema.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { keyFromBytes, resolveEncryptionKey } from '../../secrets/encryption-key.js';
-import { rotateEncryptionKey } from '../../secrets/rotate-encryption-key.js';
+import { rotateEncryptionKey } from '../../store/rotate-encryption-key.js';
 import { SecretBox } from '../../secrets/secret-box.js';
 import { openStore } from '../../store/open-store.js';
 import { createCliContext } from '../cli-context.js';

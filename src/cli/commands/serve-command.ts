@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 
 import { buildApp } from '../../api/build-app.js';
 import { ensureFirstAdmin, firstAdminNotice } from '../../auth/bootstrap-admin.js';
-import { assertKeyMatchesStoredSecrets } from '../../secrets/assert-key-matches.js';
+import { assertKeyMatchesStoredSecrets } from '../../store/assert-key-matches.js';
 import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
 import { SecretBox } from '../../secrets/secret-box.js';
 import { openStore } from '../../store/open-store.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-import { assertKeyMatchesStoredSecrets } from '../../secrets/assert-key-matches.js';
+import { assertKeyMatchesStoredSecrets } from '../../store/assert-key-matches.js';
 import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
 import { SecretBox } from '../../secrets/secret-box.js';
 import { openStore } from '../../store/open-store.js';

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 
-import type { StoreDatabase } from '../store/store-types.js';
+import type { StoreDatabase } from './store-types.js';
 
 /**
  * Every column of the metadata store that holds a SecretBox ciphertext. Key rotation and the

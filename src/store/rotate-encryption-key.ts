@@ -1,9 +1,9 @@
 import { type Kysely, sql } from 'kysely';
 
 import { PgferryError } from '../errors/pgferry-error.js';
-import type { StoreDatabase } from '../store/store-types.js';
+import type { StoreDatabase } from './store-types.js';
 import { readStoredSecrets, secretColumns } from './secret-columns.js';
-import { type SecretBox, secretKeyId } from './secret-box.js';
+import { type SecretBox, secretKeyId } from '../secrets/secret-box.js';
 
 export interface RotationResult {
   oldKeyId: string;

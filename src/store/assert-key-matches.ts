@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 
 import { PgferryError } from '../errors/pgferry-error.js';
-import type { StoreDatabase } from '../store/store-types.js';
+import type { StoreDatabase } from './store-types.js';
 import { readStoredSecrets } from './secret-columns.js';
-import { type SecretBox, secretKeyId } from './secret-box.js';
+import { type SecretBox, secretKeyId } from '../secrets/secret-box.js';
 
 /**
  * Refuses to start when stored secrets were sealed with another key: better one clear
