@@ -177,6 +177,7 @@ export default function ChannelsPage() {
       <QueryState query={channels} isEmpty={(data) => data.items.length === 0} empty={<Empty title={t('channels.empty')} />}>
         {(data) => (
           <>
+            <Table.ScrollContainer minWidth={640}>
             <Table highlightOnHover>
               <Table.Thead>
                 <Table.Tr>
@@ -218,6 +219,7 @@ export default function ChannelsPage() {
                 ))}
               </Table.Tbody>
             </Table>
+            </Table.ScrollContainer>
             <PagerControls pager={pager} data={data} />
           </>
         )}

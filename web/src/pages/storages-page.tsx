@@ -160,6 +160,7 @@ export default function StoragesPage() {
       <QueryState query={storages} isEmpty={(data) => data.items.length === 0} empty={<Empty title={t('storages.empty')} />}>
         {(data) => (
           <>
+            <Table.ScrollContainer minWidth={640}>
             <Table highlightOnHover data-testid="storages-table">
               <Table.Thead>
                 <Table.Tr>
@@ -193,6 +194,7 @@ export default function StoragesPage() {
                 ))}
               </Table.Tbody>
             </Table>
+            </Table.ScrollContainer>
             <PagerControls pager={pager} data={data} />
           </>
         )}

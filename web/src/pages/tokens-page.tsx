@@ -87,6 +87,7 @@ export default function TokensPage() {
       <QueryState query={tokens} isEmpty={(data) => data.items.length === 0} empty={<Empty title={t('tokens.empty')} />}>
         {(data) => (
           <>
+            <Table.ScrollContainer minWidth={820}>
             <Table highlightOnHover>
               <Table.Thead>
                 <Table.Tr>
@@ -130,6 +131,7 @@ export default function TokensPage() {
                 ))}
               </Table.Tbody>
             </Table>
+            </Table.ScrollContainer>
             <PagerControls pager={pager} data={data} />
           </>
         )}

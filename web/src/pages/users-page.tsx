@@ -88,6 +88,7 @@ export default function UsersPage() {
       <QueryState query={users} isEmpty={(data) => data.items.length === 0} empty={<Empty />}>
         {(data) => (
           <>
+            <Table.ScrollContainer minWidth={640}>
             <Table highlightOnHover data-testid="users-table">
               <Table.Thead>
                 <Table.Tr>
@@ -131,6 +132,7 @@ export default function UsersPage() {
                 })}
               </Table.Tbody>
             </Table>
+            </Table.ScrollContainer>
             <PagerControls pager={pager} data={data} />
           </>
         )}

@@ -154,6 +154,7 @@ export default function RunDetailPage() {
                     {active ? t('runs.waitingForTables') : t('runs.noTables')}
                   </Text>
                 ) : (
+                  <Table.ScrollContainer minWidth={820}>
                   <Table fz="sm" verticalSpacing={6} data-testid="run-tables">
                     <Table.Thead>
                       <Table.Tr>
@@ -200,6 +201,7 @@ export default function RunDetailPage() {
                       ))}
                     </Table.Tbody>
                   </Table>
+                  </Table.ScrollContainer>
                 )}
               </Paper>
               <Paper withBorder p="sm">
