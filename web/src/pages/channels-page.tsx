@@ -7,7 +7,7 @@ import { EditDeleteButtons } from '../components/edit-delete-buttons.js';
 import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
 import { PagerControls } from '../components/pager-controls.js';
-import { Empty, ErrorAlert, QueryState } from '../components/query-state.js';
+import { Empty, ErrorAlert, FormErrorAlert, QueryState } from '../components/query-state.js';
 import { useCan } from '../lib/me-context.js';
 import { useForm } from '../lib/use-form.js';
 import { usePager } from '../lib/use-pager.js';
@@ -91,7 +91,7 @@ function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: () => voi
       }}
     >
       <Stack>
-        {form.formError ? <Alert color="red">{form.formError}</Alert> : null}
+        <FormErrorAlert error={form.formError} />
         <TextInput label={t('channels.fields.name')} required value={form.values.name} onChange={(e) => form.set('name', e.currentTarget.value)} error={err('name')} />
         <Select
           label={t('channels.fields.kind')}

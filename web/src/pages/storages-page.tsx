@@ -7,7 +7,7 @@ import { EditDeleteButtons } from '../components/edit-delete-buttons.js';
 import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
 import { PagerControls } from '../components/pager-controls.js';
-import { Empty, ErrorAlert, QueryState } from '../components/query-state.js';
+import { Empty, ErrorAlert, FormErrorAlert, QueryState } from '../components/query-state.js';
 import { formatBytes } from '../lib/format.js';
 import { useCan } from '../lib/me-context.js';
 import { useForm } from '../lib/use-form.js';
@@ -95,7 +95,7 @@ function StorageForm({ storage, onDone }: { storage?: Storage; onDone: () => voi
       }}
     >
       <Stack>
-        {form.formError ? <Alert color="red">{form.formError}</Alert> : null}
+        <FormErrorAlert error={form.formError} />
         <TextInput label={t('storages.fields.name')} required name="name" value={values.name} onChange={(e) => set('name', e.currentTarget.value)} error={err('name')} />
         <SegmentedControl value={values.kind} onChange={(v) => set('kind', v as 'local' | 's3')} data={[{ value: 'local', label: t('storages.kinds.local') }, { value: 's3', label: t('storages.kinds.s3') }]} disabled={Boolean(storage)} />
         {values.kind === 'local' ? (

@@ -72,6 +72,21 @@ describe('connection form', () => {
     const result = await screen.findByTestId('connection-test-result');
     expect(result.getAttribute('data-ok')).toBe('false');
     expect(within(result).getByText('PGF_CONNECTION_REFUSED')).toBeTruthy();
+    expect(within(result).getByTestId('error-message').textContent).toBe('Nothing accepts connections on this host and port; check that PostgreSQL runs and listens there.');
+    expect(within(result).getByTestId('error-details').textContent).toBe('db.example:5432 refused the connection; is PostgreSQL listening?');
+  });
+
+  it('shows a server error in 简体中文 from its code, the server text as details', async () => {
+    mockFetch((url) => (url === '/api/v1/connections' ? { status: 409, body: { error: { code: 'PGF_CONFLICT', message: 'a connection named "x" already exists; pick another name' } } } : undefined));
+    renderUi(<ConnectionForm onSaved={() => undefined} onCancel={() => undefined} />, { language: 'zh-CN' });
+    fireEvent.change(field(/^名称/), { target: { value: 'x' } });
+    fireEvent.change(field(/^主机/), { target: { value: 'h' } });
+    fireEvent.change(field(/^数据库/), { target: { value: 'd' } });
+    fireEvent.change(field(/^用户/), { target: { value: 'u' } });
+    fireEvent.click(screen.getByTestId('connection-save'));
+    const alert = await screen.findByTestId('form-error');
+    expect(within(alert).getByTestId('error-message').textContent).toBe('与当前状态冲突（例如名称已被使用）。');
+    expect(within(alert).getByTestId('error-details').textContent).toBe('a connection named "x" already exists; pick another name');
   });
 
   it('renders in 简体中文', async () => {

@@ -1,4 +1,4 @@
-import { Alert, Button, Group, NumberInput, PasswordInput, SegmentedControl, Select, SimpleGrid, Stack, Switch, TagsInput, TextInput, Textarea } from '@mantine/core';
+import { Button, Group, NumberInput, PasswordInput, SegmentedControl, Select, SimpleGrid, Stack, Switch, TagsInput, TextInput, Textarea } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 
 import { type Connection, sslModes, useSaveConnection, useTestConnection } from '../../api/connections.js';
@@ -6,6 +6,7 @@ import { errorText } from '../../components/field-error.js';
 import { useForm } from '../../lib/use-form.js';
 import { ConnectionTestResult } from './connection-test-result.js';
 import { type ConnectionFormValues, emptyConnection, toConnectionInput, validateConnection } from './connection-validation.js';
+import { FormErrorAlert } from '../../components/query-state.js';
 
 const serverName: Record<string, string> = { username: 'user', connect_timeout_s: 'connect_timeout' };
 
@@ -56,11 +57,7 @@ export function ConnectionForm({ connection, onSaved, onCancel }: { connection?:
   return (
     <form onSubmit={submit} noValidate data-testid="connection-form">
       <Stack>
-        {form.formError ? (
-          <Alert color="red" role="alert" data-testid="form-error">
-            {form.formError}
-          </Alert>
-        ) : null}
+        <FormErrorAlert error={form.formError} />
         <TextInput label={t('connections.fields.name')} required value={values.name} onChange={(e) => set('name', e.currentTarget.value)} error={err('name')} name="name" />
         <SegmentedControl
           value={values.inputMode}

@@ -130,8 +130,18 @@ export default function RunDetailPage() {
                 <Stat label={t('runs.fields.eta')} value={eta ? formatDuration(eta, i18n.language) : '—'} />
               </SimpleGrid>
               {data.error_message ? (
-                <Alert color={data.status === 'incomplete' ? 'orange' : 'red'} title={data.error_code ?? t('common.error')} data-testid="run-error">
-                  <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
+                <Alert
+                  color={data.status === 'incomplete' ? 'orange' : 'red'}
+                  title={data.error_code && i18n.exists(`errors.codes.${data.error_code}`) ? t(`errors.codes.${data.error_code}`) : t('common.error')}
+                  data-testid="run-error"
+                >
+                  {data.error_code ? (
+                    <Text size="xs" c="dimmed" ff="monospace" data-untranslated="code">
+                      {data.error_code}
+                    </Text>
+                  ) : null}
+                  {/* The run's own message is log data, kept as the worker wrote it. */}
+                  <Text size="sm" style={{ whiteSpace: 'pre-wrap' }} data-untranslated="log">
                     {data.error_message}
                   </Text>
                   {data.error_stack ? (
