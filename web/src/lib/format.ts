@@ -1,8 +1,12 @@
 /** Number and time formatting in the user's language. */
 
+/**
+ * The one byte formatter of the UI. Binary units (KiB, MiB, GiB), like the server and the CLI
+ * (src/engine/format-bytes.ts), so a figure from the API and one from the UI never disagree.
+ */
 export function formatBytes(bytes: number | null | undefined, language = 'en'): string {
   if (bytes === null || bytes === undefined || Number.isNaN(bytes)) return '—';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   let value = Number(bytes);
   let unit = 0;
   while (Math.abs(value) >= 1024 && unit < units.length - 1) {

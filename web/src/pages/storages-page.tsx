@@ -150,7 +150,9 @@ export default function StoragesPage() {
       {test.error ? <ErrorAlert error={test.error} /> : null}
       {test.data ? (
         <Alert color={test.data.ok ? 'green' : 'red'} mb="sm" withCloseButton onClose={() => test.reset()} title={test.data.ok ? t('storages.testOk') : t('storages.testFailed')} data-testid="storage-test-result">
-          <Text size="sm">{test.data.message}</Text>
+          <Text size="sm" data-untranslated="server">
+            {test.data.message}
+          </Text>
           <Text size="xs" c="dimmed" ff="monospace">
             {test.data.target} · {test.data.latencyMs} ms{test.data.freeBytes !== undefined ? ` · ${t('storages.free', { size: formatBytes(test.data.freeBytes, i18n.language) })}` : ''}
           </Text>
