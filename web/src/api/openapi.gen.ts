@@ -4000,6 +4000,13 @@ export interface paths {
                                 channel_ids: string[];
                                 created_at: string;
                                 updated_at: string;
+                                /** @description The job's latest run by queue time (whatever its status), null when it never ran */
+                                last_run: {
+                                    id: string;
+                                    /** @enum {string} */
+                                    status: "queued" | "running" | "succeeded" | "incomplete" | "failed" | "cancelled";
+                                    finished_at: string | null;
+                                } | null;
                             }[];
                             total: number;
                             page: number;
@@ -5235,6 +5242,13 @@ export interface paths {
                                 channel_ids: string[];
                                 created_at: string;
                                 updated_at: string;
+                                /** @description The job's latest run by queue time (whatever its status), null when it never ran */
+                                last_run: {
+                                    id: string;
+                                    /** @enum {string} */
+                                    status: "queued" | "running" | "succeeded" | "incomplete" | "failed" | "cancelled";
+                                    finished_at: string | null;
+                                } | null;
                             }[];
                             total: number;
                             page: number;

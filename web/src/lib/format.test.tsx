@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { formatBytes } from './format.js';
+import { formatBytes, formatInTimeZone } from './format.js';
 
 describe('formatBytes', () => {
   it('uses binary units, like the server messages', () => {
@@ -14,5 +14,13 @@ describe('formatBytes', () => {
   it('shows a dash for a figure that was not reported', () => {
     expect(formatBytes(null)).toBe('—');
     expect(formatBytes(undefined)).toBe('—');
+  });
+});
+
+describe('formatInTimeZone', () => {
+  it("shows the clock of the job's own time zone", () => {
+    expect(formatInTimeZone('2026-12-04T18:00:00Z', 'Asia/Shanghai')).toBe('2026-12-05 02:00');
+    expect(formatInTimeZone('2026-07-01T00:30:00Z', 'America/New_York')).toBe('2026-06-30 20:30');
+    expect(formatInTimeZone(null, 'UTC')).toBe('—');
   });
 });

@@ -28,6 +28,27 @@ export function formatDateTime(value: string | Date | null | undefined, language
   return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'medium', ...(timeZone ? { timeZone } : {}) }).format(date);
 }
 
+/**
+ * "2026-12-05 02:00" as the clock reads in `timeZone`: a job's schedule is defined in its own
+ * zone, so its next run is shown there (the browser's local time goes in a tooltip).
+ */
+export function formatInTimeZone(value: string | Date | null | undefined, timeZone: string): string {
+  if (!value) return '—';
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) return '—';
+  try {
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+        .formatToParts(date)
+        .map((part) => [part.type, part.value]),
+    );
+    return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+  } catch {
+    // An unknown zone name (the server checks them; old rows may predate that): show UTC.
+    return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  }
+}
+
 /** "3 h", "2 d" — short and language-aware. */
 export function formatDuration(ms: number | null | undefined, language = 'en'): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
