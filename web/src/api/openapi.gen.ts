@@ -3831,6 +3831,8 @@ export interface paths {
                                 action: string;
                                 resource_type: string | null;
                                 resource_id: string | null;
+                                /** @description The resource's current name (null when it has none or was deleted); resource_id stays the reference */
+                                resource_name: string | null;
                                 ip: string | null;
                                 user_agent: string | null;
                                 request_id: string | null;
