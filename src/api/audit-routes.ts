@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
 import { AuditRepository } from '../store/audit-repository.js';
+import { auditResourceNames, resourceKey } from '../store/audit-resource-names.js';
 import type { AppStore } from './app-context.js';
 import { bigintIdText, errorBodySchema } from './api-schemas.js';
 import { auditEntrySchema, toAuditBody } from './auth-schemas.js';
@@ -52,7 +53,9 @@ export function auditRoutes(deps: { store: AppStore }): FastifyPluginAsyncZod {
           beforeId: query.cursor,
           limit: query.limit,
         });
-        return { items: result.items.map(toAuditBody), next_cursor: result.nextCursor };
+        const names = await auditResourceNames(deps.store.db, result.items);
+        const nameOf = (row: (typeof result.items)[number]) => (row.resource_type && row.resource_id ? (names.get(resourceKey(row.resource_type, row.resource_id)) ?? null) : null);
+        return { items: result.items.map((row) => toAuditBody(row, nameOf(row))), next_cursor: result.nextCursor };
       },
     );
   };

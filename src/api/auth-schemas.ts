@@ -82,6 +82,7 @@ export const auditEntrySchema = z
     action: z.string(),
     resource_type: z.string().nullable(),
     resource_id: z.string().nullable(),
+    resource_name: z.string().nullable().describe("The resource's current name (null when it has none or was deleted); resource_id stays the reference"),
     ip: z.string().nullable(),
     user_agent: z.string().nullable(),
     request_id: z.string().nullable(),
@@ -90,7 +91,7 @@ export const auditEntrySchema = z
   })
   .describe('AuditEntry');
 
-export function toAuditBody(row: AuditRow): z.infer<typeof auditEntrySchema> {
+export function toAuditBody(row: AuditRow, resourceName: string | null = null): z.infer<typeof auditEntrySchema> {
   return {
     id: String(row.id),
     at: row.at.toISOString(),
@@ -101,6 +102,7 @@ export function toAuditBody(row: AuditRow): z.infer<typeof auditEntrySchema> {
     action: row.action,
     resource_type: row.resource_type,
     resource_id: row.resource_id,
+    resource_name: resourceName,
     ip: row.ip,
     user_agent: row.user_agent,
     request_id: row.request_id,

@@ -2,9 +2,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
 import { backupJobCreateSchema, backupJobUpdateSchema } from '../jobs/job-input-schemas.js';
-import { runSummaryView, runSummaryViewSchema, backupJobView, backupJobViewSchema } from '../jobs/job-views.js';
+import { backupJobListItemSchema, backupJobView, backupJobViewSchema, lastRunView, runSummaryView, runSummaryViewSchema } from '../jobs/job-views.js';
 import { runJobNow } from '../jobs/run-service.js';
 import { getBackupJob, listBackupJobs } from '../store/backup-job-repository.js';
+import { lastRunsOfJobs } from '../store/last-run-query.js';
 import { createBackupJob, deleteBackupJob, setBackupJobEnabled, updateBackupJob } from '../jobs/backup-job-service.js';
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
@@ -20,7 +21,7 @@ export function backupJobRoutes(services: AppServices): FastifyPluginAsyncZod {
   const db = services.store.db;
   return async (app) => {
     const tags = ['backup jobs'];
-    const list = z.object({ items: z.array(backupJobViewSchema), total: z.number(), page: z.number(), page_size: z.number() });
+    const list = z.object({ items: z.array(backupJobListItemSchema), total: z.number(), page: z.number(), page_size: z.number() });
 
     app.get(
       '/api/v1/backup-jobs',
@@ -30,7 +31,8 @@ export function backupJobRoutes(services: AppServices): FastifyPluginAsyncZod {
         const page_size = request.query.page_size ?? 50;
         const enabled = request.query.enabled === undefined ? undefined : request.query.enabled === 'true';
         const result = await listBackupJobs(db, { page, page_size, q: request.query.q, enabled, sort: request.query.sort });
-        return { items: result.items.map(backupJobView), total: result.total, page, page_size };
+        const lastRuns = await lastRunsOfJobs(db, 'backup_job_id', result.items.map((job) => job.id));
+        return { items: result.items.map((job) => ({ ...backupJobView(job), last_run: lastRunView(lastRuns.get(job.id)) })), total: result.total, page, page_size };
       },
     );
 

@@ -196,6 +196,8 @@ export function backupRoutes(services: AppServices): FastifyPluginAsyncZod {
           params: {
             backup_id: row.id,
             connection_id: target.id,
+            // For display: the run's title names the database restored into, not only the connection.
+            target_database: (body.create ? body.database : undefined) ?? String(target.config.database ?? ''),
             ...(body.create ? { create: true, database: body.database ?? String(target.config.database ?? '') } : {}),
             ...(body.clean ? { clean: true } : {}),
             ...(body.jobs ? { jobs: body.jobs } : {}),

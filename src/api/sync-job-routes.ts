@@ -2,9 +2,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
 import { syncJobCreateSchema, syncJobUpdateSchema, syncRunParamsSchema } from '../jobs/job-input-schemas.js';
-import { runSummaryView, runSummaryViewSchema, syncJobView, syncJobViewSchema } from '../jobs/job-views.js';
+import { lastRunView, runSummaryView, runSummaryViewSchema, syncJobListItemSchema, syncJobView, syncJobViewSchema } from '../jobs/job-views.js';
 import { runJobNow } from '../jobs/run-service.js';
 import { createCheckedSyncJob, updateCheckedSyncJob } from '../jobs/sync-job-service.js';
+import { lastRunsOfJobs } from '../store/last-run-query.js';
 import { getSyncJob, listSyncJobs } from '../store/sync-job-repository.js';
 import { deleteSyncJob, setSyncJobEnabled } from '../jobs/sync-job-service.js';
 import { errorBodySchema } from './api-schemas.js';
@@ -26,7 +27,7 @@ export function syncJobRoutes(services: AppServices): FastifyPluginAsyncZod {
   const db = services.store.db;
   return async (app) => {
     const tags = ['sync jobs'];
-    const list = z.object({ items: z.array(syncJobViewSchema), total: z.number(), page: z.number(), page_size: z.number() });
+    const list = z.object({ items: z.array(syncJobListItemSchema), total: z.number(), page: z.number(), page_size: z.number() });
 
     app.get(
       '/api/v1/sync-jobs',
@@ -36,7 +37,8 @@ export function syncJobRoutes(services: AppServices): FastifyPluginAsyncZod {
         const page_size = request.query.page_size ?? 50;
         const enabled = request.query.enabled === undefined ? undefined : request.query.enabled === 'true';
         const result = await listSyncJobs(db, { page, page_size, q: request.query.q, enabled, sort: request.query.sort });
-        return { items: result.items.map(syncJobView), total: result.total, page, page_size };
+        const lastRuns = await lastRunsOfJobs(db, 'sync_job_id', result.items.map((job) => job.id));
+        return { items: result.items.map((job) => ({ ...syncJobView(job), last_run: lastRunView(lastRuns.get(job.id)) })), total: result.total, page, page_size };
       },
     );
 

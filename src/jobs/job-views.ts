@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { schemaPolicies, syncModes } from '../engine/types.js';
 import type { BackupJob } from '../store/backup-job-repository.js';
 import { backupFormats, compressions, retentionViewSchema, selectionViewSchema, tableOptionViewSchema, verificationViewSchema } from '../store/job-columns.js';
+import type { LastRun } from '../store/last-run-query.js';
 import type { RunSummary } from '../store/run-repository.js';
 import { runStatuses } from '../store/run-statuses.js';
 import type { RunRow } from '../store/store-types.js';
@@ -130,6 +131,20 @@ export function backupJobView(job: BackupJob): BackupJobView {
     ...scheduleFields(job),
   };
 }
+
+/** A job list shows how each job's latest run went without a query per row. */
+export const lastRunViewSchema = z
+  .object({ id: z.string(), status: z.enum(runStatuses), finished_at: timestamp })
+  .nullable()
+  .describe("The job's latest run by queue time (whatever its status), null when it never ran");
+export type LastRunView = z.infer<typeof lastRunViewSchema>;
+
+export function lastRunView(run: LastRun | undefined): LastRunView {
+  return run ? { id: run.id, status: run.status, finished_at: iso(run.finished_at) } : null;
+}
+
+export const syncJobListItemSchema = syncJobViewSchema.extend({ last_run: lastRunViewSchema }).describe('SyncJobListItem');
+export const backupJobListItemSchema = backupJobViewSchema.extend({ last_run: lastRunViewSchema }).describe('BackupJobListItem');
 
 export const runSummaryViewSchema = z
   .object({

@@ -79,6 +79,7 @@ describe('POST /api/v1/backups/:id/restore', () => {
       }, 600_000, 'the restore run');
       expect(run.status, run.error_message ?? '').toBe('succeeded');
       expect(run.kind).toBe('restore');
+      expect(run.params).toMatchObject({ target_database: scratch.name, connection_id: fresh.id });
       expect(Number(run.total_rows)).toBe(700);
     } finally {
       release();

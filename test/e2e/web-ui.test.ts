@@ -9,11 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trackResource } from '../helpers/leak-check.js';
 import { adminQuery, createTestDatabase } from '../helpers/test-database.js';
 import { type ServeHandle, apiPaths, chromiumArgs, chromiumPath, buildWeb, pgferry, repoRoot, startServe } from './e2e-server.js';
+import { findClipped, findEnglishRuns, rememberLanguage } from './ui-checks.js';
 
 // End to end: a real `pgferry serve` on a throw-away store, Debian's chromium driven by
 // playwright-core, screenshots of every page in both languages under test-artifacts/.
 
 const artifacts = path.join(repoRoot, 'test-artifacts');
+// Acceptance screenshots (issue 16, part 3, item 8); gitignored like test-artifacts/.
+const acceptance = path.join(repoRoot, 'test-results/ui-acceptance');
 // The repo's copy of the fixture (the shared one when running from an older checkout).
 const fixture = [path.join(repoRoot, 'fixtures/customer_service.sql'), '/work/shared/fixtures/customer_service.sql'].find((file) => existsSync(file)) ?? 'fixtures/customer_service.sql';
 const adminPassword = 'e2e-admin-password-1';
@@ -358,6 +361,40 @@ describe.skipIf(!hasChromium)(`web UI in chromium${hasChromium ? '' : ` (skipped
     await shot('page-dashboard-zh-CN-dark');
     await page.getByTestId('color-scheme-toggle').click();
     await page.getByTestId('language-switch').getByText('English').click();
+  });
+
+  it('acceptance: every main page at 1440×900 and 390×844 in both languages, nothing clipped, no English left in 简体中文', async () => {
+    mkdirSync(acceptance, { recursive: true });
+    const api = async <T,>(url: string): Promise<T> => (await (await page.request.get(`${serve.url}${url}`)).json()) as T;
+    const runs = await api<{ items: { id: string; kind: string }[] }>('/api/v1/runs?limit=50');
+    const connections = await api<{ items: { id: string; name: string }[] }>('/api/v1/connections');
+    const routes = ['/', '/connections', '/sync-jobs', '/sync-jobs/new', '/backup-jobs', '/backup-jobs/new', '/backups', '/storages', '/runs', '/notification-channels', '/users', '/tokens', '/audit-log'];
+    const source = connections.items.find((connection) => connection.name === 'source');
+    if (source) routes.push(`/connections/${source.id}/browse`);
+    for (const kind of ['sync', 'backup', 'restore']) {
+      const run = runs.items.find((item) => item.kind === kind);
+      if (run) routes.push(`/runs/${run.id}`);
+    }
+    const problems: string[] = [];
+    for (const language of ['en', 'zh-CN'] as const) {
+      await go('/');
+      await rememberLanguage(page, language);
+      for (const viewport of [{ width: 1440, height: 900 }, { width: 390, height: 844 }]) {
+        await page.setViewportSize(viewport);
+        for (const route of routes) {
+          await go(route);
+          await page.waitForLoadState('networkidle').catch(() => undefined);
+          await page.locator('[data-testid=loading-state]').waitFor({ state: 'detached' }).catch(() => undefined);
+          const name = `${route === '/' ? 'dashboard' : route.slice(1).replaceAll('/', '-').replace(/[0-9a-f-]{36}/, 'id')}-${language}-${viewport.width}`;
+          await page.screenshot({ path: path.join(acceptance, `${name}.png`), fullPage: true });
+          for (const clipped of await findClipped(page)) problems.push(`${name}: ${clipped.kind} "${clipped.text}" ${clipped.problem}`);
+          if (language === 'zh-CN') for (const run of await findEnglishRuns(page)) problems.push(`${name}: English "${run}"`);
+        }
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await rememberLanguage(page, 'en');
+    expect(problems).toEqual([]);
   });
 
   it('shows a viewer no edit buttons', async () => {

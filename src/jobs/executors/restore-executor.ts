@@ -11,6 +11,8 @@ import { archiveSigningKeyOf } from '../../secrets/archive-signing-key.js';
 export interface RestoreRunParams {
   backup_id: string;
   connection_id: string;
+  /** The database restored into (the new one with `create`, else the connection's); shown as the run's title. */
+  target_database?: string;
   /** With `create`: the new database's name. */
   database?: string;
   create?: boolean;

@@ -9,6 +9,8 @@ export interface AuditEntry {
   action: string;
   resource_type: string | null;
   resource_id: string | null;
+  /** The resource's current name, resolved by the server; null when deleted or nameless. */
+  resource_name: string | null;
   ip: string | null;
   user_agent: string | null;
   request_id: string | null;

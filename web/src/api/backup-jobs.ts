@@ -1,3 +1,4 @@
+import type { ApiAnswer } from './api-schema.js';
 import { resourceHooks, resourceKeys, useItemAction } from './crud.js';
 import { runKeys } from './runs.js';
 
@@ -42,11 +43,13 @@ export interface BackupJob {
 }
 
 export type BackupJobInput = Omit<BackupJob, 'id' | 'created_at' | 'updated_at' | 'next_fire_at'>;
+/** A row of the job list: the job and its latest run (generated from the OpenAPI document). */
+export type BackupJobListItem = BackupJob & { last_run: ApiAnswer<'/api/v1/backup-jobs', 'get'>['items'][number]['last_run'] };
 
 const base = '/api/v1/backup-jobs';
 export const backupJobKeys = resourceKeys('backup-jobs');
 export const { useList: useBackupJobs, useOne: useBackupJob, useSave: useSaveBackupJob, useRemove: useRemoveBackupJob } =
-  resourceHooks<BackupJob, BackupJobInput>(base, backupJobKeys);
+  resourceHooks<BackupJob, BackupJobInput, BackupJobListItem>(base, backupJobKeys);
 
 export function useRunBackupJob() {
   return useItemAction<{ id?: string; run_id?: string; run?: { id: string } }>(base, 'run', [[...runKeys.all], [...backupJobKeys.all]]);

@@ -14,7 +14,8 @@ export function resourceKeys<const Root extends string>(root: Root) {
 }
 
 /** List/get/create/update/delete hooks for a resource at `base` (e.g. /api/v1/connections). */
-export function resourceHooks<T extends { id: string }, Input>(
+/** `ListItem`: what the list answers when it carries more than one item does (a job's last run). */
+export function resourceHooks<T extends { id: string }, Input, ListItem extends { id: string } = T>(
   base: string,
   keys: ReturnType<typeof resourceKeys>,
   options: { update?: 'PUT' | 'PATCH' } = {},
@@ -23,7 +24,7 @@ export function resourceHooks<T extends { id: string }, Input>(
   function useList(query: Query = {}, options: { enabled?: boolean; refetchInterval?: number } = {}) {
     return useQuery({
       queryKey: keys.list(query),
-      queryFn: ({ signal }) => api<Page<T>>(base, { query, signal }),
+      queryFn: ({ signal }) => api<Page<ListItem>>(base, { query, signal }),
       ...options,
     });
   }

@@ -4021,6 +4021,8 @@ export interface paths {
                                 action: string;
                                 resource_type: string | null;
                                 resource_id: string | null;
+                                /** @description The resource's current name (null when it has none or was deleted); resource_id stays the reference */
+                                resource_name: string | null;
                                 ip: string | null;
                                 user_agent: string | null;
                                 request_id: string | null;
@@ -4190,6 +4192,13 @@ export interface paths {
                                 channel_ids: string[];
                                 created_at: string;
                                 updated_at: string;
+                                /** @description The job's latest run by queue time (whatever its status), null when it never ran */
+                                last_run: {
+                                    id: string;
+                                    /** @enum {string} */
+                                    status: "queued" | "running" | "succeeded" | "incomplete" | "failed" | "cancelled";
+                                    finished_at: string | null;
+                                } | null;
                             }[];
                             total: number;
                             page: number;
@@ -5425,6 +5434,13 @@ export interface paths {
                                 channel_ids: string[];
                                 created_at: string;
                                 updated_at: string;
+                                /** @description The job's latest run by queue time (whatever its status), null when it never ran */
+                                last_run: {
+                                    id: string;
+                                    /** @enum {string} */
+                                    status: "queued" | "running" | "succeeded" | "incomplete" | "failed" | "cancelled";
+                                    finished_at: string | null;
+                                } | null;
                             }[];
                             total: number;
                             page: number;

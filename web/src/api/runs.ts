@@ -51,6 +51,8 @@ export interface Run {
   created_by?: string | null;
   duration_ms?: number | null;
   job_id?: string | null;
+  /** What the run was asked to do (run detail only); a restore's holds target_database. */
+  params?: Record<string, unknown>;
 }
 
 export interface RunLog {

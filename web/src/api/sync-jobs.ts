@@ -5,6 +5,8 @@ import { runKeys } from './runs.js';
 /** A saved sync job as the API answers it, and what creating one takes (generated from the OpenAPI document). */
 export type SyncJob = ApiAnswer<'/api/v1/sync-jobs/{id}', 'get'>;
 export type SyncJobInput = ApiBody<'/api/v1/sync-jobs', 'post'>;
+/** A row of the job list: the job and its latest run. */
+export type SyncJobListItem = ApiAnswer<'/api/v1/sync-jobs', 'get'>['items'][number];
 export type SyncMode = SyncJob['default_mode'];
 /** Per-table options keyed by `schema.table`; `columns` maps a column to its rule text. */
 export type TableOption = SyncJob['table_options'][string];
@@ -22,7 +24,8 @@ const base = '/api/v1/sync-jobs';
 export const syncJobKeys = resourceKeys('sync-jobs');
 export const { useList: useSyncJobs, useOne: useSyncJob, useSave: useSaveSyncJob, useRemove: useRemoveSyncJob } = resourceHooks<
   SyncJob,
-  SyncJobInput
+  SyncJobInput,
+  SyncJobListItem
 >(base, syncJobKeys);
 
 export function useRunSyncJob() {

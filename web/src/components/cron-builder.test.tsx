@@ -40,7 +40,7 @@ describe('cron builder', () => {
     expect(screen.getByText('Expected 5 or 6 fields, got 4')).toBeTruthy();
     expect(screen.queryByTestId('cron-preview')).toBeNull();
     fireEvent.change(screen.getByTestId('cron-expression'), { target: { value: '0 25 * * *' } });
-    expect(screen.getByText(/Invalid expression/)).toBeTruthy();
+    expect(screen.getByText('Hour: 25 is out of range; use 0–23')).toBeTruthy();
     fireEvent.change(screen.getByTestId('cron-expression'), { target: { value: '*/30 * * * * *' } });
     expect(screen.getByTestId('cron-next').querySelectorAll('li')).toHaveLength(5);
   });
@@ -50,6 +50,12 @@ describe('cron builder', () => {
     expect(screen.getByText('Runs only when started by hand or through the API.')).toBeTruthy();
     fireEvent.click(screen.getByLabelText('Run on a schedule'));
     expect(screen.getByTestId('value').textContent).toBe('0 2 * * *');
+  });
+
+  it('explains a wrong field in 简体中文 without the library English text', () => {
+    renderUi(<Harness initial="61 * * * *" />, { language: 'zh-CN' });
+    const error = screen.getByText('分钟字段的值 61 超出范围，应为 0–59');
+    expect(error.textContent).not.toMatch(/[A-Za-z]{3,}/);
   });
 
   it('describes in 简体中文', () => {
@@ -65,7 +71,12 @@ describe('cron helpers', () => {
     expect(checkCron('0 0 2 * * *').ok).toBe(true);
     expect(checkCron('').errorKey).toBe('cron.errors.empty');
     expect(checkCron('* * *').errorKey).toBe('cron.errors.fieldCount');
-    expect(checkCron('61 * * * *').ok).toBe(false);
+    expect(checkCron('61 * * * *')).toMatchObject({ ok: false, errorKey: 'cron.errors.outOfRange', field: 'minute', params: { value: '61', min: 0, max: 59 } });
+    expect(checkCron('0 5-3 * * *')).toMatchObject({ errorKey: 'cron.errors.rangeOrder', field: 'hour' });
+    expect(checkCron('*/0 * * * *')).toMatchObject({ errorKey: 'cron.errors.step', field: 'minute' });
+    expect(checkCron('0 2 * * FOO')).toMatchObject({ errorKey: 'cron.errors.syntax', field: 'dayOfWeek' });
+    expect(checkCron('0 2 * JAN-MAR MON-FRI').ok).toBe(true);
+    expect(checkCron('0 2 L * *').ok).toBe(true);
   });
 
   it('computes fire times in the job time zone across a DST change', () => {

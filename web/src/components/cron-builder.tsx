@@ -38,7 +38,10 @@ export function CronBuilder({ cron, timezone, onChange, error }: CronBuilderProp
   };
 
   const weekdays = [0, 1, 2, 3, 4, 5, 6].map((day) => ({ value: String(day), label: t(`cron.weekdays.${day}`) }));
-  const localError = !check.ok && 'errorKey' in check && check.errorKey ? t(check.errorKey, { count: Number(check.detail ?? 0), detail: check.detail ?? '', field: check.field ? t(`cron.fields.${check.field}`) : '' }) : undefined;
+  const localError =
+    !check.ok && 'errorKey' in check && check.errorKey
+      ? t(check.errorKey, { ...check.params, field: typeof check.params?.field === 'string' ? t(`cron.fieldNames.${check.params.field}`) : '' })
+      : undefined;
 
   return (
     <Stack gap="xs" data-testid="cron-builder">

@@ -1,8 +1,9 @@
-import { Alert, Button, Divider, Fieldset, Group, MultiSelect, NumberInput, SimpleGrid, Switch, TextInput, Textarea } from '@mantine/core';
+import { Button, Divider, Fieldset, Group, MultiSelect, NumberInput, SimpleGrid, Switch, TextInput, Textarea } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 
 import { useChannels } from '../api/channels.js';
 import { CronBuilder } from './cron-builder.js';
+import { FormErrorAlert } from './query-state.js';
 
 /** Fields every job form has (sync and backup jobs alike). */
 export interface CommonJobValues {
@@ -20,7 +21,7 @@ export interface CommonJobValues {
 /** The part of `useForm` the shared sections use (methods, so any job form's `useForm` fits). */
 export interface CommonJobForm {
   values: CommonJobValues;
-  formError: string | null;
+  formError: unknown;
   set<K extends keyof CommonJobValues>(key: K, value: CommonJobValues[K]): void;
 }
 
@@ -33,11 +34,7 @@ export function JobIdentityFields({ form, err }: { form: CommonJobForm; err: Err
   const { values, set } = form;
   return (
     <>
-      {form.formError ? (
-        <Alert color="red" role="alert" data-testid="form-error">
-          {form.formError}
-        </Alert>
-      ) : null}
+      <FormErrorAlert error={form.formError} />
       <SimpleGrid cols={{ base: 1, sm: 2 }}>
         <TextInput label={t('jobs.fields.name')} required name="name" value={values.name} onChange={(e) => set('name', e.currentTarget.value)} error={err('name')} />
         <Switch label={t('jobs.fields.enabled')} checked={values.enabled} onChange={(e) => set('enabled', e.currentTarget.checked)} mt="xl" />

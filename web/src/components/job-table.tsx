@@ -1,11 +1,12 @@
-import { Button, Group, Switch, Table, Text, Tooltip } from '@mantine/core';
+import { Anchor, Button, Group, Switch, Table, Text, Tooltip } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 
 import { describeCron } from '../lib/cron.js';
-import { formatDateTime, visibleName } from '../lib/format.js';
+import { formatDateTime, formatInTimeZone, visibleName } from '../lib/format.js';
 import { useCan } from '../lib/me-context.js';
+import { StatusBadge } from './status-badge.js';
 
 export interface JobRow {
   id: string;
@@ -15,6 +16,8 @@ export interface JobRow {
   timezone: string;
   enabled: boolean;
   next_fire_at: string | null;
+  /** The latest run, on list rows (absent on a single job). */
+  last_run?: { id: string; status: string; finished_at: string | null } | null;
 }
 
 /** Shared list of sync or backup jobs: schedule, enable switch, run now, edit, delete. */
@@ -41,7 +44,7 @@ export function JobTable<J extends JobRow>({
   const canEdit = useCan('admin');
   const canRun = useCan('operator');
   return (
-    <Table.ScrollContainer minWidth={820}>
+    <Table.ScrollContainer minWidth={960}>
       <Table highlightOnHover verticalSpacing="xs" data-testid="jobs-table">
         <Table.Thead>
           <Table.Tr>
@@ -49,6 +52,7 @@ export function JobTable<J extends JobRow>({
             <Table.Th>{t('jobs.fields.what')}</Table.Th>
             <Table.Th>{t('jobs.fields.schedule')}</Table.Th>
             <Table.Th>{t('jobs.fields.nextRun')}</Table.Th>
+            <Table.Th>{t('jobs.fields.lastRun')}</Table.Th>
             <Table.Th>{t('jobs.fields.enabled')}</Table.Th>
             <Table.Th />
           </Table.Tr>
@@ -77,7 +81,28 @@ export function JobTable<J extends JobRow>({
                 )}
               </Table.Td>
               <Table.Td>
-                <Text size="sm">{job.enabled && job.next_fire_at ? formatDateTime(job.next_fire_at, i18n.language) : '—'}</Text>
+                {job.enabled && job.next_fire_at ? (
+                  <Tooltip label={t('jobs.localTime', { time: formatDateTime(job.next_fire_at, i18n.language) })}>
+                    <Text size="sm" style={{ whiteSpace: 'nowrap' }} data-testid="job-next-run">
+                      {formatInTimeZone(job.next_fire_at, job.timezone)} ({job.timezone})
+                    </Text>
+                  </Tooltip>
+                ) : (
+                  <Text size="sm">—</Text>
+                )}
+              </Table.Td>
+              <Table.Td data-testid="job-last-run">
+                {job.last_run ? (
+                  <Tooltip label={job.last_run.finished_at ? t('jobs.finishedAt', { time: formatDateTime(job.last_run.finished_at, i18n.language) }) : t('jobs.notFinished')}>
+                    <Anchor component={Link} to={`/runs/${job.last_run.id}`} underline="never">
+                      <StatusBadge status={job.last_run.status} />
+                    </Anchor>
+                  </Tooltip>
+                ) : (
+                  <Text size="sm" c="dimmed">
+                    {t('jobs.neverRun')}
+                  </Text>
+                )}
               </Table.Td>
               <Table.Td>
                 <Switch

@@ -3,21 +3,13 @@ import type { UseQueryResult } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import { ApiError } from '../api/http.js';
+import { ErrorBody } from './error-body.js';
 
 export function ErrorAlert({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
   const { t } = useTranslation();
-  const message = error instanceof Error ? error.message : String(error);
-  const code = error instanceof ApiError ? error.code : null;
   return (
     <Alert color="red" title={t('common.error')} role="alert" data-testid="error-state">
-      <Text size="sm">{message}</Text>
-      {code ? (
-        <Text size="xs" c="dimmed">
-          {code}
-          {error instanceof ApiError && error.requestId ? ` · ${t('common.requestId')} ${error.requestId}` : ''}
-        </Text>
-      ) : null}
+      <ErrorBody error={error} />
       {onRetry ? (
         <Group mt="xs">
           <Button size="xs" variant="light" color="red" onClick={onRetry}>
@@ -25,6 +17,16 @@ export function ErrorAlert({ error, onRetry }: { error: unknown; onRetry?: () =>
           </Button>
         </Group>
       ) : null}
+    </Alert>
+  );
+}
+
+/** A form's failure above its fields: a sentence of ours (string) or a server error. */
+export function FormErrorAlert({ error, testId = 'form-error' }: { error: unknown; testId?: string }) {
+  if (error === null || error === undefined || error === '') return null;
+  return (
+    <Alert color="red" role="alert" data-testid={testId}>
+      <ErrorBody error={error} />
     </Alert>
   );
 }

@@ -268,6 +268,7 @@ export function TablePicker({
         </Stack>
       </ScrollArea.Autosize>
       {value.tables.length > 0 ? (
+        <Table.ScrollContainer minWidth={560}>
         <Table fz="sm" data-testid="picked-tables">
           <Table.Thead>
             <Table.Tr>
@@ -310,6 +311,7 @@ export function TablePicker({
             })}
           </Table.Tbody>
         </Table>
+        </Table.ScrollContainer>
       ) : value.schemas.length > 0 ? (
         <Text size="xs" c="dimmed">
           {t('picker.wholeSchemas')}

@@ -55,6 +55,17 @@ describe('locales', () => {
     expect(missing).toEqual([]);
   });
 
+  it('give every server error code a message in both languages', () => {
+    const registry = readFileSync(path.resolve(__dirname, '../../../src/errors/error-codes.ts'), 'utf8');
+    const codes = [...registry.matchAll(/^\s+(PGF_[A-Z_]+):/gm)].map((match) => match[1] as string);
+    expect(codes.length).toBeGreaterThan(50);
+    const missing = codes.flatMap((code) => [`en:${code}`, `zh-CN:${code}`]).filter((entry) => {
+      const [language, code] = entry.split(':') as [string, string];
+      return !(`errors.codes.${code}` in (language === 'en' ? enKeys : zhKeys));
+    });
+    expect(missing).toEqual([]);
+  });
+
   it('pick the language from the stored choice, then the browser', () => {
     expect(detectLanguage(null, ['zh-TW', 'en'])).toBe('zh-CN');
     expect(detectLanguage(null, ['fr-FR', 'en-GB'])).toBe('en');

@@ -2,31 +2,43 @@ import { Cron } from 'croner';
 import cronstrue from 'cronstrue';
 import 'cronstrue/locales/zh_CN';
 
+import { type CronFieldName, checkCronField, cronFieldNames } from './cron-fields.js';
+
 // Same libraries the scheduler uses (croner, cronstrue), so what the builder shows is what runs.
 
-export const cronFieldNames = ['second', 'minute', 'hour', 'dayOfMonth', 'month', 'dayOfWeek'] as const;
+export { cronFieldNames } from './cron-fields.js';
 
 export interface CronCheck {
   ok: boolean;
-  /** i18n key of the problem and the field it points at. */
+  /** i18n key of the problem; `params` fill it (field names are i18n keys under cron.fieldNames). */
   errorKey?: string;
-  field?: string;
-  detail?: string;
+  params?: Record<string, string | number>;
+  field?: CronFieldName;
 }
 
 /** 5 fields (minute hour day month weekday) or 6 (with seconds first), like the API. */
 export function checkCron(expression: string, timezone = 'UTC'): CronCheck {
   const parts = expression.trim().split(/\s+/).filter(Boolean);
   if (parts.length === 0) return { ok: false, errorKey: 'cron.errors.empty' };
-  if (parts.length !== 5 && parts.length !== 6) return { ok: false, errorKey: 'cron.errors.fieldCount', detail: String(parts.length) };
+  if (parts.length !== 5 && parts.length !== 6) return { ok: false, errorKey: 'cron.errors.fieldCount', params: { count: parts.length } };
+  const names = parts.length === 6 ? cronFieldNames : cronFieldNames.slice(1);
+  for (const [index, field] of names.entries()) {
+    const problem = checkCronField(field, parts[index] ?? '');
+    if (problem) {
+      const { reason, ...params } = problem;
+      return { ok: false, errorKey: `cron.errors.${reason}`, params, field };
+    }
+  }
   try {
     new Cron(expression.trim(), { timezone, paused: true });
     return { ok: true };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const names = parts.length === 6 ? cronFieldNames : cronFieldNames.slice(1);
-    const field = names.find((name) => message.toLowerCase().includes(name.toLowerCase()));
-    return { ok: false, errorKey: 'cron.errors.invalid', detail: message, ...(field ? { field } : {}) };
+    // croner's text is English and not part of its API; only use it to find which field it means.
+    const message = (error instanceof Error ? error.message : String(error)).toLowerCase();
+    const field = names.find((name) => message.includes(name.toLowerCase()));
+    return field
+      ? { ok: false, errorKey: 'cron.errors.syntax', params: { field, value: parts[names.indexOf(field)] ?? '' }, field }
+      : { ok: false, errorKey: 'cron.errors.invalid' };
   }
 }
 

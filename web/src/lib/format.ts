@@ -1,8 +1,12 @@
 /** Number and time formatting in the user's language. */
 
+/**
+ * The one byte formatter of the UI. Binary units (KiB, MiB, GiB), like the server and the CLI
+ * (src/engine/format-bytes.ts), so a figure from the API and one from the UI never disagree.
+ */
 export function formatBytes(bytes: number | null | undefined, language = 'en'): string {
   if (bytes === null || bytes === undefined || Number.isNaN(bytes)) return '—';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   let value = Number(bytes);
   let unit = 0;
   while (Math.abs(value) >= 1024 && unit < units.length - 1) {
@@ -22,6 +26,27 @@ export function formatDateTime(value: string | Date | null | undefined, language
   const date = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(date.getTime())) return '—';
   return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'medium', ...(timeZone ? { timeZone } : {}) }).format(date);
+}
+
+/**
+ * "2026-12-05 02:00" as the clock reads in `timeZone`: a job's schedule is defined in its own
+ * zone, so its next run is shown there (the browser's local time goes in a tooltip).
+ */
+export function formatInTimeZone(value: string | Date | null | undefined, timeZone: string): string {
+  if (!value) return '—';
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) return '—';
+  try {
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+        .formatToParts(date)
+        .map((part) => [part.type, part.value]),
+    );
+    return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+  } catch {
+    // An unknown zone name (the server checks them; old rows may predate that): show UTC.
+    return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  }
 }
 
 /** "3 h", "2 d" — short and language-aware. */

@@ -13,7 +13,8 @@ export type Validate<V> = (values: V) => Errors;
 export function useForm<V extends Record<string, unknown>>(initial: V, validate: Validate<V>) {
   const [values, setValues] = useState<V>(initial);
   const [errors, setErrors] = useState<Errors>({});
-  const [formError, setFormError] = useState<string | null>(null);
+  // A sentence of ours (string) or the server's error, shown by FormErrorAlert.
+  const [formError, setFormError] = useState<unknown>(null);
 
   const set = useCallback(<K extends keyof V>(key: K, value: V[K]) => {
     setValues((previous) => ({ ...previous, [key]: value }));
@@ -32,10 +33,8 @@ export function useForm<V extends Record<string, unknown>>(initial: V, validate:
     if (error instanceof ApiError) {
       const fields = error.fieldErrors;
       if (Object.keys(fields).length > 0) setErrors(fields);
-      setFormError(error.message);
-      return;
     }
-    setFormError(error instanceof Error ? error.message : String(error));
+    setFormError(error);
   }, []);
 
   return { values, setValues, set, errors, setErrors, formError, setFormError, check, showServerError };

@@ -79,11 +79,17 @@ export default function AuditLogPage() {
                         </Text>
                       </Table.Td>
                       <Table.Td ff="monospace">{entry.action}</Table.Td>
-                      <Table.Td>
-                        {entry.resource_type ?? ''}
+                      <Table.Td data-testid="audit-resource">
+                        {entry.resource_type ? (
+                          <Text span size="xs" c="dimmed">
+                            {t(`audit.resourceTypes.${entry.resource_type}`, { defaultValue: entry.resource_type })}{' '}
+                          </Text>
+                        ) : null}
+                        {entry.resource_name ? <Text span fw={500} data-untranslated="data">{entry.resource_name}</Text> : null}
                         {entry.resource_id ? (
-                          <Text size="xs" c="dimmed" ff="monospace">
-                            {entry.resource_id}
+                          // The id stays visible (and copyable) for deleted resources and for searching.
+                          <Text size="xs" c="dimmed" ff="monospace" title={entry.resource_id} data-untranslated="code">
+                            {entry.resource_name ? entry.resource_id.slice(0, 8) : entry.resource_id}
                           </Text>
                         ) : null}
                       </Table.Td>

@@ -7,7 +7,7 @@ import { EditDeleteButtons } from '../components/edit-delete-buttons.js';
 import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
 import { PagerControls } from '../components/pager-controls.js';
-import { Empty, ErrorAlert, QueryState } from '../components/query-state.js';
+import { Empty, ErrorAlert, FormErrorAlert, QueryState } from '../components/query-state.js';
 import { visibleName } from '../lib/format.js';
 import { useCan } from '../lib/me-context.js';
 import { useForm } from '../lib/use-form.js';
@@ -105,7 +105,7 @@ export function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: ()
       }}
     >
       <Stack>
-        {form.formError ? <Alert color="red">{form.formError}</Alert> : null}
+        <FormErrorAlert error={form.formError} />
         <TextInput label={t('channels.fields.name')} required value={form.values.name} onChange={(e) => form.set('name', e.currentTarget.value)} error={err('name')} />
         <Select
           label={t('channels.fields.kind')}
@@ -192,6 +192,7 @@ export default function ChannelsPage() {
       <QueryState query={channels} isEmpty={(data) => data.items.length === 0} empty={<Empty title={t('channels.empty')} />}>
         {(data) => (
           <>
+            <Table.ScrollContainer minWidth={640}>
             <Table highlightOnHover>
               <Table.Thead>
                 <Table.Tr>
@@ -233,6 +234,7 @@ export default function ChannelsPage() {
                 ))}
               </Table.Tbody>
             </Table>
+            </Table.ScrollContainer>
             <PagerControls pager={pager} data={data} />
           </>
         )}

@@ -86,6 +86,7 @@ export default function DashboardPage() {
           </Text>
           <QueryState query={data.running} isEmpty={(page) => page.items.length === 0} empty={<Text c="dimmed" size="sm">{t('dashboard.nothingRunning')}</Text>}>
             {(page) => (
+              <Table.ScrollContainer minWidth={360}>
               <Table fz="sm">
                 <Table.Tbody>
                   {page.items.map((run) => (
@@ -103,6 +104,7 @@ export default function DashboardPage() {
                   ))}
                 </Table.Tbody>
               </Table>
+              </Table.ScrollContainer>
             )}
           </QueryState>
         </Paper>
@@ -112,6 +114,7 @@ export default function DashboardPage() {
           </Text>
           <QueryState query={data.syncJobs} isEmpty={() => upcoming.length === 0} empty={<Text c="dimmed" size="sm">{t('dashboard.nothingScheduled')}</Text>}>
             {() => (
+              <Table.ScrollContainer minWidth={360}>
               <Table fz="sm" data-testid="next-runs">
                 <Table.Tbody>
                   {upcoming.map((job) => (
@@ -131,6 +134,7 @@ export default function DashboardPage() {
                   ))}
                 </Table.Tbody>
               </Table>
+              </Table.ScrollContainer>
             )}
           </QueryState>
         </Paper>
@@ -140,6 +144,7 @@ export default function DashboardPage() {
           </Text>
           <QueryState query={data.backups} isEmpty={(page) => page.items.length === 0} empty={<Empty title={t('dashboard.noBackups')} />}>
             {(page) => (
+              <Table.ScrollContainer minWidth={300}>
               <Table fz="sm" data-testid="backup-ages">
                 <Table.Tbody>
                   {backupAges(page.items, schedules).map((age) => (
@@ -155,6 +160,7 @@ export default function DashboardPage() {
                   ))}
                 </Table.Tbody>
               </Table>
+              </Table.ScrollContainer>
             )}
           </QueryState>
         </Paper>
@@ -164,6 +170,7 @@ export default function DashboardPage() {
           </Text>
           <QueryState query={data.storages} isEmpty={(page) => page.items.length === 0} empty={<Empty title={t('storages.empty')} />}>
             {() => (
+              <Table.ScrollContainer minWidth={300}>
               <Table fz="sm">
                 <Table.Tbody>
                   {storageUsed.map((storage) => (
@@ -174,6 +181,7 @@ export default function DashboardPage() {
                   ))}
                 </Table.Tbody>
               </Table>
+              </Table.ScrollContainer>
             )}
           </QueryState>
         </Paper>

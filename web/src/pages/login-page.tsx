@@ -1,4 +1,4 @@
-import { Alert, Button, Center, Group, Paper, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
+import { Button, Center, Group, Paper, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { Navigate, useLocation, useNavigate } from 'react-router-dom';
 
@@ -8,6 +8,7 @@ import { errorText } from '../components/field-error.js';
 import { Logo } from '../components/logo.js';
 import { Preferences } from '../components/preferences.js';
 import { useForm } from '../lib/use-form.js';
+import { FormErrorAlert } from '../components/query-state.js';
 
 const validate = (values: { username: string; password: string }) => ({
   username: values.username.trim() ? undefined : 'validation.required',
@@ -50,11 +51,7 @@ export function LoginPage() {
             <Text c="dimmed" size="sm">
               {t('login.subtitle')}
             </Text>
-            {form.formError ? (
-              <Alert color="red" role="alert" data-testid="login-error">
-                {form.formError}
-              </Alert>
-            ) : null}
+            <FormErrorAlert error={form.formError} testId="login-error" />
             <TextInput
               label={t('login.username')}
               name="username"

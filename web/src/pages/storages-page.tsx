@@ -7,7 +7,7 @@ import { EditDeleteButtons } from '../components/edit-delete-buttons.js';
 import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
 import { PagerControls } from '../components/pager-controls.js';
-import { Empty, ErrorAlert, QueryState } from '../components/query-state.js';
+import { Empty, ErrorAlert, FormErrorAlert, QueryState } from '../components/query-state.js';
 import { formatBytes, visibleName } from '../lib/format.js';
 import { useCan } from '../lib/me-context.js';
 import { useForm } from '../lib/use-form.js';
@@ -95,7 +95,7 @@ function StorageForm({ storage, onDone }: { storage?: Storage; onDone: () => voi
       }}
     >
       <Stack>
-        {form.formError ? <Alert color="red">{form.formError}</Alert> : null}
+        <FormErrorAlert error={form.formError} />
         <TextInput label={t('storages.fields.name')} required name="name" value={values.name} onChange={(e) => set('name', e.currentTarget.value)} error={err('name')} />
         <SegmentedControl value={values.kind} onChange={(v) => set('kind', v as 'local' | 's3')} data={[{ value: 'local', label: t('storages.kinds.local') }, { value: 's3', label: t('storages.kinds.s3') }]} disabled={Boolean(storage)} />
         {values.kind === 'local' ? (
@@ -150,7 +150,9 @@ export default function StoragesPage() {
       {test.error ? <ErrorAlert error={test.error} /> : null}
       {test.data ? (
         <Alert color={test.data.ok ? 'green' : 'red'} mb="sm" withCloseButton onClose={() => test.reset()} title={test.data.ok ? t('storages.testOk') : t('storages.testFailed')} data-testid="storage-test-result">
-          <Text size="sm">{test.data.message}</Text>
+          <Text size="sm" data-untranslated="server">
+            {test.data.message}
+          </Text>
           <Text size="xs" c="dimmed" ff="monospace">
             {test.data.target} · {test.data.latencyMs} ms{test.data.freeBytes !== undefined ? ` · ${t('storages.free', { size: formatBytes(test.data.freeBytes, i18n.language) })}` : ''}
           </Text>
@@ -160,6 +162,7 @@ export default function StoragesPage() {
       <QueryState query={storages} isEmpty={(data) => data.items.length === 0} empty={<Empty title={t('storages.empty')} />}>
         {(data) => (
           <>
+            <Table.ScrollContainer minWidth={640}>
             <Table highlightOnHover data-testid="storages-table">
               <Table.Thead>
                 <Table.Tr>
@@ -193,6 +196,7 @@ export default function StoragesPage() {
                 ))}
               </Table.Tbody>
             </Table>
+            </Table.ScrollContainer>
             <PagerControls pager={pager} data={data} />
           </>
         )}

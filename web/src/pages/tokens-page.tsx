@@ -7,7 +7,7 @@ import { useCreateToken, useRevokeToken, useTokens } from '../api/tokens.js';
 import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
 import { PagerControls } from '../components/pager-controls.js';
-import { Empty, ErrorAlert, QueryState } from '../components/query-state.js';
+import { Empty, ErrorAlert, FormErrorAlert, QueryState } from '../components/query-state.js';
 import { formatDateTime, visibleName } from '../lib/format.js';
 import { useForm } from '../lib/use-form.js';
 import { usePager } from '../lib/use-pager.js';
@@ -55,7 +55,7 @@ function TokenForm({ onDone }: { onDone: () => void }) {
       }}
     >
       <Stack>
-        {form.formError ? <Alert color="red">{form.formError}</Alert> : null}
+        <FormErrorAlert error={form.formError} />
         <TextInput label={t('tokens.fields.name')} required value={form.values.name} onChange={(e) => form.set('name', e.currentTarget.value)} error={err('name')} />
         <Select label={t('tokens.fields.role')} data={(['viewer', 'operator', 'admin'] as const).map((role) => ({ value: role, label: t(`roles.${role}`) }))} value={form.values.role} onChange={(v) => form.set('role', (v ?? 'viewer') as Role)} allowDeselect={false} />
         <NumberInput label={t('tokens.fields.expiresInDays')} min={1} max={3650} value={form.values.expires_in_days} onChange={(v) => form.set('expires_in_days', v === '' ? '' : Number(v))} error={err('expires_in_days')} placeholder={t('tokens.never')} />
@@ -87,6 +87,7 @@ export default function TokensPage() {
       <QueryState query={tokens} isEmpty={(data) => data.items.length === 0} empty={<Empty title={t('tokens.empty')} />}>
         {(data) => (
           <>
+            <Table.ScrollContainer minWidth={820}>
             <Table highlightOnHover>
               <Table.Thead>
                 <Table.Tr>
@@ -130,6 +131,7 @@ export default function TokensPage() {
                 ))}
               </Table.Tbody>
             </Table>
+            </Table.ScrollContainer>
             <PagerControls pager={pager} data={data} />
           </>
         )}

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Group, Modal, PasswordInput, Select, Stack, Table, Text, TextInput } from '@mantine/core';
+import { Badge, Button, Group, Modal, PasswordInput, Select, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
@@ -6,7 +6,7 @@ import { type User, useSaveUser, useUsers } from '../api/users.js';
 import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
 import { PagerControls } from '../components/pager-controls.js';
-import { Empty, ErrorAlert, QueryState } from '../components/query-state.js';
+import { Empty, ErrorAlert, FormErrorAlert, QueryState } from '../components/query-state.js';
 import { formatDateTime, visibleName } from '../lib/format.js';
 import { useForm } from '../lib/use-form.js';
 import { usePager } from '../lib/use-pager.js';
@@ -49,7 +49,7 @@ function UserForm({ user, onDone }: { user?: User; onDone: () => void }) {
   return (
     <form onSubmit={submit} noValidate>
       <Stack>
-        {form.formError ? <Alert color="red">{form.formError}</Alert> : null}
+        <FormErrorAlert error={form.formError} />
         <TextInput label={t('users.fields.username')} value={form.values.username} disabled={!creating} onChange={(e) => form.set('username', e.currentTarget.value)} error={err('username')} required />
         <TextInput label={t('users.fields.displayName')} value={form.values.display_name} onChange={(e) => form.set('display_name', e.currentTarget.value)} error={err('display_name')} />
         <Select label={t('users.fields.role')} data={roles.map((role) => ({ value: role, label: t(`roles.${role}`) }))} value={form.values.role} onChange={(v) => form.set('role', v ?? 'viewer')} allowDeselect={false} error={err('role')} />
@@ -88,6 +88,7 @@ export default function UsersPage() {
       <QueryState query={users} isEmpty={(data) => data.items.length === 0} empty={<Empty />}>
         {(data) => (
           <>
+            <Table.ScrollContainer minWidth={640}>
             <Table highlightOnHover data-testid="users-table">
               <Table.Thead>
                 <Table.Tr>
@@ -131,6 +132,7 @@ export default function UsersPage() {
                 })}
               </Table.Tbody>
             </Table>
+            </Table.ScrollContainer>
             <PagerControls pager={pager} data={data} />
           </>
         )}

@@ -21,8 +21,8 @@ export default function BackupJobsPage() {
       describe={(job, nameOf) => (
         <Group gap={4}>
           <Text size="sm">{job.all_databases ? t('backupJobs.allDatabasesOf', { name: nameOf(job.connection_id) }) : nameOf(job.connection_id)}</Text>
-          <Badge size="xs" variant="outline">
-            {job.format}
+          <Badge size="xs" variant="outline" tt="none">
+            {t(`backupJobs.formats.${job.format}`)}
           </Badge>
           {job.encrypt ? (
             <Badge size="xs" variant="outline" color="grape">

@@ -116,7 +116,7 @@ export default function BackupsPage() {
                       </Table.Td>
                       <Table.Td ta="right">{Array.isArray(backup.tables) ? backup.tables.length : '—'}</Table.Td>
                       <Table.Td>
-                        {backup.format} · {backup.compression}
+                        {t(`backupJobs.formats.${backup.format}`, { defaultValue: backup.format })} · {t(`backupJobs.compressions.${backup.compression}`, { defaultValue: backup.compression })}
                         {backup.encrypted ? ' · 🔒' : ''}
                       </Table.Td>
                       <Table.Td>

@@ -78,6 +78,7 @@ export default function ConnectionBrowsePage() {
             ) : (
               <QueryState query={tables} isEmpty={(data) => data.length === 0} empty={<Empty title={t('browse.noTables')} />}>
                 {(data) => (
+                  <Table.ScrollContainer minWidth={460}>
                   <Table highlightOnHover fz="sm" data-testid="browse-tables">
                     <Table.Thead>
                       <Table.Tr>
@@ -125,6 +126,7 @@ export default function ConnectionBrowsePage() {
                       ))}
                     </Table.Tbody>
                   </Table>
+                  </Table.ScrollContainer>
                 )}
               </QueryState>
             )}

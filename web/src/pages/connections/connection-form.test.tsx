@@ -72,6 +72,47 @@ describe('connection form', () => {
     const result = await screen.findByTestId('connection-test-result');
     expect(result.getAttribute('data-ok')).toBe('false');
     expect(within(result).getByText('PGF_CONNECTION_REFUSED')).toBeTruthy();
+    expect(within(result).getByTestId('error-message').textContent).toBe('Nothing accepts connections on this host and port; check that PostgreSQL runs and listens there.');
+    expect(within(result).getByTestId('error-details').textContent).toBe('db.example:5432 refused the connection; is PostgreSQL listening?');
+  });
+
+  it('shows a server error in 简体中文 from its code, the server text as details', async () => {
+    mockFetch((url) => (url === '/api/v1/connections' ? { status: 409, body: { error: { code: 'PGF_CONFLICT', message: 'a connection named "x" already exists; pick another name' } } } : undefined));
+    renderUi(<ConnectionForm onSaved={() => undefined} onCancel={() => undefined} />, { language: 'zh-CN' });
+    fireEvent.change(field(/^名称/), { target: { value: 'x' } });
+    fireEvent.change(field(/^主机/), { target: { value: 'h' } });
+    fireEvent.change(field(/^数据库/), { target: { value: 'd' } });
+    fireEvent.change(field(/^用户/), { target: { value: 'u' } });
+    fireEvent.click(screen.getByTestId('connection-save'));
+    const alert = await screen.findByTestId('form-error');
+    expect(within(alert).getByTestId('error-message').textContent).toBe('与当前状态冲突（例如名称已被使用）。');
+    expect(within(alert).getByTestId('error-details').textContent).toBe('a connection named "x" already exists; pick another name');
+  });
+
+  it('carries the values across URL ↔ fields and drops a test result once a value changes', async () => {
+    mockFetch((url) =>
+      url === '/api/v1/connections/test' ? { body: { ok: true, target: 'app@db.example:6432/sales', server_version: '16.2', latency_ms: 3, database_size_bytes: 1024 } } : undefined,
+    );
+    renderUi(<ConnectionForm onSaved={() => undefined} onCancel={() => undefined} />);
+    fireEvent.change(field(/^Name/), { target: { value: 'sales' } });
+    fireEvent.click(screen.getByText('URL'));
+    fireEvent.change(field(/^Connection URL/), { target: { value: 'postgresql://app:s%40cret@db.example:6432/sales?sslmode=require&application_name=etl' } });
+    fireEvent.click(screen.getByText('Fields'));
+    expect((field(/^Host/) as HTMLInputElement).value).toBe('db.example');
+    expect((field(/^Port/) as HTMLInputElement).value).toBe('6432');
+    expect((field(/^Database/) as HTMLInputElement).value).toBe('sales');
+    expect((field(/^User/) as HTMLInputElement).value).toBe('app');
+    expect((field(/^Password/) as HTMLInputElement).value).toBe('s@cret');
+    expect((field(/^Application name/) as HTMLInputElement).value).toBe('etl');
+
+    fireEvent.change(field(/^Database/), { target: { value: 'sales_eu' } });
+    fireEvent.click(screen.getByText('URL'));
+    expect((field(/^Connection URL/) as HTMLInputElement).value).toBe('postgres://app:s%40cret@db.example:6432/sales_eu?sslmode=require&application_name=etl');
+
+    fireEvent.click(screen.getByTestId('connection-test'));
+    expect((await screen.findByTestId('connection-test-result')).getAttribute('data-ok')).toBe('true');
+    fireEvent.change(field(/^Connection URL/), { target: { value: 'postgres://app@db.example:6432/other' } });
+    await waitFor(() => expect(screen.queryByTestId('connection-test-result')).toBeNull());
   });
 
   it('renders in 简体中文', async () => {

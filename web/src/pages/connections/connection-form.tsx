@@ -1,11 +1,13 @@
-import { Alert, Button, Group, NumberInput, PasswordInput, SegmentedControl, Select, SimpleGrid, Stack, Switch, TagsInput, TextInput, Textarea } from '@mantine/core';
+import { Button, Group, NumberInput, PasswordInput, SegmentedControl, Select, SimpleGrid, Stack, Switch, TagsInput, TextInput, Textarea } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 
 import { type Connection, sslModes, useSaveConnection, useTestConnection } from '../../api/connections.js';
 import { errorText } from '../../components/field-error.js';
 import { useForm } from '../../lib/use-form.js';
 import { ConnectionTestResult } from './connection-test-result.js';
+import { fieldsFromUrl, urlFromFields } from './connection-url.js';
 import { type ConnectionFormValues, emptyConnection, toConnectionInput, validateConnection } from './connection-validation.js';
+import { FormErrorAlert } from '../../components/query-state.js';
 
 const serverName: Record<string, string> = { username: 'user', connect_timeout_s: 'connect_timeout' };
 
@@ -33,7 +35,21 @@ export function ConnectionForm({ connection, onSaved, onCancel }: { connection?:
   const form = useForm<ConnectionFormValues>(fromConnection(connection), validateConnection);
   const save = useSaveConnection();
   const test = useTestConnection();
-  const { values, set, errors } = form;
+  const { values, errors } = form;
+  // A test result describes the values it was run with: any change makes it stale.
+  const set: typeof form.set = (key, value) => {
+    form.set(key, value);
+    test.reset();
+  };
+  /** Switching keeps what was typed: the URL is parsed into the fields, the fields build the URL. */
+  const switchMode = (mode: 'url' | 'fields') => {
+    if (mode === values.inputMode) return;
+    const fields = mode === 'fields' ? fieldsFromUrl(values.url) : null;
+    const url = mode === 'url' ? urlFromFields(values) : '';
+    form.setValues((previous) => ({ ...previous, ...(fields ?? {}), ...(mode === 'url' && url ? { url } : {}), inputMode: mode }));
+    form.setErrors({});
+    test.reset();
+  };
   // The API names these fields differently from the form state.
   const err = (key: string) => errorText(t, errors[key] ?? errors[serverName[key] ?? '']);
 
@@ -56,15 +72,11 @@ export function ConnectionForm({ connection, onSaved, onCancel }: { connection?:
   return (
     <form onSubmit={submit} noValidate data-testid="connection-form">
       <Stack>
-        {form.formError ? (
-          <Alert color="red" role="alert" data-testid="form-error">
-            {form.formError}
-          </Alert>
-        ) : null}
+        <FormErrorAlert error={form.formError} />
         <TextInput label={t('connections.fields.name')} required value={values.name} onChange={(e) => set('name', e.currentTarget.value)} error={err('name')} name="name" />
         <SegmentedControl
           value={values.inputMode}
-          onChange={(value) => set('inputMode', value as 'url' | 'fields')}
+          onChange={(value) => switchMode(value as 'url' | 'fields')}
           data={[
             { value: 'fields', label: t('connections.form.byFields') },
             { value: 'url', label: t('connections.form.byUrl') },

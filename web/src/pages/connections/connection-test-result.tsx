@@ -1,8 +1,8 @@
-import { Alert, Code, Group, Stack, Table, Text } from '@mantine/core';
+import { Alert, Group, Stack, Table, Text } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 
 import type { ConnectionTestResult as Result } from '../../api/connections.js';
-import { ApiError } from '../../api/http.js';
+import { ErrorBody } from '../../components/error-body.js';
 import { formatBytes, formatNumber } from '../../lib/format.js';
 
 const known = new Set(['ok', 'server_version', 'server_version_num', 'latency_ms', 'database_size_bytes', 'error', 'code', 'message', 'source', 'destination', 'target']);
@@ -17,13 +17,9 @@ function show(value: unknown): string {
 export function ConnectionTestResult({ result, error }: { result?: Result | undefined; error?: unknown }) {
   const { t, i18n } = useTranslation();
   if (error) {
-    const code = error instanceof ApiError ? error.code : null;
     return (
       <Alert color="red" title={t('connections.test.failed')} data-testid="connection-test-result" data-ok="false">
-        {code ? <Code>{code}</Code> : null}
-        <Text size="sm" mt={4}>
-          {error instanceof Error ? error.message : String(error)}
-        </Text>
+        <ErrorBody error={error} />
       </Alert>
     );
   }
@@ -39,10 +35,9 @@ export function ConnectionTestResult({ result, error }: { result?: Result | unde
     >
       <Stack gap={4}>
         {result.error ? (
-          <Group gap="xs">
-            <Code>{result.error.code}</Code>
-            <Text size="sm">{result.error.message}</Text>
-          </Group>
+          <div>
+            <ErrorBody error={result.error} />
+          </div>
         ) : null}
         <Group gap="lg">
           {result.server_version ? (

@@ -7,6 +7,7 @@ import { ErrorAlert, QueryState } from '../../components/query-state.js';
 import { StatusBadge } from '../../components/status-badge.js';
 import { formatBytes, formatDateTime, formatDuration, formatNumber, runDurationMs, visibleName } from '../../lib/format.js';
 import { useCan } from '../../lib/me-context.js';
+import { reportedBytes, runTitle } from '../../lib/run-figures.js';
 import { mergeProgress } from './run-progress.js';
 
 const levelColor: Record<string, string> = { debug: 'gray', info: 'blue', warn: 'orange', error: 'red' };
@@ -78,7 +79,8 @@ export default function RunDetailPage() {
           const tables = mergeProgress(data, {});
           const durationMs = runDurationMs(data.started_at, data.finished_at);
           const rows = Math.max(data.total_rows, tables.reduce((sum, table) => sum + table.rows, 0));
-          const bytes = Math.max(data.total_bytes, tables.reduce((sum, table) => sum + table.bytes, 0));
+          const bytes = reportedBytes(data.kind, Math.max(data.total_bytes, tables.reduce((sum, table) => sum + table.bytes, 0)));
+          const title = runTitle(data);
           const rate = durationMs && durationMs > 0 ? rows / (durationMs / 1000) : null;
           const totalExpected = tables.every((table) => table.total !== null) ? tables.reduce((sum, table) => sum + (table.total ?? 0), 0) : null;
           const eta = active && rate && totalExpected && totalExpected > rows ? ((totalExpected - rows) / rate) * 1000 : null;
@@ -87,7 +89,9 @@ export default function RunDetailPage() {
               <Group justify="space-between" align="flex-start">
                 <Stack gap={4}>
                   <Group gap="xs">
-                    <Title order={2}>{visibleName(data.job_name) ?? t(`runs.kinds.${data.kind}`)}</Title>
+                    <Title order={2} data-testid="run-title">
+                      {title ? t(title.key, title.values) : (visibleName(data.job_name) ?? t(`runs.kinds.${data.kind}`))}
+                    </Title>
                     <StatusBadge status={data.status} />
                     {active ? (
                       <Badge variant="dot" color={connected ? 'green' : 'gray'} data-testid="live-indicator">
@@ -98,6 +102,12 @@ export default function RunDetailPage() {
                   <Text size="sm" c="dimmed">
                     {t(`runs.kinds.${data.kind}`)} · {t(`runs.triggers.${data.trigger}`, { defaultValue: data.trigger })} · {t('runs.attempt', { attempt: data.attempt })}
                     {data.worker_id ? ` · ${data.worker_id}` : ''}
+                    {title && data.job_name ? (
+                      <span data-untranslated="data">
+                        {' · '}
+                        {data.job_name}
+                      </span>
+                    ) : null}
                   </Text>
                 </Stack>
                 {canRun ? (
@@ -130,8 +140,18 @@ export default function RunDetailPage() {
                 <Stat label={t('runs.fields.eta')} value={eta ? formatDuration(eta, i18n.language) : '—'} />
               </SimpleGrid>
               {data.error_message ? (
-                <Alert color={data.status === 'incomplete' ? 'orange' : 'red'} title={data.error_code ?? t('common.error')} data-testid="run-error">
-                  <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
+                <Alert
+                  color={data.status === 'incomplete' ? 'orange' : 'red'}
+                  title={data.error_code && i18n.exists(`errors.codes.${data.error_code}`) ? t(`errors.codes.${data.error_code}`) : t('common.error')}
+                  data-testid="run-error"
+                >
+                  {data.error_code ? (
+                    <Text size="xs" c="dimmed" ff="monospace" data-untranslated="code">
+                      {data.error_code}
+                    </Text>
+                  ) : null}
+                  {/* The run's own message is log data, kept as the worker wrote it. */}
+                  <Text size="sm" style={{ whiteSpace: 'pre-wrap' }} data-untranslated="log">
                     {data.error_message}
                   </Text>
                   {data.error_stack ? (
@@ -154,6 +174,7 @@ export default function RunDetailPage() {
                     {active ? t('runs.waitingForTables') : t('runs.noTables')}
                   </Text>
                 ) : (
+                  <Table.ScrollContainer minWidth={820}>
                   <Table fz="sm" verticalSpacing={6} data-testid="run-tables">
                     <Table.Thead>
                       <Table.Tr>
@@ -193,13 +214,14 @@ export default function RunDetailPage() {
                             {formatNumber(table.rows, i18n.language)}
                             {table.total !== null ? ` / ${formatNumber(table.total, i18n.language)}` : ''}
                           </Table.Td>
-                          <Table.Td ta="right">{formatBytes(table.bytes, i18n.language)}</Table.Td>
+                          <Table.Td ta="right">{formatBytes(reportedBytes(data.kind, table.bytes), i18n.language)}</Table.Td>
                           <Table.Td ta="right">{table.rate ? formatNumber(table.rate, i18n.language) : '—'}</Table.Td>
                           <Table.Td ta="right">{table.etaMs ? formatDuration(table.etaMs, i18n.language) : '—'}</Table.Td>
                         </Table.Tr>
                       ))}
                     </Table.Tbody>
                   </Table>
+                  </Table.ScrollContainer>
                 )}
               </Paper>
               <Paper withBorder p="sm">

@@ -9,6 +9,7 @@ import { Empty, QueryState } from '../../components/query-state.js';
 import { StatusBadge } from '../../components/status-badge.js';
 import { formatBytes, formatDateTime, formatDuration, formatNumber, runDurationMs, visibleName } from '../../lib/format.js';
 import { usePager } from '../../lib/use-pager.js';
+import { reportedBytes } from '../../lib/run-figures.js';
 
 function isoOrUndefined(local: string | null): string | undefined {
   if (!local) return undefined;
@@ -119,7 +120,7 @@ export default function RunsPage() {
                       <Table.Td>{formatDateTime(run.started_at ?? run.queued_at, i18n.language)}</Table.Td>
                       <Table.Td>{formatDuration(runDurationMs(run.started_at, run.finished_at), i18n.language)}</Table.Td>
                       <Table.Td ta="right">{formatNumber(run.total_rows, i18n.language)}</Table.Td>
-                      <Table.Td ta="right">{formatBytes(run.total_bytes, i18n.language)}</Table.Td>
+                      <Table.Td ta="right">{formatBytes(reportedBytes(run.kind, run.total_bytes), i18n.language)}</Table.Td>
                     </Table.Tr>
                   ))}
                 </Table.Tbody>
