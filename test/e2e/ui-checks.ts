@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
  */
 
 export interface Clipped {
-  kind: 'badge' | 'th';
+  kind: 'badge' | 'th' | 'page';
   text: string;
   problem: string;
 }
@@ -37,6 +37,9 @@ const clippedScript = `(() => {
     const lines = new Set([...range.getClientRects()].filter((rect) => rect.width > 0).map((rect) => Math.round(rect.top)));
     if (lines.size > 1) out.push({ kind: 'th', text: th.textContent || '', problem: 'wraps over ' + lines.size + ' lines' });
   }
+  // The page itself never scrolls sideways: wide tables scroll inside their own container.
+  const page = document.documentElement;
+  if (page.scrollWidth > window.innerWidth + 1) out.push({ kind: 'page', text: document.title, problem: 'page scrollWidth ' + page.scrollWidth + ' > viewport ' + window.innerWidth });
   return out;
 })()`;
 
@@ -54,7 +57,7 @@ const englishScript = `(() => {
   return runs;
 })()`;
 
-/** Badges and table headers whose text is cut (scrollWidth > clientWidth), or a header broken over lines. */
+/** Badges and table headers whose text is cut (scrollWidth > clientWidth), a header broken over lines, or a page wider than the viewport. */
 export function findClipped(page: Page): Promise<Clipped[]> {
   return page.evaluate(clippedScript) as Promise<Clipped[]>;
 }
@@ -67,4 +70,21 @@ export function findEnglishRuns(page: Page): Promise<string[]> {
 /** Sets the remembered UI language (read at the next load). */
 export async function rememberLanguage(page: Page, language: 'en' | 'zh-CN'): Promise<void> {
   await page.evaluate(`localStorage.setItem('pgferry.language', ${JSON.stringify(language)})`);
+}
+
+/**
+ * Whether Chinese text is drawn with a real font: without one, glyphs get a narrow fallback
+ * width and no zh-CN width measurement means anything (install fonts-wqy-microhei).
+ */
+export async function hasCjkFont(page: Page): Promise<boolean> {
+  const width = await page.evaluate(`(() => {
+    const span = document.createElement('span');
+    span.style.cssText = 'font-size:20px;position:absolute;white-space:nowrap';
+    span.textContent = '剩余时间';
+    document.body.appendChild(span);
+    const width = span.getBoundingClientRect().width;
+    span.remove();
+    return width;
+  })()`);
+  return (width as number) >= 4 * 20 * 0.8;
 }

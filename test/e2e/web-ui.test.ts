@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trackResource } from '../helpers/leak-check.js';
 import { adminQuery, createTestDatabase } from '../helpers/test-database.js';
 import { type ServeHandle, apiPaths, chromiumArgs, chromiumPath, buildWeb, pgferry, repoRoot, startServe } from './e2e-server.js';
-import { findClipped, findEnglishRuns, rememberLanguage } from './ui-checks.js';
+import { findClipped, findEnglishRuns, hasCjkFont, rememberLanguage } from './ui-checks.js';
 
 // End to end: a real `pgferry serve` on a throw-away store, Debian's chromium driven by
 // playwright-core, screenshots of every page in both languages under test-artifacts/.
@@ -368,24 +368,27 @@ describe.skipIf(!hasChromium)(`web UI in chromium${hasChromium ? '' : ` (skipped
     const api = async <T,>(url: string): Promise<T> => (await (await page.request.get(`${serve.url}${url}`)).json()) as T;
     const runs = await api<{ items: { id: string; kind: string }[] }>('/api/v1/runs?limit=50');
     const connections = await api<{ items: { id: string; name: string }[] }>('/api/v1/connections');
-    const routes = ['/', '/connections', '/sync-jobs', '/sync-jobs/new', '/backup-jobs', '/backup-jobs/new', '/backups', '/storages', '/runs', '/notification-channels', '/users', '/tokens', '/audit-log'];
+    const routes: [route: string, name: string][] = ['/', '/connections', '/sync-jobs', '/sync-jobs/new', '/backup-jobs', '/backup-jobs/new', '/backups', '/storages', '/runs', '/notification-channels', '/users', '/tokens', '/audit-log'].map(
+      (route) => [route, route === '/' ? 'dashboard' : route.slice(1).replaceAll('/', '-')],
+    );
     const source = connections.items.find((connection) => connection.name === 'source');
-    if (source) routes.push(`/connections/${source.id}/browse`);
+    if (source) routes.push([`/connections/${source.id}/browse`, 'connection-browse']);
     for (const kind of ['sync', 'backup', 'restore']) {
       const run = runs.items.find((item) => item.kind === kind);
-      if (run) routes.push(`/runs/${run.id}`);
+      if (run) routes.push([`/runs/${run.id}`, `run-${kind}`]);
     }
     const problems: string[] = [];
+    if (!(await hasCjkFont(page))) problems.push('no Chinese font: zh-CN widths cannot be measured (apt-get install fonts-wqy-microhei; .ci/run does)');
     for (const language of ['en', 'zh-CN'] as const) {
       await go('/');
       await rememberLanguage(page, language);
       for (const viewport of [{ width: 1440, height: 900 }, { width: 390, height: 844 }]) {
         await page.setViewportSize(viewport);
-        for (const route of routes) {
+        for (const [route, label] of routes) {
           await go(route);
           await page.waitForLoadState('networkidle').catch(() => undefined);
           await page.locator('[data-testid=loading-state]').waitFor({ state: 'detached' }).catch(() => undefined);
-          const name = `${route === '/' ? 'dashboard' : route.slice(1).replaceAll('/', '-').replace(/[0-9a-f-]{36}/, 'id')}-${language}-${viewport.width}`;
+          const name = `${label}-${language}-${viewport.width}`;
           await page.screenshot({ path: path.join(acceptance, `${name}.png`), fullPage: true });
           for (const clipped of await findClipped(page)) problems.push(`${name}: ${clipped.kind} "${clipped.text}" ${clipped.problem}`);
           if (language === 'zh-CN') for (const run of await findEnglishRuns(page)) problems.push(`${name}: English "${run}"`);

@@ -87,9 +87,9 @@ export default function RunDetailPage() {
           return (
             <Stack>
               <Group justify="space-between" align="flex-start">
-                <Stack gap={4}>
+                <Stack gap={4} style={{ minWidth: 0 }}>
                   <Group gap="xs">
-                    <Title order={2} data-testid="run-title">
+                    <Title order={2} data-testid="run-title" style={{ overflowWrap: 'anywhere' }}>
                       {title ? t(title.key, title.values) : (visibleName(data.job_name) ?? t(`runs.kinds.${data.kind}`))}
                     </Title>
                     <StatusBadge status={data.status} />
@@ -99,7 +99,7 @@ export default function RunDetailPage() {
                       </Badge>
                     ) : null}
                   </Group>
-                  <Text size="sm" c="dimmed">
+                  <Text size="sm" c="dimmed" style={{ overflowWrap: 'anywhere' }}>
                     {t(`runs.kinds.${data.kind}`)} · {t(`runs.triggers.${data.trigger}`, { defaultValue: data.trigger })} · {t('runs.attempt', { attempt: data.attempt })}
                     {data.worker_id ? ` · ${data.worker_id}` : ''}
                     {title && data.job_name ? (
