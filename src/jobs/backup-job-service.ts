@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
 
-import { computeNextFire } from '../cron/cron-schedule.js';
 import { type FieldProblem, validationError, validationErrorFromIssues } from '../errors/validation-error.js';
 import { type BackupJob, type BackupJobValues, deleteBackupJobRow, getBackupJob, insertBackupJob, updateBackupJobRow } from '../store/backup-job-repository.js';
 import { type StoreDb, assertNoActiveRun, missingReferences } from '../store/repository-helpers.js';
 import type { StoreDatabase } from '../store/store-types.js';
 import { type BackupJobInput, type BackupJobPatch, backupJobCreateSchema, backupJobUpdateSchema } from './job-input-schemas.js';
+import { mergedSchedule, nextFireOnEdit, scheduleValues } from './job-schedule-fields.js';
 
 // The rules of a saved backup job: references exist, a patch is checked as the whole job it
 // makes, the next tick follows the schedule. The repository only writes what this prepared.
@@ -20,9 +20,6 @@ async function checkReferences(db: StoreDb, job: BackupJobInput): Promise<void> 
 }
 
 function toValues(job: BackupJobInput): BackupJobValues {
-  const enabled = job.enabled ?? true;
-  const timezone = job.timezone ?? 'UTC';
-  const cron = job.cron ?? null;
   return {
     name: job.name,
     description: job.description ?? null,
@@ -36,13 +33,7 @@ function toValues(job: BackupJobInput): BackupJobValues {
     parallelism: job.parallelism ?? 2,
     retention: JSON.stringify(job.retention ?? {}),
     verification: JSON.stringify(job.verification ?? {}),
-    cron,
-    timezone,
-    enabled,
-    retry_max: job.retry_max ?? 0,
-    retry_backoff_s: job.retry_backoff_s ?? 60,
-    timeout_s: job.timeout_s ?? null,
-    next_fire_at: computeNextFire({ cron, timezone, enabled }),
+    ...scheduleValues(job),
   };
 }
 
@@ -70,21 +61,13 @@ export async function updateBackupJob(db: Kysely<StoreDatabase>, idOrName: strin
     parallelism: patch.parallelism ?? current.parallelism,
     retention: patch.retention ?? current.retention,
     verification: patch.verification ?? current.verification,
-    cron: patch.cron !== undefined ? patch.cron : current.cron,
-    timezone: patch.timezone ?? current.timezone,
-    enabled: patch.enabled ?? current.enabled,
-    retry_max: patch.retry_max ?? current.retry_max,
-    retry_backoff_s: patch.retry_backoff_s ?? current.retry_backoff_s,
-    timeout_s: patch.timeout_s !== undefined ? patch.timeout_s : current.timeout_s,
-    channel_ids: patch.channel_ids ?? current.channel_ids,
+    ...mergedSchedule(patch, current),
   };
   const checked = backupJobCreateSchema.safeParse(merged);
   if (!checked.success) throw validationErrorFromIssues(checked.error.issues);
   await checkReferences(db, merged);
   const values = toValues(merged);
-  // Keep the pending tick when the schedule did not change, so an edit never skips or repeats one.
-  const scheduleChanged = merged.cron !== current.cron || merged.timezone !== current.timezone || merged.enabled !== current.enabled;
-  return updateBackupJobRow(db, current.id, { ...values, next_fire_at: scheduleChanged ? values.next_fire_at : current.next_fire_at }, patch.storage_ids, patch.channel_ids);
+  return updateBackupJobRow(db, current.id, { ...values, next_fire_at: nextFireOnEdit(merged, current) }, patch.storage_ids, patch.channel_ids);
 }
 
 export async function setBackupJobEnabled(db: Kysely<StoreDatabase>, idOrName: string, enabled: boolean): Promise<BackupJob> {

@@ -39,27 +39,44 @@ export async function queueRetryIfAllowed(tx: Kysely<StoreDatabase>, run: RunRow
   const policy = await loadJobPolicy(tx, run);
   if (run.attempt > policy.retry_max) return undefined;
   const delay = retryDelaySeconds(policy, run.attempt);
+  return queueFollowUp(tx, run, logger, {
+    attempt: run.attempt + 1,
+    scheduledFor: new Date(Date.now() + delay * 1000),
+    level: 'info',
+    note: (retry) => `retry ${retry.attempt - 1} of ${policy.retry_max} queued as run ${retry.id}, starting in ${delay} s`,
+    skipped: 'no retry queued: the job already has an active run',
+  });
+}
+
+/**
+ * Queues the run that takes over from `run` (a retry, or a hand-back) inside the caller's
+ * transaction and notes it in `run`'s log. When the job already has an active run (someone
+ * started it meanwhile), that run stands in for it: nothing is queued.
+ */
+export async function queueFollowUp(
+  tx: Kysely<StoreDatabase>,
+  run: RunRow,
+  logger: Logger,
+  next: { attempt: number; scheduledFor?: Date; createdBy?: string | null; level: 'info' | 'warn'; note: (queued: RunRow) => string; skipped: string },
+): Promise<RunRow | undefined> {
   try {
-    const retry = await enqueueRun(tx, {
+    const queued = await enqueueRun(tx, {
       kind: run.kind,
       syncJobId: run.sync_job_id,
       backupJobId: run.backup_job_id,
       jobName: run.job_name,
       trigger: 'retry',
       params: run.params as Record<string, unknown>,
-      scheduledFor: new Date(Date.now() + delay * 1000),
-      attempt: run.attempt + 1,
+      scheduledFor: next.scheduledFor ?? null,
+      attempt: next.attempt,
       retryOf: run.id,
+      createdBy: next.createdBy ?? null,
     });
-    await tx
-      .insertInto('run_logs')
-      .values({ run_id: run.id, level: 'info', message: `retry ${retry.attempt - 1} of ${policy.retry_max} queued as run ${retry.id}, starting in ${delay} s` })
-      .execute();
-    return retry;
+    await tx.insertInto('run_logs').values({ run_id: run.id, level: next.level, message: next.note(queued) }).execute();
+    return queued;
   } catch (error) {
-    // Someone started the job meanwhile: that run stands in for the retry.
     if (isPgferryError(error) && error.code === 'PGF_JOB_ALREADY_RUNNING') {
-      logger.info({ runId: run.id }, 'no retry queued: the job already has an active run');
+      logger.info({ runId: run.id }, next.skipped);
       return undefined;
     }
     throw error;

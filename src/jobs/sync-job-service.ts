@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 
-import { computeNextFire } from '../cron/cron-schedule.js';
 import { type FieldProblem, validationError, validationErrorFromIssues } from '../errors/validation-error.js';
 import { type OutboundCheck, allowAnyOutbound } from '../net/outbound-guard.js';
 import type { SecretBox } from '../secrets/secret-box.js';
@@ -10,6 +9,7 @@ import { type SyncJob, type SyncJobValues, deleteSyncJobRow, getSyncJob, insertS
 import { type SyncJobInput, type SyncJobPatch, syncJobCreateSchema, syncJobUpdateSchema } from './job-input-schemas.js';
 import { checkSyncJob } from './sync-job-checks.js';
 import { destructiveModes } from '../engine/types.js';
+import { mergedSchedule, nextFireOnEdit, scheduleValues } from './job-schedule-fields.js';
 
 // The rules of a saved sync job: references exist, a protected destination is never
 // overwritten, a patch is checked as the whole job it makes, the next tick follows the
@@ -39,9 +39,6 @@ async function checkReferences(db: StoreDb, job: SyncJobInput): Promise<void> {
 }
 
 function toValues(job: SyncJobInput): SyncJobValues {
-  const enabled = job.enabled ?? true;
-  const timezone = job.timezone ?? 'UTC';
-  const cron = job.cron ?? null;
   return {
     name: job.name,
     description: job.description ?? null,
@@ -56,13 +53,7 @@ function toValues(job: SyncJobInput): SyncJobValues {
     verify: job.verify ?? false,
     copy_owners: job.copy_owners ?? false,
     copy_grants: job.copy_grants ?? false,
-    cron,
-    timezone,
-    enabled,
-    retry_max: job.retry_max ?? 0,
-    retry_backoff_s: job.retry_backoff_s ?? 60,
-    timeout_s: job.timeout_s ?? null,
-    next_fire_at: computeNextFire({ cron, timezone, enabled }),
+    ...scheduleValues(job),
   };
 }
 
@@ -89,13 +80,7 @@ function mergeForCheck(current: SyncJob, patch: SyncJobPatch): SyncJobInput {
     verify: patch.verify ?? current.verify,
     copy_owners: patch.copy_owners ?? current.copy_owners,
     copy_grants: patch.copy_grants ?? current.copy_grants,
-    cron: patch.cron !== undefined ? patch.cron : current.cron,
-    timezone: patch.timezone ?? current.timezone,
-    enabled: patch.enabled ?? current.enabled,
-    retry_max: patch.retry_max ?? current.retry_max,
-    retry_backoff_s: patch.retry_backoff_s ?? current.retry_backoff_s,
-    timeout_s: patch.timeout_s !== undefined ? patch.timeout_s : current.timeout_s,
-    channel_ids: patch.channel_ids ?? current.channel_ids,
+    ...mergedSchedule(patch, current),
   };
 }
 
@@ -107,9 +92,7 @@ export async function updateSyncJob(db: Kysely<StoreDatabase>, idOrName: string,
   if (!checked.success) throw validationErrorFromIssues(checked.error.issues);
   await checkReferences(db, merged);
   const values = toValues(merged);
-  // Keep the pending tick when the schedule did not change, so an edit never skips or repeats one.
-  const scheduleChanged = merged.cron !== current.cron || merged.timezone !== current.timezone || merged.enabled !== current.enabled;
-  return updateSyncJobRow(db, current.id, { ...values, next_fire_at: scheduleChanged ? values.next_fire_at : current.next_fire_at }, patch.channel_ids);
+  return updateSyncJobRow(db, current.id, { ...values, next_fire_at: nextFireOnEdit(merged, current) }, patch.channel_ids);
 }
 
 export async function setSyncJobEnabled(db: Kysely<StoreDatabase>, idOrName: string, enabled: boolean): Promise<SyncJob> {

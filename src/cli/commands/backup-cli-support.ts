@@ -12,6 +12,7 @@ import type { OpenedStore } from '../../store/open-store.js';
 import { type StorageTarget, loadStorageTarget } from '../../store/storage-repository.js';
 import { isUuid } from '../../store/uuid.js';
 import type { ArchiveSigningKey, ArchiveTrust } from '../../engine/archive/manifest-signature.js';
+import type { CliContext } from '../cli-context.js';
 
 /**
  * Backup commands work with URLs and paths alone; the metadata store is opened only when a
@@ -20,35 +21,37 @@ import type { ArchiveSigningKey, ArchiveTrust } from '../../engine/archive/manif
 export class LazyStore {
   #store: OpenedStore | undefined;
   #secrets: SecretBox | undefined;
+  #cli: Promise<CliContext> | undefined;
 
   get opened(): boolean {
     return this.#store !== undefined;
   }
 
   async get(): Promise<{ store: OpenedStore; secrets: SecretBox }> {
+    const secrets = await this.secrets();
     if (!this.#store) {
-      // Loaded only when a saved name is used: URL/path-only runs skip the store.
-      const [{ createCliContext }, { openStore }] = await Promise.all([import('../cli-context.js'), import('../../store/open-store.js')]);
-      const secrets = await this.secrets();
-      const { config } = createCliContext();
+      // Opened only when a saved name is used: URL/path-only runs skip the store.
+      const { openStore } = await import('../../store/open-store.js');
+      const { config } = await this.#context();
       this.#store = await openStore({ config, schema: config.PGFERRY_SCHEMA_MODE === 'auto' ? 'migrate' : 'check' });
-      return { store: this.#store, secrets };
     }
-    return { store: this.#store, secrets: await this.secrets() };
+    return { store: this.#store, secrets };
   }
 
   /** This instance's encryption key (PGFERRY_ENCRYPTION_KEY, or the embedded key file), without opening the store. */
   async secrets(): Promise<SecretBox> {
     if (!this.#secrets) {
-      const [{ createCliContext }, { resolveEncryptionKey }, { SecretBox }] = await Promise.all([
-        import('../cli-context.js'),
-        import('../../secrets/encryption-key.js'),
-        import('../../secrets/secret-box.js'),
-      ]);
-      const { config, logger } = createCliContext();
+      const [{ resolveEncryptionKey }, { SecretBox }] = await Promise.all([import('../../secrets/encryption-key.js'), import('../../secrets/secret-box.js')]);
+      const { config, logger } = await this.#context();
       this.#secrets = new SecretBox(await resolveEncryptionKey(config, logger));
     }
     return this.#secrets;
+  }
+
+  /** Config and logger, made once (loaded lazily: URL/path-only runs never need them). */
+  async #context(): Promise<CliContext> {
+    this.#cli ??= import('../cli-context.js').then(({ createCliContext }) => createCliContext());
+    return this.#cli;
   }
 
   /** What archives are signed and checked with: derived from the encryption key. */

@@ -21,10 +21,6 @@ export interface VerifyResult {
   error?: PgferryError;
 }
 
-export async function readManifest(location: ArchiveLocation): Promise<Manifest> {
-  return (await readSignedManifest(location)).manifest;
-}
-
 /**
  * Reads the manifest once and checks its signature on those exact bytes (no second read an
  * altered storage could answer differently). The state is returned; `assertTrusted` decides.
