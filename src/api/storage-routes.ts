@@ -16,6 +16,7 @@ import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
 import { storageKinds } from '../engine/storage/archive-storage.js';
 import { displaySafe } from '../store/safe-text.js';
+import { storagePlaceCheck } from '../engine/storage/check-storage-place.js';
 
 const errors = { 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 500: errorBodySchema, 502: errorBodySchema };
 
@@ -40,6 +41,7 @@ const storageBodySchema = z.object({
   config: z.record(z.string(), z.unknown()),
   secret_access_key: z.string().max(500).nullish().describe('S3 secret key; omit to keep the stored one, null to remove'),
   encryption_secret: z.string().max(500).nullish().describe('Passphrase for archive encryption; omit to keep, null to remove'),
+  create: z.boolean().optional().describe('local: create the directory (0700) when it does not exist; without it a missing directory is refused with PGF_STORAGE_PATH_MISSING'),
 });
 
 const listQuerySchema = z.object({
@@ -58,6 +60,7 @@ const probeSchema = z.object({
   wrote: z.boolean(),
   freeBytes: z.number().optional(),
   bucketExists: z.boolean().optional(),
+  missing: z.boolean().optional().describe('The directory or bucket does not exist; /init creates it'),
   latencyMs: z.number(),
   message: z.string(),
 });
@@ -97,9 +100,9 @@ export function storageRoutes(services: AppServices): FastifyPluginAsyncZod {
       '/api/v1/storages',
       {
         config: { access: 'admin', auditResource: 'storage' },
-        schema: { tags, summary: 'Save a storage', body: storageBodySchema, response: { 201: storageViewSchema, ...errors } },
+        schema: { tags, summary: 'Save a storage (a local directory must exist and take a file, or be created with create: true)', body: storageBodySchema, response: { 201: storageViewSchema, ...errors } },
       },
-      async (request, reply) => reply.status(201).send(await createStorage(db, secrets, inputFromBody(request.body))),
+      async (request, reply) => reply.status(201).send(await createStorage(db, secrets, inputFromBody(request.body), storagePlaceCheck({ create: request.body.create === true }))),
     );
 
     app.get(
@@ -114,7 +117,7 @@ export function storageRoutes(services: AppServices): FastifyPluginAsyncZod {
         config: { access: 'admin', auditResource: 'storage' },
         schema: { tags, summary: 'Replace a storage; secrets not given are kept', params: paramsSchema, body: storageBodySchema, response: { 200: storageViewSchema, ...errors } },
       },
-      async (request) => updateStorage(db, secrets, request.params.id, inputFromBody(request.body)),
+      async (request) => updateStorage(db, secrets, request.params.id, inputFromBody(request.body), storagePlaceCheck({ create: request.body.create === true })),
     );
 
     app.delete(

@@ -54,6 +54,8 @@ export const errorCodes = {
   PGF_COMPRESSION_UNAVAILABLE: { status: 400, exit: 2, summary: 'The requested compression (zstd) is not available on this machine.' },
   PGF_PG_DUMP_NOT_FOUND: { status: 400, exit: 12, summary: 'No pg_dump/pg_restore whose major version is at least the server\'s was found.' },
   PGF_PG_DUMP_FAILED: { status: 500, exit: 12, summary: 'pg_dump, pg_restore or psql exited with an error; the message carries its output.' },
+  PGF_STORAGE_PATH_MISSING: { status: 400, exit: 2, summary: 'A local storage\'s directory does not exist; save it with create (the form\'s "Create it", `pgferry storage add --create`) or make the directory first.' },
+  PGF_STORAGE_PATH_UNUSABLE: { status: 400, exit: 2, summary: 'A local storage\'s directory cannot be created or written by pgferry; pick another path or fix its owner and mode.' },
   PGF_STORAGE_UNREACHABLE: { status: 502, exit: 3, summary: 'The backup storage (directory or S3 bucket) cannot be reached, read or written.' },
   PGF_BACKUP_FAILED: { status: 500, exit: 1, summary: 'A backup failed; nothing was recorded and partial files were removed.' },
   PGF_RESTORE_FAILED: { status: 500, exit: 1, summary: 'A restore failed; the message names the table or statement.' },

@@ -3,7 +3,12 @@ import { PgferryError } from './pgferry-error.js';
 /** One problem with one input field, as the API's 400 answers list them in details.fields. */
 export interface FieldProblem {
   field: string;
+  /** English text for logs and the CLI; the UI shows its own text for `code`. */
   message: string;
+  /** Stable kind of problem (zod's issue codes, or ours such as `taken`, `path_missing`). */
+  code?: string;
+  /** Values the UI's text for `code` needs, e.g. `minimum`, `maximum`, `origin`. */
+  params?: Record<string, string | number>;
 }
 
 /** The same 400 shape the API's schema validation answers: details.fields lists each problem. */

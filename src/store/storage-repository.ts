@@ -164,10 +164,14 @@ function checkName(name: string): string {
   return trimmed;
 }
 
-export async function createStorage(db: Kysely<StoreDatabase>, secrets: SecretBox, input: StorageInput): Promise<StorageView> {
+/** Runs after the input is validated and before it is written: the place itself is checked there (check-storage-place.ts). */
+export type CheckStoragePlace = (kind: StorageKind, config: Record<string, unknown>) => Promise<void>;
+
+export async function createStorage(db: Kysely<StoreDatabase>, secrets: SecretBox, input: StorageInput, checkPlace?: CheckStoragePlace): Promise<StorageView> {
   const name = checkName(input.name);
   const config = validateConfig(input.kind, input.config);
   if (await findStorageRow(db, name)) throw duplicateName(name);
+  await checkPlace?.(input.kind, config);
   const sealed = sealSecrets(mergeSecrets({}, input.secrets), secrets);
   try {
     const row = await db
@@ -183,12 +187,13 @@ export async function createStorage(db: Kysely<StoreDatabase>, secrets: SecretBo
 }
 
 /** Replaces a storage's settings; secrets not given are kept, `null` removes one. */
-export async function updateStorage(db: Kysely<StoreDatabase>, secrets: SecretBox, idOrName: string, input: StorageInput): Promise<StorageView> {
+export async function updateStorage(db: Kysely<StoreDatabase>, secrets: SecretBox, idOrName: string, input: StorageInput, checkPlace?: CheckStoragePlace): Promise<StorageView> {
   const current = await getStorageRow(db, idOrName);
   const name = checkName(input.name);
   const config = validateConfig(input.kind, input.config);
   const clash = await findStorageRow(db, name);
   if (clash && clash.id !== current.id) throw duplicateName(name);
+  await checkPlace?.(input.kind, config);
   const sealed = sealSecrets(mergeSecrets(openSecrets(current, secrets), input.secrets), secrets);
   const row = await db
     .updateTable('storages')

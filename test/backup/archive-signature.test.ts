@@ -136,7 +136,7 @@ describe('signed archives (listening server)', () => {
     const created = await fetch(`${base}/api/v1/storages`, {
       method: 'POST',
       headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'sig-shelf', kind: 'local', config: { path: shelf } }),
+      body: JSON.stringify({ name: 'sig-shelf', kind: 'local', config: { path: shelf }, create: true }),
     });
     const storageId = ((await created.json()) as { id: string }).id;
     expect(created.status).toBe(201);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -68,9 +68,19 @@ describe('pgferry backup / verify / restore (URLs and directories, no store)', (
 describe('pgferry storage / backups with a metadata store', () => {
   it('adds a storage, records backups, lists, prunes with retention, refuses rm while backups remain', async () => {
     const root = path.join(dir, 'saved');
-    const add = await runCli(['storage', 'add', 'Shelf', '--kind', 'local', '--path', root, '--encryption-secret-env', 'SHELF_KEY'], { ...env, SHELF_KEY: 'shelf-secret' });
+    const addArgs = ['storage', 'add', 'Shelf', '--kind', 'local', '--path', root, '--encryption-secret-env', 'SHELF_KEY'];
+    // A directory that does not exist is refused at save time, naming it and the way out.
+    const refused = await runCli(addArgs, { ...env, SHELF_KEY: 'shelf-secret' });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(root);
+    expect(refused.stderr).toMatch(/--create.*PGF_STORAGE_PATH_MISSING/);
+    expect((await runCli(['storage', 'list'], env)).stdout).not.toContain('Shelf');
+    const add = await runCli([...addArgs, '--create'], { ...env, SHELF_KEY: 'shelf-secret' });
     expect(add.stderr).toBe('');
     expect(add.code).toBe(0);
+    expect((await stat(root)).mode & 0o777).toBe(0o700);
+    // A directory that goes away later: the test says so, init makes it again.
+    await rm(root, { recursive: true });
     expect((await runCli(['storage', 'test', 'Shelf'], env)).code).not.toBe(0);
     expect((await runCli(['storage', 'init', 'Shelf'], env)).stdout).toMatch(/created/);
     const test = await runCli(['storage', 'test', 'Shelf', '--json'], env);
@@ -108,9 +118,9 @@ describe('pgferry storage / backups with a metadata store', () => {
     expect(pruned.expire[0].deleted_objects).toBeGreaterThan(3);
     expect(await readdir(root)).toEqual(['second']);
 
-    const rm = await runCli(['storage', 'rm', 'Shelf'], env);
-    expect(rm.code).toBe(5);
-    expect(rm.stderr).toMatch(/holds 1 recorded backup/);
+    const removed = await runCli(['storage', 'rm', 'Shelf'], env);
+    expect(removed.code).toBe(5);
+    expect(removed.stderr).toMatch(/holds 1 recorded backup/);
   }, 120_000);
 
   it('refuses restore --clean on a protected connection', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -221,7 +221,7 @@ describe.skipIf(!hasChromium)(`web UI in chromium${hasChromium ? '' : ` (skipped
     expect(saved.selection.tables).toEqual([chosen]);
   });
 
-  it('saves a local storage and tests it', async (context) => {
+  it('saves a local storage, creating its directory when asked, and tests it', async (context) => {
     if (!paths.has('/api/v1/storages')) {
       context.skip('the server has no /api/v1/storages routes registered yet');
       return;
@@ -230,9 +230,18 @@ describe.skipIf(!hasChromium)(`web UI in chromium${hasChromium ? '' : ` (skipped
     await page.getByTestId('storage-new').click();
     const dialog = page.getByRole('dialog');
     await dialog.locator('input[name=name]').fill('local-e2e');
-    await dialog.locator('input[name=path]').fill(storageDir);
+    // A directory that does not exist yet: the save is refused and offers to create it.
+    const place = path.join(storageDir, 'archives');
+    await dialog.locator('input[name=path]').fill(place);
     await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.getByTestId('storage-path-missing').waitFor();
+    expect(await dialog.getByTestId('storage-path-missing').textContent()).toContain(place);
+    await dialog.getByTestId('storage-create-dir').click();
     await page.getByTestId('storage-row-local-e2e').waitFor();
+    // Saving tests the storage at once.
+    await page.getByTestId('storage-test-result').waitFor();
+    expect(await page.getByTestId('storage-test-result').textContent()).toContain('Storage works');
+    expect(statSync(place).isDirectory()).toBe(true);
     await page.getByTestId('storage-row-local-e2e').getByTestId('storage-test').click();
     await page.getByTestId('storage-test-result').waitFor();
     expect(await page.getByTestId('storage-test-result').textContent()).toContain('Storage works');

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 
+import { storagePlaceCheck } from '../../engine/storage/check-storage-place.js';
 import { openStorage } from '../../engine/storage/open-storage.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { type StorageInput, createStorage, deleteStorage, getStorageRow, listStorages, storageTargetFromRow } from '../../store/storage-repository.js';
@@ -19,6 +20,7 @@ interface AddFlags {
   secretAccessKeyEnv?: string;
   encryptionSecretEnv?: string;
   description?: string;
+  create?: boolean;
   json?: boolean;
 }
 
@@ -48,6 +50,7 @@ export function registerStorageCommand(program: Command): void {
     .option('--secret-access-key-env <var>', 's3: environment variable holding the secret access key')
     .option('--encryption-secret-env <var>', 'environment variable holding the passphrase archives here are encrypted with')
     .option('--description <text>')
+    .option('--create', 'local: create the directory (mode 0700) when it does not exist')
     .option('--json', 'machine-readable output')
     .action(async (name: string, flags: AddFlags) => {
       const kind = storageKinds.find((known) => known === flags.kind);
@@ -75,7 +78,7 @@ export function registerStorageCommand(program: Command): void {
       };
       await withLazyStore(async (lazy) => {
         const { store, secrets } = await lazy.get();
-        const view = await createStorage(store.db, secrets, input);
+        const view = await createStorage(store.db, secrets, input, storagePlaceCheck({ create: flags.create === true }));
         if (flags.json) json(view);
         else console.log(`saved storage "${view.name}" (${view.kind}) ${view.id}`);
       });

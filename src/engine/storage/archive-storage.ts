@@ -40,6 +40,8 @@ export interface ProbeResult {
   wrote: boolean;
   freeBytes?: number | undefined;
   bucketExists?: boolean | undefined;
+  /** The directory or bucket does not exist: `init()` would create it. */
+  missing?: boolean | undefined;
   latencyMs: number;
   message: string;
 }

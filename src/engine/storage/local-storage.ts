@@ -92,12 +92,7 @@ export class LocalStorage implements ArchiveStorage {
   }
 
   async init(): Promise<{ created: boolean }> {
-    const existed = await stat(this.root).then(
-      () => true,
-      () => false,
-    );
-    await mkdir(this.root, { recursive: true });
-    return { created: !existed };
+    return { created: await createDirectoryLevels(this.root) };
   }
 
   async probe(): Promise<ProbeResult> {
@@ -106,7 +101,8 @@ export class LocalStorage implements ArchiveStorage {
     try {
       const info = await stat(this.root).catch(() => undefined);
       if (!info?.isDirectory()) {
-        return { ...base, ok: false, latencyMs: Date.now() - started, message: `${this.root} does not exist or is not a directory (run \`pgferry storage init\`)` };
+        const message = info ? `${this.root} is not a directory` : `${this.root} does not exist; create it (the storage page's "Create it", or \`pgferry storage init\`)`;
+        return { ...base, ok: false, missing: !info, latencyMs: Date.now() - started, message };
       }
       const probe = path.join(this.root, `.pgferry-probe-${randomBytes(6).toString('hex')}`);
       const payload = randomBytes(64).toString('hex');
@@ -124,5 +120,33 @@ export class LocalStorage implements ArchiveStorage {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * Creates `root` one level at a time, each new level 0700 (archives hold whole databases).
+ * Not `mkdir({ recursive: true })`: under a virtual file system such as /proc it never
+ * returns. Returns whether anything was created.
+ */
+export async function createDirectoryLevels(root: string): Promise<boolean> {
+  const missing: string[] = [];
+  for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
+    const info = await stat(dir).catch(() => undefined);
+    if (info) {
+      if (!info.isDirectory()) throw new PgferryError('PGF_STORAGE_PATH_UNUSABLE', `${dir} is a file, not a directory; pick another path for the storage`);
+      break;
+    }
+    missing.unshift(dir);
+    if (path.dirname(dir) === dir) break;
+  }
+  for (const dir of missing) {
+    try {
+      await mkdir(dir, { mode: 0o700 });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      throw new PgferryError('PGF_STORAGE_PATH_UNUSABLE', `cannot create ${dir} (${code ?? 'error'}); pick another path for the storage or create it as an administrator`, { cause: error });
+    }
+  }
+  return missing.length > 0;
 }
 

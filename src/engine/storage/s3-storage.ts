@@ -234,8 +234,8 @@ export class S3Storage implements ArchiveStorage {
       await client.send(new sdk.HeadBucketCommand({ Bucket: this.#spec.bucket }));
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      const reason = status === 404 ? 'the bucket does not exist (run `pgferry storage init`)' : translate(error, 'bucket').message;
-      return { ...base, ok: false, bucketExists: status === 404 ? false : undefined, latencyMs: Date.now() - started, message: reason };
+      const reason = status === 404 ? 'the bucket does not exist; create it (the storage page\'s "Create it", or `pgferry storage init`)' : translate(error, 'bucket').message;
+      return { ...base, ok: false, bucketExists: status === 404 ? false : undefined, missing: status === 404, latencyMs: Date.now() - started, message: reason };
     }
     const key = this.#key(`.pgferry-probe-${randomBytes(6).toString('hex')}`);
     const payload = randomBytes(64).toString('hex');

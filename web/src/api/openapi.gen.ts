@@ -8616,7 +8616,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Save a storage */
+        /** Save a storage (a local directory must exist and take a file, or be created with create: true) */
         post: {
             parameters: {
                 query?: never;
@@ -8638,6 +8638,8 @@ export interface paths {
                         secret_access_key?: string | null;
                         /** @description Passphrase for archive encryption; omit to keep, null to remove */
                         encryption_secret?: string | null;
+                        /** @description local: create the directory (0700) when it does not exist; without it a missing directory is refused with PGF_STORAGE_PATH_MISSING */
+                        create?: boolean;
                     };
                 };
             };
@@ -8969,6 +8971,8 @@ export interface paths {
                         secret_access_key?: string | null;
                         /** @description Passphrase for archive encryption; omit to keep, null to remove */
                         encryption_secret?: string | null;
+                        /** @description local: create the directory (0700) when it does not exist; without it a missing directory is refused with PGF_STORAGE_PATH_MISSING */
+                        create?: boolean;
                     };
                 };
             };
@@ -9288,6 +9292,8 @@ export interface paths {
                             wrote: boolean;
                             freeBytes?: number;
                             bucketExists?: boolean;
+                            /** @description The directory or bucket does not exist; /init creates it */
+                            missing?: boolean;
                             latencyMs: number;
                             message: string;
                         };

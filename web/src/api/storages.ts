@@ -22,6 +22,8 @@ export interface StorageInput {
   /** Omit to keep the stored one, null to remove. */
   secret_access_key?: string | null;
   encryption_secret?: string | null;
+  /** local: create the directory when it does not exist (else 400 PGF_STORAGE_PATH_MISSING). */
+  create?: boolean;
 }
 
 /** What "Test" answers: a probe object written, read and deleted. */
@@ -32,6 +34,8 @@ export interface StorageProbe {
   wrote: boolean;
   freeBytes?: number;
   bucketExists?: boolean;
+  /** The directory or bucket does not exist; `init` creates it. */
+  missing?: boolean;
   latencyMs: number;
   message: string;
 }
@@ -48,4 +52,8 @@ export const { useList: useStorages, useSave: useSaveStorage, useRemove: useRemo
 
 export function useTestStorage() {
   return useItemAction<StorageProbe>(base, 'test', []);
+}
+
+export function useInitStorage() {
+  return useItemAction<{ created: boolean }>(base, 'init', []);
 }

@@ -2,7 +2,8 @@ import { Alert, Button, Group, Modal, PasswordInput, SegmentedControl, Stack, Sw
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import { type Storage, storagePaging, useRemoveStorage, useSaveStorage, useStorages, useTestStorage } from '../api/storages.js';
+import { ApiError } from '../api/http.js';
+import { type Storage, storagePaging, useInitStorage, useRemoveStorage, useSaveStorage, useStorages, useTestStorage } from '../api/storages.js';
 import { EditDeleteButtons } from '../components/edit-delete-buttons.js';
 import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
@@ -41,7 +42,13 @@ export function validateStorage(values: StorageFormValues) {
   return errors;
 }
 
-function StorageForm({ storage, onDone }: { storage?: Storage; onDone: () => void }) {
+/** The save answered that the directory does not exist: the path it named, to offer "Create it". */
+function missingPath(error: unknown): string | null {
+  if (!(error instanceof ApiError) || error.code !== 'PGF_STORAGE_PATH_MISSING') return null;
+  return typeof error.details?.path === 'string' ? error.details.path : null;
+}
+
+function StorageForm({ storage, onCancel, onSaved }: { storage?: Storage; onCancel: () => void; onSaved: (saved: Storage) => void }) {
   const { t } = useTranslation();
   const config = (storage?.config ?? {}) as Record<string, unknown>;
   const str = (key: string) => (typeof config[key] === 'string' ? (config[key] as string) : '');
@@ -65,37 +72,52 @@ function StorageForm({ storage, onDone }: { storage?: Storage; onDone: () => voi
   const save = useSaveStorage();
   const err = (key: string) => errorText(t, form.errors[key] ?? form.errors[`config.${key}`]);
   const { values, set } = form;
+  const absentPath = missingPath(form.formError);
+  const submit = (create: boolean) => {
+    if (!form.check()) return;
+    const cfg: Record<string, unknown> =
+      values.kind === 'local'
+        ? { path: values.path.trim() }
+        : {
+            bucket: values.bucket,
+            ...(values.prefix ? { prefix: values.prefix } : {}),
+            ...(values.region ? { region: values.region } : {}),
+            ...(values.endpoint ? { endpoint: values.endpoint } : {}),
+            ...(values.access_key_id ? { access_key_id: values.access_key_id } : {}),
+            ...(values.public_endpoint ? { public_endpoint: values.public_endpoint } : {}),
+            force_path_style: values.force_path_style,
+          };
+    // Secrets left empty are kept by the API (omitted, never sent as "").
+    const secrets = {
+      ...(values.kind === 's3' && values.secret_access_key ? { secret_access_key: values.secret_access_key } : {}),
+      ...(values.encryption_secret ? { encryption_secret: values.encryption_secret } : {}),
+    };
+    save.mutate(
+      { ...(storage ? { id: storage.id } : {}), input: { name: values.name.trim(), kind: values.kind, config: cfg, ...secrets, ...(create ? { create } : {}) } },
+      { onSuccess: onSaved, onError: form.showServerError },
+    );
+  };
   return (
     <form
       noValidate
       onSubmit={(event) => {
         event.preventDefault();
-        if (!form.check()) return;
-        const cfg: Record<string, unknown> =
-          values.kind === 'local'
-            ? { path: values.path.trim() }
-            : {
-                bucket: values.bucket,
-                ...(values.prefix ? { prefix: values.prefix } : {}),
-                ...(values.region ? { region: values.region } : {}),
-                ...(values.endpoint ? { endpoint: values.endpoint } : {}),
-                ...(values.access_key_id ? { access_key_id: values.access_key_id } : {}),
-                ...(values.public_endpoint ? { public_endpoint: values.public_endpoint } : {}),
-                force_path_style: values.force_path_style,
-              };
-        // Secrets left empty are kept by the API (omitted, never sent as "").
-        const secrets = {
-          ...(values.kind === 's3' && values.secret_access_key ? { secret_access_key: values.secret_access_key } : {}),
-          ...(values.encryption_secret ? { encryption_secret: values.encryption_secret } : {}),
-        };
-        save.mutate(
-          { ...(storage ? { id: storage.id } : {}), input: { name: values.name.trim(), kind: values.kind, config: cfg, ...secrets } },
-          { onSuccess: onDone, onError: form.showServerError },
-        );
+        submit(false);
       }}
     >
       <Stack>
-        <FormErrorAlert error={form.formError} />
+        {absentPath !== null ? (
+          <Alert color="yellow" data-testid="storage-path-missing">
+            <Group justify="space-between" wrap="nowrap">
+              <Text size="sm">{t('storages.pathMissing', { path: absentPath })}</Text>
+              <Button size="xs" loading={save.isPending} onClick={() => submit(true)} data-testid="storage-create-dir">
+                {t('storages.createIt')}
+              </Button>
+            </Group>
+          </Alert>
+        ) : (
+          <FormErrorAlert error={form.formError} />
+        )}
         <TextInput label={t('storages.fields.name')} required name="name" value={values.name} onChange={(e) => set('name', e.currentTarget.value)} error={err('name')} />
         <SegmentedControl value={values.kind} onChange={(v) => set('kind', v as 'local' | 's3')} data={[{ value: 'local', label: t('storages.kinds.local') }, { value: 's3', label: t('storages.kinds.s3') }]} disabled={Boolean(storage)} />
         {values.kind === 'local' ? (
@@ -123,7 +145,7 @@ function StorageForm({ storage, onDone }: { storage?: Storage; onDone: () => voi
           autoComplete="new-password"
         />
         <Group justify="flex-end">
-          <Button variant="default" onClick={onDone}>
+          <Button variant="default" onClick={onCancel}>
             {t('common.cancel')}
           </Button>
           <Button type="submit" loading={save.isPending}>
@@ -142,17 +164,31 @@ export default function StoragesPage() {
   const pager = usePager(storagePaging);
   const storages = useStorages(pager.query);
   const test = useTestStorage();
+  const init = useInitStorage();
   const remove = useRemoveStorage();
+  const tested = test.variables?.id;
   const [editing, setEditing] = useState<Storage | 'new' | null>(null);
   return (
     <>
       <PageHeader title={t('storages.title')} description={t('storages.description')} actions={canEdit ? <Button onClick={() => setEditing('new')} data-testid="storage-new">{t('storages.new')}</Button> : null} />
       {test.error ? <ErrorAlert error={test.error} /> : null}
+      {init.error ? <ErrorAlert error={init.error} /> : null}
       {test.data ? (
         <Alert color={test.data.ok ? 'green' : 'red'} mb="sm" withCloseButton onClose={() => test.reset()} title={test.data.ok ? t('storages.testOk') : t('storages.testFailed')} data-testid="storage-test-result">
-          <Text size="sm" data-untranslated="server">
-            {test.data.message}
-          </Text>
+          {test.data.missing ? (
+            <Group justify="space-between" wrap="nowrap">
+              <Text size="sm">{t('storages.missing', { target: test.data.target })}</Text>
+              {canEdit && tested ? (
+                <Button size="xs" loading={init.isPending} onClick={() => init.mutate({ id: tested }, { onSuccess: () => test.mutate({ id: tested }) })} data-testid="storage-init">
+                  {t('storages.createIt')}
+                </Button>
+              ) : null}
+            </Group>
+          ) : (
+            <Text size="sm" data-untranslated="server">
+              {test.data.message}
+            </Text>
+          )}
           <Text size="xs" c="dimmed" ff="monospace">
             {test.data.target} · {test.data.latencyMs} ms{test.data.freeBytes !== undefined ? ` · ${t('storages.free', { size: formatBytes(test.data.freeBytes, i18n.language) })}` : ''}
           </Text>
@@ -202,7 +238,17 @@ export default function StoragesPage() {
         )}
       </QueryState>
       <Modal opened={editing !== null} onClose={() => setEditing(null)} title={editing === 'new' ? t('storages.new') : t('storages.edit')} size="lg">
-        {editing !== null ? <StorageForm {...(editing !== 'new' ? { storage: editing } : {})} onDone={() => setEditing(null)} /> : null}
+        {editing !== null ? (
+          <StorageForm
+            {...(editing !== 'new' ? { storage: editing } : {})}
+            onCancel={() => setEditing(null)}
+            onSaved={(saved) => {
+              setEditing(null);
+              // Test on save: S3 settings are only proven by a request, and a local directory's free space shows at once.
+              if (canTest) test.mutate({ id: saved.id });
+            }}
+          />
+        ) : null}
       </Modal>
     </>
   );
