@@ -15,6 +15,7 @@ import {
   listConnections,
   updateConnection,
 } from '../store/connection-repository.js';
+import { auditProbeOutcome } from './audit-outcome.js';
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
 import {
@@ -104,11 +105,12 @@ export function connectionRoutes(services: AppServices): FastifyPluginAsyncZod {
         const fields = targetFieldsFromBody(target);
         const config = clientConfigFromFields({ ...fields, password: fields.password ?? undefined });
         await checkPgConfig(outbound, config, 'connection test');
-        return testConnection(config, {
+        const result = await testConnection(config, {
           ...(schemas ? { schemas } : {}),
           ...(as ? { as } : {}),
           ...(timeoutMs ? { timeoutMs } : {}),
         });
+        return auditProbeOutcome(request, result, result.error);
       },
     );
 
@@ -174,7 +176,8 @@ export function connectionRoutes(services: AppServices): FastifyPluginAsyncZod {
       async (request) => {
         const target = await loadTarget(request.params.id);
         const { schemas, as, timeout_ms: timeoutMs } = request.body ?? {};
-        return testConnection(target.config, { ...(schemas ? { schemas } : {}), ...(as ? { as } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
+        const result = await testConnection(target.config, { ...(schemas ? { schemas } : {}), ...(as ? { as } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
+        return auditProbeOutcome(request, result, result.error);
       },
     );
 

@@ -12,6 +12,7 @@ import {
   updateStorage,
 } from '../store/storage-repository.js';
 import { openAllowedStorage } from '../net/allowed-targets.js';
+import { auditProbeOutcome } from './audit-outcome.js';
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
 import { storageKinds } from '../engine/storage/archive-storage.js';
@@ -142,7 +143,7 @@ export function storageRoutes(services: AppServices): FastifyPluginAsyncZod {
         const target = storageTargetFromRow(await getStorageRow(db, request.params.id), secrets);
         const storage = openAllowedStorage(services.outbound, target);
         try {
-          return await storage.probe();
+          return auditProbeOutcome(request, await storage.probe(), { code: 'PGF_STORAGE_UNREACHABLE' });
         } finally {
           await storage.close();
         }

@@ -91,7 +91,7 @@ export function auditEntry(request: FastifyRequest, reply: FastifyReply, payload
     userAgent: text(typeof userAgent === 'string' ? userAgent : null, 500),
     requestId: text(String(request.id), 100) ?? '',
     requestBody: request.body === undefined ? null : redactBody(request.body),
-    status: reply.statusCode,
+    status: reply.statusCode < 300 ? (request.auditContext?.outcomeStatus ?? reply.statusCode) : reply.statusCode,
   };
 }
 

@@ -19,6 +19,8 @@ export interface AuditContext {
   /** For attempts without a principal, e.g. the username of a failed login. */
   actorName?: string;
   resourceId?: string;
+  /** The status the audit row records when the answer's own (200) hides a failed outcome, e.g. a failed connection test. */
+  outcomeStatus?: number;
 }
 
 /** A route as registered, kept for the route-walk tests and for operators who list routes. */

@@ -56,4 +56,25 @@ describe('audit log: resource names', () => {
     expect(items.length).toBe(3);
     for (const entry of items) expect(entry).toMatchObject({ resource_id: id, resource_name: null });
   });
+
+  it('records a failed connection or storage test as the failure it was, though the answer is 200', async () => {
+    const refused = { host: '127.0.0.1', port: 1, database: 'd', user: 'u' };
+    const saved = await call('POST', '/api/v1/connections', { name: 'audit-unreachable', ...refused });
+    const good = await call('POST', '/api/v1/connections', { name: 'audit-reachable', host: '127.0.0.1', port: 5432, database: 'postgres', user: 'postgres' });
+    for (const [url, ok] of [
+      ['/api/v1/connections/test', false],
+      [`/api/v1/connections/${saved.json.id}/test`, false],
+      [`/api/v1/connections/${good.json.id}/test`, true],
+    ] as const) {
+      const answer = await call('POST', url, url.endsWith('/connections/test') ? refused : {});
+      expect(answer.status).toBe(200);
+      expect(answer.json.ok).toBe(ok);
+    }
+    const log = (await call('GET', '/api/v1/audit-log?action=connection.test')).json.items as (Entry & { status: number })[];
+    const statusOf = (id: string | null) => log.filter((entry) => entry.resource_id === id).map((entry) => entry.status);
+    // PGF_CONNECTION_REFUSED maps to 502; a passing test stays 200.
+    expect(statusOf(null)).toEqual([502]);
+    expect(statusOf(saved.json.id)).toEqual([502]);
+    expect(statusOf(good.json.id)).toEqual([200]);
+  });
 });
