@@ -185,7 +185,7 @@ export function backupRoutes(services: AppServices): FastifyPluginAsyncZod {
           }
           if (body.confirm_name !== target.name) {
             throw new PgferryError('PGF_VALIDATION_FAILED', `confirm_name: type the connection name "${target.name}" to confirm that its objects are dropped and replaced`, {
-              details: { fields: [{ field: 'body.confirm_name', message: 'does not match the connection name' }] },
+              details: { fields: [{ field: 'body.confirm_name', code: 'mismatch', message: 'does not match the connection name' }] },
             });
           }
         }

@@ -3,6 +3,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 
 import { type ErrorCode, errorCodes } from '../errors/error-codes.js';
 import { isPgferryError } from '../errors/pgferry-error.js';
+import { fieldProblem } from '../errors/validation-error.js';
 
 export interface ErrorBody {
   error: { code: ErrorCode | string; message: string; details?: Record<string, unknown> };
@@ -29,7 +30,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       const fields = error.validation.map((issue) => {
         const where = error.validationContext ?? 'body';
         const pathText = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
-        return { field: pathText ? `${where}.${pathText}` : where, message: issue.message ?? 'invalid' };
+        return fieldProblem(pathText ? `${where}.${pathText}` : where, { ...issue.params, code: issue.keyword, message: issue.message ?? 'invalid' });
       });
       return send(reply, request, 400, {
         code: 'PGF_VALIDATION_FAILED',

@@ -20,7 +20,32 @@ export function validationError(fields: FieldProblem[]): PgferryError {
   );
 }
 
+/** What a zod issue carries that a field problem keeps (zod's issue, or the keyword and params fastify hands over). */
+export interface IssueLike {
+  code?: string | undefined;
+  message: string;
+  origin?: unknown;
+  minimum?: unknown;
+  maximum?: unknown;
+  format?: unknown;
+  /** A refinement's own code travels as `params: { code }`. */
+  params?: unknown;
+}
+
+/** A zod issue as a field problem with a stable code, so the UI can say it in the user's language. */
+export function fieldProblem(field: string, issue: IssueLike): FieldProblem {
+  const ownCode = (issue.params as { code?: unknown } | undefined)?.code;
+  const code = issue.code === 'custom' && typeof ownCode === 'string' ? ownCode : issue.code;
+  const params: Record<string, string | number> = {};
+  for (const key of ['origin', 'minimum', 'maximum', 'format'] as const) {
+    const value = issue[key];
+    if (typeof value === 'string' || typeof value === 'number') params[key] = value;
+    else if (typeof value === 'bigint') params[key] = Number(value);
+  }
+  return { field, message: issue.message, ...(code ? { code } : {}), ...(Object.keys(params).length > 0 ? { params } : {}) };
+}
+
 /** A zod failure as one validation error naming every field. */
-export function validationErrorFromIssues(issues: readonly { path: PropertyKey[]; message: string }[]): PgferryError {
-  return validationError(issues.map((issue) => ({ field: issue.path.map(String).join('.'), message: issue.message })));
+export function validationErrorFromIssues(issues: readonly (IssueLike & { path: PropertyKey[] })[], prefix: string[] = []): PgferryError {
+  return validationError(issues.map((issue) => fieldProblem([...prefix, ...issue.path.map(String)].join('.'), issue)));
 }

@@ -65,7 +65,7 @@ export async function createSyncJob(db: Kysely<StoreDatabase>, job: SyncJobInput
 
 function mergeForCheck(current: SyncJob, patch: SyncJobPatch): SyncJobInput {
   const parsed = syncJobUpdateSchema.safeParse(patch);
-  if (!parsed.success) throw validationError(parsed.error.issues.map((issue) => ({ field: issue.path.map(String).join('.'), message: issue.message })));
+  if (!parsed.success) throw validationErrorFromIssues(parsed.error.issues);
   return {
     name: patch.name ?? current.name,
     description: patch.description !== undefined ? patch.description : current.description,

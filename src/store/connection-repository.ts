@@ -154,7 +154,7 @@ function isUniqueViolation(error: unknown): boolean {
 
 function duplicateName(name: string, cause?: unknown): PgferryError {
   return new PgferryError('PGF_CONFLICT', `name: a connection named "${name}" already exists (names are case-insensitive); pick another name`, {
-    details: { fields: [{ field: 'name', message: 'already exists' }], name },
+    details: { fields: [{ field: 'name', code: 'taken', message: 'already exists' }], name },
     ...(cause === undefined ? {} : { cause }),
   });
 }
@@ -164,7 +164,7 @@ function rowValues(input: ConnectionInput) {
   validateConnectionFields({ ...fields, password: fields.password ?? undefined });
   const name = input.name.trim();
   if (name === '' || name.length > 100) {
-    throw new PgferryError('PGF_VALIDATION_FAILED', 'name: expected 1 to 100 characters', { details: { fields: [{ field: 'name', message: 'expected 1 to 100 characters' }] } });
+    throw new PgferryError('PGF_VALIDATION_FAILED', 'name: expected 1 to 100 characters', { details: { fields: [{ field: 'name', code: 'length_1_100', message: 'expected 1 to 100 characters' }] } });
   }
   return {
     name,

@@ -13,5 +13,5 @@ export function hasBidiControls(text: string): boolean {
 
 /** A name schema that also refuses bidirectional control characters. */
 export function displaySafe<T extends z.ZodType<string | null | undefined>>(schema: T): T {
-  return schema.refine((value) => typeof value !== 'string' || !hasBidiControls(value), bidiControlsMessage) as unknown as T;
+  return schema.refine((value) => typeof value !== 'string' || !hasBidiControls(value), { error: bidiControlsMessage, params: { code: 'bidi_controls' } }) as unknown as T;
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 
 import type { StorageSpec } from '../engine/storage/archive-storage.js';
 import { PgferryError } from '../errors/pgferry-error.js';
+import { fieldProblem } from '../errors/validation-error.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { containsPattern } from './like-pattern.js';
 import type { StoreDatabase } from './store-types.js';
@@ -13,7 +14,7 @@ import { isUuid } from './uuid.js';
 
 /** Non-secret settings of a storage, as stored in `storages.config`. */
 export const localConfigSchema = z.object({
-  path: z.string().trim().min(1).max(1000).refine((value) => path.isAbsolute(value), { error: 'expected an absolute directory path' }),
+  path: z.string().trim().min(1).max(1000).refine((value) => path.isAbsolute(value), { error: 'expected an absolute directory path', params: { code: 'absolute_path' } }),
 });
 
 export const s3ConfigSchema = z.object({
@@ -87,7 +88,7 @@ export function toStorageView(row: StorageRow): StorageView {
 function validateConfig(kind: StorageKind, config: Record<string, unknown>): Record<string, unknown> {
   const parsed = (kind === 'local' ? localConfigSchema : s3ConfigSchema).safeParse(config);
   if (!parsed.success) {
-    const fields = parsed.error.issues.map((issue) => ({ field: `config.${issue.path.join('.')}`, message: issue.message }));
+    const fields = parsed.error.issues.map((issue) => fieldProblem(`config.${issue.path.join('.')}`, issue));
     throw new PgferryError('PGF_VALIDATION_FAILED', fields.map((f) => `${f.field}: ${f.message}`).join('; '), { details: { fields } });
   }
   return parsed.data;
@@ -152,14 +153,14 @@ function mergeSecrets(current: StoredSecrets, input: StorageSecretsInput | undef
 
 function duplicateName(name: string): PgferryError {
   return new PgferryError('PGF_CONFLICT', `name: a storage named "${name}" already exists (names are case-insensitive); pick another name`, {
-    details: { fields: [{ field: 'name', message: 'already exists' }] },
+    details: { fields: [{ field: 'name', code: 'taken', message: 'already exists' }] },
   });
 }
 
 function checkName(name: string): string {
   const trimmed = name.trim();
   if (trimmed === '' || trimmed.length > 100) {
-    throw new PgferryError('PGF_VALIDATION_FAILED', 'name: expected 1 to 100 characters', { details: { fields: [{ field: 'name', message: 'expected 1 to 100 characters' }] } });
+    throw new PgferryError('PGF_VALIDATION_FAILED', 'name: expected 1 to 100 characters', { details: { fields: [{ field: 'name', code: 'length_1_100', message: 'expected 1 to 100 characters' }] } });
   }
   return trimmed;
 }

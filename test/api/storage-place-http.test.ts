@@ -52,6 +52,14 @@ describe('saving a local storage checks its directory', () => {
     expect(await storageNames()).not.toContain('missing');
   });
 
+  it('gives each field problem a code and the numbers the UI needs to say it', async () => {
+    const answer = await call('POST', '/api/v1/storages', { name: 'x'.repeat(101), kind: 'local', config: { path: 'relative' } });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details.fields).toContainEqual(expect.objectContaining({ field: 'body.name', code: 'too_big', params: { origin: 'string', maximum: 100 } }));
+    const relative = await call('POST', '/api/v1/storages', { name: 'relative', kind: 'local', config: { path: 'relative' } });
+    expect(relative.body.error.details.fields).toEqual([expect.objectContaining({ field: 'config.path', code: 'absolute_path' })]);
+  });
+
   it('creates it on request, each new level 0700', async () => {
     const place = path.join(dir, 'made', 'backups');
     const answer = await call('POST', '/api/v1/storages', { name: 'made', kind: 'local', config: { path: place }, create: true });

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
  */
 
 export interface Clipped {
-  kind: 'badge' | 'th' | 'page';
+  kind: 'badge' | 'th' | 'page' | 'header';
   text: string;
   problem: string;
 }
@@ -36,6 +36,12 @@ const clippedScript = `(() => {
     range.selectNodeContents(th);
     const lines = new Set([...range.getClientRects()].filter((rect) => rect.width > 0).map((rect) => Math.round(rect.top)));
     if (lines.size > 1) out.push({ kind: 'th', text: th.textContent || '', problem: 'wraps over ' + lines.size + ' lines' });
+  }
+  // Everything in the top bar is on screen (on a phone "Log out" once ended past the edge).
+  for (const element of document.querySelectorAll('header button, header a, header [role=radiogroup]')) {
+    if (!visible(element)) continue;
+    const box = element.getBoundingClientRect();
+    if (box.right > window.innerWidth + 1 || box.left < -1) out.push({ kind: 'header', text: element.textContent || '', problem: 'spans ' + Math.round(box.left) + '..' + Math.round(box.right) + ' of a ' + window.innerWidth + ' px viewport' });
   }
   // The page itself never scrolls sideways: wide tables scroll inside their own container.
   const page = document.documentElement;

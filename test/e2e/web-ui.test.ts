@@ -161,6 +161,8 @@ describe.skipIf(!hasChromium)(`web UI in chromium${hasChromium ? '' : ` (skipped
     await page.getByTestId('connection-save').click();
     await page.getByTestId('form-error').waitFor();
     expect(await form.locator('input[name=name]').getAttribute('aria-invalid')).toBe('true');
+    // The UI's own words for the server's code (taken), not the server's English.
+    expect(await form.locator('.mantine-TextInput-error').first().textContent()).toBe('Already in use; pick another name');
     await shot('connection-form-server-error-en');
     await page.keyboard.press('Escape');
   });

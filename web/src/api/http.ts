@@ -5,7 +5,11 @@
 
 export interface FieldError {
   field: string;
+  /** The server's English text, shown when the UI has no text of its own for `code`. */
   message: string;
+  /** Stable kind of problem (zod issue codes such as too_small, or ours such as taken). */
+  code?: string;
+  params?: Record<string, string | number>;
 }
 
 export class ApiError extends Error {
@@ -24,14 +28,14 @@ export class ApiError extends Error {
   }
 
   /** Server field errors keyed by the field path without its `body.`/`query.` prefix. */
-  get fieldErrors(): Record<string, string> {
+  get fieldErrors(): Record<string, FieldError> {
     const fields = this.details?.fields;
-    const out: Record<string, string> = {};
+    const out: Record<string, FieldError> = {};
     if (!Array.isArray(fields)) return out;
     for (const item of fields as FieldError[]) {
       if (!item || typeof item.field !== 'string') continue;
       const key = item.field.replace(/^(body|query|params|querystring)\.?/, '') || item.field;
-      out[key] ??= item.message;
+      out[key] ??= item;
     }
     return out;
   }

@@ -30,6 +30,7 @@ export function AppLayout({ me, children }: { me: Me; children: ReactNode }) {
   const location = useLocation();
   const navigate = useNavigate();
   const logout = useLogout();
+  const signOut = () => logout.mutate(undefined, { onSettled: () => navigate('/login') });
   const active = (to: string) => (to === '/' ? location.pathname === '/' : location.pathname.startsWith(to));
   return (
     <MeContext.Provider value={me}>
@@ -50,12 +51,8 @@ export function AppLayout({ me, children }: { me: Me; children: ReactNode }) {
               <Badge variant="outline" visibleFrom="sm">
                 {t(`roles.${me.role}`)}
               </Badge>
-              <Button
-                size="xs"
-                variant="subtle"
-                data-testid="logout"
-                onClick={() => logout.mutate(undefined, { onSettled: () => navigate('/login') })}
-              >
+              {/* On a phone the top bar has no room for it: it sits at the end of the menu instead. */}
+              <Button size="xs" variant="subtle" visibleFrom="sm" data-testid="logout" onClick={signOut}>
                 {t('layout.logout')}
               </Button>
             </Group>
@@ -76,6 +73,7 @@ export function AppLayout({ me, children }: { me: Me; children: ReactNode }) {
                   data-testid={`nav-${section.to.replace('/', '') || 'dashboard'}`}
                 />
               ))}
+            <NavLink component="button" hiddenFrom="sm" label={t('layout.logout')} description={visibleName(me.display_name) || me.username} onClick={signOut} data-testid="logout-menu" />
           </ScrollArea>
         </AppShell.Navbar>
         <AppShell.Main>{children}</AppShell.Main>

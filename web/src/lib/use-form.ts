@@ -1,6 +1,8 @@
 import { useCallback, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 import { ApiError } from '../api/http.js';
+import { serverFieldText } from '../components/field-error.js';
 
 export type Errors = Record<string, string | undefined>;
 /** A rule returns an i18n key (or message) when the value is wrong. */
@@ -11,6 +13,7 @@ export type Validate<V> = (values: V) => Errors;
  * field errors (`details.fields`) mapped next to the matching inputs.
  */
 export function useForm<V extends Record<string, unknown>>(initial: V, validate: Validate<V>) {
+  const { t } = useTranslation();
   const [values, setValues] = useState<V>(initial);
   const [errors, setErrors] = useState<Errors>({});
   // A sentence of ours (string) or the server's error, shown by FormErrorAlert.
@@ -31,11 +34,11 @@ export function useForm<V extends Record<string, unknown>>(initial: V, validate:
   /** Shows an API failure: field errors beside fields, anything else above the form. */
   const showServerError = useCallback((error: unknown) => {
     if (error instanceof ApiError) {
-      const fields = error.fieldErrors;
-      if (Object.keys(fields).length > 0) setErrors(fields);
+      const fields = Object.entries(error.fieldErrors);
+      if (fields.length > 0) setErrors(Object.fromEntries(fields.map(([key, field]) => [key, serverFieldText(t, field)])));
     }
     setFormError(error);
-  }, []);
+  }, [t]);
 
   return { values, setValues, set, errors, setErrors, formError, setFormError, check, showServerError };
 }
