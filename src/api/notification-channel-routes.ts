@@ -3,7 +3,8 @@ import { z } from 'zod';
 
 import { channelConfigSchemas, channelEvents, channelKinds } from '../notifications/channel-kinds.js';
 import { sendTestNotification } from '../notifications/notification-hooks.js';
-import { createChannel, deleteChannel, getChannelRow, listChannels, listDeliveries, toChannelView, updateChannel } from '../store/notification-channel-repository.js';
+import { createChannel, listChannels, toChannelView, updateChannel } from '../notifications/channel-service.js';
+import { deleteChannel, getChannelRow, listDeliveries } from '../store/notification-channel-repository.js';
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
 import { displaySafe } from '../store/safe-text.js';

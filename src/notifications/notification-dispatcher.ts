@@ -5,7 +5,7 @@ import { nextFireTime } from '../cron/cron-schedule.js';
 import type { Logger } from '../logger.js';
 import { type OutboundCheck, allowAnyOutbound } from '../net/outbound-guard.js';
 import type { SecretBox } from '../secrets/secret-box.js';
-import { channelSendConfig } from '../store/notification-channel-repository.js';
+import { channelSendConfig } from './channel-service.js';
 import { previousFinishedRun } from '../store/run-repository.js';
 import type { RunRow, StoreDatabase } from '../store/store-types.js';
 import type { ChannelKind } from './channel-kinds.js';

@@ -8,7 +8,7 @@ import { JobWorker } from '../../src/jobs/job-worker.js';
 import { notificationHooks } from '../../src/notifications/notification-hooks.js';
 import { queueRunNotifications } from '../../src/notifications/notification-dispatcher.js';
 import { claimRuns, enqueueRun, finishRun } from '../../src/store/run-repository.js';
-import { createChannel } from '../../src/store/notification-channel-repository.js';
+import { createChannel } from '../../src/notifications/channel-service.js';
 import { createSyncJob } from '../../src/jobs/sync-job-service.js';
 import { trackResource } from '../helpers/leak-check.js';
 import { createTestStore } from '../helpers/test-database.js';

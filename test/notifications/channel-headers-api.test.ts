@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { sealLegacyChannelHeaders } from '../../src/store/notification-channel-repository.js';
+import { sealLegacyChannelHeaders } from '../../src/notifications/channel-service.js';
 import { type TestApp, createTestApp } from '../helpers/test-app.js';
 import { startHttpSink } from './notification-sinks.js';
 

@@ -10,7 +10,8 @@ import { notificationHooks, sendTestNotification } from '../../src/notifications
 import { buildHttpRequest } from '../../src/notifications/send-notification.js';
 import { verifyWebhookSignature } from '../../src/notifications/webhook-signature.js';
 import { assertKeyMatchesStoredSecrets } from '../../src/store/assert-key-matches.js';
-import { createChannel, getChannelRow, updateChannel } from '../../src/store/notification-channel-repository.js';
+import { createChannel, updateChannel } from '../../src/notifications/channel-service.js';
+import { getChannelRow } from '../../src/store/notification-channel-repository.js';
 import { enqueueRun, getRun } from '../../src/store/run-repository.js';
 import type { RunRow } from '../../src/store/store-types.js';
 import { createSyncJob } from '../../src/jobs/sync-job-service.js';

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 
 import type { Logger } from '../../logger.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
-import { sealLegacyChannelHeaders } from '../../store/notification-channel-repository.js';
+import { sealLegacyChannelHeaders } from '../../notifications/channel-service.js';
 import type { StoreDatabase } from '../../store/store-types.js';
 
 /** At start of `serve` and `worker`: webhook headers an older pgferry kept in the clear get sealed. */
