@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { JobWorker } from '../../src/jobs/job-worker.js';
 import { isTerminalRunStatus } from '../../src/store/run-statuses.js';
-import { type DatabasePair, catalogSnapshot, createDatabasePair, sql } from '../engine/sync/sync-test-helpers.js';
-import { type Backend, activeBackends, pollUntil } from '../helpers/backends.js';
+import { type DatabasePair, createDatabasePair, sql, tableFingerprints } from '../engine/sync/sync-test-helpers.js';
+import { type Backend, activeBackends, pollUntil, terminateBackends } from '../helpers/backends.js';
 import { type HttpAnswer, type HttpClient, listenForHttp } from '../helpers/http-client.js';
 import { trackResource } from '../helpers/leak-check.js';
 import { type TestApp, createTestApp } from '../helpers/test-app.js';
@@ -73,7 +73,9 @@ beforeAll(async () => {
      CREATE TABLE app.locked (id int PRIMARY KEY, note text);
      INSERT INTO app.locked SELECT g, 'row ' || g FROM generate_series(1, 100) g;
      CREATE TABLE app.items (id int PRIMARY KEY, name text);
-     INSERT INTO app.items SELECT g, 'i' || g FROM generate_series(1, 10) g;`,
+     INSERT INTO app.items SELECT g, 'i' || g FROM generate_series(1, 10) g;
+     CREATE TABLE app.created_twice (id int PRIMARY KEY, name text);
+     INSERT INTO app.created_twice SELECT g, 'c' || g FROM generate_series(1, 10) g;`,
   );
   await sql(dbs.destination.url, 'CREATE SCHEMA app');
   Object.assign(connections, await saveConnectionsOverApi(call, dbs, 'runs'));
@@ -84,41 +86,61 @@ beforeAll(async () => {
 afterAll(async () => {
   release?.();
   await worker?.stop(0);
+  // A failed cancel test would leave the slow read running for minutes on a shared machine.
+  if (dbs) for (const database of [dbs.source.name, dbs.destination.name]) await terminateBackends(database);
   await t?.close();
 });
 
+/**
+ * Starts a run of `jobId`, waits until it is running and `busy` finds its work on the source
+ * server, cancels it over HTTP and expects it to end `cancelled` with no backend left active
+ * on the source (generous polling limit, no timing assertion).
+ */
+async function expectCancelStopsSourceWork(jobId: unknown, busy: (backends: Backend[]) => Backend[]): Promise<void> {
+  const runId = await startRun(jobId);
+  const working = await pollUntil(
+    async () => ({ run: await runOf(runId), backends: await activeBackends(dbs.source.name) }),
+    ({ run, backends }) => isTerminalRunStatus(run.status) || (run.status === 'running' && busy(backends).length > 0),
+  );
+  expect(working.run.status).toBe('running');
+  expect(busy(working.backends)).not.toEqual([]);
+
+  const cancel = await call('POST', `/api/v1/runs/${runId}/cancel`, undefined, 'operator');
+  expect(cancel.status, JSON.stringify(cancel.json)).toBe(202);
+  const ended = await runEnded(runId);
+  expect(ended).toMatchObject({ status: 'cancelled', error_code: 'PGF_RUN_CANCELLED' });
+  const left = await pollUntil(
+    () => activeBackends(dbs.source.name),
+    (rows) => rows.length === 0,
+  );
+  expect(left).toEqual([]);
+}
+
 describe('item 5: cancel over HTTP stops the work on the source server', () => {
   it('a run waiting for a locked source table is cancelled and leaves no backend on the source', async () => {
-    const job = await createJob('cancel-me', { selection: { tables: ['app.locked'] } });
+    const job = await createJob('cancel-locked', { selection: { tables: ['app.locked'] } });
     expect(job.status, JSON.stringify(job.json)).toBe(201);
     // Another session holds the table: the run's reads wait for the lock, sending nothing, so
     // only a cancel on the server (not a closed socket) can stop them.
     const holder = await openSession(dbs.source.url, 'lock holder');
     try {
       await holder.query('BEGIN; LOCK TABLE app.locked IN ACCESS EXCLUSIVE MODE');
-      const runId = await startRun(job.json.id);
-      const waiting = await pollUntil(
-        async () => ({ run: await runOf(runId), backends: await activeBackends(dbs.source.name) }),
-        ({ run, backends }) => isTerminalRunStatus(run.status) || (run.status === 'running' && pgferryBackends(backends).some((row) => row.wait_event_type === 'Lock')),
-      );
-      expect(waiting.run.status).toBe('running');
-      expect(pgferryBackends(waiting.backends).filter((row) => row.wait_event_type === 'Lock')).not.toEqual([]);
-
-      const cancel = await call('POST', `/api/v1/runs/${runId}/cancel`, undefined, 'operator');
-      expect(cancel.status, JSON.stringify(cancel.json)).toBe(202);
-      const ended = await runEnded(runId);
-      expect(ended.status).toBe('cancelled');
-
-      // The lock is still held: a backend of the run left waiting would stay active.
-      const left = await pollUntil(
-        () => activeBackends(dbs.source.name),
-        (rows) => rows.length === 0,
-      );
-      expect(left).toEqual([]);
-      expect((await holder.query<{ n: number }>('SELECT count(*)::int AS n FROM app.locked')).rows[0]?.n).toBe(100);
+      await expectCancelStopsSourceWork(job.json.id, (backends) => pgferryBackends(backends).filter((row) => row.wait_event_type === 'Lock'));
+      // Still held: a backend of the run left waiting for it would have stayed active.
+      const held = await holder.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE pid = pg_backend_pid() AND mode = 'AccessExclusiveLock' AND granted`);
+      expect(held.rows).toEqual([{ n: 1 }]);
     } finally {
       await closeSession(holder);
     }
+  });
+
+  it('a run whose filtered read matches no row for minutes is cancelled and leaves no backend on the source', async () => {
+    // Each row counts a long series (streamed, no temp files) before being refused: the read
+    // sends nothing while it works, so only a cancel on the server can stop it.
+    const slowFilter = '(SELECT count(*) FROM (SELECT generate_series(1, 2000000000 + id)) AS s) < 0';
+    const job = await createJob('cancel-filtered', { selection: { tables: ['app.items'] }, table_options: { 'app.items': { where: slowFilter } } });
+    expect(job.status, JSON.stringify(job.json)).toBe(201);
+    await expectCancelStopsSourceWork(job.json.id, (backends) => pgferryBackends(backends).filter((row) => row.query.includes('generate_series(1, 2000000000')));
   });
 });
 
@@ -166,25 +188,25 @@ describe('item 9: a WHERE filter cannot leave its parentheses', () => {
       .set({ table_options: JSON.stringify({ 'app.items': { where: 'true) or (true' } }) })
       .where('id', '=', String(job.json.id))
       .execute();
-    const before = await catalogSnapshot(dbs.destination.url, ['app']);
+    const before = await tableFingerprints(dbs.destination.url, ['app']);
     const run = await runEnded(await startRun(job.json.id));
     expect(run.status).toBe('failed');
     expect(run.error_code).toBe('PGF_FILTER_INVALID');
     expect(run.error_message).toMatch(/closes a parenthesis it did not open/);
-    expect(await catalogSnapshot(dbs.destination.url, ['app'])).toEqual(before);
+    expect(await tableFingerprints(dbs.destination.url, ['app'])).toEqual(before);
   });
 });
 
 describe('item 12: concurrent creation of the same table', () => {
   it('the run that loses fails with PGF_SCHEMA_CREATED_CONCURRENTLY, no raw catalog error is shown, and the next run loads the table', async () => {
-    const job = await createJob('same-table', { selection: { tables: ['app.items'] } });
+    const job = await createJob('same-table', { selection: { tables: ['app.created_twice'] } });
     expect(job.status, JSON.stringify(job.json)).toBe(201);
-    // Another session creates app.items and keeps its transaction open: the run plans the
+    // Another session creates app.created_twice and keeps its transaction open: the run plans the
     // table as missing, its CREATE waits on the other's catalog row, then collides with it.
     const other = await openSession(dbs.destination.url, 'other creator');
     let runId: string;
     try {
-      await other.query('BEGIN; CREATE TABLE app.items (id int PRIMARY KEY, name text)');
+      await other.query('BEGIN; CREATE TABLE app.created_twice (id int PRIMARY KEY, name text)');
       runId = await startRun(job.json.id);
       const waiting = await pollUntil(
         async () => ({ run: await runOf(runId), backends: await activeBackends(dbs.destination.name) }),
@@ -200,7 +222,7 @@ describe('item 12: concurrent creation of the same table', () => {
     const run = await runEnded(runId);
     expect(run.status).toBe('failed');
     expect(run.error_code).toBe('PGF_SCHEMA_CREATED_CONCURRENTLY');
-    expect(run.error_message).toContain('app.items');
+    expect(run.error_message).toContain('app.created_twice');
     // Everything a viewer can read about the run: its detail and its log lines.
     const detail = await call('GET', `/api/v1/runs/${runId}`, undefined, 'viewer');
     const logs = await call('GET', `/api/v1/runs/${runId}/logs`, undefined, 'viewer');
@@ -211,6 +233,6 @@ describe('item 12: concurrent creation of the same table', () => {
 
     const again = await runEnded(await startRun(job.json.id));
     expect(again.status, again.error_message ?? '').toBe('succeeded');
-    expect(await sql(dbs.destination.url, 'SELECT count(*)::int AS n FROM app.items')).toEqual([{ n: 10 }]);
+    expect(await sql(dbs.destination.url, 'SELECT count(*)::int AS n FROM app.created_twice')).toEqual([{ n: 10 }]);
   });
 });

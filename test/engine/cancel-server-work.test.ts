@@ -5,8 +5,7 @@ import { compareTables } from '../../src/engine/diff/diff-tables.js';
 import { runRestore } from '../../src/engine/restore/run-restore.js';
 import { LocalStorage } from '../../src/engine/storage/local-storage.js';
 import { runSync } from '../../src/engine/sync/run-sync.js';
-import { activeBackends, pollUntil } from '../helpers/backends.js';
-import { adminQuery } from '../helpers/test-database.js';
+import { activeBackends, pollUntil, terminateBackends } from '../helpers/backends.js';
 import { type DatabasePair, createDatabasePair, sql } from './sync/sync-test-helpers.js';
 import { testSigningKey, testTrust } from '../helpers/archive-trust.js';
 
@@ -16,10 +15,6 @@ import { testSigningKey, testTrust } from '../helpers/archive-trust.js';
  * socket and would run on for minutes. Each test aborts, then polls pg_stat_activity until no
  * backend of the run is active (generous limit, no timing assertion).
  */
-
-async function terminateBackends(database: string): Promise<void> {
-  await adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [database]).catch(() => undefined);
-}
 
 /**
  * Starts `work` (held up by a lock another session owns), aborts it once a pgferry backend of

@@ -30,3 +30,8 @@ export async function pollUntil<T>(read: () => Promise<T>, check: (value: T) => 
   }
   return value;
 }
+
+/** Ends every other session on `database` (cleanup after a test that may have left work running). */
+export async function terminateBackends(database: string): Promise<void> {
+  await adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [database]).catch(() => undefined);
+}
