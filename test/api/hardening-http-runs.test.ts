@@ -26,7 +26,6 @@ interface RunAnswer {
   status: string;
   error_code: string | null;
   error_message: string | null;
-  tables: Array<{ table: string; status: string; error?: { code?: string } }>;
 }
 
 const runOf = async (runId: string): Promise<RunAnswer> => (await call('GET', `/api/v1/runs/${runId}`)).json as unknown as RunAnswer;
