@@ -5,28 +5,16 @@ import { runJobNow } from '../../src/jobs/run-service.js';
 import { createOutboundCheck } from '../../src/net/outbound-guard.js';
 import { deliverDueNotifications } from '../../src/notifications/notification-dispatcher.js';
 import { startS3Server } from '../backup/s3-server.js';
+import { type HttpClient, listenForHttp } from '../helpers/http-client.js';
 import { type TestApp, createTestApp } from '../helpers/test-app.js';
 import { quietLogger } from '../jobs/job-fixtures.js';
-import { startHttpSink } from '../notifications/notification-sinks.js';
+import { startConnectionCounter, startHttpSink } from '../notifications/notification-sinks.js';
 
 // PGFERRY_OUTBOUND_ALLOW: a destination off the list is refused before pgferry connects to it.
 
 type Sink = Awaited<ReturnType<typeof startHttpSink>>;
 type S3 = Awaited<ReturnType<typeof startS3Server>>;
-
-async function listening(t: TestApp) {
-  const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
-  return async (method: string, path: string, body?: unknown, role: 'admin' | 'operator' = 'admin') => {
-    const { token } = await t.credentialsFor(role);
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, json: (text ? JSON.parse(text) : null) as Record<string, unknown> & { error?: { code: string; message: string } } };
-  };
-}
+type Counter = Awaited<ReturnType<typeof startConnectionCounter>>;
 
 const database = { host: '127.0.0.1', port: 5432, database: 'postgres', user: 'postgres' };
 const s3Storage = (s3: S3, name: string) => ({
@@ -36,23 +24,41 @@ const s3Storage = (s3: S3, name: string) => ({
   secret_access_key: 'S3RVER',
 });
 
+/** An email channel's settings for an SMTP server on 127.0.0.1:`port`. */
+const mailConfig = (port: number) => ({ host: '127.0.0.1', port, from: 'pgferry@example.com', to: ['ops@example.com'] });
+
+/** Queues one delivery to `channelId`, lets the worker's dispatcher try it once, and returns its row. */
+async function deliverQueued(t: TestApp, channelId: string) {
+  const queued = await t.store.db
+    .insertInto('notification_deliveries')
+    .values({ channel_id: channelId, event: 'failed', payload: JSON.stringify({ event: 'failed', title: 't', text: 't' }), next_attempt_at: new Date() })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const outbound = createOutboundCheck(t.config.PGFERRY_OUTBOUND_ALLOW);
+  await deliverDueNotifications(t.store.db, t.secrets, quietLogger(), { maxAttempts: 1, backoffMs: 10, leaseMs: 60_000 }, { outbound });
+  return t.store.db.selectFrom('notification_deliveries').selectAll().where('id', '=', queued.id).executeTakeFirstOrThrow();
+}
+
 describe('PGFERRY_OUTBOUND_ALLOW refuses what is not listed', () => {
   let t: TestApp;
-  let call: Awaited<ReturnType<typeof listening>>;
+  let call: HttpClient;
   let sink: Sink;
   let s3: S3;
+  let smtp: Counter;
 
   beforeAll(async () => {
     sink = await startHttpSink();
     s3 = await startS3Server();
+    smtp = await startConnectionCounter();
     t = await createTestApp({ PGFERRY_OUTBOUND_ALLOW: 'db.internal:5432,10.0.0.0/8,*.example.com' });
-    call = await listening(t);
+    call = await listenForHttp(t);
   });
 
   afterAll(async () => {
     await t.close();
     await s3.close();
     await sink.close();
+    await smtp.close();
   });
 
   it('refuses a connection test to 127.0.0.1:5432 with PGF_OUTBOUND_DENIED (403), saved or not', async () => {
@@ -100,17 +106,26 @@ describe('PGFERRY_OUTBOUND_ALLOW refuses what is not listed', () => {
     expect(sent.json.error?.message).toContain(`webhook channel "local-hook": 127.0.0.1:${new URL(sink.url).port} is not on the outbound allow-list`);
 
     // The worker's path: a queued delivery fails with the same reason, nothing is sent.
-    const queued = await t.store.db
-      .insertInto('notification_deliveries')
-      .values({ channel_id: String(channel.json.id), event: 'failed', payload: JSON.stringify({ event: 'failed', title: 't', text: 't' }), next_attempt_at: new Date() })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const outbound = createOutboundCheck(t.config.PGFERRY_OUTBOUND_ALLOW);
-    await deliverDueNotifications(t.store.db, t.secrets, quietLogger(), { maxAttempts: 1, backoffMs: 10, leaseMs: 60_000 }, { outbound });
-    const delivery = await t.store.db.selectFrom('notification_deliveries').selectAll().where('id', '=', queued.id).executeTakeFirstOrThrow();
+    const delivery = await deliverQueued(t, String(channel.json.id));
     expect(delivery).toMatchObject({ status: 'failed' });
     expect(delivery.last_error).toContain('is not on the outbound allow-list');
     expect(sink.received).toHaveLength(0);
+  });
+
+  it('refuses an SMTP server that is not listed, and opens no connection to it', async () => {
+    const channel = await call('POST', '/api/v1/notification-channels', { name: 'local-mail', kind: 'email', config: mailConfig(smtp.port) });
+    expect(channel.status).toBe(201);
+    const sent = await call('POST', `/api/v1/notification-channels/${String(channel.json.id)}/test`, undefined, 'operator');
+    expect(sent.status).toBe(403);
+    expect(sent.json.error?.code).toBe('PGF_OUTBOUND_DENIED');
+    expect(sent.json.error?.message).toContain(`email channel "local-mail": 127.0.0.1:${smtp.port} is not on the outbound allow-list`);
+
+    // The worker's path: a queued delivery fails with the same reason.
+    const delivery = await deliverQueued(t, String(channel.json.id));
+    expect(delivery).toMatchObject({ status: 'failed' });
+    expect(delivery.last_error).toContain(`127.0.0.1:${smtp.port} is not on the outbound allow-list`);
+    // The port answers (the listed case below connects to a port like it): nothing reached it.
+    expect(smtp.connections).toBe(0);
   });
 
   it('refuses an S3 endpoint that is not listed before any request reaches it', async () => {
@@ -128,22 +143,25 @@ describe('PGFERRY_OUTBOUND_ALLOW refuses what is not listed', () => {
 
 describe('PGFERRY_OUTBOUND_ALLOW lets listed destinations through', () => {
   let t: TestApp;
-  let call: Awaited<ReturnType<typeof listening>>;
+  let call: HttpClient;
   let sink: Sink;
   let s3: S3;
+  let smtp: Counter;
 
   beforeAll(async () => {
     sink = await startHttpSink();
     s3 = await startS3Server();
+    smtp = await startConnectionCounter();
     // localhost is not listed by name: it passes because its addresses are in listed networks.
-    t = await createTestApp({ PGFERRY_OUTBOUND_ALLOW: `127.0.0.0/8:5432,[::1]:5432,127.0.0.1:${new URL(sink.url).port},127.0.0.1:${s3.port}` });
-    call = await listening(t);
+    t = await createTestApp({ PGFERRY_OUTBOUND_ALLOW: `127.0.0.0/8:5432,[::1]:5432,127.0.0.1:${new URL(sink.url).port},127.0.0.1:${s3.port},127.0.0.1:${smtp.port}` });
+    call = await listenForHttp(t);
   });
 
   afterAll(async () => {
     await t.close();
     await s3.close();
     await sink.close();
+    await smtp.close();
   });
 
   it('tests a listed database, by address and by a name resolving into a listed network', async () => {
@@ -167,5 +185,14 @@ describe('PGFERRY_OUTBOUND_ALLOW lets listed destinations through', () => {
     const created = await call('POST', '/api/v1/storages', s3Storage(s3, 'allowed-bucket'));
     const init = await call('POST', `/api/v1/storages/${String(created.json.id)}/init`);
     expect(init).toMatchObject({ status: 200, json: { created: true } });
+  });
+
+  it('connects to a listed SMTP server', async () => {
+    const channel = await call('POST', '/api/v1/notification-channels', { name: 'listed-mail', kind: 'email', config: mailConfig(smtp.port) });
+    const sent = await call('POST', `/api/v1/notification-channels/${String(channel.json.id)}/test`, undefined, 'operator');
+    // The counter turns the client away: the message fails, but only after connecting.
+    expect(sent.status).toBe(200);
+    expect(sent.json).toMatchObject({ delivered: false });
+    expect(smtp.connections).toBeGreaterThan(0);
   });
 });

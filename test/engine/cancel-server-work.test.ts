@@ -5,7 +5,7 @@ import { compareTables } from '../../src/engine/diff/diff-tables.js';
 import { runRestore } from '../../src/engine/restore/run-restore.js';
 import { LocalStorage } from '../../src/engine/storage/local-storage.js';
 import { runSync } from '../../src/engine/sync/run-sync.js';
-import { adminQuery } from '../helpers/test-database.js';
+import { activeBackends, pollUntil, terminateBackends } from '../helpers/backends.js';
 import { type DatabasePair, createDatabasePair, sql } from './sync/sync-test-helpers.js';
 import { testSigningKey, testTrust } from '../helpers/archive-trust.js';
 
@@ -15,33 +15,6 @@ import { testSigningKey, testTrust } from '../helpers/archive-trust.js';
  * socket and would run on for minutes. Each test aborts, then polls pg_stat_activity until no
  * backend of the run is active (generous limit, no timing assertion).
  */
-
-const pollLimitMs = 20_000;
-
-/** Backends of `database` other than the caller's, still running a statement (or waiting for a lock). */
-async function activeBackends(database: string): Promise<{ pid: number; application_name: string; query: string }[]> {
-  const result = await adminQuery(
-    `SELECT pid, application_name, query FROM pg_stat_activity
-      WHERE datname = $1 AND pid <> pg_backend_pid() AND state = 'active' AND backend_type = 'client backend'`,
-    [database],
-  );
-  return result.rows as { pid: number; application_name: string; query: string }[];
-}
-
-/** Polls until `check` holds; returns its last value. */
-async function pollUntil<T>(read: () => Promise<T>, check: (value: T) => boolean, limitMs = pollLimitMs): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  let value = await read();
-  while (!check(value) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    value = await read();
-  }
-  return value;
-}
-
-async function terminateBackends(database: string): Promise<void> {
-  await adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [database]).catch(() => undefined);
-}
 
 /**
  * Starts `work` (held up by a lock another session owns), aborts it once a pgferry backend of

@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { allowAnyOutbound } from '../../src/net/outbound-guard.js';
 import { syncExecutor } from '../../src/jobs/executors/sync-executor.js';
-import { defaultExecutors } from '../../src/jobs/executors/default-executors.js';
-import { JobWorker } from '../../src/jobs/job-worker.js';
+import type { JobWorker } from '../../src/jobs/job-worker.js';
 import { runJobNow } from '../../src/jobs/run-service.js';
 import type { RunTableResult } from '../../src/jobs/run-executor.js';
 import { listRunLogs } from '../../src/store/run-log-repository.js';
@@ -14,8 +13,7 @@ import type { RunRow } from '../../src/store/store-types.js';
 import { type DatabasePair, createDatabasePair, sql } from '../engine/sync/sync-test-helpers.js';
 import { trackResource } from '../helpers/leak-check.js';
 import { type TestApp, createTestApp } from '../helpers/test-app.js';
-import { serverUrl } from '../helpers/test-database.js';
-import { quietLogger, waitFor } from './job-fixtures.js';
+import { quietLogger, saveConnectionsOverApi, startRealWorker, waitFor } from './job-fixtures.js';
 
 // Every field of a saved sync job changes what its run does (issue 14, items 1-4 and 7), through
 // a listening server, a real worker and real databases.
@@ -75,21 +73,12 @@ beforeAll(async () => {
      CREATE TABLE public.loose (v text);
      INSERT INTO public.loose VALUES ('x');`,
   );
-  const server = new URL(serverUrl());
-  for (const [side, name] of [['source', dbs.source.name], ['destination', dbs.destination.name]] as const) {
-    const created = await call('POST', '/api/v1/connections', { name: `fields-${side}`, host: server.hostname, port: Number(server.port || 5432), database: name, user: decodeURIComponent(server.username) });
-    expect(created.status, JSON.stringify(created.json)).toBe(201);
-    connections[side] = created.json.id;
-  }
+  Object.assign(connections, await saveConnectionsOverApi(call, dbs, 'fields'));
   worker = startWorker();
   release = trackResource('job worker', () => worker.stop(0));
 });
 
-function startWorker(): JobWorker {
-  const started = new JobWorker({ db: t.store.db, secrets: t.secrets, logger: quietLogger(), executors: defaultExecutors, pollIntervalMs: 100, heartbeatIntervalMs: 500 });
-  started.start();
-  return started;
-}
+const startWorker = () => startRealWorker(t);
 
 afterAll(async () => {
   release?.();

@@ -3,11 +3,15 @@ import { Writable } from 'node:stream';
 
 import type { Kysely } from 'kysely';
 
+import { defaultExecutors } from '../../src/jobs/executors/default-executors.js';
+import { JobWorker } from '../../src/jobs/job-worker.js';
 import type { RunExecutor, RunResult } from '../../src/jobs/run-executor.js';
 import { createLogger } from '../../src/logger.js';
 import { keyFromBytes } from '../../src/secrets/encryption-key.js';
 import { SecretBox } from '../../src/secrets/secret-box.js';
 import type { StoreDatabase } from '../../src/store/store-types.js';
+import type { DatabasePair } from '../engine/sync/sync-test-helpers.js';
+import { serverUrl } from '../helpers/test-database.js';
 
 export const quietLogger = () =>
   createLogger({ level: 'warn', pretty: false, destination: new Writable({ write: (_chunk, _encoding, callback) => callback() }) });
@@ -62,4 +66,27 @@ export function sleepExecutor(defaultMs = 100, behaviour: { failTimes?: number }
     return { status: 'succeeded', tables: [{ table: 'public.t', status: 'succeeded', rows: 2, bytes: 20 }], totalRows: 2, totalBytes: 20 };
   };
   return Object.assign(executor, { calls });
+}
+
+/** A started worker with the real executors on a test app's store (polls every 100 ms); stop it when done. */
+export function startRealWorker(t: { store: { db: Kysely<StoreDatabase> }; secrets: SecretBox }): JobWorker {
+  const worker = new JobWorker({ db: t.store.db, secrets: t.secrets, logger: quietLogger(), executors: defaultExecutors, pollIntervalMs: 100, heartbeatIntervalMs: 500 });
+  worker.start();
+  return worker;
+}
+
+/** Saves `pair`'s two databases as connections `<prefix>-source` and `<prefix>-destination` through the API; returns their ids. */
+export async function saveConnectionsOverApi(
+  call: (method: string, url: string, body?: unknown) => Promise<{ status: number; json: unknown }>,
+  pair: DatabasePair,
+  prefix: string,
+): Promise<{ source: string; destination: string }> {
+  const server = new URL(serverUrl());
+  const ids = { source: '', destination: '' };
+  for (const [side, database] of [['source', pair.source.name], ['destination', pair.destination.name]] as const) {
+    const created = await call('POST', '/api/v1/connections', { name: `${prefix}-${side}`, host: server.hostname, port: Number(server.port || 5432), database, user: decodeURIComponent(server.username) });
+    if (created.status !== 201) throw new Error(`saving connection ${prefix}-${side}: ${created.status} ${JSON.stringify(created.json)}`);
+    ids[side] = (created.json as { id: string }).id;
+  }
+  return ids;
 }

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 
 import { SMTPServer } from 'smtp-server';
 
@@ -69,6 +69,32 @@ export async function startSmtpSink() {
   return {
     port,
     messages,
+    close: async () => {
+      release();
+      await close();
+    },
+  };
+}
+
+/**
+ * A local TCP port that counts the connections it accepts and turns each away with an SMTP
+ * refusal greeting (so a client that reached it fails at once instead of waiting).
+ */
+export async function startConnectionCounter() {
+  const counter = { connections: 0 };
+  const server = net.createServer((socket) => {
+    counter.connections += 1;
+    socket.on('error', () => undefined);
+    socket.end('554 pgferry test: no service here\r\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  const release = trackResource('connection counter', close);
+  return {
+    port: (server.address() as AddressInfo).port,
+    get connections() {
+      return counter.connections;
+    },
     close: async () => {
       release();
       await close();
