@@ -1,4 +1,4 @@
-import { sslModes } from '../../api/connections.js';
+import { isSslMode } from '../../api/connections.js';
 import type { ConnectionFormValues } from './connection-validation.js';
 
 type UrlFields = Pick<ConnectionFormValues, 'host' | 'port' | 'database' | 'username' | 'password' | 'sslmode' | 'application_name' | 'connect_timeout_s'>;
@@ -34,7 +34,7 @@ export function fieldsFromUrl(text: string): UrlFields | null {
     database: decode(parsed.pathname.replace(/^\//, '')),
     username: decode(parsed.username),
     password: decode(parsed.password),
-    sslmode: sslmode && (sslModes as readonly string[]).includes(sslmode) ? sslmode : 'prefer',
+    sslmode: isSslMode(sslmode) ? sslmode : 'prefer',
     application_name: query.get('application_name') ?? '',
     connect_timeout_s: Number.isInteger(timeout) && timeout > 0 ? timeout : '',
   };
