@@ -1,40 +1,11 @@
+import type { ApiAnswer, ApiBody } from './api-schema.js';
 import { resourceHooks, resourceKeys, useItemAction } from './crud.js';
 
-export interface Storage {
-  id: string;
-  name: string;
-  description: string | null;
-  kind: 'local' | 's3';
-  config: Record<string, unknown>;
-  has_secret_access_key: boolean;
-  has_encryption_secret: boolean;
-  /** Not reported by the API today; the dashboard sums backup sizes instead. */
-  used_bytes?: number | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface StorageInput {
-  name: string;
-  description?: string | null;
-  kind: 'local' | 's3';
-  config: Record<string, unknown>;
-  /** Omit to keep the stored one, null to remove. */
-  secret_access_key?: string | null;
-  encryption_secret?: string | null;
-}
-
+/** A storage as the API answers it, and what saving one takes (generated from the OpenAPI document). */
+export type Storage = ApiAnswer<'/api/v1/storages/{id}', 'get'>;
+export type StorageInput = ApiBody<'/api/v1/storages', 'post'>;
 /** What "Test" answers: a probe object written, read and deleted. */
-export interface StorageProbe {
-  ok: boolean;
-  kind: 'local' | 's3';
-  target: string;
-  wrote: boolean;
-  freeBytes?: number;
-  bucketExists?: boolean;
-  latencyMs: number;
-  message: string;
-}
+export type StorageProbe = ApiAnswer<'/api/v1/storages/{id}/test', 'post'>;
 
 export const storagePaging = 'page' as const;
 

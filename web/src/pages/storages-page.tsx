@@ -15,7 +15,7 @@ import { usePager } from '../lib/use-pager.js';
 
 interface StorageFormValues extends Record<string, unknown> {
   name: string;
-  kind: 'local' | 's3';
+  kind: Storage['kind'];
   path: string;
   bucket: string;
   prefix: string;
@@ -97,7 +97,7 @@ function StorageForm({ storage, onDone }: { storage?: Storage; onDone: () => voi
       <Stack>
         <FormErrorAlert error={form.formError} />
         <TextInput label={t('storages.fields.name')} required name="name" value={values.name} onChange={(e) => set('name', e.currentTarget.value)} error={err('name')} />
-        <SegmentedControl value={values.kind} onChange={(v) => set('kind', v as 'local' | 's3')} data={[{ value: 'local', label: t('storages.kinds.local') }, { value: 's3', label: t('storages.kinds.s3') }]} disabled={Boolean(storage)} />
+        <SegmentedControl value={values.kind} onChange={(v) => set('kind', v as Storage['kind'])} data={[{ value: 'local', label: t('storages.kinds.local') }, { value: 's3', label: t('storages.kinds.s3') }]} disabled={Boolean(storage)} />
         {values.kind === 'local' ? (
           <TextInput label={t('storages.fields.path')} required name="path" value={values.path} onChange={(e) => set('path', e.currentTarget.value)} error={err('path')} placeholder="/var/lib/pgferry/backups" />
         ) : (
