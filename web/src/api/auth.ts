@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
-import type { ApiAnswer, ApiBody } from './api-schema.js';
+import { type ApiAnswer, type ApiBody, everyOf } from './api-schema.js';
 import { ApiError, api, setCsrfToken } from './http.js';
 
 type MeAnswer = ApiAnswer<'/api/v1/auth/me', 'get'>;
@@ -9,13 +9,8 @@ export type Role = MeAnswer['role'];
 /** The signed-in user, with `role` the one in effect (a token may hold less than its user). */
 export type Me = MeAnswer['user'];
 
-/** The roles from least to most (the record type keeps this list complete). */
-const rank: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
-export const roles = Object.keys(rank) as Role[];
-
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && Object.hasOwn(rank, value);
-}
+/** The roles from least to most: each holds every right of those before it. */
+export const roles = everyOf<Role>()(['viewer', 'operator', 'admin']);
 
 export const authKeys = { me: ['auth', 'me'] as const };
 
@@ -64,5 +59,5 @@ export function useLogout() {
 }
 
 export function hasRole(me: Me | null | undefined, needed: Role): boolean {
-  return Boolean(me && rank[me.role] >= rank[needed]);
+  return Boolean(me && roles.indexOf(me.role) >= roles.indexOf(needed));
 }

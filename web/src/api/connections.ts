@@ -1,6 +1,6 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 
-import type { ApiAnswer, ApiBody } from './api-schema.js';
+import { type ApiAnswer, type ApiBody, everyOf } from './api-schema.js';
 import { resourceHooks, resourceKeys } from './crud.js';
 import { api } from './http.js';
 
@@ -18,15 +18,8 @@ export type SchemaInfo = SchemaList['items'][number];
 export type TableInfo = TableList['items'][number];
 export type TableDetail = ApiAnswer<'/api/v1/connections/{id}/tables/{schema}/{table}', 'get'>;
 
-/** The modes in libpq's order (the type check below keeps this list complete). */
-export const sslModes = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const satisfies readonly SslMode[];
-type MissingSslMode = Exclude<SslMode, (typeof sslModes)[number]>;
-const everySslModeListed: MissingSslMode extends never ? true : false = true;
-void everySslModeListed;
-
-export function isSslMode(value: unknown): value is SslMode {
-  return (sslModes as readonly unknown[]).includes(value);
-}
+/** The modes from least to most secure, as libpq orders them. */
+export const sslModes = everyOf<SslMode>()(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']);
 
 /** Connections list with page/page_size (strict query: no cursor). */
 export const connectionPaging = 'page' as const;

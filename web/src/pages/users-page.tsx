@@ -2,7 +2,8 @@ import { Badge, Button, Group, Modal, PasswordInput, Select, Stack, Table, Text,
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import { type Role, isRole, roles } from '../api/auth.js';
+import { type Role, roles } from '../api/auth.js';
+import { isOneOf } from '../api/api-schema.js';
 import { type User, useSaveUser, useUsers } from '../api/users.js';
 import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
@@ -51,7 +52,7 @@ function UserForm({ user, onDone }: { user?: User; onDone: () => void }) {
         <FormErrorAlert error={form.formError} />
         <TextInput label={t('users.fields.username')} value={form.values.username} disabled={!creating} onChange={(e) => form.set('username', e.currentTarget.value)} error={err('username')} required />
         <TextInput label={t('users.fields.displayName')} value={form.values.display_name} onChange={(e) => form.set('display_name', e.currentTarget.value)} error={err('display_name')} />
-        <Select label={t('users.fields.role')} data={roles.map((role) => ({ value: role, label: t(`roles.${role}`) }))} value={form.values.role} onChange={(v) => form.set('role', isRole(v) ? v : 'viewer')} allowDeselect={false} error={err('role')} />
+        <Select label={t('users.fields.role')} data={roles.map((role) => ({ value: role, label: t(`roles.${role}`) }))} value={form.values.role} onChange={(v) => form.set('role', isOneOf(roles, v) ? v : 'viewer')} allowDeselect={false} error={err('role')} />
         <PasswordInput
           label={creating ? t('users.fields.password') : t('users.fields.newPassword')}
           description={t('users.passwordHelp')}
