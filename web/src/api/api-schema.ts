@@ -13,6 +13,9 @@ export type ApiAnswer<Path extends keyof paths, M extends Method, Status extends
     : never
   : never;
 
+/** The query parameters `method path` takes. */
+export type ApiQuery<Path extends keyof paths, M extends Method> = paths[Path][M] extends { parameters: { query?: infer Query } } ? NonNullable<Query> : never;
+
 /** The JSON body `method path` takes. */
 export type ApiBody<Path extends keyof paths, M extends Method> = paths[Path][M] extends { requestBody?: infer Body } ? JsonOf<NonNullable<Body>> : never;
 

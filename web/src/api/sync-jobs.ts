@@ -25,8 +25,9 @@ export const { useList: useSyncJobs, useOne: useSyncJob, useSave: useSaveSyncJob
   SyncJobListItem
 >(base, syncJobKeys);
 
+/** Answers the queued run. */
 export function useRunSyncJob() {
-  return useItemAction<{ id?: string; run_id?: string; run?: { id: string } }>(base, 'run', [[...runKeys.all], [...syncJobKeys.all]]);
+  return useItemAction<ApiAnswer<'/api/v1/sync-jobs/{id}/run', 'post', 202>>(base, 'run', [[...runKeys.all], [...syncJobKeys.all]]);
 }
 
 export function useSetSyncJobEnabled() {

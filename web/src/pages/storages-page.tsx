@@ -43,7 +43,7 @@ export function validateStorage(values: StorageFormValues) {
 
 function StorageForm({ storage, onDone }: { storage?: Storage; onDone: () => void }) {
   const { t } = useTranslation();
-  const config = (storage?.config ?? {}) as Record<string, unknown>;
+  const config = storage?.config ?? {};
   const str = (key: string) => (typeof config[key] === 'string' ? (config[key] as string) : '');
   const form = useForm<StorageFormValues>(
     {
