@@ -118,7 +118,7 @@ export function useRunEvents(id: string | undefined, active: boolean): boolean {
       const line = parse(event) as RunLog | null;
       if (!line) return;
       client.setQueryData<RunLog[]>(runKeys.sub(id, 'logs'), (previous = []) =>
-        previous.some((item) => String(item.id) === String(line.id)) ? previous : [...previous, line],
+        previous.some((item) => item.id === line.id) ? previous : [...previous, line],
       );
     });
     source.addEventListener('end', () => {
