@@ -1,33 +1,27 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
+import { type ApiAnswer, type ApiBody, everyOf } from './api-schema.js';
 import { ApiError, api, setCsrfToken } from './http.js';
 
-export type Role = 'viewer' | 'operator' | 'admin';
+type MeAnswer = ApiAnswer<'/api/v1/auth/me', 'get'>;
+type LoginAnswer = ApiAnswer<'/api/v1/auth/login', 'post'>;
+export type Role = MeAnswer['role'];
+/** The signed-in user, with `role` the one in effect (a token may hold less than its user). */
+export type Me = MeAnswer['user'];
 
-export interface Me {
-  id: string;
-  username: string;
-  display_name?: string | null;
-  role: Role;
-  csrf_token?: string;
-  csrfToken?: string;
-}
+/** The roles from least to most: each holds every right of those before it. */
+export const roles = everyOf<Role>()(['viewer', 'operator', 'admin']);
 
 export const authKeys = { me: ['auth', 'me'] as const };
-
-function remember(me: Me): Me {
-  setCsrfToken(me.csrf_token ?? me.csrfToken ?? null);
-  return me;
-}
 
 /** The signed-in user, or null when the session is missing or expired. */
 export function useMe() {
   return useQuery({
     queryKey: authKeys.me,
-    queryFn: async ({ signal }) => {
+    queryFn: async ({ signal }): Promise<Me | null> => {
       try {
-        const body = await api<MeBody>('/api/v1/auth/me', { signal });
-        return remember(unwrap(body));
+        const body = await api<MeAnswer>('/api/v1/auth/me', { signal });
+        return { ...body.user, role: body.role };
       } catch (error) {
         if (error instanceof ApiError && error.status === 401) return null;
         throw error;
@@ -38,21 +32,14 @@ export function useMe() {
   });
 }
 
-type MeBody = Me | { user: Me; role?: Role; csrf_token?: string; csrfToken?: string };
-
-/** `/auth/me` answers `{user, role}` (role = effective role); login answers `{user, csrf_token}`. */
-function unwrap(body: MeBody): Me {
-  if ('user' in body && body.user) {
-    return { ...body.user, role: body.role ?? body.user.role, csrf_token: body.csrf_token ?? body.csrfToken ?? body.user.csrf_token };
-  }
-  return body as Me;
-}
-
 export function useLogin() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: async (input: { username: string; password: string }) =>
-      remember(unwrap(await api<MeBody>('/api/v1/auth/login', { method: 'POST', body: input }))),
+    mutationFn: async (input: ApiBody<'/api/v1/auth/login', 'post'>): Promise<Me> => {
+      const body = await api<LoginAnswer>('/api/v1/auth/login', { method: 'POST', body: input });
+      setCsrfToken(body.csrf_token);
+      return body.user;
+    },
     onSuccess: (me) => {
       client.setQueryData(authKeys.me, me);
     },
@@ -71,8 +58,6 @@ export function useLogout() {
   });
 }
 
-const rank: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
-
 export function hasRole(me: Me | null | undefined, needed: Role): boolean {
-  return Boolean(me && rank[me.role] >= rank[needed]);
+  return Boolean(me && roles.indexOf(me.role) >= roles.indexOf(needed));
 }

@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 
 import { api } from './http.js';
+import type { paths } from './openapi.gen.js';
 
 export const capabilityKeys = { paths: ['capabilities', 'paths'] as const };
 
@@ -16,6 +17,7 @@ export function useApiPaths() {
   });
 }
 
-export function useHasApi(path: string): boolean {
+/** `path` is one the generated types know, so a typo or a renamed route fails the build. */
+export function useHasApi(path: keyof paths): boolean {
   return useApiPaths().data?.has(path) ?? false;
 }

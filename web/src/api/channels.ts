@@ -1,31 +1,20 @@
+import { type ApiAnswer, type ApiBody, everyOf } from './api-schema.js';
 import { resourceHooks, resourceKeys, useItemAction } from './crud.js';
 
-export const channelKinds = ['webhook', 'slack', 'dingtalk', 'wecom', 'feishu', 'teams', 'telegram', 'email'] as const;
-export const channelEvents = ['failed', 'succeeded', 'recovered', 'backup_overdue'] as const;
+/** A channel as the API answers it (generated from the OpenAPI document): secrets and header values are never returned. */
+export type Channel = ApiAnswer<'/api/v1/notification-channels/{id}', 'get'>;
+type ChannelUpdate = ApiBody<'/api/v1/notification-channels/{id}', 'patch'>;
+export type ChannelEvent = NonNullable<ChannelUpdate['events']>[number];
+/**
+ * Create sends kind + full config; update (PATCH) sends only changed fields, a left-out secret (or
+ * header) is kept. The form builds config field by field from channelFields, so it is the update's
+ * loose record here and the server checks it against the kind's schema.
+ */
+export type ChannelInput = ChannelUpdate & { kind?: Channel['kind'] };
+export type ChannelTestResult = ApiAnswer<'/api/v1/notification-channels/{id}/test', 'post'>;
 
-export interface Channel {
-  id: string;
-  name: string;
-  kind: (typeof channelKinds)[number];
-  config: Record<string, unknown>;
-  /** Which secret config fields are stored (they are never returned). */
-  secrets_set: string[];
-  /** A webhook's custom headers: names only, their values are never returned. */
-  headers: { name: string; value_set: true }[];
-  events: (typeof channelEvents)[number][];
-  enabled: boolean;
-  created_at: string;
-  updated_at: string;
-}
-
-/** Create sends kind + full config; update (PATCH) sends only changed fields, a left-out secret (or header) is kept. */
-export interface ChannelInput {
-  name: string;
-  kind?: string;
-  config: Record<string, unknown>;
-  events: string[];
-  enabled: boolean;
-}
+export const channelKinds = everyOf<Channel['kind']>()(['webhook', 'slack', 'dingtalk', 'wecom', 'feishu', 'teams', 'telegram', 'email']);
+export const channelEvents = everyOf<ChannelEvent>()(['failed', 'succeeded', 'recovered', 'backup_overdue']);
 
 export interface ChannelField {
   name: string;
@@ -34,7 +23,7 @@ export interface ChannelField {
 }
 
 /** The config fields of each kind (src/notifications/channel-kinds.ts); URLs of robots carry tokens, so they are secrets. */
-export const channelFields: Record<(typeof channelKinds)[number], ChannelField[]> = {
+export const channelFields: Record<Channel['kind'], ChannelField[]> = {
   webhook: [{ name: 'url', type: 'text', required: true }, { name: 'secret', type: 'secret' }],
   slack: [{ name: 'url', type: 'secret', required: true }],
   dingtalk: [{ name: 'url', type: 'secret', required: true }, { name: 'secret', type: 'secret' }],
@@ -61,12 +50,5 @@ export const { useList: useChannels, useSave: useSaveChannel, useRemove: useRemo
   channelKeys,
   { update: 'PATCH' },
 );
-
-export interface ChannelTestResult {
-  delivered: boolean;
-  delivery_id: string;
-  response_status: number | null;
-  error: string | null;
-}
 
 export const useTestChannel = () => useItemAction<ChannelTestResult>(base, 'test', [[...channelKeys.all]]);

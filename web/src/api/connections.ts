@@ -1,108 +1,25 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 
+import { type ApiAnswer, type ApiBody, everyOf } from './api-schema.js';
 import { resourceHooks, resourceKeys } from './crud.js';
 import { api } from './http.js';
 
-export const sslModes = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
-
-export interface Connection {
-  id: string;
-  name: string;
-  description: string | null;
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  has_password: boolean;
-  sslmode: (typeof sslModes)[number];
-  application_name: string | null;
-  connect_timeout: number | null;
-  options: string | null;
-  protected: boolean;
-  tags: string[];
-  created_at: string;
-  updated_at: string;
-}
-
-export interface ConnectionInput {
-  name: string;
-  description?: string | null;
-  url?: string;
-  host?: string;
-  port?: number;
-  database?: string;
-  user?: string;
-  password?: string;
-  sslmode?: string;
-  application_name?: string | null;
-  connect_timeout?: number | null;
-  options?: string | null;
-  protected?: boolean;
-  tags?: string[];
-}
-
+/** A saved connection as the API answers it, and what saving one takes (generated from the OpenAPI document). */
+export type Connection = ApiAnswer<'/api/v1/connections/{id}', 'get'>;
+export type ConnectionInput = ApiBody<'/api/v1/connections', 'post'>;
+export type SslMode = Connection['sslmode'];
 /** What "Test" answers; the failure case carries a classified error code and message. */
-export interface RoleCheck {
-  ok: boolean;
-  missing: string[];
-}
+export type ConnectionTestResult = ApiAnswer<'/api/v1/connections/{id}/test', 'post'>;
+/** Unsaved form values to test: the connection fields, without needing a name. */
+export type ConnectionTestInput = ApiBody<'/api/v1/connections/test', 'post'>;
+type SchemaList = ApiAnswer<'/api/v1/connections/{id}/schemas', 'get'>;
+type TableList = ApiAnswer<'/api/v1/connections/{id}/tables', 'get'>;
+export type SchemaInfo = SchemaList['items'][number];
+export type TableInfo = TableList['items'][number];
+export type TableDetail = ApiAnswer<'/api/v1/connections/{id}/tables/{schema}/{table}', 'get'>;
 
-export interface ConnectionTestResult {
-  ok: boolean;
-  target?: string;
-  connect_ms?: number | null;
-  current_user?: string | null;
-  source?: RoleCheck | null;
-  destination?: RoleCheck | null;
-  server_version?: string | null;
-  latency_ms?: number | null;
-  database_size_bytes?: number | null;
-  error?: { code: string; message: string } | null;
-  [key: string]: unknown;
-}
-
-export interface SchemaInfo {
-  name: string;
-  table_count?: number;
-  [key: string]: unknown;
-}
-
-export interface TableInfo {
-  schema: string;
-  name: string;
-  estimated_rows?: number | null;
-  total_bytes?: number | null;
-  kind?: 'table' | 'partitioned';
-  primary_key?: string[] | null;
-  has_primary_key?: boolean;
-  has_unique_key?: boolean;
-  partition_count?: number;
-}
-
-export interface ColumnInfo {
-  name: string;
-  data_type: string;
-  nullable: boolean;
-  default: string | null;
-  identity?: string | null;
-  generated?: string | null;
-}
-
-export interface ForeignKeyInfo {
-  name: string;
-  columns: string[];
-  referenced_schema: string;
-  referenced_table: string;
-  referenced_columns: string[];
-}
-
-export interface TableDetail {
-  table: TableInfo;
-  columns: ColumnInfo[];
-  keys: { name: string; kind: 'primary' | 'unique'; columns: string[] }[];
-  foreign_keys: ForeignKeyInfo[];
-  referenced_by: ForeignKeyInfo[];
-}
+/** The modes from least to most secure, as libpq orders them. */
+export const sslModes = everyOf<SslMode>()(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']);
 
 /** Connections list with page/page_size (strict query: no cursor). */
 export const connectionPaging = 'page' as const;
@@ -115,21 +32,17 @@ export const { useList: useConnections, useOne: useConnection, useSave: useSaveC
 /** Test a saved connection (id) or unsaved form values (input). */
 export function useTestConnection() {
   return useMutation({
-    mutationFn: ({ id, input }: { id?: string; input?: ConnectionInput }) =>
+    mutationFn: ({ id, input }: { id?: string; input?: ConnectionTestInput }) =>
       id
         ? api<ConnectionTestResult>(`${base}/${encodeURIComponent(id)}/test`, { method: 'POST', body: {} })
         : api<ConnectionTestResult>(`${base}/test`, { method: 'POST', body: input }),
   });
 }
 
-function items<T>(body: T[] | { items: T[] }): T[] {
-  return Array.isArray(body) ? body : body.items;
-}
-
 export function useSchemas(id: string | undefined) {
   return useQuery({
     queryKey: connectionKeys.sub(id ?? '', 'schemas'),
-    queryFn: async ({ signal }) => items(await api<SchemaInfo[] | { items: SchemaInfo[] }>(`${base}/${id}/schemas`, { signal })),
+    queryFn: async ({ signal }) => (await api<SchemaList>(`${base}/${id}/schemas`, { signal })).items,
     enabled: Boolean(id),
     staleTime: 30_000,
   });
@@ -138,10 +51,7 @@ export function useSchemas(id: string | undefined) {
 export function useTables(id: string | undefined, schema: string | undefined) {
   return useQuery({
     queryKey: connectionKeys.sub(id ?? '', 'tables', schema ?? null),
-    queryFn: async ({ signal }) =>
-      items(
-        await api<TableInfo[] | { items: TableInfo[] }>(`${base}/${id}/tables`, { query: { schema: schema ?? '' }, signal }),
-      ),
+    queryFn: async ({ signal }) => (await api<TableList>(`${base}/${id}/tables`, { query: { schema: schema ?? '' }, signal })).items,
     enabled: Boolean(id && schema),
     staleTime: 30_000,
   });

@@ -1,18 +1,22 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 
+import { type ApiAnswer, type ApiQuery, everyOf } from './api-schema.js';
 import { resourceHooks, resourceKeys, useItemAction } from './crud.js';
-import { type Page, type Query, api } from './http.js';
+import { api } from './http.js';
 
-/** Runs list with limit/cursor (limit ≤ 200). */
-export const runPaging = 'cursor' as const;
+/** A run in full, as `/runs/:id` answers it, and a row of the run list (no tables, params or stack); generated from the OpenAPI document. */
+export type Run = ApiAnswer<'/api/v1/runs/{id}', 'get'>;
+export type RunListItem = ApiAnswer<'/api/v1/runs', 'get'>['items'][number];
+export type RunLog = ApiAnswer<'/api/v1/runs/{id}/logs', 'get'>['items'][number];
+/** What a retry or resume answers: the new run. */
+type RunQueued = ApiAnswer<'/api/v1/runs/{id}/retry', 'post', 201>;
+type RunQuery = ApiQuery<'/api/v1/runs', 'get'>;
 
-/** `incomplete`: every table copied, but schema objects not reproduced (`missing_objects`); never a success. */
-export const runStatuses = ['queued', 'running', 'succeeded', 'incomplete', 'failed', 'cancelled'] as const;
-export type RunStatus = (typeof runStatuses)[number];
-export const runKinds = ['sync', 'backup', 'restore', 'verify', 'drill'] as const;
-export const runTriggers = ['schedule', 'manual', 'api', 'retry', 'resume', 'cli'] as const;
-
+/**
+ * The per-table figures of a run as the UI reads them. The API schema leaves these entries open
+ * (`unknown`): the executors write them, and their names vary (`rows` or `rows_copied`, …).
+ */
 export interface RunTable {
   name?: string;
   table?: string;
@@ -27,45 +31,19 @@ export interface RunTable {
   [key: string]: unknown;
 }
 
-export interface Run {
-  id: string;
-  kind: (typeof runKinds)[number];
-  sync_job_id: string | null;
-  backup_job_id: string | null;
-  job_name: string | null;
-  trigger: string;
-  status: RunStatus;
-  queued_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  attempt: number;
-  tables: RunTable[];
-  total_rows: number;
-  total_bytes: number;
-  error_code: string | null;
-  error_message: string | null;
-  error_stack: string | null;
-  /** Schema objects the run did not reproduce on the destination (run detail only). */
-  missing_objects?: { object: string; reason: string }[];
-  worker_id: string | null;
-  created_by?: string | null;
-  duration_ms?: number | null;
-  job_id?: string | null;
-  /** What the run was asked to do (run detail only); a restore's holds target_database. */
-  params?: Record<string, unknown>;
-}
+/** Runs list with limit/cursor (limit ≤ 200). */
+export const runPaging = 'cursor' as const;
 
-export interface RunLog {
-  id: number | string;
-  at: string;
-  level: 'debug' | 'info' | 'warn' | 'error';
-  message: string;
-  table: string | null;
-}
+/** `incomplete`: every table copied, but schema objects not reproduced (`missing_objects`); never a success. */
+export type RunStatus = Run['status'];
+export const runStatuses = everyOf<RunStatus>()(['queued', 'running', 'succeeded', 'incomplete', 'failed', 'cancelled']);
+/** The kinds and triggers the run list filters by (a run's own `kind` and `trigger` are plain strings in the schema). */
+export const runKinds = everyOf<NonNullable<RunQuery['kind']>>()(['sync', 'backup', 'restore', 'verify', 'drill']);
+export const runTriggers = everyOf<NonNullable<RunQuery['trigger']>>()(['schedule', 'manual', 'api', 'retry', 'resume', 'cli']);
 
 const base = '/api/v1/runs';
 export const runKeys = resourceKeys('runs');
-const crud = resourceHooks<Run, never>(base, runKeys);
+const crud = resourceHooks<Run, never, RunListItem>(base, runKeys);
 export const useRuns = crud.useList;
 
 export function useRun(id: string | undefined) {
@@ -92,19 +70,16 @@ export function useRunLogs(id: string | undefined, active: boolean) {
   }, [active, wasActive, id, client]);
   return useQuery({
     queryKey: runKeys.sub(id ?? '', 'logs'),
-    queryFn: async ({ signal }) => {
-      const body = await api<Page<RunLog> | RunLog[]>(`${base}/${id}/logs`, { query: { limit: 5000 } as Query, signal });
-      return Array.isArray(body) ? body : body.items;
-    },
+    queryFn: async ({ signal }) => (await api<ApiAnswer<'/api/v1/runs/{id}/logs', 'get'>>(`${base}/${id}/logs`, { query: { limit: 5000 }, signal })).items,
     enabled: Boolean(id),
     // SSE appends lines while active; poll slowly in case the stream is unavailable.
     refetchInterval: active ? 10_000 : false,
   });
 }
 
-export const useCancelRun = () => useItemAction(base, 'cancel', [[...runKeys.all]]);
-export const useResumeRun = () => useItemAction<{ id?: string; run_id?: string }>(base, 'resume', [[...runKeys.all]]);
-export const useRetryRun = () => useItemAction<{ id?: string; run_id?: string }>(base, 'retry', [[...runKeys.all]]);
+export const useCancelRun = () => useItemAction<ApiAnswer<'/api/v1/runs/{id}/cancel', 'post', 202>>(base, 'cancel', [[...runKeys.all]]);
+export const useResumeRun = () => useItemAction<RunQueued>(base, 'resume', [[...runKeys.all]]);
+export const useRetryRun = () => useItemAction<RunQueued>(base, 'retry', [[...runKeys.all]]);
 
 /**
  * Live updates from `/runs/:id/events` (SSE): `run` carries the whole run (status and
@@ -143,7 +118,7 @@ export function useRunEvents(id: string | undefined, active: boolean): boolean {
       const line = parse(event) as RunLog | null;
       if (!line) return;
       client.setQueryData<RunLog[]>(runKeys.sub(id, 'logs'), (previous = []) =>
-        previous.some((item) => String(item.id) === String(line.id)) ? previous : [...previous, line],
+        previous.some((item) => item.id === line.id) ? previous : [...previous, line],
       );
     });
     source.addEventListener('end', () => {

@@ -1,4 +1,4 @@
-import type { ApiAnswer, ApiBody } from './api-schema.js';
+import { type ApiAnswer, type ApiBody, everyOf } from './api-schema.js';
 import { resourceHooks, resourceKeys, useItemAction } from './crud.js';
 import { runKeys } from './runs.js';
 
@@ -11,14 +11,11 @@ export type SyncMode = SyncJob['default_mode'];
 /** Per-table options keyed by `schema.table`; `columns` maps a column to its rule text. */
 export type TableOption = SyncJob['table_options'][string];
 
-/** The modes in the server's order (the type check below keeps this list complete). */
-export const syncModes = ['full', 'append', 'upsert', 'incremental', 'mirror'] as const satisfies readonly SyncMode[];
-type MissingMode = Exclude<SyncMode, (typeof syncModes)[number]>;
-const everyModeListed: MissingMode extends never ? true : false = true;
-void everyModeListed;
+/** The modes in the server's order. */
+export const syncModes = everyOf<SyncMode>()(['full', 'append', 'upsert', 'incremental', 'mirror']);
 /** Modes that delete or replace destination rows: they need the typed-name confirmation. */
 export const destructiveModes: readonly SyncMode[] = ['full', 'mirror'];
-export const schemaPolicies = ['create-missing', 'add-columns', 'strict', 'none'] as const satisfies readonly SyncJob['schema_policy'][];
+export const schemaPolicies = everyOf<SyncJob['schema_policy']>()(['create-missing', 'add-columns', 'strict', 'none']);
 
 const base = '/api/v1/sync-jobs';
 export const syncJobKeys = resourceKeys('sync-jobs');
@@ -28,8 +25,9 @@ export const { useList: useSyncJobs, useOne: useSyncJob, useSave: useSaveSyncJob
   SyncJobListItem
 >(base, syncJobKeys);
 
+/** Answers the queued run. */
 export function useRunSyncJob() {
-  return useItemAction<{ id?: string; run_id?: string; run?: { id: string } }>(base, 'run', [[...runKeys.all], [...syncJobKeys.all]]);
+  return useItemAction<ApiAnswer<'/api/v1/sync-jobs/{id}/run', 'post', 202>>(base, 'run', [[...runKeys.all], [...syncJobKeys.all]]);
 }
 
 export function useSetSyncJobEnabled() {

@@ -1,28 +1,13 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
-import type { Role } from './auth.js';
+import type { ApiAnswer, ApiBody } from './api-schema.js';
 import { resourceHooks, resourceKeys } from './crud.js';
 import { api } from './http.js';
 
-export interface ApiToken {
-  id: string;
-  user_id?: string;
-  username?: string;
-  name: string;
-  role: Role;
-  token_prefix: string;
-  last_used_at: string | null;
-  expires_at: string | null;
-  revoked_at: string | null;
-  created_at: string;
-}
-
-export interface TokenInput {
-  name: string;
-  role: Role;
-  user_id?: string;
-  expires_in_days?: number;
-}
+/** An API token as listed, what creating one takes, and the answer that carries its secret (generated from the OpenAPI document). */
+export type ApiToken = ApiAnswer<'/api/v1/tokens', 'get'>['items'][number];
+export type TokenInput = ApiBody<'/api/v1/tokens', 'post'>;
+export type CreatedToken = ApiAnswer<'/api/v1/tokens', 'post', 201>;
 
 const base = '/api/v1/tokens';
 export const tokenKeys = resourceKeys('tokens');
@@ -32,15 +17,16 @@ export const { useList: useTokens } = resourceHooks<ApiToken, TokenInput>(base, 
 export function useCreateToken() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (input: TokenInput) => api<ApiToken & { token: string }>(base, { method: 'POST', body: input }),
+    mutationFn: (input: TokenInput) => api<CreatedToken>(base, { method: 'POST', body: input }),
     onSuccess: () => client.invalidateQueries({ queryKey: tokenKeys.all }),
   });
 }
 
+/** Revoking answers the revoked token. */
 export function useRevokeToken() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => api<void>(`${base}/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+    mutationFn: (id: string) => api<ApiAnswer<'/api/v1/tokens/{id}', 'delete'>>(`${base}/${encodeURIComponent(id)}`, { method: 'DELETE' }),
     onSuccess: () => client.invalidateQueries({ queryKey: tokenKeys.all }),
   });
 }

@@ -3,22 +3,15 @@ import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 
+import type { BackupJobListItem } from '../api/backup-jobs.js';
+import type { SyncJobListItem } from '../api/sync-jobs.js';
 import { describeCron } from '../lib/cron.js';
 import { formatDateTime, formatInTimeZone, visibleName } from '../lib/format.js';
 import { useCan } from '../lib/me-context.js';
 import { StatusBadge } from './status-badge.js';
 
-export interface JobRow {
-  id: string;
-  name: string;
-  description: string | null;
-  cron: string | null;
-  timezone: string;
-  enabled: boolean;
-  next_fire_at: string | null;
-  /** The latest run, on list rows (absent on a single job). */
-  last_run?: { id: string; status: string; finished_at: string | null } | null;
-}
+/** What the table reads of a job list row; sync and backup job rows share these fields. */
+export type JobRow = Pick<SyncJobListItem | BackupJobListItem, 'id' | 'name' | 'description' | 'cron' | 'timezone' | 'enabled' | 'next_fire_at' | 'last_run'>;
 
 /** Shared list of sync or backup jobs: schedule, enable switch, run now, edit, delete. */
 export function JobTable<J extends JobRow>({

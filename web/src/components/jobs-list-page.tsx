@@ -4,7 +4,6 @@ import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
 
-import { runIdOf } from '../api/backups.js';
 import { useConnections } from '../api/connections.js';
 import type { Page } from '../api/http.js';
 import { useCan } from '../lib/me-context.js';
@@ -25,7 +24,8 @@ export function JobsListPage<J extends JobRow>(props: {
   kind: 'sync' | 'backup';
   pager: ReturnType<typeof usePager>;
   jobs: UseQueryResult<Page<J>>;
-  run: ItemAction<Parameters<typeof runIdOf>[0]>;
+  /** Answers the queued run. */
+  run: ItemAction<{ id: string }>;
   enable: ItemAction;
   disable: ItemAction;
   remove: UseMutationResult<void, Error, string>;
@@ -67,10 +67,7 @@ export function JobsListPage<J extends JobRow>(props: {
                 run.mutate(
                   { id: job.id },
                   {
-                    onSuccess: (result) => {
-                      const id = runIdOf(result);
-                      if (id) navigate(`/runs/${id}`);
-                    },
+                    onSuccess: (queued) => navigate(`/runs/${queued.id}`),
                   },
                 )
               }

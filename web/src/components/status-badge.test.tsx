@@ -1,7 +1,7 @@
 import { screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type { Run } from '../api/runs.js';
+import type { RunListItem } from '../api/runs.js';
 import { summarizeRuns } from '../lib/dashboard-stats.js';
 import { MissingObjects } from '../pages/runs/run-detail-page.js';
 import { renderUi } from '../test/render.js';
@@ -54,11 +54,12 @@ describe('run detail: missing objects', () => {
 
 describe('dashboard chart data', () => {
   it('counts incomplete runs in their own series and not as successes', () => {
-    const base: Omit<Run, 'id' | 'status'> = {
-      kind: 'sync', sync_job_id: null, backup_job_id: null, job_name: 'j', trigger: 'manual', attempt: 1, tables: [], total_rows: 0, total_bytes: 0,
-      error_code: null, error_message: null, error_stack: null, worker_id: null, queued_at: '2026-01-10T01:00:00Z', started_at: '2026-01-10T01:00:00Z', finished_at: '2026-01-10T01:00:10Z',
+    const base: Omit<RunListItem, 'id' | 'status'> = {
+      kind: 'sync', job_id: null, sync_job_id: null, backup_job_id: null, job_name: 'j', trigger: 'manual', scheduled_for: null, queued_at: '2026-01-10T01:00:00Z',
+      started_at: '2026-01-10T01:00:00Z', finished_at: '2026-01-10T01:00:10Z', duration_ms: 10_000, heartbeat_at: null, worker_id: null, attempt: 1,
+      retry_of: null, resume_of: null, total_rows: 0, total_bytes: 0, error_code: null, error_message: null, cancel_requested_at: null, created_by: null,
     };
-    const runs: Run[] = [
+    const runs: RunListItem[] = [
       { ...base, id: 'a', status: 'succeeded' },
       { ...base, id: 'b', status: 'incomplete' },
     ];

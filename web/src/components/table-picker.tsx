@@ -23,7 +23,7 @@ export function columnRuleError(rule: string): string | undefined {
 }
 
 function keyOf(table: TableInfo): string[] | null {
-  return table.primary_key && table.primary_key.length > 0 ? table.primary_key : null;
+  return table.primary_key.length > 0 ? table.primary_key : null;
 }
 
 function SchemaTables({

@@ -1,5 +1,5 @@
 import type { Backup } from '../api/backups.js';
-import type { Run, RunStatus } from '../api/runs.js';
+import type { RunListItem, RunStatus } from '../api/runs.js';
 import { nextFireTimes } from './cron.js';
 
 export interface DayBucket {
@@ -27,7 +27,7 @@ function dayKey(date: Date): string {
 }
 
 /** Runs per UTC day by status, success rate, volume and throughput over `days` days. */
-export function summarizeRuns(runs: readonly Run[], days = 14, now = new Date()): RunSummary {
+export function summarizeRuns(runs: readonly RunListItem[], days = 14, now = new Date()): RunSummary {
   const buckets = new Map<string, DayBucket>();
   for (let i = days - 1; i >= 0; i -= 1) {
     const day = dayKey(new Date(now.getTime() - i * 86_400_000));

@@ -2,7 +2,8 @@ import { Alert, Badge, Button, Checkbox, Group, Modal, PasswordInput, Select, St
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import { type Channel, channelEvents, channelFields, channelKinds, channelPaging, useChannels, useRemoveChannel, useSaveChannel, useTestChannel } from '../api/channels.js';
+import { isOneOf } from '../api/api-schema.js';
+import { type Channel, type ChannelEvent, channelEvents, channelFields, channelKinds, channelPaging, useChannels, useRemoveChannel, useSaveChannel, useTestChannel } from '../api/channels.js';
 import { EditDeleteButtons } from '../components/edit-delete-buttons.js';
 import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
@@ -18,7 +19,7 @@ interface ChannelFormValues extends Record<string, unknown> {
   name: string;
   kind: Channel['kind'];
   config: Record<string, string | boolean>;
-  events: string[];
+  events: ChannelEvent[];
   enabled: boolean;
   /** Webhook custom headers (values are write-only). */
   headers: HeaderState;
@@ -79,7 +80,8 @@ export function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: ()
       name: channel?.name ?? '',
       kind: channel?.kind ?? 'webhook',
       config: initialConfig,
-      events: channel?.events ?? ['failed'],
+      // The answer's events are plain strings; keep the ones this UI knows.
+      events: channel?.events.filter((event) => isOneOf(channelEvents, event)) ?? ['failed'],
       enabled: channel?.enabled ?? true,
       headers: headerStateOf(channel),
     },
@@ -111,7 +113,7 @@ export function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: ()
           label={t('channels.fields.kind')}
           data={channelKinds.map((kind) => ({ value: kind, label: t(`channels.kinds.${kind}`) }))}
           value={form.values.kind}
-          onChange={(v) => form.setValues((previous) => ({ ...previous, kind: (v ?? 'webhook') as Channel['kind'], config: {}, headers: headerStateOf() }))}
+          onChange={(v) => form.setValues((previous) => ({ ...previous, kind: isOneOf(channelKinds, v) ? v : 'webhook', config: {}, headers: headerStateOf() }))}
           allowDeselect={false}
           disabled={Boolean(channel)}
         />
@@ -148,7 +150,7 @@ export function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: ()
           );
         })}
         {form.values.kind === 'webhook' ? <HeadersEditor state={form.values.headers} onChange={(headers) => form.set('headers', headers)} errors={form.errors} /> : null}
-        <Checkbox.Group label={t('channels.fields.events')} value={form.values.events} onChange={(v) => form.set('events', v)} error={err('events')}>
+        <Checkbox.Group label={t('channels.fields.events')} value={form.values.events} onChange={(v) => form.set('events', v.filter((event) => isOneOf(channelEvents, event)))} error={err('events')}>
           <Group mt={4}>
             {channelEvents.map((event) => (
               <Checkbox key={event} value={event} label={t(`channels.events.${event}`)} />

@@ -41,9 +41,10 @@ export default function DashboardPage() {
     .filter((job) => job.enabled && job.next_fire_at)
     .sort((a, b) => String(a.next_fire_at).localeCompare(String(b.next_fire_at)))
     .slice(0, 8);
+  // The storage answer has no usage figure: sum the sizes of its unexpired backups.
   const storageUsed = (data.storages.data?.items ?? []).map((storage) => ({
     name: storage.name,
-    bytes: storage.used_bytes ?? (data.backups.data?.items ?? []).filter((b) => b.storage_id === storage.id && b.state !== 'expired').reduce((sum, b) => sum + Number(b.size_bytes), 0),
+    bytes: (data.backups.data?.items ?? []).filter((b) => b.storage_id === storage.id && b.state !== 'expired').reduce((sum, b) => sum + Number(b.size_bytes), 0),
   }));
   const chartData = summary.days.map((day) => ({ ...day, day: new Date(`${day.day}T00:00:00Z`).toLocaleDateString(lang, { month: 'short', day: 'numeric' }) }));
 

@@ -16,7 +16,7 @@ import { usePager } from '../lib/use-pager.js';
 
 interface StorageFormValues extends Record<string, unknown> {
   name: string;
-  kind: 'local' | 's3';
+  kind: Storage['kind'];
   path: string;
   bucket: string;
   prefix: string;
@@ -50,7 +50,7 @@ function missingPath(error: unknown): string | null {
 
 function StorageForm({ storage, onCancel, onSaved }: { storage?: Storage; onCancel: () => void; onSaved: (saved: Storage) => void }) {
   const { t } = useTranslation();
-  const config = (storage?.config ?? {}) as Record<string, unknown>;
+  const config = storage?.config ?? {};
   const str = (key: string) => (typeof config[key] === 'string' ? (config[key] as string) : '');
   const form = useForm<StorageFormValues>(
     {
@@ -119,7 +119,7 @@ function StorageForm({ storage, onCancel, onSaved }: { storage?: Storage; onCanc
           <FormErrorAlert error={form.formError} />
         )}
         <TextInput label={t('storages.fields.name')} required name="name" value={values.name} onChange={(e) => set('name', e.currentTarget.value)} error={err('name')} />
-        <SegmentedControl value={values.kind} onChange={(v) => set('kind', v as 'local' | 's3')} data={[{ value: 'local', label: t('storages.kinds.local') }, { value: 's3', label: t('storages.kinds.s3') }]} disabled={Boolean(storage)} />
+        <SegmentedControl value={values.kind} onChange={(v) => set('kind', v as Storage['kind'])} data={[{ value: 'local', label: t('storages.kinds.local') }, { value: 's3', label: t('storages.kinds.s3') }]} disabled={Boolean(storage)} />
         {values.kind === 'local' ? (
           <TextInput label={t('storages.fields.path')} required name="path" value={values.path} onChange={(e) => set('path', e.currentTarget.value)} error={err('path')} placeholder="/var/lib/pgferry/backups" />
         ) : (

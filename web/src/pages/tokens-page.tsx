@@ -2,7 +2,8 @@ import { Alert, Badge, Button, Code, CopyButton, Group, Modal, NumberInput, Sele
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import type { Role } from '../api/auth.js';
+import { type Role, roles } from '../api/auth.js';
+import { isOneOf } from '../api/api-schema.js';
 import { useCreateToken, useRevokeToken, useTokens } from '../api/tokens.js';
 import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
@@ -57,7 +58,7 @@ function TokenForm({ onDone }: { onDone: () => void }) {
       <Stack>
         <FormErrorAlert error={form.formError} />
         <TextInput label={t('tokens.fields.name')} required value={form.values.name} onChange={(e) => form.set('name', e.currentTarget.value)} error={err('name')} />
-        <Select label={t('tokens.fields.role')} data={(['viewer', 'operator', 'admin'] as const).map((role) => ({ value: role, label: t(`roles.${role}`) }))} value={form.values.role} onChange={(v) => form.set('role', (v ?? 'viewer') as Role)} allowDeselect={false} />
+        <Select label={t('tokens.fields.role')} data={roles.map((role) => ({ value: role, label: t(`roles.${role}`) }))} value={form.values.role} onChange={(v) => form.set('role', isOneOf(roles, v) ? v : 'viewer')} allowDeselect={false} />
         <NumberInput label={t('tokens.fields.expiresInDays')} min={1} max={3650} value={form.values.expires_in_days} onChange={(v) => form.set('expires_in_days', v === '' ? '' : Number(v))} error={err('expires_in_days')} placeholder={t('tokens.never')} />
         <Group justify="flex-end">
           <Button variant="default" onClick={onDone}>
@@ -104,7 +105,7 @@ export default function TokensPage() {
                 {data.items.map((token) => (
                   <Table.Tr key={token.id}>
                     <Table.Td>{visibleName(token.name)}</Table.Td>
-                    <Table.Td>{token.username ?? '—'}</Table.Td>
+                    <Table.Td>{token.username}</Table.Td>
                     <Table.Td>
                       <Badge variant="light">{t(`roles.${token.role}`)}</Badge>
                     </Table.Td>

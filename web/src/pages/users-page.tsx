@@ -2,6 +2,8 @@ import { Badge, Button, Group, Modal, PasswordInput, Select, Stack, Table, Text,
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
+import { type Role, roles } from '../api/auth.js';
+import { isOneOf } from '../api/api-schema.js';
 import { type User, useSaveUser, useUsers } from '../api/users.js';
 import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
@@ -11,12 +13,10 @@ import { formatDateTime, visibleName } from '../lib/format.js';
 import { useForm } from '../lib/use-form.js';
 import { usePager } from '../lib/use-pager.js';
 
-const roles = ['viewer', 'operator', 'admin'] as const;
-
 interface UserFormValues extends Record<string, unknown> {
   username: string;
   display_name: string;
-  role: string;
+  role: Role;
   password: string;
 }
 
@@ -42,8 +42,8 @@ function UserForm({ user, onDone }: { user?: User; onDone: () => void }) {
     if (!form.check()) return;
     const { username, display_name, role, password } = form.values;
     const input = creating
-      ? { username, display_name: display_name || null, role: role as User['role'], password }
-      : { display_name: display_name || null, role: role as User['role'], ...(password ? { password } : {}) };
+      ? { username, display_name: display_name || null, role, password }
+      : { display_name: display_name || null, role, ...(password ? { password } : {}) };
     save.mutate({ ...(user ? { id: user.id } : {}), input }, { onSuccess: onDone, onError: form.showServerError });
   };
   return (
@@ -52,7 +52,7 @@ function UserForm({ user, onDone }: { user?: User; onDone: () => void }) {
         <FormErrorAlert error={form.formError} />
         <TextInput label={t('users.fields.username')} value={form.values.username} disabled={!creating} onChange={(e) => form.set('username', e.currentTarget.value)} error={err('username')} required />
         <TextInput label={t('users.fields.displayName')} value={form.values.display_name} onChange={(e) => form.set('display_name', e.currentTarget.value)} error={err('display_name')} />
-        <Select label={t('users.fields.role')} data={roles.map((role) => ({ value: role, label: t(`roles.${role}`) }))} value={form.values.role} onChange={(v) => form.set('role', v ?? 'viewer')} allowDeselect={false} error={err('role')} />
+        <Select label={t('users.fields.role')} data={roles.map((role) => ({ value: role, label: t(`roles.${role}`) }))} value={form.values.role} onChange={(v) => form.set('role', isOneOf(roles, v) ? v : 'viewer')} allowDeselect={false} error={err('role')} />
         <PasswordInput
           label={creating ? t('users.fields.password') : t('users.fields.newPassword')}
           description={t('users.passwordHelp')}
@@ -101,7 +101,7 @@ export default function UsersPage() {
               </Table.Thead>
               <Table.Tbody>
                 {data.items.map((user) => {
-                  const disabled = user.disabled ?? user.disabled_at !== null;
+                  const disabled = user.disabled;
                   return (
                     <Table.Tr key={user.id}>
                       <Table.Td>

@@ -8,7 +8,17 @@ import { type Language, createI18n } from '../i18n/i18n.js';
 import { MeContext } from '../lib/me-context.js';
 import { Providers, createQueryClient } from '../providers.js';
 
-export const adminMe: Me = { id: '00000000-0000-4000-8000-000000000001', username: 'admin', role: 'admin' };
+export const adminMe: Me = {
+  id: '00000000-0000-4000-8000-000000000001',
+  username: 'admin',
+  display_name: null,
+  role: 'admin',
+  disabled: false,
+  disabled_at: null,
+  last_login_at: null,
+  created_at: '2026-01-01T00:00:00.000Z',
+  updated_at: '2026-01-01T00:00:00.000Z',
+};
 
 /** Renders inside the app's real providers (i18n, Mantine, Query, router, signed-in user). */
 export function renderUi(ui: ReactElement, options: { language?: Language; me?: Me } = {}) {

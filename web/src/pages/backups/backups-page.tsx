@@ -114,7 +114,7 @@ export default function BackupsPage() {
                       <Table.Td ta="right" style={{ whiteSpace: 'nowrap' }}>
                         {formatBytes(backup.size_bytes, i18n.language)}
                       </Table.Td>
-                      <Table.Td ta="right">{Array.isArray(backup.tables) ? backup.tables.length : '—'}</Table.Td>
+                      <Table.Td ta="right">{backup.tables.length}</Table.Td>
                       <Table.Td>
                         {t(`backupJobs.formats.${backup.format}`, { defaultValue: backup.format })} · {t(`backupJobs.compressions.${backup.compression}`, { defaultValue: backup.compression })}
                         {backup.encrypted ? ' · 🔒' : ''}

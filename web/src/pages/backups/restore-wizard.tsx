@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 
-import { type Backup, type RestoreInput, runIdOf, useRestoreBackup } from '../../api/backups.js';
+import { type Backup, type RestoreInput, useRestoreBackup } from '../../api/backups.js';
 import { useConnections } from '../../api/connections.js';
 import { useRun } from '../../api/runs.js';
 import { ErrorAlert } from '../../components/query-state.js';
@@ -47,9 +47,9 @@ export function RestoreWizard({ backup, onClose }: { backup: Backup; onClose: ()
   const databaseValid = databasePattern.test(database);
   // Protected connections: never for operators, and never with clean (the API refuses it).
   const cleanRefused = target?.protected === true;
-  const runId = runIdOf(restore.data);
+  const runId = restore.data?.run_id;
   // The dialog follows its run to the end (polled while queued or running), not the answer of the request.
-  const run = useRun(runId ?? undefined);
+  const run = useRun(runId);
   const status = run.data?.status ?? restore.data?.status;
   const color = status === 'succeeded' ? 'green' : status === 'failed' || status === 'cancelled' ? 'red' : status === 'incomplete' ? 'orange' : 'blue';
 

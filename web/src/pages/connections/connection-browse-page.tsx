@@ -8,11 +8,11 @@ import { Empty, QueryState } from '../../components/query-state.js';
 import { formatBytes, formatNumber } from '../../lib/format.js';
 
 function tableKey(table: TableInfo): string[] | null {
-  return table.primary_key && table.primary_key.length > 0 ? table.primary_key : null;
+  return table.primary_key.length > 0 ? table.primary_key : null;
 }
 
 function hasKey(table: TableInfo): boolean {
-  return Boolean(tableKey(table)) || table.has_primary_key === true || table.has_unique_key === true;
+  return table.has_primary_key || table.has_unique_key;
 }
 
 /** Schemas → tables (rows, size, key) → columns of a saved connection. */

@@ -1,6 +1,7 @@
 import { Button, Group, NumberInput, PasswordInput, SegmentedControl, Select, SimpleGrid, Stack, Switch, TagsInput, TextInput, Textarea } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 
+import { isOneOf } from '../../api/api-schema.js';
 import { type Connection, sslModes, useSaveConnection, useTestConnection } from '../../api/connections.js';
 import { errorText } from '../../components/field-error.js';
 import { useForm } from '../../lib/use-form.js';
@@ -111,7 +112,7 @@ export function ConnectionForm({ connection, onSaved, onCancel }: { connection?:
                 name="password"
                 autoComplete="new-password"
               />
-              <Select label={t('connections.fields.sslmode')} data={[...sslModes]} value={values.sslmode} onChange={(v) => set('sslmode', v ?? 'prefer')} error={err('sslmode')} allowDeselect={false} />
+              <Select label={t('connections.fields.sslmode')} data={[...sslModes]} value={values.sslmode} onChange={(v) => set('sslmode', isOneOf(sslModes, v) ? v : 'prefer')} error={err('sslmode')} allowDeselect={false} />
               <TextInput label={t('connections.fields.applicationName')} value={values.application_name} onChange={(e) => set('application_name', e.currentTarget.value)} error={err('application_name')} />
               <NumberInput label={t('connections.fields.connectTimeout')} min={1} max={600} value={values.connect_timeout_s} onChange={(v) => set('connect_timeout_s', v === '' ? '' : Number(v))} error={err('connect_timeout_s')} />
             </SimpleGrid>

@@ -24,7 +24,7 @@ export function ConnectionTestResult({ result, error }: { result?: Result | unde
     );
   }
   if (!result) return null;
-  const ok = result.ok !== false && !result.error;
+  const ok = result.ok && !result.error;
   const extra = Object.entries(result).filter(([key]) => !known.has(key));
   return (
     <Alert
@@ -45,12 +45,12 @@ export function ConnectionTestResult({ result, error }: { result?: Result | unde
               {t('connections.test.version')}: <b>{result.server_version}</b>
             </Text>
           ) : null}
-          {result.latency_ms !== undefined && result.latency_ms !== null ? (
+          {result.latency_ms !== null ? (
             <Text size="sm">
               {t('connections.test.latency')}: <b>{formatNumber(result.latency_ms, i18n.language)} ms</b>
             </Text>
           ) : null}
-          {result.database_size_bytes !== undefined && result.database_size_bytes !== null ? (
+          {result.database_size_bytes !== null ? (
             <Text size="sm">
               {t('connections.test.size')}: <b>{formatBytes(result.database_size_bytes, i18n.language)}</b>
             </Text>

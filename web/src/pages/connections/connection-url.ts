@@ -1,3 +1,4 @@
+import { isOneOf } from '../../api/api-schema.js';
 import { sslModes } from '../../api/connections.js';
 import type { ConnectionFormValues } from './connection-validation.js';
 
@@ -34,7 +35,7 @@ export function fieldsFromUrl(text: string): UrlFields | null {
     database: decode(parsed.pathname.replace(/^\//, '')),
     username: decode(parsed.username),
     password: decode(parsed.password),
-    sslmode: sslmode && (sslModes as readonly string[]).includes(sslmode) ? sslmode : 'prefer',
+    sslmode: isOneOf(sslModes, sslmode) ? sslmode : 'prefer',
     application_name: query.get('application_name') ?? '',
     connect_timeout_s: Number.isInteger(timeout) && timeout > 0 ? timeout : '',
   };

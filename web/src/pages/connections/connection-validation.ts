@@ -1,4 +1,4 @@
-import { type ConnectionInput, sslModes } from '../../api/connections.js';
+import type { ConnectionInput, SslMode } from '../../api/connections.js';
 import type { Errors } from '../../lib/use-form.js';
 
 export interface ConnectionFormValues extends Record<string, unknown> {
@@ -11,7 +11,7 @@ export interface ConnectionFormValues extends Record<string, unknown> {
   database: string;
   username: string;
   password: string;
-  sslmode: string;
+  sslmode: SslMode;
   application_name: string;
   connect_timeout_s: number | '';
   protected: boolean;
@@ -63,7 +63,6 @@ export function validateConnection(values: ConnectionFormValues): Errors {
   else if (values.database.length > 63) errors.database = 'validation.tooLong63';
   if (!values.username.trim()) errors.username = 'validation.required';
   else if (values.username.length > 63) errors.username = 'validation.tooLong63';
-  if (!(sslModes as readonly string[]).includes(values.sslmode)) errors.sslmode = 'validation.oneOf';
   if (values.connect_timeout_s !== '' && (values.connect_timeout_s < 1 || values.connect_timeout_s > 600)) {
     errors.connect_timeout_s = 'validation.timeout600';
   }

@@ -2,7 +2,7 @@ import { Alert, Anchor, Badge, Breadcrumbs, Button, Code, Group, Paper, Progress
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 
-import { isActive, useCancelRun, useResumeRun, useRetryRun, useRun, useRunEvents, useRunLogs } from '../../api/runs.js';
+import { type Run, type RunLog, isActive, useCancelRun, useResumeRun, useRetryRun, useRun, useRunEvents, useRunLogs } from '../../api/runs.js';
 import { ErrorAlert, QueryState } from '../../components/query-state.js';
 import { StatusBadge } from '../../components/status-badge.js';
 import { formatBytes, formatDateTime, formatDuration, formatNumber, runDurationMs, visibleName } from '../../lib/format.js';
@@ -10,7 +10,7 @@ import { useCan } from '../../lib/me-context.js';
 import { reportedBytes, runTitle } from '../../lib/run-figures.js';
 import { mergeProgress } from './run-progress.js';
 
-const levelColor: Record<string, string> = { debug: 'gray', info: 'blue', warn: 'orange', error: 'red' };
+const levelColor: Record<RunLog['level'], string> = { debug: 'gray', info: 'blue', warn: 'orange', error: 'red' };
 
 function Stat({ label, value }: { label: string; value: string }) {
   return (
@@ -24,7 +24,7 @@ function Stat({ label, value }: { label: string; value: string }) {
 }
 
 /** Schema objects the run could not reproduce on the destination, each with why. */
-export function MissingObjects({ items }: { items: { object: string; reason: string }[] }) {
+export function MissingObjects({ items }: { items: Run['missing_objects'] }) {
   const { t } = useTranslation();
   if (items.length === 0) return null;
   return (
@@ -60,9 +60,8 @@ export default function RunDetailPage() {
   const cancel = useCancelRun();
   const resume = useResumeRun();
   const retry = useRetryRun();
-  const goTo = (result: { id?: string; run_id?: string } | undefined) => {
-    const next = result?.run_id ?? result?.id;
-    if (next && next !== id) navigate(`/runs/${next}`);
+  const goTo = (queued: { id: string }) => {
+    if (queued.id !== id) navigate(`/runs/${queued.id}`);
   };
   const actionError = cancel.error ?? resume.error ?? retry.error;
 
@@ -164,7 +163,7 @@ export default function RunDetailPage() {
                   ) : null}
                 </Alert>
               ) : null}
-              <MissingObjects items={data.missing_objects ?? []} />
+              <MissingObjects items={data.missing_objects} />
               <Paper withBorder p="sm">
                 <Text fw={600} mb="xs">
                   {t('runs.tables')}
@@ -237,7 +236,7 @@ export default function RunDetailPage() {
                             <Text size="xs" c="dimmed" ff="monospace" style={{ whiteSpace: 'nowrap' }}>
                               {new Date(line.at).toLocaleTimeString(i18n.language)}
                             </Text>
-                            <Badge size="xs" color={levelColor[line.level] ?? 'gray'} variant="light" miw={56} style={{ flexShrink: 0 }}>
+                            <Badge size="xs" color={levelColor[line.level]} variant="light" miw={56} style={{ flexShrink: 0 }}>
                               {line.level}
                             </Badge>
                             <Text size="xs" ff="monospace" style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }}>

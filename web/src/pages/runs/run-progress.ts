@@ -18,6 +18,11 @@ function num(value: unknown): number | null {
   return null;
 }
 
+/** The schema leaves an entry open; any object is read as figures (RunTable's fields are all optional). */
+function isTable(value: unknown): value is RunTable {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function nameOf(table: RunTable): string {
   const name = table.name ?? table.table ?? '?';
   return table.schema && !name.includes('.') ? `${table.schema}.${name}` : name;
@@ -29,7 +34,7 @@ function nameOf(table: RunTable): string {
  */
 export function mergeProgress(run: Run, live: Record<string, RunTable>, now = Date.now()): TableProgress[] {
   const byName = new Map<string, RunTable>();
-  for (const table of run.tables ?? []) byName.set(nameOf(table), table);
+  for (const table of run.tables.filter(isTable)) byName.set(nameOf(table), table);
   for (const [name, table] of Object.entries(live)) byName.set(name, { ...byName.get(name), ...table });
   const started = run.started_at ? new Date(run.started_at).getTime() : null;
   return [...byName.entries()].map(([name, table]) => {
