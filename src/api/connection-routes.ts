@@ -7,14 +7,8 @@ import { withTargetClient } from '../engine/connection-test/connect-target.js';
 import { testConnection } from '../engine/connection-test/test-connection.js';
 import { loadAllowedConnectionTarget } from '../net/allowed-targets.js';
 import { checkPgConfig } from '../net/outbound-guard.js';
-import {
-  type ConnectionInput,
-  createConnection,
-  deleteConnection,
-  getConnection,
-  listConnections,
-  updateConnection,
-} from '../store/connection-repository.js';
+import { type ConnectionInput, createConnection, updateConnection } from '../jobs/connection-service.js';
+import { deleteConnection, getConnection, listConnections } from '../store/connection-repository.js';
 import { auditProbeOutcome } from './audit-outcome.js';
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';

@@ -1,15 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import { type StorageInput, createStorage, updateStorage } from '../jobs/storage-service.js';
 import {
-  type StorageInput,
-  createStorage,
   deleteStorage,
   getStorage,
   getStorageRow,
   listStorages,
   storageTargetFromRow,
-  updateStorage,
 } from '../store/storage-repository.js';
 import { openAllowedStorage } from '../net/allowed-targets.js';
 import { auditProbeOutcome } from './audit-outcome.js';
@@ -17,7 +15,6 @@ import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
 import { storageKinds } from '../engine/storage/archive-storage.js';
 import { displaySafe } from '../store/safe-text.js';
-import { storagePlaceCheck } from '../engine/storage/check-storage-place.js';
 
 const errors = { 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 500: errorBodySchema, 502: errorBodySchema };
 
@@ -103,7 +100,7 @@ export function storageRoutes(services: AppServices): FastifyPluginAsyncZod {
         config: { access: 'admin', auditResource: 'storage' },
         schema: { tags, summary: 'Save a storage (a local directory must exist and take a file, or be created with create: true)', body: storageBodySchema, response: { 201: storageViewSchema, ...errors } },
       },
-      async (request, reply) => reply.status(201).send(await createStorage(db, secrets, inputFromBody(request.body), storagePlaceCheck({ create: request.body.create === true }))),
+      async (request, reply) => reply.status(201).send(await createStorage(db, secrets, inputFromBody(request.body), { create: request.body.create })),
     );
 
     app.get(
@@ -118,7 +115,7 @@ export function storageRoutes(services: AppServices): FastifyPluginAsyncZod {
         config: { access: 'admin', auditResource: 'storage' },
         schema: { tags, summary: 'Replace a storage; secrets not given are kept', params: paramsSchema, body: storageBodySchema, response: { 200: storageViewSchema, ...errors } },
       },
-      async (request) => updateStorage(db, secrets, request.params.id, inputFromBody(request.body), storagePlaceCheck({ create: request.body.create === true })),
+      async (request) => updateStorage(db, secrets, request.params.id, inputFromBody(request.body), { create: request.body.create }),
     );
 
     app.delete(

@@ -1,22 +1,12 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type pg from 'pg';
 
-import { type ConnectionFields, type SslMode, clientConfigFromFields, validateConnectionFields } from '../engine/connection-config.js';
+import { type ConnectionFields, type SslMode, clientConfigFromFields } from '../engine/connection-config.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { containsPattern } from './like-pattern.js';
 import type { ConnectionRow, StoreDatabase } from './store-types.js';
 import { isUuid } from './uuid.js';
-
-/** What a caller may set on a connection; `password` undefined keeps the stored one on update. */
-export interface ConnectionInput {
-  name: string;
-  description?: string | null | undefined;
-  protected?: boolean | undefined;
-  tags?: string[] | undefined;
-  /** Target fields; `password: undefined` keeps, `null` removes (update), a string replaces. */
-  fields: Omit<ConnectionFields, 'password'> & { password?: string | null | undefined };
-}
 
 /** A connection as every reader sees it: no secret, only whether one is stored. */
 export interface ConnectionView {
@@ -159,64 +149,31 @@ function duplicateName(name: string, cause?: unknown): PgferryError {
   });
 }
 
-function rowValues(input: ConnectionInput) {
-  const fields = input.fields;
-  validateConnectionFields({ ...fields, password: fields.password ?? undefined });
-  const name = input.name.trim();
-  if (name === '' || name.length > 100) {
-    throw new PgferryError('PGF_VALIDATION_FAILED', 'name: expected 1 to 100 characters', { details: { fields: [{ field: 'name', code: 'length_1_100', message: 'expected 1 to 100 characters' }] } });
-  }
-  return {
-    name,
-    description: input.description ?? null,
-    host: fields.host,
-    port: fields.port,
-    database: fields.database,
-    username: fields.user,
-    sslmode: fields.sslmode,
-    application_name: fields.application_name ?? null,
-    connect_timeout_s: fields.connect_timeout ?? null,
-    options: fields.options ?? null,
-    protected: input.protected ?? false,
-    tags: input.tags ?? [],
-  };
+/** The columns of a connection other than its password, as the service validated them. */
+export type ConnectionRowValues = Omit<Insertable<StoreDatabase['connections']>, 'password_encrypted' | 'id' | 'created_at' | 'updated_at'> & { name: string };
+
+/** Refuses a name another connection has (names are case-insensitive). */
+export async function assertConnectionNameFree(db: Kysely<StoreDatabase>, name: string, exceptId?: string): Promise<void> {
+  const clash = await findConnectionRow(db, name);
+  if (clash && clash.id !== exceptId) throw duplicateName(name);
 }
 
-export async function createConnection(db: Kysely<StoreDatabase>, secrets: SecretBox, input: ConnectionInput): Promise<ConnectionView> {
-  const values = rowValues(input);
-  if (await findConnectionRow(db, values.name)) throw duplicateName(values.name);
-  const password = input.fields.password;
+export async function insertConnectionRow(db: Kysely<StoreDatabase>, values: ConnectionRowValues, passwordEncrypted: string | null): Promise<ConnectionView> {
   try {
-    const row = await db
-      .insertInto('connections')
-      .values({ ...values, password_encrypted: password == null ? null : secrets.seal(password) })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toConnectionView(row);
+    return toConnectionView(await db.insertInto('connections').values({ ...values, password_encrypted: passwordEncrypted }).returningAll().executeTakeFirstOrThrow());
   } catch (error) {
     if (isUniqueViolation(error)) throw duplicateName(values.name, error);
     throw error;
   }
 }
 
-/** Replaces a connection's settings; a missing password keeps the stored one, `null` removes it. */
-export async function updateConnection(
-  db: Kysely<StoreDatabase>,
-  secrets: SecretBox,
-  idOrName: string,
-  input: ConnectionInput,
-): Promise<ConnectionView> {
-  const current = await getConnectionRow(db, idOrName);
-  const values = rowValues(input);
-  const clash = await findConnectionRow(db, values.name);
-  if (clash && clash.id !== current.id) throw duplicateName(values.name);
-  const password = input.fields.password;
-  const passwordUpdate = password === undefined ? {} : { password_encrypted: password === null ? null : secrets.seal(password) };
+/** `passwordEncrypted` undefined keeps the stored password. */
+export async function updateConnectionRow(db: Kysely<StoreDatabase>, id: string, values: ConnectionRowValues, passwordEncrypted: string | null | undefined): Promise<ConnectionView> {
   try {
     const row = await db
       .updateTable('connections')
-      .set({ ...values, ...passwordUpdate, updated_at: new Date() })
-      .where('id', '=', current.id)
+      .set({ ...values, ...(passwordEncrypted === undefined ? {} : { password_encrypted: passwordEncrypted }), updated_at: new Date() })
+      .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
     return toConnectionView(row);

@@ -1,48 +1,22 @@
-import path from 'node:path';
-
 import type { Kysely, Selectable } from 'kysely';
-import { z } from 'zod';
 
 import type { StorageSpec } from '../engine/storage/archive-storage.js';
 import { PgferryError } from '../errors/pgferry-error.js';
-import { fieldProblem } from '../errors/validation-error.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { containsPattern } from './like-pattern.js';
 import type { StoreDatabase } from './store-types.js';
 import type { StorageKind } from '../engine/storage/archive-storage.js';
 import { isUuid } from './uuid.js';
 
-/** Non-secret settings of a storage, as stored in `storages.config`. */
-export const localConfigSchema = z.object({
-  path: z.string().trim().min(1).max(1000).refine((value) => path.isAbsolute(value), { error: 'expected an absolute directory path', params: { code: 'absolute_path' } }),
-});
-
-export const s3ConfigSchema = z.object({
-  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name (3–63 lowercase letters, digits, dots, hyphens)' }),
-  prefix: z.string().max(500).optional(),
-  region: z.string().max(50).optional(),
-  endpoint: z.url().optional(),
-  force_path_style: z.boolean().optional(),
-  public_endpoint: z.url().optional(),
-  access_key_id: z.string().max(200).optional(),
-});
-
-export type LocalStorageConfig = z.output<typeof localConfigSchema>;
-export type S3StorageConfig = z.output<typeof s3ConfigSchema>;
-
-/** Secrets of a storage, sealed together; `undefined` keeps the stored value, `null` removes it. */
-export interface StorageSecretsInput {
-  secret_access_key?: string | null | undefined;
-  /** Passphrase archives on this storage are encrypted with. */
-  encryption_secret?: string | null | undefined;
-}
-
-export interface StorageInput {
-  name: string;
-  description?: string | null | undefined;
-  kind: StorageKind;
-  config: Record<string, unknown>;
-  secrets?: StorageSecretsInput | undefined;
+/** The S3 settings as stored in `storages.config` (validated by src/jobs/storage-service.ts before they are). */
+export interface S3StorageConfig {
+  bucket: string;
+  prefix?: string | undefined;
+  region?: string | undefined;
+  endpoint?: string | undefined;
+  force_path_style?: boolean | undefined;
+  public_endpoint?: string | undefined;
+  access_key_id?: string | undefined;
 }
 
 export interface StorageView {
@@ -57,12 +31,12 @@ export interface StorageView {
   updated_at: string;
 }
 
-interface StoredSecrets {
+export interface StoredSecrets {
   secret_access_key?: string;
   encryption_secret?: string;
 }
 
-type StorageRow = Selectable<StoreDatabase['storages']>;
+export type StorageRow = Selectable<StoreDatabase['storages']>;
 const ownerOf = (name: string) => `storage "${name}"`;
 
 /** Which secrets are stored, without opening them: the flags travel in the config column. */
@@ -83,15 +57,6 @@ export function toStorageView(row: StorageRow): StorageView {
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
-}
-
-function validateConfig(kind: StorageKind, config: Record<string, unknown>): Record<string, unknown> {
-  const parsed = (kind === 'local' ? localConfigSchema : s3ConfigSchema).safeParse(config);
-  if (!parsed.success) {
-    const fields = parsed.error.issues.map((issue) => fieldProblem(`config.${issue.path.join('.')}`, issue));
-    throw new PgferryError('PGF_VALIDATION_FAILED', fields.map((f) => `${f.field}: ${f.message}`).join('; '), { details: { fields } });
-  }
-  return parsed.data;
 }
 
 export async function findStorageRow(db: Kysely<StoreDatabase>, idOrName: string): Promise<StorageRow | undefined> {
@@ -129,26 +94,19 @@ export async function listStorages(
   return { items: rows.map(toStorageView), total: Number(count.total), page, page_size: pageSize };
 }
 
-function openSecrets(row: StorageRow, secrets: SecretBox): StoredSecrets {
+export function openStorageSecrets(row: StorageRow, secrets: SecretBox): StoredSecrets {
   if (row.secret_encrypted === null) return {};
   return JSON.parse(secrets.open(row.secret_encrypted, ownerOf(row.name))) as StoredSecrets;
 }
 
-function sealSecrets(merged: StoredSecrets, secrets: SecretBox): { secret_encrypted: string | null; flags: string[] } {
-  const flags = Object.entries(merged)
-    .filter(([, value]) => typeof value === 'string' && value !== '')
-    .map(([key]) => key);
-  return { secret_encrypted: flags.length === 0 ? null : secrets.seal(JSON.stringify(merged)), flags };
-}
-
-function mergeSecrets(current: StoredSecrets, input: StorageSecretsInput | undefined): StoredSecrets {
-  const merged: StoredSecrets = { ...current };
-  for (const key of ['secret_access_key', 'encryption_secret'] as const) {
-    const value = input?.[key];
-    if (value === null || value === '') delete merged[key];
-    else if (value !== undefined) merged[key] = value;
-  }
-  return merged;
+/** The row values of a storage; `config` holds the non-secret settings and which secrets are set. */
+export interface StorageRowValues {
+  name: string;
+  description: string | null;
+  kind: StorageKind;
+  config: Record<string, unknown>;
+  secretFlags: string[];
+  secret_encrypted: string | null;
 }
 
 function duplicateName(name: string): PgferryError {
@@ -157,52 +115,36 @@ function duplicateName(name: string): PgferryError {
   });
 }
 
-function checkName(name: string): string {
-  const trimmed = name.trim();
-  if (trimmed === '' || trimmed.length > 100) {
-    throw new PgferryError('PGF_VALIDATION_FAILED', 'name: expected 1 to 100 characters', { details: { fields: [{ field: 'name', code: 'length_1_100', message: 'expected 1 to 100 characters' }] } });
-  }
-  return trimmed;
-}
+const columns = (values: StorageRowValues) => ({
+  name: values.name,
+  description: values.description,
+  kind: values.kind,
+  config: JSON.stringify({ ...values.config, _secrets: values.secretFlags }),
+  secret_encrypted: values.secret_encrypted,
+});
 
-/** Runs after the input is validated and before it is written: the place itself is checked there (check-storage-place.ts). */
-export type CheckStoragePlace = (kind: StorageKind, config: Record<string, unknown>) => Promise<void>;
-
-export async function createStorage(db: Kysely<StoreDatabase>, secrets: SecretBox, input: StorageInput, checkPlace?: CheckStoragePlace): Promise<StorageView> {
-  const name = checkName(input.name);
-  const config = validateConfig(input.kind, input.config);
-  if (await findStorageRow(db, name)) throw duplicateName(name);
-  await checkPlace?.(input.kind, config);
-  const sealed = sealSecrets(mergeSecrets({}, input.secrets), secrets);
+export async function insertStorageRow(db: Kysely<StoreDatabase>, values: StorageRowValues): Promise<StorageView> {
   try {
-    const row = await db
-      .insertInto('storages')
-      .values({ name, description: input.description ?? null, kind: input.kind, config: JSON.stringify({ ...config, _secrets: sealed.flags }), secret_encrypted: sealed.secret_encrypted })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toStorageView(row);
+    return toStorageView(await db.insertInto('storages').values(columns(values)).returningAll().executeTakeFirstOrThrow());
   } catch (error) {
-    if ((error as { code?: string }).code === '23505') throw duplicateName(name);
+    if ((error as { code?: string }).code === '23505') throw duplicateName(values.name);
     throw error;
   }
 }
 
-/** Replaces a storage's settings; secrets not given are kept, `null` removes one. */
-export async function updateStorage(db: Kysely<StoreDatabase>, secrets: SecretBox, idOrName: string, input: StorageInput, checkPlace?: CheckStoragePlace): Promise<StorageView> {
-  const current = await getStorageRow(db, idOrName);
-  const name = checkName(input.name);
-  const config = validateConfig(input.kind, input.config);
+export async function updateStorageRow(db: Kysely<StoreDatabase>, id: string, values: StorageRowValues): Promise<StorageView> {
+  try {
+    return toStorageView(await db.updateTable('storages').set({ ...columns(values), updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow());
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') throw duplicateName(values.name);
+    throw error;
+  }
+}
+
+/** Refuses a name another storage has (names are case-insensitive). */
+export async function assertStorageNameFree(db: Kysely<StoreDatabase>, name: string, exceptId?: string): Promise<void> {
   const clash = await findStorageRow(db, name);
-  if (clash && clash.id !== current.id) throw duplicateName(name);
-  await checkPlace?.(input.kind, config);
-  const sealed = sealSecrets(mergeSecrets(openSecrets(current, secrets), input.secrets), secrets);
-  const row = await db
-    .updateTable('storages')
-    .set({ name, description: input.description ?? null, kind: input.kind, config: JSON.stringify({ ...config, _secrets: sealed.flags }), secret_encrypted: sealed.secret_encrypted, updated_at: new Date() })
-    .where('id', '=', current.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return toStorageView(row);
+  if (clash && clash.id !== exceptId) throw duplicateName(name);
 }
 
 export async function deleteStorage(db: Kysely<StoreDatabase>, idOrName: string): Promise<StorageView> {
@@ -249,13 +191,13 @@ export interface StorageTarget {
 
 /** Storage settings with secrets opened, for the engine. */
 export function storageTargetFromRow(row: StorageRow, secrets: SecretBox): StorageTarget {
-  const opened = openSecrets(row, secrets);
+  const opened = openStorageSecrets(row, secrets);
   const config = row.config as Record<string, unknown>;
   let spec: StorageSpec;
   if (row.kind === 'local') {
     spec = { kind: 'local', path: String(config.path) };
   } else {
-    const s3 = config as S3StorageConfig;
+    const s3 = config as unknown as S3StorageConfig;
     spec = {
       kind: 's3',
       bucket: s3.bucket,

@@ -1,3 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -7,16 +11,18 @@ import { type TestApp, createTestApp } from '../helpers/test-app.js';
 // the handler runs, and when it cannot be, the request is refused and nothing changes.
 let t: TestApp;
 let base: string;
+let dir: string;
 let admin: string;
 
 const createStorage = (name: string) =>
   fetch(`${base}/api/v1/storages`, {
     method: 'POST',
     headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name, kind: 'local', config: { path: `/nonexistent/${name}` } }),
+    body: JSON.stringify({ name, kind: 'local', config: { path: path.join(dir, name) }, create: true }),
   });
 
 beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'pgferry-audit-closed-'));
   t = await createTestApp();
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });
   admin = (await t.credentialsFor('admin')).token;
@@ -24,6 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sql`DROP TRIGGER IF EXISTS refuse_audit ON audit_log; DROP FUNCTION IF EXISTS refuse_audit()`.execute(t.store.db);
   await t.close();
+  await rm(dir, { recursive: true, force: true });
 });
 
 describe('audit fails closed', () => {

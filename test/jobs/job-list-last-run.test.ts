@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createBackupJob } from '../../src/jobs/backup-job-service.js';
 import { createSyncJob } from '../../src/jobs/sync-job-service.js';
-import { createConnection } from '../../src/store/connection-repository.js';
+import { createConnection } from '../../src/jobs/connection-service.js';
 import { enqueueRun } from '../../src/store/run-repository.js';
 import type { RunStatus } from '../../src/store/store-types.js';
 import { type TestApp, createTestApp } from '../helpers/test-app.js';

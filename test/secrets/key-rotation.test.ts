@@ -10,7 +10,8 @@ import { keyFromBytes } from '../../src/secrets/encryption-key.js';
 import { rotateEncryptionKey } from '../../src/store/rotate-encryption-key.js';
 import { SecretBox, secretKeyId } from '../../src/secrets/secret-box.js';
 import { readStoredSecrets } from '../../src/store/secret-columns.js';
-import { createConnection, loadConnectionTarget } from '../../src/store/connection-repository.js';
+import { createConnection } from '../../src/jobs/connection-service.js';
+import { loadConnectionTarget } from '../../src/store/connection-repository.js';
 import { cliJson, runCli } from '../helpers/run-cli.js';
 import { createTestStore } from '../helpers/test-database.js';
 

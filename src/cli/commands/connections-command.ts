@@ -15,9 +15,9 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 import { assertKeyMatchesStoredSecrets } from '../../store/assert-key-matches.js';
 import { resolveEncryptionKey } from '../../secrets/encryption-key.js';
 import { SecretBox } from '../../secrets/secret-box.js';
+import { createConnection } from '../../jobs/connection-service.js';
 import {
   type ConnectionView,
-  createConnection,
   deleteConnection,
   getConnection,
   listConnections,

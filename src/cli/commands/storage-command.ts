@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 
-import { storagePlaceCheck } from '../../engine/storage/check-storage-place.js';
 import { openStorage } from '../../engine/storage/open-storage.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { type StorageInput, createStorage, deleteStorage, getStorageRow, listStorages, storageTargetFromRow } from '../../store/storage-repository.js';
+import { type StorageInput, createStorage } from '../../jobs/storage-service.js';
+import { deleteStorage, getStorageRow, listStorages, storageTargetFromRow } from '../../store/storage-repository.js';
 import { json, withLazyStore } from './backup-cli-support.js';
 import { storageKinds } from '../../engine/storage/archive-storage.js';
 
@@ -78,7 +78,7 @@ export function registerStorageCommand(program: Command): void {
       };
       await withLazyStore(async (lazy) => {
         const { store, secrets } = await lazy.get();
-        const view = await createStorage(store.db, secrets, input, storagePlaceCheck({ create: flags.create === true }));
+        const view = await createStorage(store.db, secrets, input, { create: flags.create });
         if (flags.json) json(view);
         else console.log(`saved storage "${view.name}" (${view.kind}) ${view.id}`);
       });

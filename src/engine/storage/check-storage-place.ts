@@ -39,8 +39,6 @@ export async function checkLocalStoragePlace(root: string, options: { create: bo
 }
 
 /** The save-time check of any storage kind: local directories are checked; S3 buckets are probed by the caller after saving. */
-export function storagePlaceCheck(options: { create: boolean }): (kind: string, config: Record<string, unknown>) => Promise<void> {
-  return async (kind, config) => {
-    if (kind === 'local' && typeof config.path === 'string') await checkLocalStoragePlace(config.path, options);
-  };
+export async function checkStoragePlace(kind: string, config: Record<string, unknown>, options: { create: boolean }): Promise<void> {
+  if (kind === 'local' && typeof config.path === 'string') await checkLocalStoragePlace(config.path, options);
 }

@@ -17,5 +17,6 @@ describe('server field errors', () => {
   it('fall back to the server text for a code the UI does not know, or none', () => {
     expect(serverFieldText(zh, { field: 'x', code: 'something_new', message: 'server words' })).toBe('server words');
     expect(serverFieldText(zh, { field: 'x', message: 'server words' })).toBe('server words');
+    expect(serverFieldText(zh, { field: 'where', code: 'custom', message: 'closes a parenthesis it did not open' })).toBe('closes a parenthesis it did not open');
   });
 });

@@ -13,7 +13,8 @@ export function errorText(t: TFunction, error: string | undefined): string | und
  * too_small_string) picks the text; the server's English text is the fallback.
  */
 export function serverFieldText(t: TFunction, error: FieldError): string {
-  if (!error.code) return error.message;
+  // A refinement without a code of its own says more in its message than any generic text.
+  if (!error.code || error.code === 'custom') return error.message;
   const origin = typeof error.params?.origin === 'string' ? error.params.origin : undefined;
   const keys = [...(origin ? [`validation.server.${error.code}_${origin}`] : []), `validation.server.${error.code}`];
   return t(keys, { ...error.params, defaultValue: error.message });
