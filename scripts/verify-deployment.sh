@@ -221,7 +221,7 @@ elif [ -z "$SOURCE_ID" ]; then
   skip "backup run" "needs VERIFY_SOURCE_URL"
 else
   api POST /api/v1/storages "$(jq -nc --arg name "verify-storage-$SUFFIX" --arg path "$STORAGE_DIR/$SUFFIX" \
-    '{name: $name, kind: "local", config: {path: $path}}')"
+    '{name: $name, kind: "local", config: {path: $path}, create: true}')"
   if is_2xx && [ -n "$(json '.id // empty')" ]; then
     STORAGE_ID=$(json .id)
     CLEANUP+=("DELETE /api/v1/storages/$STORAGE_ID")

@@ -76,14 +76,15 @@ describe('a slow webhook', () => {
       const notified = await createSyncJob(store.db, { name: `notified-${Date.now()}`, source_connection_id: connections.source, destination_connection_id: connections.destination });
       await store.db.insertInto('sync_job_channels').values({ sync_job_id: notified.id, channel_id: channel.id }).execute();
       const ticking = await createSyncJob(store.db, { name: `ticking-${Date.now()}`, source_connection_id: connections.source, destination_connection_id: connections.destination, cron: '0 3 1 1 *' });
-      worker.start();
 
       // A run another worker finished: its notice is queued, and this worker's poll sends it.
+      // The worker starts after the claim, or its own poll could take the run first.
       const queued = await enqueueRun(store.db, { kind: 'sync', trigger: 'manual', syncJobId: notified.id, jobName: notified.name });
       const elsewhere = await claimRuns(store.db, 'another-worker', 1);
       expect(elsewhere.map((run) => run.id)).toEqual([queued.id]);
       const ended = await finishRun(store.db, queued.id, 'another-worker', { status: 'succeeded' });
       expect(await queueRunNotifications(store.db, ended!)).toBe(1);
+      worker.start();
       await sink.firstArrival;
 
       // The cron job falls due while the receiver holds the delivery.
