@@ -72,25 +72,6 @@ export function totpRoutes(deps: { config: Config; store: AppStore; secrets: Sec
     );
 
     app.post(
-      '/api/v1/auth/totp/confirm',
-      {
-        config: own('auth.totp_confirm'),
-        schema: {
-          tags: ['auth'],
-          summary: 'Confirm enrolment with a current code: two-factor sign-in is on and the recovery codes are answered, once',
-          body: z.object({ code: codeSchema }),
-          response: { 200: recoveryCodesSchema, ...errors },
-        },
-      },
-      async (request) => {
-        const me = caller(request.principal, request.ip);
-        request.auditContext = { resourceId: me.userId };
-        const { recoveryCodes } = await confirmTotpEnrolment(store, secrets, config, me, request.body.code);
-        return { recovery_codes: recoveryCodes };
-      },
-    );
-
-    app.post(
       '/api/v1/auth/totp/disable',
       {
         config: own('auth.totp_disable'),
@@ -109,24 +90,26 @@ export function totpRoutes(deps: { config: Config; store: AppStore; secrets: Sec
       },
     );
 
-    app.post(
-      '/api/v1/auth/totp/recovery-codes',
-      {
-        config: own('auth.totp_recovery_regenerate'),
-        schema: {
-          tags: ['auth'],
-          summary: 'Replace your recovery codes (the old ones stop working); needs a current code; the new ones are answered once',
-          body: z.object({ code: codeSchema }),
-          response: { 200: recoveryCodesSchema, ...errors },
+    // Both answer fresh recovery codes, once: confirming an enrolment, and replacing the codes.
+    const codeSteps = [
+      { path: 'confirm', action: 'auth.totp_confirm', run: confirmTotpEnrolment, summary: 'Confirm enrolment with a current code: two-factor sign-in is on and the recovery codes are answered, once' },
+      { path: 'recovery-codes', action: 'auth.totp_recovery_regenerate', run: regenerateRecoveryCodes, summary: 'Replace your recovery codes (the old ones stop working); needs a current code; the new ones are answered once' },
+    ];
+    for (const step of codeSteps) {
+      app.post(
+        `/api/v1/auth/totp/${step.path}`,
+        {
+          config: own(step.action),
+          schema: { tags: ['auth'], summary: step.summary, body: z.object({ code: codeSchema }), response: { 200: recoveryCodesSchema, ...errors } },
         },
-      },
-      async (request) => {
-        const me = caller(request.principal, request.ip);
-        request.auditContext = { resourceId: me.userId };
-        const { recoveryCodes } = await regenerateRecoveryCodes(store, secrets, config, me, request.body.code);
-        return { recovery_codes: recoveryCodes };
-      },
-    );
+        async (request) => {
+          const me = caller(request.principal, request.ip);
+          request.auditContext = { resourceId: me.userId };
+          const { recoveryCodes } = await step.run(store, secrets, config, me, request.body.code);
+          return { recovery_codes: recoveryCodes };
+        },
+      );
+    }
 
     for (const method of ['totp', 'recovery'] as const) {
       app.post(

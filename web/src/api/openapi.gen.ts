@@ -3049,7 +3049,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/auth/totp/confirm": {
+    "/api/v1/auth/totp/disable": {
         parameters: {
             query?: never;
             header?: never;
@@ -3058,7 +3058,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm enrolment with a current code: two-factor sign-in is on and the recovery codes are answered, once */
+        /** Turn two-factor sign-in off (or drop a pending enrolment); needs your current password or a current code */
         post: {
             parameters: {
                 query?: never;
@@ -3069,22 +3069,18 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        code: string;
+                        password?: string;
+                        code?: string;
                     };
                 };
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                204: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content: {
-                        "application/json": {
-                            /** @description Shown once: store them somewhere safe; each works once */
-                            recovery_codes: string[];
-                        };
-                    };
+                    content?: never;
                 };
                 /** @description Error */
                 400: {
@@ -3189,7 +3185,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/auth/totp/disable": {
+    "/api/v1/auth/totp/confirm": {
         parameters: {
             query?: never;
             header?: never;
@@ -3198,7 +3194,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Turn two-factor sign-in off (or drop a pending enrolment); needs your current password or a current code */
+        /** Confirm enrolment with a current code: two-factor sign-in is on and the recovery codes are answered, once */
         post: {
             parameters: {
                 query?: never;
@@ -3209,18 +3205,22 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        password?: string;
-                        code?: string;
+                        code: string;
                     };
                 };
             };
             responses: {
                 /** @description Default Response */
-                204: {
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @description Shown once: store them somewhere safe; each works once */
+                            recovery_codes: string[];
+                        };
+                    };
                 };
                 /** @description Error */
                 400: {
