@@ -4,12 +4,13 @@ import { z } from 'zod';
 import { LoginRateLimitedError } from '../auth/login-service.js';
 import type { Principal } from '../auth/principal.js';
 import { completeSecondFactor } from '../auth/second-factor-login.js';
-import { confirmTotpEnrolment, disableTotp, regenerateRecoveryCodes, startTotpEnrolment, totpStatus, type TotpCaller } from '../auth/totp-service.js';
+import { confirmTotpEnrolment, disableTotp, regenerateRecoveryCodes, resetTotp, startTotpEnrolment, totpStatus, type TotpCaller } from '../auth/totp-service.js';
 import type { Config } from '../config/config-schema.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import type { AppStore } from './app-context.js';
 import { errorBodySchema } from './api-schemas.js';
+import { idParamsSchema } from './auth-schemas.js';
 import { sessionAnswerSchema, startSession } from './session-answer.js';
 
 const codeSchema = z.string().trim().min(1).max(100);
@@ -110,6 +111,23 @@ export function totpRoutes(deps: { config: Config; store: AppStore; secrets: Sec
         },
       );
     }
+
+    app.delete(
+      '/api/v1/users/:id/totp',
+      {
+        config: { access: 'admin', auditResource: 'user', auditAction: 'user.totp_reset' },
+        schema: {
+          tags: ['users'],
+          summary: "Turn off a user's two-factor sign-in (they lost the phone and the recovery codes); they sign in with the password alone until they enrol again",
+          params: idParamsSchema,
+          response: { 204: z.null(), 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
+        },
+      },
+      async (request, reply) => {
+        await resetTotp(store, request.params.id);
+        return reply.status(204).send(null);
+      },
+    );
 
     for (const method of ['totp', 'recovery'] as const) {
       app.post(

@@ -70,6 +70,15 @@ export async function disableTotp(store: AppStore, secrets: SecretBox, config: C
   await repository.remove(caller.userId);
 }
 
+/** An admin turns a user's two-factor sign-in off (a lost phone and lost recovery codes). */
+export async function resetTotp(store: AppStore, userId: string): Promise<void> {
+  const user = await new UserRepository(store.db).findById(userId);
+  if (!user) throw new PgferryError('PGF_NOT_FOUND', `user ${userId} does not exist; list users with GET /api/v1/users`);
+  if (!(await new TotpRepository(store.db).remove(userId))) {
+    throw new PgferryError('PGF_CONFLICT', `user "${user.username}" has no two-factor sign-in to reset`);
+  }
+}
+
 /** New recovery codes (the old ones stop working); needs a current code. */
 export async function regenerateRecoveryCodes(store: AppStore, secrets: SecretBox, config: Config, caller: TotpCaller, code: string): Promise<{ recoveryCodes: string[] }> {
   const repository = new TotpRepository(store.db);
