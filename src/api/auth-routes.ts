@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 import { LoginRateLimitedError, login } from '../auth/login-service.js';
 import { changeOwnPassword } from '../auth/password-change.js';
-import { clearSessionCookies, setSessionCookies } from '../auth/session-cookies.js';
+import { clearSessionCookies } from '../auth/session-cookies.js';
 import type { Config } from '../config/config-schema.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import { SessionRepository } from '../store/session-repository.js';
@@ -11,6 +11,7 @@ import { UserRepository } from '../store/user-repository.js';
 import type { AppStore } from './app-context.js';
 import { errorBodySchema } from './api-schemas.js';
 import { roleSchema, toUserBody, userSchema } from './auth-schemas.js';
+import { secondFactorRequiredSchema, sessionAnswerSchema, startSession } from './session-answer.js';
 
 export function authRoutes(deps: { config: Config; store: AppStore }): FastifyPluginAsyncZod {
   const { config, store } = deps;
@@ -21,12 +22,13 @@ export function authRoutes(deps: { config: Config; store: AppStore }): FastifyPl
         config: { access: 'public', auditResource: 'session', auditAction: 'auth.login' },
         schema: {
           tags: ['auth'],
-          summary: 'Log in: sets an HttpOnly session cookie and a readable pgferry_csrf cookie',
+          summary: 'Log in: sets an HttpOnly session cookie and a readable pgferry_csrf cookie, or (202) asks for the second factor',
           description:
-            'Send the csrf_token (also in the pgferry_csrf cookie) as `X-CSRF-Token` on every change made with the cookie. Failed attempts are limited per IP and per user (429 with Retry-After).',
+            'Send the csrf_token (also in the pgferry_csrf cookie) as `X-CSRF-Token` on every change made with the cookie. Failed attempts are limited per IP and per user (429 with Retry-After). A user with two-factor sign-in gets 202 and no session: send the challenge_token with a code to POST /api/v1/auth/login/totp (or /login/recovery-code) within 5 minutes.',
           body: z.object({ username: z.string().min(1).max(200), password: z.string().min(1).max(1000) }),
           response: {
-            200: z.object({ user: userSchema, csrf_token: z.string(), expires_at: z.string() }),
+            200: sessionAnswerSchema,
+            202: secondFactorRequiredSchema,
             400: errorBodySchema,
             401: errorBodySchema,
             429: errorBodySchema,
@@ -42,10 +44,11 @@ export function authRoutes(deps: { config: Config; store: AppStore }): FastifyPl
             ip: request.ip ?? null,
             userAgent: request.headers['user-agent'] ?? null,
           });
-          request.principal = { kind: 'session', userId: result.user.id, username: result.user.username, role: result.user.role };
-          request.auditContext = { resourceId: result.user.id };
-          setSessionCookies(reply, request, config, result.sessionId, result.csrfToken);
-          return { user: toUserBody(result.user), csrf_token: result.csrfToken, expires_at: result.expiresAt.toISOString() };
+          if (result.kind === 'second_factor') {
+            request.auditContext = { actorName: request.body.username, resourceId: result.userId };
+            return reply.status(202).send({ second_factor_required: true, challenge_token: result.challengeToken, expires_at: result.expiresAt.toISOString() });
+          }
+          return startSession(request, reply, config, result);
         } catch (error) {
           if (error instanceof LoginRateLimitedError) reply.header('retry-after', String(error.retryAfterSeconds));
           throw error;
@@ -56,7 +59,7 @@ export function authRoutes(deps: { config: Config; store: AppStore }): FastifyPl
     app.post(
       '/api/v1/auth/logout',
       {
-        config: { access: 'viewer', auditResource: 'session', auditAction: 'auth.logout' },
+        config: { access: 'viewer', auditResource: 'session', auditAction: 'auth.logout', allowedBeforeTotp: true },
         schema: { tags: ['auth'], summary: 'End the current session (a bearer token is unaffected; revoke it instead)', response: { 204: z.null(), 401: errorBodySchema, 403: errorBodySchema } },
       },
       async (request, reply) => {
@@ -69,7 +72,7 @@ export function authRoutes(deps: { config: Config; store: AppStore }): FastifyPl
     app.get(
       '/api/v1/auth/me',
       {
-        config: { access: 'viewer' },
+        config: { access: 'viewer', allowedBeforeTotp: true },
         schema: {
           tags: ['auth'],
           summary: 'Who am I: the user, the effective role and how the request authenticated',

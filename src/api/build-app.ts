@@ -104,7 +104,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   // Feature routes register below, each under /api/v1 with config.access declared.
   const services = { store, secrets: options.secrets, outbound: createOutboundCheck(config.PGFERRY_OUTBOUND_ALLOW) };
   await app.register(connectionRoutes(services));
-  await app.register(authApiRoutes({ config, store }));
+  await app.register(authApiRoutes({ config, store, secrets: options.secrets }));
   await app.register(syncJobRoutes(services));
   await app.register(backupJobRoutes(services));
   await app.register(runRoutes(services));

@@ -1,7 +1,7 @@
 // Field names whose values never reach the audit log, at any depth: passwords, secrets,
 // tokens, keys (access keys, encryption keys, private keys), credentials and URLs that can
-// embed a password. Over-redacting a harmless field is the cheaper mistake.
-const secretField = /pass(word|phrase)?|secret|token|key|credential|authorization|cookie|private|(^|_)(url|dsn|uri)$|connection_?string/i;
+// embed a password, one-time and recovery codes. Over-redacting a harmless field is the cheaper mistake.
+const secretField = /pass(word|phrase)?|secret|token|key|credential|authorization|cookie|private|(^|_)(url|dsn|uri|codes?)$|connection_?string/i;
 // Objects whose every value is a secret whatever its name: a webhook's custom headers
 // (`X-Api-Key`, `X-Custom-Auth`, …) carry credentials under names no pattern can foresee.
 const secretValuesField = /^headers$/i;

@@ -55,6 +55,7 @@ export async function authenticateRequest(request: FastifyRequest, store: AppSto
       role: row.role,
       sessionIdHash: row.id_hash,
       csrfTokenHash: row.csrf_token_hash,
+      totpEnabled: row.totp_enabled,
     },
   };
 }

@@ -1,11 +1,15 @@
 import type { AppStore } from '../store/app-store.js';
 import type { Config } from '../config/config-schema.js';
 import { PgferryError } from '../errors/pgferry-error.js';
-import { LoginThrottleRepository } from '../store/login-throttle-repository.js';
+import { LoginChallengeRepository } from '../store/login-challenge-repository.js';
 import { SessionRepository } from '../store/session-repository.js';
+import { TotpRepository } from '../store/totp-repository.js';
 import { type PublicUser, UserRepository } from '../store/user-repository.js';
+import { AttemptLimiter } from './attempt-limiter.js';
 import { burnPasswordCheck, verifyPassword } from './password-hash.js';
 import { hashSecret, randomSecret } from './secret-token.js';
+
+export { LoginRateLimitedError } from './attempt-limiter.js';
 
 export interface LoginInput {
   username: string;
@@ -14,49 +18,62 @@ export interface LoginInput {
   userAgent: string | null;
 }
 
-export interface LoginResult {
+export interface SessionOpened {
+  kind: 'session';
   user: PublicUser;
   sessionId: string;
   csrfToken: string;
   expiresAt: Date;
 }
 
-/** Thrown with the wait in seconds so the route can answer `Retry-After`. */
-export class LoginRateLimitedError extends PgferryError {
-  constructor(
-    readonly retryAfterSeconds: number,
-    what = 'failed logins',
-  ) {
-    super('PGF_RATE_LIMITED', `too many ${what}; try again in ${retryAfterSeconds} s`, { details: { retryAfterSeconds } });
-  }
+/** The password was right and the user has TOTP: no session yet, only a single-use challenge. */
+export interface SecondFactorRequired {
+  kind: 'second_factor';
+  userId: string;
+  challengeToken: string;
+  expiresAt: Date;
+}
+
+/** Long enough to open an authenticator app, short enough that a leaked challenge is stale. */
+const challengeTtlSeconds = 300;
+
+/** Logins count their failures per user and address; the second factor shares these counters. */
+export function loginLimiter(store: AppStore, config: Config, username: string, ip: string | null): AttemptLimiter {
+  return new AttemptLimiter(store, config, { prefix: '', username, ip, what: 'failed logins' });
 }
 
 /**
  * Checks the per-IP and per-user failure counters first (shared by all API processes), then
- * the password; a success opens a server-side session and clears the user's counter.
+ * the password. Without TOTP a success opens a session and clears the user's counter; with
+ * TOTP it answers a challenge and leaves the counter alone, so a known password cannot reset
+ * the count of wrong codes.
  */
-export async function login(store: AppStore, config: Config, input: LoginInput): Promise<LoginResult> {
-  const throttle = new LoginThrottleRepository(store.db);
-  const window = config.PGFERRY_LOGIN_WINDOW_SECONDS;
-  const userKey = `user:${input.username.toLowerCase().slice(0, 200)}`;
-  const ipKey = input.ip ? `ip:${input.ip.slice(0, 100)}` : undefined;
-  const limits = [{ key: userKey, maxFailures: config.PGFERRY_LOGIN_MAX_ATTEMPTS }];
-  if (ipKey) limits.push({ key: ipKey, maxFailures: config.PGFERRY_LOGIN_MAX_ATTEMPTS_PER_IP });
-  const wait = await throttle.lockedForSeconds(limits, window);
-  if (wait > 0) throw new LoginRateLimitedError(wait);
+export async function login(store: AppStore, config: Config, input: LoginInput): Promise<SessionOpened | SecondFactorRequired> {
+  const limiter = loginLimiter(store, config, input.username, input.ip);
+  await limiter.assertAllowed();
 
-  const users = new UserRepository(store.db);
-  const user = await users.findByUsernameWithHash(input.username);
+  const user = await new UserRepository(store.db).findByUsernameWithHash(input.username);
   let ok = false;
   if (user) ok = await verifyPassword(user.password_hash, input.password);
   else await burnPasswordCheck(input.password);
   if (!user || !ok || user.disabled_at !== null) {
-    await throttle.recordFailure(ipKey ? [userKey, ipKey] : [userKey], window);
+    await limiter.recordFailure();
     // One message for unknown user, wrong password and disabled user: no account probing.
     throw new PgferryError('PGF_LOGIN_FAILED', 'wrong username or password, or the user is disabled');
   }
-  await throttle.clear(userKey);
+  const totp = await new TotpRepository(store.db).find(user.id);
+  if (totp?.confirmed_at) {
+    const challengeToken = randomSecret();
+    const expiresAt = await new LoginChallengeRepository(store.db).create(hashSecret(challengeToken), user.id, challengeTtlSeconds);
+    return { kind: 'second_factor', userId: user.id, challengeToken, expiresAt };
+  }
+  await limiter.clearUser();
+  const { password_hash: _hash, ...publicUser } = user;
+  return openSession(store, config, publicUser, input);
+}
 
+/** Opens a server-side session for a user who has passed every factor. */
+export async function openSession(store: AppStore, config: Config, user: PublicUser, input: { ip: string | null; userAgent: string | null }): Promise<SessionOpened> {
   const sessionId = randomSecret();
   const csrfToken = randomSecret();
   const expiresAt = await new SessionRepository(store.db).create({
@@ -67,7 +84,6 @@ export async function login(store: AppStore, config: Config, input: LoginInput):
     userAgent: input.userAgent?.slice(0, 500) ?? null,
     ttlMs: config.PGFERRY_SESSION_TTL_HOURS * 3600 * 1000,
   });
-  await users.recordLogin(user.id);
-  const { password_hash: _hash, ...publicUser } = user;
-  return { user: { ...publicUser, last_login_at: new Date() }, sessionId, csrfToken, expiresAt };
+  await new UserRepository(store.db).recordLogin(user.id);
+  return { kind: 'session', user: { ...user, last_login_at: new Date() }, sessionId, csrfToken, expiresAt };
 }

@@ -10,6 +10,8 @@ export interface Principal {
   role: Role;
   sessionIdHash?: string;
   csrfTokenHash?: string;
+  /** Sessions only: the user has a confirmed TOTP second factor. */
+  totpEnabled?: boolean;
   tokenId?: string;
   tokenName?: string;
 }
@@ -46,5 +48,7 @@ declare module 'fastify' {
     auditAction?: string;
     /** Audit this read route too (downloads of backups, say); mutating routes always are. */
     auditRead?: boolean;
+    /** Reachable by an admin session that PGFERRY_REQUIRE_2FA_FOR_ADMINS holds back until TOTP is enrolled. */
+    allowedBeforeTotp?: boolean;
   }
 }

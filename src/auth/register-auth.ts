@@ -83,11 +83,26 @@ export async function registerAuth(app: FastifyInstance, options: RegisterAuthOp
       );
     }
     if (!safeMethods.has(request.method)) assertCsrf(request, principal);
+    assertTotpEnrolledIfRequired(request, principal, config);
   });
 
   rejectNulBytes(app);
   registerAuditHooks(app, store);
   if (options.housekeeping !== false) scheduleAuthHousekeeping(app, store, config);
+}
+
+/**
+ * PGFERRY_REQUIRE_2FA_FOR_ADMINS: an admin's password session reaches only the routes that let
+ * them enrol (and see who they are, or log out) until their TOTP is confirmed. Checked on every
+ * request, so turning the setting on holds back sessions opened before. Tokens are not sessions.
+ */
+function assertTotpEnrolledIfRequired(request: FastifyRequest, principal: Principal, config: Config): void {
+  if (!config.PGFERRY_REQUIRE_2FA_FOR_ADMINS || principal.kind !== 'session' || principal.role !== 'admin') return;
+  if (principal.totpEnabled || request.routeOptions.config.allowedBeforeTotp === true) return;
+  throw new PgferryError(
+    'PGF_TOTP_ENROLMENT_REQUIRED',
+    `admins must set up two-factor sign-in first (PGFERRY_REQUIRE_2FA_FOR_ADMINS is on): enrol an authenticator app on the Account page (POST /api/v1/auth/totp/enrol), then retry ${request.method} ${request.routeOptions.url ?? ''}`,
+  );
 }
 
 /** Cookie sessions must echo the session's CSRF token in a header a cross-site form cannot set. */

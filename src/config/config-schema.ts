@@ -75,6 +75,15 @@ export const configSchema = z.object({
   PGFERRY_LOGIN_MAX_ATTEMPTS_PER_IP: integer(1, 100000).default(20),
   /** Length of the failed-login counting window in seconds (default: 900). */
   PGFERRY_LOGIN_WINDOW_SECONDS: integer(1, 86400).default(900),
+  /**
+   * When true, an admin without a confirmed TOTP second factor who logs in with a password gets
+   * a session that reaches only the enrolment routes (and /auth/me, logout) until they enrol.
+   * API tokens are not affected (default: false).
+   */
+  PGFERRY_REQUIRE_2FA_FOR_ADMINS: z
+    .enum(['true', 'false', ''])
+    .default('false')
+    .transform((value) => value === 'true'),
   /** Secure flag of the session cookie: auto sets it on HTTPS requests (default: auto). */
   PGFERRY_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
   /**

@@ -10,6 +10,8 @@ export interface SessionPrincipalRow {
   user_id: string;
   username: string;
   role: Role;
+  /** The user has a confirmed TOTP second factor. */
+  totp_enabled: boolean;
 }
 
 /** Server-side login sessions; the cookie holds the id, the table only its SHA-256. */
@@ -37,7 +39,9 @@ export class SessionRepository {
     return this.db
       .selectFrom('sessions')
       .innerJoin('users', 'users.id', 'sessions.user_id')
+      .leftJoin('user_totp', 'user_totp.id', 'sessions.user_id')
       .select([
+        sql<boolean>`user_totp.confirmed_at IS NOT NULL`.as('totp_enabled'),
         'sessions.id_hash',
         'sessions.csrf_token_hash',
         'sessions.expires_at',

@@ -280,6 +280,30 @@ export interface LoginThrottleTable {
   window_started_at: ColumnType<Date, Date | string, Date | string>;
 }
 
+export interface UserTotpTable {
+  /** The user's id. */
+  id: string;
+  secret_encrypted: string;
+  confirmed_at: NullableTimestamp;
+  last_used_step: ColumnType<string | null, number | null | undefined, number | null>;
+  created_at: Timestamp;
+}
+
+export interface UserRecoveryCodesTable {
+  id: Generated<string>;
+  user_id: string;
+  code_hash: string;
+  used_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+export interface LoginChallengesTable {
+  id_hash: string;
+  user_id: string;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  created_at: Timestamp;
+}
+
 export interface StoreDatabase {
   settings: SettingsTable;
   users: UsersTable;
@@ -300,6 +324,9 @@ export interface StoreDatabase {
   notification_deliveries: NotificationDeliveriesTable;
   audit_log: AuditLogTable;
   login_throttle: LoginThrottleTable;
+  user_totp: UserTotpTable;
+  user_recovery_codes: UserRecoveryCodesTable;
+  login_challenges: LoginChallengesTable;
 }
 
 export type ConnectionRow = Selectable<ConnectionsTable>;

@@ -17,8 +17,15 @@ import { type TestApp, createTestApp } from '../helpers/test-app.js';
 // request to be denied.
 
 const readOnly = new Set(['GET', 'HEAD', 'OPTIONS']);
-/** The only changes a viewer may make: to their own session and password. */
-const viewerMutations = new Set(['POST /api/v1/auth/logout', 'POST /api/v1/auth/password']);
+/** The only changes a viewer may make: to their own session, password and second factor. */
+const viewerMutations = new Set([
+  'POST /api/v1/auth/logout',
+  'POST /api/v1/auth/password',
+  'POST /api/v1/auth/totp/enrol',
+  'POST /api/v1/auth/totp/confirm',
+  'POST /api/v1/auth/totp/disable',
+  'POST /api/v1/auth/totp/recovery-codes',
+]);
 
 function concreteUrl(route: RegisteredRoute): string {
   return route.url.replace(/:[A-Za-z0-9_]+(\([^)]*\))?/g, () => randomUUID()).replace(/\*/g, 'x');
@@ -93,9 +100,9 @@ describe('every registered route enforces its declared access', () => {
     const publicRoutes = new Set(routes.filter((route) => route.declaredAccess === 'public').map(describeRoute));
     for (const expected of ['GET /health', 'GET /ready', 'POST /api/v1/auth/login', 'GET /api/v1/openapi.json']) expect(publicRoutes).toContain(expected);
     if (routes.some((route) => route.url === '/metrics')) expect(publicRoutes).toContain('GET /metrics');
-    // Nothing under /api/v1 other than login and the OpenAPI document is public.
+    // Nothing under /api/v1 other than the login steps and the OpenAPI document is public.
     const publicApi = [...publicRoutes].filter((route) => route.includes('/api/v1/') && !/^(GET|HEAD) \/api\/v1\/openapi\.json$/.test(route));
-    expect(publicApi).toEqual(['POST /api/v1/auth/login']);
+    expect(publicApi.sort()).toEqual(['POST /api/v1/auth/login', 'POST /api/v1/auth/login/recovery-code', 'POST /api/v1/auth/login/totp']);
   });
 
   it('answers 404, not 401, for unknown paths, so the UI fallback and clear errors keep working', async () => {

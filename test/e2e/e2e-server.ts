@@ -54,10 +54,10 @@ export interface ServeHandle {
   stop(): Promise<void>;
 }
 
-/** A real `pgferry serve` on a free port over the given store database. */
-export async function startServe(databaseUrl: string): Promise<ServeHandle> {
+/** A real `pgferry serve` on a free port over the given store database (`settings` add to its environment). */
+export async function startServe(databaseUrl: string, settings: Record<string, string> = {}): Promise<ServeHandle> {
   const port = await freePort();
-  const env = { DATABASE_URL: databaseUrl, PGFERRY_ENCRYPTION_KEY: randomBytes(32).toString('hex'), PGFERRY_COOKIE_SECURE: 'false' };
+  const env = { DATABASE_URL: databaseUrl, PGFERRY_ENCRYPTION_KEY: randomBytes(32).toString('hex'), PGFERRY_COOKIE_SECURE: 'false', ...settings };
   await pgferry(['db', 'upgrade'], env);
   const child: ChildProcess = spawn(process.execPath, [cli, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env },

@@ -57,12 +57,15 @@ describe('key rotation and the start-up key check', () => {
       .insertInto('notification_channels')
       .values({ name: `hook-${suffix}`, kind: 'webhook', config: {}, secret_encrypted: box.seal(`hook-secret-${suffix}`) })
       .execute();
+    const user = await store.db.insertInto('users').values({ username: `totp-${suffix}`, password_hash: 'x', role: 'viewer' }).returning('id').executeTakeFirstOrThrow();
+    await store.db.insertInto('user_totp').values({ id: user.id, secret_encrypted: box.seal(`totp-secret-${suffix}`) }).execute();
   }
 
   const clear = async () => {
     await store.db.deleteFrom('connections').execute();
     await store.db.deleteFrom('storages').execute();
     await store.db.deleteFrom('notification_channels').execute();
+    await store.db.deleteFrom('users').where('username', 'like', 'totp-%').execute();
   };
 
   it('re-encrypts every secret column under the new key; the old key is then refused at start', async () => {
@@ -76,18 +79,20 @@ describe('key rotation and the start-up key check', () => {
     expect(result).toEqual({
       oldKeyId: oldBox.keyId,
       newKeyId: nextBox.keyId,
-      rotated: { connections: 1, storages: 1, notification_channels: 1 },
-      total: 3,
+      rotated: { connections: 1, storages: 1, notification_channels: 1, user_totp: 1 },
+      total: 4,
     });
     const stored = await readStoredSecrets(store.db);
-    expect(stored.map((secret) => secretKeyId(secret.sealed))).toEqual([nextBox.keyId, nextBox.keyId, nextBox.keyId]);
-    expect(stored.map((secret) => nextBox.open(secret.sealed, 'x')).sort()).toEqual(['conn-pass-a', 'hook-secret-a', 's3-secret-a']);
+    expect(stored.map((secret) => secretKeyId(secret.sealed))).toEqual([nextBox.keyId, nextBox.keyId, nextBox.keyId, nextBox.keyId]);
+    expect(stored.map((secret) => nextBox.open(secret.sealed, 'x')).sort()).toEqual(['conn-pass-a', 'hook-secret-a', 's3-secret-a', 'totp-secret-a']);
+    // A TOTP secret is named after its user.
+    expect(stored.find((secret) => secret.column.table === 'user_totp')?.name).toBe('totp-a');
     expect((await loadConnectionTarget(store.db, nextBox, 'db-a')).config.password).toBe('conn-pass-a');
 
     await assertKeyMatchesStoredSecrets(store.db, nextBox);
     await expect(assertKeyMatchesStoredSecrets(store.db, oldBox)).rejects.toMatchObject({
       code: 'PGF_SECRET_KEY_MISMATCH',
-      message: expect.stringContaining(`3 secrets were encrypted with key id ${nextBox.keyId}; the configured key is ${oldBox.keyId}`),
+      message: expect.stringContaining(`4 secrets were encrypted with key id ${nextBox.keyId}; the configured key is ${oldBox.keyId}`),
     });
   });
 
@@ -102,7 +107,7 @@ describe('key rotation and the start-up key check', () => {
     await store.db.updateTable('notification_channels').set({ secret_encrypted: tampered }).execute();
     await expect(rotateEncryptionKey(store.db, oldBox, newBox())).rejects.toMatchObject({ code: 'PGF_SECRET_TAMPERED' });
     const afterTamper = (await readStoredSecrets(store.db)).map((secret) => secret.sealed);
-    expect(afterTamper).toEqual([before[0], before[1], tampered]);
+    expect(afterTamper).toEqual([before[0], before[1], tampered, before[3]]);
 
     await store.db.updateTable('notification_channels').set({ secret_encrypted: newBox().seal('x') }).execute();
     await expect(rotateEncryptionKey(store.db, oldBox, newBox())).rejects.toMatchObject({
@@ -133,7 +138,7 @@ describe('key rotation and the start-up key check', () => {
       const rotated = await runCli(['keys', 'rotate', '--new-key-file', keyFile], env);
       expect(rotated.stderr).toBe('');
       expect(rotated.code).toBe(0);
-      expect(rotated.stdout).toContain(`re-encrypted 3 secret(s)`);
+      expect(rotated.stdout).toContain(`re-encrypted 4 secret(s)`);
       expect(rotated.stdout).toContain('Now set PGFERRY_ENCRYPTION_KEY');
       expect(rotated.stdout).not.toContain(newHex);
       await assertKeyMatchesStoredSecrets(store.db, nextBox);
@@ -141,12 +146,12 @@ describe('key rotation and the start-up key check', () => {
       for (const command of [['serve', '--port', '0'], ['worker']]) {
         const refused = await runCli(command, env);
         expect(refused.code).toBe(2);
-        expect(refused.stderr).toContain(`3 secrets were encrypted with key id ${nextBox.keyId}; the configured key is ${oldBox.keyId}`);
+        expect(refused.stderr).toContain(`4 secrets were encrypted with key id ${nextBox.keyId}; the configured key is ${oldBox.keyId}`);
       }
 
       const viaEnv = await runCli(['keys', 'rotate', '--json'], { ...env, PGFERRY_ENCRYPTION_KEY: newHex, PGFERRY_NEW_ENCRYPTION_KEY: oldHex });
       expect(viaEnv.code).toBe(0);
-      expect(cliJson(viaEnv)).toMatchObject({ total: 3, newKeyId: oldBox.keyId });
+      expect(cliJson(viaEnv)).toMatchObject({ total: 4, newKeyId: oldBox.keyId });
       await assertKeyMatchesStoredSecrets(store.db, oldBox);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-route
 
 import { authKeys, useMe } from './api/auth.js';
 import { setUnauthorizedHandler } from './api/http.js';
+import { useTotpStatus } from './api/totp.js';
 import { AppLayout } from './components/app-layout.js';
 import { ErrorAlert } from './components/query-state.js';
 import { LoginPage } from './pages/login-page.js';
@@ -26,6 +27,8 @@ const ChannelsPage = lazy(() => import('./pages/channels-page.js'));
 const UsersPage = lazy(() => import('./pages/users-page.js'));
 const TokensPage = lazy(() => import('./pages/tokens-page.js'));
 const AuditLogPage = lazy(() => import('./pages/audit-log-page.js'));
+const AccountSecurityPage = lazy(() => import('./pages/account-security-page.js'));
+const securityPath = '/account/security';
 
 function Loading() {
   return (
@@ -39,6 +42,7 @@ function Authenticated() {
   const me = useMe();
   const client = useQueryClient();
   const location = useLocation();
+  const totp = useTotpStatus(Boolean(me.data));
   useEffect(() => {
     setUnauthorizedHandler(() => client.setQueryData(authKeys.me, null));
     return () => setUnauthorizedHandler(null);
@@ -46,6 +50,8 @@ function Authenticated() {
   if (me.isPending) return <Loading />;
   if (me.isError) return <ErrorAlert error={me.error} onRetry={() => void me.refetch()} />;
   if (!me.data) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+  // PGFERRY_REQUIRE_2FA_FOR_ADMINS: every other page would answer 403 until the admin enrols.
+  if (totp.data?.required && !totp.data.enabled && location.pathname !== securityPath) return <Navigate to={securityPath} replace />;
   return (
     <AppLayout me={me.data}>
       <Suspense fallback={<Loading />}>
@@ -67,6 +73,7 @@ function Authenticated() {
           <Route path="users" element={<UsersPage />} />
           <Route path="tokens" element={<TokensPage />} />
           <Route path="audit-log" element={<AuditLogPage />} />
+          <Route path={securityPath.slice(1)} element={<AccountSecurityPage />} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>

@@ -4,7 +4,10 @@ import { type ApiAnswer, type ApiBody, everyOf } from './api-schema.js';
 import { ApiError, api, setCsrfToken } from './http.js';
 
 type MeAnswer = ApiAnswer<'/api/v1/auth/me', 'get'>;
-type LoginAnswer = ApiAnswer<'/api/v1/auth/login', 'post'>;
+type LoginAnswer = ApiAnswer<'/api/v1/auth/login', 'post'> | ApiAnswer<'/api/v1/auth/login', 'post', 202>;
+type SessionAnswer = ApiAnswer<'/api/v1/auth/login/totp', 'post'>;
+/** A signed-in user, or the password step's challenge when the user has two-factor sign-in. */
+export type LoginOutcome = { me: Me; challenge?: undefined } | { me?: undefined; challenge: string };
 export type Role = MeAnswer['role'];
 /** The signed-in user, with `role` the one in effect (a token may hold less than its user). */
 export type Me = MeAnswer['user'];
@@ -35,8 +38,25 @@ export function useMe() {
 export function useLogin() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: async (input: ApiBody<'/api/v1/auth/login', 'post'>): Promise<Me> => {
+    mutationFn: async (input: ApiBody<'/api/v1/auth/login', 'post'>): Promise<LoginOutcome> => {
       const body = await api<LoginAnswer>('/api/v1/auth/login', { method: 'POST', body: input });
+      if ('challenge_token' in body) return { challenge: body.challenge_token };
+      setCsrfToken(body.csrf_token);
+      return { me: body.user };
+    },
+    onSuccess: (outcome) => {
+      if (outcome.me) client.setQueryData(authKeys.me, outcome.me);
+    },
+  });
+}
+
+/** The second login step, with a code from the authenticator app or a recovery code. */
+export function useSecondFactor() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async (input: { challenge: string; code: string; recovery: boolean }): Promise<Me> => {
+      const path = input.recovery ? '/api/v1/auth/login/recovery-code' : '/api/v1/auth/login/totp';
+      const body = await api<SessionAnswer>(path, { method: 'POST', body: { challenge_token: input.challenge, code: input.code } });
       setCsrfToken(body.csrf_token);
       return body.user;
     },

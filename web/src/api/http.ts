@@ -124,7 +124,8 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     }
   }
   if (!response.ok) {
-    if (response.status === 401 && onUnauthorized && !path.endsWith('/auth/login')) onUnauthorized();
+    // A wrong password or code at login is no expired session.
+    if (response.status === 401 && onUnauthorized && !path.includes('/auth/login')) onUnauthorized();
     const envelope = (parsed && typeof parsed === 'object' ? parsed : {}) as {
       error?: { code?: string; message?: string; details?: Record<string, unknown> };
       requestId?: string;

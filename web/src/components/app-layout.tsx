@@ -22,6 +22,7 @@ const sections: { to: string; key: string; admin?: boolean }[] = [
   { to: '/users', key: 'nav.users', admin: true },
   { to: '/tokens', key: 'nav.tokens', admin: true },
   { to: '/audit-log', key: 'nav.auditLog' },
+  { to: '/account/security', key: 'nav.security' },
 ];
 
 export function AppLayout({ me, children }: { me: Me; children: ReactNode }) {

@@ -1,4 +1,5 @@
 import { Button, Center, Group, Paper, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, useLocation, useNavigate } from 'react-router-dom';
 
@@ -9,6 +10,7 @@ import { Logo } from '../components/logo.js';
 import { Preferences } from '../components/preferences.js';
 import { useForm } from '../lib/use-form.js';
 import { FormErrorAlert } from '../components/query-state.js';
+import { SecondFactorStep } from './second-factor-step.js';
 
 const validate = (values: { username: string; password: string }) => ({
   username: values.username.trim() ? undefined : 'validation.required',
@@ -23,6 +25,7 @@ export function LoginPage() {
   const location = useLocation();
   const form = useForm({ username: '', password: '' }, validate);
   const from = (location.state as { from?: string } | null)?.from ?? '/';
+  const [challenge, setChallenge] = useState<string | null>(null);
 
   if (me.data) return <Navigate to={from} replace />;
 
@@ -30,7 +33,7 @@ export function LoginPage() {
     event.preventDefault();
     if (!form.check()) return;
     login.mutate(form.values, {
-      onSuccess: () => navigate(from, { replace: true }),
+      onSuccess: (outcome) => (outcome.challenge ? setChallenge(outcome.challenge) : navigate(from, { replace: true })),
       onError: (error) => {
         if (error instanceof ApiError && error.status === 401) form.setFormError(t('login.invalid'));
         else if (error instanceof ApiError && error.status === 429) form.setFormError(t('login.tooMany'));
@@ -45,7 +48,9 @@ export function LoginPage() {
         <Group justify="flex-end">
           <Preferences />
         </Group>
-        <Paper withBorder shadow="sm" p="xl" radius="md" component="form" onSubmit={submit} noValidate>
+        {challenge ? <SecondFactorStep challenge={challenge} onDone={() => navigate(from, { replace: true })} onCancel={() => setChallenge(null)} /> : null}
+        {/* Hidden, not unmounted, during the second step: "Back" returns to the filled-in form. */}
+        <Paper withBorder shadow="sm" p="xl" radius="md" component="form" onSubmit={submit} noValidate display={challenge ? 'none' : undefined}>
           <Stack>
             <Logo order={2} />
             <Text c="dimmed" size="sm">
