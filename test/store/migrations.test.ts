@@ -2,6 +2,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 
 import { createStoreDatabase } from '../../src/store/create-database.js';
+import { listMigrationFiles } from '../../src/store/migration-files.js';
 import { StoreMigrator } from '../../src/store/store-migrator.js';
 import { createTestDatabase } from '../helpers/test-database.js';
 
@@ -86,6 +87,34 @@ describe('store migrations', () => {
       const columns = await client.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'pgferry' AND table_name = 'runs' AND column_name = 'missing_objects'`);
       expect(columns.rowCount).toBe(0);
       await expect(insert('incomplete')).rejects.toThrow(/runs_status_check/);
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
+
+  it('0035 admits the discord, mattermost, ntfy and url channel kinds, and its down refuses while such channels exist', async () => {
+    const database = await createTestDatabase({ migrated: false });
+    const store = createStoreDatabase({ connectionString: database.url, poolMax: 2 });
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const migrator = new StoreMigrator(store.db);
+      const files = (await listMigrationFiles()).map((file) => file.replace(/\.ts$/, ''));
+      const target = '0035_channel_kinds_discord_mattermost_ntfy_url';
+      const before = files[files.indexOf(target) - 1] as string;
+      await migrator.upgrade(before);
+      const insert = (kind: string) => client.query(`INSERT INTO pgferry.notification_channels (name, kind) VALUES ($1, $1) RETURNING id`, [kind]);
+      await expect(insert('ntfy')).rejects.toThrow(/notification_channels_kind_check/);
+
+      await migrator.upgrade(target);
+      for (const kind of ['discord', 'mattermost', 'ntfy', 'url', 'email']) await insert(kind);
+      await expect(insert('pager')).rejects.toThrow(/notification_channels_kind_check/);
+
+      await expect(migrator.downgrade(before)).rejects.toThrow(/delete them before downgrading/);
+      await client.query(`DELETE FROM pgferry.notification_channels WHERE kind <> 'email'`);
+      expect(await migrator.downgrade(before)).toContain(target);
+      await expect(insert('discord')).rejects.toThrow(/notification_channels_kind_check/);
     } finally {
       await client.end();
       await store.close();
