@@ -7384,7 +7384,7 @@ export interface paths {
                 query?: {
                     page?: number;
                     page_size?: number;
-                    kind?: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email";
+                    kind?: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email" | "discord" | "mattermost" | "ntfy" | "url";
                 };
                 header?: never;
                 path?: never;
@@ -7403,7 +7403,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 /** @enum {string} */
-                                kind: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email";
+                                kind: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email" | "discord" | "mattermost" | "ntfy" | "url";
                                 events: string[];
                                 enabled: boolean;
                                 /** @description public settings; secrets are never returned */
@@ -7506,7 +7506,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a channel (webhook, slack, dingtalk, wecom, feishu, teams, telegram, email) */
+        /** Create a channel (webhook, slack, dingtalk, wecom, feishu, teams, telegram, email, discord, mattermost, ntfy, url) */
         post: {
             parameters: {
                 query?: never;
@@ -7642,6 +7642,70 @@ export interface paths {
                             from: string;
                             to: string[];
                         };
+                    } | {
+                        name: string;
+                        /** @enum {string} */
+                        kind: "discord";
+                        /** @description (default: [failed]) */
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        enabled?: boolean;
+                        config: {
+                            /**
+                             * Format: uri
+                             * @description Webhook URL (https://discord.com/api/webhooks/ID/TOKEN)
+                             */
+                            url: string;
+                            /** @description Name the message is posted under (default: the webhook's own) */
+                            username?: string;
+                        };
+                    } | {
+                        name: string;
+                        /** @enum {string} */
+                        kind: "mattermost";
+                        /** @description (default: [failed]) */
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        enabled?: boolean;
+                        config: {
+                            /**
+                             * Format: uri
+                             * @description Incoming webhook URL (https://HOST/hooks/KEY)
+                             */
+                            url: string;
+                            /** @description Name the message is posted under, if the server lets webhooks override it */
+                            username?: string;
+                            /** @description Channel name to post in instead of the webhook's own */
+                            channel?: string;
+                        };
+                    } | {
+                        name: string;
+                        /** @enum {string} */
+                        kind: "ntfy";
+                        /** @description (default: [failed]) */
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        enabled?: boolean;
+                        config: {
+                            /**
+                             * Format: uri
+                             * @description ntfy server (default: https://ntfy.sh)
+                             */
+                            server_url?: string;
+                            topic: string;
+                            /** @description Access token (tk_…), sent as Authorization: Bearer */
+                            token?: string | null;
+                            username?: string;
+                            password?: string | null;
+                        };
+                    } | {
+                        name: string;
+                        /** @enum {string} */
+                        kind: "url";
+                        /** @description (default: [failed]) */
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        enabled?: boolean;
+                        config: {
+                            /** @description Apprise-style service URL: discord://, mattermost:// (mmost://, mmosts://), ntfy://, ntfys://, slack://, teams:// (msteams://), tgram://, json://, jsons:// */
+                            url: string;
+                        };
                     };
                 };
             };
@@ -7656,7 +7720,7 @@ export interface paths {
                             id: string;
                             name: string;
                             /** @enum {string} */
-                            kind: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email";
+                            kind: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email" | "discord" | "mattermost" | "ntfy" | "url";
                             events: string[];
                             enabled: boolean;
                             /** @description public settings; secrets are never returned */
@@ -7790,7 +7854,7 @@ export interface paths {
                             id: string;
                             name: string;
                             /** @enum {string} */
-                            kind: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email";
+                            kind: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email" | "discord" | "mattermost" | "ntfy" | "url";
                             events: string[];
                             enabled: boolean;
                             /** @description public settings; secrets are never returned */
@@ -8026,7 +8090,7 @@ export interface paths {
                             id: string;
                             name: string;
                             /** @enum {string} */
-                            kind: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email";
+                            kind: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email" | "discord" | "mattermost" | "ntfy" | "url";
                             events: string[];
                             enabled: boolean;
                             /** @description public settings; secrets are never returned */
