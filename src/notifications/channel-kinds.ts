@@ -67,8 +67,13 @@ export const channelConfigSchemas = {
     .refine((config) => !(typeof config.token === 'string' && config.username !== undefined), {
       error: 'use either an access token or a user name and password, not both',
       path: ['token'],
+      params: { code: 'token_or_password' },
     })
-    .refine((config) => typeof config.password !== 'string' || config.username !== undefined, { error: 'a password needs a user name', path: ['username'] }),
+    .refine((config) => typeof config.password !== 'string' || config.username !== undefined, {
+      error: 'a password needs a user name',
+      path: ['username'],
+      params: { code: 'password_needs_user' },
+    }),
   url: z.strictObject({
     url: z
       .string()
@@ -95,6 +100,15 @@ export const secretFields: Record<ChannelKind, readonly string[]> = {
   mattermost: ['url'],
   ntfy: ['token', 'password'],
   url: ['url'],
+};
+
+/**
+ * Fields that stand for another way of doing the same thing: a change that sets one drops the
+ * stored others (unless it sets them too), so switching an ntfy channel from a token to a user
+ * and password needs no explicit `null` for the token, which a form cannot show.
+ */
+export const replacedFields: Partial<Record<ChannelKind, Record<string, readonly string[]>>> = {
+  ntfy: { token: ['username', 'password'], username: ['token'], password: ['token'] },
 };
 
 export type ChannelConfig = Record<string, unknown>;

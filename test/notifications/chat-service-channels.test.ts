@@ -97,15 +97,18 @@ describe('Discord, Mattermost, ntfy and service URL channels', () => {
     // The title holds Chinese and an emoji: sent as an RFC 2047 encoded-word, which ntfy decodes.
     expect(decodeWord(String(failed!.headers.title))).toBe(failedPayload.title);
 
-    // Both ways of signing in at once are refused; switching clears the token.
-    const both = await api('PATCH', `/api/v1/notification-channels/${String(created.json.id)}`, { config: { username: 'alerts', password: ntfyPassword } });
+    // Both ways of signing in at once are refused; setting one drops the stored other.
+    const both = await api('PATCH', `/api/v1/notification-channels/${String(created.json.id)}`, { config: { token: ntfyToken, username: 'alerts', password: ntfyPassword } });
     expect(both.status).toBe(400);
-    expect(both.json.error?.details?.fields).toEqual([expect.objectContaining({ field: 'config.token' })]);
-    const switched = await api('PATCH', `/api/v1/notification-channels/${String(created.json.id)}`, { config: { token: null, username: 'alerts', password: ntfyPassword } });
+    expect(both.json.error?.details?.fields).toEqual([expect.objectContaining({ field: 'config.token', code: 'token_or_password' })]);
+    const switched = await api('PATCH', `/api/v1/notification-channels/${String(created.json.id)}`, { config: { username: 'alerts', password: ntfyPassword } });
     expect(switched.json).toMatchObject({ config: { username: 'alerts' }, secrets_set: ['password'] });
     const [test] = await receivedBy(async () => expect((await sendTest(created.json.id)).json).toMatchObject({ delivered: true }));
     expect(test!.headers).toMatchObject({ priority: 'default', tags: 'pgferry,test', authorization: `Basic ${Buffer.from(`alerts:${ntfyPassword}`).toString('base64')}` });
     expect(test!.headers.title).toMatch(/^=\?UTF-8\?B\?/);
+    const back = await api('PATCH', `/api/v1/notification-channels/${String(created.json.id)}`, { config: { token: ntfyToken } });
+    expect(back.json).toMatchObject({ config: { server_url: `${sink.url}/`, topic: 'pgferry-alerts' }, secrets_set: ['token'] });
+    expect(back.json.config).not.toHaveProperty('username');
   });
 
   it('sends a service URL as the kind it names, through that kind’s request', async () => {
