@@ -88,8 +88,9 @@ function mattermost(parts: Parts): ServiceTarget {
 function ntfy(parts: Parts): ServiceTarget {
   // Apprise: ntfy://topic (ntfy.sh), ntfy(s)://[user:password@|token@]host[:port]/topic.
   onlyParams(parts.query, []);
-  const { user, password, hostPort } = splitAuthority(parts.authority);
   if (parts.segments.length > 1) fail(`expected ${parts.scheme}://[user:password@|token@]host[:port]/topic (one topic)`);
+  // Without a path the authority is the topic (on ntfy.sh), which may hold an underscore no host name has.
+  const { user, password, hostPort } = parts.segments.length === 0 ? { hostPort: parts.authority } : splitAuthority(parts.authority);
   const [topic, host] = parts.segments.length === 0 ? [hostPort, 'ntfy.sh'] : [parts.segments[0] as string, hostPort];
   if (!/^[-_A-Za-z0-9]{1,64}$/.test(topic)) fail('a topic is 1-64 letters, digits, - or _');
   // ntfy.sh only answers over https; ntfy:// means plain http for a server of one's own.

@@ -164,7 +164,7 @@ describe('service URLs map to the kinds pgferry sends', () => {
     ['discord://pgbot@4711/AbC-def_1', { kind: 'discord', config: { url: 'https://discord.com/api/webhooks/4711/AbC-def_1', username: 'pgbot' } }],
     ['mattermost://ops@chat.example.com:8065/key1/dba', { kind: 'mattermost', config: { url: 'https://chat.example.com:8065/hooks/key1', username: 'ops', channel: 'dba' } }],
     ['mmosts://chat.example.com/mm/key1', { kind: 'mattermost', config: { url: 'https://chat.example.com/mm/hooks/key1' } }],
-    ['ntfy://pgferry-alerts', { kind: 'ntfy', config: { server_url: 'https://ntfy.sh', topic: 'pgferry-alerts' } }],
+    ['ntfy://pgferry_alerts', { kind: 'ntfy', config: { server_url: 'https://ntfy.sh', topic: 'pgferry_alerts' } }],
     ['ntfys://tk_abc@ntfy.example.com/ops', { kind: 'ntfy', config: { server_url: 'https://ntfy.example.com', topic: 'ops', token: 'tk_abc' } }],
     ['slack://T000/B000/XXXX', { kind: 'slack', config: { url: 'https://hooks.slack.com/services/T000/B000/XXXX' } }],
     ['msteams://contoso/g1@t1/a2/o3/V2x', { kind: 'teams', config: { url: 'https://contoso.webhook.office.com/webhookb2/g1@t1/IncomingWebhook/a2/o3/V2x' } }],
