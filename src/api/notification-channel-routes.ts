@@ -84,7 +84,7 @@ export function notificationChannelRoutes(services: AppServices): FastifyPluginA
       '/api/v1/notification-channels',
       {
         config: { access: 'admin', auditResource: 'notification_channel' },
-        schema: { tags, summary: 'Create a channel (webhook, slack, dingtalk, wecom, feishu, teams, telegram, email)', body: createBody, response: { 201: viewSchema, ...errors } },
+        schema: { tags, summary: 'Create a channel (webhook, slack, dingtalk, wecom, feishu, teams, telegram, email, discord, mattermost, ntfy, url)', body: createBody, response: { 201: viewSchema, ...errors } },
       },
       async (request, reply) => {
         const body = request.body as unknown as Parameters<typeof createChannel>[2];

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 
+import { serviceUrlProblem } from './service-url.js';
+
 // Each channel kind: its public settings and which of its fields are secrets (sealed with
 // SecretBox, never returned). Robot webhook URLs carry their access token, so they are secrets;
 // so are a webhook's custom header values (they hold API keys and bearer tokens).
 
-export const channelKinds = ['webhook', 'slack', 'dingtalk', 'wecom', 'feishu', 'teams', 'telegram', 'email'] as const;
+export const channelKinds = ['webhook', 'slack', 'dingtalk', 'wecom', 'feishu', 'teams', 'telegram', 'email', 'discord', 'mattermost', 'ntfy', 'url'] as const;
 export type ChannelKind = (typeof channelKinds)[number];
 export const channelEvents = ['failed', 'succeeded', 'recovered', 'backup_overdue'] as const;
 export type ChannelEvent = (typeof channelEvents)[number];
@@ -45,6 +47,44 @@ export const channelConfigSchemas = {
     from: z.string().min(3).max(320),
     to: z.array(z.email()).min(1).max(50),
   }),
+  discord: z.strictObject({
+    url: httpUrl.describe('Webhook URL (https://discord.com/api/webhooks/ID/TOKEN)'),
+    username: z.string().min(1).max(80).optional().describe("Name the message is posted under (default: the webhook's own)"),
+  }),
+  mattermost: z.strictObject({
+    url: httpUrl.describe('Incoming webhook URL (https://HOST/hooks/KEY)'),
+    username: z.string().min(1).max(64).optional().describe('Name the message is posted under, if the server lets webhooks override it'),
+    channel: z.string().min(1).max(64).optional().describe("Channel name to post in instead of the webhook's own"),
+  }),
+  ntfy: z
+    .strictObject({
+      server_url: httpUrl.optional().describe('ntfy server (default: https://ntfy.sh)'),
+      topic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, { error: 'a topic is 1-64 letters, digits, - or _' }),
+      token: secretText.nullable().optional().describe('Access token (tk_…), sent as Authorization: Bearer'),
+      username: z.string().min(1).max(255).optional(),
+      password: secretText.nullable().optional(),
+    })
+    .refine((config) => !(typeof config.token === 'string' && config.username !== undefined), {
+      error: 'use either an access token or a user name and password, not both',
+      path: ['token'],
+      params: { code: 'token_or_password' },
+    })
+    .refine((config) => typeof config.password !== 'string' || config.username !== undefined, {
+      error: 'a password needs a user name',
+      path: ['username'],
+      params: { code: 'password_needs_user' },
+    }),
+  url: z.strictObject({
+    url: z
+      .string()
+      .min(1)
+      .max(2000)
+      .superRefine((value, context) => {
+        const problem = serviceUrlProblem(value);
+        if (problem) context.addIssue({ code: 'custom', message: problem, params: { code: 'service_url' } });
+      })
+      .describe('Apprise-style service URL: discord://, mattermost:// (mmost://, mmosts://), ntfy://, ntfys://, slack://, teams:// (msteams://), tgram://, json://, jsons://'),
+  }),
 } as const;
 
 export const secretFields: Record<ChannelKind, readonly string[]> = {
@@ -56,6 +96,19 @@ export const secretFields: Record<ChannelKind, readonly string[]> = {
   teams: ['url'],
   telegram: ['bot_token'],
   email: ['password'],
+  discord: ['url'],
+  mattermost: ['url'],
+  ntfy: ['token', 'password'],
+  url: ['url'],
+};
+
+/**
+ * Fields that stand for another way of doing the same thing: a change that sets one drops the
+ * stored others (unless it sets them too), so switching an ntfy channel from a token to a user
+ * and password needs no explicit `null` for the token, which a form cannot show.
+ */
+export const replacedFields: Partial<Record<ChannelKind, Record<string, readonly string[]>>> = {
+  ntfy: { token: ['username', 'password'], username: ['token'], password: ['token'] },
 };
 
 export type ChannelConfig = Record<string, unknown>;

@@ -13,7 +13,7 @@ import {
 import type { StoreDb } from '../store/repository-helpers.js';
 import type { StoreDatabase } from '../store/store-types.js';
 import { type HeaderView, headerViews, mergeHeaderPatch } from './channel-headers.js';
-import { type ChannelConfig, type ChannelEvent, type ChannelKind, channelConfigSchemas, secretFields, splitSecrets } from './channel-kinds.js';
+import { type ChannelConfig, type ChannelEvent, type ChannelKind, channelConfigSchemas, replacedFields, secretFields, splitSecrets } from './channel-kinds.js';
 
 /** What the API shows: public settings, and which secrets are set (never their values). */
 export interface NotificationChannelView {
@@ -111,7 +111,8 @@ export async function listChannels(db: StoreDb, secrets: SecretBox, query: { pag
 
 /**
  * Config fields given replace the stored ones; a secret field left out keeps its stored
- * value, and `null` clears it. Webhook headers change one by one (see mergeHeaderPatch).
+ * value, and `null` clears it; a field setting another way of signing in drops the stored
+ * one (replacedFields). Webhook headers change one by one (see mergeHeaderPatch).
  * The row is locked while it is read, merged and written, so two edits never lose one.
  */
 export async function updateChannel(db: Kysely<StoreDatabase>, secrets: SecretBox, idOrName: string, patch: ChannelPatch): Promise<NotificationChannelView> {
@@ -123,6 +124,10 @@ export async function updateChannel(db: Kysely<StoreDatabase>, secrets: SecretBo
       const stored = channelSendConfig(row, secrets);
       const merged: ChannelConfig = { ...stored, ...patch.config };
       if (patch.config.headers !== undefined && patch.config.headers !== null) merged.headers = mergeHeaderPatch(stored.headers, patch.config.headers);
+      for (const [field, replaced] of Object.entries(replacedFields[kind] ?? {})) {
+        if (patch.config[field] === null || patch.config[field] === undefined) continue;
+        for (const other of replaced) if (!(other in patch.config)) delete merged[other];
+      }
       for (const field of secretFields[kind]) if (patch.config[field] === null) delete merged[field];
       columns = storedColumns(kind, validateConfig(kind, merged), secrets);
     }

@@ -5,7 +5,9 @@ import nodemailer from 'nodemailer';
 import { PgferryError } from '../errors/pgferry-error.js';
 import { type OutboundCheck, allowAnyOutbound, urlDestination } from '../net/outbound-guard.js';
 import type { ChannelConfig, ChannelKind } from './channel-kinds.js';
+import { detailLines, discordRequest, eventColour, mattermostRequest, ntfyRequest } from './chat-requests.js';
 import type { NotificationPayload } from './notification-payload.js';
+import { type ServiceKind, resolveServiceUrl } from './service-url.js';
 import { signWebhook, signatureHeaders } from './webhook-signature.js';
 
 export interface HttpRequestPlan {
@@ -21,7 +23,7 @@ export interface SendResult {
 const requestTimeoutMs = 10_000;
 
 /** The request a chat robot or webhook expects (pure, so it can be unit-tested). */
-export function buildHttpRequest(kind: Exclude<ChannelKind, 'email'>, config: ChannelConfig, payload: NotificationPayload, deliveryId: string, now = Date.now()): HttpRequestPlan {
+export function buildHttpRequest(kind: ServiceKind, config: ChannelConfig, payload: NotificationPayload, deliveryId: string, now = Date.now()): HttpRequestPlan {
   const json = (body: unknown, url = String(config.url)): HttpRequestPlan => ({
     url,
     headers: { 'content-type': 'application/json' },
@@ -70,14 +72,20 @@ export function buildHttpRequest(kind: Exclude<ChannelKind, 'email'>, config: Ch
         '@type': 'MessageCard',
         '@context': 'https://schema.org/extensions',
         summary: payload.title,
-        themeColor: payload.event === 'failed' || payload.event === 'backup_overdue' ? 'D93F0B' : '2EB67D',
+        themeColor: eventColour(payload.event),
         title: payload.title,
-        text: payload.text.split('\n').slice(1).join('\n\n'),
+        text: detailLines(payload).join('\n\n'),
       });
     case 'telegram': {
       const base = String(config.api_url ?? 'https://api.telegram.org').replace(/\/+$/, '');
       return json({ chat_id: config.chat_id, text: payload.text, disable_web_page_preview: true }, `${base}/bot${String(config.bot_token)}/sendMessage`);
     }
+    case 'discord':
+      return discordRequest(config, payload, now);
+    case 'mattermost':
+      return mattermostRequest(config, payload);
+    case 'ntfy':
+      return ntfyRequest(config, payload);
   }
 }
 
@@ -109,6 +117,8 @@ export interface SendOptions {
   outbound?: OutboundCheck;
   /** The channel's name, for the outbound error. */
   channelName?: string;
+  /** How errors name the channel (default: "<kind> channel"). */
+  label?: string;
 }
 
 /**
@@ -116,8 +126,19 @@ export interface SendOptions {
  * PGF_OUTBOUND_DENIED, before connecting, when the allow-list forbids the destination.
  */
 export async function sendNotification(kind: ChannelKind, config: ChannelConfig, payload: NotificationPayload, deliveryId: string, options: SendOptions = {}): Promise<SendResult> {
+  if (kind === 'url') {
+    // Sent as the kind its URL names, by that kind's sender (the URL was checked at save).
+    let target;
+    try {
+      target = resolveServiceUrl(String(config.url));
+    } catch (error) {
+      throw new PgferryError('PGF_NOTIFICATION_FAILED', `url channel: the stored service URL cannot be used (${(error as Error).message}); edit the channel`, { details: { responseStatus: null } });
+    }
+    return sendNotification(target.kind, target.config, payload, deliveryId, { ...options, label: `url channel (${target.kind})` });
+  }
   const outbound = options.outbound ?? allowAnyOutbound;
-  const what = `${kind} channel${options.channelName ? ` "${options.channelName}"` : ''}`;
+  const label = options.label ?? `${kind} channel`;
+  const what = `${label}${options.channelName ? ` "${options.channelName}"` : ''}`;
   if (kind === 'email') {
     await outbound({ host: String(config.host), port: smtpPort(config), what });
     return sendEmail(config, payload);
@@ -131,19 +152,19 @@ export async function sendNotification(kind: ChannelKind, config: ChannelConfig,
     response = await fetch(plan.url, { method: 'POST', headers: plan.headers, body: plan.body, signal: AbortSignal.timeout(requestTimeoutMs), redirect: 'manual' });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-    throw new PgferryError('PGF_NOTIFICATION_FAILED', `${kind} channel: could not reach ${target} (${cause}); check the URL and that this host can reach it`, {
+    throw new PgferryError('PGF_NOTIFICATION_FAILED', `${label}: could not reach ${target} (${cause}); check the URL and that this host can reach it`, {
       details: { responseStatus: null },
     });
   }
   const text = (await response.text().catch(() => '')).slice(0, 2000);
   if (!response.ok) {
-    throw new PgferryError('PGF_NOTIFICATION_FAILED', `${kind} channel: ${target} answered HTTP ${response.status}`, {
+    throw new PgferryError('PGF_NOTIFICATION_FAILED', `${label}: ${target} answered HTTP ${response.status}`, {
       details: { responseStatus: response.status },
     });
   }
   const problem = bodyError(kind, text);
   if (problem) {
-    throw new PgferryError('PGF_NOTIFICATION_FAILED', `${kind} channel: ${target} refused the message (${problem})`, {
+    throw new PgferryError('PGF_NOTIFICATION_FAILED', `${label}: ${target} refused the message (${problem})`, {
       details: { responseStatus: response.status },
     });
   }

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncExecutor } from '../../src/jobs/executors/sync-executor.js';
 import { runJobNow } from '../../src/jobs/run-service.js';
 import { createOutboundCheck } from '../../src/net/outbound-guard.js';
-import { deliverDueNotifications } from '../../src/notifications/notification-dispatcher.js';
 import { startS3Server } from '../backup/s3-server.js';
 import { type HttpClient, listenForHttp } from '../helpers/http-client.js';
 import { type TestApp, createTestApp } from '../helpers/test-app.js';
 import { quietLogger } from '../jobs/job-fixtures.js';
+import { deliverQueued } from '../notifications/deliver-queued.js';
 import { startConnectionCounter, startHttpSink } from '../notifications/notification-sinks.js';
 
 // PGFERRY_OUTBOUND_ALLOW: a destination off the list is refused before pgferry connects to it.
@@ -26,18 +26,6 @@ const s3Storage = (s3: S3, name: string) => ({
 
 /** An email channel's settings for an SMTP server on 127.0.0.1:`port`. */
 const mailConfig = (port: number) => ({ host: '127.0.0.1', port, from: 'pgferry@example.com', to: ['ops@example.com'] });
-
-/** Queues one delivery to `channelId`, lets the worker's dispatcher try it once, and returns its row. */
-async function deliverQueued(t: TestApp, channelId: string) {
-  const queued = await t.store.db
-    .insertInto('notification_deliveries')
-    .values({ channel_id: channelId, event: 'failed', payload: JSON.stringify({ event: 'failed', title: 't', text: 't' }), next_attempt_at: new Date() })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const outbound = createOutboundCheck(t.config.PGFERRY_OUTBOUND_ALLOW);
-  await deliverDueNotifications(t.store.db, t.secrets, quietLogger(), { maxAttempts: 1, backoffMs: 10, leaseMs: 60_000 }, { outbound });
-  return t.store.db.selectFrom('notification_deliveries').selectAll().where('id', '=', queued.id).executeTakeFirstOrThrow();
-}
 
 describe('PGFERRY_OUTBOUND_ALLOW refuses what is not listed', () => {
   let t: TestApp;
@@ -107,6 +95,25 @@ describe('PGFERRY_OUTBOUND_ALLOW refuses what is not listed', () => {
 
     // The worker's path: a queued delivery fails with the same reason, nothing is sent.
     const delivery = await deliverQueued(t, String(channel.json.id));
+    expect(delivery).toMatchObject({ status: 'failed' });
+    expect(delivery.last_error).toContain('is not on the outbound allow-list');
+    expect(sink.received).toHaveLength(0);
+  });
+
+  it('refuses an ntfy server that is not listed, named directly or through a service URL, and sends nothing', async () => {
+    const port = new URL(sink.url).port;
+    const direct = await call('POST', '/api/v1/notification-channels', { name: 'local-ntfy', kind: 'ntfy', config: { server_url: sink.url, topic: 'alerts' } });
+    const viaUrl = await call('POST', '/api/v1/notification-channels', { name: 'local-ntfy-url', kind: 'url', config: { url: `ntfy://127.0.0.1:${port}/alerts` } });
+    expect([direct.status, viaUrl.status]).toEqual([201, 201]);
+    const sent = await call('POST', `/api/v1/notification-channels/${String(direct.json.id)}/test`, undefined, 'operator');
+    expect(sent.status).toBe(403);
+    expect(sent.json.error?.code).toBe('PGF_OUTBOUND_DENIED');
+    expect(sent.json.error?.message).toContain(`ntfy channel "local-ntfy": 127.0.0.1:${port} is not on the outbound allow-list`);
+    const sentViaUrl = await call('POST', `/api/v1/notification-channels/${String(viaUrl.json.id)}/test`, undefined, 'operator');
+    expect(sentViaUrl.status).toBe(403);
+    expect(sentViaUrl.json.error?.message).toContain(`url channel (ntfy) "local-ntfy-url": 127.0.0.1:${port} is not on the outbound allow-list`);
+
+    const delivery = await deliverQueued(t, String(direct.json.id));
     expect(delivery).toMatchObject({ status: 'failed' });
     expect(delivery.last_error).toContain('is not on the outbound allow-list');
     expect(sink.received).toHaveLength(0);

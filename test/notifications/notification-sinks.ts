@@ -39,6 +39,19 @@ export async function startHttpSink(respond: (request: ReceivedRequest, index: n
   };
 }
 
+/**
+ * Answers as the services do: Discord's webhooks 204 without a body, Mattermost's "ok", ntfy
+ * the JSON of the message it published, anything else 200 "ok".
+ */
+export function answerLikeServices(request: ReceivedRequest): { status: number; body?: string } {
+  if (request.url.startsWith('/api/webhooks/')) return { status: 204 };
+  if (request.headers.title !== undefined) return { status: 200, body: JSON.stringify({ id: 'm1', time: 1, event: 'message', topic: request.url.slice(1), message: request.body }) };
+  return { status: 200, body: 'ok' };
+}
+
+/** A request's JSON body. */
+export const jsonBody = (request: ReceivedRequest) => JSON.parse(request.body) as Record<string, unknown>;
+
 export interface ReceivedMail {
   from: string | undefined;
   to: string[];

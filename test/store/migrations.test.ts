@@ -2,6 +2,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 
 import { createStoreDatabase } from '../../src/store/create-database.js';
+import { listMigrationFiles } from '../../src/store/migration-files.js';
 import { StoreMigrator } from '../../src/store/store-migrator.js';
 import { createTestDatabase } from '../helpers/test-database.js';
 
@@ -25,6 +26,20 @@ async function describeSchema(url: string): Promise<string[]> {
     return lines.sort();
   } finally {
     await client.end();
+  }
+}
+
+/** A fresh, unmigrated database with a migrator and a plain client on it, both closed after `body`. */
+async function onFreshDatabase(body: (migrator: StoreMigrator, client: pg.Client) => Promise<void>) {
+  const database = await createTestDatabase({ migrated: false });
+  const store = createStoreDatabase({ connectionString: database.url, poolMax: 2 });
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    await body(new StoreMigrator(store.db), client);
+  } finally {
+    await client.end();
+    await store.close();
   }
 }
 
@@ -57,12 +72,7 @@ describe('store migrations', () => {
   });
 
   it('0031 lets runs end incomplete with their missing objects, and its down turns them into failed runs', async () => {
-    const database = await createTestDatabase({ migrated: false });
-    const store = createStoreDatabase({ connectionString: database.url, poolMax: 2 });
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      const migrator = new StoreMigrator(store.db);
+    await onFreshDatabase(async (migrator, client) => {
       await migrator.upgrade('0030_sync_job_owners_grants');
       const insert = (status: string) =>
         client.query(`INSERT INTO pgferry.runs (kind, trigger, status, started_at, finished_at) VALUES ('sync', 'cli', $1, now(), now()) RETURNING id`, [status]);
@@ -86,10 +96,27 @@ describe('store migrations', () => {
       const columns = await client.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'pgferry' AND table_name = 'runs' AND column_name = 'missing_objects'`);
       expect(columns.rowCount).toBe(0);
       await expect(insert('incomplete')).rejects.toThrow(/runs_status_check/);
-    } finally {
-      await client.end();
-      await store.close();
-    }
+    });
+  });
+
+  it('0035 admits the discord, mattermost, ntfy and url channel kinds, and its down refuses while such channels exist', async () => {
+    await onFreshDatabase(async (migrator, client) => {
+      const files = (await listMigrationFiles()).map((file) => file.replace(/\.ts$/, ''));
+      const target = '0035_channel_kinds_discord_mattermost_ntfy_url';
+      const before = files[files.indexOf(target) - 1] as string;
+      await migrator.upgrade(before);
+      const insert = (kind: string) => client.query(`INSERT INTO pgferry.notification_channels (name, kind) VALUES ($1, $1) RETURNING id`, [kind]);
+      await expect(insert('ntfy')).rejects.toThrow(/notification_channels_kind_check/);
+
+      await migrator.upgrade(target);
+      for (const kind of ['discord', 'mattermost', 'ntfy', 'url', 'email']) await insert(kind);
+      await expect(insert('pager')).rejects.toThrow(/notification_channels_kind_check/);
+
+      await expect(migrator.downgrade(before)).rejects.toThrow(/delete them before downgrading/);
+      await client.query(`DELETE FROM pgferry.notification_channels WHERE kind <> 'email'`);
+      expect(await migrator.downgrade(before)).toContain(target);
+      await expect(insert('discord')).rejects.toThrow(/notification_channels_kind_check/);
+    });
   });
 
   it('refuses an unknown target migration with the list of known ones', async () => {

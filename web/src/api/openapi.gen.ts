@@ -8374,7 +8374,7 @@ export interface paths {
                 query?: {
                     page?: number;
                     page_size?: number;
-                    kind?: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email";
+                    kind?: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email" | "discord" | "mattermost" | "ntfy" | "url";
                 };
                 header?: never;
                 path?: never;
@@ -8393,7 +8393,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 /** @enum {string} */
-                                kind: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email";
+                                kind: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email" | "discord" | "mattermost" | "ntfy" | "url";
                                 events: string[];
                                 enabled: boolean;
                                 /** @description public settings; secrets are never returned */
@@ -8496,7 +8496,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a channel (webhook, slack, dingtalk, wecom, feishu, teams, telegram, email) */
+        /** Create a channel (webhook, slack, dingtalk, wecom, feishu, teams, telegram, email, discord, mattermost, ntfy, url) */
         post: {
             parameters: {
                 query?: never;
@@ -8632,6 +8632,70 @@ export interface paths {
                             from: string;
                             to: string[];
                         };
+                    } | {
+                        name: string;
+                        /** @enum {string} */
+                        kind: "discord";
+                        /** @description (default: [failed]) */
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        enabled?: boolean;
+                        config: {
+                            /**
+                             * Format: uri
+                             * @description Webhook URL (https://discord.com/api/webhooks/ID/TOKEN)
+                             */
+                            url: string;
+                            /** @description Name the message is posted under (default: the webhook's own) */
+                            username?: string;
+                        };
+                    } | {
+                        name: string;
+                        /** @enum {string} */
+                        kind: "mattermost";
+                        /** @description (default: [failed]) */
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        enabled?: boolean;
+                        config: {
+                            /**
+                             * Format: uri
+                             * @description Incoming webhook URL (https://HOST/hooks/KEY)
+                             */
+                            url: string;
+                            /** @description Name the message is posted under, if the server lets webhooks override it */
+                            username?: string;
+                            /** @description Channel name to post in instead of the webhook's own */
+                            channel?: string;
+                        };
+                    } | {
+                        name: string;
+                        /** @enum {string} */
+                        kind: "ntfy";
+                        /** @description (default: [failed]) */
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        enabled?: boolean;
+                        config: {
+                            /**
+                             * Format: uri
+                             * @description ntfy server (default: https://ntfy.sh)
+                             */
+                            server_url?: string;
+                            topic: string;
+                            /** @description Access token (tk_…), sent as Authorization: Bearer */
+                            token?: string | null;
+                            username?: string;
+                            password?: string | null;
+                        };
+                    } | {
+                        name: string;
+                        /** @enum {string} */
+                        kind: "url";
+                        /** @description (default: [failed]) */
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        enabled?: boolean;
+                        config: {
+                            /** @description Apprise-style service URL: discord://, mattermost:// (mmost://, mmosts://), ntfy://, ntfys://, slack://, teams:// (msteams://), tgram://, json://, jsons:// */
+                            url: string;
+                        };
                     };
                 };
             };
@@ -8646,7 +8710,7 @@ export interface paths {
                             id: string;
                             name: string;
                             /** @enum {string} */
-                            kind: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email";
+                            kind: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email" | "discord" | "mattermost" | "ntfy" | "url";
                             events: string[];
                             enabled: boolean;
                             /** @description public settings; secrets are never returned */
@@ -8780,7 +8844,7 @@ export interface paths {
                             id: string;
                             name: string;
                             /** @enum {string} */
-                            kind: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email";
+                            kind: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email" | "discord" | "mattermost" | "ntfy" | "url";
                             events: string[];
                             enabled: boolean;
                             /** @description public settings; secrets are never returned */
@@ -9016,7 +9080,7 @@ export interface paths {
                             id: string;
                             name: string;
                             /** @enum {string} */
-                            kind: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email";
+                            kind: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "teams" | "telegram" | "email" | "discord" | "mattermost" | "ntfy" | "url";
                             events: string[];
                             enabled: boolean;
                             /** @description public settings; secrets are never returned */

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import { isOneOf } from '../api/api-schema.js';
-import { type Channel, type ChannelEvent, channelEvents, channelFields, channelKinds, channelPaging, useChannels, useRemoveChannel, useSaveChannel, useTestChannel } from '../api/channels.js';
+import { type Channel, type ChannelEvent, type ChannelField, channelEvents, channelFields, channelKinds, channelPaging, useChannels, useRemoveChannel, useSaveChannel, useTestChannel } from '../api/channels.js';
 import { EditDeleteButtons } from '../components/edit-delete-buttons.js';
 import { errorText } from '../components/field-error.js';
 import { PageHeader } from '../components/page-header.js';
@@ -26,6 +26,11 @@ interface ChannelFormValues extends Record<string, unknown> {
 }
 
 const emailPattern = /^[^\s@]+@[^\s@]+$/;
+const formats: Record<NonNullable<ChannelField['format']>, { pattern: RegExp; error: string }> = {
+  httpUrl: { pattern: /^https?:\/\/\S+$/i, error: 'validation.httpUrl' },
+  serviceUrl: { pattern: /^[a-z][a-z0-9+.-]*:\/\/\S+$/i, error: 'validation.serviceUrl' },
+  ntfyTopic: { pattern: /^[-_A-Za-z0-9]{1,64}$/, error: 'validation.ntfyTopic' },
+};
 
 /** Mirrors channelConfigSchemas; a stored secret may stay empty on edit. */
 export function validateChannel(values: ChannelFormValues, stored: readonly string[] = []) {
@@ -41,7 +46,8 @@ export function validateChannel(values: ChannelFormValues, stored: readonly stri
       if (field.required && !(field.type === 'secret' && stored.includes(field.name))) errors[key] = 'validation.required';
       continue;
     }
-    if ((field.name === 'url' || field.name === 'api_url') && !/^https?:\/\/\S+$/i.test(String(value))) errors[key] = 'validation.httpUrl';
+    const format = field.format ? formats[field.format] : undefined;
+    if (format && !format.pattern.test(String(value))) errors[key] = format.error;
     if (field.type === 'number' && !(Number.isInteger(Number(value)) && Number(value) >= 1 && Number(value) <= 65535)) errors[key] = 'validation.port';
     if (field.type === 'emails' && String(value).split(/[,;\s]+/).filter(Boolean).some((item) => !emailPattern.test(item))) errors[key] = 'validation.emails';
   }
@@ -118,7 +124,8 @@ export function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: ()
           disabled={Boolean(channel)}
         />
         {channelFields[form.values.kind].map((field) => {
-          const label = t(`channels.config.${field.name}`);
+          const label = t(`channels.config.${field.label ?? field.name}`);
+          const help = field.help ? t(`channels.help.${field.help}`) : undefined;
           const value = form.values.config[field.name];
           if (field.type === 'boolean') {
             return <Switch key={field.name} label={label} checked={value === true} onChange={(e) => setConfig(field.name, e.currentTarget.checked)} />;
@@ -129,7 +136,7 @@ export function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: ()
                 key={field.name}
                 label={label}
                 required={field.required && !stored.includes(field.name)}
-                description={stored.includes(field.name) ? t('channels.secretKept') : t('channels.secretHelpGeneric')}
+                description={stored.includes(field.name) ? [help, t('channels.secretKept')].filter(Boolean).join(' ') : (help ?? t('channels.secretHelpGeneric'))}
                 value={typeof value === 'string' ? value : ''}
                 onChange={(e) => setConfig(field.name, e.currentTarget.value)}
                 error={err(`config.${field.name}`)}
@@ -142,7 +149,7 @@ export function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: ()
               key={field.name}
               label={label}
               required={field.required ?? false}
-              description={field.type === 'emails' ? t('channels.emailsHelp') : undefined}
+              description={field.type === 'emails' ? t('channels.emailsHelp') : help}
               value={typeof value === 'string' ? value : ''}
               onChange={(e) => setConfig(field.name, e.currentTarget.value)}
               error={err(`config.${field.name}`)}
