@@ -4,13 +4,15 @@ import type { Config } from '../config/config-schema.js';
 import type { AppStore } from './app-context.js';
 import { auditRoutes } from './audit-routes.js';
 import { authRoutes } from './auth-routes.js';
+import { oidcRoutes } from './oidc-routes.js';
 import { tokenRoutes } from './token-routes.js';
 import { userRoutes } from './user-routes.js';
 
-/** Login, users, tokens and the audit log, registered with the other feature routes. */
+/** Login (password and SSO), users, tokens and the audit log, registered with the other feature routes. */
 export function authApiRoutes(deps: { config: Config; store: AppStore }): FastifyPluginAsyncZod {
   return async (app) => {
     await app.register(authRoutes(deps));
+    await app.register(oidcRoutes(deps));
     await app.register(userRoutes(deps));
     await app.register(tokenRoutes(deps));
     await app.register(auditRoutes(deps));

@@ -29,6 +29,7 @@ export function authRoutes(deps: { config: Config; store: AppStore }): FastifyPl
             200: z.object({ user: userSchema, csrf_token: z.string(), expires_at: z.string() }),
             400: errorBodySchema,
             401: errorBodySchema,
+            403: errorBodySchema,
             429: errorBodySchema,
           },
         },

@@ -2,10 +2,9 @@ import type { AppStore } from '../store/app-store.js';
 import type { Config } from '../config/config-schema.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import { LoginThrottleRepository } from '../store/login-throttle-repository.js';
-import { SessionRepository } from '../store/session-repository.js';
 import { type PublicUser, UserRepository } from '../store/user-repository.js';
 import { burnPasswordCheck, verifyPassword } from './password-hash.js';
-import { hashSecret, randomSecret } from './secret-token.js';
+import { openSession } from './open-session.js';
 
 export interface LoginInput {
   username: string;
@@ -42,6 +41,9 @@ export async function login(store: AppStore, config: Config, input: LoginInput):
   const ipKey = input.ip ? `ip:${input.ip.slice(0, 100)}` : undefined;
   const limits = [{ key: userKey, maxFailures: config.PGFERRY_LOGIN_MAX_ATTEMPTS }];
   if (ipKey) limits.push({ key: ipKey, maxFailures: config.PGFERRY_LOGIN_MAX_ATTEMPTS_PER_IP });
+  if (config.PGFERRY_LOCAL_LOGIN === 'off' && input.username.toLowerCase() !== config.PGFERRY_BREAK_GLASS_USER.toLowerCase()) {
+    throw new PgferryError('PGF_LOCAL_LOGIN_DISABLED', `password login is off here (PGFERRY_LOCAL_LOGIN=off); sign in with SSO instead, or as the break-glass user`);
+  }
   const wait = await throttle.lockedForSeconds(limits, window);
   if (wait > 0) throw new LoginRateLimitedError(wait);
 
@@ -57,17 +59,7 @@ export async function login(store: AppStore, config: Config, input: LoginInput):
   }
   await throttle.clear(userKey);
 
-  const sessionId = randomSecret();
-  const csrfToken = randomSecret();
-  const expiresAt = await new SessionRepository(store.db).create({
-    idHash: hashSecret(sessionId),
-    userId: user.id,
-    csrfTokenHash: hashSecret(csrfToken),
-    ip: input.ip,
-    userAgent: input.userAgent?.slice(0, 500) ?? null,
-    ttlMs: config.PGFERRY_SESSION_TTL_HOURS * 3600 * 1000,
-  });
-  await users.recordLogin(user.id);
+  const { sessionId, csrfToken, expiresAt } = await openSession(store, config, { userId: user.id, ip: input.ip, userAgent: input.userAgent });
   const { password_hash: _hash, ...publicUser } = user;
   return { user: { ...publicUser, last_login_at: new Date() }, sessionId, csrfToken, expiresAt };
 }

@@ -280,6 +280,22 @@ export interface LoginThrottleTable {
   window_started_at: ColumnType<Date, Date | string, Date | string>;
 }
 
+/** Migration 0034: which OIDC (issuer, subject) signs in as which user. */
+export interface OidcIdentitiesTable {
+  issuer: string;
+  subject: string;
+  user_id: string;
+  created_at: Timestamp;
+}
+
+/** Migration 0034: OIDC sign-ins in flight, deleted when the provider's answer is taken (single use). */
+export interface OidcLoginStatesTable {
+  state_hash: string;
+  nonce: string;
+  code_verifier: string;
+  expires_at: ColumnType<Date, Date, Date>;
+}
+
 export interface StoreDatabase {
   settings: SettingsTable;
   users: UsersTable;
@@ -300,6 +316,8 @@ export interface StoreDatabase {
   notification_deliveries: NotificationDeliveriesTable;
   audit_log: AuditLogTable;
   login_throttle: LoginThrottleTable;
+  oidc_identities: OidcIdentitiesTable;
+  oidc_login_states: OidcLoginStatesTable;
 }
 
 export type ConnectionRow = Selectable<ConnectionsTable>;
