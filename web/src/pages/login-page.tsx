@@ -1,14 +1,16 @@
-import { Button, Center, Group, Paper, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
+import { Anchor, Button, Center, Group, Paper, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
-import { Navigate, useLocation, useNavigate } from 'react-router-dom';
+import { Navigate, useLocation, useNavigate, useSearchParams } from 'react-router-dom';
 
 import { useLogin, useMe } from '../api/auth.js';
+import { useAuthProviders } from '../api/auth-providers.js';
 import { ApiError } from '../api/http.js';
 import { errorText } from '../components/field-error.js';
 import { Logo } from '../components/logo.js';
 import { Preferences } from '../components/preferences.js';
 import { useForm } from '../lib/use-form.js';
 import { FormErrorAlert } from '../components/query-state.js';
+import { SsoSignIn } from './sso-sign-in.js';
 
 const validate = (values: { username: string; password: string }) => ({
   username: values.username.trim() ? undefined : 'validation.required',
@@ -23,6 +25,10 @@ export function LoginPage() {
   const location = useLocation();
   const form = useForm({ username: '', password: '' }, validate);
   const from = (location.state as { from?: string } | null)?.from ?? '/';
+  const providers = useAuthProviders();
+  const [search] = useSearchParams();
+  // With password login off, its form is only for the break-glass user, behind a small link.
+  const showPassword = providers.data?.local_login !== 'off' || search.get('local') === '1';
 
   if (me.data) return <Navigate to={from} replace />;
 
@@ -51,6 +57,9 @@ export function LoginPage() {
             <Text c="dimmed" size="sm">
               {t('login.subtitle')}
             </Text>
+            <SsoSignIn providers={providers.data} withDivider={showPassword} />
+            {showPassword ? (
+              <>
             <FormErrorAlert error={form.formError} testId="login-error" />
             <TextInput
               label={t('login.username')}
@@ -72,6 +81,12 @@ export function LoginPage() {
             <Button type="submit" loading={login.isPending} data-testid="login-submit">
               {t('login.submit')}
             </Button>
+              </>
+            ) : (
+              <Anchor href="/login?local=1" size="xs" ta="center" data-testid="break-glass-login">
+                {t('login.breakGlass')}
+              </Anchor>
+            )}
           </Stack>
         </Paper>
       </Stack>
