@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 import Provider from 'oidc-provider';
 
+import { createTestApp } from '../../helpers/test-app.js';
+
 export interface TestAccount {
   preferred_username: string;
   email?: string;
@@ -45,4 +47,22 @@ export async function startTestProvider(options: { redirectUri: string; accounts
     clientSecret: 'pgferry-test-client-secret',
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A listening test app with SSO configured against a fresh test provider holding `accounts`. */
+export async function startPgferryWithProvider(accounts: Record<string, TestAccount>, extraEnv: Record<string, string>) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const redirectUri = `${base}/api/v1/auth/oidc/callback`;
+  const provider = await startTestProvider({ redirectUri, accounts });
+  const t = await createTestApp({
+    PGFERRY_OIDC_ISSUER: provider.issuer,
+    PGFERRY_OIDC_CLIENT_ID: provider.clientId,
+    PGFERRY_OIDC_CLIENT_SECRET: provider.clientSecret,
+    PGFERRY_OIDC_REDIRECT_URL: redirectUri,
+    PGFERRY_OIDC_ROLE_MAP: 'pg-admins=admin,pg-ops=operator,staff=viewer',
+    ...extraEnv,
+  });
+  await t.app.listen({ port, host: '127.0.0.1' });
+  return { t, provider, base, redirectUri };
 }

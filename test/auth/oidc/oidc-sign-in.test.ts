@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createTestApp } from '../../helpers/test-app.js';
 import { hashPassword } from '../../../src/auth/password-hash.js';
 import { UserRepository } from '../../../src/store/user-repository.js';
 import { BrowserSession, walkProvider } from './browser-session.js';
-import { freePort, startTestProvider } from './oidc-provider-fixture.js';
+import { startPgferryWithProvider as startPgferry } from './oidc-provider-fixture.js';
 
 const accounts = {
   alice: { preferred_username: 'alice', email: 'alice@example.com', groups: ['pg-admins', 'staff'] },
@@ -12,23 +11,6 @@ const accounts = {
   mallory: { preferred_username: 'mallory', groups: ['contractors'] },
   carol: { preferred_username: 'carol', groups: ['pg-ops'] },
 };
-
-async function startPgferry(extraEnv: Record<string, string>) {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const redirectUri = `${base}/api/v1/auth/oidc/callback`;
-  const provider = await startTestProvider({ redirectUri, accounts });
-  const t = await createTestApp({
-    PGFERRY_OIDC_ISSUER: provider.issuer,
-    PGFERRY_OIDC_CLIENT_ID: provider.clientId,
-    PGFERRY_OIDC_CLIENT_SECRET: provider.clientSecret,
-    PGFERRY_OIDC_REDIRECT_URL: redirectUri,
-    PGFERRY_OIDC_ROLE_MAP: 'pg-admins=admin,pg-ops=operator,staff=viewer',
-    ...extraEnv,
-  });
-  await t.app.listen({ port, host: '127.0.0.1' });
-  return { t, provider, base, redirectUri };
-}
 
 /** The browser's whole SSO round trip; answers where the callback page sends it, and the browser. */
 async function signIn(base: string, redirectUri: string, login: string, browser = new BrowserSession()) {
@@ -49,7 +31,7 @@ async function me(base: string, browser: BrowserSession) {
 describe('OIDC sign-in against a real provider (auto-create on)', () => {
   let env: Awaited<ReturnType<typeof startPgferry>>;
   beforeAll(async () => {
-    env = await startPgferry({ PGFERRY_OIDC_AUTO_CREATE: 'true', PGFERRY_OIDC_LABEL: 'Company SSO' });
+    env = await startPgferry(accounts, { PGFERRY_OIDC_AUTO_CREATE: 'true', PGFERRY_OIDC_LABEL: 'Company SSO' });
   }, 120_000);
   afterAll(async () => {
     await env.t.close();
@@ -130,7 +112,7 @@ describe('OIDC sign-in against a real provider (auto-create on)', () => {
 describe('OIDC sign-in with auto-create off and password login off', () => {
   let env: Awaited<ReturnType<typeof startPgferry>>;
   beforeAll(async () => {
-    env = await startPgferry({ PGFERRY_OIDC_AUTO_CREATE: 'false', PGFERRY_LOCAL_LOGIN: 'off', PGFERRY_BREAK_GLASS_USER: 'rescue' });
+    env = await startPgferry(accounts, { PGFERRY_OIDC_AUTO_CREATE: 'false', PGFERRY_LOCAL_LOGIN: 'off', PGFERRY_BREAK_GLASS_USER: 'rescue' });
     const users = new UserRepository(env.t.store.db);
     const passwordHash = await hashPassword('correct horse battery');
     await users.create({ username: 'bob', passwordHash, role: 'viewer' });
