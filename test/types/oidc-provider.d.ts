@@ -9,5 +9,6 @@ declare module 'oidc-provider' {
   export default class Provider {
     constructor(issuer: string, configuration: Record<string, unknown> & { findAccount?: (context: unknown, id: string) => Account | undefined });
     callback(): (request: IncomingMessage, response: ServerResponse) => void;
+    use(middleware: (context: { path: string; body: unknown }, next: () => Promise<void>) => Promise<void>): void;
   }
 }

@@ -60,7 +60,10 @@ export async function finishOidcSignIn(
     tokens = await client.authorizationCodeGrant(configuration, callbackUrl, { pkceCodeVerifier: saved.codeVerifier, expectedState: returned, expectedNonce: saved.nonce, idTokenExpected: true });
   } catch (error) {
     if (isNetworkError(error)) throw new PgferryError('PGF_OIDC_PROVIDER_UNAVAILABLE', `the identity provider could not be reached to finish the sign-in (${(error as Error).message})`);
-    throw new PgferryError('PGF_OIDC_TOKEN_REJECTED', `the identity provider refused the sign-in or its ID token failed validation: ${(error as Error).message}`, {
+    // openid-client names the failed claim (aud, exp, nonce …) only in the error it wraps.
+    const inner = (error as { cause?: unknown }).cause;
+    const which = inner instanceof Error ? ` (${inner.message})` : '';
+    throw new PgferryError('PGF_OIDC_TOKEN_REJECTED', `the identity provider refused the sign-in or its ID token failed validation: ${(error as Error).message}${which}`, {
       details: { reason: (error as { code?: string; error?: string }).error ?? (error as { code?: string }).code ?? 'invalid' },
     });
   }

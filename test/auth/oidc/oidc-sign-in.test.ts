@@ -104,6 +104,22 @@ describe('OIDC sign-in against a real provider (auto-create on)', () => {
     expect(await answer.text()).toContain('sso_error=PGF_OIDC_TOKEN_REJECTED');
   }, 120_000);
 
+  it('refuses a validly signed ID token for another audience, or one that expired', async () => {
+    try {
+      env.provider.tamperIdToken((claims) => ({ ...claims, aud: 'another-client' }));
+      expect((await signIn(env.base, env.redirectUri, 'alice')).target).toBe('/login?sso_error=PGF_OIDC_TOKEN_REJECTED');
+      expect(env.t.logs.join('\n')).toContain('(audience) claim value');
+      // Far past openid-client's clock tolerance; no waiting involved.
+      env.provider.tamperIdToken((claims) => ({ ...claims, iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 }));
+      const expired = await signIn(env.base, env.redirectUri, 'alice');
+      expect(expired.target).toBe('/login?sso_error=PGF_OIDC_TOKEN_REJECTED');
+      expect((await me(env.base, expired.browser)).status).toBe(401);
+      expect(env.t.logs.join('\n')).toContain('(expiration time) claim');
+    } finally {
+      env.provider.tamperIdToken(undefined);
+    }
+  }, 120_000);
+
   it('never writes the client secret to the log', () => {
     expect(env.t.logs.join('\n')).not.toContain('pgferry-test-client-secret');
   });
