@@ -31,6 +31,7 @@ export function authRoutes(deps: { config: Config; store: AppStore }): FastifyPl
             202: secondFactorRequiredSchema,
             400: errorBodySchema,
             401: errorBodySchema,
+            403: errorBodySchema,
             429: errorBodySchema,
           },
         },

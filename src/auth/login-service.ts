@@ -2,11 +2,11 @@ import type { AppStore } from '../store/app-store.js';
 import type { Config } from '../config/config-schema.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import { LoginChallengeRepository } from '../store/login-challenge-repository.js';
-import { SessionRepository } from '../store/session-repository.js';
 import { TotpRepository } from '../store/totp-repository.js';
 import { type PublicUser, UserRepository } from '../store/user-repository.js';
 import { AttemptLimiter } from './attempt-limiter.js';
 import { burnPasswordCheck, verifyPassword } from './password-hash.js';
+import { openSession } from './open-session.js';
 import { hashSecret, randomSecret } from './secret-token.js';
 
 export { LoginRateLimitedError } from './attempt-limiter.js';
@@ -49,6 +49,9 @@ export function loginLimiter(store: AppStore, config: Config, username: string, 
  * the count of wrong codes.
  */
 export async function login(store: AppStore, config: Config, input: LoginInput): Promise<SessionOpened | SecondFactorRequired> {
+  if (config.PGFERRY_LOCAL_LOGIN === 'off' && input.username.toLowerCase() !== config.PGFERRY_BREAK_GLASS_USER.toLowerCase()) {
+    throw new PgferryError('PGF_LOCAL_LOGIN_DISABLED', `password login is off here (PGFERRY_LOCAL_LOGIN=off); sign in with SSO instead, or as the break-glass user`);
+  }
   const limiter = loginLimiter(store, config, input.username, input.ip);
   await limiter.assertAllowed();
 
@@ -69,21 +72,11 @@ export async function login(store: AppStore, config: Config, input: LoginInput):
   }
   await limiter.clearUser();
   const { password_hash: _hash, ...publicUser } = user;
-  return openSession(store, config, publicUser, input);
+  return openUserSession(store, config, publicUser, input);
 }
 
 /** Opens a server-side session for a user who has passed every factor. */
-export async function openSession(store: AppStore, config: Config, user: PublicUser, input: { ip: string | null; userAgent: string | null }): Promise<SessionOpened> {
-  const sessionId = randomSecret();
-  const csrfToken = randomSecret();
-  const expiresAt = await new SessionRepository(store.db).create({
-    idHash: hashSecret(sessionId),
-    userId: user.id,
-    csrfTokenHash: hashSecret(csrfToken),
-    ip: input.ip,
-    userAgent: input.userAgent?.slice(0, 500) ?? null,
-    ttlMs: config.PGFERRY_SESSION_TTL_HOURS * 3600 * 1000,
-  });
-  await new UserRepository(store.db).recordLogin(user.id);
-  return { kind: 'session', user: { ...user, last_login_at: new Date() }, sessionId, csrfToken, expiresAt };
+export async function openUserSession(store: AppStore, config: Config, user: PublicUser, input: { ip: string | null; userAgent: string | null }): Promise<SessionOpened> {
+  const opened = await openSession(store, config, { userId: user.id, ip: input.ip, userAgent: input.userAgent });
+  return { kind: 'session', user: { ...user, last_login_at: new Date() }, ...opened };
 }

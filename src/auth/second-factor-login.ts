@@ -4,7 +4,7 @@ import type { SecretBox } from '../secrets/secret-box.js';
 import type { AppStore } from '../store/app-store.js';
 import { LoginChallengeRepository } from '../store/login-challenge-repository.js';
 import { UserRepository } from '../store/user-repository.js';
-import { type SessionOpened, loginLimiter, openSession } from './login-service.js';
+import { type SessionOpened, loginLimiter, openUserSession } from './login-service.js';
 import { hashSecret } from './secret-token.js';
 import { checkSecondFactor } from './totp-service.js';
 
@@ -43,7 +43,7 @@ export async function completeSecondFactor(store: AppStore, secrets: SecretBox, 
   await limiter.clearUser();
   const found = await new UserRepository(store.db).findById(pending.user_id);
   if (!found) throw expired();
-  return openSession(store, config, found, input);
+  return openUserSession(store, config, found, input);
 }
 
 function expired(): PgferryError {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { checkOidcConfig, oidcConfigFields } from './oidc-config.js';
 import { parseOutboundAllow } from './outbound-allow.js';
 
 const integer = (min: number, max: number) =>
@@ -124,13 +125,14 @@ export const configSchema = z.object({
         return z.NEVER;
       }
     }),
-});
+  ...oidcConfigFields,
+}).superRefine(checkOidcConfig);
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = Readonly<z.output<typeof configSchema>>;
 
 /** Variables whose values must never be echoed in messages. */
-export const secretVariables = new Set(['DATABASE_URL', 'PGFERRY_ENCRYPTION_KEY', 'REDIS_URL', 'PGFERRY_METRICS_TOKEN']);
+export const secretVariables = new Set(['DATABASE_URL', 'PGFERRY_ENCRYPTION_KEY', 'REDIS_URL', 'PGFERRY_METRICS_TOKEN', 'PGFERRY_OIDC_CLIENT_SECRET']);
 
 export function decodeKey(value: string): Buffer | undefined {
   if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');

@@ -304,6 +304,22 @@ export interface LoginChallengesTable {
   created_at: Timestamp;
 }
 
+/** Migration 0034: which OIDC (issuer, subject) signs in as which user. */
+export interface OidcIdentitiesTable {
+  issuer: string;
+  subject: string;
+  user_id: string;
+  created_at: Timestamp;
+}
+
+/** Migration 0034: OIDC sign-ins in flight, deleted when the provider's answer is taken (single use). */
+export interface OidcLoginStatesTable {
+  state_hash: string;
+  nonce: string;
+  code_verifier: string;
+  expires_at: ColumnType<Date, Date, Date>;
+}
+
 export interface StoreDatabase {
   settings: SettingsTable;
   users: UsersTable;
@@ -327,6 +343,8 @@ export interface StoreDatabase {
   user_totp: UserTotpTable;
   user_recovery_codes: UserRecoveryCodesTable;
   login_challenges: LoginChallengesTable;
+  oidc_identities: OidcIdentitiesTable;
+  oidc_login_states: OidcLoginStatesTable;
 }
 
 export type ConnectionRow = Selectable<ConnectionsTable>;

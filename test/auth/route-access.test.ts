@@ -100,9 +100,10 @@ describe('every registered route enforces its declared access', () => {
     const publicRoutes = new Set(routes.filter((route) => route.declaredAccess === 'public').map(describeRoute));
     for (const expected of ['GET /health', 'GET /ready', 'POST /api/v1/auth/login', 'GET /api/v1/openapi.json']) expect(publicRoutes).toContain(expected);
     if (routes.some((route) => route.url === '/metrics')) expect(publicRoutes).toContain('GET /metrics');
-    // Nothing under /api/v1 other than the login steps and the OpenAPI document is public.
+    // Nothing under /api/v1 other than the ways to log in and the OpenAPI document is public.
     const publicApi = [...publicRoutes].filter((route) => route.includes('/api/v1/') && !/^(GET|HEAD) \/api\/v1\/openapi\.json$/.test(route));
-    expect(publicApi.sort()).toEqual(['POST /api/v1/auth/login', 'POST /api/v1/auth/login/recovery-code', 'POST /api/v1/auth/login/totp']);
+    const signIn = ['GET /api/v1/auth/oidc/callback', 'GET /api/v1/auth/oidc/login', 'GET /api/v1/auth/providers', 'HEAD /api/v1/auth/providers'];
+    expect(publicApi.sort()).toEqual([...signIn, 'POST /api/v1/auth/login', 'POST /api/v1/auth/login/recovery-code', 'POST /api/v1/auth/login/totp'].sort());
   });
 
   it('answers 404, not 401, for unknown paths, so the UI fallback and clear errors keep working', async () => {

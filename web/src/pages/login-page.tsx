@@ -1,9 +1,10 @@
-import { Button, Center, Group, Paper, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
+import { Anchor, Button, Center, Group, Paper, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Navigate, useLocation, useNavigate } from 'react-router-dom';
+import { Navigate, useLocation, useNavigate, useSearchParams } from 'react-router-dom';
 
 import { useLogin, useMe } from '../api/auth.js';
+import { useAuthProviders } from '../api/auth-providers.js';
 import { ApiError } from '../api/http.js';
 import { errorText } from '../components/field-error.js';
 import { Logo } from '../components/logo.js';
@@ -11,6 +12,7 @@ import { Preferences } from '../components/preferences.js';
 import { useForm } from '../lib/use-form.js';
 import { FormErrorAlert } from '../components/query-state.js';
 import { SecondFactorStep } from './second-factor-step.js';
+import { SsoSignIn } from './sso-sign-in.js';
 
 const validate = (values: { username: string; password: string }) => ({
   username: values.username.trim() ? undefined : 'validation.required',
@@ -26,6 +28,10 @@ export function LoginPage() {
   const form = useForm({ username: '', password: '' }, validate);
   const from = (location.state as { from?: string } | null)?.from ?? '/';
   const [challenge, setChallenge] = useState<string | null>(null);
+  const providers = useAuthProviders();
+  const [search] = useSearchParams();
+  // With password login off, its form is only for the break-glass user, behind a small link.
+  const showPassword = providers.data?.local_login !== 'off' || search.get('local') === '1';
 
   if (me.data) return <Navigate to={from} replace />;
 
@@ -56,6 +62,9 @@ export function LoginPage() {
             <Text c="dimmed" size="sm">
               {t('login.subtitle')}
             </Text>
+            <SsoSignIn providers={providers.data} withDivider={showPassword} />
+            {showPassword ? (
+              <>
             <FormErrorAlert error={form.formError} testId="login-error" />
             <TextInput
               label={t('login.username')}
@@ -77,6 +86,12 @@ export function LoginPage() {
             <Button type="submit" loading={login.isPending} data-testid="login-submit">
               {t('login.submit')}
             </Button>
+              </>
+            ) : (
+              <Anchor href="/login?local=1" size="xs" ta="center" data-testid="break-glass-login">
+                {t('login.breakGlass')}
+              </Anchor>
+            )}
           </Stack>
         </Paper>
       </Stack>
