@@ -10,6 +10,7 @@ import { errorCodes } from '../errors/error-codes.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import type { AppStore } from './app-context.js';
 import { errorBodySchema } from './api-schemas.js';
+import { escapeHtml } from './html-text.js';
 
 const stateCookie = 'pgferry_oidc_state';
 const callbackPath = '/api/v1/auth/oidc';
@@ -20,7 +21,7 @@ const callbackPath = '/api/v1/auth/oidc';
  * from here makes the next request same-site, so the new session is used at once.
  */
 function navigateTo(reply: FastifyReply, location: string): FastifyReply {
-  const escaped = location.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
+  const escaped = escapeHtml(location);
   return reply
     .type('text/html; charset=utf-8')
     .header('cache-control', 'no-store')
