@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import { quoteLiteral } from '../engine/sql/quote-ident.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import type { Logger } from '../logger.js';
 
@@ -13,7 +14,7 @@ import type { Logger } from '../logger.js';
 // pg_ctl ourselves: its class installs a process-wide exit hook that would take over
 // SIGINT/SIGTERM, and pg_ctl gives us reuse of a running server and shutdown modes.
 
-interface Binaries {
+export interface Binaries {
   initdb: string;
   pg_ctl: string;
   postgres: string;
@@ -29,6 +30,10 @@ export interface EmbeddedPostgresOptions {
   /** 0 picks a free port. */
   port: number;
   logger?: Logger;
+  /** Another build's binaries (tests start other majors from `embedded-pgNN` packages). */
+  binaries?: () => Promise<Binaries>;
+  /** Extra postgresql.conf settings written at initdb, e.g. `{ wal_level: 'logical' }`. */
+  settings?: Record<string, string | number>;
 }
 
 async function loadBinaries(): Promise<Binaries> {
@@ -161,11 +166,25 @@ export class EmbeddedPostgres {
   #binaries: Binaries | undefined;
   #owner: { uid?: number; gid?: number } = {};
   readonly #logger: Logger | undefined;
+  readonly #loadBinaries: () => Promise<Binaries>;
+  readonly #settings: Record<string, string | number>;
 
   constructor(options: EmbeddedPostgresOptions) {
     this.#dataDir = path.resolve(options.dataDir);
     this.#port = options.port;
     this.#logger = options.logger;
+    this.#loadBinaries = options.binaries ?? loadBinaries;
+    this.#settings = options.settings ?? {};
+  }
+
+  /** The binaries this cluster runs with (known after start). */
+  get binaries(): Binaries | undefined {
+    return this.#binaries;
+  }
+
+  /** The password of the `postgres` superuser (known after start). */
+  get password(): string {
+    return this.#password;
   }
 
   /** Where the cluster lives: `$PGFERRY_HOME/pg`, or its stable place under the embedded root (see start). */
@@ -191,7 +210,7 @@ export class EmbeddedPostgres {
 
   /** Initialises the cluster on first use, then starts it (or reuses one already running). */
   async start(): Promise<void> {
-    this.#binaries = await loadBinaries();
+    this.#binaries = await this.#loadBinaries();
     this.#owner = await postgresUser();
     const home = path.dirname(this.dataDir);
     await mkdir(home, { recursive: true, mode: 0o755 });
@@ -283,7 +302,8 @@ export class EmbeddedPostgres {
       await rm(passwordFile, { force: true });
     }
     // Loopback only, no Unix socket (avoids clashing with a system server's socket).
-    const settings = "\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\n";
+    const extra = Object.entries(this.#settings).map(([name, value]) => `${name} = ${quoteLiteral(String(value))}\n`);
+    const settings = `\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\n${extra.join('')}`;
     await writeFile(path.join(this.dataDir, 'postgresql.conf'), settings, { flag: 'a' });
     await writeFile(this.#stateFile, JSON.stringify({ password } satisfies EmbeddedState), { mode: 0o600 });
     await chmod(this.#stateFile, 0o600);
