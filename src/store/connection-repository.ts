@@ -5,6 +5,7 @@ import { type ConnectionFields, type SslMode, clientConfigFromFields } from '../
 import { PgferryError } from '../errors/pgferry-error.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { containsPattern } from './like-pattern.js';
+import { nameTaken } from './repository-helpers.js';
 import type { ConnectionRow, StoreDatabase } from './store-types.js';
 import { isUuid } from './uuid.js';
 
@@ -142,27 +143,20 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string }).code === '23505';
 }
 
-function duplicateName(name: string, cause?: unknown): PgferryError {
-  return new PgferryError('PGF_CONFLICT', `name: a connection named "${name}" already exists (names are case-insensitive); pick another name`, {
-    details: { fields: [{ field: 'name', code: 'taken', message: 'already exists' }], name },
-    ...(cause === undefined ? {} : { cause }),
-  });
-}
-
 /** The columns of a connection other than its password, as the service validated them. */
 export type ConnectionRowValues = Omit<Insertable<StoreDatabase['connections']>, 'password_encrypted' | 'id' | 'created_at' | 'updated_at'> & { name: string };
 
 /** Refuses a name another connection has (names are case-insensitive). */
 export async function assertConnectionNameFree(db: Kysely<StoreDatabase>, name: string, exceptId?: string): Promise<void> {
   const clash = await findConnectionRow(db, name);
-  if (clash && clash.id !== exceptId) throw duplicateName(name);
+  if (clash && clash.id !== exceptId) throw nameTaken('connection', name);
 }
 
 export async function insertConnectionRow(db: Kysely<StoreDatabase>, values: ConnectionRowValues, passwordEncrypted: string | null): Promise<ConnectionView> {
   try {
     return toConnectionView(await db.insertInto('connections').values({ ...values, password_encrypted: passwordEncrypted }).returningAll().executeTakeFirstOrThrow());
   } catch (error) {
-    if (isUniqueViolation(error)) throw duplicateName(values.name, error);
+    if (isUniqueViolation(error)) throw nameTaken('connection', values.name, error);
     throw error;
   }
 }
@@ -178,7 +172,7 @@ export async function updateConnectionRow(db: Kysely<StoreDatabase>, id: string,
       .executeTakeFirstOrThrow();
     return toConnectionView(row);
   } catch (error) {
-    if (isUniqueViolation(error)) throw duplicateName(values.name, error);
+    if (isUniqueViolation(error)) throw nameTaken('connection', values.name, error);
     throw error;
   }
 }

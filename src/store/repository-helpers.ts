@@ -27,17 +27,24 @@ export async function missingReferences(db: StoreDb, table: ReferencedTable, fie
 }
 
 /** A unique-name violation becomes a 409 naming the job; anything else is rethrown. */
+/**
+ * The one answer to a name another row of the kind already has: `details.fields` is the
+ * shape the UI places under the input (code `taken`), for every kind alike.
+ */
+export function nameTaken(kind: string, name: string, cause?: unknown): PgferryError {
+  return new PgferryError('PGF_CONFLICT', `name: a ${kind} named "${name}" already exists (names are case-insensitive); pick another name`, {
+    details: { fields: [{ field: 'name', code: 'taken', message: 'already exists' }], name },
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/** A unique violation on the kind's `…_name_key` index becomes nameTaken; anything else is returned as is. */
 export function translateNameConflict(error: unknown, kind: string, name: string | undefined): unknown {
   const code = (error as { code?: string }).code;
   const constraint = (error as { constraint?: string }).constraint ?? '';
-  if (code === '23505' && constraint.endsWith('_name_key')) {
-    return new PgferryError('PGF_CONFLICT', `a ${kind} named "${name ?? ''}" already exists; choose another name`, {
-      details: { field: 'name' },
-    });
-  }
+  if (code === '23505' && constraint.endsWith('_name_key')) return nameTaken(kind, name ?? '', error);
   return error;
 }
-
 
 export function notFound(kind: string, idOrName: string): PgferryError {
   return new PgferryError('PGF_NOT_FOUND', `no ${kind} with id or name "${idOrName}"; list them with \`pgferry jobs list\` or GET the collection`);

@@ -4,6 +4,7 @@ import type { StorageSpec } from '../engine/storage/archive-storage.js';
 import { PgferryError } from '../errors/pgferry-error.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { containsPattern } from './like-pattern.js';
+import { nameTaken } from './repository-helpers.js';
 import type { StoreDatabase } from './store-types.js';
 import type { StorageKind } from '../engine/storage/archive-storage.js';
 import { isUuid } from './uuid.js';
@@ -109,12 +110,6 @@ export interface StorageRowValues {
   secret_encrypted: string | null;
 }
 
-function duplicateName(name: string): PgferryError {
-  return new PgferryError('PGF_CONFLICT', `name: a storage named "${name}" already exists (names are case-insensitive); pick another name`, {
-    details: { fields: [{ field: 'name', code: 'taken', message: 'already exists' }] },
-  });
-}
-
 const columns = (values: StorageRowValues) => ({
   name: values.name,
   description: values.description,
@@ -127,7 +122,7 @@ export async function insertStorageRow(db: Kysely<StoreDatabase>, values: Storag
   try {
     return toStorageView(await db.insertInto('storages').values(columns(values)).returningAll().executeTakeFirstOrThrow());
   } catch (error) {
-    if ((error as { code?: string }).code === '23505') throw duplicateName(values.name);
+    if ((error as { code?: string }).code === '23505') throw nameTaken('storage', values.name, error);
     throw error;
   }
 }
@@ -136,7 +131,7 @@ export async function updateStorageRow(db: Kysely<StoreDatabase>, id: string, va
   try {
     return toStorageView(await db.updateTable('storages').set({ ...columns(values), updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow());
   } catch (error) {
-    if ((error as { code?: string }).code === '23505') throw duplicateName(values.name);
+    if ((error as { code?: string }).code === '23505') throw nameTaken('storage', values.name, error);
     throw error;
   }
 }
@@ -144,7 +139,7 @@ export async function updateStorageRow(db: Kysely<StoreDatabase>, id: string, va
 /** Refuses a name another storage has (names are case-insensitive). */
 export async function assertStorageNameFree(db: Kysely<StoreDatabase>, name: string, exceptId?: string): Promise<void> {
   const clash = await findStorageRow(db, name);
-  if (clash && clash.id !== exceptId) throw duplicateName(name);
+  if (clash && clash.id !== exceptId) throw nameTaken('storage', name);
 }
 
 export async function deleteStorage(db: Kysely<StoreDatabase>, idOrName: string): Promise<StorageView> {

@@ -98,7 +98,11 @@ describe('jobs and runs through the API', () => {
     expect(job).toMatchObject({ kind: 'sync', name: 'orders nightly', cron: '30 2 * * *', timezone: 'Asia/Shanghai', enabled: true, default_mode: 'full' });
     // 02:30 in Shanghai is 18:30 UTC.
     expect(job.next_fire_at).toMatch(/T18:30:00.000Z$/);
-    expect((await t.request({ method: 'POST', url: '/api/v1/sync-jobs', payload: syncBody({ name: 'ORDERS NIGHTLY' }) })).statusCode).toBe(409);
+    const duplicate = await t.request({ method: 'POST', url: '/api/v1/sync-jobs', payload: syncBody({ name: 'ORDERS NIGHTLY' }) });
+    expect(duplicate.statusCode).toBe(409);
+    // The same answer as connections and storages: the field and code the UI shows under the input.
+    expect(json(duplicate).error).toMatchObject({ code: 'PGF_CONFLICT', details: { fields: [{ field: 'name', code: 'taken' }] } });
+    expect(json(duplicate).error.message).toContain('a sync job named "ORDERS NIGHTLY" already exists');
 
     const disabled = json(await t.request({ method: 'POST', url: `/api/v1/sync-jobs/${job.id}/disable` }));
     expect(disabled).toMatchObject({ enabled: false, next_fire_at: null });
@@ -178,6 +182,9 @@ describe('jobs and runs through the API', () => {
     expect(created.statusCode).toBe(201);
     const job = json(created);
     expect(job).toMatchObject({ kind: 'backup', storage_ids: [storageId], retention: { keep_last: 7 }, format: 'native', compression: 'gzip' });
+    const duplicate = await t.request({ method: 'POST', url: '/api/v1/backup-jobs', payload: { name: 'Nightly Backup', connection_id: connections.source, storage_ids: [storageId] } });
+    expect(duplicate.statusCode).toBe(409);
+    expect(json(duplicate).error).toMatchObject({ code: 'PGF_CONFLICT', details: { fields: [{ field: 'name', code: 'taken' }] } });
     const run = json(await t.request({ method: 'POST', url: `/api/v1/backup-jobs/${job.id}/run` }));
     expect(run).toMatchObject({ kind: 'backup', status: 'queued' });
     expect((await t.request({ method: 'POST', url: `/api/v1/runs/${run.id}/resume` })).statusCode).toBe(409);
@@ -259,6 +266,9 @@ describe('jobs and runs through the API', () => {
       expect(created.body).not.toContain('s3cr3t-value');
       const channel = json(created);
       expect(channel).toMatchObject({ kind: 'webhook', secrets_set: ['secret'], config: { url: `${sink.url}/h` } });
+      const duplicate = await t.request({ method: 'POST', url: '/api/v1/notification-channels', payload: { name: 'OPS hook', kind: 'webhook', config: { url: `${sink.url}/h` } } });
+      expect(duplicate.statusCode).toBe(409);
+      expect(json(duplicate).error).toMatchObject({ code: 'PGF_CONFLICT', details: { fields: [{ field: 'name', code: 'taken' }] } });
       const tested = json(await t.request({ method: 'POST', url: `/api/v1/notification-channels/${channel.id}/test` }));
       expect(tested).toMatchObject({ delivered: true, response_status: 200 });
       expect(sink.received[0]!.headers['x-pgferry-event']).toBe('test');
