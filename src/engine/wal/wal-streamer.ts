@@ -1,6 +1,5 @@
 import { readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { Duplex } from 'node:stream';
 
 import type pg from 'pg';
 
