@@ -15,15 +15,27 @@ export interface RecoverySettings {
   action?: 'promote' | 'pause' | undefined;
 }
 
+/**
+ * The server reads recovery_target_time before it knows time zone abbreviations, so `Z` is
+ * written as `+00`; a string keeps its digits (microseconds from clock_timestamp() matter).
+ */
+function targetTime(value: string | Date): string {
+  const text = value instanceof Date ? value.toISOString() : value.trim();
+  const match = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(text);
+  if (!match) {
+    throw new PgferryError('PGF_VALIDATION_FAILED', `recovery target time "${text}" is not a date and time; write e.g. 2026-12-04 09:30:00+00 (an offset, not a zone abbreviation)`);
+  }
+  const zone = match[3] === undefined ? '' : match[3].toUpperCase() === 'Z' ? '+00' : match[3];
+  return `${match[1]} ${match[2]}${zone}`;
+}
+
 /** The postgresql.conf lines of a recovery (PostgreSQL 12+ style: settings + recovery.signal). */
 export function recoveryLines(settings: RecoverySettings): string[] {
   const lines = [`restore_command = ${quoteLiteral(settings.restoreCommand)}`, `recovery_target_timeline = 'latest'`];
   const { target } = settings;
   if (target !== 'latest') {
     if ('time' in target) {
-      const time = target.time instanceof Date ? target.time : new Date(target.time);
-      if (Number.isNaN(time.getTime())) throw new PgferryError('PGF_VALIDATION_FAILED', `recovery target time "${String(target.time)}" is not a date and time; write e.g. 2026-12-04T09:30:00Z`);
-      lines.push(`recovery_target_time = ${quoteLiteral(time.toISOString())}`);
+      lines.push(`recovery_target_time = ${quoteLiteral(targetTime(target.time))}`);
     } else if ('lsn' in target) {
       lines.push(`recovery_target_lsn = ${quoteLiteral(formatLsn(parseLsn(target.lsn)))}`);
     } else {

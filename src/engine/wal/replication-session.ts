@@ -11,7 +11,7 @@ import { type Lsn, formatLsn, hex8, parseLsn, parseSegmentSize } from './lsn.js'
 
 /** pg-copy-streams' copy-both mode (missing from its type definitions). */
 interface CopyBoth {
-  both(text: string, options: { alignOnCopyDataFrame: boolean }): Duplex;
+  both(text: string, options: { alignOnCopyDataFrame: boolean; readableObjectMode: boolean }): Duplex;
 }
 
 export interface SystemIdentity {
@@ -95,7 +95,11 @@ export class ReplicationSession {
   /** The copy-both stream of `START_REPLICATION`; each chunk read is one CopyData message. */
   startReplication(slot: string, start: Lsn, timeline: number): Duplex {
     assertSlotName(slot);
-    const stream = (copyStreams as unknown as CopyBoth).both(`START_REPLICATION SLOT ${quoteIdent(slot)} PHYSICAL ${formatLsn(start)} TIMELINE ${timeline}`, { alignOnCopyDataFrame: true });
+    const stream = (copyStreams as unknown as CopyBoth).both(`START_REPLICATION SLOT ${quoteIdent(slot)} PHYSICAL ${formatLsn(start)} TIMELINE ${timeline}`, {
+      // One CopyData message per chunk read: in byte mode the stream would merge them.
+      alignOnCopyDataFrame: true,
+      readableObjectMode: true,
+    });
     this.#client.query(stream as unknown as pg.Submittable);
     return stream;
   }

@@ -89,7 +89,9 @@ function judge(log: string): { done: RecoveryOutcome['state'] } | { failed: stri
   const fatal = /(?:FATAL|PANIC):\s+(.*)/.exec(log);
   if (fatal) {
     const missing = lastMissingFile(log);
-    return { failed: `${fatal[1] ?? 'the server stopped'}${missing ? ` (segment ${missing} is missing from storage)` : ''}` };
+    // The lines before a FATAL usually say why (a bad setting, a missing file).
+    const before = log.slice(0, fatal.index).trim().split('\n').slice(-3).join(' | ');
+    return { failed: `${fatal[1] ?? 'the server stopped'}${missing ? ` (segment ${missing} is missing from storage)` : ''} — ${before}` };
   }
   if (/pausing at the end of recovery|recovery has paused/.test(log)) return { done: 'paused' };
   if (/selected new timeline ID|archive recovery complete/.test(log) && /database system is ready to accept connections/.test(log.slice(log.search(/selected new timeline ID|archive recovery complete/)))) {
