@@ -47,11 +47,11 @@ export async function postgresOwner(): Promise<{ uid: number; gid: number } | un
  * root; `home`, the directory holding it, is opened for that user to pass through).
  */
 export async function startDataDir(binaries: Binaries, dataDir: string, home: string): Promise<StartedDataDir> {
-  const owner = (await postgresOwner()) ?? {};
+  const owner: { uid?: number; gid?: number } = (await postgresOwner()) ?? {};
   await chmod(home, 0o711);
   const port = await freePort();
   const log = path.join(home, `restored-${port}.log`);
-  if (owner.uid !== undefined) await run('touch', [log], {}).then(() => run('chown', [`${owner.uid}:${owner.gid}`, log], {}));
+  if (owner.uid !== undefined) await run('touch', [log], {}).then(() => run('chown', [`${String(owner.uid)}:${String(owner.gid)}`, log], {}));
   const started = await run(binaries.pg_ctl, ['start', '-D', dataDir, '-w', '-t', '120', '-l', log, '-o', `-p ${port}`], owner);
   if (started.code !== 0) {
     const tail = (await run('tail', ['-n', '30', log], {})).output;
