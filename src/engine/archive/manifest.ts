@@ -51,7 +51,7 @@ const physicalSection = z.object({
   end_timeline: z.number().int().positive(),
   /** included: the WAL from start to end is in the base archive (restores alone); archive: WAL must come from a WAL archive/stream. */
   wal: z.enum(['included', 'archive']),
-  /** One tar per tablespace, the main data directory's first. */
+  /** One tar per tablespace, in the server's order (the main data directory's last). */
   archives: z.array(
     z.object({
       /** null: the main data directory. */

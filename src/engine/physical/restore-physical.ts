@@ -193,7 +193,7 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
       await rm(dir.staging, { recursive: true, force: true });
       await mkdir(dir.staging, { recursive: true, mode: 0o700 });
     }
-    for (const [index, archive] of physical.archives.entries()) {
+    for (const archive of physical.archives) {
       options.signal?.throwIfAborted();
       const file = manifest.files.find((f) => f.path === archive.file);
       if (!file) throw new PgferryError('PGF_ARCHIVE_INVALID', `${where}/manifest.json names ${archive.file} but does not list it; the archive is damaged`);
@@ -206,7 +206,7 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
         // Tablespace links point at where each tablespace is restored; nothing else is a symlink in a base backup.
         const oid = /^pg_tblspc\/(\d+)$/.exec(entry.path)?.[1];
         const mapped = oid === undefined ? undefined : tablespaces.find((t) => String(t.oid) === oid);
-        if (index !== 0 || !mapped) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive.file} holds a symlink ${entry.path} → ${entry.target ?? '?'} that is not a tablespace link; refusing to write it`);
+        if (archive.tablespace_oid !== null || !mapped) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive.file} holds a symlink ${entry.path} → ${entry.target ?? '?'} that is not a tablespace link; refusing to write it`);
         await symlink(mapped.dir, path.join(root, entry.path));
       });
       files += done.files;
