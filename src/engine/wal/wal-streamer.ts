@@ -13,6 +13,7 @@ import { ReplicationSession, type TimelineHistoryEntry, parseTimelineHistory, ti
 import { SegmentSpool } from './segment-spool.js';
 import { listWalFiles, uploadWalFile } from './wal-archive.js';
 import { ensureWalSlot } from './wal-slot.js';
+import { recordWalSystem } from './wal-system.js';
 
 export interface WalStreamProgress {
   systemId: string;
@@ -99,6 +100,7 @@ async function streamOnce(
   state.systemId = systemId;
   const store = { compression: options.compression ?? 'gzip', encryptionSecret: options.encryptionSecret };
   const spoolDir = path.join(options.spoolDir, systemId);
+  await recordWalSystem(options.storage, systemId, segmentSize);
 
   let history: TimelineHistoryEntry[] = [];
   if (identity.timeline > 1) {
