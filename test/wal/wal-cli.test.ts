@@ -1,6 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 
+import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { ArchiveStorage } from '../../src/engine/storage/archive-storage.js';
@@ -35,7 +36,12 @@ async function awaitStored(storage: ArchiveStorage, systemId: string, file: stri
   expect(files.map((item) => item.file)).toContain(file);
 }
 
-const sql = (cluster: TestCluster, text: string) => withClient(cluster.url(), async (client) => (await client.query(text)).rows as Record<string, string>[]);
+/** Rows of the last statement of `text`. */
+const sql = (cluster: TestCluster, text: string) =>
+  withClient(cluster.url(), async (client) => {
+    const result = (await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+    return (Array.isArray(result) ? result.at(-1)! : result).rows as Record<string, string>[];
+  });
 
 interface Place {
   /** What the CLI takes as --to / --storage / --wal-storage. */
@@ -98,11 +104,14 @@ async function streamKillRestore(place: Place, home: string) {
   expect(restarted.start).toBe(expectedRestart);
   const chain = await verifyWalChain(place.storage, systemId, formatLsn(parseSegmentName(files[0]!, segmentSize).segment * BigInt(segmentSize)));
   expect(chain.firstMissing).toBeUndefined();
-  expect(chain.next).toBe(segmentName(1, segmentNumber(parseLsn(last), segmentSize), segmentSize));
+  // The run reaches at least the segment that held the last switch.
+  expect(parseSegmentName(chain.next, segmentSize).segment).toBeGreaterThan(segmentNumber(parseLsn(last) - 1n, segmentSize));
 
   const timeline = await runCli(['backups', 'timeline', '--storage', place.text, '--system-id', systemId, '--json'], env);
   expect(timeline.code, timeline.stderr).toBe(0);
-  expect(cliJson(timeline).windows).toEqual([expect.objectContaining({ backup: 'base', unrestorable: false, firstMissing: undefined })]);
+  const windows = cliJson(timeline).windows as Record<string, unknown>[];
+  expect(windows).toEqual([expect.objectContaining({ backup: 'base', unrestorable: false })]);
+  expect(windows[0]!.firstMissing).toBeUndefined();
 
   const restoredDir = path.join(home, 'restored');
   const port = await freePort();
