@@ -205,6 +205,10 @@ async function prepareRecovery(result: RestorePhysicalResult, target: Target, wa
       if (!result.walIncluded && parseLsn(chain.end) < parseLsn(result.endLsn)) {
         throw new PgferryError('PGF_WAL_SEGMENT_MISSING', `the backup needs WAL ${result.startLsn} → ${result.endLsn} of system ${result.systemId} from ${storage.storage.describe()}, but segment ${chain.firstMissing ?? chain.next} is missing; the backup cannot be restored from this archive`);
       }
+      if (chain.firstMissing && target === 'latest') {
+        // Recovery would stop at the hole and open there as if it were the end: refuse rather than lose the WAL after it quietly.
+        throw new PgferryError('PGF_WAL_SEGMENT_MISSING', `--latest cannot reach the end of the WAL archive: segment ${chain.firstMissing} is missing (WAL resumes at ${chain.resumesAt ?? 'a later segment'}); restore it, or recover to a point before the hole with --target-lsn ${chain.end}`);
+      }
       if (chain.firstMissing) process.stderr.write(`warning: the WAL archive has a hole at ${chain.firstMissing}: recovery cannot go past ${chain.end}\n`);
     } finally {
       await storage.storage.close();
