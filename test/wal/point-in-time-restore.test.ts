@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connectionConfigFromUrl } from '../../src/engine/connection-config.js';
 import { LocalStorage } from '../../src/engine/storage/local-storage.js';
 import { parseLsn } from '../../src/engine/wal/lsn.js';
+import { listWalFiles } from '../../src/engine/wal/wal-archive.js';
 import { writeRecoverySettings } from '../../src/engine/wal/recovery-settings.js';
 import { startAndAwaitRecovery } from '../../src/engine/wal/start-recovery.js';
 import { type WalStreamEvent, type WalStreamProgress, streamWal } from '../../src/engine/wal/wal-streamer.js';
@@ -90,12 +91,45 @@ async function restoreToTimeScenario(major: ClusterMajor) {
     inRecovery: (await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r,
   }));
   expect(seen).toEqual({ kept: { n: '100', max: 100 }, dropped: [{ x: 42 }], inRecovery: false });
+  return { cluster, home, storagePath, base, restoredUrl: url, restoredDir: restored, firstStreamer: streamer };
 }
 
 describe('restore to a point in time from streamed WAL', () => {
   it('PostgreSQL 17: finds exactly the data of the noted moment (the later writes absent, the dropped table present)', async () => {
     await restoreToTimeScenario(17);
   }, 300_000);
+
+  it('PostgreSQL 17: streaming the promoted copy (timeline 2, same system) follows the switch; a restore to the latest WAL then lands on timeline 2', async () => {
+    const first = await restoreToTimeScenario(17);
+    await first.firstStreamer.stop();
+    const promoted = { url: () => first.restoredUrl } as unknown as TestCluster;
+    const second = startStreamer(promoted, first.storagePath, path.join(first.home, 'spool2'));
+    cleanups.push(async () => void (await second.stop().catch(() => undefined)));
+    const ended = await second.waitFor((event) => event.type === 'timeline:end');
+    expect(ended).toMatchObject({ timeline: 1 });
+    await second.waitFor((event) => event.type === 'stream:start' && event.timeline === 2);
+    const switched = await withClient(first.restoredUrl, async (client) => {
+      await client.query('INSERT INTO kept SELECT generate_series(1001, 1010)');
+      return (await client.query<{ lsn: string }>('SELECT pg_switch_wal()::text AS lsn')).rows[0]!.lsn;
+    });
+    await awaitUploaded(second.progress, switched);
+    await second.stop();
+    const stored = await listWalFiles(new LocalStorage(first.storagePath), second.events.find((event) => event.type === 'stream:start')!.systemId);
+    expect(stored.map((file) => file.file)).toContain('00000002.history');
+    expect(stored.some((file) => file.timeline === 2 && /^[0-9A-F]{24}$/.test(file.file))).toBe(true);
+
+    // From the same base backup, the latest WAL follows timeline 2 and finds its rows.
+    stopRestored(first.restoredDir, first.cluster.binaries.pg_ctl);
+    const again = path.join(first.home, 'restored-latest');
+    await cp(first.base, again, { recursive: true });
+    await writeRecoverySettings(again, { target: 'latest', restoreCommand: fetchCommand(first.storagePath) });
+    const port = await freePort();
+    cleanups.push(() => stopRestored(again, first.cluster.binaries.pg_ctl));
+    expect(await startAndAwaitRecovery({ dataDir: again, binaries: first.cluster.binaries, port })).toMatchObject({ state: 'promoted' });
+    const url = `postgres://postgres:${encodeURIComponent(first.cluster.password)}@127.0.0.1:${port}/postgres`;
+    const kept = await withClient(url, async (client) => (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM kept')).rows[0]!.n);
+    expect(kept).toBe(110);
+  }, 400_000);
 
   it('PostgreSQL 13: the same', async () => {
     await restoreToTimeScenario(13);

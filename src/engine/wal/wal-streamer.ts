@@ -125,10 +125,16 @@ async function streamOnce(
   for (const name of SegmentSpool.completeSegments(spoolDir)) await upload(name);
 
   const slot = await ensureWalSlot(options.source, options.slot);
-  const stored = (await listWalFiles(options.storage, systemId)).filter((file) => isSegmentName(file.file) && file.timeline <= identity.timeline);
-  const lastStored = stored.map((file) => parseSegmentName(file.file, segmentSize).segment).reduce<bigint | undefined>((max, segment) => (max === undefined || segment > max ? segment : max), undefined);
+  // A stored segment counts when it is on the timeline that, in this server's history, holds its
+  // last byte: after a promotion the old timeline's copies past the switch point are another history.
+  const size = BigInt(segmentSize);
+  const lastStored = (await listWalFiles(options.storage, systemId))
+    .filter((file) => isSegmentName(file.file))
+    .map((file) => ({ timeline: file.timeline, segment: parseSegmentName(file.file, segmentSize).segment }))
+    .filter((file) => timelineOfPosition((file.segment + 1n) * size - 1n, identity.timeline, history) === file.timeline)
+    .reduce<bigint | undefined>((max, file) => (max === undefined || file.segment > max ? file.segment : max), undefined);
   const start =
-    lastStored !== undefined ? (lastStored + 1n) * BigInt(segmentSize) : segmentStart(slot.restartLsn ?? identity.position, segmentSize);
+    lastStored !== undefined ? (lastStored + 1n) * size : segmentStart(slot.restartLsn ?? identity.position, segmentSize);
   if (state.uploaded < start) state.uploaded = start;
   let timeline = timelineOfPosition(start, identity.timeline, history);
   if (afterTimeline !== undefined && timeline <= afterTimeline) {
