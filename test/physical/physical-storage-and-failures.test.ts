@@ -1,6 +1,7 @@
 import { chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -11,6 +12,7 @@ import { runRestore } from '../../src/engine/restore/run-restore.js';
 import { LocalStorage } from '../../src/engine/storage/local-storage.js';
 import { S3Storage } from '../../src/engine/storage/s3-storage.js';
 import { testSigningKey, testTrust } from '../helpers/archive-trust.js';
+import { pollUntil } from '../helpers/backends.js';
 import { type TestCluster, startCluster } from '../helpers/pg-cluster.js';
 import { cliJson, runCli } from '../helpers/run-cli.js';
 import { postgresOwner, startDataDir } from '../helpers/start-data-dir.js';
@@ -181,5 +183,40 @@ describe('physical backups through S3 and the CLI (PostgreSQL 17)', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+/** A local storage whose writes of the base archive fail after some bytes (a full disk, a dropped upload). */
+class FailingStorage extends LocalStorage {
+  override async write(relative: string, body: Readable, signal?: AbortSignal): Promise<void> {
+    if (!relative.includes('base.tar')) return super.write(relative, body, signal);
+    let seen = 0;
+    for await (const chunk of body) {
+      seen += (chunk as Buffer).length;
+      if (seen > 256 * 1024) throw new Error('disk full (simulated)');
+    }
+  }
+}
+
+describe('physical backups: failures mid-stream and WAL from the archive (PostgreSQL 17)', () => {
+  it('a storage failure mid-archive fails the backup, removes its files and ends the server side of the backup', async () => {
+    const storage = new FailingStorage(path.join(home, 'failing'));
+    await expect(backup(storage, { path: 'broken' })).rejects.toThrow(/disk full/);
+    expect(await storage.list('broken')).toEqual([]);
+    const senders = await pollUntil(
+      () => withClient(cluster.url(), async (client) => Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'walsender'")).rows[0]?.n)),
+      (count) => count === 0,
+    );
+    expect(senders).toBe(0);
+  });
+
+  it('without WAL, the manifest says the WAL comes from the archive and the base holds no segment', async () => {
+    const storage = new LocalStorage(path.join(home, 'nowal'));
+    const result = await backup(storage, { path: 'b5', includeWal: false });
+    const physical = result.archives[0]!.manifest.physical!;
+    expect(physical.wal).toBe('archive');
+    expect(physical.contents.some((f) => /^pg_wal\/[0-9A-F]{24}$/.test(f.path))).toBe(false);
+    const restored = await restorePhysicalBackup({ storage, path: 'b5', toDir: path.join(home, 'nowal-restored'), trust: testTrust });
+    expect(restored).toMatchObject({ walIncluded: false, startLsn: physical.start_lsn, endLsn: physical.end_lsn, timeline: physical.timeline });
   });
 });
