@@ -1,4 +1,4 @@
-import { chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -53,9 +53,9 @@ describe('physical backups: encryption, corruption, refusals (PostgreSQL 17)', (
 
     // One byte of the stored base archive flipped.
     const file = path.join(home, 'enc', 'b1', 'base.tar.gz.enc');
-    const { readFile } = await import('node:fs/promises');
     const bytes = await readFile(file);
-    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = (bytes[middle] ?? 0) ^ 0xff;
     await writeFile(file, bytes);
     const verified = await verifyArchive({ storage, path: 'b1' }, { trust: testTrust });
     expect(verified.ok).toBe(false);
@@ -90,7 +90,6 @@ describe('physical backups: encryption, corruption, refusals (PostgreSQL 17)', (
     await mkdir(spaceDir);
     if (owner) {
       await chown(spaceDir, owner.uid, owner.gid);
-      const { chmod } = await import('node:fs/promises');
       await chmod(home, 0o711);
     }
     await withClient(cluster.url('alpha'), async (client) => {
@@ -164,6 +163,7 @@ describe('physical backups through S3 and the CLI (PostgreSQL 17)', () => {
     expect(made.code).toBe(0);
     expect(summary.archives[0].physical).toMatchObject({ server_major: 17, wal: 'included', tablespaces: 1 });
     const archive = path.join(target, 'nightly');
+    expect((await readdir(archive)).sort()).toEqual(['backup_manifest.zst.enc', 'base.tar.zst.enc', 'manifest.json', 'manifest.sig']);
 
     const verify = await runCli(['verify', archive, '--json'], env);
     expect(verify.code).toBe(0);
