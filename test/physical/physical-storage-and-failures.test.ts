@@ -5,9 +5,12 @@ import type { Readable } from 'node:stream';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { Manifest } from '../../src/engine/archive/manifest.js';
+import { signManifest } from '../../src/engine/archive/manifest-signature.js';
 import { verifyArchive } from '../../src/engine/archive/verify-archive.js';
 import { runBackup } from '../../src/engine/backup/run-backup.js';
 import { restorePhysicalBackup } from '../../src/engine/physical/restore-physical.js';
+import { verifyPhysicalContents } from '../../src/engine/physical/verify-physical-contents.js';
 import { runRestore } from '../../src/engine/restore/run-restore.js';
 import { LocalStorage } from '../../src/engine/storage/local-storage.js';
 import { S3Storage } from '../../src/engine/storage/s3-storage.js';
@@ -86,6 +89,29 @@ describe('physical backups: encryption, corruption, refusals (PostgreSQL 17)', (
 
 });
 
+describe('physical backups: files inside checked against the manifest (PostgreSQL 17)', () => {
+  it('a manifest entry that no longer matches the file inside is named by the deep check and by restore', async () => {
+    const storage = new LocalStorage(path.join(home, 'inside'));
+    await backup(storage, { path: 'b6', compression: 'none' });
+    const manifestPath = path.join(home, 'inside', 'b6', 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest;
+    const entry = manifest.physical!.contents.find((file) => file.path === 'PG_VERSION')!;
+    entry.sha256 = '0'.repeat(64);
+    // Re-signed with the right key: only the check of the files inside can notice.
+    const text = JSON.stringify(manifest, null, 2);
+    await writeFile(manifestPath, text);
+    await writeFile(path.join(home, 'inside', 'b6', 'manifest.sig'), signManifest(text, testSigningKey));
+    expect((await verifyArchive({ storage, path: 'b6' }, { trust: testTrust })).ok).toBe(true);
+    const inside = await verifyPhysicalContents({ storage, path: 'b6' }, manifest, undefined);
+    expect(inside.ok).toBe(false);
+    expect(inside.problems).toEqual(['PG_VERSION (in base.tar): sha256 differs from the manifest']);
+    await expect(restorePhysicalBackup({ storage, path: 'b6', toDir: path.join(home, 'inside-restored'), trust: testTrust })).rejects.toMatchObject({
+      code: 'PGF_ARCHIVE_CORRUPT',
+      message: expect.stringContaining('PG_VERSION'),
+    });
+  });
+});
+
 describe('physical backups through S3 and the CLI (PostgreSQL 17)', () => {
   it('streams to the S3 test server, verifies there and restores from it', async () => {
     const s3 = await startS3Server();
@@ -118,9 +144,10 @@ describe('physical backups through S3 and the CLI (PostgreSQL 17)', () => {
     const archive = path.join(target, 'nightly');
     expect((await readdir(archive)).sort()).toEqual(['backup_manifest.zst.enc', 'base.tar.zst.enc', 'manifest.json', 'manifest.sig']);
 
-    const verify = await runCli(['verify', archive, '--json'], env);
+    const verify = await runCli(['verify', archive, '--deep', '--json'], env);
     expect(verify.code).toBe(0);
-    expect(cliJson(verify)).toMatchObject({ ok: true, signature: 'valid' });
+    expect(cliJson(verify)).toMatchObject({ ok: true, signature: 'valid', inside: { ok: true, problems: [] } });
+    expect(cliJson(verify).inside.files).toBe(summary.archives[0].physical.files);
 
     const refused = await runCli(['restore', archive, '--to', cluster.url('alpha'), '--clean', '--yes'], env);
     expect(refused.code).not.toBe(0);
