@@ -85,6 +85,11 @@ describe('physical backups: encryption, corruption, refusals (PostgreSQL 17)', (
       message: expect.stringContaining('--to-dir'),
     });
     await expect(backup(storage, { path: 'b3', tables: ['public.items'] })).rejects.toMatchObject({ code: 'PGF_VALIDATION_FAILED', message: expect.stringContaining('--tables') });
+    await withClient(cluster.url(), (client) => client.query("CREATE ROLE reader LOGIN PASSWORD 'reader-pw'"));
+    const url = cluster.url().replace(/\/\/postgres:[^@]*@/, '//reader:reader-pw@');
+    const refused = runBackup({ source: { connectionString: url }, storage, format: 'physical', signingKey: testSigningKey, path: 'b7' });
+    await expect(refused).rejects.toThrow(/REPLICATION attribute/);
+    expect(await storage.list('b7')).toEqual([]);
   });
 
 });
