@@ -195,6 +195,26 @@ describe('physical backups: failures mid-stream and WAL from the archive (Postgr
     expect(senders).toBe(0);
   });
 
+  it('an abort mid-archive stops the backup at once, removes its files and ends the server side', async () => {
+    const controller = new AbortController();
+    class AbortingStorage extends LocalStorage {
+      override async write(relative: string, body: Readable, signal?: AbortSignal): Promise<void> {
+        if (relative.includes('base.tar')) body.once('data', () => controller.abort());
+        return super.write(relative, body, signal);
+      }
+    }
+    const storage = new AbortingStorage(path.join(home, 'aborted'));
+    await expect(
+      runBackup({ source: { connectionString: cluster.url() }, storage, format: 'physical', signingKey: testSigningKey, path: 'stopped' }, { signal: controller.signal }),
+    ).rejects.toThrow(/abort/i);
+    expect(await storage.list('stopped')).toEqual([]);
+    const senders = await pollUntil(
+      () => withClient(cluster.url(), async (client) => Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'walsender'")).rows[0]?.n)),
+      (count) => count === 0,
+    );
+    expect(senders).toBe(0);
+  });
+
   it('without WAL, the manifest says the WAL comes from the archive and the base holds no segment', async () => {
     const storage = new LocalStorage(path.join(home, 'nowal'));
     const result = await backup(storage, { path: 'b5', includeWal: false });
