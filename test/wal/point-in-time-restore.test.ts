@@ -7,6 +7,7 @@ import { connectionConfigFromUrl } from '../../src/engine/connection-config.js';
 import { LocalStorage } from '../../src/engine/storage/local-storage.js';
 import { parseLsn } from '../../src/engine/wal/lsn.js';
 import { listWalFiles } from '../../src/engine/wal/wal-archive.js';
+import { dropWalSlot } from '../../src/engine/wal/wal-slot.js';
 import { writeRecoverySettings } from '../../src/engine/wal/recovery-settings.js';
 import { startAndAwaitRecovery } from '../../src/engine/wal/start-recovery.js';
 import { type WalStreamEvent, type WalStreamProgress, streamWal } from '../../src/engine/wal/wal-streamer.js';
@@ -95,8 +96,13 @@ async function restoreToTimeScenario(major: ClusterMajor) {
 }
 
 describe('restore to a point in time from streamed WAL', () => {
-  it('PostgreSQL 17: finds exactly the data of the noted moment (the later writes absent, the dropped table present)', async () => {
-    await restoreToTimeScenario(17);
+  it('PostgreSQL 17: finds exactly the data of the noted moment (the later writes absent, the dropped table present); the slot is dropped afterwards', async () => {
+    const { cluster, firstStreamer } = await restoreToTimeScenario(17);
+    const result = await firstStreamer.stop();
+    expect(result.segmentsUploaded).toBeGreaterThan(0);
+    const source = connectionConfigFromUrl(cluster.url());
+    expect(await dropWalSlot(source, 'pgferry_wal_test')).toBe(true);
+    expect(await dropWalSlot(source, 'pgferry_wal_test')).toBe(false);
   }, 300_000);
 
   it('PostgreSQL 17: streaming the promoted copy (timeline 2, same system) follows the switch; a restore to the latest WAL then lands on timeline 2', async () => {

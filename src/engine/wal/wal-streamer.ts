@@ -189,14 +189,19 @@ async function streamOnce(
   };
 
   let stopping = false;
-  const stop = () => {
-    stopping = true;
+  let copying = false;
+  const finish = () =>
     void uploads.then(() => {
       sendStatus();
       if (!stream.writableEnded) stream.end();
       // A server that does not answer CopyDone is not waited for.
       setTimeout(() => stream.destroy(), 10_000).unref();
     });
+  const stop = () => {
+    stopping = true;
+    // CopyDone before the server entered copy mode would break the protocol: wait for its first message.
+    if (copying) finish();
+    else setTimeout(() => stream.destroy(), 10_000).unref();
   };
   options.signal.addEventListener('abort', stop, { once: true });
   if (options.signal.aborted) stop();
@@ -204,6 +209,10 @@ async function streamOnce(
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       const message = parseServerMessage(chunk);
+      if (!copying) {
+        copying = true;
+        if (stopping) finish();
+      }
       serverTime = message.sentAt;
       if (message.walEnd > serverLsn) serverLsn = message.walEnd;
       if (message.kind === 'keepalive') {
