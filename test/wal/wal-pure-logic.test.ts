@@ -9,6 +9,7 @@ import { parseServerMessage, standbyStatusUpdate } from '../../src/engine/wal/re
 import { parseTimelineHistory, timelineOfPosition, walSlotName } from '../../src/engine/wal/replication-session.js';
 import { recoveryLines, shellWord, writeRecoverySettings } from '../../src/engine/wal/recovery-settings.js';
 import { isWalFileName } from '../../src/engine/wal/wal-layout.js';
+import { findServerBinaries } from '../../src/engine/wal/server-binaries.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -85,5 +86,16 @@ describe('recovery settings', () => {
     await writeRecoverySettings(dir, { target: { time: '2026-12-04 09:45:00+00' }, restoreCommand: 'x %f %p' });
     expect(await readFile(path.join(dir, 'postgresql.auto.conf'), 'utf8')).toContain("recovery_target_time = '2026-12-04 09:45:00+00'");
     expect(await readFile(path.join(dir, 'recovery.signal'), 'utf8')).toBe('');
+  });
+});
+
+describe('server binaries for a restored directory', () => {
+  it('refuses binaries of another major, naming the one the backup needs', async () => {
+    const pg13 = (await import('embedded-pg13')) as { pg_ctl: string; postgres: string };
+    await expect(findServerBinaries(17, { pg_ctl: pg13.pg_ctl, postgres: pg13.postgres })).rejects.toMatchObject({
+      code: 'PGF_PG_BINARIES_NOT_FOUND',
+      message: expect.stringMatching(/made by PostgreSQL 17.*are PostgreSQL 13/),
+    });
+    expect(await findServerBinaries(13, { pg_ctl: pg13.pg_ctl, postgres: pg13.postgres })).toEqual({ pg_ctl: pg13.pg_ctl, postgres: pg13.postgres });
   });
 });
