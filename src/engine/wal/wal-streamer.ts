@@ -7,7 +7,7 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 import type { Compression } from '../archive/compression.js';
 import { describeTarget } from '../connection-config.js';
 import type { ArchiveStorage } from '../storage/archive-storage.js';
-import { type Lsn, formatLsn, isSegmentName, parseSegmentName, segmentNumber, segmentStart } from './lsn.js';
+import { type Lsn, formatLsn, isSegmentName, parseSegmentName, segmentName, segmentNumber, segmentStart } from './lsn.js';
 import { parseServerMessage, standbyStatusUpdate } from './replication-messages.js';
 import { ReplicationSession, type TimelineHistoryEntry, parseTimelineHistory, timelineOfPosition } from './replication-session.js';
 import { SegmentSpool } from './segment-spool.js';
@@ -36,7 +36,9 @@ export interface WalStreamProgress {
 export type WalStreamEvent =
   | { type: 'stream:start'; systemId: string; timeline: number; start: string; slot: string; slotCreated: boolean }
   | { type: 'segment:uploaded' | 'segment:already-stored'; file: string }
-  | { type: 'timeline:end'; timeline: number; at: string };
+  | { type: 'timeline:end'; timeline: number; at: string }
+  /** WAL from `first` through `last` is neither stored nor on the server any more: restores cannot cross it. */
+  | { type: 'wal:gap'; systemId: string; first: string; last: string };
 
 export interface WalStreamOptions {
   source: pg.ClientConfig;
@@ -58,8 +60,17 @@ export interface WalStreamOptions {
 
 export interface WalStreamResult {
   systemId: string;
+  /** Stretches of WAL lost before this run could stream them (see the `wal:gap` event). */
+  gaps: { first: string; last: string }[];
   segmentsUploaded: number;
   uploadedLsn: string;
+}
+
+interface StreamState {
+  systemId: string;
+  segmentsUploaded: number;
+  uploaded: bigint;
+  gaps: { systemId: string; first: string; last: string }[];
 }
 
 /** Uploads waiting before the stream is read further: bounds the local spool. */
@@ -72,7 +83,7 @@ const maxQueuedUploads = 4;
  * stored segment.
  */
 export async function streamWal(options: WalStreamOptions): Promise<WalStreamResult> {
-  const state = { systemId: '', segmentsUploaded: 0, uploaded: 0n };
+  const state: StreamState = { systemId: '', segmentsUploaded: 0, uploaded: 0n, gaps: [] };
   let afterTimeline: number | undefined;
   while (!options.signal.aborted) {
     const session = await ReplicationSession.open(options.source);
@@ -85,13 +96,13 @@ export async function streamWal(options: WalStreamOptions): Promise<WalStreamRes
       await session.close(true);
     }
   }
-  return { systemId: state.systemId, segmentsUploaded: state.segmentsUploaded, uploadedLsn: formatLsn(state.uploaded) };
+  return { systemId: state.systemId, gaps: state.gaps.map(({ first, last }) => ({ first, last })), segmentsUploaded: state.segmentsUploaded, uploadedLsn: formatLsn(state.uploaded) };
 }
 
 async function streamOnce(
   session: ReplicationSession,
   options: WalStreamOptions,
-  state: { systemId: string; segmentsUploaded: number; uploaded: bigint },
+  state: StreamState,
   afterTimeline: number | undefined,
 ): Promise<{ endedTimeline: number | undefined; receivedLsn: Lsn }> {
   const identity = await session.identifySystem();
@@ -133,8 +144,16 @@ async function streamOnce(
     .map((file) => ({ timeline: file.timeline, segment: parseSegmentName(file.file, segmentSize).segment }))
     .filter((file) => timelineOfPosition((file.segment + 1n) * size - 1n, identity.timeline, history) === file.timeline)
     .reduce<bigint | undefined>((max, file) => (max === undefined || file.segment > max ? file.segment : max), undefined);
-  const start =
-    lastStored !== undefined ? (lastStored + 1n) * size : segmentStart(slot.restartLsn ?? identity.position, segmentSize);
+  const kept = segmentStart(slot.restartLsn ?? identity.position, segmentSize);
+  let start = lastStored !== undefined ? (lastStored + 1n) * size : kept;
+  if (start < kept) {
+    // The server no longer has the WAL after the last stored segment (the slot was dropped or
+    // lost): that stretch is gone. Say so loudly and go on protecting from what the server has.
+    const gap = { systemId, first: segmentName(identity.timeline, start / size, segmentSize), last: segmentName(identity.timeline, kept / size - 1n, segmentSize) };
+    state.gaps.push(gap);
+    options.onEvent?.({ type: 'wal:gap', ...gap });
+    start = kept;
+  }
   if (state.uploaded < start) state.uploaded = start;
   let timeline = timelineOfPosition(start, identity.timeline, history);
   if (afterTimeline !== undefined && timeline <= afterTimeline) {
