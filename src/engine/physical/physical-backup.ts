@@ -180,7 +180,12 @@ async function backupWith(session: ReplicationSession, options: PhysicalBackupOp
   if (!start || !end) throw new PgferryError('PGF_BACKUP_FAILED', 'the base backup ended without its start or end position');
   if (!manifestChunks) throw new PgferryError('PGF_BACKUP_FAILED', 'the server sent no backup_manifest; the base backup cannot be checked, so it is not kept');
   const manifestBytes = Buffer.concat(manifestChunks);
-  const problems = compareWithServerManifest(contents, parseServerManifest(manifestBytes));
+  const serverManifest = parseServerManifest(manifestBytes);
+  const problems = compareWithServerManifest(contents, serverManifest);
+  const walRange = { first: serverManifest.walRanges[0], last: serverManifest.walRanges.at(-1) };
+  if (walRange.first?.startLsn !== start.lsn || walRange.last?.endLsn !== end.lsn) {
+    problems.push(`WAL range: the server's manifest says ${walRange.first?.startLsn ?? '?'} … ${walRange.last?.endLsn ?? '?'}, the backup ran ${start.lsn} … ${end.lsn}`);
+  }
   if (problems.length > 0) {
     throw new PgferryError(
       'PGF_BACKUP_FAILED',
