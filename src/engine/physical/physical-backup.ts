@@ -30,6 +30,9 @@ export interface PhysicalBackupOptions {
   label?: string | undefined;
 }
 
+/** A progress event per this many bytes received (one tar can take hours). */
+const progressStep = 256 * 1024 * 1024;
+
 /** The stored name of a tablespace's tar archive. */
 export function archiveBaseName(tablespace: Tablespace): string {
   return tablespace.oid === null ? 'base.tar' : `pg_tblspc-${tablespace.oid}.tar`;
@@ -129,7 +132,9 @@ async function backupWith(session: ReplicationSession, options: PhysicalBackupOp
   };
 
   const feed = async (archive: OpenArchive, chunk: Buffer) => {
+    const before = Math.floor(archive.rawBytes / progressStep);
     archive.rawBytes += chunk.length;
+    if (Math.floor(archive.rawBytes / progressStep) > before) hooks.onEvent?.({ type: 'file:progress', database: '(cluster)', file: archive.name, bytes: archive.rawBytes });
     if (archive.input.write(chunk)) return;
     // Wait for storage to catch up; a failed write ends the wait with its error.
     await Promise.race([once(archive.input, 'drain'), archive.done.then(() => Promise.reject(new Error(`${archive.name} stopped accepting data`)))]);
