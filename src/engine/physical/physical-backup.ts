@@ -115,7 +115,8 @@ async function backupWith(session: ReplicationSession, options: PhysicalBackupOp
     input.on('error', (error) => scanner.destroy(error));
     input.pipe(scanner);
     const done = writeArchiveFile(location, name, scanner, write);
-    pending.push(done.catch(() => undefined));
+    // A failed write must also end a wait for 'drain' (see feed): nothing reads the input any more.
+    pending.push(done.catch((error: unknown) => input.destroy(error as Error)));
     archives.push({ tablespace_oid: tablespace.oid, location: tablespace.location, file: name, raw_bytes: 0 });
     current = { index, input, done, rawBytes: 0, name };
   };
@@ -136,8 +137,8 @@ async function backupWith(session: ReplicationSession, options: PhysicalBackupOp
     archive.rawBytes += chunk.length;
     if (Math.floor(archive.rawBytes / progressStep) > before) hooks.onEvent?.({ type: 'file:progress', database: '(cluster)', file: archive.name, bytes: archive.rawBytes });
     if (archive.input.write(chunk)) return;
-    // Wait for storage to catch up; a failed write ends the wait with its error.
-    await Promise.race([once(archive.input, 'drain'), archive.done.then(() => Promise.reject(new Error(`${archive.name} stopped accepting data`)))]);
+    // Wait for storage to catch up; a failed write destroys the input, which ends the wait with its error.
+    await once(archive.input, 'drain');
   };
 
   try {
