@@ -33,10 +33,18 @@ describe.each([13, 17, 18] as ClusterMajor[])('physical backup and restore, Post
     const before = await fingerprint((database) => cluster.url(database));
     const storage = new LocalStorage(path.join(home, 'storage'));
     const events: string[] = [];
+    const warnings: string[] = [];
     const result = await runBackup(
       { source: { connectionString: cluster.url() }, storage, format: 'physical', compression: 'gzip', signingKey: testSigningKey },
-      { onEvent: (event) => events.push(event.type) },
+      {
+        onEvent: (event) => {
+          events.push(event.type);
+          if (event.type === 'log' && event.level === 'warn') warnings.push(event.message);
+        },
+      },
     );
+    // The temporary slot that holds the WAL was created (no warning that it could not be).
+    expect(warnings).toEqual([]);
     const archive = result.archives[0]!;
     const physical = archive.manifest.physical!;
     expect(archive.format).toBe('physical');
