@@ -7,7 +7,7 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 import type { Compression } from '../archive/compression.js';
 import { describeTarget } from '../connection-config.js';
 import type { ArchiveStorage } from '../storage/archive-storage.js';
-import { type Lsn, formatLsn, isSegmentName, parseSegmentName, segmentName, segmentNumber, segmentStart } from './lsn.js';
+import { type Lsn, formatLsn, isSegmentName, parseSegmentName, segmentName, segmentStart } from './lsn.js';
 import { parseServerMessage, standbyStatusUpdate } from './replication-messages.js';
 import { ReplicationSession, type TimelineHistoryEntry, parseTimelineHistory, timelineOfPosition } from './replication-session.js';
 import { SegmentSpool } from './segment-spool.js';
@@ -167,7 +167,9 @@ async function streamOnce(
   let received = start;
   let serverLsn = identity.position;
   let serverTime: Date | undefined;
-  const firstSentAt = new Map<bigint, Date>();
+  // When (server clock) the server's WAL end first passed each position: the age of the oldest
+  // WAL not in storage is measured from these, not from when it was sent (a busy streamer reads late).
+  const walEnds: { end: bigint; at: Date }[] = [];
   let uploads: Promise<void> = Promise.resolve();
   let queued = 0;
   let uploadError: unknown;
@@ -176,8 +178,8 @@ async function streamOnce(
     if (stream.writable && !stream.writableEnded) stream.write(standbyStatusUpdate(received, state.uploaded));
   };
   const report = () => {
-    const pending = [...firstSentAt.entries()].filter(([segment]) => (segment + 1n) * BigInt(segmentSize) > state.uploaded);
-    const oldest = pending.reduce<Date | undefined>((min, [, at]) => (min === undefined || at < min ? at : min), undefined);
+    while (walEnds.length > 1 && (walEnds[1] as { end: bigint }).end <= state.uploaded) walEnds.shift();
+    const oldest = walEnds.find((sample) => sample.end > state.uploaded)?.at;
     const top = serverLsn > received ? serverLsn : received;
     options.onProgress?.({
       systemId,
@@ -196,7 +198,6 @@ async function streamOnce(
     uploads = uploads
       .then(() => upload(name))
       .then(() => {
-        firstSentAt.delete(parseSegmentName(name, segmentSize).segment);
         sendStatus();
         report();
       })
@@ -230,18 +231,21 @@ async function streamOnce(
       const message = parseServerMessage(chunk);
       if (!copying) {
         copying = true;
+        // WAL the server had before the stream started is at least as old as its first message.
+        if (identity.position > start) walEnds.push({ end: identity.position, at: message.sentAt });
         if (stopping) finish();
       }
       serverTime = message.sentAt;
-      if (message.walEnd > serverLsn) serverLsn = message.walEnd;
+      if (message.walEnd > serverLsn) {
+        serverLsn = message.walEnd;
+        walEnds.push({ end: message.walEnd, at: message.sentAt });
+      }
       if (message.kind === 'keepalive') {
         if (message.replyRequested) sendStatus();
       } else if (message.bytes.length > 0) {
         if (message.start !== received) {
           throw new PgferryError('PGF_WAL_STREAM_FAILED', `the WAL stream from ${describeTarget(options.source)} jumped from ${formatLsn(received)} to ${formatLsn(message.start)}; restart the stream`);
         }
-        const segment = segmentNumber(message.start, segmentSize);
-        if (!firstSentAt.has(segment)) firstSentAt.set(segment, message.sentAt);
         for (const name of spool.write(message.start, message.bytes)) enqueue(name);
         received = message.start + BigInt(message.bytes.length);
       }
