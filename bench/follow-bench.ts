@@ -73,7 +73,7 @@ async function main(): Promise<void> {
       return { stop: async () => (controller.abort(), await done), done };
     };
     // Copy, then stop: the slot keeps the burst for the next start.
-    let latest: FollowProgress | undefined;
+    let latest = undefined as FollowProgress | undefined;
     let first = start((p) => (latest = p));
     while (latest?.phase !== 'streaming') await new Promise((resolve) => setTimeout(resolve, 100));
     await first.stop();
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     latest = undefined;
     const catchUpStart = Date.now();
     first = start((p) => (latest = p));
-    while (toValue(latest?.appliedLsn ?? null) < targetValue) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (toValue((latest as FollowProgress | undefined)?.appliedLsn ?? null) < targetValue) await new Promise((resolve) => setTimeout(resolve, 50));
     const catchUpMs = Date.now() - catchUpStart;
     const applied = latest!.changesApplied;
     console.log(`catch-up: ${applied} changes in ${latest!.transactionsApplied} transactions applied in ${(catchUpMs / 1000).toFixed(1)} s = ${Math.round((applied * 1000) / catchUpMs)} changes/s (batch ${batch})`);
