@@ -64,6 +64,23 @@ async function converged(sourceUrl: string, destinationUrl: string, query: strin
 }
 
 describe('follow: refusals and clean failure', () => {
+  it('refuses a source without wal_level=logical, saying how to fix it, before creating anything', async (context) => {
+    // The shared test server runs with the default wal_level (replica).
+    const plain = await createTestDatabase({ migrated: false, prefix: 'pgferry_follow_plain' });
+    const [level] = await sql<{ wal_level: string }>(plain.url, 'SHOW wal_level');
+    if (level!.wal_level === 'logical') context.skip('the shared server has wal_level=logical');
+    await sql(plain.url, 'CREATE TABLE public.t (id int PRIMARY KEY)');
+    const destination = await createTestDatabase({ migrated: false, prefix: 'pgferry_follow_plain_dst' });
+    const error = await follow({ source: { connectionString: plain.url }, destination: { connectionString: destination.url }, followId: 'plain' }).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string },
+    );
+    expect(error?.code).toBe('PGF_FOLLOW_NOT_READY');
+    expect(error?.message).toContain('wal_level is "replica"');
+    expect(error?.message).toContain('ALTER SYSTEM SET wal_level = logical');
+    expect(await leftovers(plain.url, 'plain')).toEqual({ slots: [], publications: [] });
+  });
+
   it('refuses a table without a key and with default replica identity before creating anything', async () => {
     const { sourceUrl, options } = await pair('nokey', 'CREATE TABLE public.log (at timestamptz, line text); CREATE TABLE public.ok (id int PRIMARY KEY);');
     const error = await follow(options).then(
