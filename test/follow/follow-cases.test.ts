@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { cutover } from '../../src/engine/follow/cutover.js';
 import { dropFollow } from '../../src/engine/follow/drop-follow.js';
 import type { FollowOptions } from '../../src/engine/follow/follow-api.js';
 import { followNames } from '../../src/engine/follow/follow-names.js';
@@ -171,6 +172,10 @@ describe('follow: rules and filter on the stream', () => {
       expect(expectedIds).toContain(1000);
       expect(expectedIds).not.toContain(6);
       expect(expectedIds).not.toContain(8);
+      // Cut-over compares with the masked column left out and the filter applied to the source.
+      const report = await cutover({ ...ruled, timeoutMs: 60_000 });
+      expect(report.tables).toEqual([expect.objectContaining({ table: 'public.people', equal: true, sourceRows: expectedIds.length, destinationRows: expectedIds.length })]);
+      expect(report.equal).toBe(true);
       // Dropping a follow whose slot a follower holds is refused, and nothing is dropped.
       const refused = await dropFollow(ruled).then(
         () => undefined,
