@@ -110,6 +110,8 @@ async function firstStart(
   const plan = await planSync(sync);
   const tables = plan.tables.filter((t) => t.source.kind === 'table').map((t) => t.name);
   await preflightFollow(source, tables);
+  // Before anything exists on the source: a destination role that cannot keep a position is refused first.
+  await ensurePositionTable(destination);
   // A first start killed before its position was stored left these behind: nothing was streamed from them.
   await dropSlotAndPublication(source, slotName, publicationName);
   let replication: ReplicationConnection | undefined;
@@ -129,7 +131,6 @@ async function firstStart(
         result.status === 'cancelled' ? 'the initial copy was cancelled; the slot and publication were dropped' : `the initial copy failed for ${failed.join(', ')}; the slot and publication were dropped, fix the cause and start again`,
       );
     }
-    await ensurePositionTable(destination);
     await writePosition(destination, options.followId, { lsn: slot.consistentPoint, xid: null, commitTime: null });
     return { replication, start: slot.consistentPoint };
   } catch (error) {
