@@ -28,7 +28,9 @@ const sequencesEveryMs = 60_000;
 /** The sync options of a follow: the copy is always `full` (the stream then keeps the tables equal). */
 export function followSyncOptions(options: FollowOptions): SyncOptions {
   const { followId: _id, batchChanges: _b, batchWaitMs: _w, ...sync } = options;
-  return { ...sync, mode: 'full' };
+  // Per-table filters and keys apply; per-table modes and cursors do not (every table is copied whole, then followed).
+  const tableOptions = sync.tableOptions?.map(({ mode: _mode, cursor: _cursor, ...rest }) => rest);
+  return { ...sync, ...(tableOptions ? { tableOptions } : {}), mode: 'full' };
 }
 
 /**
