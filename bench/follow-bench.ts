@@ -3,7 +3,9 @@
  * cluster with wal_level=logical (source and destination are two databases of it), then:
  *  1. catch-up: with the follower stopped, the source commits TXNS transactions of 3 changes
  *     (update, insert, delete); the follower is started and timed until it has applied all of
- *     them — apply throughput in changes/s (decode + apply + position, batched);
+ *     them — apply throughput in changes/s (decode + apply + position, batched); then native
+ *     logical replication (a subscription in another database, disabled during the burst) is
+ *     timed on the same burst until its slot's confirmed_flush_lsn reaches the same position;
  *  2. steady load: RATE transactions/s for SECONDS s while following; lag in bytes and seconds
  *     sampled from both databases every 250 ms (p50, p99, max), and the process RSS.
  * Usage: npx tsx bench/follow-bench.ts   (env TXNS=20000 RATE=300 SECONDS=30 BATCH=5000)
@@ -78,6 +80,18 @@ async function main(): Promise<void> {
     while (latest?.phase !== 'streaming') await new Promise((resolve) => setTimeout(resolve, 100));
     await first.stop();
 
+    // Native logical replication beside it, on the same burst: a subscription in database nat,
+    // initial data copied, then disabled so the burst waits in its slot as in pgferry's.
+    await run(server.connectionString('postgres'), 'CREATE DATABASE nat');
+    const nat = server.connectionString('nat');
+    await run(nat, `CREATE TABLE acct (id int PRIMARY KEY, balance int NOT NULL, note text); CREATE TABLE ledger (id bigserial PRIMARY KEY, acct int, amount int, at timestamptz DEFAULT now());`);
+    await run(src, 'CREATE PUBLICATION natpub FOR TABLE acct, ledger');
+    await run(src, `SELECT pg_create_logical_replication_slot('natslot', 'pgoutput')`);
+    await run(nat, `CREATE SUBSCRIPTION natsub CONNECTION '${server.connectionString('src')}' PUBLICATION natpub WITH (create_slot = false, slot_name = 'natslot')`);
+    while ((await run(nat, `SELECT count(*)::int AS n FROM pg_subscription_rel WHERE srsubstate <> 'r'`)).rows[0].n > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    await run(nat, 'ALTER SUBSCRIPTION natsub DISABLE');
+    while ((await run(src, `SELECT active FROM pg_replication_slots WHERE slot_name = 'natslot'`)).rows[0].active) await new Promise((resolve) => setTimeout(resolve, 100));
+
     const before = Date.now();
     await run(src, 'CALL burst($1)', [txns]);
     const target = (await run(src, 'SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn as string;
@@ -86,11 +100,30 @@ async function main(): Promise<void> {
     const toValue = (lsn: string | null) => (lsn === null ? 0n : BigInt(`0x${lsn.split('/')[0]}`) * 2n ** 32n + BigInt(`0x${lsn.split('/')[1]}`));
     latest = undefined;
     const catchUpStart = Date.now();
-    first = start((p) => (latest = p));
-    while (toValue((latest as FollowProgress | undefined)?.appliedLsn ?? null) < targetValue) await new Promise((resolve) => setTimeout(resolve, 50));
-    const catchUpMs = Date.now() - catchUpStart;
+    let streamingAt = 0;
+    first = start((p) => {
+      latest = p;
+      if (p.phase === 'streaming' && streamingAt === 0) streamingAt = Date.now();
+    });
+    while (toValue((latest as FollowProgress | undefined)?.appliedLsn ?? null) < targetValue) await new Promise((resolve) => setTimeout(resolve, 20));
+    const caughtUpAt = Date.now();
+    // From the stream's start: the follower's own start-up (connections, planning) is left out, as for native.
+    const catchUpMs = caughtUpAt - streamingAt;
+    console.log(`follower start-up before streaming: ${((streamingAt - catchUpStart) / 1000).toFixed(1)} s`);
     const applied = latest!.changesApplied;
     console.log(`catch-up: ${applied} changes in ${latest!.transactionsApplied} transactions applied in ${(catchUpMs / 1000).toFixed(1)} s = ${Math.round((applied * 1000) / catchUpMs)} changes/s (batch ${batch})`);
+
+    const nativeStart = Date.now();
+    await run(nat, 'ALTER SUBSCRIPTION natsub ENABLE');
+    const natFlushed = async () => toValue((await run(src, `SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'natslot'`)).rows[0].lsn as string);
+    while ((await natFlushed()) < targetValue) await new Promise((resolve) => setTimeout(resolve, 50));
+    const nativeMs = Date.now() - nativeStart;
+    console.log(`native (CREATE SUBSCRIPTION) catch-up of the same burst: ${(nativeMs / 1000).toFixed(1)} s = ${Math.round((applied * 1000) / nativeMs)} changes/s; pgferry/native = ${(nativeMs / catchUpMs).toFixed(2)}`);
+    await run(nat, 'ALTER SUBSCRIPTION natsub DISABLE');
+    await run(nat, `ALTER SUBSCRIPTION natsub SET (slot_name = NONE)`);
+    await run(nat, 'DROP SUBSCRIPTION natsub');
+    while ((await run(src, `SELECT active FROM pg_replication_slots WHERE slot_name = 'natslot'`)).rows[0].active) await new Promise((resolve) => setTimeout(resolve, 100));
+    await run(src, `SELECT pg_drop_replication_slot('natslot')`);
 
     // Steady load at RATE transactions/s (3 changes each).
     const lagBytes: number[] = [];
