@@ -114,6 +114,11 @@ export interface SyncOptions {
   retry?: Partial<RetryOptions> | undefined;
   /** Use binary COPY when both ends allow it (default: true). */
   binary?: boolean | undefined;
+  /**
+   * Read the source as of this exported snapshot instead of exporting one (a follow's
+   * replication slot's: its session must stay open and idle until the run has ended).
+   */
+  importSnapshot?: string | undefined;
 }
 
 /** Options of the tables a glob matches (see SyncOptions.tableOptions). */

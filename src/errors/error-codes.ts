@@ -89,6 +89,14 @@ export const errorCodes = {
   PGF_SYNC_RUN_NOT_FOUND: { status: 404, exit: 4, summary: 'The run given to --resume has no saved progress on this machine.' },
   PGF_FEATURE_UNAVAILABLE: { status: 501, exit: 2, summary: 'The requested option is not available in this build of pgferry.' },
   PGF_COMPARE_QUERY_FAILED: { status: 500, exit: 1, summary: 'A checksum query of verify or diff failed on one database; the message names the table, the side and the server\'s reason.' },
+  PGF_FOLLOW_NOT_READY: { status: 422, exit: 14, summary: 'The source cannot be followed (wal_level is not logical, the role may not replicate or create the publication, or no replication slot is free); checked before anything is created.' },
+  PGF_FOLLOW_REPLICA_IDENTITY: { status: 422, exit: 14, summary: 'Selected tables have no usable replica identity (no key, no identity index, not FULL), so their updates and deletes cannot be followed; nothing was created.' },
+  PGF_FOLLOW_SCHEMA_CHANGED: { status: 409, exit: 14, summary: 'A followed table changed at the source in a way the destination cannot follow (a column dropped or retyped, the table renamed); the follow stopped at the last applied transaction.' },
+  PGF_FOLLOW_APPLY_FAILED: { status: 500, exit: 14, summary: 'A streamed change could not be applied at the destination; the batch was rolled back and the follow stopped at the last applied transaction.' },
+  PGF_FOLLOW_STREAM_FAILED: { status: 502, exit: 3, summary: 'The replication stream from the source failed or ended; the follow resumes from its stored position when started again.' },
+  PGF_FOLLOW_SLOT_ACTIVE: { status: 409, exit: 5, summary: 'The follow\'s replication slot is in use by a running follower; stop it before dropping the follow.' },
+  PGF_FOLLOW_NOT_FOUND: { status: 404, exit: 4, summary: 'No follow with this id exists (no slot on the source and no position on the destination).' },
+  PGF_CUTOVER_TIMEOUT: { status: 504, exit: 16, summary: 'Cut-over gave up waiting for the destination to apply up to the target position; the message gives the remaining lag.' },
   PGF_INTERNAL: { status: 500, exit: 1, summary: 'An unexpected error; the server log has the details under the request id.' },
 } as const;
 

@@ -7,7 +7,7 @@ import type { SyncOptions, EngineContext } from '../types.js';
  */
 
 /** A follow is a sync (same tables, rules, filters, schema policy) that goes on streaming. */
-export interface FollowOptions extends Omit<SyncOptions, 'mode' | 'cursor' | 'resumeCommitted' | 'highWaterScope'> {
+export interface FollowOptions extends Omit<SyncOptions, 'mode' | 'cursor' | 'resumeCommitted' | 'highWaterScope' | 'importSnapshot'> {
   /**
    * Stable id of this follow (saved job id, or a CLI-derived name). Names the slot, the
    * publication and the destination's position row: the same id resumes, another starts anew.

@@ -24,11 +24,20 @@ export class SourceSnapshot {
     this.#canceller = canceller;
   }
 
-  static async open(config: pg.ClientConfig, options: { canceller?: QueryCanceller | undefined } = {}): Promise<SourceSnapshot> {
+  /**
+   * With `importId`, the coordinator imports a snapshot exported elsewhere (a replication
+   * slot's, so a follow's copy ends exactly where its stream starts) instead of exporting
+   * its own; the exporting session must stay open until `open` has returned.
+   */
+  static async open(config: pg.ClientConfig, options: { canceller?: QueryCanceller | undefined; importId?: string | undefined } = {}): Promise<SourceSnapshot> {
     const coordinator = await openSession(config, 'source', 'pgferry snapshot');
     options.canceller?.watch(coordinator, config, { readOnly: true });
     try {
       await coordinator.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      if (options.importId !== undefined) {
+        await coordinator.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(options.importId)}`);
+        return new SourceSnapshot(config, coordinator, options.importId, options.canceller);
+      }
       const result = await coordinator.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
       return new SourceSnapshot(config, coordinator, result.rows[0]!.id, options.canceller);
     } catch (error) {

@@ -36,7 +36,7 @@ export async function planSync(options: SyncOptions, context: Pick<EngineContext
 
 /** The source snapshot and a destination session, connected at once; a failure of either leaves neither open. */
 async function openBothEnds(options: SyncOptions, destinationName: string, canceller?: QueryCanceller): Promise<{ snapshot: SourceSnapshot; destination: pg.Client }> {
-  const [snapshot, destination] = await Promise.allSettled([SourceSnapshot.open(options.source, { canceller }), openSession(options.destination, 'destination', destinationName)]);
+  const [snapshot, destination] = await Promise.allSettled([SourceSnapshot.open(options.source, { canceller, importId: options.importSnapshot }), openSession(options.destination, 'destination', destinationName)]);
   if (snapshot.status === 'fulfilled' && destination.status === 'fulfilled') {
     canceller?.watch(destination.value, options.destination);
     return { snapshot: snapshot.value, destination: destination.value };

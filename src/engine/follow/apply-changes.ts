@@ -1,0 +1,240 @@
+import type pg from 'pg';
+
+import { PgferryError, isPgferryError } from '../../errors/pgferry-error.js';
+import { qualified } from '../sql/quote-ident.js';
+import { safeServerReason } from '../sql/safe-server-reason.js';
+import { defaultRuleKey } from '../sync/column-rules.js';
+import { applyQueryParams } from '../sync/query-params.js';
+import type { TablePlan } from '../sync/sync-plan-types.js';
+import type { ColumnRule } from '../types.js';
+import { type RelationApplier, type RelationMessage, type SourceType, type Statement, relationChange } from './apply-relation.js';
+import type { PgoutputMessage } from './pgoutput-decoder.js';
+import { writePosition } from './position-store.js';
+
+interface CommitInfo {
+  lsn: bigint;
+  xid: number | null;
+  commitTime: Date | null;
+}
+
+export interface ApplyOptions {
+  followId: string;
+  destination: pg.Client;
+  plans: readonly TablePlan[];
+  rules: readonly ColumnRule[];
+  ruleKey: string | undefined;
+  resolveType: (oid: number, typmod: number) => Promise<SourceType>;
+  /** The stored position: transactions that committed before it are already applied and are skipped. */
+  position: bigint;
+  batchChanges: number;
+  batchWaitMs: number;
+}
+
+/**
+ * Applies decoded changes in commit order, several source transactions per destination
+ * transaction. The position (end of the last applied commit) is written in the same
+ * destination transaction as the changes, so the destination's rows and its position never
+ * disagree; a batch is only committed at a source commit boundary.
+ */
+export class ChangeApplier {
+  readonly #o: ApplyOptions;
+  readonly #appliers = new Map<number, RelationApplier>();
+  readonly #relations = new Map<number, RelationMessage>();
+  #stored: bigint;
+  /** The position the open batch (or an idle keepalive) has reached, not yet committed. */
+  #pending: CommitInfo | null = null;
+  #batchOpen = false;
+  #batchStarted = 0;
+  #batchChanges = 0;
+  #txn: { xid: number; commitTime: Date; skip: boolean } | null = null;
+  #oldestUnapplied: Date | null = null;
+  #lastApplied: { xid: number | null; commitTime: Date | null } = { xid: null, commitTime: null };
+  changesApplied = 0;
+  transactionsApplied = 0;
+
+  constructor(options: ApplyOptions) {
+    this.#o = options;
+    this.#stored = options.position;
+  }
+
+  get storedPosition(): bigint {
+    return this.#stored;
+  }
+  get inTransaction(): boolean {
+    return this.#txn !== null;
+  }
+  get batchOpen(): boolean {
+    return this.#batchOpen;
+  }
+  get lastApplied(): { xid: number | null; commitTime: Date | null } {
+    return this.#lastApplied;
+  }
+  /** Seconds since the commit of the oldest change received and not yet committed at the destination. */
+  lagSeconds(now = Date.now()): number {
+    return this.#oldestUnapplied === null ? 0 : Math.max(0, (now - this.#oldestUnapplied.getTime()) / 1000);
+  }
+  /** Milliseconds until the open batch must be committed (Infinity when none is open). */
+  msUntilDue(now = Date.now()): number {
+    if (!this.#batchOpen && (this.#pending === null || this.#pending.lsn <= this.#stored)) return Infinity;
+    return Math.max(0, this.#batchStarted + this.#o.batchWaitMs - now);
+  }
+
+  async handle(message: PgoutputMessage): Promise<void> {
+    switch (message.tag) {
+      case 'begin': {
+        // finalLsn is the commit's own position; the stored position is a commit's end, so an applied transaction lies before it.
+        const skip = message.finalLsn < this.#stored;
+        this.#txn = { xid: message.xid, commitTime: message.commitTime, skip };
+        if (!skip) this.#oldestUnapplied ??= message.commitTime;
+        return;
+      }
+      case 'commit': {
+        const txn = this.#txn;
+        this.#txn = null;
+        if (txn === null || txn.skip) return;
+        this.transactionsApplied++;
+        this.#pending = { lsn: message.endLsn, xid: txn.xid, commitTime: message.commitTime };
+        if (!this.#batchOpen && this.#batchStarted === 0) this.#batchStarted = Date.now();
+        return;
+      }
+      case 'relation':
+        return this.#relation(message);
+      case 'insert':
+      case 'update':
+      case 'delete':
+      case 'truncate':
+        if (this.#txn?.skip !== false) return;
+        return this.#change(message);
+      default:
+        // Origin, Type (types are cast by name) and logical messages change nothing here.
+        return;
+    }
+  }
+
+  /** An idle keepalive: everything before walEnd was sent, so with nothing in flight it is applied. */
+  noteIdle(walEnd: bigint): void {
+    if (this.#txn !== null || walEnd <= this.#stored || (this.#pending !== null && walEnd <= this.#pending.lsn)) return;
+    if (this.#pending === null && !this.#batchOpen) this.#batchStarted = Date.now();
+    this.#pending = { lsn: walEnd, xid: this.#pending?.xid ?? null, commitTime: this.#pending?.commitTime ?? null };
+  }
+
+  /** Commits when the batch is full or old enough (only between source transactions). Returns the new stored position when it moved. */
+  async commitIfDue(now = Date.now()): Promise<bigint | null> {
+    if (this.#txn !== null) return null;
+    if (this.#batchChanges >= this.#o.batchChanges || this.msUntilDue(now) === 0) return this.commit();
+    return null;
+  }
+
+  /** Commits whatever is complete (nothing while inside a source transaction). */
+  async commit(): Promise<bigint | null> {
+    if (this.#txn !== null) return null;
+    const pending = this.#pending;
+    if (pending === null || pending.lsn <= this.#stored) {
+      if (this.#batchOpen) await this.#o.destination.query('COMMIT');
+      this.#resetBatch();
+      return null;
+    }
+    await this.#ensureBatch();
+    await writePosition(this.#o.destination, this.#o.followId, pending);
+    await this.#o.destination.query('COMMIT');
+    this.#stored = pending.lsn;
+    if (pending.xid !== null) this.#lastApplied = { xid: pending.xid, commitTime: pending.commitTime };
+    this.#oldestUnapplied = null;
+    this.#resetBatch();
+    return this.#stored;
+  }
+
+  /** Abandons the open batch (an error): nothing of it is committed, the stored position stays. */
+  async rollback(): Promise<void> {
+    if (this.#batchOpen) await this.#o.destination.query('ROLLBACK').catch(() => undefined);
+    this.#resetBatch();
+    this.#txn = null;
+  }
+
+  #resetBatch(): void {
+    this.#batchOpen = false;
+    this.#batchChanges = 0;
+    this.#batchStarted = 0;
+    this.#pending = null;
+  }
+
+  async #ensureBatch(): Promise<void> {
+    if (this.#batchOpen) return;
+    await this.#o.destination.query('BEGIN');
+    this.#batchOpen = true;
+    if (this.#batchStarted === 0) this.#batchStarted = Date.now();
+    const params = [...this.#appliers.values()].flatMap((a) => a.params);
+    await applyQueryParams(this.#o.destination, params);
+  }
+
+  async #relation(message: RelationMessage): Promise<void> {
+    const destination = this.#o.destination;
+    await this.#ensureBatch();
+    const plan = this.#o.plans.find((p) => p.source.oid === message.relationOid);
+    const columns = plan
+      ? await destination.query<{ name: string }>(
+          `SELECT attname AS name FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`,
+          [qualified(plan.name)],
+        )
+      : { rows: [] };
+    const change = await relationChange({
+      relation: message,
+      previous: this.#relations.get(message.relationOid),
+      plans: this.#o.plans,
+      destinationColumns: new Set(columns.rows.map((r) => r.name)),
+      resolveType: this.#o.resolveType,
+      rules: this.#o.rules,
+      ruleKey: this.#o.ruleKey ?? defaultRuleKey,
+    });
+    for (const statement of change.addColumns) await destination.query(statement);
+    await applyQueryParams(destination, change.applier.params);
+    this.#appliers.set(message.relationOid, change.applier);
+    this.#relations.set(message.relationOid, message);
+  }
+
+  #applier(oid: number): RelationApplier {
+    const applier = this.#appliers.get(oid);
+    if (!applier) throw new PgferryError('PGF_FOLLOW_STREAM_FAILED', `the stream sent a change of relation ${oid} before describing it; start the follow again`);
+    return applier;
+  }
+
+  async #run(applier: RelationApplier, statement: Statement): Promise<pg.QueryResult> {
+    try {
+      return await this.#o.destination.query({ name: statement.name, text: statement.text, values: statement.values });
+    } catch (error) {
+      if (isPgferryError(error)) throw error;
+      throw new PgferryError('PGF_FOLLOW_APPLY_FAILED', `a change of ${applier.name} could not be applied at the destination: ${safeServerReason(error)}; the follow stopped at its last applied transaction — fix the destination table and start it again`, {
+        cause: error,
+      });
+    }
+  }
+
+  async #change(message: Extract<PgoutputMessage, { tag: 'insert' | 'update' | 'delete' | 'truncate' }>): Promise<void> {
+    await this.#ensureBatch();
+    this.#batchChanges++;
+    this.changesApplied++;
+    if (message.tag === 'truncate') {
+      const tables = message.relationOids.map((oid) => qualified(this.#applier(oid).table.name));
+      await this.#o.destination.query(`TRUNCATE ONLY ${tables.join(', ')}`);
+      return;
+    }
+    const applier = this.#applier(message.relationOid);
+    if (message.tag === 'insert') {
+      await this.#run(applier, applier.insert(message.newTuple));
+    } else if (message.tag === 'delete') {
+      await this.#run(applier, applier.delete(message.oldTuple));
+    } else {
+      const check = applier.filterCheck(message.newTuple);
+      const keep = check === null ? true : (await this.#run(applier, check)).rows[0]?.keep === true;
+      const identity = message.oldTuple;
+      if (!keep) {
+        // The row left the filter: it goes from the destination (if it was there).
+        await this.#run(applier, applier.delete(identity ?? message.newTuple));
+        return;
+      }
+      const updated = await this.#run(applier, applier.update(identity, message.newTuple));
+      // It entered the filter: it was not at the destination yet.
+      if (check !== null && updated.rowCount === 0) await this.#run(applier, applier.insert(message.newTuple));
+    }
+  }
+}
