@@ -92,6 +92,9 @@ beforeAll(async () => {
   expect(created.status, JSON.stringify(created.json)).toBe(201);
   jobId = (created.json as unknown as JobAnswer).id;
   expect(created.json).toMatchObject({ kind: 'follow', state: 'waiting', progress: null });
+  // Started here, not in a test: they serve every test (the leak check ends them with the file).
+  workers.push(startPgferryWorker(workerFlags, env), startPgferryWorker(workerFlags, env));
+  await Promise.all(workers.map((worker) => worker.ready));
 }, 600_000);
 
 afterAll(async () => {
@@ -102,8 +105,6 @@ afterAll(async () => {
 
 describe('continuous-sync jobs run by workers', () => {
   it('is followed by exactly one of two workers, and by the other after kill -9 of the holder', async () => {
-    workers.push(startPgferryWorker(workerFlags, env), startPgferryWorker(workerFlags, env));
-    await Promise.all(workers.map((worker) => worker.ready));
     const first = await waitFor(async () => {
       const job = await getJob();
       return job.state === 'running' && job.progress?.phase === 'streaming' ? job : undefined;
@@ -123,7 +124,7 @@ describe('continuous-sync jobs run by workers', () => {
     }, 600_000, 'the other worker to take the job over');
     expect(second.worker_id).not.toBe(first.worker_id);
     await caughtUp();
-    const digest = 'SELECT md5(string_agg(id || ':' || payload, \',\' ORDER BY id)) AS d FROM public.items';
+    const digest = `SELECT md5(string_agg(id || ':' || payload, ',' ORDER BY id)) AS d FROM public.items`;
     expect((await query(destinationUrl, digest))[0]).toEqual((await query(sourceUrl, digest))[0]);
   }, 900_000);
 
