@@ -232,7 +232,9 @@ export class ChangeApplier {
         await this.#run(applier, applier.delete(identity ?? message.newTuple));
         return;
       }
-      const updated = await this.#run(applier, applier.update(identity, message.newTuple));
+      const update = applier.update(identity, message.newTuple);
+      if (update === null) return;
+      const updated = await this.#run(applier, update);
       // It entered the filter: it was not at the destination yet.
       if (check !== null && updated.rowCount === 0) await this.#run(applier, applier.insert(message.newTuple));
     }

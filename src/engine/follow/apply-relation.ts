@@ -142,10 +142,19 @@ export class RelationApplier {
     return target;
   }
 
-  update(oldTuple: TupleValue[] | null, newTuple: TupleValue[]): Statement {
+  /** Null when nothing is left to set (only unchanged columns). */
+  update(oldTuple: TupleValue[] | null, newTuple: TupleValue[]): Statement | null {
     const values = new Values();
     const unchanged = this.#unchanged(newTuple);
+    // Key columns that kept their value are left out of SET: a GENERATED ALWAYS identity key cannot be assigned at all.
+    for (const column of this.#match ?? []) {
+      const i = this.relation.columns.findIndex((c) => c.name === column);
+      const before = oldTuple?.[i];
+      const after = newTuple[i];
+      if (oldTuple === null || (before?.kind === 'text' && after?.kind === 'text' && before.value === after.value)) unchanged.add(column);
+    }
     const set = this.#targets.filter((t) => !unchanged.has(t.column));
+    if (set.length === 0) return null;
     const assignments = set.map((t) => `${quoteIdent(t.column)} = n.${quoteIdent(t.column)}`).join(', ');
     const newRow = `${this.#projected(newTuple, set, values, false)} AS n`;
     const match = this.#matching(oldTuple ?? newTuple, values, 'd');
