@@ -33,6 +33,7 @@ async function query<T extends pg.QueryResultRow = Record<string, unknown>>(url:
 
 interface JobAnswer {
   id: string;
+  last_cutover?: unknown;
   name: string;
   state: string;
   worker_id: string | null;
@@ -68,7 +69,7 @@ const caughtUp = async () => {
 beforeAll(async () => {
   cluster = await startCluster({ major: 17, settings: { wal_level: 'logical' } });
   sourceUrl = await cluster.createDatabase('follow_src');
-  await query(sourceUrl, `CREATE TABLE public.items (id int PRIMARY KEY, payload text NOT NULL); INSERT INTO public.items SELECT g, 'row ' || g FROM generate_series(1, 200) g`);
+  await query(sourceUrl, `CREATE SEQUENCE public.items_seq; CREATE TABLE public.items (id int PRIMARY KEY DEFAULT nextval('public.items_seq'), payload text NOT NULL); INSERT INTO public.items SELECT g, 'row ' || g FROM generate_series(1, 200) g`);
   const destination = await createTestDatabase({ migrated: false, prefix: 'pgferry_follow_dst' });
   destinationUrl = destination.url;
   const keyHex = randomBytes(32).toString('hex');
@@ -169,6 +170,24 @@ describe('continuous-sync jobs run by workers', () => {
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toContain('continuous-sync job "orders-follow"');
     expect(shown.stdout).toMatch(/state: (running|waiting)/);
+  }, 900_000);
+
+  it('cuts over from the CLI: waits for lag 0, sets the sequence, reports every table equal, stops the job', async () => {
+    await query(sourceUrl, `SELECT setval('public.items_seq', 4242)`);
+    await query(sourceUrl, `INSERT INTO public.items SELECT g, 'before cut-over ' || g FROM generate_series(351, 400) g`);
+    const cutover = await runCli(['cutover', 'orders-follow', '--timeout', '5m', '--json'], env);
+    expect(cutover.code, `${cutover.stderr}\n${cutover.stdout}`).toBe(0);
+    const report = cliJson(cutover);
+    expect(report).toMatchObject({ equal: true, schema_equal: true });
+    expect(report.tables).toEqual([expect.objectContaining({ table: 'public.items', equal: true, source_rows: await sourceCount() })]);
+    expect(report.sequences_set).toEqual([expect.objectContaining({ sequence: expect.stringContaining('items_seq') })]);
+    expect((await query(destinationUrl, 'SELECT last_value::int AS v FROM public.items_seq'))[0]).toEqual({ v: 4242 });
+    expect(await destinationCount()).toBe(await sourceCount());
+    await waitFor(async () => ((await getJob()).state === 'paused' ? true : undefined), 600_000, 'the job to stop after the cut-over');
+    const job = await getJob();
+    expect(job).toMatchObject({ state: 'paused', last_cutover: expect.objectContaining({ equal: true }) });
+    const text = await runCli(['replication', 'show', 'orders-follow'], env);
+    expect(text.stdout).toContain('last cut-over: equal');
   }, 900_000);
 
   it('refuses a batch run of the job, and drops it from the CLI with its slot, publication and position', async () => {
