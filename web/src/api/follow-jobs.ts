@@ -12,7 +12,17 @@ export type CutoverReport = ApiAnswer<'/api/v1/follow-jobs/{id}/cutover', 'post'
 
 const base = '/api/v1/follow-jobs';
 export const followJobKeys = resourceKeys('follow-jobs');
-export const { useList: useFollowJobs, useOne: useFollowJob, useSave: useSaveFollowJob } = resourceHooks<FollowJob, FollowJobInput>(base, followJobKeys);
+export const { useList: useFollowJobs, useSave: useSaveFollowJob } = resourceHooks<FollowJob, FollowJobInput>(base, followJobKeys);
+
+/** The job with the figures its follower stored (every 5 s), read again as often. */
+export function useFollowJob(id: string | undefined, intervalMs = 5000) {
+  return useQuery({
+    queryKey: followJobKeys.detail(id ?? ''),
+    queryFn: ({ signal }) => api<FollowJob>(`${base}/${encodeURIComponent(id ?? '')}`, { signal }),
+    enabled: Boolean(id),
+    refetchInterval: intervalMs,
+  });
+}
 
 /** Lag and positions measured now on both servers, every `intervalMs` while the page is open. */
 export function useFollowStatus(id: string | undefined, intervalMs = 2000) {

@@ -55,8 +55,10 @@ function FollowJobView({ job }: { job: FollowJob }) {
   const navigate = useNavigate();
   const running = job.state === 'running';
   const status = useFollowStatus(job.id);
-  const live = status.data ?? job.progress ?? undefined;
-  const history = useLagHistory(status.data);
+  // Lag and positions measured now; rate and last transaction only the follower knows (stored every 5 s).
+  const stored = job.progress ?? undefined;
+  const live = status.data ?? stored;
+  const history = useLagHistory(status.data, stored?.changes_per_second ?? 0);
   const actions = useFollowJobActions();
   const [dialog, setDialog] = useState<'drop' | 'cutover' | null>(null);
   const [report, setReport] = useState<CutoverReport | null>(job.last_cutover);
@@ -76,8 +78,8 @@ function FollowJobView({ job }: { job: FollowJob }) {
       <SimpleGrid cols={{ base: 2, md: 4 }}>
         <Figure label={t('followJobs.lag')} value={live?.lag_bytes == null ? '—' : `${formatBytes(live.lag_bytes)} / ${live.lag_seconds ?? '?'} s`} testId="follow-lag" />
         <Figure label={t('followJobs.retained')} value={formatBytes(live?.retained_bytes)} />
-        <Figure label={t('followJobs.rate')} value={live ? `${live.changes_per_second.toFixed(1)}` : '—'} />
-        <Figure label={t('followJobs.lastTransaction')} value={live?.last_applied_xid == null ? '—' : `${live.last_applied_xid} · ${live.last_applied_commit_time ?? ''}`} />
+        <Figure label={t('followJobs.rate')} value={stored ? `${stored.changes_per_second.toFixed(1)}` : '—'} />
+        <Figure label={t('followJobs.lastTransaction')} value={stored?.last_applied_xid == null ? '—' : `${stored.last_applied_xid} · ${stored.last_applied_commit_time ?? ''}`} testId="follow-last-transaction" />
       </SimpleGrid>
       <Paper withBorder p="sm">
         <Title order={5} mb="xs">

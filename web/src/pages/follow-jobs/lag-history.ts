@@ -10,7 +10,8 @@ export interface LagPoint {
 }
 
 /** The last `size` measurements of a page visit, for the live chart (the server keeps no history). */
-export function useLagHistory(progress: FollowProgress | undefined, size = 150): LagPoint[] {
+/** `changesPerSecond`: the follower's rate as it last stored it (a live measurement has none). */
+export function useLagHistory(progress: FollowProgress | undefined, changesPerSecond: number, size = 150): LagPoint[] {
   const [points, setPoints] = useState<LagPoint[]>([]);
   useEffect(() => {
     if (!progress?.measured_at) return;
@@ -18,9 +19,10 @@ export function useLagHistory(progress: FollowProgress | undefined, size = 150):
       time: new Date(progress.measured_at).toLocaleTimeString(),
       lagSeconds: progress.lag_seconds ?? 0,
       lagMiB: Math.round(((progress.lag_bytes ?? 0) / 1048576) * 100) / 100,
-      changesPerSecond: Math.round(progress.changes_per_second * 10) / 10,
+      changesPerSecond: Math.round(changesPerSecond * 10) / 10,
     };
     setPoints((previous) => [...previous, point].slice(-size));
+    // One point per live measurement; the stored rate changes less often and rides along.
   }, [progress, size]);
   return points;
 }
