@@ -107,11 +107,11 @@ export function followJobRoutes(services: AppServices): FastifyPluginAsyncZod {
           response: { 200: cutoverReportViewSchema, ...errors },
         },
       },
-      async (request) => {
-        // A client that goes away abandons the wait; the follower goes on either way.
+      async (request, reply) => {
+        // A client that goes away before the answer abandons the wait; the follower goes on either way.
         const aborted = new AbortController();
-        request.raw.on('close', () => {
-          if (!request.raw.complete || request.raw.destroyed) aborted.abort();
+        reply.raw.on('close', () => {
+          if (!reply.raw.writableFinished) aborted.abort();
         });
         return cutoverFollowJob(operations, request.params.id, (request.body?.timeout_s ?? 300) * 1000, aborted.signal);
       },

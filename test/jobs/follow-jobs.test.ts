@@ -172,7 +172,16 @@ describe('continuous-sync jobs run by workers', () => {
     expect(shown.stdout).toMatch(/state: (running|waiting)/);
   }, 900_000);
 
-  it('cuts over from the CLI: waits for lag 0, sets the sequence, reports every table equal, stops the job', async () => {
+  it('rehearses a cut-over over HTTP (report equal, job stopped), resumes, then cuts over from the CLI', async () => {
+    const rehearsal = await http('POST', `/api/v1/follow-jobs/${jobId}/cutover`, { timeout_s: 300 });
+    expect(rehearsal.status, JSON.stringify(rehearsal.json)).toBe(200);
+    expect(rehearsal.json).toMatchObject({ equal: true, tables: [expect.objectContaining({ table: 'public.items', equal: true })] });
+    expect(await getJob()).toMatchObject({ state: 'paused' });
+    const notAgain = await http('POST', `/api/v1/follow-jobs/${jobId}/cutover`, {});
+    expect(notAgain.status).toBe(409);
+    expect((await http('POST', `/api/v1/follow-jobs/${jobId}/resume`, {})).status).toBe(200);
+    await waitFor(async () => ((await getJob()).state === 'running' ? true : undefined), 600_000, 'a worker to follow the job again');
+
     await query(sourceUrl, `SELECT setval('public.items_seq', 4242)`);
     await query(sourceUrl, `INSERT INTO public.items SELECT g, 'before cut-over ' || g FROM generate_series(351, 400) g`);
     const cutover = await runCli(['cutover', 'orders-follow', '--timeout', '5m', '--json'], env);
