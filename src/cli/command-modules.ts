@@ -13,6 +13,7 @@ export const commandModules: Record<string, () => Promise<Register[]>> = {
   runs: async () => [(await import('./commands/runs-command.js')).registerRunsCommand],
   db: async () => [(await import('./commands/db-command.js')).registerDbCommand],
   sync: async () => [(await import('./commands/sync-command.js')).registerSyncCommand],
+  cutover: async () => [(await import('./commands/cutover-command.js')).registerCutoverCommand],
   demo: async () => [(await import('./commands/demo-command.js')).registerDemoCommand],
   users: async () => [(await import('./commands/users-command.js')).registerUsersCommand],
   whoami: async () => [(await import('./commands/users-command.js')).registerWhoamiCommand],

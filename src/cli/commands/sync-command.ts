@@ -34,6 +34,10 @@ interface SyncCommandOptions {
   dryRun?: boolean;
   json?: boolean;
   yes?: boolean;
+  follow?: boolean;
+  followId?: string;
+  batchChanges?: string;
+  batchWait?: string;
 }
 
 export interface ResolvedTarget {
@@ -146,6 +150,50 @@ export function formatPlan(plan: SyncPlan): string {
   return lines.join('\n');
 }
 
+/** `sync --follow`: the copy is always full, then the stream keeps the tables equal. */
+async function syncFollow(raw: SyncCommandOptions): Promise<void> {
+  const conflicting = [
+    raw.mode !== 'full' ? '--mode' : '',
+    raw.cursor ? '--cursor' : '',
+    raw.resume ? '--resume' : '',
+    raw.dryRun ? '--dry-run' : '',
+    raw.verify ? '--verify' : '',
+    raw.splitRows ? '--split-rows' : '',
+  ].filter((flag) => flag !== '');
+  if (conflicting.length > 0) {
+    throw new PgferryError('PGF_VALIDATION_FAILED', `--follow copies in mode full and then streams; it does not take ${conflicting.join(', ')} (use pgferry cutover to verify)`);
+  }
+  const schemaPolicy = oneOf<SchemaPolicy>(raw.schemaPolicy, schemaPolicies, '--schema-policy');
+  const jobs = positiveInteger(raw.jobs, '--jobs') ?? 1;
+  const [source, destination] = await resolveTargets([raw.from, raw.to]);
+  if (destination!.protected) throw new PgferryError('PGF_DESTINATION_PROTECTED', `${destination!.label} is protected; --follow replaces the selected tables with the source's (mode full)`);
+  if (process.stdin.isTTY && !raw.yes) {
+    throw new PgferryError('PGF_CONFIRMATION_REQUIRED', `--follow replaces the contents of the selected tables on ${destination!.label} (mode full) and then streams into them; run again with --yes`);
+  }
+  const rules = raw.rules ? await (await import('../../engine/sync/rules-file.js')).readRulesFile(raw.rules) : undefined;
+  const { deriveFollowId, parseDurationMs } = await import('./follow-cli-support.js');
+  const selection = { schemas: splitList(raw.schemas), tables: splitList(raw.tables), exclude: splitList(raw.exclude) };
+  const { runFollowCommand } = await import('./sync-follow.js');
+  await runFollowCommand(
+    {
+      source: source!.config,
+      destination: destination!.config,
+      ...selection,
+      where: raw.where,
+      rules: rules?.rules,
+      ruleKey: rules?.key,
+      schemaPolicy,
+      jobs,
+      owners: raw.owners === true,
+      grants: raw.grants === true,
+      followId: raw.followId ?? deriveFollowId(source!.config, destination!.config, selection),
+      batchChanges: positiveInteger(raw.batchChanges, '--batch-changes'),
+      batchWaitMs: raw.batchWait === undefined ? undefined : parseDurationMs(raw.batchWait, '--batch-wait'),
+    },
+    raw.json === true,
+  );
+}
+
 export function registerSyncCommand(program: Command): void {
   program
     .command('sync')
@@ -169,7 +217,12 @@ export function registerSyncCommand(program: Command): void {
     .option('--dry-run', 'print the plan and write nothing')
     .option('--json', 'events and the result as JSON lines on stdout')
     .option('--yes', 'confirm a destructive mode (full, mirror) when running on a terminal')
+    .option('--follow', 'after the copy, stream changes (logical replication) until Ctrl-C; a restart resumes where it stopped')
+    .option('--follow-id <id>', 'name of the follow (default: derived from the two databases and the selection)')
+    .option('--batch-changes <n>', 'with --follow: changes per destination transaction at most (default 5000)')
+    .option('--batch-wait <duration>', 'with --follow: longest wait before a partial batch is committed (default 500ms)')
     .action(async (raw: SyncCommandOptions) => {
+      if (raw.follow) return syncFollow(raw);
       const mode = oneOf<SyncMode>(raw.mode, syncModes, '--mode');
       const schemaPolicy = oneOf<SchemaPolicy>(raw.schemaPolicy, schemaPolicies, '--schema-policy');
       const jobs = positiveInteger(raw.jobs, '--jobs') ?? 1;

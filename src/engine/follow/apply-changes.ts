@@ -7,7 +7,7 @@ import { defaultRuleKey } from '../sync/column-rules.js';
 import { applyQueryParams } from '../sync/query-params.js';
 import type { TablePlan } from '../sync/sync-plan-types.js';
 import type { ColumnRule } from '../types.js';
-import { type RelationApplier, type RelationMessage, type SourceType, type Statement, relationChange } from './apply-relation.js';
+import { type AddedColumn, type RelationApplier, type RelationMessage, type SourceType, type Statement, relationChange } from './apply-relation.js';
 import type { PgoutputMessage } from './pgoutput-decoder.js';
 import { writePosition } from './position-store.js';
 
@@ -24,6 +24,7 @@ export interface ApplyOptions {
   rules: readonly ColumnRule[];
   ruleKey: string | undefined;
   resolveType: (oid: number, typmod: number) => Promise<SourceType>;
+  describeColumn: (relationOid: number, column: string) => Promise<AddedColumn | undefined>;
   /** The stored position: transactions that committed before it are already applied and are skipped. */
   position: bigint;
   batchChanges: number;
@@ -183,6 +184,7 @@ export class ChangeApplier {
       plans: this.#o.plans,
       destinationColumns: new Set(columns.rows.map((r) => r.name)),
       resolveType: this.#o.resolveType,
+      describeColumn: this.#o.describeColumn,
       rules: this.#o.rules,
       ruleKey: this.#o.ruleKey ?? defaultRuleKey,
     });

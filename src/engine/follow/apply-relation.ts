@@ -25,6 +25,14 @@ export interface SourceType {
   category: string;
 }
 
+/** A column added at the source, as its catalog has it now (`default` deparsed by the server). */
+export interface AddedColumn {
+  default: string | null;
+  notNull: boolean;
+  /** The existing rows read the default without a rewrite (a non-volatile default). */
+  hasMissing: boolean;
+}
+
 /** A destination column and the expression (over the source row's columns) that fills it: the copy's, rules applied. */
 interface Target {
   column: string;
@@ -189,6 +197,7 @@ export async function relationChange(input: {
   plans: readonly TablePlan[];
   destinationColumns: ReadonlySet<string>;
   resolveType: (oid: number, typmod: number) => Promise<SourceType>;
+  describeColumn: (relationOid: number, column: string) => Promise<AddedColumn | undefined>;
   rules: readonly ColumnRule[];
   ruleKey: string;
 }): Promise<RelationChange> {
@@ -226,7 +235,13 @@ export async function relationChange(input: {
       targets.push({ column: column.name, expression: plan.expressions[index]! });
       continue;
     }
-    if (!input.destinationColumns.has(column.name)) addColumns.push(`ALTER TABLE ${qualified(plan.name)} ADD COLUMN IF NOT EXISTS ${quoteIdent(column.name)} ${resolved.type}`);
+    if (!input.destinationColumns.has(column.name)) {
+      // The source gave its existing rows the default without logging them: the destination must do the same.
+      const added = await input.describeColumn(relation.relationOid, column.name);
+      if (added?.default != null && !added.hasMissing) throw stop(`column "${column.name}" was added with a volatile default, which gave each existing row its own value`);
+      const defaultClause = added?.default == null ? '' : ` DEFAULT ${added.default}`;
+      addColumns.push(`ALTER TABLE ${qualified(plan.name)} ADD COLUMN IF NOT EXISTS ${quoteIdent(column.name)} ${resolved.type}${defaultClause}${added?.notNull ? ' NOT NULL' : ''}`);
+    }
     const rule = findRule(input.rules, plan.name, column.name);
     if (rule === undefined) {
       targets.push({ column: column.name, expression: quoteIdent(column.name) });

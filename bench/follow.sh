@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# bench/follow.sh — continuous-sync apply throughput and lag under a steady load (figures
+# printed, nothing asserted). See bench/follow-bench.ts for what is measured.
+# Usage: bench/follow.sh            env TXNS=20000 RATE=300 SECONDS=30 BATCH=5000
+# Not yet here: the side-by-side with native logical replication (CREATE SUBSCRIPTION).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+exec npx tsx bench/follow-bench.ts

@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+
+import type { CutoverReport } from '../../engine/follow/follow-api.js';
+import { splitList } from '../../engine/sync/select-tables.js';
+import { PgferryError } from '../../errors/pgferry-error.js';
+import { deriveFollowId, parseDurationMs } from './follow-cli-support.js';
+import { resolveTargets } from './sync-command.js';
+
+interface CutoverCommandOptions {
+  from: string;
+  to: string;
+  followId?: string;
+  schemas?: string;
+  tables?: string;
+  exclude?: string;
+  where?: string;
+  rules?: string;
+  timeout: string;
+  json?: boolean;
+}
+
+function formatReport(report: CutoverReport): string {
+  const lines = [`cut-over check of follow ${report.followId}: destination applied ${report.appliedLsn} ≥ source ${report.targetLsn}`];
+  for (const s of report.sequencesSet) lines.push(`  sequence ${s.sequence} set to ${s.value}`);
+  for (const t of report.tables) lines.push(`  ${t.equal ? 'equal    ' : 'DIFFERENT'} ${t.table}: ${t.sourceRows} rows at the source, ${t.destinationRows} at the destination${t.detail ? ` (${t.detail})` : ''}`);
+  lines.push(`  schema: ${report.schemaEqual ? 'equal' : 'DIFFERENT (see pgferry diff --schema)'}`);
+  lines.push(report.equal ? `ready to switch (${report.seconds.toFixed(1)} s)` : 'NOT EQUAL: do not switch traffic');
+  return lines.join('\n');
+}
+
+export function registerCutoverCommand(program: Command): void {
+  program
+    .command('cutover')
+    .description('Wait until a follow (sync --follow) has applied everything the source wrote, set sequences, compare both sides and report; stop writes to the source first')
+    .requiredOption('--from <url|name>', 'source database')
+    .requiredOption('--to <url|name>', 'destination database')
+    .option('--follow-id <id>', 'the follow (default: derived from the databases and the selection, as sync --follow does)')
+    .option('--schemas <list>', 'the selection given to sync --follow')
+    .option('--tables <globs>', 'the selection given to sync --follow')
+    .option('--exclude <globs>', 'the selection given to sync --follow')
+    .option('--where <sql>', 'the filter given to sync --follow (compared on the source side)')
+    .option('--rules <file>', 'the rules given to sync --follow (masked columns are left out of the comparison)')
+    .option('--timeout <duration>', 'give up waiting for the destination after this long', '5m')
+    .option('--json', 'print the report as JSON')
+    .action(async (raw: CutoverCommandOptions) => {
+      const timeoutMs = parseDurationMs(raw.timeout, '--timeout');
+      const [source, destination] = await resolveTargets([raw.from, raw.to]);
+      const rules = raw.rules ? await (await import('../../engine/sync/rules-file.js')).readRulesFile(raw.rules) : undefined;
+      const selection = { schemas: splitList(raw.schemas), tables: splitList(raw.tables), exclude: splitList(raw.exclude) };
+      const { cutover } = await import('../../engine/follow/cutover.js');
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      let report: CutoverReport;
+      try {
+        report = await cutover(
+          {
+            source: source!.config,
+            destination: destination!.config,
+            ...selection,
+            where: raw.where,
+            rules: rules?.rules,
+            ruleKey: rules?.key,
+            followId: raw.followId ?? deriveFollowId(source!.config, destination!.config, selection),
+            timeoutMs,
+          },
+          { signal: controller.signal },
+        );
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      process.stdout.write(raw.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
+      if (!report.equal) {
+        const different = report.tables.filter((t) => !t.equal).map((t) => t.table);
+        throw new PgferryError(
+          'PGF_VERIFY_MISMATCH',
+          `the destination does not equal the source at ${report.targetLsn}: ${different.length > 0 ? `tables ${different.join(', ')}` : ''}${!report.schemaEqual ? `${different.length > 0 ? '; ' : ''}the schema differs` : ''}; do not switch traffic`,
+        );
+      }
+    });
+}
