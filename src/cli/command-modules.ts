@@ -28,5 +28,4 @@ export const commandModules: Record<string, () => Promise<Register[]>> = {
   backups: async () => [(await import('./commands/backups-command.js')).registerBackupsCommand],
   storage: async () => [(await import('./commands/storage-command.js')).registerStorageCommand],
   replication: async () => [(await import('./commands/replication-command.js')).registerReplicationCommand],
-  cutover: async () => [(await import('./commands/replication-command.js')).registerCutoverCommand],
 };

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 
 import { errorCodes } from '../../errors/error-codes.js';
-import { validationError } from '../../errors/validation-error.js';
 import { formatBytes } from '../../engine/format-bytes.js';
 import { followEngine } from '../../jobs/follow/follow-engine.js';
 import { type FollowOperationContext, cutoverFollowJob, dropFollowJob, liveFollowStatus } from '../../jobs/follow/follow-operations.js';
@@ -56,16 +55,6 @@ export function printCutoverReport(report: CutoverReportView): void {
       ? `EQUAL: every table (${report.tables.length}) and the schema match; the job is stopped. Switch traffic now; drop the job (pgferry replication drop) once the source is retired.`
       : `NOT EQUAL: ${differing} table(s)${report.schema_equal ? '' : ' and the schema'} differ; do not switch traffic. The follower keeps running.`,
   );
-}
-
-function parseDuration(value: string | undefined): number {
-  if (value === undefined) return 300_000;
-  const match = /^(\d+)(ms|s|m|h)?$/.exec(value.trim());
-  if (!match) throw validationError([{ field: '--timeout', message: `expected a duration such as 90s, 5m or 1h, got "${value}"` }]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  const ms = Number(match[1]) * unit;
-  if (ms < 1000 || ms > 86_400_000) throw validationError([{ field: '--timeout', message: `expected between 1 s and 24 h, got "${value}"` }]);
-  return ms;
 }
 
 export function registerReplicationCommand(program: Command): void {
@@ -132,19 +121,15 @@ export function registerReplicationCommand(program: Command): void {
     });
 }
 
-export function registerCutoverCommand(program: Command): void {
-  program
-    .command('cutover <job>')
-    .description('Wait for lag 0, set sequences, compare every table, print the report and stop the job (exit 16 when not equal)')
-    .option('--timeout <duration>', 'give up waiting for lag 0 after this long (default 5m)')
-    .option('--json', 'machine-readable output')
-    .action(async (idOrName: string, flags: { timeout?: string; json?: boolean }) => {
-      const timeoutMs = parseDuration(flags.timeout);
-      await withJobStore(async (store) => {
-        const report = await cutoverFollowJob(await operationContext(store), idOrName, timeoutMs);
-        if (flags.json) printJson(report);
-        else printCutoverReport(report);
-        if (!report.equal) process.exitCode = errorCodes.PGF_VERIFY_MISMATCH.exit;
-      });
-    });
+/**
+ * `pgferry cutover JOB`: waits for lag 0, sets sequences, compares, prints the report and stops
+ * the job when equal; exit 16 (PGF_VERIFY_MISMATCH) when not equal.
+ */
+export async function cutoverSavedJob(idOrName: string, timeoutMs: number, json: boolean): Promise<void> {
+  await withJobStore(async (store) => {
+    const report = await cutoverFollowJob(await operationContext(store), idOrName, timeoutMs);
+    if (json) printJson(report);
+    else printCutoverReport(report);
+    if (!report.equal) process.exitCode = errorCodes.PGF_VERIFY_MISMATCH.exit;
+  });
 }
