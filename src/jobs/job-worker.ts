@@ -27,6 +27,8 @@ export interface JobWorkerHooks {
   poll?(): Promise<void>;
   /** Called when a follower's progress was stored (threshold notifications hang here). */
   followProgress?(jobId: string, figures: { retainedBytes: number | null; lagSeconds: number | null; lagBytes: number | null }): Promise<void>;
+  /** Called when a follower failed for good and its job was paused (notifications hang here). */
+  followFailed?(jobId: string, code: string, message: string): Promise<void>;
 }
 
 export interface JobWorkerOptions {
@@ -112,6 +114,7 @@ export class JobWorker {
       progressStored: hooks?.followProgress
         ? (jobId, progress) => hooks.followProgress!(jobId, { retainedBytes: progress.retainedBytes, lagSeconds: progress.lagSeconds, lagBytes: progress.lagBytes })
         : undefined,
+      followFailed: hooks?.followFailed ? (jobId, code, message) => hooks.followFailed!(jobId, code, message) : undefined,
     });
     this.#maintenance = new WorkerMaintenance({
       db,

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 
 import type { StoreDatabase } from '../store/store-types.js';
 import { queueDeliveries } from './notification-dispatcher.js';
-import { followAlertPayload } from './notification-payload.js';
+import { followAlertPayload, followFailedPayload } from './notification-payload.js';
 
 export interface FollowFigures {
   retainedBytes: number | null;
@@ -56,4 +56,19 @@ export async function queueFollowAlerts(db: Kysely<StoreDatabase>, jobId: string
     queued += await queueDeliveries(db, targets, null, followAlertPayload(check.event, job, { ...figures, threshold: check.threshold }));
   }
   return queued;
+}
+
+/** Tells the job's channels that watch `failed` that its follower stopped for good (the job is paused). */
+export async function queueFollowFailure(db: Kysely<StoreDatabase>, jobId: string, code: string, message: string): Promise<number> {
+  const job = await db.selectFrom('sync_jobs').select(['id', 'name']).where('id', '=', jobId).executeTakeFirst();
+  if (!job) return 0;
+  const channels = await db
+    .selectFrom('sync_job_channels as link')
+    .innerJoin('notification_channels as channel', 'channel.id', 'link.channel_id')
+    .select(['channel.id', 'channel.events'])
+    .where('link.sync_job_id', '=', jobId)
+    .where('channel.enabled', '=', true)
+    .execute();
+  const targets = channels.filter((channel) => channel.events.includes('failed')).map((channel) => channel.id);
+  return queueDeliveries(db, targets, null, followFailedPayload(job, code, message));
 }

@@ -123,6 +123,19 @@ export function followAlertPayload(
   };
 }
 
+/** A continuous-sync job's follower stopped on an error that needs someone (the job is paused). */
+export function followFailedPayload(job: { id: string; name: string }, code: string, message: string): NotificationPayload {
+  const title = `pgferry: continuous-sync job "${job.name}" ${headline.failed}`;
+  return {
+    event: 'failed',
+    title,
+    text: `${title}\n${code}: ${message}\nthe job is paused (its slot keeps WAL on the source); fix the cause, then resume it (pgferry replication resume ${job.name})`,
+    job: { id: job.id, name: job.name, kind: 'follow' },
+    error_code: code,
+    error_message: message,
+  };
+}
+
 export function testPayload(channelName: string): NotificationPayload {
   const title = `pgferry: ${headline.test} message for channel "${channelName}"`;
   return { event: 'test', title, text: `${title}\nIf you can read this, the channel works.` };

@@ -211,4 +211,35 @@ describe('continuous-sync jobs run by workers', () => {
     expect(await query(sourceUrl, 'SELECT pubname FROM pg_publication WHERE pubname = $1', [before.progress?.publication_name])).toEqual([]);
     expect((await http('GET', `/api/v1/follow-jobs/${jobId}`)).status).toBe(404);
   }, 900_000);
+
+  it('pauses a job whose follower cannot start (a table without replica identity) and tells the channels that watch failures', async () => {
+    await query(sourceUrl, `CREATE TABLE public.keyless (note text); INSERT INTO public.keyless VALUES ('a')`);
+    const channel = await http('POST', '/api/v1/notification-channels', { name: 'follow-failures', kind: 'webhook', config: { url: 'http://127.0.0.1:9/hook' }, events: ['failed'] });
+    expect(channel.status, JSON.stringify(channel.json)).toBe(201);
+    const connections = await t.store.db.selectFrom('connections').select(['id', 'name']).execute();
+    const id = (name: string) => connections.find((row) => row.name === name)!.id;
+    const created = await http('POST', '/api/v1/follow-jobs', {
+      name: 'keyless-follow',
+      source_connection_id: id('follow-source'),
+      destination_connection_id: id('follow-destination'),
+      selection: { tables: ['public.keyless'] },
+      channel_ids: [channel.json.id],
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const keylessId = (created.json as unknown as JobAnswer).id;
+    const stopped = await waitFor(async () => {
+      const job = (await http('GET', `/api/v1/follow-jobs/${keylessId}`)).json as unknown as JobAnswer & { paused_reason: string | null };
+      return job.state === 'paused' ? job : undefined;
+    }, 600_000, 'the failing job to be paused');
+    expect(stopped.last_error).toMatchObject({ code: 'PGF_FOLLOW_REPLICA_IDENTITY', message: expect.stringContaining('public.keyless') });
+    expect(stopped.paused_reason).toContain('PGF_FOLLOW_REPLICA_IDENTITY');
+    const delivery = await waitFor(
+      () => t.store.db.selectFrom('notification_deliveries').select(['payload']).where('event', '=', 'failed').executeTakeFirst(),
+      600_000,
+      'the failure notification',
+    );
+    expect(JSON.stringify(delivery.payload)).toContain('keyless-follow');
+    // A failed start leaves nothing behind on the source.
+    expect(await query(sourceUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([]);
+  }, 900_000);
 });

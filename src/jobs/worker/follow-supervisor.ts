@@ -6,7 +6,7 @@ import { isPgferryError } from '../../errors/pgferry-error.js';
 import type { Logger } from '../../logger.js';
 import type { OutboundCheck } from '../../net/outbound-guard.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
-import { claimFollowLeases, getFollowJob, recordFollowError, releaseFollowLease, renewFollowLeases, saveFollowProgress } from '../../store/follow-job-repository.js';
+import { claimFollowLeases, getFollowJob, recordFollowError, releaseFollowLease, renewFollowLeases, saveFollowProgress, setFollowPaused } from '../../store/follow-job-repository.js';
 import type { StoreDatabase } from '../../store/store-types.js';
 import type { FollowEngine } from '../follow/follow-engine.js';
 import { followJobOptions } from '../follow/follow-job-options.js';
@@ -31,6 +31,8 @@ export interface FollowSupervisorOptions {
   retryDelayMs: number;
   /** Called with each stored progress (notifications check the job's thresholds here). */
   progressStored?: ((jobId: string, progress: FollowProgress) => Promise<void>) | undefined;
+  /** Called when a follower failed and its job was paused for someone to act (notifications). */
+  followFailed?: ((jobId: string, code: string, message: string) => Promise<void>) | undefined;
 }
 
 interface ActiveFollower {
@@ -39,6 +41,14 @@ interface ActiveFollower {
 }
 
 export type FollowStopReason = 'paused' | 'lost' | 'shutdown';
+
+/**
+ * Failures that starting again cannot cure (the source's settings, a table without replica
+ * identity, an incompatible schema change, a change the destination refuses): the job is
+ * paused with the error as its reason, for someone to fix and resume. Others (a dropped
+ * stream, a server restarting) are retried with back-off.
+ */
+const needsAttention = new Set(['PGF_FOLLOW_NOT_READY', 'PGF_FOLLOW_REPLICA_IDENTITY', 'PGF_FOLLOW_SCHEMA_CHANGED', 'PGF_FOLLOW_APPLY_FAILED', 'PGF_DESTINATION_PROTECTED']);
 
 /**
  * Runs the continuous-sync jobs whose lease this worker holds: exactly one follower per job
@@ -130,6 +140,10 @@ export class FollowSupervisor {
         const message = isPgferryError(error) ? error.message : safeServerReason(error);
         logger.error({ code }, `follower failed: ${message}`);
         await recordFollowError(db, jobId, code, message).catch(() => undefined);
+        if (needsAttention.has(code)) {
+          await setFollowPaused(db, jobId, true, `stopped by ${code}; fix the cause, then resume`).catch(() => undefined);
+          await this.options.followFailed?.(jobId, code, message).catch((hookError: unknown) => logger.warn({ err: hookError }, 'follow-failed hook failed'));
+        }
       }
     } finally {
       clearInterval(timer);
