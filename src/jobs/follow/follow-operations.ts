@@ -87,6 +87,12 @@ export async function cutoverFollowJob(context: FollowOperationContext, idOrName
   const report = await context.engine.cutover({ ...engineOptions, timeoutMs }, { signal, logger: context.logger });
   const record = cutoverRecord(report);
   await saveCutoverReport(context.db, job.id, record);
-  if (record.equal) await stopFollower(context.db, job, `cut over at ${record.applied_lsn} (${record.finished_at})`);
+  if (record.equal) {
+    // The report is what the DBA acts on: a follower slow to stop (it is paused, and has nothing
+    // left to apply once writes stopped) must not hide it.
+    await stopFollower(context.db, job, `cut over at ${record.applied_lsn} (${record.finished_at})`).catch((error: unknown) =>
+      context.logger?.warn({ err: error, jobId: job.id }, 'the job is paused after its cut-over, but its follower has not stopped yet'),
+    );
+  }
   return record;
 }
