@@ -5,7 +5,7 @@
  *     (update, insert, delete); the follower is started and timed until it has applied all of
  *     them — apply throughput in changes/s (decode + apply + position, batched);
  *  2. steady load: RATE transactions/s for SECONDS s while following; lag in bytes and seconds
- *     sampled from the follower's progress every 2 s (p50, p99, max), and the process RSS.
+ *     sampled from both databases every 250 ms (p50, p99, max), and the process RSS.
  * Usage: npx tsx bench/follow-bench.ts   (env TXNS=20000 RATE=300 SECONDS=30 BATCH=5000)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
       return { stop: async () => (controller.abort(), await done), done };
     };
     // Copy, then stop: the slot keeps the burst for the next start.
-    let latest: FollowProgress | undefined;
+    let latest = undefined as FollowProgress | undefined;
     let first = start((p) => (latest = p));
     while (latest?.phase !== 'streaming') await new Promise((resolve) => setTimeout(resolve, 100));
     await first.stop();
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     latest = undefined;
     const catchUpStart = Date.now();
     first = start((p) => (latest = p));
-    while (toValue(latest?.appliedLsn ?? null) < targetValue) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (toValue((latest as FollowProgress | undefined)?.appliedLsn ?? null) < targetValue) await new Promise((resolve) => setTimeout(resolve, 50));
     const catchUpMs = Date.now() - catchUpStart;
     const applied = latest!.changesApplied;
     console.log(`catch-up: ${applied} changes in ${latest!.transactionsApplied} transactions applied in ${(catchUpMs / 1000).toFixed(1)} s = ${Math.round((applied * 1000) / catchUpMs)} changes/s (batch ${batch})`);
@@ -96,13 +96,24 @@ async function main(): Promise<void> {
     const lagBytes: number[] = [];
     const lagSeconds: number[] = [];
     let peakRss = 0;
+    // Sampled from outside the follower every 250 ms: source WAL position vs the destination's
+    // stored position, and how old the destination's last applied commit is (an upper bound
+    // of the lag in seconds while the source writes continuously).
+    const probeSource = new pg.Client({ connectionString: src });
+    const probeDestination = new pg.Client({ connectionString: server.connectionString('dst') });
+    await Promise.all([probeSource.connect(), probeDestination.connect()]);
+    let sampling = Promise.resolve();
     const sampler = setInterval(() => {
-      if (latest?.phase === 'streaming' && latest.lagBytes !== null) {
-        lagBytes.push(latest.lagBytes);
-        lagSeconds.push(latest.lagSeconds ?? 0);
-      }
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    }, 2000);
+      sampling = sampling.then(async () => {
+        const [current, position] = await Promise.all([
+          probeSource.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'),
+          probeDestination.query<{ lsn: string; age: number }>(`SELECT lsn::text AS lsn, extract(epoch FROM clock_timestamp() - commit_time)::float8 AS age FROM pgferry.follow_position WHERE follow_id = 'bench'`),
+        ]);
+        lagBytes.push(Number(toValue(current.rows[0]!.lsn) - toValue(position.rows[0]!.lsn)));
+        lagSeconds.push(Math.max(0, position.rows[0]!.age));
+      });
+    }, 250);
     const writer = new pg.Client({ connectionString: src });
     await writer.connect();
     const loadStart = Date.now();
@@ -117,8 +128,11 @@ async function main(): Promise<void> {
     }
     await writer.end();
     clearInterval(sampler);
+    await sampling;
+    await Promise.all([probeSource.end(), probeDestination.end()]);
     const elapsed = (Date.now() - loadStart) / 1000;
     console.log(`steady load: ${written} transactions (${Math.round(written / elapsed)}/s, ${Math.round((written * 3) / elapsed)} changes/s offered) for ${elapsed.toFixed(0)} s`);
+    console.log(`  ${lagBytes.length} samples (source WAL position − destination's stored position; age of the last applied commit)`);
     console.log(`  lag bytes   p50 ${percentile(lagBytes, 50)}  p99 ${percentile(lagBytes, 99)}  max ${Math.max(...lagBytes)}`);
     console.log(`  lag seconds p50 ${percentile(lagSeconds, 50).toFixed(2)}  p99 ${percentile(lagSeconds, 99).toFixed(2)}  max ${Math.max(...lagSeconds).toFixed(2)}`);
     console.log(`  peak RSS of this process (follower + load generator) ${Math.round(peakRss / 1024 / 1024)} MB`);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { dropFollow } from '../../src/engine/follow/drop-follow.js';
 import type { FollowOptions } from '../../src/engine/follow/follow-api.js';
 import { followNames } from '../../src/engine/follow/follow-names.js';
 import { followStatus } from '../../src/engine/follow/follow-status.js';
@@ -153,7 +154,15 @@ describe('follow: rules and filter on the stream', () => {
       expect(expectedIds).toContain(1000);
       expect(expectedIds).not.toContain(6);
       expect(expectedIds).not.toContain(8);
+      // Dropping a follow whose slot a follower holds is refused, and nothing is dropped.
+      const refused = await dropFollow(ruled).then(
+        () => undefined,
+        (e: unknown) => e as { code: string },
+      );
+      expect(refused?.code).toBe('PGF_FOLLOW_SLOT_ACTIVE');
+      expect((await leftovers(sourceUrl, ruled.followId)).slots).toHaveLength(1);
     });
+    expect(await dropFollow(ruled)).toEqual({ slotDropped: true, publicationDropped: true, positionDropped: true });
     const leaked = await sql(destinationUrl, `SELECT id, email FROM public.people WHERE email LIKE '%corp.example%'`);
     expect(leaked).toEqual([]);
     // The stream masks as the copy does: the same rule gives the same value for the same e-mail.

@@ -99,6 +99,13 @@ describe('follow: kill -9 of the follower, restart', () => {
       await workload.stop();
     }
     const cut = await runCli(['cutover', '--from', sourceUrl, '--to', destinationUrl, '--follow-id', followId, '--timeout', '2m', '--json']);
+    // A row lost at the destination: the cut-over says do not switch, with a non-zero exit.
+    await sql(destinationUrl, 'DELETE FROM public.items WHERE id = 5');
+    const broken = await runCli(['cutover', '--from', sourceUrl, '--to', destinationUrl, '--follow-id', followId, '--timeout', '2m']);
+    expect(broken.code).not.toBe(0);
+    expect(broken.stdout).toContain('DIFFERENT public.items');
+    expect(broken.stdout).toContain('NOT EQUAL: do not switch traffic');
+    expect(broken.stderr).toContain('do not switch traffic');
     follower.child.kill('SIGTERM');
     const code = await follower.exited;
     expect(cut.stderr).toBe('');

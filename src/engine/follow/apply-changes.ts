@@ -11,6 +11,9 @@ import { type AddedColumn, type RelationApplier, type RelationMessage, type Sour
 import type { PgoutputMessage } from './pgoutput-decoder.js';
 import { writePosition } from './position-store.js';
 
+/** Statements sent ahead of their answers at most (bounds memory; the socket pipelines them). */
+const maxInflight = 1000;
+
 interface CommitInfo {
   lsn: bigint;
   xid: number | null;
@@ -49,6 +52,7 @@ export class ChangeApplier {
   #batchChanges = 0;
   #txn: { xid: number; commitTime: Date; skip: boolean } | null = null;
   #oldestUnapplied: Date | null = null;
+  #inflight: Promise<void>[] = [];
   #lastApplied: { xid: number | null; commitTime: Date | null } = { xid: null, commitTime: null };
   changesApplied = 0;
   transactionsApplied = 0;
@@ -131,11 +135,14 @@ export class ChangeApplier {
     if (this.#txn !== null) return null;
     const pending = this.#pending;
     if (pending === null || pending.lsn <= this.#stored) {
+      await this.#settle();
       if (this.#batchOpen) await this.#o.destination.query('COMMIT');
       this.#resetBatch();
       return null;
     }
     await this.#ensureBatch();
+    // Every change must have succeeded: COMMIT of an aborted transaction silently rolls back.
+    await this.#settle();
     await writePosition(this.#o.destination, this.#o.followId, pending);
     await this.#o.destination.query('COMMIT');
     this.#stored = pending.lsn;
@@ -147,6 +154,7 @@ export class ChangeApplier {
 
   /** Abandons the open batch (an error): nothing of it is committed, the stored position stays. */
   async rollback(): Promise<void> {
+    await Promise.allSettled(this.#inflight.splice(0));
     if (this.#batchOpen) await this.#o.destination.query('ROLLBACK').catch(() => undefined);
     this.#resetBatch();
     this.#txn = null;
@@ -171,6 +179,7 @@ export class ChangeApplier {
   async #relation(message: RelationMessage): Promise<void> {
     const destination = this.#o.destination;
     await this.#ensureBatch();
+    await this.#settle();
     const plan = this.#o.plans.find((p) => p.source.oid === message.relationOid);
     const columns = plan
       ? await destination.query<{ name: string }>(
@@ -200,6 +209,25 @@ export class ChangeApplier {
     return applier;
   }
 
+  /**
+   * Sends a statement without waiting for its answer (the destination session is pipelined):
+   * its outcome is awaited before the batch commits, or when too many are in flight. In an
+   * explicit transaction the first failure aborts the rest, so the first error is the cause.
+   */
+  async #send(applier: RelationApplier, statement: Statement): Promise<void> {
+    const sent = this.#run(applier, statement).then(() => undefined);
+    sent.catch(() => undefined);
+    this.#inflight.push(sent);
+    if (this.#inflight.length >= maxInflight) await this.#settle();
+  }
+
+  async #settle(): Promise<void> {
+    const inflight = this.#inflight.splice(0);
+    const outcomes = await Promise.allSettled(inflight);
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
   async #run(applier: RelationApplier, statement: Statement): Promise<pg.QueryResult> {
     try {
       return await this.#o.destination.query({ name: statement.name, text: statement.text, values: statement.values });
@@ -217,17 +245,25 @@ export class ChangeApplier {
     this.changesApplied++;
     if (message.tag === 'truncate') {
       const tables = message.relationOids.map((oid) => qualified(this.#applier(oid).table.name));
+      await this.#settle();
       await this.#o.destination.query(`TRUNCATE ONLY ${tables.join(', ')}`);
       return;
     }
     const applier = this.#applier(message.relationOid);
     if (message.tag === 'insert') {
-      await this.#run(applier, applier.insert(message.newTuple));
+      await this.#send(applier, applier.insert(message.newTuple));
     } else if (message.tag === 'delete') {
-      await this.#run(applier, applier.delete(message.oldTuple));
+      await this.#send(applier, applier.delete(message.oldTuple));
     } else {
       const check = applier.filterCheck(message.newTuple);
-      const keep = check === null ? true : (await this.#run(applier, check)).rows[0]?.keep === true;
+      if (check === null) {
+        const update = applier.update(message.oldTuple, message.newTuple);
+        if (update !== null) await this.#send(applier, update);
+        return;
+      }
+      // Answers are needed now; an earlier failure must surface as itself, not as "transaction aborted".
+      await this.#settle();
+      const keep = (await this.#run(applier, check)).rows[0]?.keep === true;
       const identity = message.oldTuple;
       if (!keep) {
         // The row left the filter: it goes from the destination (if it was there).

@@ -65,7 +65,8 @@ export async function follow(options: FollowOptions, context: FollowContext = {}
     context.onProgress?.({ ...progress });
   };
   try {
-    destination = await openSession(options.destination, 'destination', 'pgferry follow apply');
+    // Pipelined: the applier sends changes without waiting for each answer (see ChangeApplier).
+    destination = await openSession({ ...options.destination, pipeline: true } as pg.ClientConfig, 'destination', 'pgferry follow apply');
     report('starting');
     const stored = await readPosition(destination, options.followId);
     let start: bigint;
