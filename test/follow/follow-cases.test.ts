@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { cutover } from '../../src/engine/follow/cutover.js';
 import { dropFollow } from '../../src/engine/follow/drop-follow.js';
 import type { FollowOptions } from '../../src/engine/follow/follow-api.js';
 import { followNames } from '../../src/engine/follow/follow-names.js';
@@ -64,6 +65,23 @@ async function converged(sourceUrl: string, destinationUrl: string, query: strin
 }
 
 describe('follow: refusals and clean failure', () => {
+  it('refuses a source without wal_level=logical, saying how to fix it, before creating anything', async (context) => {
+    // The shared test server runs with the default wal_level (replica).
+    const plain = await createTestDatabase({ migrated: false, prefix: 'pgferry_follow_plain' });
+    const [level] = await sql<{ wal_level: string }>(plain.url, 'SHOW wal_level');
+    if (level!.wal_level === 'logical') context.skip('the shared server has wal_level=logical');
+    await sql(plain.url, 'CREATE TABLE public.t (id int PRIMARY KEY)');
+    const destination = await createTestDatabase({ migrated: false, prefix: 'pgferry_follow_plain_dst' });
+    const error = await follow({ source: { connectionString: plain.url }, destination: { connectionString: destination.url }, followId: 'plain' }).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string },
+    );
+    expect(error?.code).toBe('PGF_FOLLOW_NOT_READY');
+    expect(error?.message).toContain('wal_level is "replica"');
+    expect(error?.message).toContain('ALTER SYSTEM SET wal_level = logical');
+    expect(await leftovers(plain.url, 'plain')).toEqual({ slots: [], publications: [] });
+  });
+
   it('refuses a table without a key and with default replica identity before creating anything', async () => {
     const { sourceUrl, options } = await pair('nokey', 'CREATE TABLE public.log (at timestamptz, line text); CREATE TABLE public.ok (id int PRIMARY KEY);');
     const error = await follow(options).then(
@@ -154,6 +172,10 @@ describe('follow: rules and filter on the stream', () => {
       expect(expectedIds).toContain(1000);
       expect(expectedIds).not.toContain(6);
       expect(expectedIds).not.toContain(8);
+      // Cut-over compares with the masked column left out and the filter applied to the source.
+      const report = await cutover({ ...ruled, timeoutMs: 60_000 });
+      expect(report.tables).toEqual([expect.objectContaining({ table: 'public.people', equal: true, sourceRows: expectedIds.length, destinationRows: expectedIds.length })]);
+      expect(report.equal).toBe(true);
       // Dropping a follow whose slot a follower holds is refused, and nothing is dropped.
       const refused = await dropFollow(ruled).then(
         () => undefined,

@@ -74,9 +74,14 @@ export class ChangeApplier {
   get lastApplied(): { xid: number | null; commitTime: Date | null } {
     return this.#lastApplied;
   }
-  /** Seconds since the commit of the oldest change received and not yet committed at the destination. */
-  lagSeconds(now = Date.now()): number {
-    return this.#oldestUnapplied === null ? 0 : Math.max(0, (now - this.#oldestUnapplied.getTime()) / 1000);
+  /**
+   * Seconds since the commit of the oldest change received and not yet committed at the
+   * destination. With `backlog` (frames received but not decoded yet, whose commit times are
+   * unknown) and nothing pending, the age of the last applied commit stands in: an upper bound.
+   */
+  lagSeconds(now = Date.now(), backlog = false): number {
+    const oldest = this.#oldestUnapplied ?? (backlog ? this.#lastApplied.commitTime : null);
+    return oldest === null ? 0 : Math.max(0, (now - oldest.getTime()) / 1000);
   }
   /** Milliseconds until the open batch must be committed (Infinity when none is open). */
   msUntilDue(now = Date.now()): number {

@@ -4,6 +4,7 @@ import { diffSchemas } from '../diff/schema-diff.js';
 import { displayName } from '../sql/quote-ident.js';
 import { openSession } from '../sql/session-settings.js';
 import { planSync } from '../sync/run-sync.js';
+import { filterPlaceholders } from '../sync/where-filter.js';
 import type { CutoverOptions, CutoverReport, FollowContext } from './follow-api.js';
 import { formatLsn, parseLsn } from './lsn.js';
 import { readPosition } from './position-store.js';
@@ -48,14 +49,17 @@ export async function cutover(options: CutoverOptions, context: FollowContext = 
       const sequences = await syncSequences(source, destination, plan.sequences);
       for (const warning of sequences.warnings) context.logger?.warn({ followId: options.followId }, warning);
       const tables = plan.tables.filter((t) => t.status !== 'refused');
+      // A filter with {{placeholders}} cannot be re-evaluated as the copy bound it: such a table is reported, not compared.
+      const comparable = tables.filter((t) => t.filter === null || filterPlaceholders(t.filter).length === 0);
+      const uncompared = tables.filter((t) => !comparable.includes(t));
       const diff = await compareTables(
         options.source,
         options.destination,
-        tables.map((t) => ({
+        comparable.map((t) => ({
           schema: t.name.schema,
           name: t.name.name,
           excludeColumns: t.rules.map((r) => r.column),
-          ...(t.filter !== null && t.params.length === 0 ? { sourceWhere: t.filter } : {}),
+          ...(t.filter !== null ? { sourceWhere: t.filter } : {}),
         })),
         { signal: context.signal },
       );
@@ -68,6 +72,9 @@ export async function cutover(options: CutoverOptions, context: FollowContext = 
         destinationRows: t.destination === null ? 0 : Number(t.destination.rows),
         ...(t.status === 'equal' ? {} : { detail: t.reason ?? `${t.status}${t.rows.length > 0 ? `: ${t.rows.length} differing row(s)` : ''}` }),
       }));
+      for (const t of uncompared) {
+        reported.push({ table: displayName(t.name), equal: false, sourceRows: 0, destinationRows: 0, detail: 'not compared: its filter has {{placeholders}}, which cannot be bound as the copy bound them' });
+      }
       return {
         followId: options.followId,
         targetLsn: formatLsn(target),
@@ -75,7 +82,7 @@ export async function cutover(options: CutoverOptions, context: FollowContext = 
         sequencesSet: sequences.set,
         tables: reported,
         schemaEqual: schema.equal,
-        equal: diff.equal && schema.equal,
+        equal: diff.equal && uncompared.length === 0 && schema.equal,
         seconds: (Date.now() - started) / 1000,
       };
     } finally {

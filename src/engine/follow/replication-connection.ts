@@ -82,6 +82,11 @@ export class ReplicationConnection {
     this.#client.query(stream);
   }
 
+  /** Frames received and not yet read (changes the source sent that the applier has not seen). */
+  get buffered(): number {
+    return this.#frames.length;
+  }
+
   /** The next frame, or null after `timeoutMs` without one (the caller's batch timer). Throws the stream's error. */
   async next(timeoutMs: number): Promise<ReplicationFrame | null> {
     if (this.#frames.length === 0 && this.#failure === undefined && !this.#ended) {

@@ -206,7 +206,7 @@ async function stream(input: {
     progress.appliedLsn = formatLsn(applied);
     progress.lagBytes = Number(current > applied ? current - applied : 0n);
     progress.retainedBytes = lsn.rows[0]!.restart === null ? null : Number(current - parseLsn(lsn.rows[0]!.restart));
-    progress.lagSeconds = applier.lagSeconds(now);
+    progress.lagSeconds = applier.lagSeconds(now, replication.buffered > 0);
     progress.changesPerSecond = lastProgress === 0 ? 0 : Math.round(((applier.changesApplied - changesAtLastProgress) * 1000) / Math.max(1, now - lastProgress));
     changesAtLastProgress = applier.changesApplied;
     lastProgress = now;
