@@ -21,6 +21,7 @@ import { registerMetrics } from './metrics-routes.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { staticUi } from './static-ui.js';
 import { syncJobRoutes } from './sync-job-routes.js';
+import { followJobRoutes } from './follow-job-routes.js';
 import { backupJobRoutes } from './backup-job-routes.js';
 import { runRoutes } from './run-routes.js';
 import { notificationChannelRoutes } from './notification-channel-routes.js';
@@ -106,6 +107,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   await app.register(connectionRoutes(services));
   await app.register(authApiRoutes({ config, store, secrets: options.secrets }));
   await app.register(syncJobRoutes(services));
+  await app.register(followJobRoutes(services));
   await app.register(backupJobRoutes(services));
   await app.register(runRoutes(services));
   await app.register(notificationChannelRoutes(services));

@@ -11,7 +11,7 @@ import { displaySafe } from '../store/safe-text.js';
 
 const errors = { 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema };
 const params = z.strictObject({ id: z.string().min(1).max(200).describe('channel id or name') });
-const events = z.array(z.enum(channelEvents)).min(1).max(4).optional().describe('(default: [failed])');
+const events = z.array(z.enum(channelEvents)).min(1).max(channelEvents.length).optional().describe('(default: [failed])');
 const name = displaySafe(z.string().trim().min(1).max(100));
 
 const createBody = z.discriminatedUnion(

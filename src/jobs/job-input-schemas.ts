@@ -89,6 +89,37 @@ export const syncRunParamsSchema = z.strictObject({
 export type SyncRunParams = z.infer<typeof syncRunParamsSchema>;
 export type SyncJobPatch = z.infer<typeof syncJobUpdateSchema>;
 
+// A continuous-sync job: a sync job's definition (what to copy and how) without a schedule or
+// a mode (it copies once, then streams), plus the thresholds its notifications watch.
+const followJobShape = {
+  name,
+  description: description.optional(),
+  source_connection_id: z.uuid(),
+  destination_connection_id: z.uuid(),
+  selection: selectionSchema.optional(),
+  table_options: z
+    .record(z.string().min(1), tableOptionSchema.omit({ mode: true, cursor_column: true }))
+    .optional()
+    .describe('Per-table filters (where), keys and column rules keyed by schema.table; "*" holds defaults; the stream applies them as the copy does'),
+  schema_policy: z.enum(schemaPolicies).optional(),
+  parallelism: z.number().int().min(1).max(64).optional().describe('Tables copied at once during the initial copy (default: 2)'),
+  copy_owners: z.boolean().optional(),
+  copy_grants: z.boolean().optional(),
+  enabled: z.boolean().optional().describe('A disabled job is not followed by any worker (its slot stays and retains WAL)'),
+  channel_ids: scheduleShape.channel_ids,
+  retained_bytes_alert: z.number().int().min(1).nullable().optional().describe('Notify (event replication_retained) when the slot retains more WAL than this many bytes'),
+  lag_seconds_alert: z.number().int().min(1).max(31_536_000).nullable().optional().describe('Notify (event replication_lag) when the lag passes this many seconds'),
+};
+
+export const followJobCreateSchema = z.strictObject(followJobShape).superRefine((value, context) => {
+  if (value.source_connection_id === value.destination_connection_id) {
+    context.addIssue({ code: 'custom', path: ['destination_connection_id'], message: 'must differ from source_connection_id' });
+  }
+});
+export const followJobUpdateSchema = z.strictObject(followJobShape).partial();
+export type FollowJobInput = z.infer<typeof followJobCreateSchema>;
+export type FollowJobPatch = z.infer<typeof followJobUpdateSchema>;
+
 const backupJobShape = {
   name,
   description: description.optional(),

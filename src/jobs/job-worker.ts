@@ -11,7 +11,9 @@ import { claimRuns, releaseClaimedRuns } from '../store/run-repository.js';
 import type { RunRow, StoreDatabase } from '../store/store-types.js';
 import type { RunExecutors } from './run-executor.js';
 import { listenForQueuedRuns } from '../store/run-wakeup.js';
+import { type FollowEngine, followEngine } from './follow/follow-engine.js';
 import { CronTicker } from './worker/cron-ticker.js';
+import { FollowSupervisor } from './worker/follow-supervisor.js';
 import { RunSupervisor } from './worker/run-supervisor.js';
 import { WorkerEvents } from './worker/worker-events.js';
 import { WorkerMaintenance } from './worker/worker-maintenance.js';
@@ -23,6 +25,10 @@ export interface JobWorkerHooks {
   maintenance?(): Promise<void>;
   /** Called every poll, not awaited by it (e.g. to start sending due notification deliveries). */
   poll?(): Promise<void>;
+  /** Called when a follower's progress was stored (threshold notifications hang here). */
+  followProgress?(jobId: string, figures: { retainedBytes: number | null; lagSeconds: number | null; lagBytes: number | null }): Promise<void>;
+  /** Called when a follower failed for good and its job was paused (notifications hang here). */
+  followFailed?(jobId: string, code: string, message: string): Promise<void>;
 }
 
 export interface JobWorkerOptions {
@@ -50,6 +56,14 @@ export interface JobWorkerOptions {
   hooks?: JobWorkerHooks;
   /** Pool to LISTEN for queued runs on, so run-now starts without waiting for a poll. */
   listenPool?: pg.Pool | undefined;
+  /** The continuous-sync engine (default: the real one). */
+  followEngine?: FollowEngine;
+  /** Continuous-sync jobs followed at once in this process (default: 4; 0 = none). */
+  maxFollowers?: number;
+  /** How often a follower's progress is stored (default: 5000 ms). */
+  followProgressIntervalMs?: number;
+  /** First wait before a failed follower is started again (default: 10000 ms). */
+  followRetryDelayMs?: number;
 }
 
 /**
@@ -65,6 +79,7 @@ export class JobWorker {
   readonly #ticker: CronTicker;
   readonly #runs: RunSupervisor;
   readonly #maintenance: WorkerMaintenance;
+  readonly #followers: FollowSupervisor;
   #timers: NodeJS.Timeout[] = [];
   // Kept apart from the other timers: runs are proven alive until they have really ended.
   #heartbeatTimer: NodeJS.Timeout | undefined;
@@ -83,6 +98,24 @@ export class JobWorker {
     this.events = new WorkerEvents((error, event) => logger.warn({ err: error, event }, 'a worker event listener failed'));
     this.#ticker = new CronTicker({ db, logger, events: this.events, fireTicks: options.scheduler ?? true });
     this.#runs = new RunSupervisor({ db, logger, secrets: options.secrets, outbound: options.outbound ?? allowAnyOutbound, executors: options.executors, workerId: this.workerId, events: this.events, runFinished: hooks?.runFinished?.bind(hooks) });
+    // A follower's lease lapses like a run's heartbeat: after deadAfterMs another worker takes it.
+    this.#followers = new FollowSupervisor({
+      db,
+      secrets: options.secrets,
+      outbound: options.outbound ?? allowAnyOutbound,
+      logger,
+      engine: options.followEngine ?? followEngine,
+      workerId: this.workerId,
+      events: this.events,
+      maxFollowers: options.maxFollowers ?? 4,
+      leaseMs: options.deadAfterMs ?? 30_000,
+      progressIntervalMs: options.followProgressIntervalMs ?? 5000,
+      retryDelayMs: options.followRetryDelayMs ?? 10_000,
+      progressStored: hooks?.followProgress
+        ? (jobId, progress) => hooks.followProgress!(jobId, { retainedBytes: progress.retainedBytes, lagSeconds: progress.lagSeconds, lagBytes: progress.lagBytes })
+        : undefined,
+      followFailed: hooks?.followFailed ? (jobId, code, message) => hooks.followFailed!(jobId, code, message) : undefined,
+    });
     this.#maintenance = new WorkerMaintenance({
       db,
       logger,
@@ -96,6 +129,11 @@ export class JobWorker {
 
   get activeRunIds(): string[] {
     return this.#runs.activeRunIds;
+  }
+
+  /** Continuous-sync jobs this worker follows now. */
+  get followedJobIds(): string[] {
+    return this.#followers.activeJobIds;
   }
 
   start(): void {
@@ -124,6 +162,7 @@ export class JobWorker {
         this.#pollAgain = false;
         await this.#ticker.fire();
         await this.#claim();
+        if (!this.#stopping) await this.#followers.claim();
         // Not awaited: a slow webhook must not hold up ticks and claims.
         void this.#options.hooks?.poll?.().catch((error: unknown) => this.#options.logger.warn({ err: error }, 'poll hook failed'));
       } while (this.#pollAgain && !this.#stopping);
@@ -165,6 +204,7 @@ export class JobWorker {
   async heartbeat(): Promise<void> {
     try {
       await this.#runs.heartbeat();
+      await this.#followers.heartbeat();
       await this.#maintenance.reapDeadRuns();
     } catch (error) {
       this.#options.logger.warn({ err: error }, 'heartbeat failed; retrying at the next interval');
@@ -191,6 +231,8 @@ export class JobWorker {
     this.#timers = [];
     // A poll in flight may be claiming: wait for it (it hands back what it claimed).
     await this.#pollDone;
+    // Followers never finish on their own: they stop now, cleanly, and give their leases up.
+    await this.#followers.stopAll();
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), graceMs);

@@ -4,7 +4,7 @@ import { PgferryError } from '../errors/pgferry-error.js';
 import { getBackupJob } from '../store/backup-job-repository.js';
 import { enqueueRun, getRun } from '../store/run-repository.js';
 import type { RunRow, RunStatus, RunTrigger, StoreDatabase } from '../store/store-types.js';
-import { getSyncJob } from '../store/sync-job-repository.js';
+import { type SyncJob, assertBatchSyncJob, getSyncJob } from '../store/sync-job-repository.js';
 import { syncRunParamsSchema } from './job-input-schemas.js';
 
 /** Queues a run of a saved job now ("run now"); refused while the job has an active run. */
@@ -15,6 +15,7 @@ export async function runJobNow(
   options: { trigger: Extract<RunTrigger, 'manual' | 'api' | 'cli'>; createdBy?: string | null; params?: Record<string, unknown> },
 ): Promise<RunRow> {
   const job = kind === 'sync' ? await getSyncJob(db, idOrName) : await getBackupJob(db, idOrName);
+  if (kind === 'sync') assertBatchSyncJob(job as SyncJob, 'run');
   const params = kind === 'sync' ? syncRunParams(options.params) : backupRunParams(options.params);
   // Resuming through "run now" is the same as resuming the run: it must be this job's, and have ended failed or cancelled.
   const resumeOf = kind === 'sync' && typeof params.resume === 'string' ? await resumableRun(db, params.resume, job.id) : null;

@@ -5,7 +5,7 @@ import { type OutboundCheck, allowAnyOutbound } from '../net/outbound-guard.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { type StoreDb, assertNoActiveRun, missingReferences } from '../store/repository-helpers.js';
 import type { StoreDatabase } from '../store/store-types.js';
-import { type SyncJob, type SyncJobValues, deleteSyncJobRow, getSyncJob, insertSyncJob, updateSyncJobRow } from '../store/sync-job-repository.js';
+import { type SyncJob, type SyncJobValues, assertBatchSyncJob, deleteSyncJobRow, getSyncJob, insertSyncJob, updateSyncJobRow } from '../store/sync-job-repository.js';
 import { type SyncJobInput, type SyncJobPatch, syncJobCreateSchema, syncJobUpdateSchema } from './job-input-schemas.js';
 import { checkSyncJob } from './sync-job-checks.js';
 import { destructiveModes } from '../engine/types.js';
@@ -87,6 +87,7 @@ function mergeForCheck(current: SyncJob, patch: SyncJobPatch): SyncJobInput {
 /** Changes a job: the patch is checked as the whole job it makes. */
 export async function updateSyncJob(db: Kysely<StoreDatabase>, idOrName: string, patch: SyncJobPatch): Promise<SyncJob> {
   const current = await getSyncJob(db, idOrName);
+  assertBatchSyncJob(current, 'changed');
   const merged = mergeForCheck(current, patch);
   const checked = syncJobCreateSchema.safeParse(merged);
   if (!checked.success) throw validationErrorFromIssues(checked.error.issues);
@@ -102,6 +103,7 @@ export async function setSyncJobEnabled(db: Kysely<StoreDatabase>, idOrName: str
 /** Deletes a job; its runs stay (job_name keeps the name). Refused while a run is active. */
 export async function deleteSyncJob(db: StoreDb, idOrName: string): Promise<void> {
   const job = await getSyncJob(db, idOrName);
+  assertBatchSyncJob(job, 'deleted');
   await assertNoActiveRun(db, 'sync', job);
   await deleteSyncJobRow(db, job.id);
 }

@@ -65,6 +65,7 @@ export class AppMetrics {
   readonly #backupAge: Gauge;
   readonly #notifications: Gauge;
   readonly #notificationFailures: Gauge;
+  readonly #follow: Record<'following' | 'lagBytes' | 'lagSeconds' | 'retainedBytes' | 'changesApplied' | 'ageSeconds', Gauge>;
   readonly #httpRequests: Counter;
   readonly #httpDuration: Histogram;
 
@@ -142,6 +143,15 @@ export class AppMetrics {
       labelNames: ['channel', 'channel_kind'],
       registers,
     });
+    const followGauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ['job_id', 'job'], registers });
+    this.#follow = {
+      following: followGauge('pgferry_follow_up', 'Continuous-sync jobs: 1 while a worker follows the job, else 0'),
+      lagBytes: followGauge('pgferry_follow_lag_bytes', 'Continuous-sync jobs: WAL bytes between the source position and the applied position'),
+      lagSeconds: followGauge('pgferry_follow_lag_seconds', 'Continuous-sync jobs: age of the oldest change not yet applied (0 when caught up)'),
+      retainedBytes: followGauge('pgferry_follow_retained_bytes', "Continuous-sync jobs: WAL the job's replication slot keeps on the source"),
+      changesApplied: followGauge('pgferry_follow_changes_applied', 'Continuous-sync jobs: row changes applied since the follower last started (resets on take-over; use rate())'),
+      ageSeconds: followGauge('pgferry_follow_progress_age_seconds', 'Continuous-sync jobs: seconds since the follower last stored these figures'),
+    };
     this.#httpRequests = new Counter({
       name: 'pgferry_http_requests_total',
       help: 'HTTP requests answered by this process, by method, route template and status code',
@@ -170,6 +180,7 @@ export class AppMetrics {
     }
     this.#notifications.reset();
     this.#notificationFailures.reset();
+    for (const gauge of Object.values(this.#follow)) gauge.reset();
     this.#queueOldest.reset();
     if (snapshot === undefined) {
       this.#storeUp.set(0);
@@ -194,6 +205,14 @@ export class AppMetrics {
     this.#durations.set(snapshot.durations);
     for (const job of snapshot.jobs) {
       this.#jobLastSuccess.set({ job_type: job.jobType, job_id: job.jobId, job: job.jobName }, job.lastSuccessSeconds);
+    }
+    for (const follow of snapshot.follows) {
+      const labels = { job_id: follow.jobId, job: follow.jobName };
+      this.#follow.following.set(labels, follow.following);
+      for (const key of ['lagBytes', 'lagSeconds', 'retainedBytes', 'changesApplied', 'ageSeconds'] as const) {
+        const value = follow[key];
+        if (value !== null) this.#follow[key].set(labels, value);
+      }
     }
     for (const backup of snapshot.backups) {
       this.#backupAge.set({ connection_id: backup.connectionId, connection: backup.connectionName }, backup.newestBackupAgeSeconds);

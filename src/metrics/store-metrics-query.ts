@@ -43,6 +43,20 @@ export interface NotificationRow {
   deliveries: number;
 }
 
+/** A continuous-sync job's figures as its follower last stored them (null: not measured yet). */
+export interface FollowMetricsRow {
+  jobId: string;
+  jobName: string;
+  /** 1 while a worker holds the job's lease, else 0. */
+  following: number;
+  lagBytes: number | null;
+  lagSeconds: number | null;
+  retainedBytes: number | null;
+  changesApplied: number | null;
+  /** Seconds since the figures were stored. */
+  ageSeconds: number | null;
+}
+
 /** Everything /metrics reads from the store, at one point in time. */
 export interface StoreMetricsSnapshot {
   runs: RunCountRow[];
@@ -50,6 +64,7 @@ export interface StoreMetricsSnapshot {
   jobs: JobSuccessRow[];
   backups: BackupAgeRow[];
   notifications: NotificationRow[];
+  follows: FollowMetricsRow[];
   oldestQueuedSeconds: number | null;
 }
 
@@ -66,7 +81,7 @@ export async function readStoreMetrics(db: Kysely<StoreDatabase>): Promise<Store
       (bound) => sql`count(*) FILTER (WHERE extract(epoch FROM finished_at - started_at) <= ${sql.lit(bound)})`,
     ),
   );
-  const [runs, durations, jobs, backups, notifications, oldest] = await Promise.all([
+  const [runs, durations, jobs, backups, notifications, oldest, follows] = await Promise.all([
     sql<{ kind: string; status: string; runs: string; rows: string; bytes: string }>`
       SELECT kind, status, count(*) AS runs, coalesce(sum(total_rows), 0) AS rows, coalesce(sum(total_bytes), 0) AS bytes
       FROM runs GROUP BY kind, status`.execute(db),
@@ -96,6 +111,13 @@ export async function readStoreMetrics(db: Kysely<StoreDatabase>): Promise<Store
       GROUP BY ch.name, ch.kind, d.status`.execute(db),
     sql<{ oldest: number | null }>`
       SELECT extract(epoch FROM now() - min(queued_at))::float8 AS oldest FROM runs WHERE status = 'queued'`.execute(db),
+    sql<{ job_id: string; job_name: string; following: boolean; lag_bytes: number | null; lag_seconds: number | null; retained_bytes: number | null; changes_applied: number | null; age: number | null }>`
+      SELECT j.id AS job_id, j.name AS job_name,
+             (f.lease_worker_id IS NOT NULL AND f.lease_expires_at >= now()) AS following,
+             (f.progress->>'lag_bytes')::float8 AS lag_bytes, (f.progress->>'lag_seconds')::float8 AS lag_seconds,
+             (f.progress->>'retained_bytes')::float8 AS retained_bytes, (f.progress->>'changes_applied')::float8 AS changes_applied,
+             extract(epoch FROM now() - f.progress_at)::float8 AS age
+      FROM follow_jobs f JOIN sync_jobs j ON j.id = f.sync_job_id`.execute(db),
   ]);
   return {
     runs: runs.rows.map((row) => ({ kind: row.kind, status: row.status, runs: num(row.runs), rows: num(row.rows), bytes: num(row.bytes) })),
@@ -122,6 +144,16 @@ export async function readStoreMetrics(db: Kysely<StoreDatabase>): Promise<Store
       channelKind: row.channel_kind,
       status: row.status,
       deliveries: num(row.deliveries),
+    })),
+    follows: follows.rows.map((row) => ({
+      jobId: row.job_id,
+      jobName: row.job_name,
+      following: row.following ? 1 : 0,
+      lagBytes: row.lag_bytes,
+      lagSeconds: row.lag_seconds,
+      retainedBytes: row.retained_bytes,
+      changesApplied: row.changes_applied,
+      ageSeconds: row.age,
     })),
     oldestQueuedSeconds: oldest.rows[0]?.oldest ?? null,
   };

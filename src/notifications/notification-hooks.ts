@@ -10,11 +10,14 @@ import type { RunRow, StoreDatabase } from '../store/store-types.js';
 import type { ChannelKind } from './channel-kinds.js';
 import { type DeliveryPolicy, defaultDeliveryPolicy, deliverDueNotifications, queueOverdueBackupNotifications, queueRunNotifications } from './notification-dispatcher.js';
 import { testPayload } from './notification-payload.js';
+import { type FollowFigures, queueFollowAlerts, queueFollowFailure } from './follow-alerts.js';
 import { sendNotification } from './send-notification.js';
 
 /** What a worker calls (its JobWorkerHooks): notifications sit below the jobs layer and do not import it. */
 export interface NotificationHooks {
   runFinished(run: RunRow): Promise<void>;
+  followProgress(jobId: string, figures: FollowFigures): Promise<void>;
+  followFailed(jobId: string, code: string, message: string): Promise<void>;
   poll(): Promise<void>;
   maintenance(): Promise<void>;
 }
@@ -42,6 +45,12 @@ export function notificationHooks(
   return {
     runFinished: async (run) => {
       if ((await queueRunNotifications(db, run)) > 0) void deliver().catch((error: unknown) => logger.warn({ err: error }, 'notification delivery failed'));
+    },
+    followFailed: async (jobId, code, message) => {
+      if ((await queueFollowFailure(db, jobId, code, message)) > 0) void deliver().catch((error: unknown) => logger.warn({ err: error }, 'notification delivery failed'));
+    },
+    followProgress: async (jobId, figures) => {
+      if ((await queueFollowAlerts(db, jobId, figures)) > 0) void deliver().catch((error: unknown) => logger.warn({ err: error }, 'notification delivery failed'));
     },
     // Off the poll loop: a slow webhook (up to its 10 s timeout per attempt) must not hold up
     // cron ticks and claims; `sending` keeps one delivery pass at a time.

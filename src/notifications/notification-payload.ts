@@ -1,7 +1,10 @@
 import type { RunRow } from '../store/store-types.js';
 import { formatBytes } from '../engine/format-bytes.js';
 
-export type NotificationEvent = 'failed' | 'succeeded' | 'recovered' | 'backup_overdue' | 'test';
+export type NotificationEvent = 'failed' | 'succeeded' | 'recovered' | 'backup_overdue' | 'replication_retained' | 'replication_lag' | 'test';
+
+/** Events that need someone's attention (shown red, sent with high priority). */
+export const alarmingEvents: ReadonlySet<NotificationEvent> = new Set(['failed', 'backup_overdue', 'replication_retained', 'replication_lag']);
 
 /** What every channel is told; webhooks receive it as JSON, chat robots as `text`. */
 export interface NotificationPayload {
@@ -26,7 +29,7 @@ export interface NotificationPayload {
     /** Schema objects not reproduced (status `incomplete`, sent with event `failed`). */
     missing_objects: { object: string; reason: string }[];
   };
-  job?: { id: string; name: string; kind: 'sync' | 'backup' };
+  job?: { id: string; name: string; kind: 'sync' | 'backup' | 'follow' };
   [extra: string]: unknown;
 }
 
@@ -35,6 +38,8 @@ const headline: Record<NotificationEvent, string> = {
   succeeded: '✅ succeeded',
   recovered: '✅ recovered',
   backup_overdue: '⏰ backup overdue',
+  replication_retained: '⚠️ replication slot retains too much WAL',
+  replication_lag: '⚠️ replication lag past its threshold',
   test: '🔔 test',
 };
 
@@ -42,7 +47,7 @@ const headline: Record<NotificationEvent, string> = {
 const incompleteHeadline = '⚠️ incomplete (schema objects not reproduced)';
 const maxListed = 10;
 
-export function runPayload(event: Exclude<NotificationEvent, 'backup_overdue' | 'test'>, run: RunRow): NotificationPayload {
+export function runPayload(event: 'failed' | 'succeeded' | 'recovered', run: RunRow): NotificationPayload {
   const duration = run.started_at && run.finished_at ? (run.finished_at.getTime() - run.started_at.getTime()) / 1000 : null;
   const name = run.job_name ?? `${run.kind} run`;
   const missing = run.missing_objects;
@@ -92,6 +97,42 @@ export function overduePayload(job: { id: string; name: string }, lastSuccessAt:
     job: { id: job.id, name: job.name, kind: 'backup' },
     last_success_at: lastSuccessAt?.toISOString() ?? null,
     expected_by: expectedBy.toISOString(),
+  };
+}
+
+/** A continuous-sync job passed one of its thresholds (told once until it is back under it). */
+export function followAlertPayload(
+  event: 'replication_retained' | 'replication_lag',
+  job: { id: string; name: string },
+  figures: { retainedBytes: number | null; lagSeconds: number | null; lagBytes: number | null; threshold: number },
+): NotificationPayload {
+  const title = `pgferry: continuous-sync job "${job.name}" ${headline[event]}`;
+  const detail =
+    event === 'replication_retained'
+      ? `the source keeps ${formatBytes(figures.retainedBytes ?? 0)} of WAL for its slot (threshold ${formatBytes(figures.threshold)}); the source's disk fills if this goes on: check that a worker follows the job (pgferry replication show), or drop it`
+      : `the destination is ${figures.lagSeconds ?? '?'} s behind the source (threshold ${figures.threshold} s, ${formatBytes(figures.lagBytes ?? 0)} of WAL)`;
+  return {
+    event,
+    title,
+    text: `${title}\n${detail}`,
+    job: { id: job.id, name: job.name, kind: 'follow' },
+    retained_bytes: figures.retainedBytes,
+    lag_seconds: figures.lagSeconds,
+    lag_bytes: figures.lagBytes,
+    threshold: figures.threshold,
+  };
+}
+
+/** A continuous-sync job's follower stopped on an error that needs someone (the job is paused). */
+export function followFailedPayload(job: { id: string; name: string }, code: string, message: string): NotificationPayload {
+  const title = `pgferry: continuous-sync job "${job.name}" ${headline.failed}`;
+  return {
+    event: 'failed',
+    title,
+    text: `${title}\n${code}: ${message}\nthe job is paused (its slot keeps WAL on the source); fix the cause, then resume it (pgferry replication resume ${job.name})`,
+    job: { id: job.id, name: job.name, kind: 'follow' },
+    error_code: code,
+    error_message: message,
   };
 }
 

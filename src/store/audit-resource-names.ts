@@ -9,6 +9,7 @@ const nameSources: Record<string, { table: string; column: string }> = {
   backup: { table: 'backups', column: 'database_name' },
   backup_job: { table: 'backup_jobs', column: 'name' },
   connection: { table: 'connections', column: 'name' },
+  follow_job: { table: 'sync_jobs', column: 'name' },
   notification_channel: { table: 'notification_channels', column: 'name' },
   run: { table: 'runs', column: 'job_name' },
   storage: { table: 'storages', column: 'name' },

@@ -133,6 +133,31 @@ export interface SyncJobsTable extends JobSchedule {
   verify: Generated<boolean>;
   copy_owners: Generated<boolean>;
   copy_grants: Generated<boolean>;
+  /** Migration 0036: `follow` is a continuous sync (its follower's state in follow_jobs). */
+  kind: Generated<SyncJobKind>;
+}
+
+export type SyncJobKind = 'sync' | 'follow';
+
+/** Migration 0036: the follower of a continuous-sync job (one row per job of kind `follow`). */
+export interface FollowJobsTable {
+  sync_job_id: string;
+  paused: Generated<boolean>;
+  paused_reason: string | null;
+  retained_bytes_alert: ColumnType<string | null, number | string | null | undefined, number | string | null>;
+  lag_seconds_alert: number | null;
+  lease_worker_id: string | null;
+  lease_expires_at: NullableTimestamp;
+  progress: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  progress_at: NullableTimestamp;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  last_error_at: NullableTimestamp;
+  retained_alerted_at: NullableTimestamp;
+  lag_alerted_at: NullableTimestamp;
+  last_cutover: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface BackupJobsTable extends JobSchedule {
@@ -334,6 +359,7 @@ export interface StoreDatabase {
   sync_job_channels: SyncJobChannelsTable;
   backup_job_channels: BackupJobChannelsTable;
   sync_state: SyncStateTable;
+  follow_jobs: FollowJobsTable;
   runs: RunsTable;
   run_logs: RunLogsTable;
   backups: BackupsTable;

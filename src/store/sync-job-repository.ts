@@ -1,9 +1,10 @@
 import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 
+import { PgferryError } from '../errors/pgferry-error.js';
 import { type StoreDb, notFound, translateNameConflict } from './repository-helpers.js';
 import { uuidPattern } from './uuid.js';
 import { containsPattern } from './like-pattern.js';
-import type { StoreDatabase, SyncJobsTable } from './store-types.js';
+import type { StoreDatabase, SyncJobKind, SyncJobsTable } from './store-types.js';
 
 export type SyncJobRow = Selectable<StoreDatabase['sync_jobs']>;
 export interface SyncJob extends SyncJobRow {
@@ -33,11 +34,15 @@ async function withChannels(db: StoreDb, rows: SyncJobRow[]): Promise<SyncJob[]>
   return rows.map((row) => ({ ...row, channel_ids: links.filter((link) => link.sync_job_id === row.id).map((link) => link.channel_id) }));
 }
 
-export async function insertSyncJob(db: Kysely<StoreDatabase>, values: SyncJobValues, channelIds: string[]): Promise<SyncJob> {
+/** Work done in the job's own transaction (a continuous-sync job's follower row). */
+export type SyncJobExtra = (tx: StoreDb, jobId: string) => Promise<void>;
+
+export async function insertSyncJob(db: Kysely<StoreDatabase>, values: SyncJobValues, channelIds: string[], extra?: SyncJobExtra): Promise<SyncJob> {
   try {
     const row = await db.transaction().execute(async (tx) => {
       const inserted = await tx.insertInto('sync_jobs').values(values).returningAll().executeTakeFirstOrThrow();
       await setChannels(tx, inserted.id, channelIds);
+      await extra?.(tx, inserted.id);
       return inserted;
     });
     return (await withChannels(db, [row]))[0] as SyncJob;
@@ -61,16 +66,25 @@ export async function getSyncJob(db: StoreDb, idOrName: string): Promise<SyncJob
   return job;
 }
 
+/** Batch-sync operations (run now, edit, delete) refuse a continuous-sync job: it has its own. */
+export function assertBatchSyncJob(job: SyncJob, action: string): void {
+  if (job.kind === 'follow') {
+    throw new PgferryError('PGF_CONFLICT', `sync job "${job.name}" is a continuous sync and cannot be ${action} as a batch sync; use \`pgferry replication …\` or /api/v1/follow-jobs/${job.id}`);
+  }
+}
+
 export interface ListJobsQuery {
   page: number;
   page_size: number;
   q?: string | undefined;
   enabled?: boolean | undefined;
   sort?: 'name' | 'created_at' | 'next_fire_at' | undefined;
+  /** (default: sync; continuous-sync jobs are listed apart) */
+  kind?: SyncJobKind | undefined;
 }
 
 export async function listSyncJobs(db: StoreDb, query: ListJobsQuery): Promise<{ items: SyncJob[]; total: number }> {
-  let base = db.selectFrom('sync_jobs');
+  let base = db.selectFrom('sync_jobs').where('kind', '=', query.kind ?? 'sync');
   if (query.q) base = base.where('name', 'ilike', containsPattern(query.q));
   if (query.enabled !== undefined) base = base.where('enabled', '=', query.enabled);
   const total = Number((await base.select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow()).count);
@@ -85,11 +99,12 @@ export async function listSyncJobs(db: StoreDb, query: ListJobsQuery): Promise<{
 }
 
 /** Writes a job's columns, and its channels when given; a name taken by another job is a 409. */
-export async function updateSyncJobRow(db: Kysely<StoreDatabase>, id: string, values: SyncJobValues, channelIds: string[] | undefined): Promise<SyncJob> {
+export async function updateSyncJobRow(db: Kysely<StoreDatabase>, id: string, values: SyncJobValues, channelIds: string[] | undefined, extra?: SyncJobExtra): Promise<SyncJob> {
   try {
     await db.transaction().execute(async (tx) => {
       await tx.updateTable('sync_jobs').set({ ...values, updated_at: new Date() }).where('id', '=', id).execute();
       if (channelIds) await setChannels(tx, id, channelIds);
+      await extra?.(tx, id);
     });
   } catch (error) {
     throw translateNameConflict(error, 'sync job', values.name);

@@ -35,7 +35,7 @@ export interface TestApp {
 }
 
 /** A real app on a fresh migrated store, with captured logs. Close it in afterAll. */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string> = {}, options: { secrets?: SecretBox } = {}): Promise<TestApp> {
   const store = await createTestStore();
   const config = loadConfig({ env: { DATABASE_URL: store.url, LOG_LEVEL: 'debug', ...env }, cwd: '/nonexistent' });
   const logs: string[] = [];
@@ -46,7 +46,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     },
   });
   const logger = createLogger({ level: 'debug', destination, pretty: false });
-  const secrets = new SecretBox(keyFromBytes(randomBytes(32)));
+  // A test whose CLI subprocesses or workers open the same secrets passes their box.
+  const secrets = options.secrets ?? new SecretBox(keyFromBytes(randomBytes(32)));
   const app = await buildApp({ config, store, logger, secrets });
   const release = trackResource('test app', async () => {
     await app.close();

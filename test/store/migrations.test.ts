@@ -119,6 +119,29 @@ describe('store migrations', () => {
     });
   });
 
+  it('0036 adds continuous-sync jobs and the replication events, and its down refuses while such jobs exist', async () => {
+    await onFreshDatabase(async (migrator, client) => {
+      const target = '0036_continuous_sync_jobs';
+      const before = '0035_channel_kinds_discord_mattermost_ntfy_url';
+      await migrator.upgrade(target);
+      const connections = await client.query<{ id: string }>(`INSERT INTO pgferry.connections (name, host, database, username) VALUES ('a', 'h', 'd', 'u'), ('b', 'h', 'd', 'u') RETURNING id`);
+      const [a, b] = connections.rows.map((row) => row.id);
+      const job = await client.query<{ id: string }>(`INSERT INTO pgferry.sync_jobs (name, source_connection_id, destination_connection_id, kind) VALUES ('f', $1, $2, 'follow') RETURNING id`, [a, b]);
+      await client.query(`INSERT INTO pgferry.follow_jobs (sync_job_id) VALUES ($1)`, [job.rows[0]!.id]);
+      // A follower runs all the time: a schedule on it is refused by the store itself.
+      await expect(client.query(`UPDATE pgferry.sync_jobs SET cron = '* * * * *' WHERE kind = 'follow'`)).rejects.toThrow(/sync_jobs_follow_unscheduled/);
+      await client.query(`INSERT INTO pgferry.notification_channels (name, kind, events) VALUES ('c', 'webhook', '{replication_retained,replication_lag}')`);
+
+      await expect(migrator.downgrade(before)).rejects.toThrow(/drop them .* before downgrading below 0036/);
+      await client.query(`DELETE FROM pgferry.sync_jobs`);
+      expect(await migrator.downgrade(before)).toContain(target);
+      const events = await client.query(`SELECT events FROM pgferry.notification_channels WHERE name = 'c'`);
+      expect(events.rows[0]).toEqual({ events: [] });
+      const table = await client.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = 'pgferry' AND table_name = 'follow_jobs'`);
+      expect(table.rowCount).toBe(0);
+    });
+  });
+
   it('refuses an unknown target migration with the list of known ones', async () => {
     const database = await createTestDatabase({ migrated: false });
     const store = createStoreDatabase({ connectionString: database.url, poolMax: 2 });

@@ -17,6 +17,9 @@ const ConnectionsPage = lazy(() => import('./pages/connections/connections-page.
 const ConnectionBrowsePage = lazy(() => import('./pages/connections/connection-browse-page.js'));
 const SyncJobsPage = lazy(() => import('./pages/sync-jobs/sync-jobs-page.js'));
 const SyncJobFormPage = lazy(() => import('./pages/sync-jobs/sync-job-form-page.js'));
+const FollowJobsPage = lazy(() => import('./pages/follow-jobs/follow-jobs-page.js'));
+const FollowJobFormPage = lazy(() => import('./pages/follow-jobs/follow-job-form-page.js'));
+const FollowJobPage = lazy(() => import('./pages/follow-jobs/follow-job-page.js'));
 const BackupJobsPage = lazy(() => import('./pages/backup-jobs/backup-jobs-page.js'));
 const BackupJobFormPage = lazy(() => import('./pages/backup-jobs/backup-job-form-page.js'));
 const BackupsPage = lazy(() => import('./pages/backups/backups-page.js'));
@@ -62,6 +65,9 @@ function Authenticated() {
           <Route path="sync-jobs" element={<SyncJobsPage />} />
           <Route path="sync-jobs/new" element={<SyncJobFormPage />} />
           <Route path="sync-jobs/:id" element={<SyncJobFormPage />} />
+          <Route path="follow-jobs" element={<FollowJobsPage />} />
+          <Route path="follow-jobs/new" element={<FollowJobFormPage />} />
+          <Route path="follow-jobs/:id" element={<FollowJobPage />} />
           <Route path="backup-jobs" element={<BackupJobsPage />} />
           <Route path="backup-jobs/new" element={<BackupJobFormPage />} />
           <Route path="backup-jobs/:id" element={<BackupJobFormPage />} />

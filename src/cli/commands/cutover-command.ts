@@ -7,8 +7,8 @@ import { deriveFollowId, parseDurationMs } from './follow-cli-support.js';
 import { resolveTargets } from './sync-command.js';
 
 interface CutoverCommandOptions {
-  from: string;
-  to: string;
+  from?: string;
+  to?: string;
   followId?: string;
   schemas?: string;
   tables?: string;
@@ -30,10 +30,10 @@ function formatReport(report: CutoverReport): string {
 
 export function registerCutoverCommand(program: Command): void {
   program
-    .command('cutover')
-    .description('Wait until a follow (sync --follow) has applied everything the source wrote, set sequences, compare both sides and report; stop writes to the source first')
-    .requiredOption('--from <url|name>', 'source database')
-    .requiredOption('--to <url|name>', 'destination database')
+    .command('cutover [job]')
+    .description('Wait until a follow (a saved continuous-sync JOB, or sync --follow with --from/--to) has applied everything the source wrote, set sequences, compare both sides and report; stop writes to the source first')
+    .option('--from <url|name>', 'source database (a follow started with sync --follow)')
+    .option('--to <url|name>', 'destination database (a follow started with sync --follow)')
     .option('--follow-id <id>', 'the follow (default: derived from the databases and the selection, as sync --follow does)')
     .option('--schemas <list>', 'the selection given to sync --follow')
     .option('--tables <globs>', 'the selection given to sync --follow')
@@ -42,8 +42,14 @@ export function registerCutoverCommand(program: Command): void {
     .option('--rules <file>', 'the rules given to sync --follow (masked columns are left out of the comparison)')
     .option('--timeout <duration>', 'give up waiting for the destination after this long', '5m')
     .option('--json', 'print the report as JSON')
-    .action(async (raw: CutoverCommandOptions) => {
+    .action(async (job: string | undefined, raw: CutoverCommandOptions) => {
       const timeoutMs = parseDurationMs(raw.timeout, '--timeout');
+      // A saved job is cut over through the store (report kept on the job, job stopped when equal).
+      if (job !== undefined) {
+        if (raw.from || raw.to || raw.followId) throw new PgferryError('PGF_VALIDATION_FAILED', `cutover ${job}: give either a saved continuous-sync job or --from/--to (a follow started with sync --follow), not both`);
+        return (await import('./replication-command.js')).cutoverSavedJob(job, timeoutMs, raw.json === true);
+      }
+      if (!raw.from || !raw.to) throw new PgferryError('PGF_VALIDATION_FAILED', 'cutover: name a saved continuous-sync job (pgferry cutover JOB) or give --from and --to of a follow started with sync --follow');
       const [source, destination] = await resolveTargets([raw.from, raw.to]);
       const rules = raw.rules ? await (await import('../../engine/sync/rules-file.js')).readRulesFile(raw.rules) : undefined;
       const selection = { schemas: splitList(raw.schemas), tables: splitList(raw.tables), exclude: splitList(raw.exclude) };

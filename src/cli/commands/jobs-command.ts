@@ -7,9 +7,11 @@ import { parse as parseYaml } from 'yaml';
 import { errorCodes } from '../../errors/error-codes.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { describeCron } from '../../cron/cron-schedule.js';
-import { backupJobCreateSchema, syncJobCreateSchema } from '../../jobs/job-input-schemas.js';
+import { backupJobCreateSchema, followJobCreateSchema, syncJobCreateSchema } from '../../jobs/job-input-schemas.js';
 import { validationError } from '../../errors/validation-error.js';
 import { createCheckedSyncJob } from '../../jobs/sync-job-service.js';
+import { createFollowJob } from '../../jobs/follow-job-service.js';
+import { followJobView } from '../../jobs/follow-job-views.js';
 import { backupJobView, syncJobView } from '../../jobs/job-views.js';
 import { runJobNow } from '../../jobs/run-service.js';
 import { findBackupJob, listBackupJobs } from '../../store/backup-job-repository.js';
@@ -112,6 +114,31 @@ interface CreateFlags {
 
 function parseIssues(result: { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } }): PgferryError {
   return validationError(result.error.issues.map((issue) => ({ field: issue.path.map(String).join('.') || '(job)', message: issue.message })));
+}
+
+/** A continuous-sync job (kind follow): the sync fields without schedule or mode. */
+async function createFollowFromFlags(db: Kysely<StoreDatabase>, flags: CreateFlags, secrets: SecretBox) {
+  for (const [flag, value] of [['--cron', flags.cron], ['--mode', flags.mode], ['--timezone', flags.timezone], ['--retry-max', flags.retryMax], ['--timeout', flags.timeout]] as const) {
+    if (value !== undefined) throw validationError([{ field: flag, message: 'a continuous-sync job has no schedule, mode, retries or timeout: it copies once, then streams until paused or dropped' }]);
+  }
+  let body: Record<string, unknown> = {};
+  if (flags.file) {
+    const text = await readFile(flags.file, 'utf8');
+    body = (flags.file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as Record<string, unknown>;
+  }
+  const selection = { ...(flags.schemas ? { schemas: flags.schemas } : {}), ...(flags.tables ? { tables: flags.tables } : {}), ...(flags.exclude ? { exclude: flags.exclude } : {}) };
+  const candidate = {
+    ...body,
+    ...(flags.name !== undefined ? { name: flags.name } : {}),
+    ...(Object.keys(selection).length > 0 ? { selection } : {}),
+    ...(flags.parallelism !== undefined ? { parallelism: intFlag(flags.parallelism, '--parallelism') } : {}),
+    ...(flags.disabled ? { enabled: false } : {}),
+    ...(flags.source ? { source_connection_id: await connectionId(db, flags.source, '--source') } : {}),
+    ...(flags.destination ? { destination_connection_id: await connectionId(db, flags.destination, '--destination') } : {}),
+  };
+  const parsed = followJobCreateSchema.safeParse(candidate);
+  if (!parsed.success) throw parseIssues(parsed);
+  return followJobView(await createFollowJob(db, secrets, parsed.data));
 }
 
 async function createFromFlags(db: Kysely<StoreDatabase>, kind: Kind, flags: CreateFlags, secrets: () => Promise<SecretBox>) {
@@ -220,7 +247,7 @@ export function registerJobsCommand(program: Command): void {
 
   jobs
     .command('create <kind>')
-    .description('Create a sync or backup job from flags and/or --file (YAML or JSON with the API fields)')
+    .description('Create a sync, backup or follow (continuous sync) job from flags and/or --file (YAML or JSON with the API fields)')
     .option('--file <path>', 'job definition (fields as in POST /api/v1/sync-jobs or /backup-jobs)')
     .option('--name <name>', 'job name')
     .option('--source <connection>', 'sync: source connection (id or name)')
@@ -243,13 +270,18 @@ export function registerJobsCommand(program: Command): void {
     .option('--disabled', 'create the job with its schedule off')
     .option('--json', 'machine-readable output')
     .action(async (kindText: string, flags: CreateFlags) => {
-      const kind = kindOption(kindText) as Kind;
       await withJobStore(async (store) => {
         // The key opens the connections' passwords, to check the job's options against the servers.
         const secrets = async () => {
           const { config, logger } = createCliContext();
           return new SecretBox(await resolveEncryptionKey(config, logger));
         };
+        if (kindText === 'follow') {
+          const view = await createFollowFromFlags(store.db, flags, await secrets());
+          if (flags.json) return printJson(view);
+          return console.log(`created continuous-sync job "${view.name}" (${view.id}); a worker starts following it (see \`pgferry replication show ${view.name}\`)`);
+        }
+        const kind = kindOption(kindText) as Kind;
         const view = await createFromFlags(store.db, kind, flags, secrets);
         if (flags.json) return printJson(view);
         console.log(`created ${kind} job "${view.name}" (${view.id}); schedule: ${scheduleText(view)}`);

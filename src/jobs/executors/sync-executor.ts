@@ -6,7 +6,7 @@ import { loadAllowedConnectionTarget } from '../../net/allowed-targets.js';
 import { missingObjectsMessage } from '../../store/run-statuses.js';
 import { SyncStateRepository } from '../../store/sync-state-repository.js';
 import type { RunRow } from '../../store/store-types.js';
-import { getSyncJob } from '../../store/sync-job-repository.js';
+import { assertBatchSyncJob, getSyncJob } from '../../store/sync-job-repository.js';
 import type { RunContext, RunExecutor, RunResult, RunTableResult } from '../run-executor.js';
 import { jobSyncScope } from '../sync-job-scope.js';
 import { syncRunParamsSchema } from '../job-input-schemas.js';
@@ -47,6 +47,7 @@ async function committedTables(context: RunContext, run: RunRow): Promise<Set<st
 export const syncExecutor: RunExecutor = async (run, context) => {
   if (!run.sync_job_id) throw new PgferryError('PGF_NOT_FOUND', `run ${run.id} has no sync job (it was deleted); nothing to run`);
   const job = await getSyncJob(context.db, run.sync_job_id);
+  assertBatchSyncJob(job, 'run');
   const source = await loadAllowedConnectionTarget(context.db, context.secrets, context.outbound, job.source_connection_id);
   const destination = await loadAllowedConnectionTarget(context.db, context.secrets, context.outbound, job.destination_connection_id);
   const scope = jobSyncScope(job);

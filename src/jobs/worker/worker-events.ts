@@ -1,3 +1,4 @@
+import type { FollowProgress } from '../../engine/follow/follow-api.js';
 import type { RunRow } from '../../store/store-types.js';
 import type { ScheduledTick } from '../job-scheduler.js';
 
@@ -20,6 +21,12 @@ export interface WorkerEventMap {
   'run:handed-back': { run: RunRow; next: RunRow | undefined };
   /** Another worker's run whose heartbeat lapsed, failed by this worker. */
   'run:reaped': { run: RunRow };
+  /** This worker took the lease of a continuous-sync job and starts following it. */
+  'follow:started': { jobId: string; workerId: string };
+  /** A follower's progress was stored (every few seconds while it runs). */
+  'follow:progress': { jobId: string; progress: FollowProgress };
+  /** A follower ended here: paused (or disabled, dropped, taken over), shut down, or failed. */
+  'follow:stopped': { jobId: string; workerId: string; reason: 'paused' | 'lost' | 'shutdown' | 'failed' | 'ended' };
   /** Every run of this worker ended and its timers are gone. */
   'worker:stopped': { workerId: string };
 }

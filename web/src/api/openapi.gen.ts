@@ -6517,6 +6517,1550 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/follow-jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List continuous-sync jobs */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description (default: 1) */
+                    page?: number;
+                    /** @description (default: 50) */
+                    page_size?: number;
+                    /** @description substring of the name */
+                    q?: string;
+                    enabled?: "true" | "false";
+                    /** @description (default: name) */
+                    sort?: "name" | "created_at" | "next_fire_at";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                /** @enum {string} */
+                                kind: "follow";
+                                name: string;
+                                description: string | null;
+                                source_connection_id: string;
+                                destination_connection_id: string;
+                                selection: {
+                                    /** @description Schemas to copy (default: every non-system schema) */
+                                    schemas?: string[];
+                                    /** @description Tables as schema.table (default: every table of the schemas) */
+                                    tables?: string[];
+                                    /** @description Glob patterns of schema.table to include */
+                                    include?: string[];
+                                    /** @description Glob patterns of schema.table to exclude */
+                                    exclude?: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                table_options: {
+                                    [key: string]: {
+                                        /** @enum {string} */
+                                        mode?: "full" | "append" | "upsert" | "incremental" | "mirror";
+                                        where?: string;
+                                        /** @description Unique key columns for keyed modes (default: primary key) */
+                                        key?: string[];
+                                        /** @description Column for incremental mode */
+                                        cursor_column?: string;
+                                        columns?: {
+                                            [key: string]: string;
+                                        };
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                };
+                                /** @enum {string} */
+                                schema_policy: "create-missing" | "add-columns" | "strict" | "none";
+                                parallelism: number;
+                                copy_owners: boolean;
+                                copy_grants: boolean;
+                                enabled: boolean;
+                                channel_ids: string[];
+                                retained_bytes_alert: number | null;
+                                lag_seconds_alert: number | null;
+                                /** @enum {string} */
+                                state: "running" | "waiting" | "paused" | "disabled";
+                                paused_reason: string | null;
+                                worker_id: string | null;
+                                lease_expires_at: string | null;
+                                progress: {
+                                    phase: string;
+                                    slot_name: string | null;
+                                    publication_name: string | null;
+                                    source_lsn: string | null;
+                                    applied_lsn: string | null;
+                                    lag_bytes: number | null;
+                                    lag_seconds: number | null;
+                                    retained_bytes: number | null;
+                                    last_applied_xid: number | null;
+                                    last_applied_commit_time: string | null;
+                                    changes_applied: number;
+                                    changes_per_second: number;
+                                    transactions_applied: number;
+                                    measured_at: string | null;
+                                } | null;
+                                last_error: {
+                                    code: string;
+                                    message: string | null;
+                                    at: string | null;
+                                } | null;
+                                last_cutover: {
+                                    follow_id: string;
+                                    target_lsn: string;
+                                    applied_lsn: string;
+                                    sequences_set: {
+                                        sequence: string;
+                                        value: string;
+                                    }[];
+                                    tables: {
+                                        table: string;
+                                        equal: boolean;
+                                        source_rows: number;
+                                        destination_rows: number;
+                                        detail?: string;
+                                    }[];
+                                    schema_equal: boolean;
+                                    equal: boolean;
+                                    seconds: number;
+                                    finished_at: string;
+                                } | null;
+                                created_at: string;
+                                updated_at: string;
+                            }[];
+                            total: number;
+                            page: number;
+                            page_size: number;
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a continuous-sync job (a worker starts following it) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        description?: string | null;
+                        /** Format: uuid */
+                        source_connection_id: string;
+                        /** Format: uuid */
+                        destination_connection_id: string;
+                        selection?: {
+                            /** @description Schemas to copy (default: every non-system schema) */
+                            schemas?: string[];
+                            /** @description Tables as schema.table (default: every table of the schemas) */
+                            tables?: string[];
+                            /** @description Glob patterns of schema.table to include */
+                            include?: string[];
+                            /** @description Glob patterns of schema.table to exclude */
+                            exclude?: string[];
+                        };
+                        /** @description Per-table filters (where), keys and column rules keyed by schema.table; "*" holds defaults; the stream applies them as the copy does */
+                        table_options?: {
+                            [key: string]: {
+                                /** @description SQL filter run in the read-only source snapshot */
+                                where?: string;
+                                /** @description Unique key columns for keyed modes (default: primary key) */
+                                key?: string[];
+                                /** @description Column rules (anonymisation, applied in the source SELECT): column → rule */
+                                columns?: {
+                                    [key: string]: string;
+                                };
+                            };
+                        };
+                        /** @enum {string} */
+                        schema_policy?: "create-missing" | "add-columns" | "strict" | "none";
+                        /** @description Tables copied at once during the initial copy (default: 2) */
+                        parallelism?: number;
+                        copy_owners?: boolean;
+                        copy_grants?: boolean;
+                        /** @description A disabled job is not followed by any worker (its slot stays and retains WAL) */
+                        enabled?: boolean;
+                        /** @description Notification channels told about runs */
+                        channel_ids?: string[];
+                        /** @description Notify (event replication_retained) when the slot retains more WAL than this many bytes */
+                        retained_bytes_alert?: number | null;
+                        /** @description Notify (event replication_lag) when the lag passes this many seconds */
+                        lag_seconds_alert?: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description FollowJob */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "follow";
+                            name: string;
+                            description: string | null;
+                            source_connection_id: string;
+                            destination_connection_id: string;
+                            selection: {
+                                /** @description Schemas to copy (default: every non-system schema) */
+                                schemas?: string[];
+                                /** @description Tables as schema.table (default: every table of the schemas) */
+                                tables?: string[];
+                                /** @description Glob patterns of schema.table to include */
+                                include?: string[];
+                                /** @description Glob patterns of schema.table to exclude */
+                                exclude?: string[];
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            table_options: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    mode?: "full" | "append" | "upsert" | "incremental" | "mirror";
+                                    where?: string;
+                                    /** @description Unique key columns for keyed modes (default: primary key) */
+                                    key?: string[];
+                                    /** @description Column for incremental mode */
+                                    cursor_column?: string;
+                                    columns?: {
+                                        [key: string]: string;
+                                    };
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            /** @enum {string} */
+                            schema_policy: "create-missing" | "add-columns" | "strict" | "none";
+                            parallelism: number;
+                            copy_owners: boolean;
+                            copy_grants: boolean;
+                            enabled: boolean;
+                            channel_ids: string[];
+                            retained_bytes_alert: number | null;
+                            lag_seconds_alert: number | null;
+                            /** @enum {string} */
+                            state: "running" | "waiting" | "paused" | "disabled";
+                            paused_reason: string | null;
+                            worker_id: string | null;
+                            lease_expires_at: string | null;
+                            progress: {
+                                phase: string;
+                                slot_name: string | null;
+                                publication_name: string | null;
+                                source_lsn: string | null;
+                                applied_lsn: string | null;
+                                lag_bytes: number | null;
+                                lag_seconds: number | null;
+                                retained_bytes: number | null;
+                                last_applied_xid: number | null;
+                                last_applied_commit_time: string | null;
+                                changes_applied: number;
+                                changes_per_second: number;
+                                transactions_applied: number;
+                                measured_at: string | null;
+                            } | null;
+                            last_error: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
+                            } | null;
+                            last_cutover: {
+                                follow_id: string;
+                                target_lsn: string;
+                                applied_lsn: string;
+                                sequences_set: {
+                                    sequence: string;
+                                    value: string;
+                                }[];
+                                tables: {
+                                    table: string;
+                                    equal: boolean;
+                                    source_rows: number;
+                                    destination_rows: number;
+                                    detail?: string;
+                                }[];
+                                schema_equal: boolean;
+                                equal: boolean;
+                                seconds: number;
+                                finished_at: string;
+                            } | null;
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/follow-jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a continuous-sync job with its last stored progress */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description job id or name */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description FollowJob */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "follow";
+                            name: string;
+                            description: string | null;
+                            source_connection_id: string;
+                            destination_connection_id: string;
+                            selection: {
+                                /** @description Schemas to copy (default: every non-system schema) */
+                                schemas?: string[];
+                                /** @description Tables as schema.table (default: every table of the schemas) */
+                                tables?: string[];
+                                /** @description Glob patterns of schema.table to include */
+                                include?: string[];
+                                /** @description Glob patterns of schema.table to exclude */
+                                exclude?: string[];
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            table_options: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    mode?: "full" | "append" | "upsert" | "incremental" | "mirror";
+                                    where?: string;
+                                    /** @description Unique key columns for keyed modes (default: primary key) */
+                                    key?: string[];
+                                    /** @description Column for incremental mode */
+                                    cursor_column?: string;
+                                    columns?: {
+                                        [key: string]: string;
+                                    };
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            /** @enum {string} */
+                            schema_policy: "create-missing" | "add-columns" | "strict" | "none";
+                            parallelism: number;
+                            copy_owners: boolean;
+                            copy_grants: boolean;
+                            enabled: boolean;
+                            channel_ids: string[];
+                            retained_bytes_alert: number | null;
+                            lag_seconds_alert: number | null;
+                            /** @enum {string} */
+                            state: "running" | "waiting" | "paused" | "disabled";
+                            paused_reason: string | null;
+                            worker_id: string | null;
+                            lease_expires_at: string | null;
+                            progress: {
+                                phase: string;
+                                slot_name: string | null;
+                                publication_name: string | null;
+                                source_lsn: string | null;
+                                applied_lsn: string | null;
+                                lag_bytes: number | null;
+                                lag_seconds: number | null;
+                                retained_bytes: number | null;
+                                last_applied_xid: number | null;
+                                last_applied_commit_time: string | null;
+                                changes_applied: number;
+                                changes_per_second: number;
+                                transactions_applied: number;
+                                measured_at: string | null;
+                            } | null;
+                            last_error: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
+                            } | null;
+                            last_cutover: {
+                                follow_id: string;
+                                target_lsn: string;
+                                applied_lsn: string;
+                                sequences_set: {
+                                    sequence: string;
+                                    value: string;
+                                }[];
+                                tables: {
+                                    table: string;
+                                    equal: boolean;
+                                    source_rows: number;
+                                    destination_rows: number;
+                                    detail?: string;
+                                }[];
+                                schema_equal: boolean;
+                                equal: boolean;
+                                seconds: number;
+                                finished_at: string;
+                            } | null;
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a continuous-sync job (source and destination are fixed) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description job id or name */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        description?: string | null;
+                        /** Format: uuid */
+                        source_connection_id?: string;
+                        /** Format: uuid */
+                        destination_connection_id?: string;
+                        selection?: {
+                            /** @description Schemas to copy (default: every non-system schema) */
+                            schemas?: string[];
+                            /** @description Tables as schema.table (default: every table of the schemas) */
+                            tables?: string[];
+                            /** @description Glob patterns of schema.table to include */
+                            include?: string[];
+                            /** @description Glob patterns of schema.table to exclude */
+                            exclude?: string[];
+                        };
+                        /** @description Per-table filters (where), keys and column rules keyed by schema.table; "*" holds defaults; the stream applies them as the copy does */
+                        table_options?: {
+                            [key: string]: {
+                                /** @description SQL filter run in the read-only source snapshot */
+                                where?: string;
+                                /** @description Unique key columns for keyed modes (default: primary key) */
+                                key?: string[];
+                                /** @description Column rules (anonymisation, applied in the source SELECT): column → rule */
+                                columns?: {
+                                    [key: string]: string;
+                                };
+                            };
+                        };
+                        /** @enum {string} */
+                        schema_policy?: "create-missing" | "add-columns" | "strict" | "none";
+                        /** @description Tables copied at once during the initial copy (default: 2) */
+                        parallelism?: number;
+                        copy_owners?: boolean;
+                        copy_grants?: boolean;
+                        /** @description A disabled job is not followed by any worker (its slot stays and retains WAL) */
+                        enabled?: boolean;
+                        /** @description Notification channels told about runs */
+                        channel_ids?: string[];
+                        /** @description Notify (event replication_retained) when the slot retains more WAL than this many bytes */
+                        retained_bytes_alert?: number | null;
+                        /** @description Notify (event replication_lag) when the lag passes this many seconds */
+                        lag_seconds_alert?: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description FollowJob */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "follow";
+                            name: string;
+                            description: string | null;
+                            source_connection_id: string;
+                            destination_connection_id: string;
+                            selection: {
+                                /** @description Schemas to copy (default: every non-system schema) */
+                                schemas?: string[];
+                                /** @description Tables as schema.table (default: every table of the schemas) */
+                                tables?: string[];
+                                /** @description Glob patterns of schema.table to include */
+                                include?: string[];
+                                /** @description Glob patterns of schema.table to exclude */
+                                exclude?: string[];
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            table_options: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    mode?: "full" | "append" | "upsert" | "incremental" | "mirror";
+                                    where?: string;
+                                    /** @description Unique key columns for keyed modes (default: primary key) */
+                                    key?: string[];
+                                    /** @description Column for incremental mode */
+                                    cursor_column?: string;
+                                    columns?: {
+                                        [key: string]: string;
+                                    };
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            /** @enum {string} */
+                            schema_policy: "create-missing" | "add-columns" | "strict" | "none";
+                            parallelism: number;
+                            copy_owners: boolean;
+                            copy_grants: boolean;
+                            enabled: boolean;
+                            channel_ids: string[];
+                            retained_bytes_alert: number | null;
+                            lag_seconds_alert: number | null;
+                            /** @enum {string} */
+                            state: "running" | "waiting" | "paused" | "disabled";
+                            paused_reason: string | null;
+                            worker_id: string | null;
+                            lease_expires_at: string | null;
+                            progress: {
+                                phase: string;
+                                slot_name: string | null;
+                                publication_name: string | null;
+                                source_lsn: string | null;
+                                applied_lsn: string | null;
+                                lag_bytes: number | null;
+                                lag_seconds: number | null;
+                                retained_bytes: number | null;
+                                last_applied_xid: number | null;
+                                last_applied_commit_time: string | null;
+                                changes_applied: number;
+                                changes_per_second: number;
+                                transactions_applied: number;
+                                measured_at: string | null;
+                            } | null;
+                            last_error: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
+                            } | null;
+                            last_cutover: {
+                                follow_id: string;
+                                target_lsn: string;
+                                applied_lsn: string;
+                                sequences_set: {
+                                    sequence: string;
+                                    value: string;
+                                }[];
+                                tables: {
+                                    table: string;
+                                    equal: boolean;
+                                    source_rows: number;
+                                    destination_rows: number;
+                                    detail?: string;
+                                }[];
+                                schema_equal: boolean;
+                                equal: boolean;
+                                seconds: number;
+                                finished_at: string;
+                            } | null;
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/follow-jobs/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause: the follower stops at its next heartbeat; the slot stays and retains WAL */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description job id or name */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description FollowJob */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "follow";
+                            name: string;
+                            description: string | null;
+                            source_connection_id: string;
+                            destination_connection_id: string;
+                            selection: {
+                                /** @description Schemas to copy (default: every non-system schema) */
+                                schemas?: string[];
+                                /** @description Tables as schema.table (default: every table of the schemas) */
+                                tables?: string[];
+                                /** @description Glob patterns of schema.table to include */
+                                include?: string[];
+                                /** @description Glob patterns of schema.table to exclude */
+                                exclude?: string[];
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            table_options: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    mode?: "full" | "append" | "upsert" | "incremental" | "mirror";
+                                    where?: string;
+                                    /** @description Unique key columns for keyed modes (default: primary key) */
+                                    key?: string[];
+                                    /** @description Column for incremental mode */
+                                    cursor_column?: string;
+                                    columns?: {
+                                        [key: string]: string;
+                                    };
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            /** @enum {string} */
+                            schema_policy: "create-missing" | "add-columns" | "strict" | "none";
+                            parallelism: number;
+                            copy_owners: boolean;
+                            copy_grants: boolean;
+                            enabled: boolean;
+                            channel_ids: string[];
+                            retained_bytes_alert: number | null;
+                            lag_seconds_alert: number | null;
+                            /** @enum {string} */
+                            state: "running" | "waiting" | "paused" | "disabled";
+                            paused_reason: string | null;
+                            worker_id: string | null;
+                            lease_expires_at: string | null;
+                            progress: {
+                                phase: string;
+                                slot_name: string | null;
+                                publication_name: string | null;
+                                source_lsn: string | null;
+                                applied_lsn: string | null;
+                                lag_bytes: number | null;
+                                lag_seconds: number | null;
+                                retained_bytes: number | null;
+                                last_applied_xid: number | null;
+                                last_applied_commit_time: string | null;
+                                changes_applied: number;
+                                changes_per_second: number;
+                                transactions_applied: number;
+                                measured_at: string | null;
+                            } | null;
+                            last_error: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
+                            } | null;
+                            last_cutover: {
+                                follow_id: string;
+                                target_lsn: string;
+                                applied_lsn: string;
+                                sequences_set: {
+                                    sequence: string;
+                                    value: string;
+                                }[];
+                                tables: {
+                                    table: string;
+                                    equal: boolean;
+                                    source_rows: number;
+                                    destination_rows: number;
+                                    detail?: string;
+                                }[];
+                                schema_equal: boolean;
+                                equal: boolean;
+                                seconds: number;
+                                finished_at: string;
+                            } | null;
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/follow-jobs/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume: a worker follows the job again from its stored position */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description job id or name */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description FollowJob */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "follow";
+                            name: string;
+                            description: string | null;
+                            source_connection_id: string;
+                            destination_connection_id: string;
+                            selection: {
+                                /** @description Schemas to copy (default: every non-system schema) */
+                                schemas?: string[];
+                                /** @description Tables as schema.table (default: every table of the schemas) */
+                                tables?: string[];
+                                /** @description Glob patterns of schema.table to include */
+                                include?: string[];
+                                /** @description Glob patterns of schema.table to exclude */
+                                exclude?: string[];
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            table_options: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    mode?: "full" | "append" | "upsert" | "incremental" | "mirror";
+                                    where?: string;
+                                    /** @description Unique key columns for keyed modes (default: primary key) */
+                                    key?: string[];
+                                    /** @description Column for incremental mode */
+                                    cursor_column?: string;
+                                    columns?: {
+                                        [key: string]: string;
+                                    };
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            /** @enum {string} */
+                            schema_policy: "create-missing" | "add-columns" | "strict" | "none";
+                            parallelism: number;
+                            copy_owners: boolean;
+                            copy_grants: boolean;
+                            enabled: boolean;
+                            channel_ids: string[];
+                            retained_bytes_alert: number | null;
+                            lag_seconds_alert: number | null;
+                            /** @enum {string} */
+                            state: "running" | "waiting" | "paused" | "disabled";
+                            paused_reason: string | null;
+                            worker_id: string | null;
+                            lease_expires_at: string | null;
+                            progress: {
+                                phase: string;
+                                slot_name: string | null;
+                                publication_name: string | null;
+                                source_lsn: string | null;
+                                applied_lsn: string | null;
+                                lag_bytes: number | null;
+                                lag_seconds: number | null;
+                                retained_bytes: number | null;
+                                last_applied_xid: number | null;
+                                last_applied_commit_time: string | null;
+                                changes_applied: number;
+                                changes_per_second: number;
+                                transactions_applied: number;
+                                measured_at: string | null;
+                            } | null;
+                            last_error: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
+                            } | null;
+                            last_cutover: {
+                                follow_id: string;
+                                target_lsn: string;
+                                applied_lsn: string;
+                                sequences_set: {
+                                    sequence: string;
+                                    value: string;
+                                }[];
+                                tables: {
+                                    table: string;
+                                    equal: boolean;
+                                    source_rows: number;
+                                    destination_rows: number;
+                                    detail?: string;
+                                }[];
+                                schema_equal: boolean;
+                                equal: boolean;
+                                seconds: number;
+                                finished_at: string;
+                            } | null;
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/follow-jobs/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live lag and position, measured now on the source and the destination */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description job id or name */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description FollowProgress */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            phase: string;
+                            slot_name: string | null;
+                            publication_name: string | null;
+                            source_lsn: string | null;
+                            applied_lsn: string | null;
+                            lag_bytes: number | null;
+                            lag_seconds: number | null;
+                            retained_bytes: number | null;
+                            last_applied_xid: number | null;
+                            last_applied_commit_time: string | null;
+                            changes_applied: number;
+                            changes_per_second: number;
+                            transactions_applied: number;
+                            measured_at: string | null;
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/follow-jobs/{id}/cutover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cut over: wait for lag 0, set sequences, compare every table, answer the report (stops the job when equal); the request lasts until then */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description job id or name */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Give up waiting for lag 0 after this long (default: 300) */
+                        timeout_s?: number;
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description CutoverReport */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            follow_id: string;
+                            target_lsn: string;
+                            applied_lsn: string;
+                            sequences_set: {
+                                sequence: string;
+                                value: string;
+                            }[];
+                            tables: {
+                                table: string;
+                                equal: boolean;
+                                source_rows: number;
+                                destination_rows: number;
+                                detail?: string;
+                            }[];
+                            schema_equal: boolean;
+                            equal: boolean;
+                            seconds: number;
+                            finished_at: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/follow-jobs/{id}/drop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Drop: stop the follower, remove the slot, the publication and the position, delete the job */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description job id or name */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description FollowDrop */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            job: {
+                                id: string;
+                                name: string;
+                            };
+                            slot_dropped: boolean;
+                            publication_dropped: boolean;
+                            position_dropped: boolean;
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/backup-jobs": {
         parameters: {
             query?: never;
@@ -8694,7 +10238,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "webhook";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
                         enabled?: boolean;
                         config: {
                             /** Format: uri */
@@ -8711,7 +10255,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "slack";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
                         enabled?: boolean;
                         config: {
                             /**
@@ -8725,7 +10269,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "dingtalk";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
                         enabled?: boolean;
                         config: {
                             /**
@@ -8741,7 +10285,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "wecom";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
                         enabled?: boolean;
                         config: {
                             /**
@@ -8755,7 +10299,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "feishu";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
                         enabled?: boolean;
                         config: {
                             /**
@@ -8771,7 +10315,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "teams";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
                         enabled?: boolean;
                         config: {
                             /**
@@ -8785,7 +10329,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "telegram";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
                         enabled?: boolean;
                         config: {
                             bot_token: string;
@@ -8801,7 +10345,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "email";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
                         enabled?: boolean;
                         config: {
                             host: string;
@@ -8820,7 +10364,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "discord";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
                         enabled?: boolean;
                         config: {
                             /**
@@ -8836,7 +10380,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "mattermost";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
                         enabled?: boolean;
                         config: {
                             /**
@@ -8854,7 +10398,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "ntfy";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
                         enabled?: boolean;
                         config: {
                             /**
@@ -8873,7 +10417,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "url";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
                         enabled?: boolean;
                         config: {
                             /** @description Apprise-style service URL: discord://, mattermost:// (mmost://, mmosts://), ntfy://, ntfys://, slack://, teams:// (msteams://), tgram://, json://, jsons:// */
@@ -9243,7 +10787,7 @@ export interface paths {
                     "application/json": {
                         name?: string;
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
                         enabled?: boolean;
                         /** @description fields to change; a secret left out is kept, null clears it. Webhook headers change one by one: a header left out keeps its value, a header set to null is removed */
                         config?: {

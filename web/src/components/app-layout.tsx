@@ -14,6 +14,7 @@ const sections: { to: string; key: string; admin?: boolean }[] = [
   { to: '/', key: 'nav.dashboard' },
   { to: '/connections', key: 'nav.connections' },
   { to: '/sync-jobs', key: 'nav.syncJobs' },
+  { to: '/follow-jobs', key: 'nav.followJobs' },
   { to: '/backup-jobs', key: 'nav.backupJobs' },
   { to: '/backups', key: 'nav.backups' },
   { to: '/storages', key: 'nav.storages' },
