@@ -1,4 +1,4 @@
-import { readdir, rm } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import type pg from 'pg';
@@ -140,9 +140,22 @@ describe('wal stream, backup, timeline and restore through the CLI', () => {
     const storage = new LocalStorage(text);
     const { env, systemId, files, noted } = await streamKillRestore({ text, storage, env: {} }, home);
 
+    // verify of the --wal archive backup checks the WAL it needs, and says how far the chain goes beyond.
+    const verified = await runCli(['verify', path.join(text, 'base'), '--wal-storage', text, '--json'], env);
+    expect(verified.code, verified.stderr).toBe(0);
+    const walReport = cliJson(verified).wal as Record<string, unknown>;
+    expect(walReport).toMatchObject({ ok: true, missing: null, system_id: systemId, later_hole: null });
+    expect(BigInt(walReport.beyond_end_bytes as string)).toBeGreaterThan(0n);
+    const withoutStorage = await runCli(['verify', path.join(text, 'base')], env);
+    expect(withoutStorage.code).not.toBe(0);
+    expect(withoutStorage.stderr).toContain('--wal-storage');
+
     // Remove a segment after the backup: the window ends there, and restoring past it fails naming it.
     const hole = files.filter((file) => /^[0-9A-F]{24}$/.test(file)).at(-2)!;
     await rm(path.join(text, metaPath(systemId, 1, hole)));
+    const pastHole = await runCli(['verify', path.join(text, 'base'), '--wal-storage', text], env);
+    expect(pastHole.code, pastHole.stderr).toBe(0);
+    expect(pastHole.stdout).toContain(`segment ${hole} is missing`);
     const chain = await verifyWalChain(storage, systemId, '0/1000000');
     expect(chain.firstMissing).toBe(hole);
     const timeline = await runCli(['backups', 'timeline', '--storage', text, '--system-id', systemId], env);
@@ -154,6 +167,15 @@ describe('wal stream, backup, timeline and restore through the CLI', () => {
     const failed = await runCli(['restore', path.join(text, 'base'), '--to-dir', again, '--target-time', noted, '--wal-storage', text, '--start', '--port', String(await freePort())], env);
     expect(failed.code).toBe(17);
     expect(failed.stderr).toContain(hole);
+
+    // A segment the backup itself needs (the one holding its start) gone: verify fails naming it.
+    const manifest = JSON.parse(await readFile(path.join(text, 'base', 'manifest.json'), 'utf8')) as { physical: { start_lsn: string } };
+    const needed = segmentName(1, segmentNumber(parseLsn(manifest.physical.start_lsn), segmentSize), segmentSize);
+    await rm(path.join(text, metaPath(systemId, 1, needed)));
+    const broken = await runCli(['verify', path.join(text, 'base'), '--wal-storage', text], env);
+    expect(broken.code).toBe(4);
+    expect(broken.stdout).toContain(`segment ${needed} is not in`);
+    expect(broken.stderr).toContain(needed);
   }, 600_000);
 });
 
