@@ -25,5 +25,6 @@ export const commandModules: Record<string, () => Promise<Register[]>> = {
   verify: async () => [(await import('./commands/verify-command.js')).registerVerifyCommand],
   drill: async () => [(await import('./commands/drill-command.js')).registerDrillCommand],
   backups: async () => [(await import('./commands/backups-command.js')).registerBackupsCommand],
+  wal: async () => [(await import('./commands/wal-command.js')).registerWalCommand],
   storage: async () => [(await import('./commands/storage-command.js')).registerStorageCommand],
 };

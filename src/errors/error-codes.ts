@@ -89,6 +89,11 @@ export const errorCodes = {
   PGF_SYNC_RUN_NOT_FOUND: { status: 404, exit: 4, summary: 'The run given to --resume has no saved progress on this machine.' },
   PGF_FEATURE_UNAVAILABLE: { status: 501, exit: 2, summary: 'The requested option is not available in this build of pgferry.' },
   PGF_COMPARE_QUERY_FAILED: { status: 500, exit: 1, summary: 'A checksum query of verify or diff failed on one database; the message names the table, the side and the server\'s reason.' },
+  PGF_WAL_SEGMENT_CONFLICT: { status: 409, exit: 5, summary: 'A WAL file is already in storage with different contents; nothing was overwritten. Two clusters (or a restored copy) archive to the same place, or the stored file is damaged.' },
+  PGF_WAL_SEGMENT_MISSING: { status: 404, exit: 4, summary: 'A WAL segment (or history file) the request needs is not in storage; the message names it.' },
+  PGF_WAL_STREAM_FAILED: { status: 502, exit: 3, summary: 'The WAL stream from the server failed (replication refused, slot problem, protocol error); the message names the server and the cause.' },
+  PGF_RECOVERY_FAILED: { status: 500, exit: 17, summary: 'The restored cluster did not reach its recovery target (a missing segment, a target outside the restorable window, or a server error); the message names the cause from the server log.' },
+  PGF_PG_BINARIES_NOT_FOUND: { status: 400, exit: 12, summary: 'No PostgreSQL server binaries of the major version the data directory needs were found (installed or embedded).' },
   PGF_INTERNAL: { status: 500, exit: 1, summary: 'An unexpected error; the server log has the details under the request id.' },
 } as const;
 

@@ -76,6 +76,11 @@ export interface RecordBackupInput {
 /** Records an archive a backup run wrote (one row per database / globals). */
 export async function recordBackup(db: Kysely<StoreDatabase>, input: RecordBackupInput): Promise<BackupView> {
   const manifest = input.archive.manifest;
+  const format = input.archive.format;
+  if (format === 'physical') {
+    // The backups table's format CHECK predates physical backups; its migration comes with saved physical jobs.
+    throw new PgferryError('PGF_FEATURE_UNAVAILABLE', `physical backup ${input.archive.path} cannot be recorded in the backup list yet; it is complete in its storage — verify and restore it by its path`);
+  }
   const row = await db
     .insertInto('backups')
     .values({
@@ -85,7 +90,7 @@ export async function recordBackup(db: Kysely<StoreDatabase>, input: RecordBacku
       storage_id: input.storageId,
       database_name: input.archive.database,
       location: input.archive.path,
-      format: input.archive.format,
+      format,
       compression: input.compression,
       encrypted: manifest.encryption !== null,
       encryption_key_id: manifest.encryption ? manifest.encryption.key_check.slice(0, 12) : null,

@@ -169,6 +169,7 @@ export function progressPrinter(enabled: boolean) {
   return (event: { type: string; [key: string]: unknown }) => {
     if (!enabled) return;
     if (event.type === 'table:done') process.stderr.write(`  ${String(event.table)}: ${String(event.rows)} rows\n`);
+    else if (event.type === 'file:done') process.stderr.write(`  ${String(event.file)}: ${String(event.bytes)} bytes read, ${String(event.storedBytes)} stored\n`);
     else if (event.type === 'archive:start') process.stderr.write(`backing up ${String(event.database)} to ${String(event.location)}\n`);
     else if (event.type === 'phase') process.stderr.write(`${String(event.phase)}\n`);
     else if (event.type === 'log') process.stderr.write(`${String(event.level)}: ${String(event.message)}\n`);

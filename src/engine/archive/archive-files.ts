@@ -19,6 +19,8 @@ export interface WriteOptions {
   /** Archive key when the archive is encrypted. */
   key?: Buffer | undefined;
   signal?: AbortSignal | undefined;
+  /** Compression work in flight at once (see createCompressStream; default: its own). */
+  parallel?: number | undefined;
 }
 
 /** The stored name of a file: compression and encryption show in the suffix. */
@@ -38,7 +40,7 @@ export async function writeArchiveFile(
 ): Promise<ManifestFile> {
   const hash = new HashStream();
   const stages: (Transform | Duplex)[] = [];
-  if (options.compression !== 'none') stages.push(createCompressStream(options.compression));
+  if (options.compression !== 'none') stages.push(createCompressStream(options.compression, undefined, options.parallel));
   if (options.key) stages.push(new EncryptStream(options.key));
   stages.push(hash);
   const body = stages.reduce<Readable>((stream, stage) => stream.pipe(stage as Duplex), source);

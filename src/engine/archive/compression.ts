@@ -69,15 +69,16 @@ function processStream(command: string, args: string[]): Duplex {
   return duplex;
 }
 
-export function createCompressStream(compression: Compression, level?: number): Transform | Duplex {
+/** `parallel`: blocks (gzip) or threads (zstd binary) compressing at once (default: 2 for gzip, 1 for zstd). */
+export function createCompressStream(compression: Compression, level?: number, parallel?: number): Transform | Duplex {
   switch (compression) {
     case 'gzip':
-      return new BlockGzip({ level: level ?? 6 });
+      return new BlockGzip({ level: level ?? 6, ...(parallel ? { inFlight: parallel } : {}) });
     case 'zstd': {
       assertCompressionAvailable('zstd');
       const native = (zlib as unknown as Record<string, (() => Transform) | undefined>).createZstdCompress;
       if (native) return native();
-      return processStream('zstd', [`-${level ?? 3}`, '-q', '-c', '-T1']);
+      return processStream('zstd', [`-${level ?? 3}`, '-q', '-c', `-T${parallel ?? 1}`]);
     }
     case 'none':
       return new PassThrough();

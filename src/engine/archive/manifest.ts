@@ -5,7 +5,8 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 /** Bumped when a reader of the old version could misread a new archive. */
 // 2: tables may be stored in binary COPY format (`tables[].format`).
 // 3: large objects (`large_objects`), and pre-data in dependency order from the schema layer.
-export const manifestFormatVersion = 3;
+// 4: physical base backups (`format: 'physical'`, the `physical` section).
+export const manifestFormatVersion = 4;
 export const manifestFileName = 'manifest.json';
 
 const fileEntry = z.object({
@@ -29,8 +30,46 @@ const tableEntry = z.object({
   checksum: z.string().optional(),
 });
 
+/** A regular file inside a physical backup's tar archives, hashed as it streamed. */
+const physicalFileEntry = z.object({
+  /** Index into `physical.archives`. */
+  archive: z.number().int().nonnegative(),
+  /** Path in the restored data directory (tablespace files: `pg_tblspc/<oid>/…`). */
+  path: z.string().min(1),
+  size: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+const physicalSection = z.object({
+  label: z.string(),
+  /** pg_control's system identifier (IDENTIFY_SYSTEM), as text: it does not fit a double. */
+  system_identifier: z.string(),
+  server_major: z.number().int(),
+  timeline: z.number().int().positive(),
+  start_lsn: z.string(),
+  end_lsn: z.string(),
+  end_timeline: z.number().int().positive(),
+  /** included: the WAL from start to end is in the base archive (restores alone); archive: WAL must come from a WAL archive/stream. */
+  wal: z.enum(['included', 'archive']),
+  /** One tar per tablespace, in the server's order (the main data directory's last). */
+  archives: z.array(
+    z.object({
+      /** null: the main data directory. */
+      tablespace_oid: z.number().int().nullable(),
+      /** The tablespace's directory on the source server (null for the data directory). */
+      location: z.string().nullable(),
+      /** Stored file (see `files`). */
+      file: z.string(),
+      raw_bytes: z.number().int().nonnegative(),
+    }),
+  ),
+  /** The server's own backup_manifest, stored as sent; every file was checked against it. */
+  server_manifest: z.string(),
+  contents: z.array(physicalFileEntry),
+});
+
 export const manifestSchema = z.object({
-  format: z.enum(['native', 'pg_dump', 'globals']),
+  format: z.enum(['native', 'pg_dump', 'globals', 'physical']),
   format_version: z.number().int().positive(),
   created_at: z.string(),
   finished_at: z.string(),
@@ -61,12 +100,15 @@ export const manifestSchema = z.object({
   files: z.array(fileEntry),
   pg_dump: z.object({ binary: z.string(), version: z.string() }).optional(),
   globals: z.object({ roles: z.number().int(), with_passwords: z.boolean() }).optional(),
+  physical: physicalSection.optional(),
   warnings: z.array(z.string()).default([]),
 });
 
 export type Manifest = z.output<typeof manifestSchema>;
 export type ManifestFile = z.output<typeof fileEntry>;
 export type ManifestTable = z.output<typeof tableEntry>;
+export type PhysicalSection = z.output<typeof physicalSection>;
+export type PhysicalFile = z.output<typeof physicalFileEntry>;
 
 export function parseManifest(text: string, archive: string): Manifest {
   let raw: unknown;

@@ -5,6 +5,8 @@ export type BackupEvent =
   | { type: 'archive:start'; database: string; format: string; location: string }
   | { type: 'table:start'; database: string; table: string }
   | { type: 'table:done'; database: string; table: string; rows: number; bytes: number; storedBytes: number }
+  /** A physical backup's stored file (one tar per tablespace) is complete. */
+  | { type: 'file:done'; database: string; file: string; bytes: number; storedBytes: number }
   | { type: 'archive:done'; database: string; location: string; sizeBytes: number; tables: number }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string };
 
@@ -24,7 +26,7 @@ export interface RunHooks<E> {
 /** One archive a backup run wrote (one per database, plus one for globals). */
 export interface ArchiveResult {
   database: string;
-  format: 'native' | 'pg_dump' | 'globals';
+  format: 'native' | 'pg_dump' | 'globals' | 'physical';
   /** Directory of the archive inside the storage. */
   path: string;
   location: string;

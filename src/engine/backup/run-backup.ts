@@ -6,7 +6,7 @@ import picomatch from 'picomatch';
 import { PgferryError, isPgferryError } from '../../errors/pgferry-error.js';
 import { type ArchiveLocation, writeArchiveFile } from '../archive/archive-files.js';
 import { type Compression, assertCompressionAvailable } from '../archive/compression.js';
-import { createArchiveKey } from '../archive/encryption.js';
+import { type ManifestEncryption, createArchiveKey } from '../archive/encryption.js';
 import { type Manifest, manifestFileName, manifestFormatVersion } from '../archive/manifest.js';
 import { type ArchiveSigningKey, signManifest, signatureFileName } from '../archive/manifest-signature.js';
 import { type ArchiveStorage, joinPath, readText } from '../storage/archive-storage.js';
@@ -14,6 +14,7 @@ import type { ArchiveResult, BackupEvent, RunHooks } from './backup-events.js';
 import { explicitConfig } from './client-config.js';
 import { dumpGlobals } from './globals-backup.js';
 import { backupNative } from './native-backup.js';
+import { backupPhysical } from '../physical/physical-backup.js';
 import { backupPgDump } from './pg-dump-backup.js';
 import { findPgTool } from './pg-tools.js';
 import { pgferryVersion } from './pgferry-version.js';
@@ -26,8 +27,10 @@ export interface BackupOptions {
   path?: string | undefined;
   /** Directory the default-named run directory goes under (default: the storage root). */
   parent?: string | undefined;
-  /** (default: native) */
-  format?: 'native' | 'pg_dump' | undefined;
+  /** (default: native) physical: the whole cluster through the replication protocol. */
+  format?: 'native' | 'pg_dump' | 'physical' | undefined;
+  /** Physical: include the WAL the backup needs, so it restores alone (default: true; false = WAL from the WAL archive). */
+  includeWal?: boolean | undefined;
   /** Every database that accepts connections, discovered at run time (default: false). */
   allDatabases?: boolean | undefined;
   /** Globs on database names limiting `allDatabases` (default: all). */
@@ -39,7 +42,7 @@ export interface BackupOptions {
   schemas?: readonly string[] | undefined;
   tables?: readonly string[] | undefined;
   exclude?: readonly string[] | undefined;
-  /** Tables dumped at once (default: 2). */
+  /** Tables dumped at once; physical: compression blocks/threads at once (default: 2). */
   jobs?: number | undefined;
   /** (default: gzip) */
   compression?: Compression | undefined;
@@ -88,13 +91,88 @@ async function serverFacts(config: pg.ClientConfig): Promise<{ version: string; 
   }
 }
 
-/** Backs up one database, every database, and/or the globals, to one storage. */
+type ArchiveWork = (location: ArchiveLocation, encryption: { key: Buffer; manifest: ManifestEncryption } | undefined) => Promise<Manifest>;
+
+/**
+ * Writes one archive at `relative`: refuses an existing one, signs the manifest, and removes
+ * whatever a failure left behind. Inside a multi-archive run (`nested`), a failure is
+ * recorded and the run goes on.
+ */
+async function writeArchive(
+  options: BackupOptions,
+  hooks: RunHooks<BackupEvent>,
+  result: BackupResult,
+  nested: boolean,
+  archive: { database: string; relative: string; kind: ArchiveResult['format'] },
+  work: ArchiveWork,
+): Promise<void> {
+  const { database, relative, kind } = archive;
+  const location: ArchiveLocation = { storage: options.storage, path: relative };
+  const where = options.storage.describe(relative);
+  if (await options.storage.exists(joinPath(relative, manifestFileName))) {
+    throw new PgferryError('PGF_CONFLICT', `${where} already holds an archive; choose another path`);
+  }
+  const archiveStarted = Date.now();
+  hooks.onEvent?.({ type: 'archive:start', database, format: kind, location: where });
+  try {
+    let encryption: { key: Buffer; manifest: ManifestEncryption } | undefined;
+    if (options.encryptionSecret !== undefined) {
+      const key = createArchiveKey(options.encryptionSecret);
+      encryption = { key: key.key, manifest: key.encryption };
+    }
+    const manifest = await work(location, encryption);
+    if (options.signingKey) await signArchive(location, options.signingKey);
+    for (const warning of manifest.warnings) hooks.onEvent?.({ type: 'log', level: 'warn', message: `${database}: ${warning}` });
+    const sizeBytes = manifest.files.reduce((sum, file) => sum + file.size, 0);
+    hooks.onEvent?.({ type: 'archive:done', database, location: where, sizeBytes, tables: manifest.tables.length });
+    result.archives.push({ database, format: kind, path: relative, location: where, sizeBytes, durationMs: Date.now() - archiveStarted, manifest });
+  } catch (error) {
+    // Nothing half-written: the partial archive goes.
+    await options.storage.remove(relative).catch(() => undefined);
+    const wrapped = isPgferryError(error) ? error : new PgferryError('PGF_BACKUP_FAILED', `backup of ${database} failed: ${(error as Error).message}`, { cause: error });
+    if (!nested || hooks.signal?.aborted) throw wrapped;
+    hooks.onEvent?.({ type: 'log', level: 'error', message: wrapped.message });
+    result.failures.push({ database, code: wrapped.code, message: wrapped.message });
+  }
+}
+
+/** Options that select databases or tables have no meaning for a copy of the whole cluster. */
+function assertPhysicalOptions(options: BackupOptions): void {
+  const refused = [
+    options.allDatabases ? '--all-databases' : undefined,
+    options.databases?.length ? '--databases' : undefined,
+    options.globals ? '--globals' : undefined,
+    options.schemas?.length ? '--schemas' : undefined,
+    options.tables?.length ? '--tables' : undefined,
+    options.exclude?.length ? '--exclude' : undefined,
+    options.checksums ? '--checksums' : undefined,
+  ].filter((flag): flag is string => flag !== undefined);
+  if (refused.length > 0) {
+    throw new PgferryError(
+      'PGF_VALIDATION_FAILED',
+      `a physical backup copies the whole cluster (every database, roles included); ${refused.join(', ')} ${refused.length === 1 ? 'does' : 'do'} not apply — drop ${refused.length === 1 ? 'it' : 'them'}, or use --format native`,
+    );
+  }
+}
+
+/** Backs up one database, every database, and/or the globals — or the whole cluster (physical) — to one storage. */
 export async function runBackup(options: BackupOptions, hooks: RunHooks<BackupEvent> = {}): Promise<BackupResult> {
   const started = Date.now();
   options = { ...options, source: explicitConfig(options.source) };
   const compression = options.compression ?? 'gzip';
   assertCompressionAvailable(compression);
   const format = options.format ?? 'native';
+  const stamp = timestampName(new Date());
+  if (format === 'physical') {
+    assertPhysicalOptions(options);
+    const runPath = options.path ?? joinPath(options.parent ?? '', `physical-${stamp}`);
+    const result: BackupResult = { path: runPath, archives: [], failures: [], durationMs: 0 };
+    await writeArchive(options, hooks, result, false, { database: '(cluster)', relative: runPath, kind: 'physical' }, (location, encryption) =>
+      backupPhysical({ source: options.source, location, compression, encryption, jobs: options.jobs, includeWal: options.includeWal }, hooks),
+    );
+    result.durationMs = Date.now() - started;
+    return result;
+  }
   const facts = await serverFacts(options.source);
   const tool = format === 'pg_dump' ? await findPgTool('pg_dump', facts.num, options.pgToolDirs) : undefined;
   let databases = options.allDatabases ? facts.databases : [facts.database];
@@ -102,40 +180,11 @@ export async function runBackup(options: BackupOptions, hooks: RunHooks<BackupEv
     const match = picomatch([...options.databases]);
     databases = databases.filter((name) => match(name));
   }
-  const stamp = timestampName(new Date());
   const runPath = options.path ?? joinPath(options.parent ?? '', options.allDatabases ? `server-${stamp}` : `${facts.database}-${stamp}`);
   const nested = options.allDatabases === true || options.globals === true;
   const result: BackupResult = { path: runPath, archives: [], failures: [], durationMs: 0 };
-
-  const archiveAt = async (database: string, relative: string, work: (location: ArchiveLocation, encryption: ReturnType<typeof keyFor>) => Promise<Manifest>, kind: ArchiveResult['format']) => {
-    const location: ArchiveLocation = { storage: options.storage, path: relative };
-    const where = options.storage.describe(relative);
-    if (await options.storage.exists(joinPath(relative, manifestFileName))) {
-      throw new PgferryError('PGF_CONFLICT', `${where} already holds an archive; choose another path`);
-    }
-    const archiveStarted = Date.now();
-    hooks.onEvent?.({ type: 'archive:start', database, format: kind, location: where });
-    try {
-      const manifest = await work(location, keyFor());
-      if (options.signingKey) await signArchive(location, options.signingKey);
-      for (const warning of manifest.warnings) hooks.onEvent?.({ type: 'log', level: 'warn', message: `${database}: ${warning}` });
-      const sizeBytes = manifest.files.reduce((sum, file) => sum + file.size, 0);
-      hooks.onEvent?.({ type: 'archive:done', database, location: where, sizeBytes, tables: manifest.tables.length });
-      result.archives.push({ database, format: kind, path: relative, location: where, sizeBytes, durationMs: Date.now() - archiveStarted, manifest });
-    } catch (error) {
-      // Nothing half-written: the partial archive goes.
-      await options.storage.remove(relative).catch(() => undefined);
-      const wrapped = isPgferryError(error) ? error : new PgferryError('PGF_BACKUP_FAILED', `backup of ${database} failed: ${(error as Error).message}`, { cause: error });
-      if (!nested || hooks.signal?.aborted) throw wrapped;
-      hooks.onEvent?.({ type: 'log', level: 'error', message: wrapped.message });
-      result.failures.push({ database, code: wrapped.code, message: wrapped.message });
-    }
-  };
-  const keyFor = () => {
-    if (options.encryptionSecret === undefined) return undefined;
-    const key = createArchiveKey(options.encryptionSecret);
-    return { key: key.key, manifest: key.encryption };
-  };
+  const archiveAt = (database: string, relative: string, work: ArchiveWork, kind: ArchiveResult['format']) =>
+    writeArchive(options, hooks, result, nested, { database, relative, kind }, work);
 
   if (options.globals) {
     await archiveAt('(globals)', joinPath(runPath, 'globals'), async (location, encryption) => {

@@ -88,6 +88,9 @@ export async function runRestore(options: RestoreOptions, hooks: RunHooks<Restor
     if (verified.error) throw verified.error;
     manifest = verified.manifest;
   }
+  if (manifest.format === 'physical') {
+    throw new PgferryError('PGF_RESTORE_REFUSED', `${where} is a physical backup of a whole cluster; restore it into a new data directory with \`pgferry restore ARCHIVE --to-dir DIR\`, not into a database`);
+  }
   const key = manifest.encryption ? openArchiveKey(options.encryptionSecret, manifest.encryption, where) : undefined;
   if (options.create) await createTargetDatabase(options.target);
   const database = options.target.database ?? '';

@@ -1,0 +1,267 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { chmod, chown, lchown, lstat, mkdir, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import { PgferryError } from '../../errors/pgferry-error.js';
+import { type ArchiveLocation, readArchiveFile } from '../archive/archive-files.js';
+import { openArchiveKey } from '../archive/encryption.js';
+import type { Manifest, PhysicalFile, PhysicalSection } from '../archive/manifest.js';
+import type { ArchiveTrust } from '../archive/manifest-signature.js';
+import { readTrustedManifest } from '../archive/verify-archive.js';
+import type { RestoreEvent, RunHooks } from '../backup/backup-events.js';
+import type { ArchiveStorage } from '../storage/archive-storage.js';
+import { type TarHeader, parseTarHeader, tarBlock } from './tar-scanner.js';
+
+export interface RestorePhysicalOptions {
+  storage: ArchiveStorage;
+  /** The backup's directory inside the storage. */
+  path: string;
+  /** The new data directory: must not exist, or be empty. */
+  toDir: string;
+  encryptionSecret?: string | undefined;
+  trust: ArchiveTrust;
+  /**
+   * Where each tablespace goes, by OID or by its location on the source (default: its
+   * original location, which must not exist or be empty).
+   */
+  tablespaceMap?: Readonly<Record<string, string>> | undefined;
+  /** Owner of every file written (default: as root, the `postgres` user when it exists; else the current user). */
+  owner?: { uid: number; gid: number } | undefined;
+  /**
+   * Written into the data directory after the files (the recovery step adds its settings
+   * and signal file here; a plain restore of a self-contained backup needs none).
+   */
+  extraFiles?: readonly { path: string; content: string }[] | undefined;
+  signal?: AbortSignal | undefined;
+  onEvent?: RunHooks<RestoreEvent>['onEvent'];
+}
+
+export interface RestorePhysicalResult {
+  dataDir: string;
+  systemId: string;
+  timeline: number;
+  startLsn: string;
+  endLsn: string;
+  serverMajor: number;
+  walIncluded: boolean;
+  files: number;
+  bytes: number;
+  tablespaces: { oid: number; dir: string }[];
+  durationMs: number;
+}
+
+async function assertEmptyTarget(dir: string, what: string): Promise<void> {
+  const info = await lstat(dir).catch(() => undefined);
+  if (!info) return;
+  if (!info.isDirectory()) throw new PgferryError('PGF_RESTORE_REFUSED', `${what} ${dir} exists and is not a directory; pick a new directory`);
+  if ((await readdir(dir)).length > 0) throw new PgferryError('PGF_RESTORE_REFUSED', `${what} ${dir} is not empty; a physical restore writes only into a new or empty directory — pick another one`);
+}
+
+/** As root, PostgreSQL must run as another user: the files go to `postgres` when that user exists. */
+async function defaultOwner(): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const { execFile } = await import('node:child_process');
+  const id = (flag: string) =>
+    new Promise<number | undefined>((resolve) => execFile('id', [flag, 'postgres'], (error, stdout) => resolve(error ? undefined : Number(stdout.trim()))));
+  const [uid, gid] = await Promise.all([id('-u'), id('-g')]);
+  return uid === undefined || gid === undefined ? undefined : { uid, gid };
+}
+
+/** A sibling directory to write into, renamed into place only when everything is written. */
+const stagingOf = (dir: string) => path.join(path.dirname(dir), `.${path.basename(dir)}.pgferry-restore-${process.pid}`);
+
+/** Streams a tar into `root`, checking every file against the backup's contents list. */
+async function extractArchive(
+  stream: Readable,
+  root: string,
+  archive: string,
+  expected: Map<string, PhysicalFile>,
+  prefix: string,
+  onSymlink: (entry: TarHeader) => Promise<void>,
+): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  let buffer: Buffer = Buffer.alloc(0);
+  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let exhausted = false;
+  const fill = async (need: number): Promise<boolean> => {
+    while (buffer.length < need) {
+      const next = await iterator.next();
+      if (next.done) {
+        exhausted = true;
+        return false;
+      }
+      buffer = buffer.length === 0 ? next.value : Buffer.concat([buffer, next.value]);
+    }
+    return true;
+  };
+  async function* body(size: number): AsyncGenerator<Buffer> {
+    let left = size;
+    while (left > 0) {
+      if (buffer.length === 0 && !(await fill(1))) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} ends inside a file; the archive is truncated`);
+      const take = buffer.subarray(0, Math.min(left, buffer.length));
+      buffer = buffer.subarray(take.length);
+      left -= take.length;
+      yield take;
+    }
+  }
+  for (;;) {
+    // PostgreSQL 13/14 archives end without the two zero blocks.
+    if (!(await fill(tarBlock))) {
+      if (buffer.length > 0) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} ends inside a tar header; the archive is truncated`);
+      break;
+    }
+    const header = parseTarHeader(buffer.subarray(0, tarBlock), archive);
+    buffer = buffer.subarray(tarBlock);
+    if (!header) break;
+    const target = path.join(root, header.path);
+    if (header.type === 'directory') {
+      await mkdir(target, { recursive: true, mode: 0o700 });
+      continue;
+    }
+    await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+    if (header.type === 'symlink') {
+      await onSymlink(header);
+      continue;
+    }
+    const name = prefix + header.path;
+    const listed = expected.get(name);
+    if (!listed) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} holds ${name}, which the backup's manifest does not list; the archive was altered`);
+    const hash = createHash('sha256');
+    const hasher = new Transform({
+      transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+        hash.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    await pipeline(Readable.from(body(header.size)), hasher, createWriteStream(target, { mode: 0o600 }));
+    const sha256 = hash.digest('hex');
+    if (header.size !== listed.size || sha256 !== listed.sha256) {
+      throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${name} in ${archive} does not match the backup's manifest (${header.size !== listed.size ? 'size' : 'sha256'} differs); restore from another copy of the backup`, {
+        details: { file: name },
+      });
+    }
+    expected.delete(name);
+    const pad = (tarBlock - (header.size % tarBlock)) % tarBlock;
+    if (pad > 0 && !(await fill(pad))) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} is truncated after ${name}`);
+    buffer = buffer.subarray(pad);
+    files += 1;
+    bytes += header.size;
+  }
+  // Drain the rest (zero padding) so the stream's own checks (sha256 of the stored file, authentication) run.
+  if (!exhausted) for (;;) if ((await iterator.next()).done) break;
+  return { files, bytes };
+}
+
+async function chownTree(dir: string, owner: { uid: number; gid: number }): Promise<void> {
+  await lchown(dir, owner.uid, owner.gid);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(full, owner);
+    else await lchown(full, owner.uid, owner.gid);
+  }
+}
+
+/**
+ * Writes a physical backup out as a data directory (and its tablespaces), each into a
+ * staging sibling first, renamed into place only when every file was written and matched
+ * the manifest; on any error the staging directories go and the target stays as it was.
+ */
+export async function restorePhysicalBackup(options: RestorePhysicalOptions): Promise<RestorePhysicalResult> {
+  const started = Date.now();
+  const location: ArchiveLocation = { storage: options.storage, path: options.path };
+  const where = options.storage.describe(options.path);
+  const manifest: Manifest = await readTrustedManifest(location, options.trust);
+  const physical = manifest.physical;
+  if (manifest.format !== 'physical' || !physical) {
+    throw new PgferryError('PGF_RESTORE_REFUSED', `${where} is a ${manifest.format} archive, not a physical backup; restore it into a database with \`pgferry restore ARCHIVE --to DB\``);
+  }
+  const key = manifest.encryption ? openArchiveKey(options.encryptionSecret, manifest.encryption, where) : undefined;
+  const dataDir = path.resolve(options.toDir);
+  await assertEmptyTarget(dataDir, 'the target directory');
+  const tablespaces = await placeTablespaces(physical, options.tablespaceMap ?? {});
+  const owner = options.owner ?? (await defaultOwner());
+  const staging = [{ staging: stagingOf(dataDir), final: dataDir }, ...tablespaces.map((t) => ({ staging: stagingOf(t.dir), final: t.dir }))];
+  const expected = new Map(physical.contents.map((file) => [file.path, file]));
+  let files = 0;
+  let bytes = 0;
+  try {
+    for (const dir of staging) {
+      await rm(dir.staging, { recursive: true, force: true });
+      await mkdir(dir.staging, { recursive: true, mode: 0o700 });
+    }
+    for (const archive of physical.archives) {
+      options.signal?.throwIfAborted();
+      const file = manifest.files.find((f) => f.path === archive.file);
+      if (!file) throw new PgferryError('PGF_ARCHIVE_INVALID', `${where}/manifest.json names ${archive.file} but does not list it; the archive is damaged`);
+      const tablespace = archive.tablespace_oid === null ? undefined : tablespaces.find((t) => t.oid === archive.tablespace_oid);
+      const root = tablespace ? stagingOf(tablespace.dir) : stagingOf(dataDir);
+      const prefix = tablespace ? `pg_tblspc/${tablespace.oid}/` : '';
+      options.onEvent?.({ type: 'table:start', table: archive.file });
+      const stream = await readArchiveFile(location, file, { compression: manifest.compression, key });
+      const done = await extractArchive(stream, root, archive.file, expected, prefix, async (entry) => {
+        // Tablespace links point at where each tablespace is restored; nothing else is a symlink in a base backup.
+        const oid = /^pg_tblspc\/(\d+)$/.exec(entry.path)?.[1];
+        const mapped = oid === undefined ? undefined : tablespaces.find((t) => String(t.oid) === oid);
+        if (archive.tablespace_oid !== null || !mapped) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive.file} holds a symlink ${entry.path} → ${entry.target ?? '?'} that is not a tablespace link; refusing to write it`);
+        await symlink(mapped.dir, path.join(root, entry.path));
+      });
+      files += done.files;
+      bytes += done.bytes;
+      options.onEvent?.({ type: 'table:done', table: archive.file, rows: done.files });
+    }
+    if (expected.size > 0) {
+      const first = [...expected.keys()].slice(0, 3).join(', ');
+      throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${where}: ${expected.size} file(s) of the manifest were not in the archives (first: ${first}); the backup is incomplete`);
+    }
+    for (const extra of options.extraFiles ?? []) await writeFile(path.join(stagingOf(dataDir), extra.path), extra.content, { mode: 0o600 });
+    for (const dir of staging) {
+      await chmod(dir.staging, 0o700);
+      if (owner) await chownTree(dir.staging, owner);
+    }
+    for (const dir of staging) {
+      await mkdir(path.dirname(dir.final), { recursive: true });
+      // rename replaces an empty target directory; a non-empty one was refused above.
+      await rename(dir.staging, dir.final);
+    }
+    if (owner) for (const dir of staging) await chown(dir.final, owner.uid, owner.gid);
+  } catch (error) {
+    await Promise.all(staging.map((dir) => rm(dir.staging, { recursive: true, force: true }).catch(() => undefined)));
+    throw error;
+  }
+  return {
+    dataDir,
+    systemId: physical.system_identifier,
+    timeline: physical.timeline,
+    startLsn: physical.start_lsn,
+    endLsn: physical.end_lsn,
+    serverMajor: physical.server_major,
+    walIncluded: physical.wal === 'included',
+    files,
+    bytes,
+    tablespaces: tablespaces.map((t) => ({ oid: t.oid, dir: t.dir })),
+    durationMs: Date.now() - started,
+  };
+}
+
+/** Each non-default tablespace's new directory: mapped by OID or old location, else the old location. */
+async function placeTablespaces(physical: PhysicalSection, map: Readonly<Record<string, string>>): Promise<{ oid: number; dir: string }[]> {
+  const placed: { oid: number; dir: string }[] = [];
+  for (const archive of physical.archives) {
+    if (archive.tablespace_oid === null) continue;
+    const oid = archive.tablespace_oid;
+    const chosen = map[String(oid)] ?? (archive.location ? map[archive.location] : undefined) ?? archive.location;
+    if (!chosen) throw new PgferryError('PGF_ARCHIVE_INVALID', `tablespace ${oid} has no recorded location; map it with --tablespace-map ${oid}=DIR`);
+    const dir = path.resolve(chosen);
+    try {
+      await assertEmptyTarget(dir, `tablespace ${oid}'s directory`);
+    } catch (error) {
+      throw new PgferryError('PGF_RESTORE_REFUSED', `${(error as Error).message}; or map tablespace ${oid} elsewhere with --tablespace-map ${oid}=DIR`, { cause: error });
+    }
+    placed.push({ oid, dir });
+  }
+  return placed;
+}

@@ -1,0 +1,220 @@
+import type { Duplex } from 'node:stream';
+
+import type pg from 'pg';
+
+/*
+ * One simple-protocol command whose answer we read off the socket ourselves. node-postgres
+ * connects (TLS, trust/md5/SCRAM) but hands CopyData to its query objects through 'data'
+ * events, without backpressure, and knows no CopyOutResponse or CopyDone: a BASE_BACKUP of
+ * PostgreSQL 13/14 (one CopyOut per tablespace between result sets) or 15+ (one CopyOut of
+ * typed sub-messages) must be read message by message, pausing the socket while storage
+ * catches up. Like pg-copy-streams, we detach pg's parser while the command runs and give
+ * it back the ReadyForQuery that ends it, so the client stays usable.
+ */
+
+export interface WireMessage {
+  /** The message type byte as a character ('T', 'D', 'H', 'd', 'c', 'C', 'E', 'N', 'Z', …). */
+  code: string;
+  body: Buffer;
+}
+
+interface PgConnection {
+  stream: Duplex;
+  query(text: string): void;
+}
+
+/** Reads whole protocol messages from a paused socket, one at a time (backpressure by pull). */
+class MessageReader {
+  readonly #stream: Duplex;
+  #chunks: Buffer[] = [];
+  #length = 0;
+  #failure: Error | undefined;
+  #wake: (() => void) | undefined;
+  readonly #onReadable = () => this.#notify();
+  readonly #onEnd = () => this.#fail(new Error('the server closed the replication connection'));
+  readonly #onError = (error: Error) => this.#fail(error);
+
+  constructor(stream: Duplex) {
+    this.#stream = stream;
+    stream.on('readable', this.#onReadable);
+    stream.on('end', this.#onEnd);
+    stream.on('close', this.#onEnd);
+    stream.on('error', this.#onError);
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    this.#notify();
+  }
+
+  async #need(bytes: number): Promise<void> {
+    while (this.#length < bytes) {
+      if (this.#failure) throw this.#failure;
+      const chunk = this.#stream.read() as Buffer | null;
+      if (chunk !== null) {
+        this.#chunks.push(chunk);
+        this.#length += chunk.length;
+        continue;
+      }
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+  }
+
+  #take(bytes: number): Buffer {
+    const first = this.#chunks[0] as Buffer;
+    let out: Buffer;
+    if (first.length >= bytes) {
+      out = first.subarray(0, bytes);
+      if (first.length === bytes) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(bytes);
+    } else {
+      const all = Buffer.concat(this.#chunks);
+      out = all.subarray(0, bytes);
+      this.#chunks = all.length > bytes ? [all.subarray(bytes)] : [];
+    }
+    this.#length -= bytes;
+    return out;
+  }
+
+  async next(): Promise<WireMessage> {
+    await this.#need(5);
+    const head = this.#take(5);
+    const length = head.readUInt32BE(1) - 4;
+    await this.#need(length);
+    return { code: String.fromCharCode(head[0] as number), body: length === 0 ? Buffer.alloc(0) : this.#take(length) };
+  }
+
+  /** Everything read but not consumed, and stops listening. */
+  release(): Buffer {
+    this.#stream.removeListener('readable', this.#onReadable);
+    this.#stream.removeListener('end', this.#onEnd);
+    this.#stream.removeListener('close', this.#onEnd);
+    this.#stream.removeListener('error', this.#onError);
+    const rest = Buffer.concat(this.#chunks);
+    this.#chunks = [];
+    this.#length = 0;
+    return rest;
+  }
+}
+
+/**
+ * Sends `text` on `client` and yields every message of the answer up to (not including) its
+ * ReadyForQuery; then pg takes the connection back. Stop iterating early only to abandon
+ * the connection (end or destroy it).
+ */
+export async function* wireCommand(client: pg.Client, text: string): AsyncGenerator<WireMessage> {
+  let connection: PgConnection | undefined;
+  let submitted: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (submitted = resolve));
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  let failed: Error | undefined;
+  const submittable = {
+    submit(conn: PgConnection) {
+      connection = conn;
+      submitted();
+    },
+    handleReadyForQuery() {
+      done();
+    },
+    handleError(error: Error) {
+      failed ??= error;
+      submitted();
+      done();
+    },
+  };
+  client.query(submittable as unknown as pg.Submittable);
+  await ready;
+  if (!connection) throw failed ?? new Error('the replication command was not sent');
+  const stream = connection.stream;
+  const listeners = stream.listeners('data') as ((chunk: Buffer) => void)[];
+  const pgHandler = listeners[0];
+  if (listeners.length !== 1 || !pgHandler) throw new Error('unexpected socket listeners on the replication connection');
+  stream.removeListener('data', pgHandler);
+  stream.pause();
+  const reader = new MessageReader(stream);
+  connection.query(text);
+  let last: WireMessage | undefined;
+  try {
+    for (;;) {
+      const message = await reader.next();
+      if (message.code === 'Z') {
+        last = message;
+        return;
+      }
+      yield message;
+    }
+  } finally {
+    const rest = reader.release();
+    if (last) {
+      // Hand pg the ReadyForQuery (and anything after it) so its query queue moves on.
+      const frame = Buffer.alloc(5);
+      frame.write('Z', 0, 'latin1');
+      frame.writeUInt32BE(last.body.length + 4, 1);
+      stream.on('data', pgHandler);
+      pgHandler(Buffer.concat([frame, last.body, rest]));
+      process.nextTick(() => stream.resume());
+      await finished;
+    }
+  }
+}
+
+/** Column names of a RowDescription. */
+export function rowDescription(body: Buffer): string[] {
+  const count = body.readUInt16BE(0);
+  const names: string[] = [];
+  let offset = 2;
+  for (let i = 0; i < count; i += 1) {
+    const end = body.indexOf(0, offset);
+    names.push(body.toString('utf8', offset, end));
+    offset = end + 1 + 18;
+  }
+  return names;
+}
+
+/** Text values of a DataRow (null for SQL NULL). */
+export function dataRow(body: Buffer): (string | null)[] {
+  const count = body.readUInt16BE(0);
+  const values: (string | null)[] = [];
+  let offset = 2;
+  for (let i = 0; i < count; i += 1) {
+    const length = body.readInt32BE(offset);
+    offset += 4;
+    if (length < 0) values.push(null);
+    else {
+      values.push(body.toString('utf8', offset, offset + length));
+      offset += length;
+    }
+  }
+  return values;
+}
+
+/** Fields of an ErrorResponse or NoticeResponse, by their one-letter type (S, C, M, D, H…). */
+export function errorFields(body: Buffer): Record<string, string> {
+  const fields: Record<string, string> = {};
+  let offset = 0;
+  while (offset < body.length && body[offset] !== 0) {
+    const type = String.fromCharCode(body[offset] as number);
+    const end = body.indexOf(0, offset + 1);
+    fields[type] = body.toString('utf8', offset + 1, end);
+    offset = end + 1;
+  }
+  return fields;
+}
+
+/** NUL-terminated strings from `offset` on (the 'n' new-archive message of PostgreSQL 15+). */
+export function cStrings(body: Buffer, offset: number, count: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const end = body.indexOf(0, offset);
+    out.push(body.toString('utf8', offset, end < 0 ? body.length : end));
+    offset = end < 0 ? body.length : end + 1;
+  }
+  return out;
+}

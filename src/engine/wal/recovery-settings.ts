@@ -1,0 +1,68 @@
+import { appendFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { PgferryError } from '../../errors/pgferry-error.js';
+import { quoteLiteral } from '../sql/quote-ident.js';
+import { formatLsn, parseLsn } from './lsn.js';
+
+export type RecoveryTarget = { time: string | Date } | { lsn: string } | { name: string } | 'latest';
+
+export interface RecoverySettings {
+  target: RecoveryTarget;
+  /** Shell command PostgreSQL runs for each WAL file it needs (`%f`, `%p`), e.g. from restoreCommandFor. */
+  restoreCommand: string;
+  /** What the server does at the target: open read-write on a new timeline, or stay paused in recovery (default: promote). */
+  action?: 'promote' | 'pause' | undefined;
+}
+
+/**
+ * The server reads recovery_target_time before it knows time zone abbreviations, so `Z` is
+ * written as `+00`; a string keeps its digits (microseconds from clock_timestamp() matter).
+ */
+function targetTime(value: string | Date): string {
+  const text = value instanceof Date ? value.toISOString() : value.trim();
+  const match = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(text);
+  if (!match) {
+    throw new PgferryError('PGF_VALIDATION_FAILED', `recovery target time "${text}" is not a date and time; write e.g. 2026-12-04 09:30:00+00 (an offset, not a zone abbreviation)`);
+  }
+  const zone = match[3] === undefined ? '' : match[3].toUpperCase() === 'Z' ? '+00' : match[3];
+  return `${match[1]} ${match[2]}${zone}`;
+}
+
+/** The postgresql.conf lines of a recovery (PostgreSQL 12+ style: settings + recovery.signal). */
+export function recoveryLines(settings: RecoverySettings): string[] {
+  const lines = [`restore_command = ${quoteLiteral(settings.restoreCommand)}`, `recovery_target_timeline = 'latest'`];
+  const { target } = settings;
+  if (target !== 'latest') {
+    if ('time' in target) {
+      lines.push(`recovery_target_time = ${quoteLiteral(targetTime(target.time))}`);
+    } else if ('lsn' in target) {
+      lines.push(`recovery_target_lsn = ${quoteLiteral(formatLsn(parseLsn(target.lsn)))}`);
+    } else {
+      if (target.name.length === 0 || target.name.length > 63) throw new PgferryError('PGF_VALIDATION_FAILED', 'a recovery target name (pg_create_restore_point) has 1–63 characters');
+      lines.push(`recovery_target_name = ${quoteLiteral(target.name)}`);
+    }
+    lines.push(`recovery_target_action = ${quoteLiteral(settings.action ?? 'promote')}`);
+  }
+  // A restored copy must not archive into the source's WAL: its new timeline would mix with the source's.
+  lines.push(`archive_mode = 'off'`);
+  return lines;
+}
+
+/**
+ * Makes `dataDir` (a restored base backup) recover to `target` when started: the settings go
+ * into postgresql.auto.conf (read last, so they win) and recovery.signal asks for archive
+ * recovery. PostgreSQL 13–18.
+ */
+export async function writeRecoverySettings(dataDir: string, settings: RecoverySettings): Promise<void> {
+  const lines = recoveryLines(settings);
+  await appendFile(path.join(dataDir, 'postgresql.auto.conf'), `\n# recovery settings written by pgferry restore\n${lines.join('\n')}\n`);
+  await writeFile(path.join(dataDir, 'recovery.signal'), '');
+}
+
+/** One shell word (PostgreSQL runs restore_command through /bin/sh). */
+export function shellWord(value: string): string {
+  if (/^[A-Za-z0-9_./:=@%+-]+$/.test(value)) return value;
+  if (/['\\]/.test(value)) throw new PgferryError('PGF_VALIDATION_FAILED', `"${value}" holds a quote or backslash, which cannot go into restore_command; use a path or name without them`);
+  return `'${value}'`;
+}
