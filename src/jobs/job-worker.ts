@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import path from 'node:path';
 
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
@@ -10,8 +11,10 @@ import type { SecretBox } from '../secrets/secret-box.js';
 import { claimRuns, releaseClaimedRuns } from '../store/run-repository.js';
 import type { RunRow, StoreDatabase } from '../store/store-types.js';
 import type { RunExecutors } from './run-executor.js';
+import type { ProtectionFigures } from './protection/protection-records.js';
 import { listenForQueuedRuns } from '../store/run-wakeup.js';
 import { CronTicker } from './worker/cron-ticker.js';
+import { ProtectionSupervisor } from './worker/protection-supervisor.js';
 import { RunSupervisor } from './worker/run-supervisor.js';
 import { WorkerEvents } from './worker/worker-events.js';
 import { WorkerMaintenance } from './worker/worker-maintenance.js';
@@ -23,6 +26,8 @@ export interface JobWorkerHooks {
   maintenance?(): Promise<void>;
   /** Called every poll, not awaited by it (e.g. to start sending due notification deliveries). */
   poll?(): Promise<void>;
+  /** Called when a protection's progress was stored (threshold notifications hang here). */
+  protectionProgress?(connectionId: string, figures: ProtectionFigures): Promise<void>;
 }
 
 export interface JobWorkerOptions {
@@ -50,6 +55,14 @@ export interface JobWorkerOptions {
   hooks?: JobWorkerHooks;
   /** Pool to LISTEN for queued runs on, so run-now starts without waiting for a poll. */
   listenPool?: pg.Pool | undefined;
+  /** Protected connections streamed at once in this process (default: 4; 0 = none). */
+  maxProtectionStreams?: number;
+  /** How often a protection's progress is stored (default: 5000 ms). */
+  protectionProgressIntervalMs?: number;
+  /** First wait before a failed protection stream is started again (default: 10000 ms). */
+  protectionRetryDelayMs?: number;
+  /** Where WAL segments are assembled before upload (default: <tmpdir>/pgferry-wal-spool). */
+  walSpoolDir?: string;
 }
 
 /**
@@ -64,6 +77,7 @@ export class JobWorker {
   readonly #options: Required<Pick<JobWorkerOptions, 'concurrency' | 'pollIntervalMs' | 'heartbeatIntervalMs' | 'maintenanceIntervalMs'>> & JobWorkerOptions;
   readonly #ticker: CronTicker;
   readonly #runs: RunSupervisor;
+  readonly #protections: ProtectionSupervisor;
   readonly #maintenance: WorkerMaintenance;
   #timers: NodeJS.Timeout[] = [];
   // Kept apart from the other timers: runs are proven alive until they have really ended.
@@ -83,6 +97,21 @@ export class JobWorker {
     this.events = new WorkerEvents((error, event) => logger.warn({ err: error, event }, 'a worker event listener failed'));
     this.#ticker = new CronTicker({ db, logger, events: this.events, fireTicks: options.scheduler ?? true });
     this.#runs = new RunSupervisor({ db, logger, secrets: options.secrets, outbound: options.outbound ?? allowAnyOutbound, executors: options.executors, workerId: this.workerId, events: this.events, runFinished: hooks?.runFinished?.bind(hooks) });
+    // A protection's lease lapses like a run's heartbeat: after deadAfterMs another worker takes it.
+    this.#protections = new ProtectionSupervisor({
+      db,
+      secrets: options.secrets,
+      outbound: options.outbound ?? allowAnyOutbound,
+      logger,
+      workerId: this.workerId,
+      events: this.events,
+      maxStreams: options.maxProtectionStreams ?? 4,
+      leaseMs: options.deadAfterMs ?? 30_000,
+      progressIntervalMs: options.protectionProgressIntervalMs ?? 5000,
+      retryDelayMs: options.protectionRetryDelayMs ?? 10_000,
+      spoolDir: options.walSpoolDir ?? path.join(os.tmpdir(), 'pgferry-wal-spool'),
+      progressStored: hooks?.protectionProgress?.bind(hooks),
+    });
     this.#maintenance = new WorkerMaintenance({
       db,
       logger,
@@ -96,6 +125,11 @@ export class JobWorker {
 
   get activeRunIds(): string[] {
     return this.#runs.activeRunIds;
+  }
+
+  /** Connections whose WAL this worker streams now (or whose slot it is dropping). */
+  get protectedConnectionIds(): string[] {
+    return this.#protections.activeConnectionIds;
   }
 
   start(): void {
@@ -124,6 +158,7 @@ export class JobWorker {
         this.#pollAgain = false;
         await this.#ticker.fire();
         await this.#claim();
+        if (!this.#stopping) await this.#protections.claim();
         // Not awaited: a slow webhook must not hold up ticks and claims.
         void this.#options.hooks?.poll?.().catch((error: unknown) => this.#options.logger.warn({ err: error }, 'poll hook failed'));
       } while (this.#pollAgain && !this.#stopping);
@@ -165,6 +200,7 @@ export class JobWorker {
   async heartbeat(): Promise<void> {
     try {
       await this.#runs.heartbeat();
+      await this.#protections.heartbeat();
       await this.#maintenance.reapDeadRuns();
     } catch (error) {
       this.#options.logger.warn({ err: error }, 'heartbeat failed; retrying at the next interval');
@@ -195,6 +231,8 @@ export class JobWorker {
     const graceOver = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), graceMs);
     });
+    // Streams never finish on their own: they stop now, cleanly, and give their leases up.
+    await this.#protections.stopAll();
     const result = await Promise.race([this.#runs.drained().then(() => 'done' as const), graceOver]);
     clearTimeout(timer);
     if (result === 'timeout') {

@@ -1,5 +1,5 @@
 import type { ChannelConfig } from './channel-kinds.js';
-import type { NotificationPayload } from './notification-payload.js';
+import { type NotificationPayload, alarmingEvents } from './notification-payload.js';
 import type { HttpRequestPlan } from './send-notification.js';
 
 // The requests of chat services whose messages have a title, details and a colour or
@@ -7,7 +7,7 @@ import type { HttpRequestPlan } from './send-notification.js';
 
 /** Red for what needs someone's attention, green for good news (the test message too). */
 export function eventColour(event: NotificationPayload['event']): string {
-  return event === 'failed' || event === 'backup_overdue' ? 'D93F0B' : '2EB67D';
+  return alarmingEvents.has(event) ? 'D93F0B' : '2EB67D';
 }
 
 /** The text below the title line (the title is shown on its own). */
@@ -53,7 +53,7 @@ export function ntfyRequest(config: ChannelConfig, payload: NotificationPayload)
   const headers: Record<string, string> = {
     'content-type': 'text/plain; charset=utf-8',
     title: headerText(payload.title),
-    priority: payload.event === 'failed' || payload.event === 'backup_overdue' ? 'high' : 'default',
+    priority: alarmingEvents.has(payload.event) ? 'high' : 'default',
     tags: `pgferry,${payload.event}`,
   };
   if (typeof config.token === 'string') headers.authorization = `Bearer ${config.token}`;

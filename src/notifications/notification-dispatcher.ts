@@ -23,7 +23,7 @@ export interface DeliveryPolicy {
 
 export const defaultDeliveryPolicy: DeliveryPolicy = { maxAttempts: 5, backoffMs: 10_000, leaseMs: 60_000 };
 
-async function queueDeliveries(db: Kysely<StoreDatabase>, channelIds: string[], runId: string | null, payload: NotificationPayload): Promise<number> {
+export async function queueDeliveries(db: Kysely<StoreDatabase>, channelIds: string[], runId: string | null, payload: NotificationPayload): Promise<number> {
   if (channelIds.length === 0) return 0;
   await db
     .insertInto('notification_deliveries')

@@ -10,6 +10,7 @@ import type { RunRow, StoreDatabase } from '../store/store-types.js';
 import type { ChannelKind } from './channel-kinds.js';
 import { type DeliveryPolicy, defaultDeliveryPolicy, deliverDueNotifications, queueOverdueBackupNotifications, queueRunNotifications } from './notification-dispatcher.js';
 import { testPayload } from './notification-payload.js';
+import { type ProtectionAlertFigures, queueProtectionAlerts } from './protection-alerts.js';
 import { sendNotification } from './send-notification.js';
 
 /** What a worker calls (its JobWorkerHooks): notifications sit below the jobs layer and do not import it. */
@@ -17,6 +18,7 @@ export interface NotificationHooks {
   runFinished(run: RunRow): Promise<void>;
   poll(): Promise<void>;
   maintenance(): Promise<void>;
+  protectionProgress(connectionId: string, figures: ProtectionAlertFigures): Promise<void>;
 }
 
 /** Wires notifications into a worker: queue on run end, start sending on each poll (not awaited), overdue checks in maintenance. */
@@ -50,6 +52,9 @@ export function notificationHooks(
     },
     maintenance: async () => {
       await queueOverdueBackupNotifications(db);
+    },
+    protectionProgress: async (connectionId, figures) => {
+      if ((await queueProtectionAlerts(db, connectionId, figures)) > 0) void deliver().catch((error: unknown) => logger.warn({ err: error }, 'notification delivery failed'));
     },
   };
 }
