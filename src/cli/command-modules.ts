@@ -27,4 +27,5 @@ export const commandModules: Record<string, () => Promise<Register[]>> = {
   backups: async () => [(await import('./commands/backups-command.js')).registerBackupsCommand],
   wal: async () => [(await import('./commands/wal-command.js')).registerWalCommand],
   storage: async () => [(await import('./commands/storage-command.js')).registerStorageCommand],
+  protection: async () => [(await import('./commands/protection-command.js')).registerProtectionCommand],
 };

@@ -110,6 +110,17 @@ export async function claimProtectionLeases(db: StoreDb, workerId: string, limit
   return claimed.rows.map((row) => row.connection_id);
 }
 
+/** Takes one protection's lease when nobody holds it (to drop its slot without a worker). */
+export async function claimProtectionLease(db: StoreDb, holder: string, connectionId: string, leaseMs: number): Promise<boolean> {
+  const result = await db
+    .updateTable('connection_protection')
+    .set({ lease_worker_id: holder, lease_expires_at: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})` })
+    .where('connection_id', '=', connectionId)
+    .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', sql<Date>`now()`)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
 /**
  * Extends the leases this worker still holds; answers each renewed protection's `updated_at`
  * (a change means new settings). Ids not answered were disabled or taken over: their

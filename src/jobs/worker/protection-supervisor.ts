@@ -2,16 +2,15 @@ import path from 'node:path';
 
 import type { Kysely } from 'kysely';
 
-import { dropWalSlot } from '../../engine/wal/wal-slot.js';
 import { type WalStreamProgress, streamWal } from '../../engine/wal/wal-streamer.js';
 import { safeServerReason } from '../../engine/sql/safe-server-reason.js';
-import { PgferryError, isPgferryError } from '../../errors/pgferry-error.js';
+import { isPgferryError } from '../../errors/pgferry-error.js';
 import type { Logger } from '../../logger.js';
 import type { OutboundCheck } from '../../net/outbound-guard.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
 import {
   claimProtectionLeases,
-  markSlotDropped,
+  type ProtectionRow,
   recordProtectionError,
   releaseProtectionLease,
   renewProtectionLeases,
@@ -19,6 +18,7 @@ import {
 } from '../../store/protection-repository.js';
 import type { StoreDatabase } from '../../store/store-types.js';
 import { type ProtectionFigures, protectionProgressRecord } from '../protection/protection-records.js';
+import { dropProtectionSlot } from '../protection/drop-protection-slot.js';
 import { loadProtectionTarget } from '../protection/protection-target.js';
 import { slotRetainedBytes } from '../protection/slot-retained-bytes.js';
 import type { WorkerEvents } from './worker-events.js';
@@ -52,10 +52,6 @@ interface ActiveStream {
 }
 
 export type ProtectionStopReason = 'disabled' | 'changed' | 'shutdown';
-
-/** How long a slot drop waits for the server to let go of the slot after its stream ended. */
-const dropAttempts = 30;
-const dropRetryMs = 500;
 
 /**
  * Runs the WAL streams of the protections whose lease this worker holds: exactly one streamer
@@ -149,7 +145,7 @@ export class ProtectionSupervisor {
     events.emit('protection:stopped', { connectionId, workerId, reason: failed ? 'failed' : (reason ?? 'ended') });
   }
 
-  async #stream(connectionId: string, row: Parameters<typeof loadProtectionTarget>[3], controller: AbortController, logger: Logger): Promise<void> {
+  async #stream(connectionId: string, row: ProtectionRow, controller: AbortController, logger: Logger): Promise<void> {
     const { db, secrets, outbound, workerId, events } = this.options;
     const target = await loadProtectionTarget(db, secrets, outbound, row);
     let latest: WalStreamProgress | undefined;
@@ -189,24 +185,10 @@ export class ProtectionSupervisor {
     }
   }
 
-  async #dropSlot(connectionId: string, row: Parameters<typeof loadProtectionTarget>[3], logger: Logger): Promise<void> {
+  async #dropSlot(connectionId: string, row: ProtectionRow, logger: Logger): Promise<void> {
     const { db, secrets, outbound, events } = this.options;
-    const target = await loadProtectionTarget(db, secrets, outbound, row);
-    await target.stream.storage.close();
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        const existed = await dropWalSlot(target.source, row.slot_name);
-        await markSlotDropped(db, connectionId);
-        logger.info({ slot: row.slot_name, existed }, 'protection disabled: replication slot dropped');
-        events.emit('protection:slot-dropped', { connectionId, slot: row.slot_name, existed });
-        return;
-      } catch (error) {
-        // The server lets go of the slot a moment after the stream ended.
-        if ((error as { code?: string }).code !== '55006' || attempt >= dropAttempts) {
-          throw new PgferryError('PGF_WAL_STREAM_FAILED', `dropping replication slot ${row.slot_name} of connection "${target.connectionName}" failed: ${safeServerReason(error)}; pgferry retries, or drop it by hand with SELECT pg_drop_replication_slot('${row.slot_name}')`, { cause: error });
-        }
-        await new Promise((resolve) => setTimeout(resolve, dropRetryMs));
-      }
-    }
+    const existed = await dropProtectionSlot(db, secrets, outbound, row);
+    logger.info({ slot: row.slot_name, existed }, 'protection disabled: replication slot dropped');
+    events.emit('protection:slot-dropped', { connectionId, slot: row.slot_name, existed });
   }
 }
