@@ -1,13 +1,16 @@
-import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { Manifest } from '../../src/engine/archive/manifest.js';
+import { signManifest } from '../../src/engine/archive/manifest-signature.js';
 import { verifyArchive } from '../../src/engine/archive/verify-archive.js';
 import { runBackup } from '../../src/engine/backup/run-backup.js';
 import { restorePhysicalBackup } from '../../src/engine/physical/restore-physical.js';
+import { verifyPhysicalContents } from '../../src/engine/physical/verify-physical-contents.js';
 import { runRestore } from '../../src/engine/restore/run-restore.js';
 import { LocalStorage } from '../../src/engine/storage/local-storage.js';
 import { S3Storage } from '../../src/engine/storage/s3-storage.js';
@@ -15,7 +18,7 @@ import { testSigningKey, testTrust } from '../helpers/archive-trust.js';
 import { pollUntil } from '../helpers/backends.js';
 import { type TestCluster, startCluster } from '../helpers/pg-cluster.js';
 import { cliJson, runCli } from '../helpers/run-cli.js';
-import { postgresOwner, startDataDir } from '../helpers/start-data-dir.js';
+import { startDataDir } from '../helpers/start-data-dir.js';
 import { startS3Server } from '../backup/s3-server.js';
 import { fingerprint, seedTwoDatabases, withClient } from './physical-fixtures.js';
 
@@ -82,54 +85,35 @@ describe('physical backups: encryption, corruption, refusals (PostgreSQL 17)', (
       message: expect.stringContaining('--to-dir'),
     });
     await expect(backup(storage, { path: 'b3', tables: ['public.items'] })).rejects.toMatchObject({ code: 'PGF_VALIDATION_FAILED', message: expect.stringContaining('--tables') });
+    await withClient(cluster.url(), (client) => client.query("CREATE ROLE reader LOGIN PASSWORD 'reader-pw'"));
+    const url = cluster.url().replace(/\/\/postgres:[^@]*@/, '//reader:reader-pw@');
+    const refused = runBackup({ source: { connectionString: url }, storage, format: 'physical', signingKey: testSigningKey, path: 'b7' });
+    await expect(refused).rejects.toThrow(/REPLICATION attribute/);
+    expect(await storage.list('b7')).toEqual([]);
   });
 
-  it('backs up a second tablespace as its own archive and restores it where it is mapped', async () => {
-    const owner = await postgresOwner();
-    const spaceDir = path.join(home, 'space');
-    await mkdir(spaceDir);
-    if (owner) {
-      await chown(spaceDir, owner.uid, owner.gid);
-      await chmod(home, 0o711);
-    }
-    await withClient(cluster.url('alpha'), async (client) => {
-      await client.query(`CREATE TABLESPACE extra LOCATION '${spaceDir}'`);
-      await client.query('CREATE TABLE placed (id int PRIMARY KEY, note text) TABLESPACE extra');
-      await client.query("INSERT INTO placed SELECT g, md5(g::text) FROM generate_series(1, 3000) g");
-    });
-    const placed = async (url: string) =>
-      withClient(url, async (client) => (await client.query<{ h: string }>("SELECT count(*) || ':' || md5(string_agg(p::text, '|' ORDER BY id)) AS h FROM public.placed p")).rows[0]?.h);
-    const expected = await placed(cluster.url('alpha'));
-    try {
-      const storage = new LocalStorage(path.join(home, 'spaces'));
-      const result = await backup(storage, { path: 'b4' });
-      const physical = result.archives[0]!.manifest.physical!;
-      const extra = physical.archives.find((a) => a.tablespace_oid !== null)!;
-      expect(extra).toMatchObject({ location: spaceDir, file: `pg_tblspc-${extra.tablespace_oid}.tar.gz` });
-      expect(physical.contents.some((f) => f.path.startsWith(`pg_tblspc/${extra.tablespace_oid}/`))).toBe(true);
+});
 
-      // Its original place is in use: restoring there is refused, naming the tablespace.
-      await expect(restorePhysicalBackup({ storage, path: 'b4', toDir: path.join(home, 'ts-restored'), trust: testTrust })).rejects.toMatchObject({
-        code: 'PGF_RESTORE_REFUSED',
-        message: expect.stringContaining(`--tablespace-map ${extra.tablespace_oid}=DIR`),
-      });
-      const newSpace = path.join(home, 'space-restored');
-      const toDir = path.join(home, 'ts-restored');
-      const restored = await restorePhysicalBackup({ storage, path: 'b4', toDir, trust: testTrust, tablespaceMap: { [spaceDir]: newSpace } });
-      expect(restored.tablespaces).toEqual([{ oid: extra.tablespace_oid, dir: newSpace }]);
-      const server = await startDataDir(cluster.binaries, toDir, home);
-      try {
-        expect(await placed(server.url('alpha', cluster.password))).toBe(expected);
-        expect(await fingerprint((database) => server.url(database, cluster.password))).toEqual(before);
-      } finally {
-        await server.stop();
-      }
-    } finally {
-      await withClient(cluster.url('alpha'), async (client) => {
-        await client.query('DROP TABLE placed');
-        await client.query('DROP TABLESPACE extra');
-      });
-    }
+describe('physical backups: files inside checked against the manifest (PostgreSQL 17)', () => {
+  it('a manifest entry that no longer matches the file inside is named by the deep check and by restore', async () => {
+    const storage = new LocalStorage(path.join(home, 'inside'));
+    await backup(storage, { path: 'b6', compression: 'none' });
+    const manifestPath = path.join(home, 'inside', 'b6', 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest;
+    const entry = manifest.physical!.contents.find((file) => file.path === 'PG_VERSION')!;
+    entry.sha256 = '0'.repeat(64);
+    // Re-signed with the right key: only the check of the files inside can notice.
+    const text = JSON.stringify(manifest, null, 2);
+    await writeFile(manifestPath, text);
+    await writeFile(path.join(home, 'inside', 'b6', 'manifest.sig'), signManifest(text, testSigningKey));
+    expect((await verifyArchive({ storage, path: 'b6' }, { trust: testTrust })).ok).toBe(true);
+    const inside = await verifyPhysicalContents({ storage, path: 'b6' }, manifest, undefined);
+    expect(inside.ok).toBe(false);
+    expect(inside.problems).toEqual(['PG_VERSION (in base.tar): sha256 differs from the manifest']);
+    await expect(restorePhysicalBackup({ storage, path: 'b6', toDir: path.join(home, 'inside-restored'), trust: testTrust })).rejects.toMatchObject({
+      code: 'PGF_ARCHIVE_CORRUPT',
+      message: expect.stringContaining('PG_VERSION'),
+    });
   });
 });
 
@@ -165,9 +149,10 @@ describe('physical backups through S3 and the CLI (PostgreSQL 17)', () => {
     const archive = path.join(target, 'nightly');
     expect((await readdir(archive)).sort()).toEqual(['backup_manifest.zst.enc', 'base.tar.zst.enc', 'manifest.json', 'manifest.sig']);
 
-    const verify = await runCli(['verify', archive, '--json'], env);
+    const verify = await runCli(['verify', archive, '--deep', '--json'], env);
     expect(verify.code).toBe(0);
-    expect(cliJson(verify)).toMatchObject({ ok: true, signature: 'valid' });
+    expect(cliJson(verify)).toMatchObject({ ok: true, signature: 'valid', inside: { ok: true, problems: [] } });
+    expect(cliJson(verify).inside.files).toBe(summary.archives[0].physical.files);
 
     const refused = await runCli(['restore', archive, '--to', cluster.url('alpha'), '--clean', '--yes'], env);
     expect(refused.code).not.toBe(0);
@@ -203,6 +188,26 @@ describe('physical backups: failures mid-stream and WAL from the archive (Postgr
     const storage = new FailingStorage(path.join(home, 'failing'));
     await expect(backup(storage, { path: 'broken' })).rejects.toThrow(/disk full/);
     expect(await storage.list('broken')).toEqual([]);
+    const senders = await pollUntil(
+      () => withClient(cluster.url(), async (client) => Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'walsender'")).rows[0]?.n)),
+      (count) => count === 0,
+    );
+    expect(senders).toBe(0);
+  });
+
+  it('an abort mid-archive stops the backup at once, removes its files and ends the server side', async () => {
+    const controller = new AbortController();
+    class AbortingStorage extends LocalStorage {
+      override async write(relative: string, body: Readable, signal?: AbortSignal): Promise<void> {
+        if (relative.includes('base.tar')) body.once('data', () => controller.abort());
+        return super.write(relative, body, signal);
+      }
+    }
+    const storage = new AbortingStorage(path.join(home, 'aborted'));
+    await expect(
+      runBackup({ source: { connectionString: cluster.url() }, storage, format: 'physical', signingKey: testSigningKey, path: 'stopped' }, { signal: controller.signal }),
+    ).rejects.toThrow(/abort/i);
+    expect(await storage.list('stopped')).toEqual([]);
     const senders = await pollUntil(
       () => withClient(cluster.url(), async (client) => Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'walsender'")).rows[0]?.n)),
       (count) => count === 0,

@@ -12,6 +12,7 @@ import type { OpenedStore } from '../../store/open-store.js';
 import { type StorageTarget, loadStorageTarget } from '../../store/storage-repository.js';
 import { isUuid } from '../../store/uuid.js';
 import type { ArchiveSigningKey, ArchiveTrust } from '../../engine/archive/manifest-signature.js';
+import { formatBytes } from '../../engine/format-bytes.js';
 import type { CliContext } from '../cli-context.js';
 
 /**
@@ -169,6 +170,7 @@ export function progressPrinter(enabled: boolean) {
   return (event: { type: string; [key: string]: unknown }) => {
     if (!enabled) return;
     if (event.type === 'table:done') process.stderr.write(`  ${String(event.table)}: ${String(event.rows)} rows\n`);
+    else if (event.type === 'file:progress') process.stderr.write(`  ${String(event.file)}: ${formatBytes(Number(event.bytes))} read\n`);
     else if (event.type === 'file:done') process.stderr.write(`  ${String(event.file)}: ${String(event.bytes)} bytes read, ${String(event.storedBytes)} stored\n`);
     else if (event.type === 'archive:start') process.stderr.write(`backing up ${String(event.database)} to ${String(event.location)}\n`);
     else if (event.type === 'phase') process.stderr.write(`${String(event.phase)}\n`);

@@ -5,6 +5,7 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 import { listBackups, pruneBackups } from '../../store/backup-repository.js';
 import { getStorageRow, storageTargetFromRow } from '../../store/storage-repository.js';
 import { json, withLazyStore } from './backup-cli-support.js';
+import { registerBackupsTimelineCommand } from './backups-timeline-command.js';
 
 const count = (flag: string) => (value: string) => {
   if (!/^\d+$/.test(value) || Number(value) > 100000) throw new PgferryError('PGF_VALIDATION_FAILED', `${flag}: expected a whole number`);
@@ -12,7 +13,8 @@ const count = (flag: string) => (value: string) => {
 };
 
 export function registerBackupsCommand(program: Command): void {
-  const backups = program.command('backups').description('Recorded backups: list and apply retention');
+  const backups = program.command('backups').description('Recorded backups: list and apply retention; the restorable window of physical backups');
+  registerBackupsTimelineCommand(backups);
 
   backups
     .command('list')

@@ -1,10 +1,14 @@
+import { createServer } from 'node:net';
+import path from 'node:path';
+
 import type { Command } from 'commander';
 
 import { verifyArchive } from '../../engine/archive/verify-archive.js';
-import { restorePhysicalBackup } from '../../engine/physical/restore-physical.js';
+import { type RestorePhysicalResult, restorePhysicalBackup } from '../../engine/physical/restore-physical.js';
+import type { RecoverySettings } from '../../engine/wal/recovery-settings.js';
 import { runRestore } from '../../engine/restore/run-restore.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { encryptionSecret, json, list, positiveInt, progressPrinter, resolveArchive, resolveConnection, withLazyStore } from './backup-cli-support.js';
+import { encryptionSecret, json, list, positiveInt, progressPrinter, resolveArchive, resolveConnection, resolveStorage, withLazyStore } from './backup-cli-support.js';
 
 interface RestoreFlags {
   to?: string;
@@ -19,6 +23,14 @@ interface RestoreFlags {
   verify: boolean;
   trustUnsigned?: boolean;
   json?: boolean;
+  targetTime?: string;
+  targetLsn?: string;
+  targetName?: string;
+  latest?: boolean;
+  targetAction: string;
+  walStorage?: string;
+  start?: boolean;
+  port?: number;
 }
 
 export function registerRestoreCommand(program: Command): void {
@@ -37,6 +49,14 @@ export function registerRestoreCommand(program: Command): void {
     .option('--encryption-key-env <var>', 'environment variable holding the archive secret')
     .option('--no-verify', 'skip checking every sha256 before restoring (each file is still checked as it streams)')
     .option('--trust-unsigned', "restore an archive this pgferry did not sign (an upload, another instance's, or one made before signing): its SQL runs as given")
+    .option('--target-time <ts>', 'physical: recover to this moment (e.g. "2026-12-04 09:30:00+00") from the WAL archive')
+    .option('--target-lsn <lsn>', 'physical: recover to this WAL position')
+    .option('--target-name <name>', 'physical: recover to this restore point (pg_create_restore_point)')
+    .option('--latest', 'physical: recover through all WAL in the archive')
+    .option('--target-action <action>', 'physical: at the target, promote (open read-write) or pause', 'promote')
+    .option('--wal-storage <storage>', 'physical: where the WAL archive is (default: the saved storage of the backup)')
+    .option('--start', 'physical: start the restored cluster and wait until recovery reached the target')
+    .option('--port <n>', 'physical, with --start: the port to start on (default: a free one)', positivePort)
     .option('--json', 'machine-readable output')
     .action(async (archiveText: string, flags: RestoreFlags) => {
       if (flags.toDir !== undefined) {
@@ -46,6 +66,7 @@ export function registerRestoreCommand(program: Command): void {
         await restoreToDirectory(archiveText, flags.toDir, flags);
         return;
       }
+      if (recoveryTarget(flags) !== undefined || flags.start) throw new PgferryError('PGF_VALIDATION_FAILED', '--target-*, --latest and --start apply to physical restores (--to-dir) only');
       if (flags.to === undefined) throw new PgferryError('PGF_VALIDATION_FAILED', 'restore needs --to DB (a database restore) or --to-dir DIR (a physical backup)');
       const to = flags.to;
       if (flags.clean && flags.create) throw new PgferryError('PGF_VALIDATION_FAILED', '--clean and --create exclude each other: --create makes a new, empty database');
@@ -108,6 +129,12 @@ async function restoreToDirectory(archiveText: string, toDir: string, flags: Res
         const verified = await verifyArchive(archive.location, { trust, signal: controller.signal });
         if (verified.error) throw verified.error;
       }
+      const target = recoveryTarget(flags);
+      if (flags.targetAction !== 'promote' && flags.targetAction !== 'pause') throw new PgferryError('PGF_VALIDATION_FAILED', `--target-action: expected promote or pause, got "${flags.targetAction}"`);
+      const walStorage = target === undefined ? undefined : (flags.walStorage ?? archive.saved?.name);
+      if (target !== undefined && walStorage === undefined) {
+        throw new PgferryError('PGF_VALIDATION_FAILED', `--wal-storage is needed: "${archiveText}" is not in a saved storage, so name where the WAL archive is (the directory or s3:// URL holding wal/)`);
+      }
       const result = await restorePhysicalBackup({
         storage: archive.location.storage,
         path: archive.location.path,
@@ -118,8 +145,12 @@ async function restoreToDirectory(archiveText: string, toDir: string, flags: Res
         signal: controller.signal,
         onEvent: progressPrinter(!flags.json),
       });
-      if (flags.json) json(result);
-      else {
+      const recovery = target === undefined ? undefined : await prepareRecovery(result, target, walStorage as string, flags, controller.signal);
+      if (flags.json) json(recovery ? { ...result, recovery } : result);
+      else if (recovery && target !== undefined) {
+        console.log(`restored physical backup (PostgreSQL ${result.serverMajor}, system ${result.systemId}) into ${result.dataDir} with recovery to ${describeTarget(target)}`);
+        console.log(recovery.started ? `recovery reached its target (${recovery.started.stoppedAt ?? 'end of WAL'}); the cluster is ${recovery.started.state === 'paused' ? 'paused in recovery' : 'open'} on port ${recovery.port}` : `start it with PostgreSQL ${result.serverMajor}'s pg_ctl -D ${result.dataDir} start: it recovers to the target from the WAL archive`);
+      } else {
         console.log(
           `restored physical backup (PostgreSQL ${result.serverMajor}, system ${result.systemId}, timeline ${result.timeline}, ${result.startLsn} → ${result.endLsn}) into ${result.dataDir}: ${result.files} files, ${result.bytes} bytes in ${result.durationMs} ms`,
         );
@@ -134,5 +165,80 @@ async function restoreToDirectory(archiveText: string, toDir: string, flags: Res
       process.removeListener('SIGTERM', stop);
       await archive.location.storage.close();
     }
+  });
+}
+
+type Target = RecoverySettings['target'];
+
+function recoveryTarget(flags: RestoreFlags): Target | undefined {
+  const given: Target[] = [];
+  if (flags.targetTime !== undefined) given.push({ time: flags.targetTime });
+  if (flags.targetLsn !== undefined) given.push({ lsn: flags.targetLsn });
+  if (flags.targetName !== undefined) given.push({ name: flags.targetName });
+  if (flags.latest) given.push('latest');
+  if (given.length > 1) throw new PgferryError('PGF_VALIDATION_FAILED', '--target-time, --target-lsn, --target-name and --latest exclude each other: give one');
+  return given[0];
+}
+
+const describeTarget = (target: Target) => (target === 'latest' ? 'the end of the WAL archive' : 'time' in target ? `time ${String(target.time)}` : 'lsn' in target ? `WAL position ${target.lsn}` : `restore point "${target.name}"`);
+
+function positivePort(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw new PgferryError('PGF_VALIDATION_FAILED', '--port: expected a port number (1–65535)');
+  return Number(value);
+}
+
+/**
+ * Checks the WAL the target needs, writes the recovery settings (restore_command runs this
+ * pgferry's `wal fetch`), and with --start brings the cluster up until it reached the target.
+ */
+async function prepareRecovery(result: RestorePhysicalResult, target: Target, walStorage: string, flags: RestoreFlags, signal: AbortSignal) {
+  const [{ writeRecoverySettings, shellWord }, { verifyWalChain }, { startAndAwaitRecovery }, { parseLsn }] = await Promise.all([
+    import('../../engine/wal/recovery-settings.js'),
+    import('../../engine/wal/wal-chain.js'),
+    import('../../engine/wal/start-recovery.js'),
+    import('../../engine/wal/lsn.js'),
+  ]);
+  await withLazyStore(async (lazy) => {
+    const storage = await resolveStorage(walStorage, lazy);
+    try {
+      const chain = await verifyWalChain(storage.storage, result.systemId, result.startLsn, result.timeline);
+      if (!result.walIncluded && parseLsn(chain.end) < parseLsn(result.endLsn)) {
+        throw new PgferryError('PGF_WAL_SEGMENT_MISSING', `the backup needs WAL ${result.startLsn} → ${result.endLsn} of system ${result.systemId} from ${storage.storage.describe()}, but segment ${chain.firstMissing ?? chain.next} is missing; the backup cannot be restored from this archive`);
+      }
+      if (chain.firstMissing && target === 'latest') {
+        // Recovery would stop at the hole and open there as if it were the end: refuse rather than lose the WAL after it quietly.
+        throw new PgferryError('PGF_WAL_SEGMENT_MISSING', `--latest cannot reach the end of the WAL archive: segment ${chain.firstMissing} is missing (WAL resumes at ${chain.resumesAt ?? 'a later segment'}); restore it, or recover to a point before the hole with --target-lsn ${chain.end}`);
+      }
+      if (chain.firstMissing) process.stderr.write(`warning: the WAL archive has a hole at ${chain.firstMissing}: recovery cannot go past ${chain.end}\n`);
+    } finally {
+      await storage.storage.close();
+    }
+  });
+  const fetch = [process.execPath, cliPath(), 'wal', 'fetch', '%f', '%p', '--storage', walStorage, '--system-id', result.systemId];
+  if (flags.encryptionKeyEnv) fetch.push('--encryption-key-env', flags.encryptionKeyEnv);
+  await writeRecoverySettings(result.dataDir, {
+    target,
+    restoreCommand: fetch.map((word) => (word === '%f' || word === '%p' ? word : shellWord(word))).join(' '),
+    action: flags.targetAction === 'pause' ? 'pause' : 'promote',
+  });
+  if (!flags.start) return { restoreCommandWritten: true, started: undefined, port: undefined };
+  const port = flags.port ?? (await freePort());
+  const started = await startAndAwaitRecovery({ dataDir: result.dataDir, port, signal });
+  return { restoreCommandWritten: true, started, port };
+}
+
+/** The pgferry entry script this process runs (restore_command starts it again). */
+function cliPath(): string {
+  return path.resolve(process.argv[1] ?? 'pgferry');
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+    });
   });
 }

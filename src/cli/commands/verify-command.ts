@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 
+import { openArchiveKey } from '../../engine/archive/encryption.js';
 import { verifyArchive } from '../../engine/archive/verify-archive.js';
+import { type PhysicalContentsResult, verifyPhysicalContents } from '../../engine/physical/verify-physical-contents.js';
+import { PgferryError } from '../../errors/pgferry-error.js';
 import { recordVerify } from '../../store/backup-repository.js';
-import { json, resolveArchive, withLazyStore } from './backup-cli-support.js';
+import { encryptionSecret, json, resolveArchive, withLazyStore } from './backup-cli-support.js';
 
 export function registerVerifyCommand(program: Command): void {
   program
@@ -10,15 +13,31 @@ export function registerVerifyCommand(program: Command): void {
     .description("Check an archive's signature and re-read every file's sha256 against its manifest")
     .argument('<archive>', 'archive directory, s3://bucket/prefix/archive, STORAGE:path or a backup id')
     .option('--trust-unsigned', 'pass an unsigned or foreign-signed archive whose files are intact')
+    .option('--deep', 'physical backups: also read every archive (decrypted, decompressed) and check each file inside against the manifest')
+    .option('--encryption-key-env <var>', 'with --deep: environment variable holding the archive secret')
     .option('--json', 'machine-readable output')
-    .action(async (archiveText: string, flags: { json?: boolean; trustUnsigned?: boolean }) => {
+    .action(async (archiveText: string, flags: { json?: boolean; trustUnsigned?: boolean; deep?: boolean; encryptionKeyEnv?: string }) => {
       await withLazyStore(async (lazy) => {
         const archive = await resolveArchive(archiveText, lazy);
         try {
           const result = await verifyArchive(archive.location, { trust: await lazy.trust(flags.trustUnsigned === true) });
+          let inside: PhysicalContentsResult | undefined;
+          if (flags.deep && result.ok) {
+            const key = result.manifest.encryption ? openArchiveKey(encryptionSecret(flags.encryptionKeyEnv, archive.saved), result.manifest.encryption, result.archive) : undefined;
+            inside = await verifyPhysicalContents(archive.location, result.manifest, key);
+          }
+          if (inside && !inside.ok) {
+            if (flags.json) json({ ok: false, archive: result.archive, signature: result.signature, inside });
+            else console.log(`CORRUPT inside: ${inside.problems.slice(0, 20).join('; ')}`);
+            throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${result.archive}: ${inside.problems.length} file(s) inside do not match the manifest; first: ${inside.problems[0] ?? ''}`);
+          }
           if (archive.backupId) await recordVerify((await lazy.get()).store.db, archive.backupId, result.ok);
-          if (flags.json) json({ ok: result.ok, archive: result.archive, signature: result.signature, checked_bytes: result.checkedBytes, files: result.files, backup_id: archive.backupId ?? null });
-          else if (result.ok) console.log(`ok: signature ${result.signature}; ${result.files.length} files, ${result.checkedBytes} bytes match ${result.archive}/manifest.json`);
+          if (flags.json) {
+            json({ ok: result.ok, archive: result.archive, signature: result.signature, checked_bytes: result.checkedBytes, files: result.files, backup_id: archive.backupId ?? null, ...(inside ? { inside } : {}) });
+          } else if (result.ok) {
+            console.log(`ok: signature ${result.signature}; ${result.files.length} files, ${result.checkedBytes} bytes match ${result.archive}/manifest.json`);
+            if (inside) console.log(`ok: ${inside.files} files inside (${inside.bytes} bytes) match their SHA-256 in the manifest`);
+          }
           else {
             const corrupt = result.files.filter((f) => !f.ok);
             console.log(corrupt.length > 0 ? `CORRUPT: ${corrupt.map((f) => `${f.path} (${f.reason ?? ''})`).join(', ')}` : `REFUSED: signature ${result.signature}`);

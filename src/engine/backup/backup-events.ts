@@ -5,6 +5,8 @@ export type BackupEvent =
   | { type: 'archive:start'; database: string; format: string; location: string }
   | { type: 'table:start'; database: string; table: string }
   | { type: 'table:done'; database: string; table: string; rows: number; bytes: number; storedBytes: number }
+  /** A physical backup's archive has received another `progressStep` bytes from the server. */
+  | { type: 'file:progress'; database: string; file: string; bytes: number }
   /** A physical backup's stored file (one tar per tablespace) is complete. */
   | { type: 'file:done'; database: string; file: string; bytes: number; storedBytes: number }
   | { type: 'archive:done'; database: string; location: string; sizeBytes: number; tables: number }

@@ -30,6 +30,9 @@ export interface PhysicalBackupOptions {
   label?: string | undefined;
 }
 
+/** A progress event per this many bytes received (one tar can take hours). */
+const progressStep = 256 * 1024 * 1024;
+
 /** The stored name of a tablespace's tar archive. */
 export function archiveBaseName(tablespace: Tablespace): string {
   return tablespace.oid === null ? 'base.tar' : `pg_tblspc-${tablespace.oid}.tar`;
@@ -112,7 +115,8 @@ async function backupWith(session: ReplicationSession, options: PhysicalBackupOp
     input.on('error', (error) => scanner.destroy(error));
     input.pipe(scanner);
     const done = writeArchiveFile(location, name, scanner, write);
-    pending.push(done.catch(() => undefined));
+    // A failed write must also end a wait for 'drain' (see feed): nothing reads the input any more.
+    pending.push(done.catch((error: unknown) => input.destroy(error as Error)));
     archives.push({ tablespace_oid: tablespace.oid, location: tablespace.location, file: name, raw_bytes: 0 });
     current = { index, input, done, rawBytes: 0, name };
   };
@@ -129,10 +133,12 @@ async function backupWith(session: ReplicationSession, options: PhysicalBackupOp
   };
 
   const feed = async (archive: OpenArchive, chunk: Buffer) => {
+    const before = Math.floor(archive.rawBytes / progressStep);
     archive.rawBytes += chunk.length;
+    if (Math.floor(archive.rawBytes / progressStep) > before) hooks.onEvent?.({ type: 'file:progress', database: '(cluster)', file: archive.name, bytes: archive.rawBytes });
     if (archive.input.write(chunk)) return;
-    // Wait for storage to catch up; a failed write ends the wait with its error.
-    await Promise.race([once(archive.input, 'drain'), archive.done.then(() => Promise.reject(new Error(`${archive.name} stopped accepting data`)))]);
+    // Wait for storage to catch up; a failed write destroys the input, which ends the wait with its error.
+    await once(archive.input, 'drain');
   };
 
   try {
@@ -180,7 +186,12 @@ async function backupWith(session: ReplicationSession, options: PhysicalBackupOp
   if (!start || !end) throw new PgferryError('PGF_BACKUP_FAILED', 'the base backup ended without its start or end position');
   if (!manifestChunks) throw new PgferryError('PGF_BACKUP_FAILED', 'the server sent no backup_manifest; the base backup cannot be checked, so it is not kept');
   const manifestBytes = Buffer.concat(manifestChunks);
-  const problems = compareWithServerManifest(contents, parseServerManifest(manifestBytes));
+  const serverManifest = parseServerManifest(manifestBytes);
+  const problems = compareWithServerManifest(contents, serverManifest);
+  const walRange = { first: serverManifest.walRanges[0], last: serverManifest.walRanges.at(-1) };
+  if (walRange.first?.startLsn !== start.lsn || walRange.last?.endLsn !== end.lsn) {
+    problems.push(`WAL range: the server's manifest says ${walRange.first?.startLsn ?? '?'} … ${walRange.last?.endLsn ?? '?'}, the backup ran ${start.lsn} … ${end.lsn}`);
+  }
   if (problems.length > 0) {
     throw new PgferryError(
       'PGF_BACKUP_FAILED',

@@ -2,6 +2,7 @@ import pg from 'pg';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { explicitConfig } from '../backup/client-config.js';
+import { describeTarget } from '../connection-config.js';
 import { classifyConnectionError } from '../connection-test/classify-connection-error.js';
 
 export interface ReplicationSession {
@@ -31,15 +32,16 @@ export async function openReplicationSession(config: pg.ClientConfig): Promise<R
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
-    const classified = classifyConnectionError(error, base);
-    const refused = /replication/i.test((error as Error).message);
-    throw refused
-      ? new PgferryError(
-          classified.code,
-          `${classified.message}; a physical backup needs a replication connection: the role needs the REPLICATION attribute and pg_hba.conf a "replication" line for this host`,
-          { cause: error },
-        )
-      : classified;
+    const code = (error as { code?: string }).code;
+    // Refusals of the replication part itself: the generic connection fix (GRANT CONNECT…) would mislead.
+    if (code === '42501' || /WAL ?sender|replication/i.test((error as Error).message)) {
+      throw new PgferryError(
+        'PGF_CONNECTION_PRIVILEGE',
+        `the server refused a replication connection to ${describeTarget(base)}: ${(error as Error).message}; a physical backup needs the REPLICATION attribute on the role (ALTER ROLE … REPLICATION) or superuser, and a "replication" line for this host in pg_hba.conf`,
+        { cause: error },
+      );
+    }
+    throw classifyConnectionError(error, base);
   }
   const close = async () => {
     await client.end().catch(() => undefined);

@@ -225,7 +225,13 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
     for (const dir of staging) {
       await mkdir(path.dirname(dir.final), { recursive: true });
       // rename replaces an empty target directory; a non-empty one was refused above.
-      await rename(dir.staging, dir.final);
+      await rename(dir.staging, dir.final).catch((error: NodeJS.ErrnoException) => {
+        throw new PgferryError(
+          'PGF_RESTORE_FAILED',
+          `cannot move the restored files from ${dir.staging} into ${dir.final} (${error.code ?? error.message}); ${dir.final} may be a mount point — restore into a new directory inside it`,
+          { cause: error },
+        );
+      });
     }
     if (owner) for (const dir of staging) await chown(dir.final, owner.uid, owner.gid);
   } catch (error) {

@@ -55,13 +55,14 @@ class MessageReader {
 
   async #need(bytes: number): Promise<void> {
     while (this.#length < bytes) {
-      if (this.#failure) throw this.#failure;
+      // Bytes already received count even when the socket has ended since.
       const chunk = this.#stream.read() as Buffer | null;
       if (chunk !== null) {
         this.#chunks.push(chunk);
         this.#length += chunk.length;
         continue;
       }
+      if (this.#failure) throw this.#failure;
       await new Promise<void>((resolve) => (this.#wake = resolve));
     }
   }

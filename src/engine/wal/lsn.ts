@@ -36,7 +36,6 @@ export function segmentName(timeline: number, segment: bigint, segmentSize: numb
 }
 
 export const isSegmentName = (name: string) => /^[0-9A-F]{24}$/.test(name);
-export const isHistoryName = (name: string) => /^[0-9A-F]{8}\.history$/.test(name);
 
 export interface ParsedSegmentName {
   timeline: number;

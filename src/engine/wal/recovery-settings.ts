@@ -1,4 +1,4 @@
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
@@ -56,6 +56,7 @@ export function recoveryLines(settings: RecoverySettings): string[] {
  */
 export async function writeRecoverySettings(dataDir: string, settings: RecoverySettings): Promise<void> {
   const lines = recoveryLines(settings);
+  await assertTargetAfterBackup(dataDir, settings.target);
   await appendFile(path.join(dataDir, 'postgresql.auto.conf'), `\n# recovery settings written by pgferry restore\n${lines.join('\n')}\n`);
   await writeFile(path.join(dataDir, 'recovery.signal'), '');
 }
@@ -65,4 +66,36 @@ export function shellWord(value: string): string {
   if (/^[A-Za-z0-9_./:=@%+-]+$/.test(value)) return value;
   if (/['\\]/.test(value)) throw new PgferryError('PGF_VALIDATION_FAILED', `"${value}" holds a quote or backslash, which cannot go into restore_command; use a path or name without them`);
   return `'${value}'`;
+}
+
+/** `2026-12-04 09:30:10 UTC` / `… +00` as a Date; undefined for zones JavaScript cannot read. */
+function labelTime(text: string): Date | undefined {
+  const match = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)? ?(UTC|GMT|Z|[+-]\d{2}(?::?\d{2})?)$/.exec(text.trim());
+  if (!match) return undefined;
+  const zone = /^(UTC|GMT|Z)$/.test(match[4] ?? '') ? 'Z' : (match[4] ?? '').replace(/^([+-]\d{2})$/, '$1:00');
+  const date = new Date(`${match[1]}T${match[2]}${(match[3] ?? '').slice(0, 4)}${zone}`);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/**
+ * A target before the backup started cannot be reached from it, yet the server would not
+ * say so when no commit lies between: it would open at the end of the backup. Refused here
+ * with the backup's own start (backup_label).
+ */
+async function assertTargetAfterBackup(dataDir: string, target: RecoveryTarget): Promise<void> {
+  if (target === 'latest' || 'name' in target) return;
+  const label = await readFile(path.join(dataDir, 'backup_label'), 'utf8').catch(() => undefined);
+  if (label === undefined) return;
+  const startLsn = /^START WAL LOCATION: ([0-9A-F]+\/[0-9A-F]+)/m.exec(label)?.[1];
+  const startTime = /^START TIME: (.+)$/m.exec(label)?.[1];
+  const outside = (what: string, start: string) =>
+    new PgferryError('PGF_RECOVERY_FAILED', `the recovery target ${what} lies before the base backup in ${dataDir} started (${start}), outside its restorable window; restore an older base backup, or pick a later target`, {
+      details: { dataDir },
+    });
+  if ('lsn' in target && startLsn !== undefined && parseLsn(target.lsn) < parseLsn(startLsn)) throw outside(`WAL position ${target.lsn}`, startLsn);
+  if ('time' in target && startTime !== undefined) {
+    const start = labelTime(startTime);
+    const wanted = labelTime(targetTime(target.time).replace(/(\.\d+)?([+-]\d{2}(?::?\d{2})?)?$/, (_all, fraction: string | undefined, zone: string | undefined) => `${fraction ?? ''} ${zone ?? 'UTC'}`));
+    if (start && wanted && wanted < start) throw outside(`time ${String(target.time)}`, startTime);
+  }
 }

@@ -7,14 +7,14 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 const longHeaderFlag = 0x0002;
 const walPageMagicMin = 0xd100;
 
-/** The system identifier in a segment's first (long) page header, or undefined when it has none. */
-export async function systemIdOfSegment(file: string): Promise<string | undefined> {
+/** The system identifier and segment size in a segment's first (long) page header, or undefined when it has none. */
+export async function identityOfSegment(file: string): Promise<{ systemId: string; segmentSize: number } | undefined> {
   const handle = await open(file, 'r');
   try {
     const header = Buffer.alloc(40);
     const { bytesRead } = await handle.read(header, 0, 40, 0);
     if (bytesRead < 40 || header.readUInt16LE(0) < walPageMagicMin || (header.readUInt16LE(2) & longHeaderFlag) === 0) return undefined;
-    return header.readBigUInt64LE(24).toString();
+    return { systemId: header.readBigUInt64LE(24).toString(), segmentSize: header.readUInt32LE(32) };
   } finally {
     await handle.close();
   }

@@ -9,7 +9,7 @@ import { type Compression, compressionSuffix, createCompressStream, createDecomp
 import { DecryptStream, EncryptStream } from '../archive/encryption.js';
 import { type ArchiveStorage, joinPath, readText } from '../storage/archive-storage.js';
 import { readWalKey, walKey } from './wal-key.js';
-import { metaPath, timelineOfFile, timelinePrefix } from './wal-layout.js';
+import { metaPath, systemPrefix, timelineOfFile, timelinePrefix } from './wal-layout.js';
 
 /** What `<file>.json` says about one stored WAL file. */
 export interface WalFileMeta {
@@ -35,7 +35,7 @@ export interface WalStoreOptions {
 export type UploadOutcome = 'uploaded' | 'already-stored';
 
 /** `pipeline` over a list whose length is known only at run time. */
-const chain = (streams: NodeJS.ReadWriteStream[] | (Readable | Duplex | Transform | Writable)[]) =>
+const chain = (streams: (Readable | Duplex | Transform | Writable)[]) =>
   (pipeline as unknown as (streams: unknown[]) => Promise<void>)(streams);
 
 async function readMeta(storage: ArchiveStorage, systemId: string, timeline: number, file: string): Promise<WalFileMeta | undefined> {
@@ -133,7 +133,7 @@ export interface StoredWalFile {
 /** Every stored WAL file of a system whose upload finished (its `.json` is there), by timeline then name; one listing, no reads. */
 export async function listWalFiles(storage: ArchiveStorage, systemId: string): Promise<StoredWalFile[]> {
   const files: StoredWalFile[] = [];
-  for (const object of await storage.list(joinPath('wal', systemId))) {
+  for (const object of await storage.list(systemPrefix(systemId))) {
     const match = /\/([0-9A-F]{8})\/([^/]+)\.json$/.exec(object.path);
     if (match) files.push({ timeline: Number.parseInt(match[1] as string, 16), file: match[2] as string });
   }

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import type { ArchiveStorage } from '../storage/archive-storage.js';
 import { isSegmentName } from './lsn.js';
-import { systemIdOfDataDir, systemIdOfSegment } from './system-identifier.js';
+import { identityOfSegment, systemIdOfDataDir } from './system-identifier.js';
 import { type UploadOutcome, type WalStoreOptions, fetchWalFile, uploadWalFile } from './wal-archive.js';
 import { isWalFileName } from './wal-layout.js';
+import { recordWalSystem } from './wal-system.js';
 
 export interface PushResult {
   file: string;
@@ -24,7 +25,9 @@ function assertWalFileName(file: string): void {
 export async function pushWalFile(storage: ArchiveStorage, walPath: string, options: WalStoreOptions & { systemId?: string | undefined }): Promise<PushResult> {
   const file = path.basename(walPath);
   assertWalFileName(file);
-  const systemId = options.systemId ?? (isSegmentName(file) ? await systemIdOfSegment(walPath) : undefined) ?? (await systemIdOfDataDir());
+  const header = isSegmentName(file) ? await identityOfSegment(walPath) : undefined;
+  const systemId = options.systemId ?? header?.systemId ?? (await systemIdOfDataDir());
+  if (header) await recordWalSystem(storage, systemId, header.segmentSize);
   const contents = await readFile(walPath).catch((error: unknown) => {
     throw new PgferryError('PGF_NOT_FOUND', `cannot read WAL file ${walPath}: ${(error as Error).message}`);
   });

@@ -52,8 +52,18 @@ export async function ensureWalSlot(config: pg.ClientConfig, slot: string): Prom
 export async function dropWalSlot(config: pg.ClientConfig, slot: string): Promise<boolean> {
   assertSlotName(slot);
   return withSql(config, async (client) => {
-    const found = await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-    if (found.rowCount === 0) return false;
+    // A streamer that just stopped leaves its WAL sender for a moment: wait for it, then name it.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const found = await client.query<{ active_pid: number | null }>('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+      const row = found.rows[0];
+      if (!row) return false;
+      if (row.active_pid === null) break;
+      if (Date.now() > deadline) {
+        throw new PgferryError('PGF_CONFLICT', `replication slot ${slot} on ${describeTarget(config)} is in use by process ${row.active_pid}; stop the WAL stream first, then drop the slot`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     await client.query('SELECT pg_drop_replication_slot($1)', [slot]);
     return true;
   });

@@ -13,6 +13,7 @@ import { ReplicationSession, type TimelineHistoryEntry, parseTimelineHistory, ti
 import { SegmentSpool } from './segment-spool.js';
 import { listWalFiles, uploadWalFile } from './wal-archive.js';
 import { ensureWalSlot } from './wal-slot.js';
+import { recordWalSystem } from './wal-system.js';
 
 export interface WalStreamProgress {
   systemId: string;
@@ -99,6 +100,7 @@ async function streamOnce(
   state.systemId = systemId;
   const store = { compression: options.compression ?? 'gzip', encryptionSecret: options.encryptionSecret };
   const spoolDir = path.join(options.spoolDir, systemId);
+  await recordWalSystem(options.storage, systemId, segmentSize);
 
   let history: TimelineHistoryEntry[] = [];
   if (identity.timeline > 1) {
@@ -123,10 +125,16 @@ async function streamOnce(
   for (const name of SegmentSpool.completeSegments(spoolDir)) await upload(name);
 
   const slot = await ensureWalSlot(options.source, options.slot);
-  const stored = (await listWalFiles(options.storage, systemId)).filter((file) => isSegmentName(file.file) && file.timeline <= identity.timeline);
-  const lastStored = stored.map((file) => parseSegmentName(file.file, segmentSize).segment).reduce<bigint | undefined>((max, segment) => (max === undefined || segment > max ? segment : max), undefined);
+  // A stored segment counts when it is on the timeline that, in this server's history, holds its
+  // last byte: after a promotion the old timeline's copies past the switch point are another history.
+  const size = BigInt(segmentSize);
+  const lastStored = (await listWalFiles(options.storage, systemId))
+    .filter((file) => isSegmentName(file.file))
+    .map((file) => ({ timeline: file.timeline, segment: parseSegmentName(file.file, segmentSize).segment }))
+    .filter((file) => timelineOfPosition((file.segment + 1n) * size - 1n, identity.timeline, history) === file.timeline)
+    .reduce<bigint | undefined>((max, file) => (max === undefined || file.segment > max ? file.segment : max), undefined);
   const start =
-    lastStored !== undefined ? (lastStored + 1n) * BigInt(segmentSize) : segmentStart(slot.restartLsn ?? identity.position, segmentSize);
+    lastStored !== undefined ? (lastStored + 1n) * size : segmentStart(slot.restartLsn ?? identity.position, segmentSize);
   if (state.uploaded < start) state.uploaded = start;
   let timeline = timelineOfPosition(start, identity.timeline, history);
   if (afterTimeline !== undefined && timeline <= afterTimeline) {
@@ -181,14 +189,19 @@ async function streamOnce(
   };
 
   let stopping = false;
-  const stop = () => {
-    stopping = true;
+  let copying = false;
+  const finish = () =>
     void uploads.then(() => {
       sendStatus();
       if (!stream.writableEnded) stream.end();
       // A server that does not answer CopyDone is not waited for.
       setTimeout(() => stream.destroy(), 10_000).unref();
     });
+  const stop = () => {
+    stopping = true;
+    // CopyDone before the server entered copy mode would break the protocol: wait for its first message.
+    if (copying) finish();
+    else setTimeout(() => stream.destroy(), 10_000).unref();
   };
   options.signal.addEventListener('abort', stop, { once: true });
   if (options.signal.aborted) stop();
@@ -196,6 +209,10 @@ async function streamOnce(
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       const message = parseServerMessage(chunk);
+      if (!copying) {
+        copying = true;
+        if (stopping) finish();
+      }
       serverTime = message.sentAt;
       if (message.walEnd > serverLsn) serverLsn = message.walEnd;
       if (message.kind === 'keepalive') {
