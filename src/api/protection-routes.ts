@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 
 import { disableProtection, enableProtection, getProtection, listProtectionViews } from '../jobs/protection/protection-service.js';
+import { protectionTimeline } from '../jobs/protection/protection-timeline.js';
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
 import { connectionParamsSchema } from './connection-schemas.js';
-import { protectionBodySchema, protectionListSchema, protectionViewSchema } from './protection-schemas.js';
+import { protectionBodySchema, protectionListSchema, protectionTimelineSchema, protectionViewSchema } from './protection-schemas.js';
 
 const errors = { 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 500: errorBodySchema, 502: errorBodySchema };
 
@@ -28,6 +29,20 @@ export function protectionRoutes(services: AppServices): FastifyPluginAsyncZod {
         schema: { tags, summary: "A connection's continuous protection: settings, streaming worker, lag, retained WAL", params: connectionParamsSchema, response: { 200: protectionViewSchema, ...errors } },
       },
       async (request) => getProtection(db, request.params.id),
+    );
+
+    app.get(
+      '/api/v1/connections/:id/protection/timeline',
+      {
+        config: { access: 'viewer' },
+        schema: {
+          tags,
+          summary: "The restorable window: each physical base backup in the protection's storage and the unbroken WAL after it, holes named",
+          params: connectionParamsSchema,
+          response: { 200: protectionTimelineSchema, ...errors },
+        },
+      },
+      async (request) => protectionTimeline(db, secrets, outbound, request.params.id),
     );
 
     app.put(

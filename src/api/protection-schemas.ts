@@ -54,3 +54,25 @@ export const protectionViewSchema = z
   .describe('ConnectionProtection');
 
 export const protectionListSchema = z.object({ items: z.array(protectionViewSchema) });
+
+export const protectionTimelineSchema = z
+  .object({
+    connection_id: z.string(),
+    storage_name: z.string(),
+    system_id: z.string().nullable().describe('null until the stream reported the cluster; then windows are listed'),
+    windows: z.array(
+      z.object({
+        backup: z.string().describe('the base backup (path in the storage)'),
+        timeline: z.number(),
+        start_lsn: z.string(),
+        started_at: z.string(),
+        consistent_lsn: z.string().describe('the earliest point it restores to'),
+        consistent_at: z.string(),
+        end_lsn: z.string().describe('the latest point: the end of the unbroken WAL after the backup'),
+        unrestorable: z.boolean(),
+        first_missing: z.string().nullable().describe('a hole in the WAL after the backup'),
+        resumes_at: z.string().nullable(),
+      }),
+    ),
+  })
+  .describe('ProtectionTimeline');

@@ -105,6 +105,11 @@ describe('continuous protection over the API', () => {
       const summary = await http('GET', '/api/v1/dashboard/summary');
       expect(summary.json.protection).toMatchObject({ protected: 1, streaming: 1, worst_connection_id: connection.id });
 
+      const timeline = await http('GET', `/api/v1/connections/${connection.name}/protection/timeline`, undefined, 'viewer');
+      expect(timeline.status, JSON.stringify(timeline.json)).toBe(200);
+      expect(timeline.json).toMatchObject({ connection_id: connection.id, storage_name: 'wal-api', windows: [] });
+      expect(timeline.json.system_id).toMatch(/^\d+$/);
+
       const off = await http('DELETE', `/api/v1/connections/${connection.name}/protection`);
       expect(off.status).toBe(200);
       expect(off.json).toMatchObject({ enabled: false });
