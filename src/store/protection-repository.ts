@@ -1,6 +1,7 @@
 import { type Selectable, sql } from 'kysely';
 
 import type { Compression } from '../engine/archive/compression.js';
+import { PgferryError } from '../errors/pgferry-error.js';
 import type { StoreDb } from './repository-helpers.js';
 import type { StoreDatabase } from './store-types.js';
 
@@ -175,4 +176,24 @@ export async function protectionLeaseHolder(db: StoreDb, connectionId: string): 
     .where('lease_expires_at', '>=', sql<Date>`now()`)
     .executeTakeFirst();
   return row?.lease_worker_id ?? null;
+}
+
+/**
+ * Refuses to delete a connection or storage that a protection still uses (its slot would
+ * retain WAL with nobody streaming); a protection whose slot is dropped goes with it.
+ */
+export async function releaseProtectionReferences(db: StoreDb, column: 'connection_id' | 'storage_id', id: string, what: string): Promise<void> {
+  const rows = await db
+    .selectFrom('connection_protection as p')
+    .innerJoin('connections as c', 'c.id', 'p.connection_id')
+    .select(['c.name', 'p.slot_state'])
+    .where(`p.${column}`, '=', id)
+    .execute();
+  const live = rows.filter((row) => row.slot_state !== 'dropped');
+  if (live.length > 0) {
+    throw new PgferryError('PGF_CONFLICT', `${what} is used by the continuous protection of ${live.map((row) => `connection "${row.name}"`).join(', ')}; turn it off first (pgferry protection disable CONNECTION) and let its slot be dropped`, {
+      details: { protections: live.map((row) => row.name) },
+    });
+  }
+  await db.deleteFrom('connection_protection').where(column, '=', id).execute();
 }

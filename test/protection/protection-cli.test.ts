@@ -52,6 +52,13 @@ describe('pgferry protection (subprocess)', () => {
     const all = cliJson(await runCli(['protection', 'status', '--json'], env));
     expect(all.items.map((item: { connection_name: string }) => item.connection_name)).toEqual([connection.name]);
 
+    // In use: neither the connection nor the storage can be removed while the protection holds a slot.
+    for (const args of [['connections', 'rm', connection.name], ['storage', 'rm', 'wal-cli']]) {
+      const refused = await runCli(args, env);
+      expect(refused.code, args.join(' ')).not.toBe(0);
+      expect(refused.stderr).toContain('continuous protection');
+    }
+
     // The slot a worker would have created; nobody streams, so disable drops it itself.
     await withClient(cluster.url(), (client) => client.query('SELECT pg_create_physical_replication_slot($1, true)', [enabled.slot_name]));
     const disabled = cliJson(await runCli(['protection', 'disable', connection.name, '--json'], env));
@@ -60,6 +67,8 @@ describe('pgferry protection (subprocess)', () => {
 
     const again = await runCli(['protection', 'disable', connection.name], env);
     expect(again.code, again.stderr).toBe(0);
+    expect((await runCli(['storage', 'rm', 'wal-cli'], env)).code).toBe(0);
+    expect((await runCli(['connections', 'rm', connection.name], env)).code).toBe(0);
     const audit = await store.db.selectFrom('audit_log').select(['action']).where('resource_id', '=', connection.id).execute();
     expect(audit.map((row) => row.action)).toEqual(expect.arrayContaining(['connection.protection.enable', 'connection.protection.disable']));
   });
