@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 
 import { type Compression, compressions } from '../../engine/archive/compression.js';
 import { describeTarget } from '../../engine/connection-config.js';
+import { errorCodes } from '../../errors/error-codes.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { type LazyStore, type ResolvedStorage, encryptionSecret, json, resolveConnection, resolveStorage, withLazyStore } from './backup-cli-support.js';
 
@@ -78,6 +79,7 @@ export function registerWalCommand(program: Command): void {
             onEvent: (event) => {
               if (flags.json) console.log(JSON.stringify(event));
               else if (event.type === 'stream:start') process.stderr.write(`streaming WAL of system ${event.systemId} (timeline ${event.timeline}) from ${event.start} through slot ${event.slot}\n`);
+              else if (event.type === 'wal:gap') process.stderr.write(`WAL GAP: segments ${event.first} through ${event.last} were lost before they could be stored (the slot was dropped or lost); restores cannot cross them — take a new base backup\n`);
               else if (event.type === 'timeline:end') process.stderr.write(`timeline ${event.timeline} ended at ${event.at}; following the next timeline\n`);
               else process.stderr.write(`${event.type === 'segment:uploaded' ? 'uploaded' : 'already stored'} ${event.file}\n`);
             },
@@ -90,6 +92,8 @@ export function registerWalCommand(program: Command): void {
           });
           if (flags.json) console.log(JSON.stringify({ type: 'result', ...result }));
           else console.log(`stopped: ${result.segmentsUploaded} segments uploaded, WAL in storage up to ${result.uploadedLsn}`);
+          // Protection went on after a gap, but the run did not keep every segment: not a success.
+          if (result.gaps.length > 0) process.exitCode = errorCodes.PGF_WAL_SEGMENT_MISSING.exit;
         } finally {
           process.removeListener('SIGINT', stop);
           process.removeListener('SIGTERM', stop);

@@ -7,7 +7,7 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 import type { Compression } from '../archive/compression.js';
 import { describeTarget } from '../connection-config.js';
 import type { ArchiveStorage } from '../storage/archive-storage.js';
-import { type Lsn, formatLsn, isSegmentName, parseSegmentName, segmentNumber, segmentStart } from './lsn.js';
+import { type Lsn, formatLsn, isSegmentName, parseSegmentName, segmentName, segmentStart } from './lsn.js';
 import { parseServerMessage, standbyStatusUpdate } from './replication-messages.js';
 import { ReplicationSession, type TimelineHistoryEntry, parseTimelineHistory, timelineOfPosition } from './replication-session.js';
 import { SegmentSpool } from './segment-spool.js';
@@ -36,7 +36,9 @@ export interface WalStreamProgress {
 export type WalStreamEvent =
   | { type: 'stream:start'; systemId: string; timeline: number; start: string; slot: string; slotCreated: boolean }
   | { type: 'segment:uploaded' | 'segment:already-stored'; file: string }
-  | { type: 'timeline:end'; timeline: number; at: string };
+  | { type: 'timeline:end'; timeline: number; at: string }
+  /** WAL from `first` through `last` is neither stored nor on the server any more: restores cannot cross it. */
+  | { type: 'wal:gap'; systemId: string; first: string; last: string };
 
 export interface WalStreamOptions {
   source: pg.ClientConfig;
@@ -58,8 +60,17 @@ export interface WalStreamOptions {
 
 export interface WalStreamResult {
   systemId: string;
+  /** Stretches of WAL lost before this run could stream them (see the `wal:gap` event). */
+  gaps: { first: string; last: string }[];
   segmentsUploaded: number;
   uploadedLsn: string;
+}
+
+interface StreamState {
+  systemId: string;
+  segmentsUploaded: number;
+  uploaded: bigint;
+  gaps: { systemId: string; first: string; last: string }[];
 }
 
 /** Uploads waiting before the stream is read further: bounds the local spool. */
@@ -72,7 +83,7 @@ const maxQueuedUploads = 4;
  * stored segment.
  */
 export async function streamWal(options: WalStreamOptions): Promise<WalStreamResult> {
-  const state = { systemId: '', segmentsUploaded: 0, uploaded: 0n };
+  const state: StreamState = { systemId: '', segmentsUploaded: 0, uploaded: 0n, gaps: [] };
   let afterTimeline: number | undefined;
   while (!options.signal.aborted) {
     const session = await ReplicationSession.open(options.source);
@@ -85,13 +96,13 @@ export async function streamWal(options: WalStreamOptions): Promise<WalStreamRes
       await session.close(true);
     }
   }
-  return { systemId: state.systemId, segmentsUploaded: state.segmentsUploaded, uploadedLsn: formatLsn(state.uploaded) };
+  return { systemId: state.systemId, gaps: state.gaps.map(({ first, last }) => ({ first, last })), segmentsUploaded: state.segmentsUploaded, uploadedLsn: formatLsn(state.uploaded) };
 }
 
 async function streamOnce(
   session: ReplicationSession,
   options: WalStreamOptions,
-  state: { systemId: string; segmentsUploaded: number; uploaded: bigint },
+  state: StreamState,
   afterTimeline: number | undefined,
 ): Promise<{ endedTimeline: number | undefined; receivedLsn: Lsn }> {
   const identity = await session.identifySystem();
@@ -133,8 +144,16 @@ async function streamOnce(
     .map((file) => ({ timeline: file.timeline, segment: parseSegmentName(file.file, segmentSize).segment }))
     .filter((file) => timelineOfPosition((file.segment + 1n) * size - 1n, identity.timeline, history) === file.timeline)
     .reduce<bigint | undefined>((max, file) => (max === undefined || file.segment > max ? file.segment : max), undefined);
-  const start =
-    lastStored !== undefined ? (lastStored + 1n) * size : segmentStart(slot.restartLsn ?? identity.position, segmentSize);
+  const kept = segmentStart(slot.restartLsn ?? identity.position, segmentSize);
+  let start = lastStored !== undefined ? (lastStored + 1n) * size : kept;
+  if (start < kept) {
+    // The server no longer has the WAL after the last stored segment (the slot was dropped or
+    // lost): that stretch is gone. Say so loudly and go on protecting from what the server has.
+    const gap = { systemId, first: segmentName(identity.timeline, start / size, segmentSize), last: segmentName(identity.timeline, kept / size - 1n, segmentSize) };
+    state.gaps.push(gap);
+    options.onEvent?.({ type: 'wal:gap', ...gap });
+    start = kept;
+  }
   if (state.uploaded < start) state.uploaded = start;
   let timeline = timelineOfPosition(start, identity.timeline, history);
   if (afterTimeline !== undefined && timeline <= afterTimeline) {
@@ -148,7 +167,9 @@ async function streamOnce(
   let received = start;
   let serverLsn = identity.position;
   let serverTime: Date | undefined;
-  const firstSentAt = new Map<bigint, Date>();
+  // When (server clock) the server's WAL end first passed each position: the age of the oldest
+  // WAL not in storage is measured from these, not from when it was sent (a busy streamer reads late).
+  const walEnds: { end: bigint; at: Date }[] = [];
   let uploads: Promise<void> = Promise.resolve();
   let queued = 0;
   let uploadError: unknown;
@@ -157,8 +178,8 @@ async function streamOnce(
     if (stream.writable && !stream.writableEnded) stream.write(standbyStatusUpdate(received, state.uploaded));
   };
   const report = () => {
-    const pending = [...firstSentAt.entries()].filter(([segment]) => (segment + 1n) * BigInt(segmentSize) > state.uploaded);
-    const oldest = pending.reduce<Date | undefined>((min, [, at]) => (min === undefined || at < min ? at : min), undefined);
+    while (walEnds.length > 1 && (walEnds[1] as { end: bigint }).end <= state.uploaded) walEnds.shift();
+    const oldest = walEnds.find((sample) => sample.end > state.uploaded)?.at;
     const top = serverLsn > received ? serverLsn : received;
     options.onProgress?.({
       systemId,
@@ -177,7 +198,6 @@ async function streamOnce(
     uploads = uploads
       .then(() => upload(name))
       .then(() => {
-        firstSentAt.delete(parseSegmentName(name, segmentSize).segment);
         sendStatus();
         report();
       })
@@ -211,18 +231,21 @@ async function streamOnce(
       const message = parseServerMessage(chunk);
       if (!copying) {
         copying = true;
+        // WAL the server had before the stream started is at least as old as its first message.
+        if (identity.position > start) walEnds.push({ end: identity.position, at: message.sentAt });
         if (stopping) finish();
       }
       serverTime = message.sentAt;
-      if (message.walEnd > serverLsn) serverLsn = message.walEnd;
+      if (message.walEnd > serverLsn) {
+        serverLsn = message.walEnd;
+        walEnds.push({ end: message.walEnd, at: message.sentAt });
+      }
       if (message.kind === 'keepalive') {
         if (message.replyRequested) sendStatus();
       } else if (message.bytes.length > 0) {
         if (message.start !== received) {
           throw new PgferryError('PGF_WAL_STREAM_FAILED', `the WAL stream from ${describeTarget(options.source)} jumped from ${formatLsn(received)} to ${formatLsn(message.start)}; restart the stream`);
         }
-        const segment = segmentNumber(message.start, segmentSize);
-        if (!firstSentAt.has(segment)) firstSentAt.set(segment, message.sentAt);
         for (const name of spool.write(message.start, message.bytes)) enqueue(name);
         received = message.start + BigInt(message.bytes.length);
       }
