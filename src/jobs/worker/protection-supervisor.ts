@@ -119,15 +119,16 @@ export class ProtectionSupervisor {
       const row = await db.selectFrom('connection_protection').selectAll().where('connection_id', '=', connectionId).executeTakeFirst();
       if (!row || row.slot_state === 'dropped') return;
       entry.updatedAt = row.updated_at;
+      let gap: string | undefined;
       if (row.slot_state === 'active') {
         events.emit('protection:started', { connectionId, workerId });
-        await this.#stream(connectionId, row, entry.controller, logger);
+        gap = await this.#stream(connectionId, row, entry.controller, logger);
       }
       // Disabled (now, or while nobody streamed): the slot goes, so the source stops keeping WAL for it.
       const current = await db.selectFrom('connection_protection').select(['slot_state']).where('connection_id', '=', connectionId).executeTakeFirst();
       if (current?.slot_state === 'dropping' && entry.controller.signal.reason !== 'shutdown') await this.#dropSlot(connectionId, row, logger);
       this.#failures.delete(connectionId);
-      await recordProtectionError(db, connectionId, null, null);
+      if (gap === undefined) await recordProtectionError(db, connectionId, null, null);
     } catch (error) {
       failed = true;
       if (!isPgferryError(error)) logger.error({ err: error }, 'the WAL stream failed with an unexpected error');
@@ -145,11 +146,13 @@ export class ProtectionSupervisor {
     events.emit('protection:stopped', { connectionId, workerId, reason: failed ? 'failed' : (reason ?? 'ended') });
   }
 
-  async #stream(connectionId: string, row: ProtectionRow, controller: AbortController, logger: Logger): Promise<void> {
+  /** Streams until stopped; answers the WAL gap it met, if any (kept as the protection's error). */
+  async #stream(connectionId: string, row: ProtectionRow, controller: AbortController, logger: Logger): Promise<string | undefined> {
     const { db, secrets, outbound, workerId, events } = this.options;
     const target = await loadProtectionTarget(db, secrets, outbound, row);
     let latest: WalStreamProgress | undefined;
     let saved: WalStreamProgress | undefined;
+    let gap: string | undefined;
     const save = async () => {
       const progress = latest;
       if (!progress || progress === saved) return;
@@ -171,7 +174,12 @@ export class ProtectionSupervisor {
         onProgress: (progress) => (latest = progress),
         onEvent: (event) => {
           if (event.type === 'segment:uploaded' || event.type === 'segment:already-stored') events.emit('protection:segment', { connectionId, file: event.file, outcome: event.type });
-          else logger.info({ event }, event.type);
+          else if (event.type === 'wal:gap') {
+            // Never quiet: the stored WAL now has a hole no restore can cross.
+            gap = `WAL segments ${event.first} through ${event.last} of system ${event.systemId} were lost before they reached storage (the slot was dropped or lost); restores cannot cross this gap: take a new base backup`;
+            logger.error({ event }, gap);
+            void recordProtectionError(db, connectionId, 'PGF_WAL_SEGMENT_MISSING', gap).catch(() => undefined);
+          } else logger.info({ event }, event.type);
         },
       });
       logger.info({ uploadedLsn: result.uploadedLsn, segments: result.segmentsUploaded }, 'WAL stream stopped');
@@ -183,6 +191,7 @@ export class ProtectionSupervisor {
       await save().catch((error: unknown) => logger.warn({ err: error }, 'could not store the final WAL stream progress'));
       await target.stream.storage.close();
     }
+    return gap;
   }
 
   async #dropSlot(connectionId: string, row: ProtectionRow, logger: Logger): Promise<void> {
