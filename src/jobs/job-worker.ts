@@ -227,12 +227,12 @@ export class JobWorker {
     this.#timers = [];
     // A poll in flight may be claiming: wait for it (it hands back what it claimed).
     await this.#pollDone;
+    // Streams never finish on their own: they stop now, cleanly, and give their leases up (outside the runs' grace).
+    await this.#protections.stopAll();
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), graceMs);
     });
-    // Streams never finish on their own: they stop now, cleanly, and give their leases up.
-    await this.#protections.stopAll();
     const result = await Promise.race([this.#runs.drained().then(() => 'done' as const), graceOver]);
     clearTimeout(timer);
     if (result === 'timeout') {
