@@ -53,7 +53,7 @@ export async function enableProtection(db: Kysely<StoreDatabase>, connectionIdOr
       compression: input.compression ?? existing?.compression ?? 'gzip',
       encrypt: input.encrypt ?? existing?.encrypt ?? false,
       lag_seconds_alert: input.lag_seconds_alert === undefined ? (existing?.lag_seconds_alert ?? null) : input.lag_seconds_alert,
-      retained_bytes_alert: input.retained_bytes_alert === undefined ? (existing?.retained_bytes_alert === undefined || existing.retained_bytes_alert === null ? null : Number(existing.retained_bytes_alert)) : input.retained_bytes_alert,
+      retained_bytes_alert: input.retained_bytes_alert === undefined ? (existing?.retained_bytes_alert == null ? null : Number(existing.retained_bytes_alert)) : input.retained_bytes_alert,
     });
     if (input.channel_ids !== undefined) await setProtectionChannels(trx, connection.id, input.channel_ids);
   });
