@@ -6,6 +6,7 @@ import { type PhysicalContentsResult, verifyPhysicalContents } from '../../engin
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { recordVerify } from '../../store/backup-repository.js';
 import { encryptionSecret, json, resolveArchive, withLazyStore } from './backup-cli-support.js';
+import { checkWalChain, walChainError } from './verify-wal-chain.js';
 
 export function registerVerifyCommand(program: Command): void {
   program
@@ -31,11 +32,19 @@ export function registerVerifyCommand(program: Command): void {
             else console.log(`CORRUPT inside: ${inside.problems.slice(0, 20).join('; ')}`);
             throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${result.archive}: ${inside.problems.length} file(s) inside do not match the manifest; first: ${inside.problems[0] ?? ''}`);
           }
+          // A physical backup is only as good as the WAL after it: a hole is a failed verify.
+          const wal = result.ok && result.manifest.physical ? await checkWalChain(archive.location, result.manifest.physical) : undefined;
+          if (wal && !wal.ok) {
+            if (flags.json) json({ ok: false, archive: result.archive, signature: result.signature, wal });
+            else console.log(`WAL GAP: ${wal.message}`);
+            throw walChainError(result.archive, wal);
+          }
           if (archive.backupId) await recordVerify((await lazy.get()).store.db, archive.backupId, result.ok);
           if (flags.json) {
-            json({ ok: result.ok, archive: result.archive, signature: result.signature, checked_bytes: result.checkedBytes, files: result.files, backup_id: archive.backupId ?? null, ...(inside ? { inside } : {}) });
+            json({ ok: result.ok, archive: result.archive, signature: result.signature, checked_bytes: result.checkedBytes, files: result.files, backup_id: archive.backupId ?? null, ...(inside ? { inside } : {}), ...(wal ? { wal } : {}) });
           } else if (result.ok) {
             console.log(`ok: signature ${result.signature}; ${result.files.length} files, ${result.checkedBytes} bytes match ${result.archive}/manifest.json`);
+            if (wal) console.log(`ok: ${wal.message}`);
             if (inside) console.log(`ok: ${inside.files} files inside (${inside.bytes} bytes) match their SHA-256 in the manifest`);
           }
           else {
