@@ -12,6 +12,7 @@ import type { SecretBox } from '../secrets/secret-box.js';
 import type { AppStore } from './app-context.js';
 import { registerErrorHandling } from './error-handler.js';
 import { connectionRoutes } from './connection-routes.js';
+import { protectionRoutes } from './protection-routes.js';
 import { registerAuth } from '../auth/register-auth.js';
 import { authApiRoutes } from './auth-api-routes.js';
 import { healthRoutes } from './health-routes.js';
@@ -105,6 +106,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   // Feature routes register below, each under /api/v1 with config.access declared.
   const services = { store, secrets: options.secrets, outbound: createOutboundCheck(config.PGFERRY_OUTBOUND_ALLOW) };
   await app.register(connectionRoutes(services));
+  await app.register(protectionRoutes(services));
   await app.register(authApiRoutes({ config, store, secrets: options.secrets }));
   await app.register(syncJobRoutes(services));
   await app.register(followJobRoutes(services));

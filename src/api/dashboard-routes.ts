@@ -28,6 +28,13 @@ const summarySchema = z
       z.object({ connection_id: z.string(), connection: z.string(), newest_backup_at: z.string(), age_s: z.number() }),
     ),
     storage_used: z.array(z.object({ storage_id: z.string(), storage: z.string(), bytes: z.number(), backups: z.number() })),
+    protection: z.object({
+      protected: z.number().describe('connections under continuous protection'),
+      streaming: z.number().describe('of those, streamed by a worker now'),
+      worst_rpo_s: z.number().nullable().describe('the largest WAL lag in seconds (plus the time since the last figures when nobody streams); null before any figures'),
+      worst_connection_id: z.string().nullable(),
+      worst_connection: z.string().nullable(),
+    }),
   })
   .describe('DashboardSummary');
 

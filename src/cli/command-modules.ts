@@ -29,4 +29,5 @@ export const commandModules: Record<string, () => Promise<Register[]>> = {
   wal: async () => [(await import('./commands/wal-command.js')).registerWalCommand],
   storage: async () => [(await import('./commands/storage-command.js')).registerStorageCommand],
   replication: async () => [(await import('./commands/replication-command.js')).registerReplicationCommand],
+  protection: async () => [(await import('./commands/protection-command.js')).registerProtectionCommand],
 };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import path from 'node:path';
 
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
@@ -10,10 +11,12 @@ import type { SecretBox } from '../secrets/secret-box.js';
 import { claimRuns, releaseClaimedRuns } from '../store/run-repository.js';
 import type { RunRow, StoreDatabase } from '../store/store-types.js';
 import type { RunExecutors } from './run-executor.js';
+import type { ProtectionFigures } from './protection/protection-records.js';
 import { listenForQueuedRuns } from '../store/run-wakeup.js';
 import { type FollowEngine, followEngine } from './follow/follow-engine.js';
 import { CronTicker } from './worker/cron-ticker.js';
 import { FollowSupervisor } from './worker/follow-supervisor.js';
+import { ProtectionSupervisor } from './worker/protection-supervisor.js';
 import { RunSupervisor } from './worker/run-supervisor.js';
 import { WorkerEvents } from './worker/worker-events.js';
 import { WorkerMaintenance } from './worker/worker-maintenance.js';
@@ -29,6 +32,8 @@ export interface JobWorkerHooks {
   followProgress?(jobId: string, figures: { retainedBytes: number | null; lagSeconds: number | null; lagBytes: number | null }): Promise<void>;
   /** Called when a follower failed for good and its job was paused (notifications hang here). */
   followFailed?(jobId: string, code: string, message: string): Promise<void>;
+  /** Called when a protection's progress was stored (threshold notifications hang here). */
+  protectionProgress?(connectionId: string, figures: ProtectionFigures): Promise<void>;
 }
 
 export interface JobWorkerOptions {
@@ -64,6 +69,14 @@ export interface JobWorkerOptions {
   followProgressIntervalMs?: number;
   /** First wait before a failed follower is started again (default: 10000 ms). */
   followRetryDelayMs?: number;
+  /** Protected connections streamed at once in this process (default: 4; 0 = none). */
+  maxProtectionStreams?: number;
+  /** How often a protection's progress is stored (default: 5000 ms). */
+  protectionProgressIntervalMs?: number;
+  /** First wait before a failed protection stream is started again (default: 10000 ms). */
+  protectionRetryDelayMs?: number;
+  /** Where WAL segments are assembled before upload (default: <tmpdir>/pgferry-wal-spool). */
+  walSpoolDir?: string;
 }
 
 /**
@@ -78,6 +91,7 @@ export class JobWorker {
   readonly #options: Required<Pick<JobWorkerOptions, 'concurrency' | 'pollIntervalMs' | 'heartbeatIntervalMs' | 'maintenanceIntervalMs'>> & JobWorkerOptions;
   readonly #ticker: CronTicker;
   readonly #runs: RunSupervisor;
+  readonly #protections: ProtectionSupervisor;
   readonly #maintenance: WorkerMaintenance;
   readonly #followers: FollowSupervisor;
   #timers: NodeJS.Timeout[] = [];
@@ -116,6 +130,21 @@ export class JobWorker {
         : undefined,
       followFailed: hooks?.followFailed ? (jobId, code, message) => hooks.followFailed!(jobId, code, message) : undefined,
     });
+    // A protection's lease lapses like a run's heartbeat: after deadAfterMs another worker takes it.
+    this.#protections = new ProtectionSupervisor({
+      db,
+      secrets: options.secrets,
+      outbound: options.outbound ?? allowAnyOutbound,
+      logger,
+      workerId: this.workerId,
+      events: this.events,
+      maxStreams: options.maxProtectionStreams ?? 4,
+      leaseMs: options.deadAfterMs ?? 30_000,
+      progressIntervalMs: options.protectionProgressIntervalMs ?? 5000,
+      retryDelayMs: options.protectionRetryDelayMs ?? 10_000,
+      spoolDir: options.walSpoolDir ?? path.join(os.tmpdir(), 'pgferry-wal-spool'),
+      progressStored: hooks?.protectionProgress?.bind(hooks),
+    });
     this.#maintenance = new WorkerMaintenance({
       db,
       logger,
@@ -134,6 +163,11 @@ export class JobWorker {
   /** Continuous-sync jobs this worker follows now. */
   get followedJobIds(): string[] {
     return this.#followers.activeJobIds;
+  }
+
+  /** Connections whose WAL this worker streams now (or whose slot it is dropping). */
+  get protectedConnectionIds(): string[] {
+    return this.#protections.activeConnectionIds;
   }
 
   start(): void {
@@ -163,6 +197,7 @@ export class JobWorker {
         await this.#ticker.fire();
         await this.#claim();
         if (!this.#stopping) await this.#followers.claim();
+        if (!this.#stopping) await this.#protections.claim();
         // Not awaited: a slow webhook must not hold up ticks and claims.
         void this.#options.hooks?.poll?.().catch((error: unknown) => this.#options.logger.warn({ err: error }, 'poll hook failed'));
       } while (this.#pollAgain && !this.#stopping);
@@ -205,6 +240,7 @@ export class JobWorker {
     try {
       await this.#runs.heartbeat();
       await this.#followers.heartbeat();
+      await this.#protections.heartbeat();
       await this.#maintenance.reapDeadRuns();
     } catch (error) {
       this.#options.logger.warn({ err: error }, 'heartbeat failed; retrying at the next interval');
@@ -233,6 +269,8 @@ export class JobWorker {
     await this.#pollDone;
     // Followers never finish on their own: they stop now, cleanly, and give their leases up.
     await this.#followers.stopAll();
+    // Streams never finish on their own: they stop now, cleanly, and give their leases up (outside the runs' grace).
+    await this.#protections.stopAll();
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), graceMs);

@@ -1,3 +1,5 @@
+import path from 'node:path';
+
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 
@@ -43,6 +45,7 @@ export function startJobWorker(options: {
     logRetentionDays: options.config.PGFERRY_LOG_RETENTION_DAYS,
     hooks: notificationHooks(options.db, options.secrets, options.logger, defaultDeliveryPolicy, outbound),
     listenPool: options.pool,
+    walSpoolDir: path.join(options.config.PGFERRY_HOME, 'wal-spool'),
     ...tuning,
   });
   worker.start();

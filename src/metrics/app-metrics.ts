@@ -66,6 +66,7 @@ export class AppMetrics {
   readonly #notifications: Gauge;
   readonly #notificationFailures: Gauge;
   readonly #follow: Record<'following' | 'lagBytes' | 'lagSeconds' | 'retainedBytes' | 'changesApplied' | 'ageSeconds', Gauge>;
+  readonly #protection: Record<'streaming' | 'lagBytes' | 'lagSeconds' | 'retainedBytes' | 'ageSeconds', Gauge>;
   readonly #httpRequests: Counter;
   readonly #httpDuration: Histogram;
 
@@ -152,6 +153,14 @@ export class AppMetrics {
       changesApplied: followGauge('pgferry_follow_changes_applied', 'Continuous-sync jobs: row changes applied since the follower last started (resets on take-over; use rate())'),
       ageSeconds: followGauge('pgferry_follow_progress_age_seconds', 'Continuous-sync jobs: seconds since the follower last stored these figures'),
     };
+    const protectionGauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ['connection_id', 'connection'], registers });
+    this.#protection = {
+      streaming: protectionGauge('pgferry_protection_up', 'Continuous protection: 1 while a worker streams the connection\'s WAL, else 0'),
+      lagBytes: protectionGauge('pgferry_protection_lag_bytes', 'Continuous protection: WAL on the server not yet in storage'),
+      lagSeconds: protectionGauge('pgferry_protection_lag_seconds', 'Continuous protection: age of the oldest WAL not yet in storage (the recovery point objective now)'),
+      retainedBytes: protectionGauge('pgferry_protection_retained_bytes', "Continuous protection: WAL the protection's replication slot keeps on the source"),
+      ageSeconds: protectionGauge('pgferry_protection_progress_age_seconds', 'Continuous protection: seconds since the streamer last stored these figures'),
+    };
     this.#httpRequests = new Counter({
       name: 'pgferry_http_requests_total',
       help: 'HTTP requests answered by this process, by method, route template and status code',
@@ -181,6 +190,7 @@ export class AppMetrics {
     this.#notifications.reset();
     this.#notificationFailures.reset();
     for (const gauge of Object.values(this.#follow)) gauge.reset();
+    for (const gauge of Object.values(this.#protection)) gauge.reset();
     this.#queueOldest.reset();
     if (snapshot === undefined) {
       this.#storeUp.set(0);
@@ -216,6 +226,14 @@ export class AppMetrics {
     }
     for (const backup of snapshot.backups) {
       this.#backupAge.set({ connection_id: backup.connectionId, connection: backup.connectionName }, backup.newestBackupAgeSeconds);
+    }
+    for (const protection of snapshot.protections) {
+      const labels = { connection_id: protection.connectionId, connection: protection.connectionName };
+      this.#protection.streaming.set(labels, protection.streaming);
+      for (const key of ['lagBytes', 'lagSeconds', 'retainedBytes', 'ageSeconds'] as const) {
+        const value = protection[key];
+        if (value !== null) this.#protection[key].set(labels, value);
+      }
     }
     for (const row of snapshot.notifications) {
       this.#notifications.set({ channel: row.channelName, channel_kind: row.channelKind, status: row.status }, row.deliveries);

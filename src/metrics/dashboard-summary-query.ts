@@ -11,6 +11,8 @@ export interface DashboardSummary {
   queued: number;
   last_backup_per_connection: { connection_id: string; connection: string; newest_backup_at: string; age_s: number }[];
   storage_used: { storage_id: string; storage: string; bytes: number; backups: number }[];
+  /** Continuous protection: the worst recovery point objective over the protected connections. */
+  protection: { protected: number; streaming: number; worst_rpo_s: number | null; worst_connection_id: string | null; worst_connection: string | null };
 }
 
 const num = (value: unknown): number => (value === null || value === undefined ? 0 : Number(value));
@@ -22,7 +24,7 @@ const num = (value: unknown): number => (value === null || value === undefined ?
  */
 export async function readDashboardSummary(db: Kysely<StoreDatabase>, days: number): Promise<DashboardSummary> {
   const since = sql`date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - make_interval(days => ${days - 1})`;
-  const [perDay, active, backups, storages, clock] = await Promise.all([
+  const [perDay, active, backups, storages, clock, protections] = await Promise.all([
     sql<{ day: string; status: string; runs: string; rows: string; bytes: string }>`
       SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, status, count(*) AS runs,
              coalesce(sum(total_rows), 0) AS rows, coalesce(sum(total_bytes), 0) AS bytes
@@ -40,6 +42,14 @@ export async function readDashboardSummary(db: Kysely<StoreDatabase>, days: numb
       FROM storages s LEFT JOIN backups b ON b.storage_id = s.id AND b.state <> 'expired'
       GROUP BY s.id, s.name ORDER BY s.name`.execute(db),
     sql<{ now: Date }>`SELECT now() AS now`.execute(db),
+    // A connection nobody streams loses ground every second since its last figures.
+    sql<{ connection_id: string; connection: string; streaming: boolean; rpo_s: number | null }>`
+      SELECT c.id AS connection_id, c.name AS connection, s.streaming,
+             (p.progress->>'lag_seconds')::float8 + CASE WHEN s.streaming THEN 0 ELSE extract(epoch FROM now() - p.progress_at)::float8 END AS rpo_s
+      FROM connection_protection p JOIN connections c ON c.id = p.connection_id,
+           LATERAL (SELECT p.lease_worker_id IS NOT NULL AND p.lease_expires_at >= now() AS streaming) s
+      WHERE p.slot_state = 'active'
+      ORDER BY rpo_s DESC NULLS LAST`.execute(db),
   ]);
 
   const byDay = new Map<string, DashboardSummary['runs_per_day'][number]>();
@@ -62,6 +72,7 @@ export async function readDashboardSummary(db: Kysely<StoreDatabase>, days: numb
   // An incomplete run is not a success: it counts against the rate like a failure.
   const decided = totals.succeeded + totals.incomplete + totals.failed;
   totals.success_rate = decided === 0 ? null : totals.succeeded / decided;
+  const worst = protections.rows[0];
   const activeCount = (status: string) => num(active.rows.find((row) => row.status === status)?.runs);
 
   return {
@@ -78,5 +89,12 @@ export async function readDashboardSummary(db: Kysely<StoreDatabase>, days: numb
       age_s: Math.round(num(row.age_s)),
     })),
     storage_used: storages.rows.map((row) => ({ storage_id: row.storage_id, storage: row.storage, bytes: num(row.bytes), backups: num(row.backups) })),
+    protection: {
+      protected: protections.rows.length,
+      streaming: protections.rows.filter((row) => row.streaming).length,
+      worst_rpo_s: worst?.rpo_s === null || worst?.rpo_s === undefined ? null : Math.round(worst.rpo_s * 10) / 10,
+      worst_connection_id: worst?.rpo_s === null || worst === undefined ? null : worst.connection_id,
+      worst_connection: worst?.rpo_s === null || worst === undefined ? null : worst.connection,
+    },
   };
 }

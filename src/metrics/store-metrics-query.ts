@@ -57,6 +57,19 @@ export interface FollowMetricsRow {
   ageSeconds: number | null;
 }
 
+/** A protected connection's figures as its streamer last stored them (null: not measured yet). */
+export interface ProtectionMetricsRow {
+  connectionId: string;
+  connectionName: string;
+  /** 1 while a worker holds the lease and streams, else 0. */
+  streaming: number;
+  lagBytes: number | null;
+  lagSeconds: number | null;
+  retainedBytes: number | null;
+  /** Seconds since the figures were stored. */
+  ageSeconds: number | null;
+}
+
 /** Everything /metrics reads from the store, at one point in time. */
 export interface StoreMetricsSnapshot {
   runs: RunCountRow[];
@@ -65,6 +78,7 @@ export interface StoreMetricsSnapshot {
   backups: BackupAgeRow[];
   notifications: NotificationRow[];
   follows: FollowMetricsRow[];
+  protections: ProtectionMetricsRow[];
   oldestQueuedSeconds: number | null;
 }
 
@@ -81,7 +95,7 @@ export async function readStoreMetrics(db: Kysely<StoreDatabase>): Promise<Store
       (bound) => sql`count(*) FILTER (WHERE extract(epoch FROM finished_at - started_at) <= ${sql.lit(bound)})`,
     ),
   );
-  const [runs, durations, jobs, backups, notifications, oldest, follows] = await Promise.all([
+  const [runs, durations, jobs, backups, notifications, oldest, follows, protections] = await Promise.all([
     sql<{ kind: string; status: string; runs: string; rows: string; bytes: string }>`
       SELECT kind, status, count(*) AS runs, coalesce(sum(total_rows), 0) AS rows, coalesce(sum(total_bytes), 0) AS bytes
       FROM runs GROUP BY kind, status`.execute(db),
@@ -118,6 +132,13 @@ export async function readStoreMetrics(db: Kysely<StoreDatabase>): Promise<Store
              (f.progress->>'retained_bytes')::float8 AS retained_bytes, (f.progress->>'changes_applied')::float8 AS changes_applied,
              extract(epoch FROM now() - f.progress_at)::float8 AS age
       FROM follow_jobs f JOIN sync_jobs j ON j.id = f.sync_job_id`.execute(db),
+    sql<{ connection_id: string; connection_name: string; streaming: boolean; lag_bytes: number | null; lag_seconds: number | null; retained_bytes: number | null; age: number | null }>`
+      SELECT c.id AS connection_id, c.name AS connection_name,
+             (p.lease_worker_id IS NOT NULL AND p.lease_expires_at >= now()) AS streaming,
+             (p.progress->>'lag_bytes')::float8 AS lag_bytes, (p.progress->>'lag_seconds')::float8 AS lag_seconds,
+             (p.progress->>'retained_bytes')::float8 AS retained_bytes, extract(epoch FROM now() - p.progress_at)::float8 AS age
+      FROM connection_protection p JOIN connections c ON c.id = p.connection_id
+      WHERE p.slot_state = 'active'`.execute(db),
   ]);
   return {
     runs: runs.rows.map((row) => ({ kind: row.kind, status: row.status, runs: num(row.runs), rows: num(row.rows), bytes: num(row.bytes) })),
@@ -153,6 +174,15 @@ export async function readStoreMetrics(db: Kysely<StoreDatabase>): Promise<Store
       lagSeconds: row.lag_seconds,
       retainedBytes: row.retained_bytes,
       changesApplied: row.changes_applied,
+      ageSeconds: row.age,
+    })),
+    protections: protections.rows.map((row) => ({
+      connectionId: row.connection_id,
+      connectionName: row.connection_name,
+      streaming: row.streaming ? 1 : 0,
+      lagBytes: row.lag_bytes,
+      lagSeconds: row.lag_seconds,
+      retainedBytes: row.retained_bytes,
       ageSeconds: row.age,
     })),
     oldestQueuedSeconds: oldest.rows[0]?.oldest ?? null,

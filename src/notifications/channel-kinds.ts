@@ -8,7 +8,7 @@ import { serviceUrlProblem } from './service-url.js';
 
 export const channelKinds = ['webhook', 'slack', 'dingtalk', 'wecom', 'feishu', 'teams', 'telegram', 'email', 'discord', 'mattermost', 'ntfy', 'url'] as const;
 export type ChannelKind = (typeof channelKinds)[number];
-export const channelEvents = ['failed', 'succeeded', 'recovered', 'backup_overdue', 'replication_retained', 'replication_lag'] as const;
+export const channelEvents = ['failed', 'succeeded', 'recovered', 'backup_overdue', 'replication_retained', 'replication_lag', 'protection_lag', 'protection_retained', 'protection_recovered'] as const;
 export type ChannelEvent = (typeof channelEvents)[number];
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2000);

@@ -11,6 +11,7 @@ import type { ChannelKind } from './channel-kinds.js';
 import { type DeliveryPolicy, defaultDeliveryPolicy, deliverDueNotifications, queueOverdueBackupNotifications, queueRunNotifications } from './notification-dispatcher.js';
 import { testPayload } from './notification-payload.js';
 import { type FollowFigures, queueFollowAlerts, queueFollowFailure } from './follow-alerts.js';
+import { type ProtectionAlertFigures, queueProtectionAlerts } from './protection-alerts.js';
 import { sendNotification } from './send-notification.js';
 
 /** What a worker calls (its JobWorkerHooks): notifications sit below the jobs layer and do not import it. */
@@ -20,6 +21,7 @@ export interface NotificationHooks {
   followFailed(jobId: string, code: string, message: string): Promise<void>;
   poll(): Promise<void>;
   maintenance(): Promise<void>;
+  protectionProgress(connectionId: string, figures: ProtectionAlertFigures): Promise<void>;
 }
 
 /** Wires notifications into a worker: queue on run end, start sending on each poll (not awaited), overdue checks in maintenance. */
@@ -59,6 +61,9 @@ export function notificationHooks(
     },
     maintenance: async () => {
       await queueOverdueBackupNotifications(db);
+    },
+    protectionProgress: async (connectionId, figures) => {
+      if ((await queueProtectionAlerts(db, connectionId, figures)) > 0) void deliver().catch((error: unknown) => logger.warn({ err: error }, 'notification delivery failed'));
     },
   };
 }

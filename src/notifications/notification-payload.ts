@@ -1,10 +1,11 @@
 import type { RunRow } from '../store/store-types.js';
 import { formatBytes } from '../engine/format-bytes.js';
 
-export type NotificationEvent = 'failed' | 'succeeded' | 'recovered' | 'backup_overdue' | 'replication_retained' | 'replication_lag' | 'test';
+export type ProtectionEvent = 'protection_lag' | 'protection_retained' | 'protection_recovered';
+export type NotificationEvent = 'failed' | 'succeeded' | 'recovered' | 'backup_overdue' | 'replication_retained' | 'replication_lag' | ProtectionEvent | 'test';
 
 /** Events that need someone's attention (shown red, sent with high priority). */
-export const alarmingEvents: ReadonlySet<NotificationEvent> = new Set(['failed', 'backup_overdue', 'replication_retained', 'replication_lag']);
+export const alarmingEvents: ReadonlySet<NotificationEvent> = new Set(['failed', 'backup_overdue', 'replication_retained', 'replication_lag', 'protection_lag', 'protection_retained']);
 
 /** What every channel is told; webhooks receive it as JSON, chat robots as `text`. */
 export interface NotificationPayload {
@@ -40,6 +41,9 @@ const headline: Record<NotificationEvent, string> = {
   backup_overdue: '⏰ backup overdue',
   replication_retained: '⚠️ replication slot retains too much WAL',
   replication_lag: '⚠️ replication lag past its threshold',
+  protection_lag: '⚠️ WAL archiving lag past its threshold',
+  protection_retained: '⚠️ replication slot retains too much WAL',
+  protection_recovered: '✅ WAL archiving back under its threshold',
   test: '🔔 test',
 };
 
@@ -133,6 +137,32 @@ export function followFailedPayload(job: { id: string; name: string }, code: str
     job: { id: job.id, name: job.name, kind: 'follow' },
     error_code: code,
     error_message: message,
+  };
+}
+
+/** A protected connection passed one of its thresholds, or came back under it (told once per crossing). */
+export function protectionAlertPayload(
+  event: ProtectionEvent,
+  connection: { id: string; name: string },
+  figures: { lagSeconds: number | null; lagBytes: number | null; retainedBytes: number | null },
+  crossed: { measure: 'lag' | 'retained'; threshold: number },
+): NotificationPayload {
+  const title = `pgferry: continuous protection of "${connection.name}" ${headline[event]}`;
+  const measured =
+    crossed.measure === 'retained'
+      ? `the source keeps ${formatBytes(figures.retainedBytes ?? 0)} of WAL for the protection's slot (threshold ${formatBytes(crossed.threshold)})`
+      : `WAL not yet in storage spans ${figures.lagSeconds ?? '?'} s, ${formatBytes(figures.lagBytes ?? 0)} (threshold ${crossed.threshold} s): that much would be lost with the source`;
+  const advice = event === 'protection_recovered' ? '' : '\ncheck that a worker streams it (pgferry protection status CONNECTION) and that the storage accepts writes';
+  return {
+    event,
+    title,
+    text: `${title}\n${measured}${advice}`,
+    connection: { id: connection.id, name: connection.name },
+    measure: crossed.measure,
+    threshold: crossed.threshold,
+    lag_seconds: figures.lagSeconds,
+    lag_bytes: figures.lagBytes,
+    retained_bytes: figures.retainedBytes,
   };
 }
 

@@ -5,6 +5,7 @@ import { type ConnectionFields, type SslMode, clientConfigFromFields } from '../
 import { PgferryError } from '../errors/pgferry-error.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { containsPattern } from './like-pattern.js';
+import { releaseProtectionReferences } from './protection-repository.js';
 import { nameTaken } from './repository-helpers.js';
 import type { ConnectionRow, StoreDatabase } from './store-types.js';
 import { isUuid } from './uuid.js';
@@ -200,7 +201,10 @@ export async function deleteConnection(db: Kysely<StoreDatabase>, idOrName: stri
   const jobs = await jobsUsingConnection(db, row.id);
   if (jobs.length > 0) throw refuse(jobs);
   try {
-    await db.deleteFrom('connections').where('id', '=', row.id).execute();
+    await db.transaction().execute(async (tx) => {
+      await releaseProtectionReferences(tx, 'connection_id', row.id, `connection "${row.name}"`);
+      await tx.deleteFrom('connections').where('id', '=', row.id).execute();
+    });
   } catch (error) {
     // A job created between the check and the delete: the foreign key refuses (23503).
     if ((error as { code?: string }).code === '23503') throw refuse(await jobsUsingConnection(db, row.id), error);

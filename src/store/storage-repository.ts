@@ -8,6 +8,7 @@ import { nameTaken } from './repository-helpers.js';
 import type { StoreDatabase } from './store-types.js';
 import type { StorageKind } from '../engine/storage/archive-storage.js';
 import { isUuid } from './uuid.js';
+import { releaseProtectionReferences } from './protection-repository.js';
 
 /** The S3 settings as stored in `storages.config` (validated by src/jobs/storage-service.ts before they are). */
 export interface S3StorageConfig {
@@ -164,6 +165,7 @@ export async function deleteStorage(db: Kysely<StoreDatabase>, idOrName: string)
   }
   try {
     await db.transaction().execute(async (tx) => {
+      await releaseProtectionReferences(tx, 'storage_id', row.id, `storage "${row.name}"`);
       await tx.deleteFrom('backups').where('storage_id', '=', row.id).execute();
       await tx.deleteFrom('storages').where('id', '=', row.id).execute();
     });

@@ -345,6 +345,37 @@ export interface OidcLoginStatesTable {
   expires_at: ColumnType<Date, Date, Date>;
 }
 
+/** Migration 0037: continuous protection of a connection (WAL streamed into a storage). */
+export type ProtectionSlotState = 'active' | 'dropping' | 'dropped';
+
+export interface ConnectionProtectionTable {
+  connection_id: string;
+  enabled: Generated<boolean>;
+  storage_id: string;
+  slot_name: string;
+  compression: Generated<Compression>;
+  encrypt: Generated<boolean>;
+  lag_seconds_alert: number | null;
+  retained_bytes_alert: ColumnType<string | null, number | bigint | string | null | undefined, number | bigint | string | null>;
+  slot_state: Generated<ProtectionSlotState>;
+  lease_worker_id: string | null;
+  lease_expires_at: NullableTimestamp;
+  progress: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  progress_at: NullableTimestamp;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  last_error_at: NullableTimestamp;
+  lag_alerted_at: NullableTimestamp;
+  retained_alerted_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ConnectionProtectionChannelsTable {
+  connection_id: string;
+  channel_id: string;
+}
+
 export interface StoreDatabase {
   settings: SettingsTable;
   users: UsersTable;
@@ -358,6 +389,8 @@ export interface StoreDatabase {
   backup_job_storages: BackupJobStoragesTable;
   sync_job_channels: SyncJobChannelsTable;
   backup_job_channels: BackupJobChannelsTable;
+  connection_protection: ConnectionProtectionTable;
+  connection_protection_channels: ConnectionProtectionChannelsTable;
   sync_state: SyncStateTable;
   follow_jobs: FollowJobsTable;
   runs: RunsTable;

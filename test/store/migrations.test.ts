@@ -142,6 +142,31 @@ describe('store migrations', () => {
     });
   });
 
+  it('0037 adds continuous protection and its events, and its down refuses while a protection still holds a slot', async () => {
+    await onFreshDatabase(async (migrator, client) => {
+      const files = (await listMigrationFiles()).map((file) => file.replace(/\.ts$/, ''));
+      const target = '0037_continuous_protection';
+      const before = files[files.indexOf(target) - 1] as string;
+      await migrator.upgrade(before);
+      const channel = (events: string) => client.query(`INSERT INTO pgferry.notification_channels (name, kind, events) VALUES (md5(random()::text), 'webhook', $1::text[])`, [events]);
+      await expect(channel('{protection_lag}')).rejects.toThrow(/notification_channels_events_check/);
+
+      await migrator.upgrade(target);
+      await channel('{protection_lag,protection_retained,protection_recovered,failed}');
+      const connection = (await client.query(`INSERT INTO pgferry.connections (name, host, database, username) VALUES ('p', 'h', 'd', 'u') RETURNING id`)).rows[0].id as string;
+      const storage = (await client.query(`INSERT INTO pgferry.storages (name, kind, config) VALUES ('s', 'local', '{"path":"/tmp/x"}') RETURNING id`)).rows[0].id as string;
+      await client.query(`INSERT INTO pgferry.connection_protection (connection_id, storage_id, slot_name) VALUES ($1, $2, 'pgferry_wal_x')`, [connection, storage]);
+      await expect(client.query(`UPDATE pgferry.connection_protection SET enabled = false`)).rejects.toThrow(/check/);
+      await expect(client.query(`DELETE FROM pgferry.connections WHERE id = $1`, [connection])).rejects.toThrow(/foreign key/);
+
+      await expect(migrator.downgrade(before)).rejects.toThrow(/disable it/);
+      await client.query(`UPDATE pgferry.connection_protection SET enabled = false, slot_state = 'dropped'`);
+      expect(await migrator.downgrade(before)).toContain(target);
+      const events = await client.query(`SELECT events FROM pgferry.notification_channels`);
+      expect(events.rows.map((row: { events: string[] }) => row.events)).toEqual([['failed']]);
+    });
+  });
+
   it('refuses an unknown target migration with the list of known ones', async () => {
     const database = await createTestDatabase({ migrated: false });
     const store = createStoreDatabase({ connectionString: database.url, poolMax: 2 });

@@ -15,6 +15,7 @@ import { Providers } from './providers.js';
 const DashboardPage = lazy(() => import('./pages/dashboard-page.js'));
 const ConnectionsPage = lazy(() => import('./pages/connections/connections-page.js'));
 const ConnectionBrowsePage = lazy(() => import('./pages/connections/connection-browse-page.js'));
+const ConnectionProtectionPage = lazy(() => import('./pages/connections/connection-protection-page.js'));
 const SyncJobsPage = lazy(() => import('./pages/sync-jobs/sync-jobs-page.js'));
 const SyncJobFormPage = lazy(() => import('./pages/sync-jobs/sync-job-form-page.js'));
 const FollowJobsPage = lazy(() => import('./pages/follow-jobs/follow-jobs-page.js'));
@@ -62,6 +63,7 @@ function Authenticated() {
           <Route index element={<DashboardPage />} />
           <Route path="connections" element={<ConnectionsPage />} />
           <Route path="connections/:id/browse" element={<ConnectionBrowsePage />} />
+          <Route path="connections/:id/protection" element={<ConnectionProtectionPage />} />
           <Route path="sync-jobs" element={<SyncJobsPage />} />
           <Route path="sync-jobs/new" element={<SyncJobFormPage />} />
           <Route path="sync-jobs/:id" element={<SyncJobFormPage />} />

@@ -6,6 +6,7 @@ import { listBackups, pruneBackups } from '../../store/backup-repository.js';
 import { getStorageRow, storageTargetFromRow } from '../../store/storage-repository.js';
 import { json, withLazyStore } from './backup-cli-support.js';
 import { registerBackupsTimelineCommand } from './backups-timeline-command.js';
+import { prunePhysical } from './prune-physical.js';
 
 const count = (flag: string) => (value: string) => {
   if (!/^\d+$/.test(value) || Number(value) > 100000) throw new PgferryError('PGF_VALIDATION_FAILED', `${flag}: expected a whole number`);
@@ -44,8 +45,9 @@ export function registerBackupsCommand(program: Command): void {
     .option('--weekly <n>', 'keep the newest backup of each of the last N ISO weeks', count('--weekly'))
     .option('--monthly <n>', 'keep the newest backup of each of the last N months', count('--monthly'))
     .option('--dry-run', 'list what would be deleted, delete nothing')
+    .option('--physical', 'physical base backups found in the storage, and the WAL before the oldest kept one')
     .option('--json', 'machine-readable output')
-    .action(async (flags: { storage: string; keepLast?: number; daily?: number; weekly?: number; monthly?: number; dryRun?: boolean; json?: boolean }) => {
+    .action(async (flags: { storage: string; keepLast?: number; daily?: number; weekly?: number; monthly?: number; dryRun?: boolean; physical?: boolean; json?: boolean }) => {
       const policy = { keepLast: flags.keepLast, daily: flags.daily, weekly: flags.weekly, monthly: flags.monthly };
       if (Object.values(policy).every((value) => value === undefined)) {
         throw new PgferryError('PGF_VALIDATION_FAILED', 'prune needs at least one of --keep-last, --daily, --weekly, --monthly');
@@ -55,6 +57,7 @@ export function registerBackupsCommand(program: Command): void {
         const target = storageTargetFromRow(await getStorageRow(store.db, flags.storage), secrets);
         const storage = openStorage(target.spec);
         try {
+          if (flags.physical) return await prunePhysical(storage, policy, { dryRun: flags.dryRun === true, json: flags.json === true });
           const result = await pruneBackups(store.db, { storageId: target.id, storage, policy, dryRun: flags.dryRun === true });
           if (flags.json) return json(result);
           for (const item of result.keep) console.log(`keep    ${item.created_at}  ${item.location}  (${item.reasons.join(', ')})`);

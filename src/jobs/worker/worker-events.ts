@@ -1,4 +1,5 @@
 import type { FollowProgress } from '../../engine/follow/follow-api.js';
+import type { ProtectionFigures } from '../protection/protection-records.js';
 import type { RunRow } from '../../store/store-types.js';
 import type { ScheduledTick } from '../job-scheduler.js';
 
@@ -27,6 +28,16 @@ export interface WorkerEventMap {
   'follow:progress': { jobId: string; progress: FollowProgress };
   /** A follower ended here: paused (or disabled, dropped, taken over), shut down, or failed. */
   'follow:stopped': { jobId: string; workerId: string; reason: 'paused' | 'lost' | 'shutdown' | 'failed' | 'ended' };
+  /** This worker took the lease of a protected connection and starts streaming its WAL. */
+  'protection:started': { connectionId: string; workerId: string };
+  /** A WAL file reached storage (or was found there already) from a protection's stream. */
+  'protection:segment': { connectionId: string; file: string; outcome: 'segment:uploaded' | 'segment:already-stored' };
+  /** A protection's progress was stored (every few seconds while it streams). */
+  'protection:progress': { connectionId: string; figures: ProtectionFigures };
+  /** The slot of a disabled protection was dropped (`existed`: false when it was gone already). */
+  'protection:slot-dropped': { connectionId: string; slot: string; existed: boolean };
+  /** A protection's stream ended here: disabled (or taken over), settings changed, shut down, or failed. */
+  'protection:stopped': { connectionId: string; workerId: string; reason: 'disabled' | 'changed' | 'shutdown' | 'failed' | 'ended' };
   /** Every run of this worker ended and its timers are gone. */
   'worker:stopped': { workerId: string };
 }

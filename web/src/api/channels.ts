@@ -14,7 +14,7 @@ export type ChannelInput = ChannelUpdate & { kind?: Channel['kind'] };
 export type ChannelTestResult = ApiAnswer<'/api/v1/notification-channels/{id}/test', 'post'>;
 
 export const channelKinds = everyOf<Channel['kind']>()(['webhook', 'slack', 'dingtalk', 'wecom', 'feishu', 'teams', 'telegram', 'email', 'discord', 'mattermost', 'ntfy', 'url']);
-export const channelEvents = everyOf<ChannelEvent>()(['failed', 'succeeded', 'recovered', 'backup_overdue', 'replication_retained', 'replication_lag']);
+export const channelEvents = everyOf<ChannelEvent>()(['failed', 'succeeded', 'recovered', 'backup_overdue', 'replication_retained', 'replication_lag', 'protection_lag', 'protection_retained', 'protection_recovered']);
 
 export interface ChannelField {
   name: string;

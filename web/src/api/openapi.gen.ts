@@ -199,6 +199,16 @@ export interface paths {
                                 bytes: number;
                                 backups: number;
                             }[];
+                            protection: {
+                                /** @description connections under continuous protection */
+                                protected: number;
+                                /** @description of those, streamed by a worker now */
+                                streaming: number;
+                                /** @description the largest WAL lag in seconds (plus the time since the last figures when nobody streams); null before any figures */
+                                worst_rpo_s: number | null;
+                                worst_connection_id: string | null;
+                                worst_connection: string | null;
+                            };
                         };
                     };
                 };
@@ -2423,6 +2433,967 @@ export interface paths {
                 };
                 /** @description Error */
                 504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/protection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every protected connection with its lag and slot state */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                connection_id: string;
+                                connection_name: string;
+                                enabled: boolean;
+                                storage_id: string;
+                                storage_name: string;
+                                slot_name: string;
+                                /**
+                                 * @description dropping: disabled, the slot is still on the source until a worker drops it
+                                 * @enum {string}
+                                 */
+                                slot_state: "active" | "dropping" | "dropped";
+                                /** @enum {string} */
+                                compression: "gzip" | "zstd" | "none";
+                                encrypt: boolean;
+                                lag_seconds_alert: number | null;
+                                retained_bytes_alert: number | null;
+                                channel_ids: string[];
+                                /** @description a worker holds the lease and streams now */
+                                streaming: boolean;
+                                worker_id: string | null;
+                                progress: {
+                                    system_id: string | null;
+                                    timeline: number | null;
+                                    received_lsn: string | null;
+                                    /** @description end of the last WAL segment in storage: what a restore can reach */
+                                    uploaded_lsn: string | null;
+                                    server_lsn: string | null;
+                                    /** @description WAL on the server not yet in storage */
+                                    lag_bytes: number | null;
+                                    /** @description age of the oldest WAL not yet in storage (the recovery point objective now) */
+                                    lag_seconds: number | null;
+                                    /** @description WAL the slot keeps on the source */
+                                    retained_bytes: number | null;
+                                    /** @description since the stream last started */
+                                    segments_uploaded: number | null;
+                                    at: string;
+                                } | null;
+                                last_error: {
+                                    code: string;
+                                    message: string | null;
+                                    at: string | null;
+                                } | null;
+                                lag_alerted_at: string | null;
+                                retained_alerted_at: string | null;
+                                created_at: string;
+                                updated_at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connections/{id}/protection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A connection's continuous protection: settings, streaming worker, lag, retained WAL */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description connection id or name */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ConnectionProtection */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            connection_id: string;
+                            connection_name: string;
+                            enabled: boolean;
+                            storage_id: string;
+                            storage_name: string;
+                            slot_name: string;
+                            /**
+                             * @description dropping: disabled, the slot is still on the source until a worker drops it
+                             * @enum {string}
+                             */
+                            slot_state: "active" | "dropping" | "dropped";
+                            /** @enum {string} */
+                            compression: "gzip" | "zstd" | "none";
+                            encrypt: boolean;
+                            lag_seconds_alert: number | null;
+                            retained_bytes_alert: number | null;
+                            channel_ids: string[];
+                            /** @description a worker holds the lease and streams now */
+                            streaming: boolean;
+                            worker_id: string | null;
+                            progress: {
+                                system_id: string | null;
+                                timeline: number | null;
+                                received_lsn: string | null;
+                                /** @description end of the last WAL segment in storage: what a restore can reach */
+                                uploaded_lsn: string | null;
+                                server_lsn: string | null;
+                                /** @description WAL on the server not yet in storage */
+                                lag_bytes: number | null;
+                                /** @description age of the oldest WAL not yet in storage (the recovery point objective now) */
+                                lag_seconds: number | null;
+                                /** @description WAL the slot keeps on the source */
+                                retained_bytes: number | null;
+                                /** @description since the stream last started */
+                                segments_uploaded: number | null;
+                                at: string;
+                            } | null;
+                            last_error: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
+                            } | null;
+                            lag_alerted_at: string | null;
+                            retained_alerted_at: string | null;
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Turn continuous protection on (or change it): a worker streams the WAL into the storage through a replication slot */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description connection id or name */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description storage id or name; WAL is kept under wal/<system id>/ at its root */
+                        storage: string;
+                        /**
+                         * @description (default: gzip, or the current setting)
+                         * @enum {string}
+                         */
+                        compression?: "gzip" | "zstd" | "none";
+                        /** @description encrypt every WAL file with the storage's encryption secret (default: false, or the current setting) */
+                        encrypt?: boolean;
+                        /** @description notify when WAL not yet in storage is older than this many seconds; null: never */
+                        lag_seconds_alert?: number | null;
+                        /** @description notify when the slot keeps more than this many bytes of WAL on the source; null: never */
+                        retained_bytes_alert?: number | null;
+                        /** @description notification channels told of threshold crossings (events protection_lag, protection_retained, protection_recovered) */
+                        channel_ids?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description ConnectionProtection */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            connection_id: string;
+                            connection_name: string;
+                            enabled: boolean;
+                            storage_id: string;
+                            storage_name: string;
+                            slot_name: string;
+                            /**
+                             * @description dropping: disabled, the slot is still on the source until a worker drops it
+                             * @enum {string}
+                             */
+                            slot_state: "active" | "dropping" | "dropped";
+                            /** @enum {string} */
+                            compression: "gzip" | "zstd" | "none";
+                            encrypt: boolean;
+                            lag_seconds_alert: number | null;
+                            retained_bytes_alert: number | null;
+                            channel_ids: string[];
+                            /** @description a worker holds the lease and streams now */
+                            streaming: boolean;
+                            worker_id: string | null;
+                            progress: {
+                                system_id: string | null;
+                                timeline: number | null;
+                                received_lsn: string | null;
+                                /** @description end of the last WAL segment in storage: what a restore can reach */
+                                uploaded_lsn: string | null;
+                                server_lsn: string | null;
+                                /** @description WAL on the server not yet in storage */
+                                lag_bytes: number | null;
+                                /** @description age of the oldest WAL not yet in storage (the recovery point objective now) */
+                                lag_seconds: number | null;
+                                /** @description WAL the slot keeps on the source */
+                                retained_bytes: number | null;
+                                /** @description since the stream last started */
+                                segments_uploaded: number | null;
+                                at: string;
+                            } | null;
+                            last_error: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
+                            } | null;
+                            lag_alerted_at: string | null;
+                            retained_alerted_at: string | null;
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Turn continuous protection off: the stream stops and its replication slot is dropped (slot_state says when) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description connection id or name */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ConnectionProtection */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            connection_id: string;
+                            connection_name: string;
+                            enabled: boolean;
+                            storage_id: string;
+                            storage_name: string;
+                            slot_name: string;
+                            /**
+                             * @description dropping: disabled, the slot is still on the source until a worker drops it
+                             * @enum {string}
+                             */
+                            slot_state: "active" | "dropping" | "dropped";
+                            /** @enum {string} */
+                            compression: "gzip" | "zstd" | "none";
+                            encrypt: boolean;
+                            lag_seconds_alert: number | null;
+                            retained_bytes_alert: number | null;
+                            channel_ids: string[];
+                            /** @description a worker holds the lease and streams now */
+                            streaming: boolean;
+                            worker_id: string | null;
+                            progress: {
+                                system_id: string | null;
+                                timeline: number | null;
+                                received_lsn: string | null;
+                                /** @description end of the last WAL segment in storage: what a restore can reach */
+                                uploaded_lsn: string | null;
+                                server_lsn: string | null;
+                                /** @description WAL on the server not yet in storage */
+                                lag_bytes: number | null;
+                                /** @description age of the oldest WAL not yet in storage (the recovery point objective now) */
+                                lag_seconds: number | null;
+                                /** @description WAL the slot keeps on the source */
+                                retained_bytes: number | null;
+                                /** @description since the stream last started */
+                                segments_uploaded: number | null;
+                                at: string;
+                            } | null;
+                            last_error: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
+                            } | null;
+                            lag_alerted_at: string | null;
+                            retained_alerted_at: string | null;
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connections/{id}/protection/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The restorable window: each physical base backup in the protection's storage and the unbroken WAL after it, holes named */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description connection id or name */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ProtectionTimeline */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            connection_id: string;
+                            storage_name: string;
+                            /** @description null until the stream reported the cluster; then windows are listed */
+                            system_id: string | null;
+                            windows: {
+                                /** @description the base backup (path in the storage) */
+                                backup: string;
+                                timeline: number;
+                                start_lsn: string;
+                                started_at: string;
+                                /** @description the earliest point it restores to */
+                                consistent_lsn: string;
+                                consistent_at: string;
+                                /** @description the latest point: the end of the unbroken WAL after the backup */
+                                end_lsn: string;
+                                unrestorable: boolean;
+                                /** @description a hole in the WAL after the backup */
+                                first_missing: string | null;
+                                resumes_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                502: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10238,7 +11209,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "webhook";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag" | "protection_lag" | "protection_retained" | "protection_recovered")[];
                         enabled?: boolean;
                         config: {
                             /** Format: uri */
@@ -10255,7 +11226,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "slack";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag" | "protection_lag" | "protection_retained" | "protection_recovered")[];
                         enabled?: boolean;
                         config: {
                             /**
@@ -10269,7 +11240,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "dingtalk";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag" | "protection_lag" | "protection_retained" | "protection_recovered")[];
                         enabled?: boolean;
                         config: {
                             /**
@@ -10285,7 +11256,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "wecom";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag" | "protection_lag" | "protection_retained" | "protection_recovered")[];
                         enabled?: boolean;
                         config: {
                             /**
@@ -10299,7 +11270,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "feishu";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag" | "protection_lag" | "protection_retained" | "protection_recovered")[];
                         enabled?: boolean;
                         config: {
                             /**
@@ -10315,7 +11286,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "teams";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag" | "protection_lag" | "protection_retained" | "protection_recovered")[];
                         enabled?: boolean;
                         config: {
                             /**
@@ -10329,7 +11300,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "telegram";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag" | "protection_lag" | "protection_retained" | "protection_recovered")[];
                         enabled?: boolean;
                         config: {
                             bot_token: string;
@@ -10345,7 +11316,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "email";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag" | "protection_lag" | "protection_retained" | "protection_recovered")[];
                         enabled?: boolean;
                         config: {
                             host: string;
@@ -10364,7 +11335,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "discord";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag" | "protection_lag" | "protection_retained" | "protection_recovered")[];
                         enabled?: boolean;
                         config: {
                             /**
@@ -10380,7 +11351,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "mattermost";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag" | "protection_lag" | "protection_retained" | "protection_recovered")[];
                         enabled?: boolean;
                         config: {
                             /**
@@ -10398,7 +11369,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "ntfy";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag" | "protection_lag" | "protection_retained" | "protection_recovered")[];
                         enabled?: boolean;
                         config: {
                             /**
@@ -10417,7 +11388,7 @@ export interface paths {
                         /** @enum {string} */
                         kind: "url";
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag" | "protection_lag" | "protection_retained" | "protection_recovered")[];
                         enabled?: boolean;
                         config: {
                             /** @description Apprise-style service URL: discord://, mattermost:// (mmost://, mmosts://), ntfy://, ntfys://, slack://, teams:// (msteams://), tgram://, json://, jsons:// */
@@ -10787,7 +11758,7 @@ export interface paths {
                     "application/json": {
                         name?: string;
                         /** @description (default: [failed]) */
-                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag")[];
+                        events?: ("failed" | "succeeded" | "recovered" | "backup_overdue" | "replication_retained" | "replication_lag" | "protection_lag" | "protection_retained" | "protection_recovered")[];
                         enabled?: boolean;
                         /** @description fields to change; a secret left out is kept, null clears it. Webhook headers change one by one: a header left out keeps its value, a header set to null is removed */
                         config?: {

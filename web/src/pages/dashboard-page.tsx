@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 
 import { useDashboardData } from '../api/dashboard.js';
+import { useProtections } from '../api/protection.js';
 import { Empty, QueryState } from '../components/query-state.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { backupAges, summarizeRuns } from '../lib/dashboard-stats.js';
@@ -30,6 +31,7 @@ function Kpi({ label, value, hint, testId }: { label: string; value: string; hin
 export default function DashboardPage() {
   const { t, i18n } = useTranslation();
   const data = useDashboardData();
+  const protection = useProtections();
   const runs = data.runs.data?.items ?? [];
   const summary = summarizeRuns(runs);
   const lang = i18n.language;
@@ -46,15 +48,22 @@ export default function DashboardPage() {
     name: storage.name,
     bytes: (data.backups.data?.items ?? []).filter((b) => b.storage_id === storage.id && b.state !== 'expired').reduce((sum, b) => sum + Number(b.size_bytes), 0),
   }));
+  const protections = (protection.data?.items ?? []).filter((item) => item.enabled);
+  // The worst recovery point, as the API's dashboard summary counts it: the largest lag; a connection nobody streams also loses the time since its last figures.
+  const lags = protections
+    .map((item) => (item.progress?.lag_seconds == null ? null : item.progress.lag_seconds + (item.streaming ? 0 : Math.max(0, (Date.now() - Date.parse(item.progress.at)) / 1000))))
+    .filter((lag): lag is number => lag !== null);
+  const worstRpo = lags.length === 0 ? null : Math.max(...lags);
   const chartData = summary.days.map((day) => ({ ...day, day: new Date(`${day.day}T00:00:00Z`).toLocaleDateString(lang, { month: 'short', day: 'numeric' }) }));
 
   return (
     <Stack>
       <Title order={2}>{t('dashboard.title')}</Title>
-      <SimpleGrid cols={{ base: 2, md: 4 }}>
+      <SimpleGrid cols={{ base: 2, md: 5 }}>
         <Kpi label={t('dashboard.successRate')} value={summary.successRate === null ? '—' : `${Math.round(summary.successRate * 100)}%`} hint={t('dashboard.ofRuns', { succeeded: summary.succeeded, finished: summary.finished })} testId="kpi-success" />
         <Kpi label={t('dashboard.rowsMoved')} value={formatNumber(summary.rows, lang)} hint={t('dashboard.last14')} />
         <Kpi label={t('dashboard.bytesMoved')} value={formatBytes(summary.bytes, lang)} hint={t('dashboard.last14')} />
+        <Kpi label={t('protection.worstRpo')} value={worstRpo === null ? '—' : formatDuration(worstRpo * 1000, lang)} hint={t('protection.worstRpoHint', { streaming: protections.filter((item) => item.streaming).length, protected: protections.length })} testId="kpi-worst-rpo" />
         <Kpi label={t('dashboard.throughput')} value={summary.throughput ? t('runs.rowsPerSecond', { rate: formatNumber(summary.throughput, lang) }) : '—'} hint={t('dashboard.throughputHint')} />
       </SimpleGrid>
       <Paper withBorder p="md">

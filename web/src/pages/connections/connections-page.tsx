@@ -121,6 +121,9 @@ export default function ConnectionsPage() {
                           <Button size="xs" variant="subtle" component={Link} to={`/connections/${connection.id}/browse`} data-testid="row-browse">
                             {t('connections.actions.browse')}
                           </Button>
+                          <Button size="xs" variant="subtle" component={Link} to={`/connections/${connection.id}/protection`} data-testid="row-protection">
+                            {t('protection.action')}
+                          </Button>
                           {canEdit ? (
                             <EditDeleteButtons onEdit={() => setEditing(connection)} onDelete={() => remove.mutate(connection.id)} confirmText={t('connections.confirmDelete', { name: connection.name })} editTestId="row-edit" />
                           ) : null}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+import { compressions } from '../engine/archive/compression.js';
+
+// Request and response shapes of continuous protection (/api/v1/connections/{id}/protection).
+
+export const protectionBodySchema = z
+  .object({
+    storage: z.string().min(1).max(200).describe('storage id or name; WAL is kept under wal/<system id>/ at its root'),
+    compression: z.enum(compressions).optional().describe('(default: gzip, or the current setting)'),
+    encrypt: z.boolean().optional().describe("encrypt every WAL file with the storage's encryption secret (default: false, or the current setting)"),
+    lag_seconds_alert: z.number().int().min(1).max(30 * 86_400).nullable().optional().describe('notify when WAL not yet in storage is older than this many seconds; null: never'),
+    retained_bytes_alert: z.number().int().min(1).max(2 ** 53 - 1).nullable().optional().describe("notify when the slot keeps more than this many bytes of WAL on the source; null: never"),
+    channel_ids: z.array(z.uuid()).max(50).optional().describe('notification channels told of threshold crossings (events protection_lag, protection_retained, protection_recovered)'),
+  })
+  .strict();
+
+const progressSchema = z.object({
+  system_id: z.string().nullable(),
+  timeline: z.number().nullable(),
+  received_lsn: z.string().nullable(),
+  uploaded_lsn: z.string().nullable().describe('end of the last WAL segment in storage: what a restore can reach'),
+  server_lsn: z.string().nullable(),
+  lag_bytes: z.number().nullable().describe('WAL on the server not yet in storage'),
+  lag_seconds: z.number().nullable().describe('age of the oldest WAL not yet in storage (the recovery point objective now)'),
+  retained_bytes: z.number().nullable().describe('WAL the slot keeps on the source'),
+  segments_uploaded: z.number().nullable().describe('since the stream last started'),
+  at: z.string(),
+});
+
+export const protectionViewSchema = z
+  .object({
+    connection_id: z.string(),
+    connection_name: z.string(),
+    enabled: z.boolean(),
+    storage_id: z.string(),
+    storage_name: z.string(),
+    slot_name: z.string(),
+    slot_state: z.enum(['active', 'dropping', 'dropped']).describe('dropping: disabled, the slot is still on the source until a worker drops it'),
+    compression: z.enum(compressions),
+    encrypt: z.boolean(),
+    lag_seconds_alert: z.number().nullable(),
+    retained_bytes_alert: z.number().nullable(),
+    channel_ids: z.array(z.string()),
+    streaming: z.boolean().describe('a worker holds the lease and streams now'),
+    worker_id: z.string().nullable(),
+    progress: progressSchema.nullable(),
+    last_error: z.object({ code: z.string(), message: z.string().nullable(), at: z.string().nullable() }).nullable(),
+    lag_alerted_at: z.string().nullable(),
+    retained_alerted_at: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .describe('ConnectionProtection');
+
+export const protectionListSchema = z.object({ items: z.array(protectionViewSchema) });
+
+export const protectionTimelineSchema = z
+  .object({
+    connection_id: z.string(),
+    storage_name: z.string(),
+    system_id: z.string().nullable().describe('null until the stream reported the cluster; then windows are listed'),
+    windows: z.array(
+      z.object({
+        backup: z.string().describe('the base backup (path in the storage)'),
+        timeline: z.number(),
+        start_lsn: z.string(),
+        started_at: z.string(),
+        consistent_lsn: z.string().describe('the earliest point it restores to'),
+        consistent_at: z.string(),
+        end_lsn: z.string().describe('the latest point: the end of the unbroken WAL after the backup'),
+        unrestorable: z.boolean(),
+        first_missing: z.string().nullable().describe('a hole in the WAL after the backup'),
+        resumes_at: z.string().nullable(),
+      }),
+    ),
+  })
+  .describe('ProtectionTimeline');
