@@ -6,7 +6,7 @@ import { lastRunView, runSummaryView, runSummaryViewSchema, syncJobListItemSchem
 import { runJobNow } from '../jobs/run-service.js';
 import { createCheckedSyncJob, updateCheckedSyncJob } from '../jobs/sync-job-service.js';
 import { lastRunsOfJobs } from '../store/last-run-query.js';
-import { getSyncJob, listSyncJobs } from '../store/sync-job-repository.js';
+import { getBatchSyncJob, listSyncJobs } from '../store/sync-job-repository.js';
 import { deleteSyncJob, setSyncJobEnabled } from '../jobs/sync-job-service.js';
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
@@ -54,7 +54,7 @@ export function syncJobRoutes(services: AppServices): FastifyPluginAsyncZod {
     app.get(
       '/api/v1/sync-jobs/:id',
       { config: { access: 'viewer' }, schema: { tags, summary: 'Get a sync job', params: jobParamsSchema, response: { 200: syncJobViewSchema, ...errors } } },
-      async (request) => syncJobView(await getSyncJob(db, request.params.id)),
+      async (request) => syncJobView(await getBatchSyncJob(db, request.params.id)),
     );
 
     app.patch(

@@ -66,6 +66,15 @@ export async function getSyncJob(db: StoreDb, idOrName: string): Promise<SyncJob
   return job;
 }
 
+/** A batch sync job; a continuous-sync job is not one (it lives under /follow-jobs and `pgferry replication`). */
+export async function getBatchSyncJob(db: StoreDb, idOrName: string): Promise<SyncJob> {
+  const job = await getSyncJob(db, idOrName);
+  if (job.kind === 'follow') {
+    throw new PgferryError('PGF_NOT_FOUND', `"${idOrName}" is a continuous-sync job, not a batch sync job; see it with \`pgferry replication show ${job.name}\` or GET /api/v1/follow-jobs/${job.id}`);
+  }
+  return job;
+}
+
 /** Batch-sync operations (run now, edit, delete) refuse a continuous-sync job: it has its own. */
 export function assertBatchSyncJob(job: SyncJob, action: string): void {
   if (job.kind === 'follow') {

@@ -203,6 +203,10 @@ describe('continuous-sync jobs run by workers', () => {
     const run = await http('POST', `/api/v1/sync-jobs/${jobId}/run`, {});
     expect(run.status).toBe(409);
     expect(run.json.error?.message).toContain('continuous sync');
+    // The batch sync-jobs collection neither lists nor answers it as one of its own.
+    const asBatch = await http('GET', `/api/v1/sync-jobs/${jobId}`);
+    expect(asBatch.status).toBe(404);
+    expect(asBatch.json.error?.message).toContain(`/api/v1/follow-jobs/${jobId}`);
     const before = await getJob();
     const dropped = await runCli(['replication', 'drop', 'orders-follow', '--json'], env);
     expect(dropped.code, dropped.stderr).toBe(0);
