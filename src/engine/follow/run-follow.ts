@@ -161,7 +161,10 @@ async function stream(input: {
   const { slotName, publicationName } = followNames(options.followId);
   const signal = context.signal;
   // Triggers and foreign keys behave as in native logical replication when the role may say so.
-  await destination.query(`SET session_replication_role = replica`).catch(() => undefined);
+  const replicaRole = await destination.query(`SET session_replication_role = replica`).then(
+    () => true,
+    () => false,
+  );
   const types = new Map<string, SourceType>();
   const resolveType = async (oid: number, typmod: number): Promise<SourceType> => {
     const key = `${oid}:${typmod}`;
@@ -192,6 +195,7 @@ async function stream(input: {
     position: input.start,
     batchChanges: options.batchChanges ?? defaults.batchChanges,
     batchWaitMs: options.batchWaitMs ?? defaults.batchWaitMs,
+    reorderTables: replicaRole,
   });
 
   let lastFeedback = Date.now();
