@@ -19,7 +19,7 @@ import { ReplicationConnection } from './replication-connection.js';
 import { dropSlotAndPublication } from './source-objects.js';
 import { syncSequences } from './sync-sequences.js';
 
-const defaults = { batchChanges: 5000, batchWaitMs: 500 };
+const defaults = { batchChanges: 5000, batchWaitMs: 100 };
 /** How often progress is emitted, feedback sent and sequences set while streaming (ms). */
 const progressEveryMs = 2000;
 const feedbackEveryMs = 10_000;
