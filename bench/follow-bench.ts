@@ -135,6 +135,8 @@ async function main(): Promise<void> {
     const probeSource = new pg.Client({ connectionString: src });
     const probeDestination = new pg.Client({ connectionString: server.connectionString('dst') });
     await Promise.all([probeSource.connect(), probeDestination.connect()]);
+    // Until the load's first commit is applied the last applied one is the burst's: an unapplied change is at most as old as the load.
+    let loadStart = Date.now();
     let sampling = Promise.resolve();
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -144,12 +146,12 @@ async function main(): Promise<void> {
           probeDestination.query<{ lsn: string; age: number }>(`SELECT lsn::text AS lsn, extract(epoch FROM clock_timestamp() - commit_time)::float8 AS age FROM pgferry.follow_position WHERE follow_id = 'bench'`),
         ]);
         lagBytes.push(Number(toValue(current.rows[0]!.lsn) - toValue(position.rows[0]!.lsn)));
-        lagSeconds.push(Math.max(0, position.rows[0]!.age));
+        lagSeconds.push(Math.max(0, Math.min(position.rows[0]!.age, (Date.now() - loadStart) / 1000)));
       });
     }, 250);
     const writer = new pg.Client({ connectionString: src });
     await writer.connect();
-    const loadStart = Date.now();
+    loadStart = Date.now();
     let written = 0;
     while (Date.now() - loadStart < seconds * 1000) {
       const due = Math.floor(((Date.now() - loadStart) / 1000) * rate);

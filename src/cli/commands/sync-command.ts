@@ -220,7 +220,7 @@ export function registerSyncCommand(program: Command): void {
     .option('--follow', 'after the copy, stream changes (logical replication) until Ctrl-C; a restart resumes where it stopped')
     .option('--follow-id <id>', 'name of the follow (default: derived from the two databases and the selection)')
     .option('--batch-changes <n>', 'with --follow: changes per destination transaction at most (default 5000)')
-    .option('--batch-wait <duration>', 'with --follow: longest wait before a partial batch is committed (default 500ms)')
+    .option('--batch-wait <duration>', 'with --follow: longest wait before a partial batch is committed (default 100ms)')
     .action(async (raw: SyncCommandOptions) => {
       if (raw.follow) return syncFollow(raw);
       const mode = oneOf<SyncMode>(raw.mode, syncModes, '--mode');

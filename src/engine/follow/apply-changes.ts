@@ -7,12 +7,15 @@ import { defaultRuleKey } from '../sync/column-rules.js';
 import { applyQueryParams } from '../sync/query-params.js';
 import type { TablePlan } from '../sync/sync-plan-types.js';
 import type { ColumnRule } from '../types.js';
-import { type AddedColumn, type RelationApplier, type RelationMessage, type SourceType, type Statement, relationChange } from './apply-relation.js';
+import { type AddedColumn, type RelationApplier, type RelationMessage, type SetChange, type SourceType, type Statement, relationChange } from './apply-relation.js';
+import { TableRun } from './change-runs.js';
 import type { PgoutputMessage } from './pgoutput-decoder.js';
 import { writePosition } from './position-store.js';
 
 /** Statements sent ahead of their answers at most (bounds memory; the socket pipelines them). */
 const maxInflight = 1000;
+/** Changes of one table applied by one set-based statement at most (bounds its parameters). */
+const maxRun = 2000;
 
 interface CommitInfo {
   lsn: bigint;
@@ -32,6 +35,11 @@ export interface ApplyOptions {
   position: bigint;
   batchChanges: number;
   batchWaitMs: number;
+  /**
+   * Foreign keys and ordinary triggers do not fire at the destination (session_replication_role
+   * = replica), so changes of different tables may be applied in another order than the source's.
+   */
+  reorderTables: boolean;
 }
 
 /**
@@ -44,6 +52,8 @@ export class ChangeApplier {
   readonly #o: ApplyOptions;
   readonly #appliers = new Map<number, RelationApplier>();
   readonly #relations = new Map<number, RelationMessage>();
+  /** Buffered changes per relation, applied set-based (see change-runs.ts). */
+  readonly #runs = new Map<number, TableRun<SetChange['item']>>();
   #stored: bigint;
   /** The position the open batch (or an idle keepalive) has reached, not yet committed. */
   #pending: CommitInfo | null = null;
@@ -140,12 +150,14 @@ export class ChangeApplier {
     if (this.#txn !== null) return null;
     const pending = this.#pending;
     if (pending === null || pending.lsn <= this.#stored) {
+      await this.#flushRuns();
       await this.#settle();
       if (this.#batchOpen) await this.#o.destination.query('COMMIT');
       this.#resetBatch();
       return null;
     }
     await this.#ensureBatch();
+    await this.#flushRuns();
     // Every change must have succeeded: COMMIT of an aborted transaction silently rolls back.
     await this.#settle();
     await writePosition(this.#o.destination, this.#o.followId, pending);
@@ -159,6 +171,7 @@ export class ChangeApplier {
 
   /** Abandons the open batch (an error): nothing of it is committed, the stored position stays. */
   async rollback(): Promise<void> {
+    this.#runs.clear();
     await Promise.allSettled(this.#inflight.splice(0));
     if (this.#batchOpen) await this.#o.destination.query('ROLLBACK').catch(() => undefined);
     this.#resetBatch();
@@ -184,6 +197,7 @@ export class ChangeApplier {
   async #relation(message: RelationMessage): Promise<void> {
     const destination = this.#o.destination;
     await this.#ensureBatch();
+    await this.#flushRuns();
     await this.#settle();
     const plan = this.#o.plans.find((p) => p.source.oid === message.relationOid);
     const columns = plan
@@ -205,7 +219,52 @@ export class ChangeApplier {
     for (const statement of change.addColumns) await destination.query(statement);
     await applyQueryParams(destination, change.applier.params);
     this.#appliers.set(message.relationOid, change.applier);
+    this.#runs.set(message.relationOid, new TableRun(this.#o.reorderTables && plan !== undefined && (await this.#keyIsOnlyUnique(plan.name, change.applier))));
     this.#relations.set(message.relationOid, message);
+  }
+
+  /**
+   * Whether changes of distinct keys of a table may be reordered across kinds: no other
+   * unique index or exclusion constraint at the destination could see a value freed and
+   * taken again in another order.
+   */
+  async #keyIsOnlyUnique(table: TablePlan['name'], applier: RelationApplier): Promise<boolean> {
+    const key = applier.matchColumns;
+    if (!applier.setBased || key === null) return false;
+    const result = await this.#o.destination.query<{ columns: string[] | null; partial: boolean }>(
+      `SELECT (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)) AS columns,
+              i.indpred IS NOT NULL OR i.indexprs IS NOT NULL AS partial
+         FROM pg_index i WHERE i.indrelid = to_regclass($1) AND (i.indisunique OR i.indisexclusion)`,
+      [qualified(table)],
+    );
+    const wanted = [...key].sort().join('\u0000');
+    return result.rows.every((row) => !row.partial && (row.columns ?? []).join('\u0000') === wanted);
+  }
+
+  /** Buffers a change into its table's run (applying the run first when they do not commute). */
+  async #buffer(oid: number, change: SetChange): Promise<void> {
+    if (!this.#o.reorderTables) {
+      for (const [other, run] of this.#runs) if (other !== oid && run.size > 0) await this.#flushRun(other);
+    }
+    const run = this.#runs.get(oid)!;
+    if (!run.accepts(change)) await this.#flushRun(oid);
+    run.add(change);
+    if (run.size >= maxRun) await this.#flushRun(oid);
+  }
+
+  async #flushRuns(): Promise<void> {
+    for (const oid of this.#runs.keys()) await this.#flushRun(oid);
+  }
+
+  async #flushRun(oid: number): Promise<void> {
+    const run = this.#runs.get(oid);
+    if (!run || run.size === 0) return;
+    const applier = this.#applier(oid);
+    for (const group of run.drain()) {
+      if (group.kind === 'insert') await this.#send(applier, applier.insertMany(group.items.map((c) => c.new!)));
+      else if (group.kind === 'delete') await this.#send(applier, applier.deleteMany(group.items.map((c) => c.old!)));
+      else await this.#send(applier, applier.updateMany(group.items.map((c) => ({ old: c.old, new: c.new! }))));
+    }
   }
 
   #applier(oid: number): RelationApplier {
@@ -250,11 +309,16 @@ export class ChangeApplier {
     this.changesApplied++;
     if (message.tag === 'truncate') {
       const tables = message.relationOids.map((oid) => qualified(this.#applier(oid).table.name));
+      await this.#flushRuns();
       await this.#settle();
       await this.#o.destination.query(`TRUNCATE ONLY ${tables.join(', ')}`);
       return;
     }
     const applier = this.#applier(message.relationOid);
+    const set = applier.setChange(message);
+    if (set !== null) return this.#buffer(message.relationOid, set);
+    // Its own statement, in the source order: whatever was buffered goes first.
+    await this.#flushRuns();
     if (message.tag === 'insert') {
       await this.#send(applier, applier.insert(message.newTuple));
     } else if (message.tag === 'delete') {

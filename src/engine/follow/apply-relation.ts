@@ -7,6 +7,7 @@ import { findRule, ruleExpression } from '../sync/column-rules.js';
 import { QueryParams } from '../sync/query-params.js';
 import type { TablePlan } from '../sync/sync-plan-types.js';
 import type { ColumnRule } from '../types.js';
+import type { RunChange } from './change-runs.js';
 import type { PgoutputMessage, TupleValue } from './pgoutput-decoder.js';
 
 export type RelationMessage = Extract<PgoutputMessage, { tag: 'relation' }>;
@@ -15,7 +16,7 @@ export type RelationMessage = Extract<PgoutputMessage, { tag: 'relation' }>;
 export interface Statement {
   name: string;
   text: string;
-  values: (string | null)[];
+  values: (string | null | (string | null)[])[];
 }
 
 export interface SourceType {
@@ -39,12 +40,18 @@ interface Target {
   expression: string;
 }
 
+/** Key types whose text is canonical: two changes touch the same row exactly when their key texts are equal. */
+const canonicalKeyType = /^(smallint|integer|bigint|uuid|text|character varying(\(\d+\))?|date)$/;
+
+/** A change that can be applied together with others of its run (see set-statements.ts). */
+export type SetChange = RunChange<{ old: TupleValue[] | null; new: TupleValue[] | null }>;
+
 const statementName = (text: string) => `pgf_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
 
 /** Collects parameter values while a statement's text is built. */
 class Values {
-  readonly list: (string | null)[] = [];
-  add(value: string | null): string {
+  readonly list: (string | null | (string | null)[])[] = [];
+  add(value: string | null | (string | null)[]): string {
     this.list.push(value);
     return `$${this.list.length}`;
   }
@@ -65,6 +72,8 @@ export class RelationApplier {
   readonly #targets: Target[];
   /** Columns rows are matched on, by name: a key (compared with =), or null for every column (replica identity FULL without a key). */
   readonly #match: string[] | null;
+  /** Positions of the key columns in the source row, when set-based statements are safe for this table (else null). */
+  readonly #setKey: number[] | null;
 
   constructor(relation: RelationMessage, table: TablePlan, types: string[], targets: Target[], params: [string, string][]) {
     this.relation = relation;
@@ -75,6 +84,58 @@ export class RelationApplier {
     const flagged = relation.columns.filter((c) => c.key).map((c) => c.name);
     if (relation.replicaIdentity === 'f') this.#match = table.key && table.key.length > 0 ? table.key : null;
     else this.#match = flagged;
+    this.#setKey = this.#setKeyPositions();
+  }
+
+  /** A plain key (copied as is, canonical text): its values identify rows in a set-based statement. */
+  #setKeyPositions(): number[] | null {
+    if (this.#match === null || this.#match.length === 0) return null;
+    const positions = this.#match.map((column) => this.relation.columns.findIndex((c) => c.name === column));
+    const plain = this.#match.every((column, i) => {
+      const position = positions[i]!;
+      const target = this.#targets.find((t) => t.column === column);
+      return position >= 0 && target?.expression === quoteIdent(column) && canonicalKeyType.test(this.#types[position]!);
+    });
+    return plain ? positions : null;
+  }
+
+  /** The key columns rows are matched on (null: every column, a table without a key). */
+  get matchColumns(): readonly string[] | null {
+    return this.#match;
+  }
+
+  /**
+   * The change as a member of a set-based run, or null when it needs its own statement: no
+   * plain key, an unchanged TOAST value, an update under a filter (it may enter or leave it).
+   */
+  setChange(message: Extract<PgoutputMessage, { tag: 'insert' | 'update' | 'delete' }>): SetChange | null {
+    const key = this.#setKey;
+    if (key === null) return null;
+    const keyOf = (tuple: TupleValue[]): string | null => {
+      const values = key.map((i) => tuple[i]);
+      return values.every((v) => v?.kind === 'text') ? JSON.stringify(values.map((v) => (v as { value: string }).value)) : null;
+    };
+    const whole = (tuple: TupleValue[]) => tuple.every((v) => v.kind !== 'unchanged');
+    if (message.tag === 'insert') {
+      const k = keyOf(message.newTuple);
+      return k !== null && whole(message.newTuple) ? { kind: 'insert', keys: [k], group: '', item: { old: null, new: message.newTuple } } : null;
+    }
+    if (message.tag === 'delete') {
+      const k = keyOf(message.oldTuple);
+      return k !== null ? { kind: 'delete', keys: [k], group: '', item: { old: message.oldTuple, new: null } } : null;
+    }
+    if (this.table.where !== null || !whole(message.newTuple)) return null;
+    const newKey = keyOf(message.newTuple);
+    const oldKey = message.oldTuple === null ? newKey : keyOf(message.oldTuple);
+    if (newKey === null || oldKey === null) return null;
+    const set = this.#assigned(message.oldTuple, message.newTuple);
+    if (set.length === 0) return null;
+    return { kind: 'update', keys: oldKey === newKey ? [newKey] : [oldKey, newKey], group: set.map((t) => t.column).join('\u0000'), item: { old: message.oldTuple, new: message.newTuple } };
+  }
+
+  /** Whether a set-based statement applies to this table at all. */
+  get setBased(): boolean {
+    return this.#setKey !== null;
   }
 
   get name(): string {
@@ -150,9 +211,8 @@ export class RelationApplier {
     return target;
   }
 
-  /** Null when nothing is left to set (only unchanged columns). */
-  update(oldTuple: TupleValue[] | null, newTuple: TupleValue[]): Statement | null {
-    const values = new Values();
+  /** The targets an update assigns: not the unchanged TOAST values, nor key columns that kept their value. */
+  #assigned(oldTuple: TupleValue[] | null, newTuple: TupleValue[]): Target[] {
     const unchanged = this.#unchanged(newTuple);
     // Key columns that kept their value are left out of SET: a GENERATED ALWAYS identity key cannot be assigned at all.
     for (const column of this.#match ?? []) {
@@ -161,7 +221,13 @@ export class RelationApplier {
       const after = newTuple[i];
       if (oldTuple === null || (before?.kind === 'text' && after?.kind === 'text' && before.value === after.value)) unchanged.add(column);
     }
-    const set = this.#targets.filter((t) => !unchanged.has(t.column));
+    return this.#targets.filter((t) => !unchanged.has(t.column));
+  }
+
+  /** Null when nothing is left to set (only unchanged columns). */
+  update(oldTuple: TupleValue[] | null, newTuple: TupleValue[]): Statement | null {
+    const values = new Values();
+    const set = this.#assigned(oldTuple, newTuple);
     if (set.length === 0) return null;
     const assignments = set.map((t) => `${quoteIdent(t.column)} = n.${quoteIdent(t.column)}`).join(', ');
     const newRow = `${this.#projected(newTuple, set, values, false)} AS n`;
@@ -175,6 +241,66 @@ export class RelationApplier {
     const match = this.#matching(oldTuple, values, 'd');
     const using = match.from === '' ? '' : ` USING ${match.from}`;
     return this.#statement(`DELETE FROM ${qualified(this.table.name)} AS d${using} WHERE ${match.where}`, values);
+  }
+
+  /**
+   * Source rows as a set aliased as the table, one text[] parameter per column (cast back to
+   * the column's type, as the per-row statements do), so a statement's text depends only on
+   * the shape of its run and is prepared once. `old` adds the key of the rows' old versions.
+   */
+  #rows(tuples: TupleValue[][], positions: number[], values: Values, old?: TupleValue[][]): string {
+    const text = (v: TupleValue | undefined) => (v?.kind === 'text' ? v.value : null);
+    const parameters: string[] = [];
+    const selected: string[] = [];
+    positions.forEach((i, n) => {
+      parameters.push(`${values.add(tuples.map((t) => text(t[i])))}::text[]`);
+      selected.push(`u.pgf_v${n}::${this.#types[i]!} AS ${quoteIdent(this.relation.columns[i]!.name)}`);
+    });
+    if (old) {
+      this.#setKey!.forEach((i, n) => {
+        parameters.push(`${values.add(old.map((t) => text(t[i])))}::text[]`);
+        selected.push(`u.pgf_k${n}::${this.#types[i]!} AS pgf_old_${n}`);
+      });
+    }
+    const names = [...positions.map((_, n) => `pgf_v${n}`), ...(old ? this.#setKey!.map((_, n) => `pgf_k${n}`) : [])];
+    return `(SELECT ${selected.join(', ')} FROM unnest(${parameters.join(', ')}) AS u(${names.join(', ')})) AS ${quoteIdent(this.table.name.name)}`;
+  }
+
+  #allPositions(): number[] {
+    return this.relation.columns.map((_, i) => i);
+  }
+
+  /** Inserts rows of distinct keys in one statement (the filter applied to each). */
+  insertMany(tuples: TupleValue[][]): Statement {
+    const values = new Values();
+    const columns = this.#targets.map((t) => quoteIdent(t.column)).join(', ');
+    const where = this.table.where !== null ? ` WHERE (${this.table.where})` : '';
+    const select = this.#targets.map((t) => `${t.expression} AS ${quoteIdent(t.column)}`).join(', ');
+    return this.#statement(`INSERT INTO ${qualified(this.table.name)} (${columns}) OVERRIDING SYSTEM VALUE SELECT ${select} FROM ${this.#rows(tuples, this.#allPositions(), values)}${where}`, values);
+  }
+
+  /** Updates rows of distinct keys that assign the same columns (`setChange` grouped them), matched on their old key. */
+  updateMany(changes: { old: TupleValue[] | null; new: TupleValue[] }[]): Statement {
+    const values = new Values();
+    const set = this.#assigned(changes[0]!.old, changes[0]!.new);
+    const select = [...set.map((t) => `${t.expression} AS ${quoteIdent(t.column)}`), ...this.#setKey!.map((_, n) => `pgf_old_${n}`)].join(', ');
+    const rows = this.#rows(
+      changes.map((c) => c.new),
+      this.#allPositions(),
+      values,
+      changes.map((c) => c.old ?? c.new),
+    );
+    const assignments = set.map((t) => `${quoteIdent(t.column)} = n.${quoteIdent(t.column)}`).join(', ');
+    const where = this.#match!.map((column, n) => `d.${quoteIdent(column)} = n.pgf_old_${n}`).join(' AND ');
+    return this.#statement(`UPDATE ${qualified(this.table.name)} AS d SET ${assignments} FROM (SELECT ${select} FROM ${rows}) AS n WHERE ${where}`, values);
+  }
+
+  /** Deletes rows of distinct keys in one statement. */
+  deleteMany(oldTuples: TupleValue[][]): Statement {
+    const values = new Values();
+    const rows = this.#rows(oldTuples, this.#setKey!, values);
+    const where = this.#match!.map((column) => `d.${quoteIdent(column)} = o.${quoteIdent(column)}`).join(' AND ');
+    return this.#statement(`DELETE FROM ${qualified(this.table.name)} AS d USING (SELECT * FROM ${rows}) AS o WHERE ${where}`, values);
   }
 }
 

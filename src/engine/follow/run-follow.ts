@@ -19,7 +19,7 @@ import { ReplicationConnection } from './replication-connection.js';
 import { dropSlotAndPublication } from './source-objects.js';
 import { syncSequences } from './sync-sequences.js';
 
-const defaults = { batchChanges: 5000, batchWaitMs: 500 };
+const defaults = { batchChanges: 5000, batchWaitMs: 100 };
 /** How often progress is emitted, feedback sent and sequences set while streaming (ms). */
 const progressEveryMs = 2000;
 const feedbackEveryMs = 10_000;
@@ -161,7 +161,10 @@ async function stream(input: {
   const { slotName, publicationName } = followNames(options.followId);
   const signal = context.signal;
   // Triggers and foreign keys behave as in native logical replication when the role may say so.
-  await destination.query(`SET session_replication_role = replica`).catch(() => undefined);
+  const replicaRole = await destination.query(`SET session_replication_role = replica`).then(
+    () => true,
+    () => false,
+  );
   const types = new Map<string, SourceType>();
   const resolveType = async (oid: number, typmod: number): Promise<SourceType> => {
     const key = `${oid}:${typmod}`;
@@ -192,6 +195,7 @@ async function stream(input: {
     position: input.start,
     batchChanges: options.batchChanges ?? defaults.batchChanges,
     batchWaitMs: options.batchWaitMs ?? defaults.batchWaitMs,
+    reorderTables: replicaRole,
   });
 
   let lastFeedback = Date.now();
