@@ -76,3 +76,17 @@ export const protectionTimelineSchema = z
     ),
   })
   .describe('ProtectionTimeline');
+
+export const protectionRestoreBodySchema = z
+  .object({
+    backup: z.string().min(1).describe('the base backup (a window of the timeline)'),
+    target_time: z.string().datetime({ offset: true }).optional().describe('recover to this moment (inside the window)'),
+    target_lsn: z.string().regex(/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/).optional(),
+    target_name: z.string().min(1).max(63).optional().describe('a restore point (pg_create_restore_point)'),
+    latest: z.boolean().optional().describe('recover through all WAL in the archive'),
+    to_dir: z.string().min(2).refine((dir) => dir.startsWith('/'), 'an absolute path on the worker host').describe("the new data directory on the worker's host (must not exist, or be empty)"),
+    start: z.boolean().default(false).describe('start the restored cluster and wait until recovery reached the target'),
+    port: z.number().int().min(1).max(65535).optional().describe('with start: the port (default: a free one)'),
+  })
+  .strict()
+  .describe('ProtectionRestoreBody');
