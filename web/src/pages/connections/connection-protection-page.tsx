@@ -10,6 +10,7 @@ import { ErrorBody } from '../../components/error-body.js';
 import { Empty, QueryState } from '../../components/query-state.js';
 import { formatBytes, formatDateTime } from '../../lib/format.js';
 import { useCan } from '../../lib/me-context.js';
+import { ProtectionRestoreWizard } from './protection-restore-wizard.js';
 
 const gib = 1024 ** 3;
 
@@ -151,6 +152,11 @@ export default function ConnectionProtectionPage() {
               </Table>
             )}
           </QueryState>
+          {canEdit && id && timeline.data && timeline.data.windows.length > 0 ? (
+            <Paper withBorder p="md" mt="md">
+              <ProtectionRestoreWizard connectionId={id} windows={timeline.data.windows} />
+            </Paper>
+          ) : null}
         </Paper>
       ) : null}
     </Stack>
