@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { chmod, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { parseLsn } from '../../src/engine/wal/lsn.js';
 import { keyFromBytes } from '../../src/secrets/encryption-key.js';
 import { SecretBox } from '../../src/secrets/secret-box.js';
 import { getRun } from '../../src/store/run-repository.js';
@@ -14,7 +15,7 @@ import { type TestApp, createTestApp } from '../helpers/test-app.js';
 import { waitFor } from '../jobs/job-fixtures.js';
 import { type WorkerProcess, startPgferryWorker } from '../jobs/worker-processes.js';
 import { freePort, removeDir, scratchDir, stopRestored, withClient } from '../wal/wal-fixtures.js';
-import { saveProtectedPair, uploadedPast } from './protection-fixtures.js';
+import { saveProtectedPair, storedSegments, uploadedPast } from './protection-fixtures.js';
 
 // The restore-to-time of the protection page, over HTTP: a real `pgferry worker` streams the
 // cluster's WAL, then restores its base backup into a directory, recovered to a noted moment.
@@ -43,6 +44,8 @@ describe('restore to a time over the API', () => {
   it('refuses a moment outside the window, then a worker restores the backup to a noted time: exactly the rows of that moment', async () => {
     const storagePath = path.join(home, 'storage');
     const { connection } = await saveProtectedPair(t.store.db, t.secrets, cluster, storagePath, 'restore');
+    // restore_command runs as the server's user (postgres, when tests run as root): it reads the storage.
+    await chmod(storagePath, 0o755);
     const env = { DATABASE_URL: t.store.url, PGFERRY_ENCRYPTION_KEY: key.toString('hex'), PGFERRY_HOME: path.join(home, 'home') };
     expect((await http('PUT', `/api/v1/connections/${connection.id}/protection`, { storage: 'wal-restore' })).status).toBe(200);
     const worker = startPgferryWorker(['--poll-ms', '200', '--heartbeat-ms', '500'], env);
@@ -73,7 +76,10 @@ async function restoreToNotedTime(connectionId: string, storagePath: string, res
     await client.query('INSERT INTO pitr_rows SELECT generate_series(101, 250)');
     return (await client.query<{ lsn: string }>('SELECT pg_switch_wal()::text AS lsn')).rows[0]!.lsn;
   });
-  await waitFor(() => uploadedPast(t.store.db, connection.id, end), 600_000, `the WAL up to ${end} to be stored`);
+  await waitFor(() => uploadedPast(t.store.db, connection.id, end), 600_000, `the WAL up to ${end} to be reported stored`);
+  // The segment holding the second batch's commit, in storage: recovery must read past the noted time.
+  const segment = (parseLsn(end) - 1n) / BigInt(16 * 1024 * 1024);
+  await waitFor(async () => (await storedSegments(storagePath)).segments.includes(segment), 180_000, `segment ${segment} in storage`);
 
   const timeline = await http('GET', `/api/v1/connections/${connection.id}/protection/timeline`, undefined, 'viewer');
   const window = (timeline.json.windows as { backup: string; consistent_at: string }[]).find((candidate) => candidate.backup === 'base1');

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import path from 'node:path';
 
 import { restorePhysicalBackup } from '../../engine/physical/restore-physical.js';
@@ -11,6 +10,7 @@ import { openAllowedStorage } from '../../net/allowed-targets.js';
 import { archiveSigningKeyOf } from '../../secrets/archive-signing-key.js';
 import { getStorageRow, loadStorageTarget } from '../../store/storage-repository.js';
 import type { RunExecutor, RunResult } from '../run-executor.js';
+import { freePort } from './free-port.js';
 
 /** What `POST /api/v1/connections/:id/protection/restore` puts in `runs.params` (a `restore` run with `physical: true`). */
 export interface PhysicalRestoreRunParams {
@@ -76,14 +76,3 @@ export const physicalRestoreExecutor: RunExecutor = async (run, context) => {
 };
 
 const describeTarget = (target: RecoveryTarget) => (target === 'latest' ? 'the end of the WAL archive' : 'time' in target ? `time ${String(target.time)}` : 'lsn' in target ? `WAL position ${target.lsn}` : `restore point "${target.name}"`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
