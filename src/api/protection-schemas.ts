@@ -12,6 +12,12 @@ export const protectionBodySchema = z
     lag_seconds_alert: z.number().int().min(1).max(30 * 86_400).nullable().optional().describe('notify when WAL not yet in storage is older than this many seconds; null: never'),
     retained_bytes_alert: z.number().int().min(1).max(2 ** 53 - 1).nullable().optional().describe("notify when the slot keeps more than this many bytes of WAL on the source; null: never"),
     channel_ids: z.array(z.uuid()).max(50).optional().describe('notification channels told of threshold crossings (events protection_lag, protection_retained, protection_recovered)'),
+    drill_cron: z.string().min(1).max(200).nullable().optional().describe('a physical drill (run of kind drill) on this cron schedule; null: none'),
+    drill_timezone: z.string().min(1).max(100).optional().describe('time zone of drill_cron (default: UTC, or the current setting)'),
+    keep_last: z.number().int().min(1).max(10_000).nullable().optional().describe('retention after a drill that passed: newest base backups kept'),
+    keep_daily: z.number().int().min(1).max(10_000).nullable().optional(),
+    keep_weekly: z.number().int().min(1).max(10_000).nullable().optional(),
+    keep_monthly: z.number().int().min(1).max(10_000).nullable().optional(),
   })
   .strict();
 
@@ -42,6 +48,13 @@ export const protectionViewSchema = z
     lag_seconds_alert: z.number().nullable(),
     retained_bytes_alert: z.number().nullable(),
     channel_ids: z.array(z.string()),
+    drill_cron: z.string().nullable(),
+    drill_timezone: z.string(),
+    drill_next_fire_at: z.string().nullable(),
+    keep_last: z.number().nullable(),
+    keep_daily: z.number().nullable(),
+    keep_weekly: z.number().nullable(),
+    keep_monthly: z.number().nullable(),
     streaming: z.boolean().describe('a worker holds the lease and streams now'),
     worker_id: z.string().nullable(),
     progress: progressSchema.nullable(),
