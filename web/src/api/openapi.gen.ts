@@ -2502,6 +2502,13 @@ export interface paths {
                                 lag_seconds_alert: number | null;
                                 retained_bytes_alert: number | null;
                                 channel_ids: string[];
+                                drill_cron: string | null;
+                                drill_timezone: string;
+                                drill_next_fire_at: string | null;
+                                keep_last: number | null;
+                                keep_daily: number | null;
+                                keep_weekly: number | null;
+                                keep_monthly: number | null;
                                 /** @description a worker holds the lease and streams now */
                                 streaming: boolean;
                                 worker_id: string | null;
@@ -2703,6 +2710,13 @@ export interface paths {
                             lag_seconds_alert: number | null;
                             retained_bytes_alert: number | null;
                             channel_ids: string[];
+                            drill_cron: string | null;
+                            drill_timezone: string;
+                            drill_next_fire_at: string | null;
+                            keep_last: number | null;
+                            keep_daily: number | null;
+                            keep_weekly: number | null;
+                            keep_monthly: number | null;
                             /** @description a worker holds the lease and streams now */
                             streaming: boolean;
                             worker_id: string | null;
@@ -2880,6 +2894,15 @@ export interface paths {
                         retained_bytes_alert?: number | null;
                         /** @description notification channels told of threshold crossings (events protection_lag, protection_retained, protection_recovered) */
                         channel_ids?: string[];
+                        /** @description a physical drill (run of kind drill) on this cron schedule; null: none */
+                        drill_cron?: string | null;
+                        /** @description time zone of drill_cron (default: UTC, or the current setting) */
+                        drill_timezone?: string;
+                        /** @description retention after a drill that passed: newest base backups kept */
+                        keep_last?: number | null;
+                        keep_daily?: number | null;
+                        keep_weekly?: number | null;
+                        keep_monthly?: number | null;
                     };
                 };
             };
@@ -2908,6 +2931,13 @@ export interface paths {
                             lag_seconds_alert: number | null;
                             retained_bytes_alert: number | null;
                             channel_ids: string[];
+                            drill_cron: string | null;
+                            drill_timezone: string;
+                            drill_next_fire_at: string | null;
+                            keep_last: number | null;
+                            keep_daily: number | null;
+                            keep_weekly: number | null;
+                            keep_monthly: number | null;
                             /** @description a worker holds the lease and streams now */
                             streaming: boolean;
                             worker_id: string | null;
@@ -3094,6 +3124,13 @@ export interface paths {
                             lag_seconds_alert: number | null;
                             retained_bytes_alert: number | null;
                             channel_ids: string[];
+                            drill_cron: string | null;
+                            drill_timezone: string;
+                            drill_next_fire_at: string | null;
+                            keep_last: number | null;
+                            keep_daily: number | null;
+                            keep_weekly: number | null;
+                            keep_monthly: number | null;
                             /** @description a worker holds the lease and streams now */
                             streaming: boolean;
                             worker_id: string | null;
