@@ -66,7 +66,8 @@ export function ProtectionRestoreWizard({ connectionId, windows }: { connectionI
               id: connectionId,
               input: {
                 backup: backup ?? '',
-                ...(kind === 'time' ? { target_time: new Date(Date.parse(time)).toISOString() } : { latest: true }),
+                // As typed: a round trip through Date would cut microseconds and move the target.
+                ...(kind === 'time' ? { target_time: time.trim() } : { latest: true }),
                 to_dir: dir,
                 start,
                 ...(start && Number(port) ? { port: Number(port) } : {}),
