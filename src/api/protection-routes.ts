@@ -1,11 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 
 import { disableProtection, enableProtection, getProtection, listProtectionViews } from '../jobs/protection/protection-service.js';
+import { queueProtectionRestore } from '../jobs/protection/protection-restore.js';
 import { protectionTimeline } from '../jobs/protection/protection-timeline.js';
 import { errorBodySchema } from './api-schemas.js';
 import type { AppServices } from './app-context.js';
 import { connectionParamsSchema } from './connection-schemas.js';
-import { protectionBodySchema, protectionListSchema, protectionTimelineSchema, protectionViewSchema } from './protection-schemas.js';
+import { protectionBodySchema, protectionListSchema, protectionRestoreBodySchema, protectionTimelineSchema, protectionViewSchema } from './protection-schemas.js';
+import { z } from 'zod';
 
 const errors = { 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 500: errorBodySchema, 502: errorBodySchema };
 
@@ -43,6 +45,24 @@ export function protectionRoutes(services: AppServices): FastifyPluginAsyncZod {
         },
       },
       async (request) => protectionTimeline(db, secrets, outbound, request.params.id),
+    );
+
+    app.post(
+      '/api/v1/connections/:id/protection/restore',
+      {
+        config: { access: 'admin', auditResource: 'connection', auditAction: 'connection.protection.restore' },
+        schema: {
+          tags,
+          summary: "Queue a physical restore of a base backup to a directory on a worker's host, recovered to a point inside the restorable window (a restore run); refused outside the window",
+          params: connectionParamsSchema,
+          body: protectionRestoreBodySchema,
+          response: { 202: z.object({ id: z.string(), run_id: z.string(), kind: z.literal('restore'), status: z.string() }), ...errors },
+        },
+      },
+      async (request, reply) => {
+        const run = await queueProtectionRestore(db, secrets, outbound, request.params.id, request.body);
+        return reply.status(202).send({ id: run.id, run_id: run.id, kind: 'restore' as const, status: run.status });
+      },
     );
 
     app.put(

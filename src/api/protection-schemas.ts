@@ -12,6 +12,12 @@ export const protectionBodySchema = z
     lag_seconds_alert: z.number().int().min(1).max(30 * 86_400).nullable().optional().describe('notify when WAL not yet in storage is older than this many seconds; null: never'),
     retained_bytes_alert: z.number().int().min(1).max(2 ** 53 - 1).nullable().optional().describe("notify when the slot keeps more than this many bytes of WAL on the source; null: never"),
     channel_ids: z.array(z.uuid()).max(50).optional().describe('notification channels told of threshold crossings (events protection_lag, protection_retained, protection_recovered)'),
+    drill_cron: z.string().min(1).max(200).nullable().optional().describe('a physical drill (run of kind drill) on this cron schedule; null: none'),
+    drill_timezone: z.string().min(1).max(100).optional().describe('time zone of drill_cron (default: UTC, or the current setting)'),
+    keep_last: z.number().int().min(1).max(10_000).nullable().optional().describe('retention after a drill that passed: newest base backups kept'),
+    keep_daily: z.number().int().min(1).max(10_000).nullable().optional(),
+    keep_weekly: z.number().int().min(1).max(10_000).nullable().optional(),
+    keep_monthly: z.number().int().min(1).max(10_000).nullable().optional(),
   })
   .strict();
 
@@ -42,6 +48,13 @@ export const protectionViewSchema = z
     lag_seconds_alert: z.number().nullable(),
     retained_bytes_alert: z.number().nullable(),
     channel_ids: z.array(z.string()),
+    drill_cron: z.string().nullable(),
+    drill_timezone: z.string(),
+    drill_next_fire_at: z.string().nullable(),
+    keep_last: z.number().nullable(),
+    keep_daily: z.number().nullable(),
+    keep_weekly: z.number().nullable(),
+    keep_monthly: z.number().nullable(),
     streaming: z.boolean().describe('a worker holds the lease and streams now'),
     worker_id: z.string().nullable(),
     progress: progressSchema.nullable(),
@@ -76,3 +89,17 @@ export const protectionTimelineSchema = z
     ),
   })
   .describe('ProtectionTimeline');
+
+export const protectionRestoreBodySchema = z
+  .object({
+    backup: z.string().min(1).describe('the base backup (a window of the timeline)'),
+    target_time: z.string().datetime({ offset: true }).optional().describe('recover to this moment (inside the window)'),
+    target_lsn: z.string().regex(/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/).optional(),
+    target_name: z.string().min(1).max(63).optional().describe('a restore point (pg_create_restore_point)'),
+    latest: z.boolean().optional().describe('recover through all WAL in the archive'),
+    to_dir: z.string().min(2).refine((dir) => dir.startsWith('/'), 'an absolute path on the worker host').describe("the new data directory on the worker's host (must not exist, or be empty)"),
+    start: z.boolean().default(false).describe('start the restored cluster and wait until recovery reached the target'),
+    port: z.number().int().min(1).max(65535).optional().describe('with start: the port (default: a free one)'),
+  })
+  .strict()
+  .describe('ProtectionRestoreBody');

@@ -32,7 +32,23 @@ export async function queueDeliveries(db: Kysely<StoreDatabase>, channelIds: str
   return channelIds.length;
 }
 
-async function jobChannels(db: Kysely<StoreDatabase>, run: Pick<RunRow, 'sync_job_id' | 'backup_job_id'>) {
+/** A scheduled physical drill has no job: the protection's channels are told of it. */
+const drilledConnection = (run: Partial<Pick<RunRow, 'kind' | 'params'>>): string | undefined => {
+  const params = run.params as { physical?: unknown; connection_id?: unknown } | null;
+  return run.kind === 'drill' && params?.physical === true && typeof params.connection_id === 'string' ? params.connection_id : undefined;
+};
+
+async function jobChannels(db: Kysely<StoreDatabase>, run: Pick<RunRow, 'sync_job_id' | 'backup_job_id'> & Partial<Pick<RunRow, 'kind' | 'params'>>) {
+  const protectedConnection = drilledConnection(run);
+  if (protectedConnection) {
+    return db
+      .selectFrom('connection_protection_channels as link')
+      .where('link.connection_id', '=', protectedConnection)
+      .innerJoin('notification_channels as channel', 'channel.id', 'link.channel_id')
+      .select(['channel.id', 'channel.events'])
+      .where('channel.enabled', '=', true)
+      .execute();
+  }
   const query = run.sync_job_id
     ? db.selectFrom('sync_job_channels as link').where('link.sync_job_id', '=', run.sync_job_id)
     : db.selectFrom('backup_job_channels as link').where('link.backup_job_id', '=', run.backup_job_id ?? '');
@@ -51,7 +67,7 @@ async function jobChannels(db: Kysely<StoreDatabase>, run: Pick<RunRow, 'sync_jo
  * like a failure, and channels that watch failures get it without being reconfigured.
  */
 export async function queueRunNotifications(db: Kysely<StoreDatabase>, run: RunRow): Promise<number> {
-  if (!run.sync_job_id && !run.backup_job_id) return 0;
+  if (!run.sync_job_id && !run.backup_job_id && !drilledConnection(run)) return 0;
   if (run.status === 'cancelled') return 0;
   const channels = await jobChannels(db, run);
   if (channels.length === 0) return 0;

@@ -22,6 +22,13 @@ export interface ProtectionSettings {
   encrypt: boolean;
   lag_seconds_alert: number | null;
   retained_bytes_alert: number | null;
+  drill_cron: string | null;
+  drill_timezone: string;
+  drill_next_fire_at: Date | null;
+  keep_last: number | null;
+  keep_daily: number | null;
+  keep_weekly: number | null;
+  keep_monthly: number | null;
 }
 
 /**

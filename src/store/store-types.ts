@@ -367,6 +367,14 @@ export interface ConnectionProtectionTable {
   last_error_at: NullableTimestamp;
   lag_alerted_at: NullableTimestamp;
   retained_alerted_at: NullableTimestamp;
+  /** Migration 0038: scheduled physical drills and the GFS retention applied after one passed. */
+  drill_cron: string | null;
+  drill_timezone: Generated<string>;
+  drill_next_fire_at: NullableTimestamp;
+  keep_last: number | null;
+  keep_daily: number | null;
+  keep_weekly: number | null;
+  keep_monthly: number | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestCluster, startCluster } from '../helpers/pg-cluster.js';
 import { trackResource } from '../helpers/leak-check.js';
 import { createTestDatabase } from '../helpers/test-database.js';
-import { withClient } from '../wal/wal-fixtures.js';
+import { parseLsn } from '../../src/engine/wal/lsn.js';
+import { storedSegments } from '../protection/protection-fixtures.js';
+import { freePort, stopRestored, withClient } from '../wal/wal-fixtures.js';
 import { type ServeHandle, buildWeb, chromiumArgs, chromiumPath, pgferry, repoRoot, startServe } from './e2e-server.js';
 import { rememberLanguage } from './ui-checks.js';
 
@@ -72,6 +74,43 @@ describe.skipIf(!hasChromium)('continuous protection page in chromium', () => {
     await page.screenshot({ path: path.join(artifacts, 'protection-zh-CN.png'), fullPage: true });
     await rememberLanguage(page, 'en');
     await page.reload();
+
+    // Restore to a moment: a base backup, rows before and after a noted time, the wizard queues the run.
+    chmodSync(storageDir, 0o755);
+    chmodSync(path.join(storageDir, 'storage'), 0o755);
+    await pgferry(['backup', '--from', cluster.url(), '--to', path.join(storageDir, 'storage'), '--format', 'physical', '--name', 'base1'], serve.env);
+    const noted = await withClient(cluster.url(), async (client) => {
+      await client.query('CREATE TABLE wizard_rows AS SELECT generate_series(1, 40) AS id');
+      return (await client.query<{ at: string }>(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at`)).rows[0]!.at;
+    });
+    const end = await withClient(cluster.url(), async (client) => {
+      await client.query('INSERT INTO wizard_rows SELECT generate_series(41, 90)');
+      return (await client.query<{ lsn: string }>('SELECT pg_switch_wal()::text AS lsn')).rows[0]!.lsn;
+    });
+    const segment = (parseLsn(end) - 1n) / BigInt(16 * 1024 * 1024);
+    await expect.poll(async () => (await storedSegments(path.join(storageDir, 'storage'))).segments.includes(segment), { timeout: 180_000 }).toBe(true);
+    await page.reload();
+    await page.getByTestId('restore-time').waitFor({ timeout: 120_000 });
+    await page.getByTestId('restore-time').fill('2001-01-01T00:00:00Z');
+    await expect.poll(() => page.getByTestId('restore-submit').isDisabled()).toBe(true);
+    await page.getByTestId('restore-time').fill(noted);
+    const restored = path.join(storageDir, 'restored');
+    const port = await freePort();
+    await page.getByTestId('restore-dir').fill(restored);
+    await page.getByTestId('restore-port').fill(String(port));
+    await page.getByTestId('restore-submit').click();
+    await page.getByTestId('restore-run-link').click();
+    try {
+      await expect.poll(() => page.locator('[data-status]').first().getAttribute('data-status'), { timeout: 600_000 }).toMatch(/succeeded|failed/);
+      expect(await page.locator('[data-status]').first().getAttribute('data-status'), await page.getByTestId('run-log').textContent() ?? '').toBe('succeeded');
+      await expect.poll(async () => (await page.getByTestId('run-log').textContent()) ?? '', { timeout: 60_000 }).toContain(`open on port ${port}`);
+      await page.screenshot({ path: path.join(artifacts, 'protection-restore-run.png'), fullPage: true });
+      const url = cluster.url().replace(`:${cluster.port}/`, `:${port}/`);
+      expect(await withClient(url, async (client) => (await client.query('SELECT count(*)::int AS n FROM wizard_rows')).rows[0].n as number)).toBe(40);
+    } finally {
+      stopRestored(restored, cluster.binaries.pg_ctl);
+    }
+    await page.goBack();
 
     await page.getByTestId('protection-disable').click();
     await expect.poll(() => page.getByTestId('protection-state').textContent(), { timeout: 120_000 }).toBe('Off');

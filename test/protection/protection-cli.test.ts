@@ -46,9 +46,17 @@ describe('pgferry protection (subprocess)', () => {
     const enabled = cliJson(await runCli(['protection', 'enable', connection.name, '--storage', 'wal-cli', '--lag-threshold', '2m', '--retained-threshold', '10GB', '--compress', 'zstd', '--json'], env));
     expect(enabled).toMatchObject({ connection_name: connection.name, enabled: true, lag_seconds_alert: 120, retained_bytes_alert: 10 * 1024 ** 3, compression: 'zstd', streaming: false });
 
+    const drilled = cliJson(await runCli(['protection', 'enable', connection.name, '--storage', 'wal-cli', '--drill-cron', '30 2 * * 0', '--drill-timezone', 'Europe/Berlin', '--keep-last', '3', '--keep-weekly', '4', '--json'], env));
+    expect(drilled).toMatchObject({ drill_cron: '30 2 * * 0', drill_timezone: 'Europe/Berlin', keep_last: 3, keep_weekly: 4, keep_daily: null, lag_seconds_alert: 120, compression: 'zstd' });
+    expect(drilled.drill_next_fire_at).not.toBeNull();
+    const badCron = await runCli(['protection', 'enable', connection.name, '--storage', 'wal-cli', '--drill-cron', 'nightly'], env);
+    expect(badCron.code).not.toBe(0);
+
     const human = await runCli(['protection', 'status', connection.name], env);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toContain('streaming: NO');
+    expect(human.stdout).toContain('drill: 30 2 * * 0 (Europe/Berlin)');
+    expect(human.stdout).toContain('3 last, 4 weekly');
     const all = cliJson(await runCli(['protection', 'status', '--json'], env));
     expect(all.items.map((item: { connection_name: string }) => item.connection_name)).toEqual([connection.name]);
 

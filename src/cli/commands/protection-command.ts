@@ -5,7 +5,7 @@ import { formatBytes } from '../../engine/format-bytes.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import type { ProtectionView } from '../../jobs/protection/protection-view.js';
 import { allowAnyOutbound } from '../../net/outbound-guard.js';
-import { json, list, withLazyStore } from './backup-cli-support.js';
+import { json, list, positiveInt, withLazyStore } from './backup-cli-support.js';
 import { thresholdBytes, thresholdSeconds } from './protection-flags.js';
 
 interface EnableFlags {
@@ -15,6 +15,12 @@ interface EnableFlags {
   lagThreshold?: string;
   retainedThreshold?: string;
   channel?: string[];
+  drillCron?: string;
+  drillTimezone?: string;
+  keepLast?: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+  keepMonthly?: number;
   json?: boolean;
 }
 
@@ -29,6 +35,8 @@ function describe(view: ProtectionView): string {
     lines.push(`  lag: ${progress.lag_seconds ?? '?'} s, ${formatBytes(progress.lag_bytes ?? 0)}; slot retains ${progress.retained_bytes === null ? '?' : formatBytes(progress.retained_bytes)} (measured ${progress.at})`);
   }
   lines.push(`  thresholds: lag ${view.lag_seconds_alert === null ? 'none' : `${view.lag_seconds_alert} s`}, retained ${view.retained_bytes_alert === null ? 'none' : formatBytes(view.retained_bytes_alert)}`);
+  const keep = [['last', view.keep_last], ['daily', view.keep_daily], ['weekly', view.keep_weekly], ['monthly', view.keep_monthly]].filter(([, value]) => value !== null);
+  lines.push(`  drill: ${view.drill_cron === null ? 'none scheduled' : `${view.drill_cron} (${view.drill_timezone}), next ${view.drill_next_fire_at ?? '?'}`}; retention after a passed drill: ${keep.length === 0 ? 'none' : keep.map(([name, value]) => `${String(value)} ${String(name)}`).join(', ')}`);
   if (view.last_error) lines.push(`  last error (${view.last_error.at ?? '?'}): ${view.last_error.code}: ${view.last_error.message ?? ''}`);
   return lines.join('\n');
 }
@@ -46,6 +54,12 @@ export function registerProtectionCommand(program: Command): void {
     .option('--lag-threshold <duration>', 'notify when WAL not yet in storage is older than this (60s, 5m, off)')
     .option('--retained-threshold <size>', 'notify when the slot keeps more WAL than this on the source (10GB, off)')
     .option('--channel <id>', 'notification channel id told of threshold crossings (repeatable; replaces the list)', list)
+    .option('--drill-cron <expr>', 'run a physical drill on the newest base backup on this cron schedule ("off": none)')
+    .option('--drill-timezone <tz>', 'time zone of --drill-cron (default: UTC)')
+    .option('--keep-last <n>', 'after a drill that passed: keep the newest N base backups (and the WAL from the oldest kept one)', positiveInt('--keep-last'))
+    .option('--keep-daily <n>', 'after a drill that passed: keep the newest base backup of N days', positiveInt('--keep-daily'))
+    .option('--keep-weekly <n>', 'after a drill that passed: keep the newest base backup of N weeks', positiveInt('--keep-weekly'))
+    .option('--keep-monthly <n>', 'after a drill that passed: keep the newest base backup of N months', positiveInt('--keep-monthly'))
     .option('--json', 'machine-readable output')
     .action(async (connection: string, flags: EnableFlags) => {
       if (flags.compress !== undefined && !compressions.includes(flags.compress as Compression)) {
@@ -58,6 +72,12 @@ export function registerProtectionCommand(program: Command): void {
         lag_seconds_alert: flags.lagThreshold === undefined ? undefined : thresholdSeconds('--lag-threshold', flags.lagThreshold),
         retained_bytes_alert: flags.retainedThreshold === undefined ? undefined : thresholdBytes('--retained-threshold', flags.retainedThreshold),
         channel_ids: flags.channel,
+        drill_cron: flags.drillCron === undefined ? undefined : flags.drillCron === 'off' ? null : flags.drillCron,
+        drill_timezone: flags.drillTimezone,
+        keep_last: flags.keepLast,
+        keep_daily: flags.keepDaily,
+        keep_weekly: flags.keepWeekly,
+        keep_monthly: flags.keepMonthly,
       };
       await withLazyStore(async (lazy) => {
         const { store } = await lazy.get();

@@ -17,6 +17,7 @@ import {
   saveProtection,
   setProtectionChannels,
 } from '../../store/protection-repository.js';
+import { nextFireTime, validateCron } from '../../cron/cron-schedule.js';
 import { missingReferences } from '../../store/repository-helpers.js';
 import { getStorageRow } from '../../store/storage-repository.js';
 import type { StoreDatabase } from '../../store/store-types.js';
@@ -30,7 +31,17 @@ export interface ProtectionInput {
   lag_seconds_alert?: number | null | undefined;
   retained_bytes_alert?: number | null | undefined;
   channel_ids?: string[] | undefined;
+  /** A physical drill on this schedule (null: none); keep_* prune after a drill that passed. */
+  drill_cron?: string | null | undefined;
+  drill_timezone?: string | undefined;
+  keep_last?: number | null | undefined;
+  keep_daily?: number | null | undefined;
+  keep_weekly?: number | null | undefined;
+  keep_monthly?: number | null | undefined;
 }
+
+/** The new value when given, else the current one (null when there is none). */
+const kept = <T>(given: T | null | undefined, current: T | null | undefined): T | null => (given === undefined ? (current ?? null) : given);
 
 function notProtected(connection: string): PgferryError {
   return new PgferryError('PGF_NOT_FOUND', `connection "${connection}" has no continuous protection; turn it on with \`pgferry protection enable ${connection} --storage STORAGE\` or PUT /api/v1/connections/{id}/protection`);
@@ -46,6 +57,9 @@ export async function enableProtection(db: Kysely<StoreDatabase>, connectionIdOr
     throw new PgferryError('PGF_ENCRYPTION_KEY_REQUIRED', `storage "${storage.name}" has no encryption secret, so WAL of connection "${connection.name}" cannot be encrypted there; set one on the storage or leave encryption off`);
   }
   const existing = await findProtection(db, connection.id);
+  const drillCron = kept(input.drill_cron, existing?.drill_cron);
+  const drillTimezone = input.drill_timezone ?? existing?.drill_timezone ?? 'UTC';
+  if (drillCron !== null) validateCron(drillCron, drillTimezone);
   await db.transaction().execute(async (trx) => {
     await saveProtection(trx, connection.id, {
       storage_id: storage.id,
@@ -54,6 +68,13 @@ export async function enableProtection(db: Kysely<StoreDatabase>, connectionIdOr
       encrypt: input.encrypt ?? existing?.encrypt ?? false,
       lag_seconds_alert: input.lag_seconds_alert === undefined ? (existing?.lag_seconds_alert ?? null) : input.lag_seconds_alert,
       retained_bytes_alert: input.retained_bytes_alert === undefined ? (existing?.retained_bytes_alert == null ? null : Number(existing.retained_bytes_alert)) : input.retained_bytes_alert,
+      drill_cron: drillCron,
+      drill_timezone: drillTimezone,
+      drill_next_fire_at: drillCron === null ? null : nextFireTime(drillCron, drillTimezone),
+      keep_last: kept(input.keep_last, existing?.keep_last),
+      keep_daily: kept(input.keep_daily, existing?.keep_daily),
+      keep_weekly: kept(input.keep_weekly, existing?.keep_weekly),
+      keep_monthly: kept(input.keep_monthly, existing?.keep_monthly),
     });
     if (input.channel_ids !== undefined) await setProtectionChannels(trx, connection.id, input.channel_ids);
   });

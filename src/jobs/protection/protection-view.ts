@@ -15,6 +15,13 @@ export interface ProtectionView {
   lag_seconds_alert: number | null;
   retained_bytes_alert: number | null;
   channel_ids: string[];
+  drill_cron: string | null;
+  drill_timezone: string;
+  drill_next_fire_at: string | null;
+  keep_last: number | null;
+  keep_daily: number | null;
+  keep_weekly: number | null;
+  keep_monthly: number | null;
   /** A worker holds the lease and streams now. */
   streaming: boolean;
   worker_id: string | null;
@@ -56,6 +63,13 @@ export function protectionView(row: ProtectionListing): ProtectionView {
     lag_seconds_alert: row.lag_seconds_alert,
     retained_bytes_alert: row.retained_bytes_alert === null ? null : Number(row.retained_bytes_alert),
     channel_ids: row.channel_ids,
+    drill_cron: row.drill_cron,
+    drill_timezone: row.drill_timezone,
+    drill_next_fire_at: iso(row.drill_next_fire_at),
+    keep_last: row.keep_last,
+    keep_daily: row.keep_daily,
+    keep_weekly: row.keep_weekly,
+    keep_monthly: row.keep_monthly,
     streaming: row.streaming,
     worker_id: row.streaming ? row.lease_worker_id : null,
     progress:

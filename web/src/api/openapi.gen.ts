@@ -2502,6 +2502,13 @@ export interface paths {
                                 lag_seconds_alert: number | null;
                                 retained_bytes_alert: number | null;
                                 channel_ids: string[];
+                                drill_cron: string | null;
+                                drill_timezone: string;
+                                drill_next_fire_at: string | null;
+                                keep_last: number | null;
+                                keep_daily: number | null;
+                                keep_weekly: number | null;
+                                keep_monthly: number | null;
                                 /** @description a worker holds the lease and streams now */
                                 streaming: boolean;
                                 worker_id: string | null;
@@ -2703,6 +2710,13 @@ export interface paths {
                             lag_seconds_alert: number | null;
                             retained_bytes_alert: number | null;
                             channel_ids: string[];
+                            drill_cron: string | null;
+                            drill_timezone: string;
+                            drill_next_fire_at: string | null;
+                            keep_last: number | null;
+                            keep_daily: number | null;
+                            keep_weekly: number | null;
+                            keep_monthly: number | null;
                             /** @description a worker holds the lease and streams now */
                             streaming: boolean;
                             worker_id: string | null;
@@ -2880,6 +2894,15 @@ export interface paths {
                         retained_bytes_alert?: number | null;
                         /** @description notification channels told of threshold crossings (events protection_lag, protection_retained, protection_recovered) */
                         channel_ids?: string[];
+                        /** @description a physical drill (run of kind drill) on this cron schedule; null: none */
+                        drill_cron?: string | null;
+                        /** @description time zone of drill_cron (default: UTC, or the current setting) */
+                        drill_timezone?: string;
+                        /** @description retention after a drill that passed: newest base backups kept */
+                        keep_last?: number | null;
+                        keep_daily?: number | null;
+                        keep_weekly?: number | null;
+                        keep_monthly?: number | null;
                     };
                 };
             };
@@ -2908,6 +2931,13 @@ export interface paths {
                             lag_seconds_alert: number | null;
                             retained_bytes_alert: number | null;
                             channel_ids: string[];
+                            drill_cron: string | null;
+                            drill_timezone: string;
+                            drill_next_fire_at: string | null;
+                            keep_last: number | null;
+                            keep_daily: number | null;
+                            keep_weekly: number | null;
+                            keep_monthly: number | null;
                             /** @description a worker holds the lease and streams now */
                             streaming: boolean;
                             worker_id: string | null;
@@ -3094,6 +3124,13 @@ export interface paths {
                             lag_seconds_alert: number | null;
                             retained_bytes_alert: number | null;
                             channel_ids: string[];
+                            drill_cron: string | null;
+                            drill_timezone: string;
+                            drill_next_fire_at: string | null;
+                            keep_last: number | null;
+                            keep_daily: number | null;
+                            keep_weekly: number | null;
+                            keep_monthly: number | null;
                             /** @description a worker holds the lease and streams now */
                             streaming: boolean;
                             worker_id: string | null;
@@ -3415,6 +3452,192 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connections/{id}/protection/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Queue a physical restore of a base backup to a directory on a worker's host, recovered to a point inside the restorable window (a restore run); refused outside the window */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description connection id or name */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description ProtectionRestoreBody */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the base backup (a window of the timeline) */
+                        backup: string;
+                        /**
+                         * Format: date-time
+                         * @description recover to this moment (inside the window)
+                         */
+                        target_time?: string;
+                        target_lsn?: string;
+                        /** @description a restore point (pg_create_restore_point) */
+                        target_name?: string;
+                        /** @description recover through all WAL in the archive */
+                        latest?: boolean;
+                        /** @description the new data directory on the worker's host (must not exist, or be empty) */
+                        to_dir: string;
+                        /**
+                         * @description start the restored cluster and wait until recovery reached the target
+                         * @default false
+                         */
+                        start?: boolean;
+                        /** @description with start: the port (default: a free one) */
+                        port?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            run_id: string;
+                            /** @enum {string} */
+                            kind: "restore";
+                            status: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable error code, e.g. PGF_VALIDATION_FAILED */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

@@ -53,3 +53,14 @@ export function useSetProtection() {
     onSuccess: () => client.invalidateQueries({ queryKey: keys.all }),
   });
 }
+
+export type ProtectionRestoreInput = ApiBody<'/api/v1/connections/{id}/protection/restore', 'post'>;
+
+/** Queues a physical restore to a directory on a worker's host (a restore run). */
+export function useQueueProtectionRestore() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, input }: { id: string; input: ProtectionRestoreInput }) => api<{ id: string; run_id: string; status: string }>(`${path(id)}/restore`, { method: 'POST', body: input }),
+    onSuccess: () => client.invalidateQueries({ queryKey: ['runs'] }),
+  });
+}

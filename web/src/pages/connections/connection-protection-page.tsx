@@ -1,4 +1,4 @@
-import { Anchor, Badge, Breadcrumbs, Button, Group, NumberInput, Paper, Select, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Breadcrumbs, Button, Group, NumberInput, Paper, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router-dom';
@@ -10,6 +10,7 @@ import { ErrorBody } from '../../components/error-body.js';
 import { Empty, QueryState } from '../../components/query-state.js';
 import { formatBytes, formatDateTime } from '../../lib/format.js';
 import { useCan } from '../../lib/me-context.js';
+import { ProtectionRestoreWizard } from './protection-restore-wizard.js';
 
 const gib = 1024 ** 3;
 
@@ -34,6 +35,13 @@ function ProtectionForm({ connectionId, current }: { connectionId: string; curre
   const [storage, setStorage] = useState<string | null>(current?.enabled ? current.storage_id : null);
   const [lag, setLag] = useState<number | string>(current?.lag_seconds_alert ?? 300);
   const [retained, setRetained] = useState<number | string>(current?.retained_bytes_alert ? current.retained_bytes_alert / gib : 10);
+  const [drillCron, setDrillCron] = useState(current?.drill_cron ?? '');
+  const [drillTimezone, setDrillTimezone] = useState(current?.drill_timezone ?? 'UTC');
+  const [keepLast, setKeepLast] = useState<number | string>(current?.keep_last ?? '');
+  const [keepDaily, setKeepDaily] = useState<number | string>(current?.keep_daily ?? '');
+  const [keepWeekly, setKeepWeekly] = useState<number | string>(current?.keep_weekly ?? '');
+  const [keepMonthly, setKeepMonthly] = useState<number | string>(current?.keep_monthly ?? '');
+  const keep = (value: number | string) => (Number(value) > 0 ? Number(value) : null);
   return (
     <Stack gap="xs">
       <Group align="end">
@@ -53,13 +61,32 @@ function ProtectionForm({ connectionId, current }: { connectionId: string; curre
           onClick={() =>
             save.mutate({
               id: connectionId,
-              input: { storage: storage ?? '', lag_seconds_alert: Number(lag) || null, retained_bytes_alert: Number(retained) ? Math.round(Number(retained) * gib) : null },
+              input: {
+                storage: storage ?? '',
+                lag_seconds_alert: Number(lag) || null,
+                retained_bytes_alert: Number(retained) ? Math.round(Number(retained) * gib) : null,
+                drill_cron: drillCron.trim() === '' ? null : drillCron.trim(),
+                drill_timezone: drillTimezone.trim() || 'UTC',
+                keep_last: keep(keepLast),
+                keep_daily: keep(keepDaily),
+                keep_weekly: keep(keepWeekly),
+                keep_monthly: keep(keepMonthly),
+              },
             })
           }
         >
           {current?.enabled ? t('protection.save') : t('protection.enable')}
         </Button>
       </Group>
+      <Group align="end">
+        <TextInput label={t('protection.drillCron')} description={t('protection.drillCronHint')} placeholder="0 3 * * 0" value={drillCron} onChange={(event) => setDrillCron(event.currentTarget.value)} w={200} data-testid="protection-drill-cron" />
+        <TextInput label={t('protection.drillTimezone')} value={drillTimezone} onChange={(event) => setDrillTimezone(event.currentTarget.value)} w={160} />
+        <NumberInput label={t('protection.keepLast')} value={keepLast} onChange={setKeepLast} min={1} w={110} data-testid="protection-keep-last" />
+        <NumberInput label={t('protection.keepDaily')} value={keepDaily} onChange={setKeepDaily} min={1} w={110} />
+        <NumberInput label={t('protection.keepWeekly')} value={keepWeekly} onChange={setKeepWeekly} min={1} w={110} />
+        <NumberInput label={t('protection.keepMonthly')} value={keepMonthly} onChange={setKeepMonthly} min={1} w={110} />
+      </Group>
+      {current?.drill_next_fire_at ? <Text size="sm" c="dimmed">{t('protection.nextDrill', { at: current.drill_next_fire_at })}</Text> : null}
       {save.error ? <ErrorBody error={save.error} /> : null}
     </Stack>
   );
@@ -151,6 +178,11 @@ export default function ConnectionProtectionPage() {
               </Table>
             )}
           </QueryState>
+          {canEdit && id && timeline.data && timeline.data.windows.length > 0 ? (
+            <Paper withBorder p="md" mt="md">
+              <ProtectionRestoreWizard connectionId={id} windows={timeline.data.windows} />
+            </Paper>
+          ) : null}
         </Paper>
       ) : null}
     </Stack>
