@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { formatLsn, parseLsn, parseSegmentName, parseSegmentSize, segmentName } from '../../src/engine/wal/lsn.js';
 import { parseServerMessage, standbyStatusUpdate } from '../../src/engine/wal/replication-messages.js';
 import { parseTimelineHistory, timelineOfPosition, walSlotName } from '../../src/engine/wal/replication-session.js';
-import { recoveryLines, shellWord, writeRecoverySettings } from '../../src/engine/wal/recovery-settings.js';
+import { recoveryLines, shellWord, walFetchCommand, writeRecoverySettings } from '../../src/engine/wal/recovery-settings.js';
 import { isWalFileName } from '../../src/engine/wal/wal-layout.js';
 import { findServerBinaries } from '../../src/engine/wal/server-binaries.js';
 
@@ -70,6 +70,14 @@ describe('replication messages', () => {
 });
 
 describe('recovery settings', () => {
+  it('builds the restore_command with every word shell-quoted but %f and %p, and refuses a quote', () => {
+    expect(walFetchCommand(['/usr/bin/node', '/opt/pgferry/bin/pgferry.js'], 'night shelf', { systemId: '7301', encryptionKeyEnv: 'WAL_KEY' })).toBe(
+      "/usr/bin/node /opt/pgferry/bin/pgferry.js wal fetch %f %p --storage 'night shelf' --system-id 7301 --encryption-key-env WAL_KEY",
+    );
+    expect(walFetchCommand(['node', 'p.js'], 's3://b/wal')).toBe('node p.js wal fetch %f %p --storage s3://b/wal');
+    expect(() => walFetchCommand(['node', 'p.js'], "it's")).toThrow(/quote or backslash/);
+  });
+
   it('writes a target per kind, offsets instead of Z, and refuses targets before the backup started', async () => {
     expect(recoveryLines({ target: { time: '2026-12-04T09:30:00.123456Z' }, restoreCommand: 'x %f %p' })).toContain("recovery_target_time = '2026-12-04 09:30:00.123456+00'");
     expect(recoveryLines({ target: { lsn: '0/3000060' }, restoreCommand: 'x', action: 'pause' })).toEqual(expect.arrayContaining(["recovery_target_lsn = '0/3000060'", "recovery_target_action = 'pause'"]));

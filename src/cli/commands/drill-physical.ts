@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 
 import { drillPointName, markDrillPoint, runPhysicalDrill } from '../../engine/archive/physical-drill.js';
 import { joinPath } from '../../engine/storage/archive-storage.js';
-import { shellWord } from '../../engine/wal/recovery-settings.js';
+import { walFetchCommand } from '../../engine/wal/recovery-settings.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { type LazyStore, type ResolvedArchive, encryptionSecret, json, resolveConnection } from './backup-cli-support.js';
 
@@ -31,15 +31,14 @@ export async function physicalDrill(archiveText: string, archive: ResolvedArchiv
   if (!archive.saved) throw new PgferryError('PGF_VALIDATION_FAILED', `a physical drill reads WAL from the backup's storage: give the backup as STORAGE:path of a saved storage, not "${archiveText}"`);
   const source = await resolveConnection(flags.physicalFrom, lazy);
   const point = await markDrillPoint(source.config, drillPointName());
-  const fetch = [process.execPath, path.resolve(process.argv[1] ?? 'pgferry'), 'wal', 'fetch', '%f', '%p', '--storage', archive.saved.name];
-  if (flags.encryptionKeyEnv) fetch.push('--encryption-key-env', flags.encryptionKeyEnv);
+  const fetch = walFetchCommand([process.execPath, path.resolve(process.argv[1] ?? 'pgferry')], archive.saved.name, { encryptionKeyEnv: flags.encryptionKeyEnv });
   const result = await runPhysicalDrill({
     storage: archive.location.storage,
     backupPath: archive.location.path,
     trust: await lazy.trust(flags.trustUnsigned === true),
     encryptionSecret: encryptionSecret(flags.encryptionKeyEnv, archive.saved),
     point,
-    restoreCommand: fetch.map((word) => (word === '%f' || word === '%p' ? word : shellWord(word))).join(' '),
+    restoreCommand: fetch,
     source: source.config,
     scratchDir: await mkdtemp(path.join(os.tmpdir(), 'pgferry-drill-')),
     port: await freePort(),

@@ -192,7 +192,7 @@ function positivePort(value: string): number {
  * pgferry's `wal fetch`), and with --start brings the cluster up until it reached the target.
  */
 async function prepareRecovery(result: RestorePhysicalResult, target: Target, walStorage: string, flags: RestoreFlags, signal: AbortSignal) {
-  const [{ writeRecoverySettings, shellWord }, { verifyWalChain }, { startAndAwaitRecovery }, { parseLsn }] = await Promise.all([
+  const [{ writeRecoverySettings, walFetchCommand }, { verifyWalChain }, { startAndAwaitRecovery }, { parseLsn }] = await Promise.all([
     import('../../engine/wal/recovery-settings.js'),
     import('../../engine/wal/wal-chain.js'),
     import('../../engine/wal/start-recovery.js'),
@@ -214,11 +214,10 @@ async function prepareRecovery(result: RestorePhysicalResult, target: Target, wa
       await storage.storage.close();
     }
   });
-  const fetch = [process.execPath, cliPath(), 'wal', 'fetch', '%f', '%p', '--storage', walStorage, '--system-id', result.systemId];
-  if (flags.encryptionKeyEnv) fetch.push('--encryption-key-env', flags.encryptionKeyEnv);
+  const fetch = walFetchCommand([process.execPath, cliPath()], walStorage, { systemId: result.systemId, encryptionKeyEnv: flags.encryptionKeyEnv });
   await writeRecoverySettings(result.dataDir, {
     target,
-    restoreCommand: fetch.map((word) => (word === '%f' || word === '%p' ? word : shellWord(word))).join(' '),
+    restoreCommand: fetch,
     action: flags.targetAction === 'pause' ? 'pause' : 'promote',
   });
   if (!flags.start) return { restoreCommandWritten: true, started: undefined, port: undefined };

@@ -61,6 +61,17 @@ export async function writeRecoverySettings(dataDir: string, settings: RecoveryS
   await writeFile(path.join(dataDir, 'recovery.signal'), '');
 }
 
+/**
+ * The restore_command line that runs `pgferry wal fetch %f %p` through `cli` (node and the
+ * script, so the server runs this very pgferry) from `storage`, each word shell-quoted.
+ */
+export function walFetchCommand(cli: readonly string[], storage: string, extra: { systemId?: string | undefined; encryptionKeyEnv?: string | undefined } = {}): string {
+  const words = [...cli, 'wal', 'fetch', '%f', '%p', '--storage', storage];
+  if (extra.systemId !== undefined) words.push('--system-id', extra.systemId);
+  if (extra.encryptionKeyEnv) words.push('--encryption-key-env', extra.encryptionKeyEnv);
+  return words.map((word) => (word === '%f' || word === '%p' ? word : shellWord(word))).join(' ');
+}
+
 /** One shell word (PostgreSQL runs restore_command through /bin/sh). */
 export function shellWord(value: string): string {
   if (/^[A-Za-z0-9_./:=@%+-]+$/.test(value)) return value;

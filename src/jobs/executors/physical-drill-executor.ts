@@ -7,7 +7,7 @@ import { drillPointName, markDrillPoint, runPhysicalDrill } from '../../engine/a
 import { applyPhysicalRetention, planPhysicalRetention } from '../../engine/backup/physical-retention.js';
 import { listPhysicalBackups } from '../../engine/physical/list-physical-backups.js';
 import { joinPath } from '../../engine/storage/archive-storage.js';
-import { shellWord } from '../../engine/wal/recovery-settings.js';
+import { walFetchCommand } from '../../engine/wal/recovery-settings.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { loadAllowedConnectionTarget, openAllowedStorage } from '../../net/allowed-targets.js';
 import { archiveSigningKeyOf } from '../../secrets/archive-signing-key.js';
@@ -35,14 +35,14 @@ export const physicalDrillExecutor: RunExecutor = async (run, context) => {
   try {
     const point = await markDrillPoint(source.config, drillPointName());
     context.log('info', `drill of "${source.name}": restore point ${point.name} at ${point.lsn}; recovering base backup ${window.backup} to it`);
-    const fetch = [process.execPath, path.resolve(process.argv[1] ?? 'pgferry'), 'wal', 'fetch', '%f', '%p', '--storage', timeline.storage_name];
+    const fetch = walFetchCommand([process.execPath, path.resolve(process.argv[1] ?? 'pgferry')], timeline.storage_name);
     const result = await runPhysicalDrill({
       storage,
       backupPath: window.backup,
       trust: { signingKey: archiveSigningKeyOf(context.secrets), trustUnsigned: false },
       encryptionSecret: storageTarget.encryptionSecret,
       point,
-      restoreCommand: fetch.map((word) => (word === '%f' || word === '%p' ? word : shellWord(word))).join(' '),
+      restoreCommand: fetch,
       source: source.config,
       scratchDir,
       port: await freePort(),

@@ -2,7 +2,7 @@ import path from 'node:path';
 
 import { restorePhysicalBackup } from '../../engine/physical/restore-physical.js';
 import { parseLsn } from '../../engine/wal/lsn.js';
-import { type RecoveryTarget, shellWord, writeRecoverySettings } from '../../engine/wal/recovery-settings.js';
+import { type RecoveryTarget, walFetchCommand, writeRecoverySettings } from '../../engine/wal/recovery-settings.js';
 import { startAndAwaitRecovery } from '../../engine/wal/start-recovery.js';
 import { verifyWalChain } from '../../engine/wal/wal-chain.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
@@ -57,8 +57,8 @@ export const physicalRestoreExecutor: RunExecutor = async (run, context) => {
       throw new PgferryError('PGF_WAL_SEGMENT_MISSING', `the end of the WAL archive cannot be reached: segment ${chain.firstMissing} is missing (WAL resumes at ${chain.resumesAt ?? 'a later segment'}); recover to a point before ${chain.end} instead`);
     }
     if (chain.firstMissing) context.log('warn', `the WAL archive has a hole at ${chain.firstMissing}: recovery cannot go past ${chain.end}`);
-    const fetch = [process.execPath, path.resolve(process.argv[1] ?? 'pgferry'), 'wal', 'fetch', '%f', '%p', '--storage', storageRow.name, '--system-id', result.systemId];
-    await writeRecoverySettings(result.dataDir, { target: params.target, restoreCommand: fetch.map((word) => (word === '%f' || word === '%p' ? word : shellWord(word))).join(' '), action: 'promote' });
+    const fetch = walFetchCommand([process.execPath, path.resolve(process.argv[1] ?? 'pgferry')], storageRow.name, { systemId: result.systemId });
+    await writeRecoverySettings(result.dataDir, { target: params.target, restoreCommand: fetch, action: 'promote' });
     const outcome: RunResult = { status: 'succeeded', tables: [], totalRows: 0, totalBytes: result.bytes };
     if (!params.start) {
       context.log('info', `restored into ${result.dataDir} (PostgreSQL ${result.serverMajor}); not started: pg_ctl -D ${result.dataDir} start recovers it to the target`, { data: { data_dir: result.dataDir, started: false } });
