@@ -1,14 +1,22 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+
 import type { Kysely } from 'kysely';
+import { afterAll, beforeAll } from 'vitest';
 
 import { LocalStorage } from '../../src/engine/storage/local-storage.js';
 import { parseLsn, parseSegmentName } from '../../src/engine/wal/lsn.js';
 import { listWalFiles } from '../../src/engine/wal/wal-archive.js';
 import { createConnection } from '../../src/jobs/connection-service.js';
 import { createStorage } from '../../src/jobs/storage-service.js';
-import type { SecretBox } from '../../src/secrets/secret-box.js';
+import { keyFromBytes } from '../../src/secrets/encryption-key.js';
+import { SecretBox } from '../../src/secrets/secret-box.js';
+import { createStoreDatabase } from '../../src/store/create-database.js';
 import type { StoreDatabase } from '../../src/store/store-types.js';
-import type { TestCluster } from '../helpers/pg-cluster.js';
-import { withClient } from '../wal/wal-fixtures.js';
+import { trackResource } from '../helpers/leak-check.js';
+import { type TestCluster, startCluster } from '../helpers/pg-cluster.js';
+import { createTestDatabase } from '../helpers/test-database.js';
+import { removeDir, scratchDir, withClient } from '../wal/wal-fixtures.js';
 
 /** A saved connection to the cluster (as its superuser, who may replicate) and a saved local storage. */
 export async function saveProtectedPair(db: Kysely<StoreDatabase>, secrets: SecretBox, cluster: TestCluster, storagePath: string, tag: string) {
@@ -54,4 +62,50 @@ export async function storedSegments(storagePath: string): Promise<{ systemId: s
 
 export async function slotExists(cluster: TestCluster, slot: string): Promise<boolean> {
   return withClient(cluster.url(), async (client) => (await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])).rowCount === 1);
+}
+
+export interface StoreAndCluster {
+  readonly cluster: TestCluster;
+  /** Scratch directory of the file, removed after it. */
+  readonly home: string;
+  /** Environment for `pgferry` subprocesses: the store, its key and a PGFERRY_HOME under `home`. */
+  readonly env: Record<string, string>;
+  readonly store: ReturnType<typeof createStoreDatabase>;
+  readonly secrets: SecretBox;
+}
+
+/**
+ * A test file's world for protection tests without an API: a migrated throw-away store, a
+ * PostgreSQL 17 cluster and a scratch home, made before the file's tests and removed after.
+ */
+export function useStoreAndCluster(tag: string): StoreAndCluster {
+  const key = randomBytes(32);
+  let world: StoreAndCluster | undefined;
+  let release = () => undefined as unknown;
+  beforeAll(async () => {
+    const storeDb = await createTestDatabase({ prefix: `pgferry_${tag.replaceAll('-', '_')}` });
+    const store = createStoreDatabase({ connectionString: storeDb.url, poolMax: 2 });
+    release = trackResource('store pool', () => store.close());
+    const cluster = await startCluster({ major: 17 });
+    const home = await scratchDir(`pgferry-${tag}-`);
+    const env = { DATABASE_URL: storeDb.url, PGFERRY_ENCRYPTION_KEY: key.toString('hex'), PGFERRY_HOME: path.join(home, 'home') };
+    world = { cluster, home, env, store, secrets: new SecretBox(keyFromBytes(key)) };
+  });
+  afterAll(async () => {
+    release();
+    await world?.store.close();
+    await world?.cluster.stop();
+    if (world) await removeDir(world.home);
+  });
+  const ready = (): StoreAndCluster => {
+    if (!world) throw new Error('the protection test world is made in beforeAll');
+    return world;
+  };
+  return {
+    get cluster() { return ready().cluster; },
+    get home() { return ready().home; },
+    get env() { return ready().env; },
+    get store() { return ready().store; },
+    get secrets() { return ready().secrets; },
+  };
 }
