@@ -31,7 +31,7 @@ const backupViewSchema = z
     storage_id: z.string(),
     database_name: z.string(),
     location: z.string(),
-    format: z.enum(['native', 'pg_dump', 'globals']),
+    format: z.enum(['native', 'pg_dump', 'globals', 'physical']),
     compression: z.enum(['gzip', 'zstd', 'none']),
     encrypted: z.boolean(),
     size_bytes: z.number(),

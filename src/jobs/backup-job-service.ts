@@ -15,8 +15,27 @@ async function checkReferences(db: StoreDb, job: BackupJobInput): Promise<void> 
     ...(await missingReferences(db, 'connections', 'connection_id', [job.connection_id])),
     ...(await missingReferences(db, 'storages', 'storage_ids', job.storage_ids)),
     ...(await missingReferences(db, 'notification_channels', 'channel_ids', job.channel_ids ?? [])),
+    ...physicalProblems(job),
   ];
   if (problems.length > 0) throw validationError(problems);
+}
+
+/**
+ * A physical backup is the whole cluster: options that pick databases or tables, or the
+ * database-restore drill, do not apply to it (refused, not ignored). Drills of physical
+ * backups belong to the connection's continuous protection.
+ */
+function physicalProblems(job: BackupJobInput): FieldProblem[] {
+  if (job.format !== 'physical') return [];
+  const problems: FieldProblem[] = [];
+  const whole = 'a physical backup copies the whole cluster; remove it, or use format native';
+  if (job.all_databases) problems.push({ field: 'all_databases', message: whole });
+  if (job.include_globals) problems.push({ field: 'include_globals', message: whole });
+  if (Object.values(job.selection ?? {}).some((value) => Array.isArray(value) && value.length > 0)) problems.push({ field: 'selection', message: whole });
+  if (job.verification?.drill) {
+    problems.push({ field: 'verification.drill', message: 'the drill of a backup job restores into a database, which a physical backup cannot; schedule a physical drill on the connection\'s continuous protection instead' });
+  }
+  return problems;
 }
 
 function toValues(job: BackupJobInput): BackupJobValues {

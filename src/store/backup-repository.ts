@@ -21,7 +21,7 @@ export interface BackupView {
   storage_id: string;
   database_name: string;
   location: string;
-  format: 'native' | 'pg_dump' | 'globals';
+  format: 'native' | 'pg_dump' | 'globals' | 'physical';
   compression: 'gzip' | 'zstd' | 'none';
   encrypted: boolean;
   size_bytes: number;
@@ -77,10 +77,6 @@ export interface RecordBackupInput {
 export async function recordBackup(db: Kysely<StoreDatabase>, input: RecordBackupInput): Promise<BackupView> {
   const manifest = input.archive.manifest;
   const format = input.archive.format;
-  if (format === 'physical') {
-    // The backups table's format CHECK predates physical backups; its migration comes with saved physical jobs.
-    throw new PgferryError('PGF_FEATURE_UNAVAILABLE', `physical backup ${input.archive.path} cannot be recorded in the backup list yet; it is complete in its storage — verify and restore it by its path`);
-  }
   const row = await db
     .insertInto('backups')
     .values({

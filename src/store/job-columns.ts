@@ -66,7 +66,7 @@ export const verificationSchema = z.strictObject({
 });
 
 /** Backup archive formats a job can make. */
-export const backupFormats = ['native', 'pg_dump'] as const;
+export const backupFormats = ['native', 'pg_dump', 'physical'] as const;
 export type BackupFormat = (typeof backupFormats)[number];
 export { compressions };
 

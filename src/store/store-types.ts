@@ -248,7 +248,7 @@ export interface BackupsTable {
   storage_id: string;
   database_name: string;
   location: string;
-  format: 'native' | 'pg_dump' | 'globals';
+  format: 'native' | 'pg_dump' | 'globals' | 'physical';
   compression: 'gzip' | 'zstd' | 'none';
   encrypted: Generated<boolean>;
   encryption_key_id: string | null;

@@ -110,11 +110,6 @@ export function registerBackupCommand(program: Command): void {
           if (destination.saved) {
             const { store } = await lazy.get();
             for (const archive of result.archives) {
-              if (archive.format === 'physical') {
-                // Not silently: the store's backup list cannot hold physical backups yet.
-                process.stderr.write(`note: physical backup ${archive.location} is not recorded in the backup list of storage "${destination.saved.name}" (not supported yet); verify and restore it by its path\n`);
-                continue;
-              }
               const row = await recordBackup(store.db, { storageId: destination.saved.id, archive, connectionId: source.id, compression: flags.compress as Compression });
               recorded.push(row.id);
             }

@@ -9300,7 +9300,7 @@ export interface paths {
                                 all_databases: boolean;
                                 include_globals: boolean;
                                 /** @enum {string} */
-                                format: "native" | "pg_dump";
+                                format: "native" | "pg_dump" | "physical";
                                 selection: {
                                     /** @description Schemas to copy (default: every non-system schema) */
                                     schemas?: string[];
@@ -9438,7 +9438,7 @@ export interface paths {
                         all_databases?: boolean;
                         include_globals?: boolean;
                         /** @enum {string} */
-                        format?: "native" | "pg_dump";
+                        format?: "native" | "pg_dump" | "physical";
                         selection?: {
                             /** @description Schemas to copy (default: every non-system schema) */
                             schemas?: string[];
@@ -9499,7 +9499,7 @@ export interface paths {
                             all_databases: boolean;
                             include_globals: boolean;
                             /** @enum {string} */
-                            format: "native" | "pg_dump";
+                            format: "native" | "pg_dump" | "physical";
                             selection: {
                                 /** @description Schemas to copy (default: every non-system schema) */
                                 schemas?: string[];
@@ -9649,7 +9649,7 @@ export interface paths {
                             all_databases: boolean;
                             include_globals: boolean;
                             /** @enum {string} */
-                            format: "native" | "pg_dump";
+                            format: "native" | "pg_dump" | "physical";
                             selection: {
                                 /** @description Schemas to copy (default: every non-system schema) */
                                 schemas?: string[];
@@ -9861,7 +9861,7 @@ export interface paths {
                         all_databases?: boolean;
                         include_globals?: boolean;
                         /** @enum {string} */
-                        format?: "native" | "pg_dump";
+                        format?: "native" | "pg_dump" | "physical";
                         selection?: {
                             /** @description Schemas to copy (default: every non-system schema) */
                             schemas?: string[];
@@ -9922,7 +9922,7 @@ export interface paths {
                             all_databases: boolean;
                             include_globals: boolean;
                             /** @enum {string} */
-                            format: "native" | "pg_dump";
+                            format: "native" | "pg_dump" | "physical";
                             selection: {
                                 /** @description Schemas to copy (default: every non-system schema) */
                                 schemas?: string[];
@@ -10070,7 +10070,7 @@ export interface paths {
                             all_databases: boolean;
                             include_globals: boolean;
                             /** @enum {string} */
-                            format: "native" | "pg_dump";
+                            format: "native" | "pg_dump" | "physical";
                             selection: {
                                 /** @description Schemas to copy (default: every non-system schema) */
                                 schemas?: string[];
@@ -10222,7 +10222,7 @@ export interface paths {
                             all_databases: boolean;
                             include_globals: boolean;
                             /** @enum {string} */
-                            format: "native" | "pg_dump";
+                            format: "native" | "pg_dump" | "physical";
                             selection: {
                                 /** @description Schemas to copy (default: every non-system schema) */
                                 schemas?: string[];
@@ -13592,7 +13592,7 @@ export interface paths {
                                 database_name: string;
                                 location: string;
                                 /** @enum {string} */
-                                format: "native" | "pg_dump" | "globals";
+                                format: "native" | "pg_dump" | "globals" | "physical";
                                 /** @enum {string} */
                                 compression: "gzip" | "zstd" | "none";
                                 encrypted: boolean;
@@ -13789,7 +13789,7 @@ export interface paths {
                             database_name: string;
                             location: string;
                             /** @enum {string} */
-                            format: "native" | "pg_dump" | "globals";
+                            format: "native" | "pg_dump" | "globals" | "physical";
                             /** @enum {string} */
                             compression: "gzip" | "zstd" | "none";
                             encrypted: boolean;
@@ -14555,7 +14555,7 @@ export interface paths {
                             database_name: string;
                             location: string;
                             /** @enum {string} */
-                            format: "native" | "pg_dump" | "globals";
+                            format: "native" | "pg_dump" | "globals" | "physical";
                             /** @enum {string} */
                             compression: "gzip" | "zstd" | "none";
                             encrypted: boolean;
