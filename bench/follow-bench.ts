@@ -182,7 +182,7 @@ async function main(): Promise<void> {
     await sampling;
     await Promise.all([probeSource.end(), probeDestination.end()]);
     const elapsed = (Date.now() - loadStart) / 1000;
-    console.log(`steady load: ${written} transactions (${Math.round(written / elapsed)}/s of ${rate}/s asked, ${Math.round((written * 3) / elapsed)} changes/s offered = ${((written * 3 * 1000) / elapsed / ((applied * 1000) / nativeMs)).toFixed(2)}× native's catch-up rate) over ${clients} connections for ${elapsed.toFixed(0)} s`);
+    console.log(`steady load: ${written} transactions (${Math.round(written / elapsed)}/s of ${rate}/s asked, ${Math.round((written * 3) / elapsed)} changes/s offered = ${((written * 3) / elapsed / ((applied * 1000) / nativeMs)).toFixed(2)}× native's catch-up rate) over ${clients} connections for ${elapsed.toFixed(0)} s`);
     console.log(`  ${lagBytes.length} samples (source WAL position − destination's stored position; age of the last applied commit)`);
     console.log(`  lag bytes   p50 ${percentile(lagBytes, 50)}  p99 ${percentile(lagBytes, 99)}  max ${Math.max(...lagBytes)}`);
     console.log(`  lag seconds p50 ${percentile(lagSeconds, 50).toFixed(2)}  p99 ${percentile(lagSeconds, 99).toFixed(2)}  max ${Math.max(...lagSeconds).toFixed(2)}`);
