@@ -8,7 +8,7 @@
  *     timed on the same burst until its slot's confirmed_flush_lsn reaches the same position;
  *  2. steady load: RATE transactions/s over CLIENTS connections for LOAD_SECONDS s while following; lag in bytes and seconds
  *     sampled from both databases every 250 ms (p50, p99, max), and the process RSS.
- * Usage: npx tsx bench/follow-bench.ts   (env TXNS=20000 RATE=300 LOAD_SECONDS=30 CLIENTS=4 BATCH=5000;
+ * Usage: npx tsx bench/follow-bench.ts   (env TXNS=20000 RATE=300 LOAD_SECONDS=30 CLIENTS=4 PER_CALL=10 BATCH=5000;
  *  RATE=auto offers 80 % of native's catch-up rate, the lag target's load)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -27,6 +27,8 @@ const rateSetting = process.env.RATE ?? '300';
 const seconds = Number(process.env.LOAD_SECONDS ?? 30);
 /** Load connections: one client tops out near 300 transactions/s, short of native's rate. */
 const clients = Number(process.env.CLIENTS ?? 4);
+/** Transactions per round trip (CALL burst(n) commits each one): the client's own cost stays out of the offered rate. */
+const perCall = Number(process.env.PER_CALL ?? 10);
 const batch = Number(process.env.BATCH ?? 5000);
 
 async function run(url: string, text: string, values: unknown[] = []): Promise<pg.QueryResult> {
@@ -169,10 +171,10 @@ async function main(): Promise<void> {
     await Promise.all(
       writers.map(async (writer) => {
         while (Date.now() - loadStart < seconds * 1000) {
-          if (issued < Math.floor(((Date.now() - loadStart) / 1000) * rate)) {
-            issued++;
-            await writer.query('CALL burst(1)');
-            written++;
+          if (issued + perCall <= Math.floor(((Date.now() - loadStart) / 1000) * rate)) {
+            issued += perCall;
+            await writer.query('CALL burst($1)', [perCall]);
+            written += perCall;
           } else await new Promise((resolve) => setTimeout(resolve, 5));
         }
       }),
