@@ -6,9 +6,10 @@
  *     them — apply throughput in changes/s (decode + apply + position, batched); then native
  *     logical replication (a subscription in another database, disabled during the burst) is
  *     timed on the same burst until its slot's confirmed_flush_lsn reaches the same position;
- *  2. steady load: RATE transactions/s for SECONDS s while following; lag in bytes and seconds
+ *  2. steady load: RATE transactions/s over CLIENTS connections for LOAD_SECONDS s while following; lag in bytes and seconds
  *     sampled from both databases every 250 ms (p50, p99, max), and the process RSS.
- * Usage: npx tsx bench/follow-bench.ts   (env TXNS=20000 RATE=300 SECONDS=30 BATCH=5000)
+ * Usage: npx tsx bench/follow-bench.ts   (env TXNS=20000 RATE=300 LOAD_SECONDS=30 CLIENTS=4 PER_CALL=10 BATCH=5000;
+ *  RATE=auto offers 80 % of native's catch-up rate, the lag target's load)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -21,8 +22,13 @@ import { follow } from '../src/engine/follow/run-follow.js';
 import { EmbeddedPostgres } from '../src/store/embedded-postgres.js';
 
 const txns = Number(process.env.TXNS ?? 20000);
-const rate = Number(process.env.RATE ?? 300);
-const seconds = Number(process.env.SECONDS ?? 30);
+const rateSetting = process.env.RATE ?? '300';
+// LOAD_SECONDS, not SECONDS: bash's builtin SECONDS (seconds since the shell started) would leak in.
+const seconds = Number(process.env.LOAD_SECONDS ?? 30);
+/** Load connections: one client tops out near 300 transactions/s, short of native's rate. */
+const clients = Number(process.env.CLIENTS ?? 4);
+/** Transactions per round trip (CALL burst(n) commits each one): the client's own cost stays out of the offered rate. */
+const perCall = Number(process.env.PER_CALL ?? 10);
 const batch = Number(process.env.BATCH ?? 5000);
 
 async function run(url: string, text: string, values: unknown[] = []): Promise<pg.QueryResult> {
@@ -149,24 +155,36 @@ async function main(): Promise<void> {
         lagSeconds.push(Math.max(0, Math.min(position.rows[0]!.age, (Date.now() - loadStart) / 1000)));
       });
     }, 250);
-    const writer = new pg.Client({ connectionString: src });
-    await writer.connect();
+    // RATE=auto: 80 % of native's catch-up rate (3 changes per transaction), the lag target's load.
+    const rate = rateSetting === 'auto' ? Math.round((0.8 * applied * 1000) / nativeMs / 3) : Number(rateSetting);
+    const writers = await Promise.all(
+      Array.from({ length: clients }, async () => {
+        const client = new pg.Client({ connectionString: src });
+        await client.connect();
+        return client;
+      }),
+    );
     loadStart = Date.now();
     let written = 0;
-    while (Date.now() - loadStart < seconds * 1000) {
-      const due = Math.floor(((Date.now() - loadStart) / 1000) * rate);
-      while (written < due) {
-        await writer.query('CALL burst(1)');
-        written++;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    await writer.end();
+    let issued = 0;
+    // Each client takes the next due transaction: the offered rate is shared, not multiplied.
+    await Promise.all(
+      writers.map(async (writer) => {
+        while (Date.now() - loadStart < seconds * 1000) {
+          if (issued + perCall <= Math.floor(((Date.now() - loadStart) / 1000) * rate)) {
+            issued += perCall;
+            await writer.query('CALL burst($1)', [perCall]);
+            written += perCall;
+          } else await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      }),
+    );
+    await Promise.all(writers.map((writer) => writer.end()));
     clearInterval(sampler);
     await sampling;
     await Promise.all([probeSource.end(), probeDestination.end()]);
     const elapsed = (Date.now() - loadStart) / 1000;
-    console.log(`steady load: ${written} transactions (${Math.round(written / elapsed)}/s, ${Math.round((written * 3) / elapsed)} changes/s offered) for ${elapsed.toFixed(0)} s`);
+    console.log(`steady load: ${written} transactions (${Math.round(written / elapsed)}/s of ${rate}/s asked, ${Math.round((written * 3) / elapsed)} changes/s offered = ${((written * 3) / elapsed / ((applied * 1000) / nativeMs)).toFixed(2)}× native's catch-up rate) over ${clients} connections for ${elapsed.toFixed(0)} s`);
     console.log(`  ${lagBytes.length} samples (source WAL position − destination's stored position; age of the last applied commit)`);
     console.log(`  lag bytes   p50 ${percentile(lagBytes, 50)}  p99 ${percentile(lagBytes, 99)}  max ${Math.max(...lagBytes)}`);
     console.log(`  lag seconds p50 ${percentile(lagSeconds, 50).toFixed(2)}  p99 ${percentile(lagSeconds, 99).toFixed(2)}  max ${Math.max(...lagSeconds).toFixed(2)}`);

@@ -9,6 +9,7 @@ import type { TablePlan } from '../sync/sync-plan-types.js';
 import type { ColumnRule } from '../types.js';
 import { type AddedColumn, type RelationApplier, type RelationMessage, type SetChange, type SourceType, type Statement, relationChange } from './apply-relation.js';
 import { TableRun } from './change-runs.js';
+import { formatLsn } from './lsn.js';
 import type { PgoutputMessage } from './pgoutput-decoder.js';
 import { writePosition } from './position-store.js';
 
@@ -63,6 +64,8 @@ export class ChangeApplier {
   #txn: { xid: number; commitTime: Date; skip: boolean } | null = null;
   #oldestUnapplied: Date | null = null;
   #inflight: Promise<void>[] = [];
+  /** The previous batch's COMMIT, sent and not yet answered. */
+  #committing: Promise<bigint> | null = null;
   #lastApplied: { xid: number | null; commitTime: Date | null } = { xid: null, commitTime: null };
   changesApplied = 0;
   transactionsApplied = 0;
@@ -77,6 +80,9 @@ export class ChangeApplier {
   }
   get inTransaction(): boolean {
     return this.#txn !== null;
+  }
+  get commitInFlight(): boolean {
+    return this.#committing !== null;
   }
   get batchOpen(): boolean {
     return this.#batchOpen;
@@ -145,33 +151,62 @@ export class ChangeApplier {
     return null;
   }
 
-  /** Commits whatever is complete (nothing while inside a source transaction). */
+  /**
+   * Commits whatever is complete (nothing while inside a source transaction). The COMMIT is
+   * not waited for: the next batch is received and sent behind it on the same session, and
+   * the position moves (returned by a later call, or by `committed()`) only once it answered.
+   * Returns the position an earlier commit moved to, if any.
+   */
   async commit(): Promise<bigint | null> {
     if (this.#txn !== null) return null;
+    // A batch never commits before the one ahead of it answered: were that one rolled back, this one must not land.
+    const moved = await this.committed();
     const pending = this.#pending;
     if (pending === null || pending.lsn <= this.#stored) {
       await this.#flushRuns();
       await this.#settle();
       if (this.#batchOpen) await this.#o.destination.query('COMMIT');
       this.#resetBatch();
-      return null;
+      return moved;
     }
     await this.#ensureBatch();
     await this.#flushRuns();
-    // Every change must have succeeded: COMMIT of an aborted transaction silently rolls back.
-    await this.#settle();
-    await writePosition(this.#o.destination, this.#o.followId, pending);
-    await this.#o.destination.query('COMMIT');
-    this.#stored = pending.lsn;
-    if (pending.xid !== null) this.#lastApplied = { xid: pending.xid, commitTime: pending.commitTime };
+    // Position and COMMIT go out behind the changes without waiting for their answers. If any
+    // change failed the transaction is aborted, its COMMIT rolls back, and the first failure is
+    // thrown from committed(): the stored position stays.
+    const changes = this.#settle();
+    const position = writePosition(this.#o.destination, this.#o.followId, pending);
+    const answered = this.#o.destination.query('COMMIT');
+    changes.catch(() => undefined);
+    position.catch(() => undefined);
+    answered.catch(() => undefined);
+    this.#committing = (async () => {
+      await changes;
+      await position;
+      if ((await answered).command !== 'COMMIT') {
+        throw new PgferryError('PGF_FOLLOW_APPLY_FAILED', `the destination rolled back the batch ending at ${formatLsn(pending.lsn)} instead of committing it; start the follow again to resume from the stored position`);
+      }
+      this.#stored = pending.lsn;
+      if (pending.xid !== null) this.#lastApplied = { xid: pending.xid, commitTime: pending.commitTime };
+      return pending.lsn;
+    })();
+    this.#committing.catch(() => undefined);
     this.#oldestUnapplied = null;
     this.#resetBatch();
-    return this.#stored;
+    return moved;
+  }
+
+  /** Waits for the COMMIT in flight; returns the position it moved to (null when none was in flight). */
+  async committed(): Promise<bigint | null> {
+    const committing = this.#committing;
+    this.#committing = null;
+    return committing === null ? null : await committing;
   }
 
   /** Abandons the open batch (an error): nothing of it is committed, the stored position stays. */
   async rollback(): Promise<void> {
     this.#runs.clear();
+    await this.committed().catch(() => undefined);
     await Promise.allSettled(this.#inflight.splice(0));
     if (this.#batchOpen) await this.#o.destination.query('ROLLBACK').catch(() => undefined);
     this.#resetBatch();

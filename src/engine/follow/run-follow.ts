@@ -252,6 +252,8 @@ async function stream(input: {
         }
       }
       await afterCommit(await applier.commitIfDue());
+      // Nothing more received: the COMMIT in flight is waited for now, so the position and feedback do not wait for the next batch.
+      if (applier.commitInFlight && replication.buffered === 0) await afterCommit(await applier.committed());
       const later = Date.now();
       if (!applier.batchOpen && later - lastSequences >= sequencesEveryMs) {
         await syncSequences(source, destination, plan.sequences);
@@ -268,6 +270,7 @@ async function stream(input: {
     }
     report('stopping');
     await afterCommit(await applier.commit());
+    await afterCommit(await applier.committed());
     await replication.sendStatus(applier.storedPosition);
     await measure(Date.now());
     report('stopped');
