@@ -171,7 +171,12 @@ export class ProtectionSupervisor {
         ...target.stream,
         spoolDir: path.join(this.options.spoolDir, connectionId),
         signal: controller.signal,
-        onProgress: (progress) => (latest = progress),
+        onProgress: (progress) => {
+          latest = progress;
+          // The first figures are stored at once: they carry the system identifier the timeline,
+          // drills and the restore wizard need, which must not wait for the first interval.
+          if (saved === undefined) void save().catch((error: unknown) => logger.warn({ err: error }, 'could not store the WAL stream progress'));
+        },
         onEvent: (event) => {
           if (event.type === 'segment:uploaded' || event.type === 'segment:already-stored') events.emit('protection:segment', { connectionId, file: event.file, outcome: event.type });
           else if (event.type === 'wal:gap') {
