@@ -1,8 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+
+import { inject } from 'vitest';
 
 import { trackResource } from '../helpers/leak-check.js';
 
@@ -35,9 +39,8 @@ export function pgferry(args: string[], env: Record<string, string>, input = '')
   });
 }
 
-/** Builds web/dist from the current sources (a stale bundle would test old code); ~10 s. */
-export async function buildWeb(): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
+function viteBuild(): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
       cwd: repoRoot,
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -45,6 +48,34 @@ export async function buildWeb(): Promise<void> {
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`vite build exited ${code}`))));
   });
+}
+
+/**
+ * Builds web/dist from the current sources (a stale bundle would test old code) once per test
+ * run. Browser test files run side by side, and a second build empties web/dist under the
+ * server of a file already testing (its page then never renders), so the first file to get
+ * here builds and the others wait for its marker.
+ */
+export async function buildWeb(): Promise<void> {
+  const marker = path.join(repoRoot, 'node_modules/.cache/pgferry-web-build', inject('testRunId'));
+  mkdirSync(path.dirname(marker), { recursive: true });
+  try {
+    mkdirSync(marker);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    for (;;) {
+      if (existsSync(path.join(marker, 'done'))) return;
+      if (existsSync(path.join(marker, 'failed'))) throw new Error(`the web build started by another test file failed: ${readFileSync(path.join(marker, 'failed'), 'utf8')}`);
+      await sleep(500);
+    }
+  }
+  try {
+    await viteBuild();
+    writeFileSync(path.join(marker, 'done'), '');
+  } catch (error) {
+    writeFileSync(path.join(marker, 'failed'), String(error));
+    throw error;
+  }
 }
 
 export interface ServeHandle {

@@ -1,3 +1,7 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 import type { TestProject } from 'vitest/node';
 
 import pg from 'pg';
@@ -10,8 +14,12 @@ declare module 'vitest' {
   export interface ProvidedContext {
     pgServerUrl: string;
     pgTemplateDatabase: string;
+    /** Unique per `vitest run`: keys work done once per run (the web build of the browser tests). */
+    testRunId: string;
   }
 }
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Finds a server once and builds a migrated template that each test file clones. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -29,10 +37,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   project.provide('pgServerUrl', server.url);
   project.provide('pgTemplateDatabase', template);
+  const runId = `${process.pid}-${Date.now()}`;
+  project.provide('testRunId', runId);
   console.log(`tests use PostgreSQL from ${server.source}; template database ${template}`);
   return async () => {
     await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
     await admin.end();
     await server.stop();
+    rmSync(path.join(repoRoot, 'node_modules/.cache/pgferry-web-build', runId), { recursive: true, force: true });
   };
 }
