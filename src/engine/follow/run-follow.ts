@@ -10,6 +10,7 @@ import type { SyncOptions } from '../types.js';
 import { ChangeApplier } from './apply-changes.js';
 import type { AddedColumn, SourceType } from './apply-relation.js';
 import type { FollowContext, FollowOptions, FollowPhase, FollowProgress, FollowResult } from './follow-api.js';
+import { partitionArrivals, publicationTables } from './follow-partitions.js';
 import { followNames } from './follow-names.js';
 import { formatLsn, parseLsn } from './lsn.js';
 import { decodePgoutput } from './pgoutput-decoder.js';
@@ -119,7 +120,8 @@ async function firstStart(
   let replication: ReplicationConnection | undefined;
   try {
     await source.query('BEGIN READ WRITE');
-    await source.query(`CREATE PUBLICATION ${qualified(publicationName)} FOR TABLE ${tables.map((t) => qualified(t)).join(', ')}`);
+    const listed = await publicationTables(source, plan.tables.filter((t) => t.source.kind === 'table'));
+    await source.query(`CREATE PUBLICATION ${qualified(publicationName)} FOR TABLE ${listed.map((t) => qualified(t)).join(', ')}`);
     await source.query('COMMIT');
     const version = await source.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
     replication = await ReplicationConnection.open(options.source);
@@ -233,6 +235,8 @@ async function stream(input: {
     report('streaming');
   };
 
+  const arrivals = partitionArrivals({ source, destination, plans: plan.tables });
+
   try {
     replication.start(slotName, publicationName, input.start);
     await measure(Date.now());
@@ -243,7 +247,9 @@ async function stream(input: {
       const wait = Math.min(applier.msUntilDue(now), progressEveryMs, signal?.aborted ? 50 : Infinity);
       const frame = await replication.next(wait);
       if (frame?.kind === 'data') {
-        await applier.handle(decodePgoutput(frame.payload));
+        const message = decodePgoutput(frame.payload);
+        if (message.tag === 'relation') await arrivals(message);
+        await applier.handle(message);
       } else if (frame?.kind === 'keepalive') {
         applier.noteIdle(frame.walEnd);
         if (frame.replyRequested) {
