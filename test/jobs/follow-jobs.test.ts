@@ -161,6 +161,10 @@ describe('continuous-sync jobs run by workers', () => {
     const listed = await runCli(['replication', 'list', '--json'], env);
     expect(listed.code, listed.stderr).toBe(0);
     expect(cliJson(listed).items).toEqual([expect.objectContaining({ name: 'orders-follow', state: 'paused', worker_id: null })]);
+    // `jobs list` shows continuous-sync jobs beside the scheduled ones.
+    const jobsListed = await runCli(['jobs', 'list'], env);
+    expect(jobsListed.stdout).toMatch(/follow\s+\S+\s+orders-follow\s+— continuous, paused/);
+    expect(cliJson(await runCli(['jobs', 'list', '--kind', 'follow', '--json'], env)).items).toEqual([expect.objectContaining({ kind: 'follow', name: 'orders-follow' })]);
 
     await query(sourceUrl, `INSERT INTO public.items SELECT g, 'while paused ' || g FROM generate_series(301, 350) g`);
     const resumed = await http('POST', `/api/v1/follow-jobs/${jobId}/resume`, {}, 'operator');

@@ -12,6 +12,7 @@ import { validationError } from '../../errors/validation-error.js';
 import { createCheckedSyncJob } from '../../jobs/sync-job-service.js';
 import { createFollowJob } from '../../jobs/follow-job-service.js';
 import { followJobView } from '../../jobs/follow-job-views.js';
+import { followStates } from '../../store/follow-job-repository.js';
 import { backupJobView, syncJobView } from '../../jobs/job-views.js';
 import { runJobNow } from '../../jobs/run-service.js';
 import { findBackupJob, listBackupJobs } from '../../store/backup-job-repository.js';
@@ -45,6 +46,13 @@ function kindOption(value: string | undefined): Kind | undefined {
   if (value === undefined) return undefined;
   if (value !== 'sync' && value !== 'backup') throw validationError([{ field: '--kind', message: `expected sync or backup, got "${value}"` }]);
   return value;
+}
+
+/** `jobs list` also lists continuous-sync jobs (managed with `pgferry replication`). */
+function listKindOption(value: string | undefined): Kind | 'follow' | undefined {
+  if (value === 'follow') return value;
+  if (value !== undefined && value !== 'sync' && value !== 'backup') throw validationError([{ field: '--kind', message: `expected sync, backup or follow, got "${value}"` }]);
+  return kindOption(value);
 }
 
 /** A job by id or name across both kinds; a name used by both needs --kind. */
@@ -214,18 +222,24 @@ export function registerJobsCommand(program: Command): void {
   jobs
     .command('list')
     .description('List saved jobs with their schedules')
-    .option('--kind <kind>', 'sync or backup')
+    .option('--kind <kind>', 'sync, backup or follow (continuous sync)')
     .option('--json', 'machine-readable output')
     .action(async (flags: { kind?: string; json?: boolean }) => {
-      const kind = kindOption(flags.kind);
+      const kind = listKindOption(flags.kind);
       await withJobStore(async (store) => {
         const query = { page: 1, page_size: 200 };
-        const sync = kind === 'backup' ? [] : (await listSyncJobs(store.db, query)).items.map(syncJobView);
-        const backup = kind === 'sync' ? [] : (await listBackupJobs(store.db, query)).items.map(backupJobView);
-        const all = [...sync, ...backup];
-        if (flags.json) return printJson({ items: all });
-        if (all.length === 0) return console.log('No jobs yet; create one with `pgferry jobs create sync|backup …` or in the web UI.');
-        for (const job of all) console.log(`${job.kind.padEnd(6)} ${job.id}  ${job.name}  — ${scheduleText(job)}`);
+        const sync = kind === undefined || kind === 'sync' ? (await listSyncJobs(store.db, query)).items.map(syncJobView) : [];
+        const backup = kind === undefined || kind === 'backup' ? (await listBackupJobs(store.db, query)).items.map(backupJobView) : [];
+        const followJobs = kind === undefined || kind === 'follow' ? (await listSyncJobs(store.db, { ...query, kind: 'follow' })).items : [];
+        const states = await followStates(store.db, followJobs.map((job) => job.id));
+        const follow = followJobs.flatMap((job) => {
+          const state = states.get(job.id);
+          return state ? [followJobView({ ...job, follow: state })] : [];
+        });
+        if (flags.json) return printJson({ items: [...sync, ...backup, ...follow] });
+        if (sync.length + backup.length + follow.length === 0) return console.log('No jobs yet; create one with `pgferry jobs create sync|backup|follow …` or in the web UI.');
+        for (const job of [...sync, ...backup]) console.log(`${job.kind.padEnd(6)} ${job.id}  ${job.name}  — ${scheduleText(job)}`);
+        for (const job of follow) console.log(`${'follow'.padEnd(6)} ${job.id}  ${job.name}  — continuous, ${job.state} (\`pgferry replication show ${job.name}\`)`);
       });
     });
 
