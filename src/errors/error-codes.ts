@@ -97,6 +97,7 @@ export const errorCodes = {
   PGF_FOLLOW_NOT_READY: { status: 422, exit: 14, summary: 'The source cannot be followed (wal_level is not logical, the role may not replicate or create the publication, or no replication slot is free); checked before anything is created.' },
   PGF_FOLLOW_REPLICA_IDENTITY: { status: 422, exit: 14, summary: 'Selected tables have no usable replica identity (no key, no identity index, not FULL), so their updates and deletes cannot be followed; nothing was created.' },
   PGF_FOLLOW_SCHEMA_CHANGED: { status: 409, exit: 14, summary: 'A followed table changed at the source in a way the destination cannot follow (a column dropped or retyped, the table renamed); the follow stopped at the last applied transaction.' },
+  PGF_FOLLOW_DEFINITION_CHANGED: { status: 409, exit: 14, summary: 'A follow was resumed with other tables, filters or column rules than it started with; its initial copy and publication cover only the original ones.' },
   PGF_FOLLOW_APPLY_FAILED: { status: 500, exit: 14, summary: 'A streamed change could not be applied at the destination; the batch was rolled back and the follow stopped at the last applied transaction.' },
   PGF_FOLLOW_STREAM_FAILED: { status: 502, exit: 3, summary: 'The replication stream from the source failed or ended; the follow resumes from its stored position when started again.' },
   PGF_FOLLOW_SLOT_ACTIVE: { status: 409, exit: 5, summary: 'The follow\'s replication slot is in use by a running follower; stop it before dropping the follow.' },

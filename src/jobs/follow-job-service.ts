@@ -101,7 +101,7 @@ function merged(current: FollowJob, patch: FollowJobPatch): FollowJobInput {
 /**
  * Changes a continuous-sync job. Source and destination are fixed once it exists: the slot,
  * the publication and the destination's position belong to that pair (drop and recreate to
- * move it). A changed table list or filter takes effect when the follower next starts.
+ * move it). Tables, filters and rules are fixed once a follower has started.
  */
 export async function updateFollowJob(db: Kysely<StoreDatabase>, secrets: SecretBox, idOrName: string, patch: FollowJobPatch, outbound: OutboundCheck = allowAnyOutbound): Promise<FollowJob> {
   const parsed = followJobUpdateSchema.safeParse(patch);
@@ -110,6 +110,18 @@ export async function updateFollowJob(db: Kysely<StoreDatabase>, secrets: Secret
   for (const field of ['source_connection_id', 'destination_connection_id'] as const) {
     if (patch[field] !== undefined && patch[field] !== current[field]) {
       throw validationError([{ field, message: `continuous-sync job "${current.name}" streams from its slot on the source into its position on the destination; drop the job and create another to change ${field}` }]);
+    }
+  }
+  if (current.follow.progress !== null) {
+    // Fixed once a follower started: see engine/follow/follow-definition.ts.
+    const fixed = (['selection', 'table_options'] as const).filter((field) => patch[field] !== undefined && JSON.stringify(patch[field]) !== JSON.stringify(current[field]));
+    if (fixed.length > 0) {
+      throw validationError(
+        fixed.map((field) => ({
+          field,
+          message: `continuous-sync job "${current.name}" has started: its initial copy and publication cover the tables, filters and rules it started with, so ${field} cannot change; drop the job and create another`,
+        })),
+      );
     }
   }
   const next = merged(current, patch);

@@ -132,6 +132,10 @@ describe('continuous-sync jobs run by workers', () => {
   it('shows its lag in /metrics and queues a notification when the slot retains more than the threshold', async () => {
     const patched = await http('PATCH', `/api/v1/follow-jobs/${jobId}`, { retained_bytes_alert: 1 });
     expect(patched.status, JSON.stringify(patched.json)).toBe(200);
+    // Its tables are fixed once started: the initial copy and the publication cover only those.
+    const widened = await http('PATCH', `/api/v1/follow-jobs/${jobId}`, { selection: { tables: ['public.items', 'public.other'] } });
+    expect(widened.status).toBe(400);
+    expect(widened.json).toMatchObject({ error: { code: 'PGF_VALIDATION_FAILED', details: { fields: [expect.objectContaining({ field: 'selection', message: expect.stringContaining('drop the job and create another') })] } } });
     await query(sourceUrl, `UPDATE public.items SET payload = payload || '!'`);
     const delivery = await waitFor(
       () => t.store.db.selectFrom('notification_deliveries').select(['event', 'payload']).where('event', '=', 'replication_retained').executeTakeFirst(),

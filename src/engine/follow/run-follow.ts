@@ -10,6 +10,7 @@ import type { SyncOptions } from '../types.js';
 import { ChangeApplier } from './apply-changes.js';
 import type { AddedColumn, SourceType } from './apply-relation.js';
 import type { FollowContext, FollowOptions, FollowPhase, FollowProgress, FollowResult } from './follow-api.js';
+import { checkDefinition, followDefinition, storeDefinition } from './follow-definition.js';
 import { partitionArrivals, publicationTables } from './follow-partitions.js';
 import { followNames } from './follow-names.js';
 import { formatLsn, parseLsn } from './lsn.js';
@@ -83,6 +84,7 @@ export async function follow(options: FollowOptions, context: FollowContext = {}
           `follow "${options.followId}" has a position at the destination but its slot ${names.slotName} is gone from the source (dropped by hand?); the changes since ${formatLsn(start)} cannot be read — drop the follow and start it again (it copies anew)`,
         );
       }
+      await checkDefinition(destination, options.followId, followDefinition(sync));
       replication = await ReplicationConnection.open(options.source);
     } else {
       report('copying');
@@ -136,6 +138,7 @@ async function firstStart(
       );
     }
     await writePosition(destination, options.followId, { lsn: slot.consistentPoint, xid: null, commitTime: null });
+    await storeDefinition(destination, options.followId, followDefinition(sync));
     return { replication, start: slot.consistentPoint };
   } catch (error) {
     await source.query('ROLLBACK').catch(() => undefined);

@@ -48,7 +48,7 @@ export type FollowStopReason = 'paused' | 'lost' | 'shutdown';
  * paused with the error as its reason, for someone to fix and resume. Others (a dropped
  * stream, a server restarting) are retried with back-off.
  */
-const needsAttention = new Set(['PGF_FOLLOW_NOT_READY', 'PGF_FOLLOW_REPLICA_IDENTITY', 'PGF_FOLLOW_SCHEMA_CHANGED', 'PGF_FOLLOW_APPLY_FAILED', 'PGF_DESTINATION_PROTECTED']);
+const needsAttention = new Set(['PGF_FOLLOW_NOT_READY', 'PGF_FOLLOW_REPLICA_IDENTITY', 'PGF_FOLLOW_SCHEMA_CHANGED', 'PGF_FOLLOW_DEFINITION_CHANGED', 'PGF_FOLLOW_APPLY_FAILED', 'PGF_DESTINATION_PROTECTED']);
 
 /**
  * Runs the continuous-sync jobs whose lease this worker holds: exactly one follower per job
