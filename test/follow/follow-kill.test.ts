@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { dropFollow } from '../../src/engine/follow/drop-follow.js';
 import { type TestCluster, startCluster } from '../helpers/pg-cluster.js';
 import { cliPath, runCli } from '../helpers/run-cli.js';
 import { createTestDatabase } from '../helpers/test-database.js';
@@ -124,6 +123,13 @@ describe('follow: kill -9 of the follower, restart', () => {
     // No duplicates: the multiset of the no-key table is the source's.
     const count = `SELECT v, w, count(*)::int AS n FROM public.bag GROUP BY v, w ORDER BY v, w`;
     expect(await sql(destinationUrl, count)).toEqual(await sql(sourceUrl, count));
-    await dropFollow({ source: { connectionString: sourceUrl }, destination: { connectionString: destinationUrl }, followId });
+    // A CLI follow is dropped from the CLI: slot, publication and position gone.
+    const dropped = await runCli(['replication', 'drop', '--from', sourceUrl, '--to', destinationUrl, '--follow-id', followId]);
+    expect(dropped.code, dropped.stderr).toBe(0);
+    expect(dropped.stdout).toContain(`dropped follow ${followId}: slot dropped, publication dropped, position dropped`);
+    expect(await sql(sourceUrl, `SELECT slot_name FROM pg_replication_slots`)).toEqual([]);
+    const again = await runCli(['replication', 'drop', '--from', sourceUrl, '--to', destinationUrl, '--follow-id', followId]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain('nothing to drop');
   }, 240_000);
 });

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 
 import { errorCodes } from '../../errors/error-codes.js';
+import { PgferryError } from '../../errors/pgferry-error.js';
+import { splitList } from '../../engine/sync/select-tables.js';
 import { formatBytes } from '../../engine/format-bytes.js';
 import { followEngine } from '../../jobs/follow/follow-engine.js';
 import { type FollowOperationContext, cutoverFollowJob, dropFollowJob, liveFollowStatus } from '../../jobs/follow/follow-operations.js';
@@ -14,7 +16,9 @@ import type { OpenedStore } from '../../store/open-store.js';
 import { followStates, getFollowJob } from '../../store/follow-job-repository.js';
 import { listSyncJobs } from '../../store/sync-job-repository.js';
 import { createCliContext } from '../cli-context.js';
+import { deriveFollowId } from './follow-cli-support.js';
 import { printJson, withJobStore } from './jobs-command.js';
+import { resolveTargets } from './sync-command.js';
 
 async function operationContext(store: OpenedStore): Promise<FollowOperationContext> {
   const { config, logger } = createCliContext();
@@ -108,17 +112,49 @@ export function registerReplicationCommand(program: Command): void {
   }
 
   replication
-    .command('drop <job>')
-    .description('Stop the follower, remove the slot and publication on the source and the position on the destination, delete the job')
+    .command('drop [job]')
+    .description('Stop following for good: remove the slot and publication on the source and the position on the destination (a saved JOB is also deleted; a follow started with sync --follow is named by --from/--to and its selection)')
+    .option('--from <url|name>', 'source database (a follow started with sync --follow)')
+    .option('--to <url|name>', 'destination database (a follow started with sync --follow)')
+    .option('--follow-id <id>', 'the follow (default: derived from the databases and the selection, as sync --follow does)')
+    .option('--schemas <list>', 'the selection given to sync --follow')
+    .option('--tables <globs>', 'the selection given to sync --follow')
+    .option('--exclude <globs>', 'the selection given to sync --follow')
     .option('--json', 'machine-readable output')
-    .action(async (idOrName: string, flags: { json?: boolean }) => {
+    .action(async (idOrName: string | undefined, flags: DropFlags) => {
+      const said = (done: boolean, what: string) => `${what} ${done ? 'dropped' : 'was already gone'}`;
+      if (idOrName === undefined) {
+        const dropped = await dropCliFollow(flags);
+        if (flags.json) return printJson(dropped);
+        return console.log(`dropped follow ${dropped.followId}: ${said(dropped.slotDropped, 'slot')}, ${said(dropped.publicationDropped, 'publication')}, ${said(dropped.positionDropped, 'position')}`);
+      }
+      if (flags.from || flags.to || flags.followId) throw new PgferryError('PGF_VALIDATION_FAILED', `replication drop ${idOrName}: give either a saved continuous-sync job or --from/--to (a follow started with sync --follow), not both`);
       await withJobStore(async (store) => {
         const outcome = await dropFollowJob(await operationContext(store), idOrName);
         if (flags.json) return printJson(outcome);
-        const said = (done: boolean, what: string) => `${what} ${done ? 'dropped' : 'was already gone'}`;
         console.log(`dropped "${outcome.job.name}": ${said(outcome.slot_dropped, 'slot')}, ${said(outcome.publication_dropped, 'publication')}, ${said(outcome.position_dropped, 'position')}`);
       });
     });
+}
+
+interface DropFlags {
+  from?: string;
+  to?: string;
+  followId?: string;
+  schemas?: string;
+  tables?: string;
+  exclude?: string;
+  json?: boolean;
+}
+
+/** Drops a follow started with `sync --follow` (no saved job): its slot keeps WAL on the source until then. */
+async function dropCliFollow(flags: DropFlags): Promise<{ followId: string; slotDropped: boolean; publicationDropped: boolean; positionDropped: boolean }> {
+  if (!flags.from || !flags.to) throw new PgferryError('PGF_VALIDATION_FAILED', 'replication drop: name a saved continuous-sync job (pgferry replication drop JOB) or give --from and --to of a follow started with sync --follow');
+  const [source, destination] = await resolveTargets([flags.from, flags.to]);
+  const selection = { schemas: splitList(flags.schemas), tables: splitList(flags.tables), exclude: splitList(flags.exclude) };
+  const followId = flags.followId ?? deriveFollowId(source!.config, destination!.config, selection);
+  const { dropFollow } = await import('../../engine/follow/drop-follow.js');
+  return { followId, ...(await dropFollow({ source: source!.config, destination: destination!.config, followId })) };
 }
 
 /**
