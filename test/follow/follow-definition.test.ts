@@ -1,24 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import type { FollowOptions } from '../../src/engine/follow/follow-api.js';
 import { follow } from '../../src/engine/follow/run-follow.js';
-import { type TestCluster, startCluster } from '../helpers/pg-cluster.js';
 import { createTestDatabase } from '../helpers/test-database.js';
-import { progressProbe, sql, waitFor } from './follow-helpers.js';
+import { progressProbe, sql, useLogicalCluster, waitFor } from './follow-helpers.js';
 
 // A follow's tables, filters and rules are fixed at its first start: a resume with another
 // table list would leave the added table never copied, a new masking rule would leave the rows
 // copied before it unmasked. Such a resume is refused, naming what changed.
 
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  cluster = await startCluster({ major: 17, settings: { wal_level: 'logical' } });
-}, 120_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = useLogicalCluster();
 
 /** Follows until streaming, then stops cleanly. */
 async function startAndStop(options: FollowOptions): Promise<void> {
@@ -37,7 +28,7 @@ async function startAndStop(options: FollowOptions): Promise<void> {
 
 describe('follow: what it started with', () => {
   it('refuses to resume with another table list or other rules, naming the change, and resumes with the same', async () => {
-    const sourceUrl = await cluster.createDatabase('definition');
+    const sourceUrl = await cluster().createDatabase('definition');
     const destinationUrl = (await createTestDatabase({ migrated: false, prefix: 'pgferry_definition' })).url;
     await sql(sourceUrl, `CREATE TABLE public.a (id int PRIMARY KEY, email text); CREATE TABLE public.b (id int PRIMARY KEY); INSERT INTO public.a VALUES (1, 'x@corp.example'); INSERT INTO public.b VALUES (1);`);
     const options: FollowOptions = { source: { connectionString: sourceUrl }, destination: { connectionString: destinationUrl }, followId: 'definition', tables: ['public.a'], batchWaitMs: 100 };

@@ -1,7 +1,9 @@
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 
 import type { FollowProgress } from '../../src/engine/follow/follow-api.js';
 import { trackResource } from '../helpers/leak-check.js';
+import { type TestCluster, startCluster } from '../helpers/pg-cluster.js';
 
 /** Runs SQL with a short-lived client. */
 export async function sql<T extends pg.QueryResultRow = Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
@@ -68,4 +70,16 @@ export function progressProbe(): { onProgress: (p: FollowProgress) => void; late
     latest: () => last,
     phases,
   };
+}
+
+/** A PostgreSQL 17 cluster with wal_level=logical for the file's tests, started before them and stopped after. */
+export function useLogicalCluster(): () => TestCluster {
+  let cluster: TestCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster({ major: 17, settings: { wal_level: 'logical' } });
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  return () => cluster!;
 }

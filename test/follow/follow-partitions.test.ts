@@ -1,26 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { cutover } from '../../src/engine/follow/cutover.js';
 import type { FollowOptions } from '../../src/engine/follow/follow-api.js';
 import { follow } from '../../src/engine/follow/run-follow.js';
-import { type TestCluster, startCluster } from '../helpers/pg-cluster.js';
 import { createTestDatabase } from '../helpers/test-database.js';
-import { progressProbe, sql, waitFor } from './follow-helpers.js';
+import { progressProbe, sql, useLogicalCluster, waitFor } from './follow-helpers.js';
 
 // Partitioned tables through the stream: changes published under the partitioned table (so a
 // partition added at the source later is not silently left out), rows moving between
 // partitions, new partitions created at the destination, and one that cannot be stopping the
 // follow by name.
 
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  cluster = await startCluster({ major: 17, settings: { wal_level: 'logical' } });
-}, 120_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = useLogicalCluster();
 
 const schema = `
   CREATE TABLE public.measurements (id int, taken date NOT NULL, value numeric, PRIMARY KEY (id, taken)) PARTITION BY RANGE (taken);
@@ -34,7 +25,7 @@ const rowsQuery = `SELECT tableoid::regclass::text AS part, id, taken::text, val
 
 describe('follow: partitioned tables', () => {
   it('streams changes of every partition, rows moving between partitions, and partitions added later (created at the destination), a TRUNCATE of one partition; a new partition whose parent the destination lacks stops the follow by name', async () => {
-    const sourceUrl = await cluster.createDatabase('parts');
+    const sourceUrl = await cluster().createDatabase('parts');
     const destinationUrl = (await createTestDatabase({ migrated: false, prefix: 'pgferry_parts' })).url;
     await sql(sourceUrl, schema);
     const options: FollowOptions = { source: { connectionString: sourceUrl }, destination: { connectionString: destinationUrl }, followId: 'parts', batchWaitMs: 100 };
@@ -95,8 +86,8 @@ describe('follow: partitioned tables', () => {
       );
       await waitFor('the follow to stop', () => (failure ? true : undefined));
       expect(failure?.code).toBe('PGF_FOLLOW_SCHEMA_CHANGED');
-      expect(failure?.message).toContain('public.measurements_2029_low');
-      expect(failure?.message).toContain('public.measurements_2029 ');
+      expect(failure?.message, failure?.message).toContain('public.measurements_2029_low');
+      expect(failure?.message, failure?.message).toContain('public.measurements_2029 ');
       expect(await sql(destinationUrl, 'SELECT count(*)::int AS n FROM public.measurements WHERE id = 4000')).toEqual([{ n: 0 }]);
     } finally {
       controller.abort();

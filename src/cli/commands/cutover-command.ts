@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { CutoverReport } from '../../engine/follow/follow-api.js';
 import { splitList } from '../../engine/sync/select-tables.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { deriveFollowId, parseDurationMs } from './follow-cli-support.js';
+import { deriveFollowId, parseDurationMs, withFollowTargetOptions } from './follow-cli-support.js';
 import { resolveTargets } from './sync-command.js';
 
 interface CutoverCommandOptions {
@@ -29,15 +29,11 @@ function formatReport(report: CutoverReport): string {
 }
 
 export function registerCutoverCommand(program: Command): void {
-  program
-    .command('cutover [job]')
-    .description('Wait until a follow (a saved continuous-sync JOB, or sync --follow with --from/--to) has applied everything the source wrote, set sequences, compare both sides and report; stop writes to the source first')
-    .option('--from <url|name>', 'source database (a follow started with sync --follow)')
-    .option('--to <url|name>', 'destination database (a follow started with sync --follow)')
-    .option('--follow-id <id>', 'the follow (default: derived from the databases and the selection, as sync --follow does)')
-    .option('--schemas <list>', 'the selection given to sync --follow')
-    .option('--tables <globs>', 'the selection given to sync --follow')
-    .option('--exclude <globs>', 'the selection given to sync --follow')
+  withFollowTargetOptions(
+    program
+      .command('cutover [job]')
+      .description('Wait until a follow (a saved continuous-sync JOB, or sync --follow with --from/--to) has applied everything the source wrote, set sequences, compare both sides and report; stop writes to the source first'),
+  )
     .option('--where <sql>', 'the filter given to sync --follow (compared on the source side)')
     .option('--rules <file>', 'the rules given to sync --follow (masked columns are left out of the comparison)')
     .option('--timeout <duration>', 'give up waiting for the destination after this long', '5m')

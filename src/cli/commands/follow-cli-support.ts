@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 
+import type { Command } from 'commander';
 import type pg from 'pg';
 
 import { describeTarget } from '../../engine/connection-config.js';
@@ -30,4 +31,15 @@ export function progressLine(p: FollowProgress): string {
   const lag = p.lagBytes === null ? 'lag ?' : `lag ${formatBytes(p.lagBytes)} / ${(p.lagSeconds ?? 0).toFixed(1)} s`;
   const retained = p.retainedBytes === null ? '' : `, slot retains ${formatBytes(p.retainedBytes)}`;
   return `${p.phase}: applied ${p.appliedLsn ?? '-'} (source ${p.sourceLsn ?? '-'}), ${lag}, ${p.changesApplied} changes in ${p.transactionsApplied} transactions (${p.changesPerSecond}/s)${retained}`;
+}
+
+/** The options that name a follow started with `sync --follow` (for cutover and replication drop). */
+export function withFollowTargetOptions(command: Command): Command {
+  return command
+    .option('--from <url|name>', 'source database (a follow started with sync --follow)')
+    .option('--to <url|name>', 'destination database (a follow started with sync --follow)')
+    .option('--follow-id <id>', 'the follow (default: derived from the databases and the selection, as sync --follow does)')
+    .option('--schemas <list>', 'the selection given to sync --follow')
+    .option('--tables <globs>', 'the selection given to sync --follow')
+    .option('--exclude <globs>', 'the selection given to sync --follow');
 }

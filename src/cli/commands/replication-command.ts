@@ -16,7 +16,7 @@ import type { OpenedStore } from '../../store/open-store.js';
 import { followStates, getFollowJob } from '../../store/follow-job-repository.js';
 import { listSyncJobs } from '../../store/sync-job-repository.js';
 import { createCliContext } from '../cli-context.js';
-import { deriveFollowId } from './follow-cli-support.js';
+import { deriveFollowId, withFollowTargetOptions } from './follow-cli-support.js';
 import { printJson, withJobStore } from './jobs-command.js';
 import { resolveTargets } from './sync-command.js';
 
@@ -111,15 +111,11 @@ export function registerReplicationCommand(program: Command): void {
       });
   }
 
-  replication
-    .command('drop [job]')
-    .description('Stop following for good: remove the slot and publication on the source and the position on the destination (a saved JOB is also deleted; a follow started with sync --follow is named by --from/--to and its selection)')
-    .option('--from <url|name>', 'source database (a follow started with sync --follow)')
-    .option('--to <url|name>', 'destination database (a follow started with sync --follow)')
-    .option('--follow-id <id>', 'the follow (default: derived from the databases and the selection, as sync --follow does)')
-    .option('--schemas <list>', 'the selection given to sync --follow')
-    .option('--tables <globs>', 'the selection given to sync --follow')
-    .option('--exclude <globs>', 'the selection given to sync --follow')
+  withFollowTargetOptions(
+    replication
+      .command('drop [job]')
+      .description('Stop following for good: remove the slot and publication on the source and the position on the destination (a saved JOB is also deleted; a follow started with sync --follow is named by --from/--to and its selection)'),
+  )
     .option('--json', 'machine-readable output')
     .action(async (idOrName: string | undefined, flags: DropFlags) => {
       const said = (done: boolean, what: string) => `${what} ${done ? 'dropped' : 'was already gone'}`;

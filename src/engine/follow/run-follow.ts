@@ -19,6 +19,7 @@ import { ensurePositionTable, readPosition, writePosition } from './position-sto
 import { preflightFollow } from './preflight.js';
 import { ReplicationConnection } from './replication-connection.js';
 import { dropSlotAndPublication } from './source-objects.js';
+import { waitUntilVisible } from './source-visibility.js';
 import { syncSequences } from './sync-sequences.js';
 
 const defaults = { batchChanges: 5000, batchWaitMs: 100 };
@@ -239,6 +240,7 @@ async function stream(input: {
   };
 
   const arrivals = partitionArrivals({ source, destination, plans: plan.tables });
+  let streamedXid: number | null = null;
 
   try {
     replication.start(slotName, publicationName, input.start);
@@ -251,7 +253,12 @@ async function stream(input: {
       const frame = await replication.next(wait);
       if (frame?.kind === 'data') {
         const message = decodePgoutput(frame.payload);
-        if (message.tag === 'relation') await arrivals(message);
+        if (message.tag === 'begin') streamedXid = message.xid;
+        if (message.tag === 'relation') {
+          // Catalog lookups follow (a new partition, an added column): they must see this transaction.
+          if (streamedXid !== null) await waitUntilVisible(source, streamedXid);
+          await arrivals(message);
+        }
         await applier.handle(message);
       } else if (frame?.kind === 'keepalive') {
         applier.noteIdle(frame.walEnd);
