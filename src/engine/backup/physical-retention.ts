@@ -36,10 +36,28 @@ function segmentOf(file: string, segmentSize: number): bigint | undefined {
 }
 
 /**
+ * An incremental backup restores only with every parent back to its full backup: a parent
+ * the policy would expire stays while a kept incremental depends on it (reason says which).
+ */
+function keepChains(decided: { keep: RetentionDecision<PhysicalCandidate>[]; expire: RetentionDecision<PhysicalCandidate>[] }): void {
+  const work = [...decided.keep];
+  for (let child = work.pop(); child; child = work.pop()) {
+    const parent = child.backup.backup.parent;
+    const index = parent === undefined ? -1 : decided.expire.findIndex((decision) => decision.backup.id === parent);
+    if (index < 0) continue;
+    const [rescued] = decided.expire.splice(index, 1) as [RetentionDecision<PhysicalCandidate>];
+    rescued.keep = true;
+    rescued.reasons = [`parent of kept incremental backup ${child.backup.id}`];
+    decided.keep.push(rescued);
+    work.push(rescued);
+  }
+}
+
+/**
  * Which physical base backups a GFS policy keeps (the same rules as native archives, per
  * cluster), and exactly the WAL the kept ones need: a restore from the oldest kept backup to
  * any later point replays every segment from that backup's start, so everything before it
- * goes and nothing after it. A cluster with no backup kept keeps all its WAL (nothing says
+ * goes and nothing after it. Parents of kept incremental backups are kept too. A cluster with no backup kept keeps all its WAL (nothing says
  * which of it is still wanted).
  */
 export async function planPhysicalRetention(storage: ArchiveStorage, backups: readonly PhysicalBackupSummary[], policy: RetentionPolicy): Promise<PhysicalRetentionPlan> {
@@ -51,6 +69,7 @@ export async function planPhysicalRetention(storage: ArchiveStorage, backups: re
       group.map((backup) => ({ id: backup.path, createdAt: new Date(backup.finishedAt), verified: false, backup })),
       policy,
     );
+    keepChains(decided);
     plan.keep.push(...decided.keep);
     plan.expire.push(...decided.expire);
     const files = await listWalFiles(storage, systemId);

@@ -4,7 +4,7 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 import type { ArchiveLocation } from '../archive/archive-files.js';
 import { type Manifest, type PhysicalSection, manifestFileName } from '../archive/manifest.js';
 import type { ArchiveTrust } from '../archive/manifest-signature.js';
-import { readTrustedManifest } from '../archive/verify-archive.js';
+import { readTrustedManifest, verifyArchive } from '../archive/verify-archive.js';
 import { joinPath } from '../storage/archive-storage.js';
 
 export interface ChainLink {
@@ -65,4 +65,36 @@ export async function loadBackupChain(location: ArchiveLocation, manifest: Manif
     }
     chain.unshift(found);
   }
+}
+
+export interface ChainVerifyResult {
+  ok: boolean;
+  /** Each backup of the chain, full first; absent when the chain could not be followed. */
+  links: { path: string; archive: string; ok: boolean; files: number; checkedBytes: number }[];
+  error?: PgferryError;
+}
+
+/**
+ * An incremental backup is only as good as its chain: every parent back to the full backup
+ * must be present, be the very backup it was taken on, and pass its own verify (signature,
+ * each stored file's size and sha256).
+ */
+export async function verifyBackupChain(location: ArchiveLocation, options: { trust: ArchiveTrust; signal?: AbortSignal }): Promise<ChainVerifyResult> {
+  let chain: ChainLink[];
+  try {
+    chain = await loadBackupChain(location, await readTrustedManifest(location, options.trust), options.trust);
+  } catch (error) {
+    if (!(error instanceof PgferryError)) throw error;
+    return { ok: false, links: [], error };
+  }
+  const result: ChainVerifyResult = { ok: true, links: [] };
+  for (const link of chain) {
+    const verified = await verifyArchive(link.location, { trust: options.trust, ...(options.signal ? { signal: options.signal } : {}) });
+    result.links.push({ path: link.location.path, archive: verified.archive, ok: verified.ok, files: verified.files.length, checkedBytes: verified.checkedBytes });
+    if (!verified.ok && result.ok) {
+      result.ok = false;
+      result.error = new PgferryError('PGF_BACKUP_CHAIN_BROKEN', `${verified.archive}, part of the chain of ${location.storage.describe(location.path)}, fails verify: ${verified.error?.message ?? 'corrupt'}; the incremental backup cannot be restored`, { cause: verified.error });
+    }
+  }
+  return result;
 }

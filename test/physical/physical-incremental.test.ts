@@ -1,0 +1,171 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { runBackup } from '../../src/engine/backup/run-backup.js';
+import { verifyBackupChain } from '../../src/engine/physical/backup-chain.js';
+import { listPhysicalBackups } from '../../src/engine/physical/list-physical-backups.js';
+import { restorePhysicalBackup } from '../../src/engine/physical/restore-physical.js';
+import { LocalStorage } from '../../src/engine/storage/local-storage.js';
+import { testSigningKey, testTrust } from '../helpers/archive-trust.js';
+import { type TestCluster, startCluster } from '../helpers/pg-cluster.js';
+import { startDataDir } from '../helpers/start-data-dir.js';
+import { withClient } from './physical-fixtures.js';
+
+const tables = ['steady', 'grown', 'shrunk', 'fresh', 'emptied'];
+
+/** count and md5 of every table's ordered rows (null for a table that does not exist). */
+async function snapshot(url: string): Promise<Record<string, string | null>> {
+  return withClient(url, async (client) => {
+    const out: Record<string, string | null> = {};
+    for (const name of [...tables, 'dropped']) {
+      const exists = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`public.${name}`]);
+      if (!exists.rows[0]?.t) {
+        out[name] = null;
+        continue;
+      }
+      const result = await client.query<{ n: string; h: string | null }>(`SELECT count(*) AS n, md5(string_agg(t::text, '|' ORDER BY t.id)) AS h FROM public.${name} t`);
+      out[name] = `${result.rows[0]?.n}:${result.rows[0]?.h ?? ''}`;
+    }
+    return out;
+  });
+}
+
+describe.each([17, 18] as const)('incremental physical backups, PostgreSQL %i', (major) => {
+  let cluster: TestCluster;
+  let home: string;
+  let storage: LocalStorage;
+  let db: string;
+  const backup = (path: string, incremental?: boolean | string) =>
+    runBackup({ source: { connectionString: cluster.url() }, storage, format: 'physical', compression: 'gzip', signingKey: testSigningKey, path, incremental });
+
+  beforeAll(async () => {
+    cluster = await startCluster({ major, settings: { summarize_wal: 'on', wal_level: 'replica' } });
+    home = await mkdtemp(path.join(os.tmpdir(), `pgferry-incr-${major}-`));
+    storage = new LocalStorage(path.join(home, 'storage'));
+    db = await cluster.createDatabase('shop');
+    await withClient(db, async (client) => {
+      await client.query("CREATE TABLE steady (id int PRIMARY KEY, v text); INSERT INTO steady SELECT g, md5(g::text) FROM generate_series(1, 50000) g");
+      await client.query("CREATE TABLE grown (id int PRIMARY KEY, v text); INSERT INTO grown SELECT g, md5(g::text) FROM generate_series(1, 1000) g");
+      await client.query("CREATE TABLE shrunk (id int PRIMARY KEY, v text) WITH (autovacuum_enabled = off); INSERT INTO shrunk SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 40000) g");
+      await client.query("CREATE TABLE dropped (id int PRIMARY KEY, v text); INSERT INTO dropped SELECT g, md5(g::text) FROM generate_series(1, 5000) g");
+      await client.query("CREATE TABLE emptied (id int PRIMARY KEY, v text); INSERT INTO emptied SELECT g, md5(g::text) FROM generate_series(1, 5000) g");
+    });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  it('takes a full backup, two incrementals on top, and restores the second with every row as it was', async () => {
+    const full = await backup('full');
+    const fullSize = full.archives[0]!.sizeBytes;
+
+    await withClient(db, async (client) => {
+      await client.query('UPDATE steady SET v = v || \'!\' WHERE id % 1000 = 0');
+      await client.query("INSERT INTO grown SELECT g, md5(g::text) FROM generate_series(1001, 3000) g");
+      await client.query('CREATE TABLE fresh (id int PRIMARY KEY, v text); INSERT INTO fresh SELECT g, md5(g::text) FROM generate_series(1, 2000) g');
+      await client.query('DROP TABLE dropped');
+      // The tail of the table goes: VACUUM truncates the file, which the WAL summary records.
+      await client.query('DELETE FROM shrunk WHERE id > 2000');
+      await client.query('VACUUM shrunk');
+    });
+    const first = await backup('inc1', true);
+    const firstManifest = first.archives[0]!.manifest;
+    expect(firstManifest.format_version).toBe(5);
+    expect(firstManifest.physical!.incremental).toMatchObject({ parent: 'full', parent_name: 'full', parent_start_lsn: full.archives[0]!.manifest.physical!.start_lsn });
+    expect(firstManifest.physical!.contents.some((file) => /\/INCREMENTAL\.\d+$/.test(file.path))).toBe(true);
+    // A small change: the incremental is a fraction of the full backup.
+    expect(first.archives[0]!.sizeBytes).toBeLessThan(fullSize * 0.5);
+
+    await withClient(db, async (client) => {
+      await client.query('UPDATE grown SET v = upper(v) WHERE id <= 10');
+      await client.query("INSERT INTO fresh SELECT g, md5(g::text) FROM generate_series(2001, 2500) g");
+      await client.query('TRUNCATE emptied');
+      await client.query("INSERT INTO emptied VALUES (1, 'again')");
+      await client.query('DELETE FROM steady WHERE id > 49000');
+    });
+    const second = await backup('inc2', true);
+    expect(second.archives[0]!.manifest.physical!.incremental).toMatchObject({ parent: 'inc1' });
+    const expected = await snapshot(db);
+    expect(expected.dropped).toBeNull();
+    console.log(`PostgreSQL ${major}: full ${fullSize} bytes, incremental 1 ${first.archives[0]!.sizeBytes} bytes, incremental 2 ${second.archives[0]!.sizeBytes} bytes`);
+
+    const listed = await listPhysicalBackups(storage);
+    expect(listed.map((entry) => [entry.path, entry.parent ?? null])).toEqual([['full', null], ['inc1', 'full'], ['inc2', 'inc1']]);
+    const chain = await verifyBackupChain({ storage, path: 'inc2' }, { trust: testTrust });
+    expect(chain).toMatchObject({ ok: true, links: [{ path: 'full', ok: true }, { path: 'inc1', ok: true }, { path: 'inc2', ok: true }] });
+
+    const toDir = path.join(home, 'restored');
+    const restored = await restorePhysicalBackup({ storage, path: 'inc2', toDir, trust: testTrust });
+    expect(restored).toMatchObject({ dataDir: toDir, startLsn: second.archives[0]!.manifest.physical!.start_lsn, walIncluded: true });
+    const server = await startDataDir(cluster.binaries, toDir, home);
+    try {
+      expect(await snapshot(server.url('shop', cluster.password))).toEqual(expected);
+      // The restored cluster is whole: every page reads back (amcheck-free check: a full scan of each table and index).
+      await withClient(server.url('shop', cluster.password), async (client) => {
+        for (const name of tables) await client.query(`SELECT count(*) FROM public.${name} WHERE id > 0`);
+      });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('names the missing parent in verify and restore', async () => {
+    const partial = path.join(home, 'partial');
+    await cp(path.join(home, 'storage', 'inc1'), path.join(partial, 'inc1'), { recursive: true });
+    await cp(path.join(home, 'storage', 'inc2'), path.join(partial, 'inc2'), { recursive: true });
+    const cut = new LocalStorage(partial);
+    const chain = await verifyBackupChain({ storage: cut, path: 'inc2' }, { trust: testTrust });
+    expect(chain.ok).toBe(false);
+    expect(chain.error).toMatchObject({ code: 'PGF_BACKUP_CHAIN_BROKEN', message: expect.stringContaining('on top of full') });
+    await expect(restorePhysicalBackup({ storage: cut, path: 'inc2', toDir: path.join(home, 'never'), trust: testTrust })).rejects.toMatchObject({
+      code: 'PGF_BACKUP_CHAIN_BROKEN',
+      message: expect.stringContaining('on top of full'),
+    });
+  });
+
+  it('refuses an incremental without a parent, or with summarize_wal off, naming the cause', async () => {
+    const empty = new LocalStorage(path.join(home, 'empty'));
+    await expect(
+      runBackup({ source: { connectionString: cluster.url() }, storage: empty, format: 'physical', compression: 'gzip', signingKey: testSigningKey, path: 'x', incremental: true }),
+    ).rejects.toMatchObject({ code: 'PGF_BACKUP_CHAIN_BROKEN', message: expect.stringContaining('take a full backup first') });
+    await withClient(cluster.url(), async (client) => {
+      await client.query('ALTER SYSTEM SET summarize_wal = off');
+      await client.query('SELECT pg_reload_conf()');
+    });
+    try {
+      await expect(backup('inc-off', true)).rejects.toMatchObject({ code: 'PGF_INCREMENTAL_UNAVAILABLE', message: expect.stringContaining('summarize_wal') });
+    } finally {
+      await withClient(cluster.url(), async (client) => {
+        await client.query('ALTER SYSTEM RESET summarize_wal');
+        await client.query('SELECT pg_reload_conf()');
+      });
+    }
+  });
+});
+
+describe('incremental physical backups, PostgreSQL 13', () => {
+  let cluster: TestCluster;
+  let home: string;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ major: 13 });
+    home = await mkdtemp(path.join(os.tmpdir(), 'pgferry-incr-13-'));
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  it('refuses --incremental before PostgreSQL 17, naming the server version', async () => {
+    const storage = new LocalStorage(path.join(home, 'storage'));
+    await expect(
+      runBackup({ source: { connectionString: cluster.url() }, storage, format: 'physical', compression: 'gzip', signingKey: testSigningKey, path: 'x', incremental: true }),
+    ).rejects.toMatchObject({ code: 'PGF_INCREMENTAL_UNAVAILABLE', message: expect.stringContaining('PostgreSQL 17 or later') });
+  });
+});
