@@ -1,9 +1,11 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { keepRecordedParents, planPhysicalRetention } from '../../src/engine/backup/physical-retention.js';
+import { planRetention } from '../../src/engine/backup/retention-policy.js';
 import { runBackup } from '../../src/engine/backup/run-backup.js';
 import { verifyBackupChain } from '../../src/engine/physical/backup-chain.js';
 import { listPhysicalBackups } from '../../src/engine/physical/list-physical-backups.js';
@@ -12,6 +14,7 @@ import { LocalStorage } from '../../src/engine/storage/local-storage.js';
 import { testSigningKey, testTrust } from '../helpers/archive-trust.js';
 import { type TestCluster, startCluster } from '../helpers/pg-cluster.js';
 import { startDataDir } from '../helpers/start-data-dir.js';
+import { cliJson, runCli } from '../helpers/run-cli.js';
 import { withClient } from './physical-fixtures.js';
 
 const tables = ['steady', 'grown', 'shrunk', 'fresh', 'emptied'];
@@ -26,8 +29,11 @@ async function snapshot(url: string): Promise<Record<string, string | null>> {
         out[name] = null;
         continue;
       }
-      const result = await client.query<{ n: string; h: string | null }>(`SELECT count(*) AS n, md5(string_agg(t::text, '|' ORDER BY t.id)) AS h FROM public.${name} t`);
-      out[name] = `${result.rows[0]?.n}:${result.rows[0]?.h ?? ''}`;
+      const result = await client.query<{ n: string; h: string | null; size: string }>(
+        `SELECT count(*) AS n, md5(string_agg(t::text, '|' ORDER BY t.id)) AS h, pg_relation_size('public.${name}') AS size FROM public.${name} t`,
+      );
+      // The file's length too: a table that shrank (VACUUM truncation) must not keep its old tail.
+      out[name] = `${result.rows[0]?.n}:${result.rows[0]?.h ?? ''}:${result.rows[0]?.size}`;
     }
     return out;
   });
@@ -64,7 +70,9 @@ describe.each([17, 18] as const)('incremental physical backups, PostgreSQL %i', 
     const full = await backup('full');
     const fullSize = full.archives[0]!.sizeBytes;
 
+    let droppedFile = '';
     await withClient(db, async (client) => {
+      droppedFile = (await client.query<{ p: string }>("SELECT pg_relation_filepath('dropped') AS p")).rows[0]!.p;
       await client.query('UPDATE steady SET v = v || \'!\' WHERE id % 1000 = 0');
       await client.query("INSERT INTO grown SELECT g, md5(g::text) FROM generate_series(1001, 3000) g");
       await client.query('CREATE TABLE fresh (id int PRIMARY KEY, v text); INSERT INTO fresh SELECT g, md5(g::text) FROM generate_series(1, 2000) g');
@@ -96,22 +104,78 @@ describe.each([17, 18] as const)('incremental physical backups, PostgreSQL %i', 
 
     const listed = await listPhysicalBackups(storage);
     expect(listed.map((entry) => [entry.path, entry.parent ?? null])).toEqual([['full', null], ['inc1', 'full'], ['inc2', 'inc1']]);
+    // Retention: keeping only the newest backup keeps the two it is built on.
+    const retention = await planPhysicalRetention(storage, listed, { keepLast: 1 });
+    expect(retention.expire).toEqual([]);
+    expect(retention.keep.map((decision) => [decision.backup.id, decision.reasons[0]])).toEqual(
+      expect.arrayContaining([['inc1', 'parent of kept incremental backup inc2'], ['full', 'parent of kept incremental backup inc1']]),
+    );
+    // The same for recorded backups (backups prune --storage, a backup job's retention), whose rows know no parents.
+    const recorded = planRetention(
+      ['full', 'inc1', 'inc2'].map((location, index) => ({ id: location, createdAt: new Date(Date.UTC(2026, 0, 1 + index)), verified: false, location })),
+      { keepLast: 1 },
+    );
+    await keepRecordedParents(storage, recorded, (backup) => backup.location);
+    expect(recorded.expire).toEqual([]);
+    expect(recorded.keep.map((decision) => decision.backup.id).sort()).toEqual(['full', 'inc1', 'inc2']);
     const chain = await verifyBackupChain({ storage, path: 'inc2' }, { trust: testTrust });
     expect(chain).toMatchObject({ ok: true, links: [{ path: 'full', ok: true }, { path: 'inc1', ok: true }, { path: 'inc2', ok: true }] });
 
     const toDir = path.join(home, 'restored');
     const restored = await restorePhysicalBackup({ storage, path: 'inc2', toDir, trust: testTrust });
     expect(restored).toMatchObject({ dataDir: toDir, startLsn: second.archives[0]!.manifest.physical!.start_lsn, walIncluded: true });
+    // The dropped table's file is not carried forward from the full backup.
+    await expect(stat(path.join(toDir, droppedFile))).rejects.toMatchObject({ code: 'ENOENT' });
+    const label = await readFile(path.join(toDir, 'backup_label'), 'utf8');
+    expect(label).not.toContain('INCREMENTAL FROM');
     const server = await startDataDir(cluster.binaries, toDir, home);
     try {
       expect(await snapshot(server.url('shop', cluster.password))).toEqual(expected);
-      // The restored cluster is whole: every page reads back (amcheck-free check: a full scan of each table and index).
+      // The indexes agree with the tables: the same counts through index scans only.
       await withClient(server.url('shop', cluster.password), async (client) => {
-        for (const name of tables) await client.query(`SELECT count(*) FROM public.${name} WHERE id > 0`);
+        await client.query('SET enable_seqscan = off; SET enable_bitmapscan = off');
+        for (const name of tables) {
+          const viaIndex = await client.query<{ n: string }>(`SELECT count(*) AS n FROM public.${name} WHERE id BETWEEN 0 AND 1000000`);
+          expect(`${viaIndex.rows[0]!.n}:`).toBe(`${expected[name]!.split(':')[0]}:`);
+        }
       });
     } finally {
       await server.stop();
     }
+  });
+
+  it('pgferry backup --incremental, verify --deep and restore --to-dir of the chain as subprocesses', async () => {
+    const env = { PGFERRY_ENCRYPTION_KEY: 'b'.repeat(64), PGFERRY_BACKUP_KEY: 'cli secret', PGFERRY_HOME: path.join(home, 'cli-home') };
+    const target = path.join(home, 'cli-storage');
+    const help = await runCli(['backup', '--help'], env);
+    expect(help.stdout).toContain('--incremental');
+    const full = await runCli(['backup', '--from', cluster.url(), '--to', target, '--format', 'physical', '--compress', 'zstd', '--encrypt', '--name', 'base', '--json'], env);
+    expect(full.code, full.stderr).toBe(0);
+    await withClient(db, (client) => client.query("INSERT INTO grown SELECT g, 'cli' FROM generate_series(100001, 100100) g"));
+    const incremental = await runCli(['backup', '--from', cluster.url(), '--to', target, '--format', 'physical', '--compress', 'zstd', '--encrypt', '--incremental', '--name', 'next', '--json'], env);
+    expect(incremental.code, incremental.stderr).toBe(0);
+    expect(cliJson(incremental).archives[0].physical).toMatchObject({ incremental_from: 'base' });
+    const expected = await snapshot(db);
+
+    const verify = await runCli(['verify', path.join(target, 'next'), '--deep', '--json'], env);
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(cliJson(verify)).toMatchObject({ ok: true, inside: { ok: true }, chain: { ok: true, links: [{ path: 'base', ok: true }, { path: 'next', ok: true }] } });
+
+    const toDir = path.join(home, 'cli-restored');
+    const restored = await runCli(['restore', path.join(target, 'next'), '--to-dir', toDir], env);
+    expect(restored.code, restored.stderr).toBe(0);
+    const server = await startDataDir(cluster.binaries, toDir, home);
+    try {
+      expect(await snapshot(server.url('shop', cluster.password))).toEqual(expected);
+    } finally {
+      await server.stop();
+    }
+
+    await rm(path.join(target, 'base'), { recursive: true });
+    const broken = await runCli(['verify', path.join(target, 'next')], env);
+    expect(broken.code).not.toBe(0);
+    expect(broken.stderr).toContain('PGF_BACKUP_CHAIN_BROKEN');
+    expect(broken.stderr).toContain('on top of base');
   });
 
   it('names the missing parent in verify and restore', async () => {

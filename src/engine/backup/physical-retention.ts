@@ -1,10 +1,12 @@
+import { type PhysicalSection, manifestFileName, parseManifest } from '../archive/manifest.js';
+import { parentCandidates } from '../physical/backup-chain.js';
 import type { PhysicalBackupSummary } from '../physical/list-physical-backups.js';
-import { type ArchiveStorage, joinPath } from '../storage/archive-storage.js';
+import { type ArchiveStorage, joinPath, readText } from '../storage/archive-storage.js';
 import { formatLsn, isSegmentName, parseLsn, parseSegmentName, segmentNumber } from '../wal/lsn.js';
 import { listWalFiles } from '../wal/wal-archive.js';
 import { systemPrefix } from '../wal/wal-layout.js';
 import { walSegmentSize } from '../wal/wal-system.js';
-import { type RetentionDecision, type RetentionPolicy, planRetention } from './retention-policy.js';
+import { type RetentionCandidate, type RetentionDecision, type RetentionPlan, type RetentionPolicy, planRetention } from './retention-policy.js';
 
 export interface PhysicalCandidate {
   id: string;
@@ -49,6 +51,35 @@ function keepChains(decided: { keep: RetentionDecision<PhysicalCandidate>[]; exp
     rescued.keep = true;
     rescued.reasons = [`parent of kept incremental backup ${child.backup.id}`];
     decided.keep.push(rescued);
+    work.push(rescued);
+  }
+}
+
+/** The incremental section of the backup at `location`, or undefined (full, not physical, unreadable). */
+async function incrementalOf(storage: ArchiveStorage, location: string): Promise<NonNullable<PhysicalSection['incremental']> | undefined> {
+  try {
+    return parseManifest(await readText(storage, joinPath(location, manifestFileName)), storage.describe(location)).physical?.incremental;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The same rule for recorded backups (`backups prune --storage`, a backup job's retention):
+ * each kept backup's manifest is read for its parent, which is rescued from the expired list.
+ */
+export async function keepRecordedParents<T extends RetentionCandidate>(storage: ArchiveStorage, plan: RetentionPlan<T>, locationOf: (backup: T) => string): Promise<void> {
+  const work = [...plan.keep];
+  for (let child = work.pop(); child; child = work.pop()) {
+    const incremental = await incrementalOf(storage, locationOf(child.backup));
+    if (!incremental) continue;
+    const candidates = parentCandidates(locationOf(child.backup), incremental);
+    const index = plan.expire.findIndex((decision) => candidates.includes(joinPath(locationOf(decision.backup))));
+    if (index < 0) continue;
+    const [rescued] = plan.expire.splice(index, 1) as [RetentionDecision<T>];
+    rescued.keep = true;
+    rescued.reasons = [`parent of kept incremental backup ${locationOf(child.backup)}`];
+    plan.keep.push(rescued);
     work.push(rescued);
   }
 }
