@@ -101,6 +101,9 @@ describe.each([17, 18] as const)('incremental physical backups, PostgreSQL %i', 
     const expected = await snapshot(db);
     expect(expected.dropped).toBeNull();
     console.log(`PostgreSQL ${major}: full ${fullSize} bytes, incremental 1 ${first.archives[0]!.sizeBytes} bytes, incremental 2 ${second.archives[0]!.sizeBytes} bytes`);
+    const withBlocks = firstManifest.physical!.contents.filter((file) => file.path.includes('/INCREMENTAL.') && file.size > 12);
+    expect(withBlocks.length).toBeGreaterThan(0);
+    console.log(`PostgreSQL ${major}: ${withBlocks.length} INCREMENTAL files with blocks, ${withBlocks.filter((file) => file.size % 8192 === 0).length} with the header padded to a block`);
 
     const listed = await listPhysicalBackups(storage);
     expect(listed.map((entry) => [entry.path, entry.parent ?? null])).toEqual([['full', null], ['inc1', 'full'], ['inc2', 'inc1']]);
