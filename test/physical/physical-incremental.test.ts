@@ -200,6 +200,10 @@ describe.each([17, 18] as const)('incremental physical backups, PostgreSQL %i', 
     await expect(
       runBackup({ source: { connectionString: cluster.url() }, storage: empty, format: 'physical', compression: 'gzip', signingKey: testSigningKey, path: 'x', incremental: true }),
     ).rejects.toMatchObject({ code: 'PGF_BACKUP_CHAIN_BROKEN', message: expect.stringContaining('take a full backup first') });
+    await expect(backup('from-nowhere', 'no-such-backup')).rejects.toMatchObject({ code: 'PGF_BACKUP_CHAIN_BROKEN', message: expect.stringContaining('no-such-backup') });
+    // --incremental-from picks an older parent than the latest: a second branch on the full backup.
+    const branch = await backup('branch', 'full');
+    expect(branch.archives[0]!.manifest.physical!.incremental).toMatchObject({ parent: 'full' });
     await withClient(cluster.url(), async (client) => {
       await client.query('ALTER SYSTEM SET summarize_wal = off');
       await client.query('SELECT pg_reload_conf()');

@@ -7,6 +7,7 @@ import { type Manifest, type PhysicalSection, manifestFileName } from '../archiv
 import type { ArchiveTrust } from '../archive/manifest-signature.js';
 import { readTrustedManifest } from '../archive/verify-archive.js';
 import { type ArchiveStorage, joinPath } from '../storage/archive-storage.js';
+import { loadBackupChain } from './backup-chain.js';
 import { assertIncrementalServer } from './incremental-protocol.js';
 import { listPhysicalBackups } from './list-physical-backups.js';
 import type { ReplicationSession } from './replication-client.js';
@@ -78,6 +79,8 @@ export async function prepareIncremental(session: ReplicationSession, request: I
   const where = request.storage.describe(parentPath);
   const manifest = await readTrustedManifest(location, request.trust);
   const physical = assertSameCluster(session, manifest, where, request.server);
+  // A parent whose own chain is broken would make this backup unrestorable from the start.
+  await loadBackupChain(location, manifest, request.trust);
   const stored = manifest.files.find((file) => file.path === physical.server_manifest);
   if (!stored) throw new PgferryError('PGF_BACKUP_CHAIN_BROKEN', `${where} does not list its server backup_manifest (${physical.server_manifest}); it cannot be the parent of an incremental backup — take a full backup`);
   const key = manifest.encryption ? openArchiveKey(request.encryptionSecret, manifest.encryption, where) : undefined;
