@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -13,7 +13,7 @@ import { restorePhysicalBackup } from '../../src/engine/physical/restore-physica
 import { LocalStorage } from '../../src/engine/storage/local-storage.js';
 import { testSigningKey, testTrust } from '../helpers/archive-trust.js';
 import { type TestCluster, startCluster } from '../helpers/pg-cluster.js';
-import { startDataDir } from '../helpers/start-data-dir.js';
+import { postgresOwner, startDataDir } from '../helpers/start-data-dir.js';
 import { cliJson, runCli } from '../helpers/run-cli.js';
 import { withClient } from './physical-fixtures.js';
 
@@ -179,6 +179,59 @@ describe.each([17, 18] as const)('incremental physical backups, PostgreSQL %i', 
     expect(broken.code).not.toBe(0);
     expect(broken.stderr).toContain('PGF_BACKUP_CHAIN_BROKEN');
     expect(broken.stderr).toContain('on top of base');
+  });
+
+  it('applies an incremental to a tablespace, through its link, where the tablespace is mapped', async () => {
+    const owner = await postgresOwner();
+    const spaceDir = path.join(home, 'space');
+    await mkdir(spaceDir);
+    if (owner) {
+      await chown(spaceDir, owner.uid, owner.gid);
+      await chmod(home, 0o711);
+    }
+    const placed = async (url: string) =>
+      withClient(url, async (client) => (await client.query<{ h: string }>("SELECT count(*) || ':' || md5(string_agg(p::text, '|' ORDER BY id)) || ':' || pg_relation_size('public.placed') AS h FROM public.placed p")).rows[0]?.h);
+    const spaces = new LocalStorage(path.join(home, 'spaces'));
+    const take = (name: string, incremental?: boolean) =>
+      runBackup({ source: { connectionString: cluster.url() }, storage: spaces, format: 'physical', compression: 'gzip', signingKey: testSigningKey, path: name, incremental });
+    try {
+      await withClient(db, async (client) => {
+        await client.query(`CREATE TABLESPACE extra LOCATION '${spaceDir}'`);
+        await client.query("CREATE TABLE placed (id int PRIMARY KEY, note text) WITH (autovacuum_enabled = off) TABLESPACE extra");
+        await client.query('CREATE TABLE placed_gone (id int) TABLESPACE extra');
+        await client.query("INSERT INTO placed SELECT g, md5(g::text) FROM generate_series(1, 20000) g");
+      });
+      await take('ts-full');
+      await withClient(db, async (client) => {
+        await client.query("UPDATE placed SET note = 'changed' WHERE id % 500 = 0");
+        await client.query('DELETE FROM placed WHERE id > 15000');
+        await client.query('VACUUM placed');
+        await client.query('DROP TABLE placed_gone');
+      });
+      const incremental = await take('ts-inc', true);
+      const extra = incremental.archives[0]!.manifest.physical!.archives.find((archive) => archive.tablespace_oid !== null)!;
+      expect(incremental.archives[0]!.manifest.physical!.contents.some((file) => file.path.startsWith(`pg_tblspc/${extra.tablespace_oid}/`) && file.path.includes('/INCREMENTAL.'))).toBe(true);
+      const expected = await placed(db);
+      const newSpace = path.join(home, 'space-restored');
+      const toDir = path.join(home, 'ts-restored');
+      const restored = await restorePhysicalBackup({ storage: spaces, path: 'ts-inc', toDir, trust: testTrust, tablespaceMap: { [spaceDir]: newSpace } });
+      expect(restored.tablespaces).toEqual([{ oid: extra.tablespace_oid, dir: newSpace }]);
+      const server = await startDataDir(cluster.binaries, toDir, home);
+      try {
+        expect(await placed(server.url('shop', cluster.password))).toBe(expected);
+        await withClient(server.url('shop', cluster.password), async (client) => {
+          expect((await client.query("SELECT to_regclass('public.placed_gone') AS t")).rows[0].t).toBeNull();
+        });
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await withClient(db, async (client) => {
+        await client.query('DROP TABLE IF EXISTS placed');
+        await client.query('DROP TABLE IF EXISTS placed_gone');
+      });
+      await withClient(db, (client) => client.query('DROP TABLESPACE IF EXISTS extra'));
+    }
   });
 
   it('names the missing parent in verify and restore', async () => {
