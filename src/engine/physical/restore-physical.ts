@@ -55,7 +55,6 @@ export interface RestorePhysicalResult {
   durationMs: number;
 }
 
-
 /** Streams a tar into `root`, checking every file against the backup's contents list. */
 async function extractArchive(
   stream: Readable,
