@@ -50,6 +50,7 @@ export async function applyIncrementalBackup(link: ChainLink, dataDir: string, k
     }
     const reader = new TarReader(await readArchiveFile(location, stored, { compression: manifest.compression, key }), archive.file);
     for (let entry = await reader.next(); entry; entry = await reader.next()) {
+      signal?.throwIfAborted();
       const name = prefix + entry.path;
       if (entry.type === 'directory') {
         keepDirs.add(name);
