@@ -68,6 +68,8 @@ export const errorCodes = {
   PGF_STORAGE_PATH_UNUSABLE: { status: 400, exit: 2, summary: 'A local storage\'s directory cannot be created or written by pgferry; pick another path or fix its owner and mode.' },
   PGF_STORAGE_UNREACHABLE: { status: 502, exit: 3, summary: 'The backup storage (directory or S3 bucket) cannot be reached, read or written.' },
   PGF_BACKUP_FAILED: { status: 500, exit: 1, summary: 'A backup failed; nothing was recorded and partial files were removed.' },
+  PGF_INCREMENTAL_UNAVAILABLE: { status: 422, exit: 2, summary: 'An incremental physical backup needs PostgreSQL 17 or later with summarize_wal = on; the message names the server and the setting.' },
+  PGF_BACKUP_CHAIN_BROKEN: { status: 422, exit: 11, summary: 'An incremental backup\'s parent is missing, unreadable or of another cluster/timeline (or no parent exists yet); the message names the backup and its parent.' },
   PGF_RESTORE_FAILED: { status: 500, exit: 1, summary: 'A restore failed; the message names the table or statement.' },
   PGF_RESTORE_REFUSED: { status: 409, exit: 5, summary: 'The restore would overwrite data and was refused (protected connection, missing --clean or --yes, or the database exists).' },
   PGF_DRILL_FAILED: { status: 422, exit: 13, summary: 'A restore drill restored the archive but the restored data differs from the manifest.' },

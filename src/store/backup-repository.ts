@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 
 import type { ArchiveResult } from '../engine/backup/backup-events.js';
 import type { DrillResult } from '../engine/archive/run-drill.js';
+import { keepRecordedParents } from '../engine/backup/physical-retention.js';
 import { type RetentionPolicy, planRetention } from '../engine/backup/retention-policy.js';
 import type { ArchiveStorage } from '../engine/storage/archive-storage.js';
 import { PgferryError } from '../errors/pgferry-error.js';
@@ -205,6 +206,8 @@ export async function pruneBackups(db: Kysely<StoreDatabase>, options: PruneOpti
       group.map((row) => ({ id: row.id, createdAt: row.created_at, verified: row.state === 'verified' || row.state === 'drill_passed', row })),
       options.policy,
     );
+    // An incremental physical backup restores only with its parents: they stay while it does.
+    if (group[0]?.format === 'physical') await keepRecordedParents(options.storage, plan, (backup) => backup.row.location);
     for (const decision of plan.keep) {
       const row = decision.backup.row;
       result.keep.push({ id: row.id, database_name: row.database_name, location: row.location, created_at: row.created_at.toISOString(), reasons: decision.reasons });

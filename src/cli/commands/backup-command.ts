@@ -24,6 +24,8 @@ interface BackupFlags {
   encryptionKeyEnv?: string;
   checksums?: boolean;
   wal: string;
+  incremental?: boolean;
+  incrementalFrom?: string;
   name?: string;
   json?: boolean;
 }
@@ -36,6 +38,7 @@ function physicalSummary(physical: PhysicalSection) {
     start_lsn: physical.start_lsn,
     end_lsn: physical.end_lsn,
     wal: physical.wal,
+    incremental_from: physical.incremental?.parent ?? null,
     files: physical.contents.length,
     tablespaces: physical.archives.length,
   };
@@ -61,6 +64,8 @@ export function registerBackupCommand(program: Command): void {
     .option('--encryption-key-env <var>', 'environment variable holding the encryption secret')
     .option('--checksums', 'store per-table checksums for drills (one more scan per table)')
     .option('--wal <mode>', 'physical: "included" (the backup restores alone) or "archive" (WAL comes from the WAL archive)', 'included')
+    .option('--incremental', 'physical, PostgreSQL 17+ with summarize_wal = on: only the blocks changed since the latest physical backup of the same cluster in the destination')
+    .option('--incremental-from <backup>', 'physical: like --incremental, on top of this backup (its directory in the destination)')
     .option('--name <path>', 'archive directory inside the destination (default: <database>-<UTC time>)')
     .option('--json', 'machine-readable output')
     .action(async (flags: BackupFlags) => {
@@ -70,6 +75,9 @@ export function registerBackupCommand(program: Command): void {
       }
       if (flags.wal !== 'included' && flags.wal !== 'archive') throw new PgferryError('PGF_VALIDATION_FAILED', `--wal: expected included or archive, got "${flags.wal}"`);
       if (flags.wal === 'archive' && flags.format !== 'physical') throw new PgferryError('PGF_VALIDATION_FAILED', '--wal applies to --format physical only');
+      if ((flags.incremental || flags.incrementalFrom !== undefined) && flags.format !== 'physical') {
+        throw new PgferryError('PGF_VALIDATION_FAILED', '--incremental and --incremental-from apply to --format physical only');
+      }
       await withLazyStore(async (lazy) => {
         const source = await resolveConnection(flags.from, lazy);
         const destination = await resolveStorage(flags.to, lazy);
@@ -92,6 +100,7 @@ export function registerBackupCommand(program: Command): void {
               parent: destination.path || undefined,
               format: flags.format as 'native' | 'pg_dump' | 'physical',
               includeWal: flags.wal === 'included',
+              incremental: flags.incrementalFrom ?? flags.incremental,
               allDatabases: flags.allDatabases,
               databases: flags.databases,
               globals: flags.globals || flags.globalsWithPasswords,
@@ -136,7 +145,7 @@ export function registerBackupCommand(program: Command): void {
             for (const archive of summary.archives) {
               if (archive.physical) {
                 const p = archive.physical;
-                console.log(`${archive.database}: ${archive.location} (PostgreSQL ${p.server_major}, ${p.files} files, timeline ${p.timeline}, ${p.start_lsn} → ${p.end_lsn}, WAL ${p.wal}, ${archive.size_bytes} bytes, ${archive.duration_ms} ms)`);
+                console.log(`${archive.database}: ${archive.location} (PostgreSQL ${p.server_major}, ${p.files} files, timeline ${p.timeline}, ${p.start_lsn} → ${p.end_lsn}, WAL ${p.wal},${p.incremental_from ? ` incremental on ${p.incremental_from},` : ''} ${archive.size_bytes} bytes, ${archive.duration_ms} ms)`);
                 continue;
               }
               console.log(`${archive.database}: ${archive.location} (${archive.tables} tables, ${archive.rows} rows, ${archive.size_bytes} bytes, ${archive.duration_ms} ms)${archive.pg_dump ? ` with pg_dump ${archive.pg_dump.version} at ${archive.pg_dump.binary}` : ''}`);

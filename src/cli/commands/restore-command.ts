@@ -4,11 +4,13 @@ import path from 'node:path';
 import type { Command } from 'commander';
 
 import { verifyArchive } from '../../engine/archive/verify-archive.js';
+import { verifyBackupChain } from '../../engine/physical/backup-chain.js';
 import { type RestorePhysicalResult, restorePhysicalBackup } from '../../engine/physical/restore-physical.js';
 import type { RecoverySettings } from '../../engine/wal/recovery-settings.js';
 import { runRestore } from '../../engine/restore/run-restore.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { encryptionSecret, json, list, positiveInt, progressPrinter, resolveArchive, resolveConnection, resolveStorage, withLazyStore } from './backup-cli-support.js';
+import { chainLocation } from './chain-location.js';
 
 interface RestoreFlags {
   to?: string;
@@ -123,11 +125,19 @@ async function restoreToDirectory(archiveText: string, toDir: string, flags: Res
     const stop = () => controller.abort();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    const cleanups: (() => Promise<void>)[] = [];
     try {
       const trust = await lazy.trust(flags.trustUnsigned === true);
+      // An incremental backup is verified and restored with its chain, its parents beside it.
+      const chain = chainLocation(archiveText, archive.location);
+      cleanups.push(chain.close);
       if (flags.verify !== false) {
         const verified = await verifyArchive(archive.location, { trust, signal: controller.signal });
         if (verified.error) throw verified.error;
+        if (verified.manifest.physical?.incremental) {
+          const parents = await verifyBackupChain(chain.location, { trust, signal: controller.signal });
+          if (parents.error) throw parents.error;
+        }
       }
       const target = recoveryTarget(flags);
       if (flags.targetAction !== 'promote' && flags.targetAction !== 'pause') throw new PgferryError('PGF_VALIDATION_FAILED', `--target-action: expected promote or pause, got "${flags.targetAction}"`);
@@ -136,8 +146,8 @@ async function restoreToDirectory(archiveText: string, toDir: string, flags: Res
         throw new PgferryError('PGF_VALIDATION_FAILED', `--wal-storage is needed: "${archiveText}" is not in a saved storage, so name where the WAL archive is (the directory or s3:// URL holding wal/)`);
       }
       const result = await restorePhysicalBackup({
-        storage: archive.location.storage,
-        path: archive.location.path,
+        storage: chain.location.storage,
+        path: chain.location.path,
         toDir,
         encryptionSecret: encryptionSecret(flags.encryptionKeyEnv, archive.saved),
         trust,
@@ -163,6 +173,7 @@ async function restoreToDirectory(archiveText: string, toDir: string, flags: Res
     } finally {
       process.removeListener('SIGINT', stop);
       process.removeListener('SIGTERM', stop);
+      for (const cleanup of cleanups) await cleanup();
       await archive.location.storage.close();
     }
   });

@@ -2,10 +2,12 @@ import type { Command } from 'commander';
 
 import { openArchiveKey } from '../../engine/archive/encryption.js';
 import { verifyArchive } from '../../engine/archive/verify-archive.js';
+import { type ChainVerifyResult, loadBackupChain, verifyBackupChain } from '../../engine/physical/backup-chain.js';
 import { type PhysicalContentsResult, verifyPhysicalContents } from '../../engine/physical/verify-physical-contents.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { recordVerify } from '../../store/backup-repository.js';
 import { encryptionSecret, json, resolveArchive, resolveStorage, withLazyStore } from './backup-cli-support.js';
+import { chainLocation } from './chain-location.js';
 import { checkWalChain, walChainError } from './verify-wal-chain.js';
 
 export function registerVerifyCommand(program: Command): void {
@@ -22,12 +24,28 @@ export function registerVerifyCommand(program: Command): void {
       await withLazyStore(async (lazy) => {
         const archive = await resolveArchive(archiveText, lazy);
         const walPlace = flags.walStorage === undefined ? undefined : await resolveStorage(flags.walStorage, lazy);
+        const chainPlace = chainLocation(archiveText, archive.location);
         try {
-          const result = await verifyArchive(archive.location, { trust: await lazy.trust(flags.trustUnsigned === true) });
+          const trust = await lazy.trust(flags.trustUnsigned === true);
+          const result = await verifyArchive(archive.location, { trust });
+          // An incremental backup restores only with its parents: each must be there and pass.
+          const chain: ChainVerifyResult | undefined = result.ok && result.manifest.physical?.incremental ? await verifyBackupChain(chainPlace.location, { trust }) : undefined;
+          if (chain && !chain.ok) {
+            if (flags.json) json({ ok: false, archive: result.archive, signature: result.signature, chain });
+            else console.log(`CHAIN BROKEN: ${chain.error?.message ?? ''}`);
+            throw chain.error ?? new PgferryError('PGF_BACKUP_CHAIN_BROKEN', `${result.archive}: its chain of parent backups fails verify`);
+          }
           let inside: PhysicalContentsResult | undefined;
           if (flags.deep && result.ok) {
-            const key = result.manifest.encryption ? openArchiveKey(encryptionSecret(flags.encryptionKeyEnv, archive.saved), result.manifest.encryption, result.archive) : undefined;
-            inside = await verifyPhysicalContents(archive.location, result.manifest, key);
+            const secret = encryptionSecret(flags.encryptionKeyEnv, archive.saved);
+            const links = chain ? await loadBackupChain(chainPlace.location, result.manifest, trust) : [{ location: archive.location, manifest: result.manifest }];
+            for (const link of links) {
+              const where = link.location.storage.describe(link.location.path);
+              const key = link.manifest.encryption ? openArchiveKey(secret, link.manifest.encryption, where) : undefined;
+              const checked = await verifyPhysicalContents(link.location, link.manifest, key);
+              const problems = checked.problems.map((problem) => (links.length > 1 ? `${where}: ${problem}` : problem));
+              inside = inside ? { ok: inside.ok && checked.ok, files: inside.files + checked.files, bytes: inside.bytes + checked.bytes, problems: [...inside.problems, ...problems] } : { ...checked, problems };
+            }
           }
           if (inside && !inside.ok) {
             if (flags.json) json({ ok: false, archive: result.archive, signature: result.signature, inside });
@@ -43,10 +61,11 @@ export function registerVerifyCommand(program: Command): void {
           }
           if (archive.backupId) await recordVerify((await lazy.get()).store.db, archive.backupId, result.ok);
           if (flags.json) {
-            json({ ok: result.ok, archive: result.archive, signature: result.signature, checked_bytes: result.checkedBytes, files: result.files, backup_id: archive.backupId ?? null, ...(inside ? { inside } : {}), ...(wal ? { wal } : {}) });
+            json({ ok: result.ok, archive: result.archive, signature: result.signature, checked_bytes: result.checkedBytes, files: result.files, backup_id: archive.backupId ?? null, ...(inside ? { inside } : {}), ...(wal ? { wal } : {}), ...(chain ? { chain } : {}) });
           } else if (result.ok) {
             console.log(`ok: signature ${result.signature}; ${result.files.length} files, ${result.checkedBytes} bytes match ${result.archive}/manifest.json`);
             if (wal) console.log(`ok: ${wal.message}`);
+            if (chain) console.log(`ok: incremental chain of ${chain.links.length} backups (${chain.links.map((link) => link.path).join(' → ')}) present and intact`);
             if (inside) console.log(`ok: ${inside.files} files inside (${inside.bytes} bytes) match their SHA-256 in the manifest`);
           }
           else {
@@ -56,6 +75,7 @@ export function registerVerifyCommand(program: Command): void {
           if (result.error) throw result.error;
         } finally {
           await archive.location.storage.close();
+          await chainPlace.close();
           await walPlace?.storage.close();
         }
       });

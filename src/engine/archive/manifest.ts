@@ -6,7 +6,11 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 // 2: tables may be stored in binary COPY format (`tables[].format`).
 // 3: large objects (`large_objects`), and pre-data in dependency order from the schema layer.
 // 4: physical base backups (`format: 'physical'`, the `physical` section).
+// 5: incremental physical backups (`physical.incremental`). Only they are written as 5, so an
+//    older pgferry refuses them (it would restore the blocks without their chain) and still
+//    reads every other archive.
 export const manifestFormatVersion = 4;
+export const incrementalManifestFormatVersion = 5;
 export const manifestFileName = 'manifest.json';
 
 const fileEntry = z.object({
@@ -66,6 +70,21 @@ const physicalSection = z.object({
   /** The server's own backup_manifest, stored as sent; every file was checked against it. */
   server_manifest: z.string(),
   contents: z.array(physicalFileEntry),
+  /**
+   * An incremental backup (PostgreSQL 17+): relation files changed since the parent arrive as
+   * `INCREMENTAL.<name>` (only the changed blocks); restoring needs the whole chain back to a full backup.
+   */
+  incremental: z
+    .object({
+      /** The parent's directory inside the storage, at backup time. */
+      parent: z.string(),
+      /** The parent's last path segment: found as a sibling when the storage is opened elsewhere. */
+      parent_name: z.string(),
+      parent_label: z.string(),
+      parent_start_lsn: z.string(),
+      parent_end_lsn: z.string(),
+    })
+    .optional(),
 });
 
 export const manifestSchema = z.object({
@@ -125,10 +144,10 @@ export function parseManifest(text: string, archive: string): Manifest {
       `${archive}/manifest.json is not a pgferry manifest (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'})`,
     );
   }
-  if (parsed.data.format_version > manifestFormatVersion) {
+  if (parsed.data.format_version > incrementalManifestFormatVersion) {
     throw new PgferryError(
       'PGF_ARCHIVE_INVALID',
-      `${archive} uses archive format ${parsed.data.format_version}; this pgferry reads up to ${manifestFormatVersion}: upgrade pgferry`,
+      `${archive} uses archive format ${parsed.data.format_version}; this pgferry reads up to ${incrementalManifestFormatVersion}: upgrade pgferry`,
     );
   }
   return parsed.data;

@@ -1,10 +1,12 @@
+import { type PhysicalSection, manifestFileName, parseManifest } from '../archive/manifest.js';
+import { parentCandidates } from '../physical/backup-chain.js';
 import type { PhysicalBackupSummary } from '../physical/list-physical-backups.js';
-import { type ArchiveStorage, joinPath } from '../storage/archive-storage.js';
+import { type ArchiveStorage, joinPath, readText } from '../storage/archive-storage.js';
 import { formatLsn, isSegmentName, parseLsn, parseSegmentName, segmentNumber } from '../wal/lsn.js';
 import { listWalFiles } from '../wal/wal-archive.js';
 import { systemPrefix } from '../wal/wal-layout.js';
 import { walSegmentSize } from '../wal/wal-system.js';
-import { type RetentionDecision, type RetentionPolicy, planRetention } from './retention-policy.js';
+import { type RetentionCandidate, type RetentionDecision, type RetentionPlan, type RetentionPolicy, planRetention } from './retention-policy.js';
 
 export interface PhysicalCandidate {
   id: string;
@@ -36,10 +38,57 @@ function segmentOf(file: string, segmentSize: number): bigint | undefined {
 }
 
 /**
+ * An incremental backup restores only with every parent back to its full backup: a parent
+ * the policy would expire stays while a kept incremental depends on it (reason says which).
+ */
+function keepChains(decided: { keep: RetentionDecision<PhysicalCandidate>[]; expire: RetentionDecision<PhysicalCandidate>[] }): void {
+  const work = [...decided.keep];
+  for (let child = work.pop(); child; child = work.pop()) {
+    const parent = child.backup.backup.parent;
+    const index = parent === undefined ? -1 : decided.expire.findIndex((decision) => decision.backup.id === parent);
+    if (index < 0) continue;
+    const [rescued] = decided.expire.splice(index, 1) as [RetentionDecision<PhysicalCandidate>];
+    rescued.keep = true;
+    rescued.reasons = [`parent of kept incremental backup ${child.backup.id}`];
+    decided.keep.push(rescued);
+    work.push(rescued);
+  }
+}
+
+/** The incremental section of the backup at `location`, or undefined (full, not physical, unreadable). */
+async function incrementalOf(storage: ArchiveStorage, location: string): Promise<NonNullable<PhysicalSection['incremental']> | undefined> {
+  try {
+    return parseManifest(await readText(storage, joinPath(location, manifestFileName)), storage.describe(location)).physical?.incremental;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The same rule for recorded backups (`backups prune --storage`, a backup job's retention):
+ * each kept backup's manifest is read for its parent, which is rescued from the expired list.
+ */
+export async function keepRecordedParents<T extends RetentionCandidate>(storage: ArchiveStorage, plan: RetentionPlan<T>, locationOf: (backup: T) => string): Promise<void> {
+  const work = [...plan.keep];
+  for (let child = work.pop(); child; child = work.pop()) {
+    const incremental = await incrementalOf(storage, locationOf(child.backup));
+    if (!incremental) continue;
+    const candidates = parentCandidates(locationOf(child.backup), incremental);
+    const index = plan.expire.findIndex((decision) => candidates.includes(joinPath(locationOf(decision.backup))));
+    if (index < 0) continue;
+    const [rescued] = plan.expire.splice(index, 1) as [RetentionDecision<T>];
+    rescued.keep = true;
+    rescued.reasons = [`parent of kept incremental backup ${locationOf(child.backup)}`];
+    plan.keep.push(rescued);
+    work.push(rescued);
+  }
+}
+
+/**
  * Which physical base backups a GFS policy keeps (the same rules as native archives, per
  * cluster), and exactly the WAL the kept ones need: a restore from the oldest kept backup to
  * any later point replays every segment from that backup's start, so everything before it
- * goes and nothing after it. A cluster with no backup kept keeps all its WAL (nothing says
+ * goes and nothing after it. Parents of kept incremental backups are kept too. A cluster with no backup kept keeps all its WAL (nothing says
  * which of it is still wanted).
  */
 export async function planPhysicalRetention(storage: ArchiveStorage, backups: readonly PhysicalBackupSummary[], policy: RetentionPolicy): Promise<PhysicalRetentionPlan> {
@@ -51,6 +100,7 @@ export async function planPhysicalRetention(storage: ArchiveStorage, backups: re
       group.map((backup) => ({ id: backup.path, createdAt: new Date(backup.finishedAt), verified: false, backup })),
       policy,
     );
+    keepChains(decided);
     plan.keep.push(...decided.keep);
     plan.expire.push(...decided.expire);
     const files = await listWalFiles(storage, systemId);

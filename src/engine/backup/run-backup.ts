@@ -11,10 +11,13 @@ import { type Manifest, manifestFileName, manifestFormatVersion } from '../archi
 import { type ArchiveSigningKey, signManifest, signatureFileName } from '../archive/manifest-signature.js';
 import { type ArchiveStorage, joinPath, readText } from '../storage/archive-storage.js';
 import type { ArchiveResult, BackupEvent, RunHooks } from './backup-events.js';
+import { describeTarget } from '../connection-config.js';
 import { explicitConfig } from './client-config.js';
 import { dumpGlobals } from './globals-backup.js';
 import { backupNative } from './native-backup.js';
+import { prepareIncremental } from '../physical/incremental-parent.js';
 import { backupPhysical } from '../physical/physical-backup.js';
+import type { ReplicationSession } from '../physical/replication-client.js';
 import { backupPgDump } from './pg-dump-backup.js';
 import { findPgTool } from './pg-tools.js';
 import { pgferryVersion } from './pgferry-version.js';
@@ -31,6 +34,12 @@ export interface BackupOptions {
   format?: 'native' | 'pg_dump' | 'physical' | undefined;
   /** Physical: include the WAL the backup needs, so it restores alone (default: true; false = WAL from the WAL archive). */
   includeWal?: boolean | undefined;
+  /**
+   * Physical, PostgreSQL 17+ with summarize_wal = on: only the blocks changed since a parent
+   * backup — `true` for the latest physical backup of the same system and timeline under
+   * `parent`, or the parent's directory (default: a full backup).
+   */
+  incremental?: boolean | string | undefined;
   /** Every database that accepts connections, discovered at run time (default: false). */
   allDatabases?: boolean | undefined;
   /** Globs on database names limiting `allDatabases` (default: all). */
@@ -155,6 +164,21 @@ function assertPhysicalOptions(options: BackupOptions): void {
   }
 }
 
+/** The incremental step of a physical backup: parent chosen and checked once the replication session is open. */
+function incrementalStep(options: BackupOptions) {
+  const { incremental } = options;
+  if (incremental === undefined || incremental === false) return undefined;
+  return (session: ReplicationSession) =>
+    prepareIncremental(session, {
+      storage: options.storage,
+      under: options.parent ?? '',
+      from: typeof incremental === 'string' ? incremental : undefined,
+      trust: { signingKey: options.signingKey, trustUnsigned: options.signingKey === undefined },
+      encryptionSecret: options.encryptionSecret,
+      server: describeTarget(options.source),
+    });
+}
+
 /** Backs up one database, every database, and/or the globals — or the whole cluster (physical) — to one storage. */
 export async function runBackup(options: BackupOptions, hooks: RunHooks<BackupEvent> = {}): Promise<BackupResult> {
   const started = Date.now();
@@ -162,13 +186,16 @@ export async function runBackup(options: BackupOptions, hooks: RunHooks<BackupEv
   const compression = options.compression ?? 'gzip';
   assertCompressionAvailable(compression);
   const format = options.format ?? 'native';
+  if (options.incremental !== undefined && options.incremental !== false && format !== 'physical') {
+    throw new PgferryError('PGF_VALIDATION_FAILED', '--incremental applies to --format physical only (PostgreSQL 17+ block-level incremental base backups)');
+  }
   const stamp = timestampName(new Date());
   if (format === 'physical') {
     assertPhysicalOptions(options);
     const runPath = options.path ?? joinPath(options.parent ?? '', `physical-${stamp}`);
     const result: BackupResult = { path: runPath, archives: [], failures: [], durationMs: 0 };
     await writeArchive(options, hooks, result, false, { database: '(cluster)', relative: runPath, kind: 'physical' }, (location, encryption) =>
-      backupPhysical({ source: options.source, location, compression, encryption, jobs: options.jobs, includeWal: options.includeWal }, hooks),
+      backupPhysical({ source: options.source, location, compression, encryption, jobs: options.jobs, includeWal: options.includeWal, incremental: incrementalStep(options) }, hooks),
     );
     result.durationMs = Date.now() - started;
     return result;

@@ -8,6 +8,8 @@ export interface BaseBackupRequest {
   label: string;
   /** Put the WAL from start to end into the base archive (pg_wal/), so the backup restores alone. */
   includeWal: boolean;
+  /** PostgreSQL 17+: only the blocks changed since the manifest sent by UPLOAD_MANIFEST on this connection. */
+  incremental?: boolean | undefined;
 }
 
 /**
@@ -21,6 +23,7 @@ export function baseBackupCommand(serverVersionNum: number, request: BaseBackupR
   const label = quoteLiteral(request.label);
   if (serverVersionNum >= 150000) {
     const options = [`LABEL ${label}`, "CHECKPOINT 'fast'", `WAL ${request.includeWal ? 'true' : 'false'}`, 'WAIT false', "MANIFEST 'yes'", "MANIFEST_CHECKSUMS 'SHA256'"];
+    if (request.incremental) options.push('INCREMENTAL');
     return `BASE_BACKUP (${options.join(', ')})`;
   }
   return `BASE_BACKUP LABEL ${label} FAST${request.includeWal ? ' WAL' : ''} NOWAIT MANIFEST 'yes' MANIFEST_CHECKSUMS 'SHA256'`;

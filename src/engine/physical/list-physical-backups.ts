@@ -1,5 +1,6 @@
 import { parseManifest, manifestFileName } from '../archive/manifest.js';
 import { type ArchiveStorage, joinPath, readText } from '../storage/archive-storage.js';
+import { parentCandidates } from './backup-chain.js';
 
 export interface PhysicalBackupSummary {
   /** The backup's directory inside the storage (what restore and verify take). */
@@ -14,6 +15,8 @@ export interface PhysicalBackupSummary {
   walIncluded: boolean;
   label: string;
   sizeBytes: number;
+  /** An incremental backup: its parent's directory in this storage (it restores only with its chain). */
+  parent?: string | undefined;
 }
 
 export interface PhysicalBackupFilter {
@@ -55,6 +58,7 @@ export async function listPhysicalBackups(storage: ArchiveStorage, filter: Physi
       walIncluded: physical.wal === 'included',
       label: physical.label,
       sizeBytes: manifest.files.reduce((sum, file) => sum + file.size, 0),
+      ...(physical.incremental ? { parent: parentCandidates(dir, physical.incremental)[0] } : {}),
     });
   }
   return found.sort((a, b) => a.startedAt.localeCompare(b.startedAt));

@@ -8,11 +8,13 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 import { type ArchiveLocation, storedName, writeArchiveFile } from '../archive/archive-files.js';
 import { type Compression, compressionSuffix } from '../archive/compression.js';
 import type { ManifestEncryption } from '../archive/encryption.js';
-import { type Manifest, type ManifestFile, type PhysicalFile, type PhysicalSection, manifestFileName, manifestFormatVersion } from '../archive/manifest.js';
+import { type Manifest, type ManifestFile, type PhysicalFile, type PhysicalSection, incrementalManifestFormatVersion, manifestFileName, manifestFormatVersion } from '../archive/manifest.js';
 import type { BackupEvent, RunHooks } from '../backup/backup-events.js';
 import { pgferryVersion } from '../backup/pgferry-version.js';
 import { joinPath } from '../storage/archive-storage.js';
 import { type Tablespace, baseBackupEvents } from './base-backup-protocol.js';
+import type { IncrementalStart } from './incremental-parent.js';
+import { uploadManifest } from './incremental-protocol.js';
 import { type ReplicationSession, openReplicationSession } from './replication-client.js';
 import { compareWithServerManifest, parseServerManifest } from './server-manifest.js';
 import { TarScanner } from './tar-scanner.js';
@@ -28,6 +30,8 @@ export interface PhysicalBackupOptions {
   jobs?: number | undefined;
   /** Backup label recorded by the server in backup_label (default: `pgferry <time>`). */
   label?: string | undefined;
+  /** An incremental backup (PostgreSQL 17+): checks the server and picks the parent once the session is open (see incremental-parent.ts). */
+  incremental?: ((session: ReplicationSession) => Promise<IncrementalStart>) | undefined;
 }
 
 /** A progress event per this many bytes received (one tar can take hours). */
@@ -95,7 +99,9 @@ async function backupWith(session: ReplicationSession, options: PhysicalBackupOp
   const includeWal = options.includeWal ?? true;
   const label = options.label ?? `pgferry ${createdAt}`;
   const write = { compression, key, signal: hooks.signal, parallel: options.jobs ?? 2 };
+  const incremental = await options.incremental?.(session);
   if (includeWal) await reserveWal(session, hooks);
+  if (incremental) await uploadManifest(session, incremental.serverManifest, incremental.record.parent);
 
   const archives: PhysicalSection['archives'] = [];
   const files: ManifestFile[] = [];
@@ -142,7 +148,7 @@ async function backupWith(session: ReplicationSession, options: PhysicalBackupOp
   };
 
   try {
-    for await (const event of baseBackupEvents(session.client, session.serverVersionNum, { label, includeWal })) {
+    for await (const event of baseBackupEvents(session.client, session.serverVersionNum, { label, includeWal, incremental: incremental !== undefined })) {
       switch (event.type) {
         case 'start':
           start = { lsn: event.lsn, timeline: event.timeline };
@@ -204,7 +210,7 @@ async function backupWith(session: ReplicationSession, options: PhysicalBackupOp
 
   const manifest: Manifest = {
     format: 'physical',
-    format_version: manifestFormatVersion,
+    format_version: incremental ? incrementalManifestFormatVersion : manifestFormatVersion,
     created_at: createdAt,
     finished_at: new Date().toISOString(),
     pgferry_version: pgferryVersion,
@@ -226,6 +232,7 @@ async function backupWith(session: ReplicationSession, options: PhysicalBackupOp
       archives,
       server_manifest: serverManifestName,
       contents,
+      ...(incremental ? { incremental: incremental.record } : {}),
     },
     warnings: [],
   };

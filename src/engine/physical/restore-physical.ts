@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, chown, lchown, lstat, mkdir, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,8 @@ import type { ArchiveTrust } from '../archive/manifest-signature.js';
 import { readTrustedManifest } from '../archive/verify-archive.js';
 import type { RestoreEvent, RunHooks } from '../backup/backup-events.js';
 import type { ArchiveStorage } from '../storage/archive-storage.js';
+import { restoreIncrementalChain } from './restore-incremental.js';
+import { assertEmptyTarget, chownTree, defaultOwner, stagingOf } from './restore-target.js';
 import { type TarHeader, parseTarHeader, tarBlock } from './tar-scanner.js';
 
 export interface RestorePhysicalOptions {
@@ -52,26 +54,6 @@ export interface RestorePhysicalResult {
   tablespaces: { oid: number; dir: string }[];
   durationMs: number;
 }
-
-async function assertEmptyTarget(dir: string, what: string): Promise<void> {
-  const info = await lstat(dir).catch(() => undefined);
-  if (!info) return;
-  if (!info.isDirectory()) throw new PgferryError('PGF_RESTORE_REFUSED', `${what} ${dir} exists and is not a directory; pick a new directory`);
-  if ((await readdir(dir)).length > 0) throw new PgferryError('PGF_RESTORE_REFUSED', `${what} ${dir} is not empty; a physical restore writes only into a new or empty directory — pick another one`);
-}
-
-/** As root, PostgreSQL must run as another user: the files go to `postgres` when that user exists. */
-async function defaultOwner(): Promise<{ uid: number; gid: number } | undefined> {
-  if (process.getuid?.() !== 0) return undefined;
-  const { execFile } = await import('node:child_process');
-  const id = (flag: string) =>
-    new Promise<number | undefined>((resolve) => execFile('id', [flag, 'postgres'], (error, stdout) => resolve(error ? undefined : Number(stdout.trim()))));
-  const [uid, gid] = await Promise.all([id('-u'), id('-g')]);
-  return uid === undefined || gid === undefined ? undefined : { uid, gid };
-}
-
-/** A sibling directory to write into, renamed into place only when everything is written. */
-const stagingOf = (dir: string) => path.join(path.dirname(dir), `.${path.basename(dir)}.pgferry-restore-${process.pid}`);
 
 /** Streams a tar into `root`, checking every file against the backup's contents list. */
 async function extractArchive(
@@ -156,14 +138,6 @@ async function extractArchive(
   return { files, bytes };
 }
 
-async function chownTree(dir: string, owner: { uid: number; gid: number }): Promise<void> {
-  await lchown(dir, owner.uid, owner.gid);
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) await chownTree(full, owner);
-    else await lchown(full, owner.uid, owner.gid);
-  }
-}
 
 /**
  * Writes a physical backup out as a data directory (and its tablespaces), each into a
@@ -179,6 +153,8 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
   if (manifest.format !== 'physical' || !physical) {
     throw new PgferryError('PGF_RESTORE_REFUSED', `${where} is a ${manifest.format} archive, not a physical backup; restore it into a database with \`pgferry restore ARCHIVE --to DB\``);
   }
+  // An incremental backup is combined with its chain (full backup restored, then each incremental applied).
+  if (physical.incremental) return restoreIncrementalChain(options, manifest, restorePhysicalBackup);
   const key = manifest.encryption ? openArchiveKey(options.encryptionSecret, manifest.encryption, where) : undefined;
   const dataDir = path.resolve(options.toDir);
   await assertEmptyTarget(dataDir, 'the target directory');

@@ -1,0 +1,35 @@
+import { lchown, lstat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+
+import { PgferryError } from '../../errors/pgferry-error.js';
+
+/* The target directories of a physical restore: checks, staging and ownership. */
+
+export async function assertEmptyTarget(dir: string, what: string): Promise<void> {
+  const info = await lstat(dir).catch(() => undefined);
+  if (!info) return;
+  if (!info.isDirectory()) throw new PgferryError('PGF_RESTORE_REFUSED', `${what} ${dir} exists and is not a directory; pick a new directory`);
+  if ((await readdir(dir)).length > 0) throw new PgferryError('PGF_RESTORE_REFUSED', `${what} ${dir} is not empty; a physical restore writes only into a new or empty directory — pick another one`);
+}
+
+/** As root, PostgreSQL must run as another user: the files go to `postgres` when that user exists. */
+export async function defaultOwner(): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const { execFile } = await import('node:child_process');
+  const id = (flag: string) =>
+    new Promise<number | undefined>((resolve) => execFile('id', [flag, 'postgres'], (error, stdout) => resolve(error ? undefined : Number(stdout.trim()))));
+  const [uid, gid] = await Promise.all([id('-u'), id('-g')]);
+  return uid === undefined || gid === undefined ? undefined : { uid, gid };
+}
+
+/** A sibling directory to write into, renamed into place only when everything is written. */
+export const stagingOf = (dir: string) => path.join(path.dirname(dir), `.${path.basename(dir)}.pgferry-restore-${process.pid}`);
+
+export async function chownTree(dir: string, owner: { uid: number; gid: number }): Promise<void> {
+  await lchown(dir, owner.uid, owner.gid);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(full, owner);
+    else await lchown(full, owner.uid, owner.gid);
+  }
+}
