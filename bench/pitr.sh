@@ -131,9 +131,10 @@ log "building the dataset at SCALE=$SCALE"
 CLUSTER_MB=$("${PSQL[@]}" -d "$URL/postgres" -c 'SELECT round(sum(pg_database_size(oid)) / 1048576.0) FROM pg_database')
 
 # measure NAME DIR AS COMMAND...: runs COMMAND under /usr/bin/time -v (as postgres when AS=pg);
-# writes "wall_s rss_kb bytes" to results/NAME (bytes = size of DIR afterwards, 0 for "-").
+# writes "wall_s rss_kb bytes cpu_s" to results/NAME (bytes = size of DIR afterwards, 0 for "-";
+# cpu_s = user + system time of the process and the children it waited for, not the server's).
 measure() {
-  local name=$1 dir=$2 who=$3 start end rss bytes=0
+  local name=$1 dir=$2 who=$3 start end rss cpu bytes=0
   shift 3
   start=$(date +%s.%N)
   local runner=(/usr/bin/time -v -o "$WORK/time.txt")
@@ -145,7 +146,8 @@ measure() {
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time.txt")
   [[ $dir == latest ]] && dir=$(latest_br)
   [[ $dir != - ]] && bytes=$(du -sb "$dir" | awk '{print $1}')
-  echo "$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f", b - a}') $rss $bytes" >"$WORK/results/$name"
+  cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.1f", s}' "$WORK/time.txt")
+  echo "$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f", b - a}') $rss $bytes $cpu" >"$WORK/results/$name"
 }
 # time.txt is written by the postgres user when measuring pgBackRest.
 [[ $(id -u) == 0 ]] && { touch "$WORK/time.txt"; chown postgres "$WORK/time.txt"; }
@@ -242,12 +244,12 @@ fi
 
 row() {
   local file=$WORK/results/$2
-  [[ -s $file ]] || { printf '%-26s %12s %10s %12s\n' "$1" failed - -; return; }
-  awk -v label="$1" '{printf "%-26s %12s %10s %12.0f\n", label, $1, ($3 > 0 ? sprintf("%.1f", $3 / 1048576) : "-"), $2 / 1024}' "$file"
+  [[ -s $file ]] || { printf '%-26s %12s %10s %12s %8s\n' "$1" failed - - -; return; }
+  awk -v label="$1" '{printf "%-26s %12s %10s %12.0f %8s\n", label, $1, ($3 > 0 ? sprintf("%.1f", $3 / 1048576) : "-"), $2 / 1024, $4}' "$file"
 }
 printf '\nbench/pitr.sh SCALE=%s COMPRESS="%s" (PostgreSQL %s, cluster %s MB, pgBackRest %s, node %s, %s cores, load %s)\n' "$SCALE" "${COMPRESSIONS[*]}" \
   "$("${PSQL[@]}" -d "$URL/postgres" -c 'SHOW server_version')" "$CLUSTER_MB" "$(pgbackrest version | awk '{print $2}')" "$(node --version)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-26s %12s %10s %12s\n' step "wall s" "stored MB" "peak RSS MB"
+printf '%-26s %12s %10s %12s %8s\n' step "wall s" "stored MB" "peak RSS MB" "CPU s"
 for c in "${COMPRESSIONS[@]}"; do
   if [[ -n $BEFORE ]]; then row "backup pgferry-before $c" "before-backup-$c"; fi
   row "backup pgferry -j2 $c" "pgferry-backup-$c"

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { chmod, chown, lchown, lstat, mkdir, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { type ArchiveLocation, readArchiveFile } from '../archive/archive-files.js';
@@ -13,6 +11,7 @@ import type { ArchiveTrust } from '../archive/manifest-signature.js';
 import { readTrustedManifest } from '../archive/verify-archive.js';
 import type { RestoreEvent, RunHooks } from '../backup/backup-events.js';
 import type { ArchiveStorage } from '../storage/archive-storage.js';
+import { PipelinedFileWriter } from './pipelined-file-writer.js';
 import { type TarHeader, parseTarHeader, tarBlock } from './tar-scanner.js';
 
 export interface RestorePhysicalOptions {
@@ -73,13 +72,18 @@ async function defaultOwner(): Promise<{ uid: number; gid: number } | undefined>
 /** A sibling directory to write into, renamed into place only when everything is written. */
 const stagingOf = (dir: string) => path.join(path.dirname(dir), `.${path.basename(dir)}.pgferry-restore-${process.pid}`);
 
-/** Streams a tar into `root`, checking every file against the backup's contents list. */
+/**
+ * Streams a tar into `root`, checking every file against the backup's contents list. File
+ * bytes go to a PipelinedFileWriter, so decoding goes on while the disk writes; the caller
+ * waits for `writer.finish()`.
+ */
 async function extractArchive(
   stream: Readable,
   root: string,
   archive: string,
   expected: Map<string, PhysicalFile>,
   prefix: string,
+  writer: PipelinedFileWriter,
   onSymlink: (entry: TarHeader) => Promise<void>,
 ): Promise<{ files: number; bytes: number }> {
   let files = 0;
@@ -98,16 +102,13 @@ async function extractArchive(
     }
     return true;
   };
-  async function* body(size: number): AsyncGenerator<Buffer> {
-    let left = size;
-    while (left > 0) {
-      if (buffer.length === 0 && !(await fill(1))) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} ends inside a file; the archive is truncated`);
-      const take = buffer.subarray(0, Math.min(left, buffer.length));
-      buffer = buffer.subarray(take.length);
-      left -= take.length;
-      yield take;
-    }
-  }
+  // Directories made so far: a base backup holds thousands of files in a few directories.
+  const made = new Set<string>();
+  const makeDir = async (dir: string) => {
+    if (made.has(dir)) return;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    made.add(dir);
+  };
   for (;;) {
     // PostgreSQL 13/14 archives end without the two zero blocks.
     if (!(await fill(tarBlock))) {
@@ -119,10 +120,10 @@ async function extractArchive(
     if (!header) break;
     const target = path.join(root, header.path);
     if (header.type === 'directory') {
-      await mkdir(target, { recursive: true, mode: 0o700 });
+      await makeDir(target);
       continue;
     }
-    await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+    await makeDir(path.dirname(target));
     if (header.type === 'symlink') {
       await onSymlink(header);
       continue;
@@ -131,13 +132,17 @@ async function extractArchive(
     const listed = expected.get(name);
     if (!listed) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} holds ${name}, which the backup's manifest does not list; the archive was altered`);
     const hash = createHash('sha256');
-    const hasher = new Transform({
-      transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-        hash.update(chunk);
-        callback(null, chunk);
-      },
-    });
-    await pipeline(Readable.from(body(header.size)), hasher, createWriteStream(target, { mode: 0o600 }));
+    const sink = writer.file(target, 0o600);
+    let left = header.size;
+    while (left > 0) {
+      if (buffer.length === 0 && !(await fill(1))) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} ends inside a file; the archive is truncated`);
+      const take = buffer.length <= left ? buffer : buffer.subarray(0, left);
+      buffer = buffer.subarray(take.length);
+      left -= take.length;
+      hash.update(take);
+      await sink.write(take);
+    }
+    await sink.end();
     const sha256 = hash.digest('hex');
     if (header.size !== listed.size || sha256 !== listed.sha256) {
       throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${name} in ${archive} does not match the backup's manifest (${header.size !== listed.size ? 'size' : 'sha256'} differs); restore from another copy of the backup`, {
@@ -188,6 +193,7 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
   const expected = new Map(physical.contents.map((file) => [file.path, file]));
   let files = 0;
   let bytes = 0;
+  const writer = new PipelinedFileWriter();
   try {
     for (const dir of staging) {
       await rm(dir.staging, { recursive: true, force: true });
@@ -202,13 +208,14 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
       const prefix = tablespace ? `pg_tblspc/${tablespace.oid}/` : '';
       options.onEvent?.({ type: 'table:start', table: archive.file });
       const stream = await readArchiveFile(location, file, { compression: manifest.compression, key });
-      const done = await extractArchive(stream, root, archive.file, expected, prefix, async (entry) => {
+      const done = await extractArchive(stream, root, archive.file, expected, prefix, writer, async (entry) => {
         // Tablespace links point at where each tablespace is restored; nothing else is a symlink in a base backup.
         const oid = /^pg_tblspc\/(\d+)$/.exec(entry.path)?.[1];
         const mapped = oid === undefined ? undefined : tablespaces.find((t) => String(t.oid) === oid);
         if (archive.tablespace_oid !== null || !mapped) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive.file} holds a symlink ${entry.path} → ${entry.target ?? '?'} that is not a tablespace link; refusing to write it`);
         await symlink(mapped.dir, path.join(root, entry.path));
       });
+      await writer.finish();
       files += done.files;
       bytes += done.bytes;
       options.onEvent?.({ type: 'table:done', table: archive.file, rows: done.files });
@@ -235,6 +242,7 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
     }
     if (owner) for (const dir of staging) await chown(dir.final, owner.uid, owner.gid);
   } catch (error) {
+    await writer.abandon();
     await Promise.all(staging.map((dir) => rm(dir.staging, { recursive: true, force: true }).catch(() => undefined)));
     throw error;
   }
