@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { chmod, chown, lchown, lstat, mkdir, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -11,7 +10,7 @@ import type { ArchiveTrust } from '../archive/manifest-signature.js';
 import { readTrustedManifest } from '../archive/verify-archive.js';
 import type { RestoreEvent, RunHooks } from '../backup/backup-events.js';
 import type { ArchiveStorage } from '../storage/archive-storage.js';
-import { PipelinedFileWriter } from './pipelined-file-writer.js';
+import { FileWriteWorker } from './file-write-worker.js';
 import { type TarHeader, parseTarHeader, tarBlock } from './tar-scanner.js';
 
 export interface RestorePhysicalOptions {
@@ -74,8 +73,8 @@ const stagingOf = (dir: string) => path.join(path.dirname(dir), `.${path.basenam
 
 /**
  * Streams a tar into `root`, checking every file against the backup's contents list. File
- * bytes go to a PipelinedFileWriter, so decoding goes on while the disk writes; the caller
- * waits for `writer.finish()`.
+ * bytes go to a thread that hashes and writes them while this one decodes the next; the
+ * returned `checked` settles once every file is written and matched its SHA-256.
  */
 async function extractArchive(
   stream: Readable,
@@ -83,9 +82,10 @@ async function extractArchive(
   archive: string,
   expected: Map<string, PhysicalFile>,
   prefix: string,
-  writer: PipelinedFileWriter,
+  writer: FileWriteWorker,
   onSymlink: (entry: TarHeader) => Promise<void>,
-): Promise<{ files: number; bytes: number }> {
+): Promise<{ files: number; bytes: number; checked: Promise<unknown> }> {
+  const checks: Promise<void>[] = [];
   let files = 0;
   let bytes = 0;
   let buffer: Buffer = Buffer.alloc(0);
@@ -131,7 +131,7 @@ async function extractArchive(
     const name = prefix + header.path;
     const listed = expected.get(name);
     if (!listed) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} holds ${name}, which the backup's manifest does not list; the archive was altered`);
-    const hash = createHash('sha256');
+    if (header.size !== listed.size) throw mismatch(name, archive, 'size');
     const sink = writer.file(target, 0o600);
     let left = header.size;
     while (left > 0) {
@@ -139,16 +139,13 @@ async function extractArchive(
       const take = buffer.length <= left ? buffer : buffer.subarray(0, left);
       buffer = buffer.subarray(take.length);
       left -= take.length;
-      hash.update(take);
       await sink.write(take);
     }
-    await sink.end();
-    const sha256 = hash.digest('hex');
-    if (header.size !== listed.size || sha256 !== listed.sha256) {
-      throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${name} in ${archive} does not match the backup's manifest (${header.size !== listed.size ? 'size' : 'sha256'} differs); restore from another copy of the backup`, {
-        details: { file: name },
-      });
-    }
+    const check = sink.end().then((sha256) => {
+      if (sha256 !== listed.sha256) throw mismatch(name, archive, 'sha256');
+    });
+    check.catch(() => undefined); // awaited through `checked`; a failure meanwhile is not unhandled
+    checks.push(check);
     expected.delete(name);
     const pad = (tarBlock - (header.size % tarBlock)) % tarBlock;
     if (pad > 0 && !(await fill(pad))) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} is truncated after ${name}`);
@@ -158,8 +155,13 @@ async function extractArchive(
   }
   // Drain the rest (zero padding) so the stream's own checks (sha256 of the stored file, authentication) run.
   if (!exhausted) for (;;) if ((await iterator.next()).done) break;
-  return { files, bytes };
+  return { files, bytes, checked: Promise.all(checks) };
 }
+
+const mismatch = (name: string, archive: string, what: 'size' | 'sha256') =>
+  new PgferryError('PGF_ARCHIVE_CORRUPT', `${name} in ${archive} does not match the backup's manifest (${what} differs); restore from another copy of the backup`, {
+    details: { file: name },
+  });
 
 async function chownTree(dir: string, owner: { uid: number; gid: number }): Promise<void> {
   await lchown(dir, owner.uid, owner.gid);
@@ -193,7 +195,7 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
   const expected = new Map(physical.contents.map((file) => [file.path, file]));
   let files = 0;
   let bytes = 0;
-  const writer = new PipelinedFileWriter();
+  const writer = new FileWriteWorker();
   try {
     for (const dir of staging) {
       await rm(dir.staging, { recursive: true, force: true });
@@ -215,7 +217,7 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
         if (archive.tablespace_oid !== null || !mapped) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive.file} holds a symlink ${entry.path} → ${entry.target ?? '?'} that is not a tablespace link; refusing to write it`);
         await symlink(mapped.dir, path.join(root, entry.path));
       });
-      await writer.finish();
+      await done.checked;
       files += done.files;
       bytes += done.bytes;
       options.onEvent?.({ type: 'table:done', table: archive.file, rows: done.files });
@@ -242,10 +244,11 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
     }
     if (owner) for (const dir of staging) await chown(dir.final, owner.uid, owner.gid);
   } catch (error) {
-    await writer.abandon();
+    await writer.close();
     await Promise.all(staging.map((dir) => rm(dir.staging, { recursive: true, force: true }).catch(() => undefined)));
     throw error;
   }
+  await writer.close();
   return {
     dataDir,
     systemId: physical.system_identifier,
