@@ -2,8 +2,12 @@
 # bench/pitr.sh — pgferry physical backup, restore and WAL streaming beside pgBackRest (issue 17).
 #
 # Usage: bench/pitr.sh [SCALE]            (default SCALE=0.1; 1 = ~1 GB of bench data)
-#   env COMPRESS=gzip                     gzip (pgBackRest gz) or zstd (pgBackRest zst); level 6 / 3 for both
-#   env LOAD_SECONDS=60                   length of the pgbench write load for the WAL part
+#   env COMPRESS=gzip                     gzip (pgBackRest gz) or zstd (pgBackRest zst); level 6 / 3 for both;
+#                                         a list ("gzip zstd") runs backup and restore per compression
+#                                         on the same dataset (the WAL part uses the first)
+#   env LOAD_SECONDS=60                   length of the pgbench write load for the WAL part (0: no WAL part)
+#   env BEFORE=DIR                        another pgferry checkout (e.g. main) measured in the same run,
+#                                         before pgferry itself, for a before/after comparison
 #   env CLIENTS=2                         pgbench clients
 #   env PGBIN=/usr/lib/postgresql/15/bin  server binaries (pgBackRest 2.45 from Debian knows PostgreSQL <= 15)
 #   env PORT=55439
@@ -31,11 +35,15 @@ PORT=${PORT:-55439}
 PGBENCH_SCALE=${PGBENCH_SCALE:-10}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MAKE_DATASET=${MAKE_DATASET:-$ROOT/../shared/bench/make-dataset.sh}
-case $COMPRESS in
-  gzip) BR_COMPRESS=gz ;;
-  zstd) BR_COMPRESS=zst ;;
-  *) echo "COMPRESS must be gzip or zstd, got '$COMPRESS'" >&2; exit 2 ;;
-esac
+read -r -a COMPRESSIONS <<<"$COMPRESS"
+br_compress() { case $1 in gzip) echo gz ;; zstd) echo zst ;; esac; }
+br_level() { case $1 in gzip) echo 6 ;; zstd) echo 3 ;; esac; }
+for c in "${COMPRESSIONS[@]}"; do
+  [[ $c == gzip || $c == zstd ]] || { echo "COMPRESS must be gzip and/or zstd, got '$c'" >&2; exit 2; }
+done
+COMPRESS=${COMPRESSIONS[0]}
+BEFORE=${BEFORE:-}
+[[ -z $BEFORE || -f $BEFORE/bin/pgferry.js ]] || { echo "BEFORE=$BEFORE holds no bin/pgferry.js" >&2; exit 2; }
 
 log() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -70,10 +78,11 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'log "failed at line $LINENO"' ERR
-mkdir -p "$WORK/results" "$WORK/pgferry" "$WORK/restore-pgferry" "$WORK/br-repo" "$WORK/br-log" "$WORK/br-lock" "$WORK/restore-br"
+mkdir -p "$WORK/results" "$WORK/pgferry" "$WORK/pgferry-before" "$WORK/restore-pgferry" "$WORK/br-repo" "$WORK/br-log" "$WORK/br-lock" "$WORK/restore-br"
 [[ $(id -u) == 0 ]] && chown postgres "$WORK/br-repo" "$WORK/br-log" "$WORK/br-lock" "$WORK/restore-br" "$WORK"
 export PGFERRY_HOME="$WORK/home" LOG_LEVEL=warn
 PGFERRY=(node "$ROOT/bin/pgferry.js")
+PGFERRY_BEFORE=(node "$BEFORE/bin/pgferry.js")
 
 cat >"$CONF" <<EOF
 [global]
@@ -82,8 +91,8 @@ log-path=$WORK/br-log
 lock-path=$WORK/br-lock
 log-level-console=warn
 log-level-file=off
-compress-type=$BR_COMPRESS
-compress-level=$([[ $COMPRESS == gzip ]] && echo 6 || echo 3)
+compress-type=$(br_compress "$COMPRESS")
+compress-level=$(br_level "$COMPRESS")
 process-max=2
 start-fast=y
 archive-copy=y
@@ -122,9 +131,10 @@ log "building the dataset at SCALE=$SCALE"
 CLUSTER_MB=$("${PSQL[@]}" -d "$URL/postgres" -c 'SELECT round(sum(pg_database_size(oid)) / 1048576.0) FROM pg_database')
 
 # measure NAME DIR AS COMMAND...: runs COMMAND under /usr/bin/time -v (as postgres when AS=pg);
-# writes "wall_s rss_kb bytes" to results/NAME (bytes = size of DIR afterwards, 0 for "-").
+# writes "wall_s rss_kb bytes cpu_s" to results/NAME (bytes = size of DIR afterwards, 0 for "-";
+# cpu_s = user + system time of the process and the children it waited for, not the server's).
 measure() {
-  local name=$1 dir=$2 who=$3 start end rss bytes=0
+  local name=$1 dir=$2 who=$3 start end rss cpu bytes=0
   shift 3
   start=$(date +%s.%N)
   local runner=(/usr/bin/time -v -o "$WORK/time.txt")
@@ -134,23 +144,44 @@ measure() {
   fi
   end=$(date +%s.%N)
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time.txt")
+  [[ $dir == latest ]] && dir=$(latest_br)
   [[ $dir != - ]] && bytes=$(du -sb "$dir" | awk '{print $1}')
-  echo "$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f", b - a}') $rss $bytes" >"$WORK/results/$name"
+  cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.1f", s}' "$WORK/time.txt")
+  echo "$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f", b - a}') $rss $bytes $cpu" >"$WORK/results/$name"
 }
 # time.txt is written by the postgres user when measuring pgBackRest.
 [[ $(id -u) == 0 ]] && { touch "$WORK/time.txt"; chown postgres "$WORK/time.txt"; }
 
-log "base backup: pgferry"
-measure pgferry-backup "$WORK/pgferry/base" me "${PGFERRY[@]}" backup --from "$URL/postgres" --to "$WORK/pgferry" --name base \
-  --format physical --wal included --jobs 2 --compress "$COMPRESS" --json
-log "base backup: pgBackRest"
-measure pgbackrest-backup "$WORK/br-repo/backup" pg "${BR[@]}" backup --type=full
-log "restore: pgferry"
-measure pgferry-restore - me "${PGFERRY[@]}" restore "$WORK/pgferry/base" --to-dir "$WORK/restore-pgferry/data"
-log "restore: pgBackRest"
-measure pgbackrest-restore - pg "${BR[@]}" restore "--pg1-path=$WORK/restore-br" --process-max=2
-rm -rf "$WORK/restore-pgferry/data" "$WORK/restore-br"
+# pgBackRest's newest full backup (each compression adds one to the repository).
+latest_br() { find "$WORK/br-repo/backup/bench" -maxdepth 1 -name '*F' -type d | sort | tail -n 1; }
+for c in "${COMPRESSIONS[@]}"; do
+  if [[ -n $BEFORE ]]; then
+    log "base backup: pgferry before ($c)"
+    measure "before-backup-$c" "$WORK/pgferry-before/base-$c" me "${PGFERRY_BEFORE[@]}" backup --from "$URL/postgres" --to "$WORK/pgferry-before" --name "base-$c" \
+      --format physical --wal included --jobs 2 --compress "$c" --json
+  fi
+  log "base backup: pgferry ($c)"
+  measure "pgferry-backup-$c" "$WORK/pgferry/base-$c" me "${PGFERRY[@]}" backup --from "$URL/postgres" --to "$WORK/pgferry" --name "base-$c" \
+    --format physical --wal included --jobs 2 --compress "$c" --json
+  log "base backup: pgBackRest ($c)"
+  measure "pgbackrest-backup-$c" latest pg "${BR[@]}" backup --type=full "--compress-type=$(br_compress "$c")" "--compress-level=$(br_level "$c")"
+  if [[ -n $BEFORE ]]; then
+    log "restore: pgferry before ($c)"
+    measure "before-restore-$c" - me "${PGFERRY_BEFORE[@]}" restore "$WORK/pgferry-before/base-$c" --to-dir "$WORK/restore-pgferry/data"
+    rm -rf "$WORK/restore-pgferry/data"
+  fi
+  log "restore: pgferry ($c)"
+  measure "pgferry-restore-$c" - me "${PGFERRY[@]}" restore "$WORK/pgferry/base-$c" --to-dir "$WORK/restore-pgferry/data"
+  log "restore: pgBackRest ($c)"
+  measure "pgbackrest-restore-$c" - pg "${BR[@]}" restore "--pg1-path=$WORK/restore-br" --process-max=2
+  rm -rf "$WORK/restore-pgferry/data" "$WORK/restore-br"
+  mkdir -p "$WORK/restore-br"
+  if [[ $(id -u) == 0 ]]; then chown postgres "$WORK/restore-br"; fi
+done
 
+WAL_PART=1
+if [[ $LOAD_SECONDS == 0 ]]; then WAL_PART=; fi
+if [[ -n $WAL_PART ]]; then
 log "WAL: pgbench -i, then pgferry wal stream and pgBackRest archive-push under $LOAD_SECONDS s of pgbench -c $CLIENTS"
 pgbench -i -q -s "$PGBENCH_SCALE" "$URL/bench" >"$WORK/pgbench-init.txt" 2>&1 || { log "pgbench -i failed:"; cat "$WORK/pgbench-init.txt" >&2; exit 1; }
 /usr/bin/time -v -o "$WORK/stream-time.txt" "${PGFERRY[@]}" wal stream --from "$URL/postgres" --to "$WORK/wal-pgferry" \
@@ -209,19 +240,25 @@ wal_stats() {
 read -r PGF_SEGS PGF_P50 PGF_MAX PGF_MISSING < <(wal_stats pgferry)
 read -r BR_SEGS BR_P50 BR_MAX BR_MISSING < <(wal_stats pgbackrest)
 STREAM_RSS=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$WORK/stream-time.txt")
+fi
 
 row() {
   local file=$WORK/results/$2
-  [[ -s $file ]] || { printf '%-22s %12s %10s %12s\n' "$1" failed - -; return; }
-  awk -v label="$1" '{printf "%-22s %12s %10s %12.0f\n", label, $1, ($3 > 0 ? sprintf("%.1f", $3 / 1048576) : "-"), $2 / 1024}' "$file"
+  [[ -s $file ]] || { printf '%-26s %12s %10s %12s %8s\n' "$1" failed - - -; return; }
+  awk -v label="$1" '{printf "%-26s %12s %10s %12.0f %8s\n", label, $1, ($3 > 0 ? sprintf("%.1f", $3 / 1048576) : "-"), $2 / 1024, $4}' "$file"
 }
-printf '\nbench/pitr.sh SCALE=%s COMPRESS=%s (PostgreSQL %s, cluster %s MB, pgBackRest %s, node %s, %s cores)\n' "$SCALE" "$COMPRESS" \
-  "$("${PSQL[@]}" -d "$URL/postgres" -c 'SHOW server_version')" "$CLUSTER_MB" "$(pgbackrest version | awk '{print $2}')" "$(node --version)" "$(nproc)"
-printf '%-22s %12s %10s %12s\n' step "wall s" "stored MB" "peak RSS MB"
-row 'backup pgferry -j2' pgferry-backup
-row 'backup pgBackRest p2' pgbackrest-backup
-row 'restore pgferry' pgferry-restore
-row 'restore pgBackRest p2' pgbackrest-restore
+printf '\nbench/pitr.sh SCALE=%s COMPRESS="%s" (PostgreSQL %s, cluster %s MB, pgBackRest %s, node %s, %s cores, load %s)\n' "$SCALE" "${COMPRESSIONS[*]}" \
+  "$("${PSQL[@]}" -d "$URL/postgres" -c 'SHOW server_version')" "$CLUSTER_MB" "$(pgbackrest version | awk '{print $2}')" "$(node --version)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-26s %12s %10s %12s %8s\n' step "wall s" "stored MB" "peak RSS MB" "CPU s"
+for c in "${COMPRESSIONS[@]}"; do
+  if [[ -n $BEFORE ]]; then row "backup pgferry-before $c" "before-backup-$c"; fi
+  row "backup pgferry -j2 $c" "pgferry-backup-$c"
+  row "backup pgBackRest p2 $c" "pgbackrest-backup-$c"
+  if [[ -n $BEFORE ]]; then row "restore pgferry-before $c" "before-restore-$c"; fi
+  row "restore pgferry $c" "pgferry-restore-$c"
+  row "restore pgBackRest p2 $c" "pgbackrest-restore-$c"
+done
+[[ -n $WAL_PART ]] || exit 0
 printf '\nWAL under pgbench -c %s for %s s (tpcb-like + 100-row inserts): %s tps, segments %s..%s\n' "$CLIENTS" "$LOAD_SECONDS" "${TPS:-?}" "$FIRST_SEGMENT" "$LOAD_END_SEGMENT"
 printf '%-22s %9s %11s %11s %9s %12s\n' tool segments "lag p50 s" "lag max s" missing "peak RSS MB"
 printf '%-22s %9s %11s %11s %9s %12s\n' 'pgferry wal stream' "$PGF_SEGS" "$PGF_P50" "$PGF_MAX" "$PGF_MISSING" "$STREAM_RSS"

@@ -70,6 +70,28 @@ describe('archive files', () => {
     });
   });
 
+  it('a local zstd file, decoded by zstd reading it directly, round-trips and names a flipped byte, undecodable data and a missing file', async (context) => {
+    if (detectZstd().via !== 'binary') context.skip();
+    const where = await location();
+    const entry = await writeArchiveFile(where, 'data/z.copy.zst', Readable.from([Buffer.from(payload)]), { compression: 'zstd' });
+    expect(await readArchiveText(where, entry, { compression: 'zstd' })).toBe(payload);
+    const file = path.join(where.dir, 'a1/data/z.copy.zst');
+    const bytes = await readFile(file);
+    bytes[Math.floor(bytes.length / 2)] = (bytes[Math.floor(bytes.length / 2)] ?? 0) ^ 0x01;
+    await writeFile(file, bytes);
+    await expect(readArchiveText(where, entry, { compression: 'zstd' })).rejects.toMatchObject({
+      code: 'PGF_ARCHIVE_CORRUPT',
+      message: expect.stringMatching(/archive file data\/z\.copy\.zst is corrupt \(sha256/),
+    });
+    const forged = { ...entry, sha256: createHash('sha256').update(bytes).digest('hex') };
+    await expect(readArchiveText(where, forged, { compression: 'zstd' })).rejects.toMatchObject({
+      code: 'PGF_ARCHIVE_CORRUPT',
+      message: expect.stringMatching(/archive file data\/z\.copy\.zst is corrupt: its zstd data does not decode/),
+    });
+    await rm(file);
+    await expect(readArchiveText(where, entry, { compression: 'zstd' })).rejects.toMatchObject({ code: 'PGF_NOT_FOUND' });
+  });
+
   it('detects a flipped ciphertext byte through authentication even without the manifest hash', async () => {
     const where = await location();
     const key = createArchiveKey('s3cret');

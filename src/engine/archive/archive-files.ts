@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { type Duplex, PassThrough, type Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { type ArchiveStorage, joinPath } from '../storage/archive-storage.js';
-import { type Compression, createCompressStream, createDecompressStream } from './compression.js';
+import { type Compression, createCompressStream, createDecompressStream, detectZstd, zstdDecodeFile } from './compression.js';
 import { DecryptStream, EncryptStream } from './encryption.js';
 import { HashStream } from './hash-stream.js';
 import type { ManifestFile } from './manifest.js';
@@ -61,6 +63,8 @@ export interface ReadOptions {
  * the file, before it ends), then decrypted and decompressed.
  */
 export async function readArchiveFile(location: ArchiveLocation, file: ManifestFile, options: ReadOptions): Promise<Readable> {
+  const local = options.compression === 'zstd' && !options.key ? location.storage.localFile?.(joinPath(location.path, file.path)) : undefined;
+  if (local !== undefined && detectZstd().via === 'binary') return readLocalZstd(local, file);
   const raw = await location.storage.read(joinPath(location.path, file.path));
   const check = new VerifyingStream(file, location.storage.describe(joinPath(location.path, file.path)));
   let stream: Readable = raw.pipe(check);
@@ -85,6 +89,45 @@ export async function readArchiveFile(location: ArchiveLocation, file: ManifestF
     stream = upstream.pipe(decompress as Duplex).pipe(decoded);
   }
   return stream;
+}
+
+/**
+ * A local zstd file decoded by the `zstd` binary reading the file itself; the stored bytes
+ * are hashed meanwhile from the same open file (positional reads leave zstd's offset alone)
+ * and the decoded stream ends only once they matched the manifest, as with the stream path.
+ */
+async function readLocalZstd(target: string, file: ManifestFile): Promise<Readable> {
+  const handle = await open(target, 'r').catch((error: NodeJS.ErrnoException) => {
+    throw error.code === 'ENOENT' ? new PgferryError('PGF_NOT_FOUND', `${target} does not exist`) : error;
+  });
+  const decoder = zstdDecodeFile(handle.fd) as Readable;
+  const verified = (async () => {
+    const hash = createHash('sha256');
+    // One buffer read into again and again: no garbage per MiB.
+    const buffer = Buffer.allocUnsafe(1024 * 1024);
+    let size = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, size);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      size += bytesRead;
+    }
+    const sha256 = hash.digest('hex');
+    if (size !== file.size || sha256 !== file.sha256) throw corruptFile(file, target, size, sha256);
+  })();
+  void verified.finally(() => handle.close()).catch(() => undefined);
+  const decoded = new PassThrough({ highWaterMark: 1024 * 1024 });
+  // A damaged file fails its hash: report that first, even when zstd also fails on it.
+  verified.catch((error: unknown) => decoded.destroy(error as Error));
+  decoder.on('error', (error) => {
+    verified.then(() => decoded.destroy(undecodableFile(file, 'zstd', error)), () => undefined);
+  });
+  decoder.on('end', () => {
+    verified.then(() => decoded.end(), () => undefined);
+  });
+  decoder.pipe(decoded, { end: false });
+  decoded.on('close', () => decoder.destroy());
+  return decoded;
 }
 
 function undecodableFile(file: ManifestFile, compression: Compression, cause: Error): PgferryError {

@@ -1,8 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-
-const gzip = promisify(zlib.gzip);
 
 /** Output chunk of zlib calls: each chunk is one trip to the thread pool, so 256 KiB, not 16 KiB. */
 export const zlibChunkBytes = 256 * 1024;
@@ -13,6 +10,11 @@ export interface BlockGzipOptions {
   blockBytes?: number;
   /** Members compressed at once on the thread pool (default 2). */
   inFlight?: number;
+  /**
+   * Full blocks waiting for a free compression slot (default 2): a compression thread
+   * that finishes finds the next block ready instead of waiting for the input to fill one.
+   */
+  ready?: number;
 }
 
 const sampleBytes = 64 * 1024;
@@ -37,18 +39,23 @@ export class BlockGzip extends Transform {
   readonly #level: number;
   readonly #blockBytes: number;
   readonly #inFlight: number;
+  readonly #ready: number;
   #block: Buffer;
   #filled = 0;
   readonly #pending: { block: Buffer; member: Promise<Buffer> }[] = [];
   /** Blocks whose member is written, reused: no fresh buffer (and garbage) per block. */
   readonly #free: Buffer[] = [];
   #members = 0;
+  #compressing = 0;
+  /** Blocks waiting for a compression slot, started in order. */
+  readonly #waiting: (() => void)[] = [];
 
   constructor(options: BlockGzipOptions) {
     super();
     this.#level = options.level;
     this.#blockBytes = options.blockBytes ?? 1024 * 1024;
     this.#inFlight = options.inFlight ?? 2;
+    this.#ready = options.ready ?? 2;
     this.#block = Buffer.allocUnsafe(this.#blockBytes);
   }
 
@@ -68,9 +75,9 @@ export class BlockGzip extends Transform {
       this.#filled += n;
       offset += n;
       if (this.#filled === this.#blockBytes) {
+        // Bounded memory: at most `inFlight` blocks compress and `ready` wait while the next one fills.
+        await this.#drain(this.#inFlight + this.#ready - 1);
         this.#submit();
-        // Bounded memory: at most `inFlight` blocks compress while the next one fills.
-        await this.#drain(this.#inFlight - 1);
       }
     }
   }
@@ -80,14 +87,31 @@ export class BlockGzip extends Transform {
     if (this.#filled === 0 && !evenEmpty) return;
     this.#members += 1;
     const input = this.#block.subarray(0, this.#filled);
-    const member = gzip(input, { level: blockLevel(input, this.#level), chunkSize: zlibChunkBytes });
+    const member = this.#compress(input);
     member.catch(() => undefined); // awaited in order by #drain; this only keeps a later failure from going unhandled meanwhile
     this.#pending.push({ block: this.#block, member });
     this.#block = this.#free.pop() ?? Buffer.allocUnsafe(this.#blockBytes);
     this.#filled = 0;
   }
 
-  /** Pushes finished members, in order, until at most `keep` are still compressing. */
+  /** gzip of one block on the thread pool, once fewer than `inFlight` compress. */
+  #compress(input: Buffer): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      const start = () => {
+        this.#compressing += 1;
+        zlib.gzip(input, { level: blockLevel(input, this.#level), chunkSize: zlibChunkBytes }, (error, member) => {
+          this.#compressing -= 1;
+          this.#waiting.shift()?.();
+          if (error) reject(error);
+          else resolve(member);
+        });
+      };
+      if (this.#compressing < this.#inFlight) start();
+      else this.#waiting.push(start);
+    });
+  }
+
+  /** Pushes finished members, in order, until at most `keep` blocks are still compressing or waiting. */
   async #drain(keep: number): Promise<void> {
     while (this.#pending.length > keep) {
       const head = this.#pending[0]!;

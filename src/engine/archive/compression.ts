@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { Duplex, PassThrough, type Transform } from 'node:stream';
+import { Duplex, PassThrough, type Readable, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
@@ -67,6 +67,39 @@ function processStream(command: string, args: string[]): Duplex {
   // Writing into a dead child is reported by the exit handler above.
   child.stdin.on('error', () => undefined);
   return duplex;
+}
+
+/**
+ * The `zstd` binary decoding an open file by itself (its standard input is the file): the
+ * compressed bytes do not pass through this process, whose main thread would otherwise have
+ * to keep a 64 KiB pipe fed. Undefined when node has zstd built in (or there is no binary).
+ * The output stream errors when zstd exits non-zero; destroying it kills zstd.
+ */
+export function zstdDecodeFile(fd: number): Readable | undefined {
+  if (detectZstd().via !== 'binary') return undefined;
+  const child = spawn('zstd', ['-d', '-q', '-c'], { stdio: [fd, 'pipe', 'pipe'] });
+  const stdout = child.stdout as Readable;
+  let stderr = '';
+  (child.stderr as Readable).on('data', (chunk: Buffer) => {
+    if (stderr.length < 2000) stderr += chunk.toString();
+  });
+  const output = new PassThrough({ highWaterMark: 1024 * 1024 });
+  stdout.pipe(output, { end: false });
+  let exited = false;
+  child.on('error', (error) => output.destroy(error));
+  child.on('exit', () => (exited = true));
+  stdout.on('end', () => {
+    const finish = (code: number | null) => {
+      if (code === 0) output.end();
+      else output.destroy(new Error(`zstd exited with ${String(code)}: ${stderr.trim()}`));
+    };
+    if (exited) finish(child.exitCode);
+    else child.once('exit', finish);
+  });
+  output.on('close', () => {
+    if (!exited) child.kill('SIGKILL');
+  });
+  return output;
 }
 
 /** `parallel`: blocks (gzip) or threads (zstd binary) compressing at once (default: 2 for gzip, 1 for zstd). */

@@ -1,9 +1,6 @@
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { chmod, chown, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { type ArchiveLocation, readArchiveFile } from '../archive/archive-files.js';
@@ -15,6 +12,7 @@ import type { RestoreEvent, RunHooks } from '../backup/backup-events.js';
 import type { ArchiveStorage } from '../storage/archive-storage.js';
 import { restoreIncrementalChain } from './restore-incremental.js';
 import { assertEmptyTarget, chownTree, defaultOwner, stagingOf } from './restore-target.js';
+import { FileWriteWorker } from './file-write-worker.js';
 import { type TarHeader, parseTarHeader, tarBlock } from './tar-scanner.js';
 
 export interface RestorePhysicalOptions {
@@ -55,15 +53,21 @@ export interface RestorePhysicalResult {
   durationMs: number;
 }
 
-/** Streams a tar into `root`, checking every file against the backup's contents list. */
+/**
+ * Streams a tar into `root`, checking every file against the backup's contents list. File
+ * bytes go to a thread that hashes and writes them while this one decodes the next; the
+ * returned `checked` settles once every file is written and matched its SHA-256.
+ */
 async function extractArchive(
   stream: Readable,
   root: string,
   archive: string,
   expected: Map<string, PhysicalFile>,
   prefix: string,
+  writer: FileWriteWorker,
   onSymlink: (entry: TarHeader) => Promise<void>,
-): Promise<{ files: number; bytes: number }> {
+): Promise<{ files: number; bytes: number; checked: Promise<unknown> }> {
+  const checks: Promise<void>[] = [];
   let files = 0;
   let bytes = 0;
   let buffer: Buffer = Buffer.alloc(0);
@@ -80,16 +84,13 @@ async function extractArchive(
     }
     return true;
   };
-  async function* body(size: number): AsyncGenerator<Buffer> {
-    let left = size;
-    while (left > 0) {
-      if (buffer.length === 0 && !(await fill(1))) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} ends inside a file; the archive is truncated`);
-      const take = buffer.subarray(0, Math.min(left, buffer.length));
-      buffer = buffer.subarray(take.length);
-      left -= take.length;
-      yield take;
-    }
-  }
+  // Directories made so far: a base backup holds thousands of files in a few directories.
+  const made = new Set<string>();
+  const makeDir = async (dir: string) => {
+    if (made.has(dir)) return;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    made.add(dir);
+  };
   for (;;) {
     // PostgreSQL 13/14 archives end without the two zero blocks.
     if (!(await fill(tarBlock))) {
@@ -101,10 +102,10 @@ async function extractArchive(
     if (!header) break;
     const target = path.join(root, header.path);
     if (header.type === 'directory') {
-      await mkdir(target, { recursive: true, mode: 0o700 });
+      await makeDir(target);
       continue;
     }
-    await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+    await makeDir(path.dirname(target));
     if (header.type === 'symlink') {
       await onSymlink(header);
       continue;
@@ -112,20 +113,21 @@ async function extractArchive(
     const name = prefix + header.path;
     const listed = expected.get(name);
     if (!listed) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} holds ${name}, which the backup's manifest does not list; the archive was altered`);
-    const hash = createHash('sha256');
-    const hasher = new Transform({
-      transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-        hash.update(chunk);
-        callback(null, chunk);
-      },
-    });
-    await pipeline(Readable.from(body(header.size)), hasher, createWriteStream(target, { mode: 0o600 }));
-    const sha256 = hash.digest('hex');
-    if (header.size !== listed.size || sha256 !== listed.sha256) {
-      throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${name} in ${archive} does not match the backup's manifest (${header.size !== listed.size ? 'size' : 'sha256'} differs); restore from another copy of the backup`, {
-        details: { file: name },
-      });
+    if (header.size !== listed.size) throw mismatch(name, archive, 'size');
+    const sink = writer.file(target, 0o600);
+    let left = header.size;
+    while (left > 0) {
+      if (buffer.length === 0 && !(await fill(1))) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} ends inside a file; the archive is truncated`);
+      const take = buffer.length <= left ? buffer : buffer.subarray(0, left);
+      buffer = buffer.subarray(take.length);
+      left -= take.length;
+      await sink.write(take);
     }
+    const check = sink.end().then((sha256) => {
+      if (sha256 !== listed.sha256) throw mismatch(name, archive, 'sha256');
+    });
+    check.catch(() => undefined); // awaited through `checked`; a failure meanwhile is not unhandled
+    checks.push(check);
     expected.delete(name);
     const pad = (tarBlock - (header.size % tarBlock)) % tarBlock;
     if (pad > 0 && !(await fill(pad))) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} is truncated after ${name}`);
@@ -135,9 +137,13 @@ async function extractArchive(
   }
   // Drain the rest (zero padding) so the stream's own checks (sha256 of the stored file, authentication) run.
   if (!exhausted) for (;;) if ((await iterator.next()).done) break;
-  return { files, bytes };
+  return { files, bytes, checked: Promise.all(checks) };
 }
 
+const mismatch = (name: string, archive: string, what: 'size' | 'sha256') =>
+  new PgferryError('PGF_ARCHIVE_CORRUPT', `${name} in ${archive} does not match the backup's manifest (${what} differs); restore from another copy of the backup`, {
+    details: { file: name },
+  });
 
 /**
  * Writes a physical backup out as a data directory (and its tablespaces), each into a
@@ -164,6 +170,7 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
   const expected = new Map(physical.contents.map((file) => [file.path, file]));
   let files = 0;
   let bytes = 0;
+  const writer = new FileWriteWorker();
   try {
     for (const dir of staging) {
       await rm(dir.staging, { recursive: true, force: true });
@@ -178,13 +185,14 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
       const prefix = tablespace ? `pg_tblspc/${tablespace.oid}/` : '';
       options.onEvent?.({ type: 'table:start', table: archive.file });
       const stream = await readArchiveFile(location, file, { compression: manifest.compression, key });
-      const done = await extractArchive(stream, root, archive.file, expected, prefix, async (entry) => {
+      const done = await extractArchive(stream, root, archive.file, expected, prefix, writer, async (entry) => {
         // Tablespace links point at where each tablespace is restored; nothing else is a symlink in a base backup.
         const oid = /^pg_tblspc\/(\d+)$/.exec(entry.path)?.[1];
         const mapped = oid === undefined ? undefined : tablespaces.find((t) => String(t.oid) === oid);
         if (archive.tablespace_oid !== null || !mapped) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive.file} holds a symlink ${entry.path} → ${entry.target ?? '?'} that is not a tablespace link; refusing to write it`);
         await symlink(mapped.dir, path.join(root, entry.path));
       });
+      await done.checked;
       files += done.files;
       bytes += done.bytes;
       options.onEvent?.({ type: 'table:done', table: archive.file, rows: done.files });
@@ -211,9 +219,11 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
     }
     if (owner) for (const dir of staging) await chown(dir.final, owner.uid, owner.gid);
   } catch (error) {
+    await writer.close();
     await Promise.all(staging.map((dir) => rm(dir.staging, { recursive: true, force: true }).catch(() => undefined)));
     throw error;
   }
+  await writer.close();
   return {
     dataDir,
     systemId: physical.system_identifier,

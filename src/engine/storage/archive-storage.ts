@@ -54,6 +54,8 @@ export interface ArchiveStorage {
   /** Streams `body` into `path`; no full-size temporary copy. */
   write(path: string, body: Readable, signal?: AbortSignal): Promise<void>;
   read(path: string): Promise<Readable>;
+  /** The file's path on this machine, for storages that are a local directory (a decoder may read it directly). */
+  localFile?(path: string): string;
   exists(path: string): Promise<boolean>;
   /** Every object under `prefix`, recursively. */
   list(prefix: string): Promise<StoredObject[]>;

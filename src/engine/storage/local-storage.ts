@@ -45,6 +45,10 @@ export class LocalStorage implements ArchiveStorage {
     return createReadStream(target, { highWaterMark: 256 * 1024 });
   }
 
+  localFile(relative: string): string {
+    return this.#abs(relative);
+  }
+
   async exists(relative: string): Promise<boolean> {
     return stat(this.#abs(relative)).then(
       () => true,
