@@ -241,9 +241,11 @@ async function stream(input: {
     while (!(signal?.aborted === true && !applier.inTransaction)) {
       const now = Date.now();
       const wait = Math.min(applier.msUntilDue(now), progressEveryMs, signal?.aborted ? 50 : Infinity);
-      const frame = await replication.next(wait);
+      // Frames already received are taken without a promise each: the per-change cost bounds catch-up.
+      const frame = replication.poll() ?? (await replication.next(wait));
       if (frame?.kind === 'data') {
-        await applier.handle(decodePgoutput(frame.payload));
+        const handled = applier.handle(decodePgoutput(frame.payload));
+        if (handled !== undefined) await handled;
       } else if (frame?.kind === 'keepalive') {
         applier.noteIdle(frame.walEnd);
         if (frame.replyRequested) {
@@ -251,7 +253,7 @@ async function stream(input: {
           lastFeedback = Date.now();
         }
       }
-      await afterCommit(await applier.commitIfDue());
+      if (applier.due()) await afterCommit(await applier.commit());
       // Nothing more received: the COMMIT in flight is waited for now, so the position and feedback do not wait for the next batch.
       if (applier.commitInFlight && replication.buffered === 0) await afterCommit(await applier.committed());
       const later = Date.now();
