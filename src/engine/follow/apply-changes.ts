@@ -9,7 +9,8 @@ import type { TablePlan } from '../sync/sync-plan-types.js';
 import type { ColumnRule } from '../types.js';
 import { type AddedColumn, type RelationApplier, type RelationMessage, type SetChange, type SourceType, type Statement, relationChange } from './apply-relation.js';
 import { TableRun } from './change-runs.js';
-import { formatLsn } from './lsn.js';
+import { DurablePositions } from './durable-position.js';
+import { formatLsn, parseLsn } from './lsn.js';
 import type { PgoutputMessage } from './pgoutput-decoder.js';
 import { writePosition } from './position-store.js';
 
@@ -41,7 +42,16 @@ export interface ApplyOptions {
    * = replica), so changes of different tables may be applied in another order than the source's.
    */
   reorderTables: boolean;
+  /**
+   * The destination session commits with synchronous_commit = off: a committed position is
+   * confirmed to the source (`durablePosition`) only once the destination's WAL is flushed
+   * past it (see durable-position.ts). Without it every committed position is durable.
+   */
+  asyncCommit: boolean;
 }
+
+/** The destination's WAL position now (after a COMMIT: at or past its commit record) and how far it is flushed. */
+const walProbe = { name: 'pgferry_follow_wal', text: 'SELECT pg_current_wal_insert_lsn()::text AS inserted, pg_current_wal_flush_lsn()::text AS flushed' };
 
 /**
  * Applies decoded changes in commit order, several source transactions per destination
@@ -56,6 +66,7 @@ export class ChangeApplier {
   /** Buffered changes per relation, applied set-based (see change-runs.ts). */
   readonly #runs = new Map<number, TableRun<SetChange['item']>>();
   #stored: bigint;
+  readonly #durable: DurablePositions;
   /** The position the open batch (or an idle keepalive) has reached, not yet committed. */
   #pending: CommitInfo | null = null;
   #batchOpen = false;
@@ -73,6 +84,34 @@ export class ChangeApplier {
   constructor(options: ApplyOptions) {
     this.#o = options;
     this.#stored = options.position;
+    this.#durable = new DurablePositions(options.asyncCommit ? null : options.position);
+  }
+
+  /**
+   * With asynchronous commit, the stored position read at start may belong to a commit of a
+   * previous run that is not on disk yet: it becomes durable once the WAL written so far is.
+   */
+  async start(): Promise<void> {
+    if (!this.#o.asyncCommit) return;
+    const wal = await this.#o.destination.query<{ inserted: string; flushed: string }>(walProbe);
+    this.#durable.committed(this.#stored, parseLsn(wal.rows[0]!.inserted));
+    this.#durable.flushed(parseLsn(wal.rows[0]!.flushed));
+  }
+
+  /** The highest applied position known to be on the destination's disk: what the source may be told (null: none yet). */
+  get durablePosition(): bigint | null {
+    return this.#durable.position;
+  }
+  /** Whether committed positions wait for the destination's WAL flush (poll with `refreshDurable`). */
+  get awaitingFlush(): boolean {
+    return this.#durable.waiting;
+  }
+
+  /** Asks the destination how far its WAL is flushed; only between batches (nothing open or in flight). */
+  async refreshDurable(): Promise<void> {
+    if (this.#batchOpen || this.#committing !== null || this.#inflight.length > 0) return;
+    const wal = await this.#o.destination.query<{ inserted: string; flushed: string }>(walProbe);
+    this.#durable.flushed(parseLsn(wal.rows[0]!.flushed));
   }
 
   get storedPosition(): bigint {
@@ -180,15 +219,21 @@ export class ChangeApplier {
     const changes = this.#settle();
     const position = writePosition(this.#o.destination, this.#o.followId, pending);
     const answered = this.#o.destination.query('COMMIT');
+    // Sent behind the COMMIT (outside the transaction): the WAL position it reads is at or past the commit record.
+    const wal = this.#o.asyncCommit ? this.#o.destination.query<{ inserted: string; flushed: string }>(walProbe) : null;
     changes.catch(() => undefined);
     position.catch(() => undefined);
     answered.catch(() => undefined);
+    wal?.catch(() => undefined);
     this.#committing = (async () => {
       await changes;
       await position;
       if ((await answered).command !== 'COMMIT') {
         throw new PgferryError('PGF_FOLLOW_APPLY_FAILED', `the destination rolled back the batch ending at ${formatLsn(pending.lsn)} instead of committing it; start the follow again to resume from the stored position`);
       }
+      const walRow = wal === null ? null : (await wal).rows[0]!;
+      this.#durable.committed(pending.lsn, walRow === null ? 0n : parseLsn(walRow.inserted));
+      if (walRow !== null) this.#durable.flushed(parseLsn(walRow.flushed));
       this.#stored = pending.lsn;
       if (pending.xid !== null) this.#lastApplied = { xid: pending.xid, commitTime: pending.commitTime };
       return pending.lsn;

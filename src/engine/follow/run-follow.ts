@@ -24,6 +24,10 @@ const defaults = { batchChanges: 5000, batchWaitMs: 100 };
 const progressEveryMs = 2000;
 const feedbackEveryMs = 10_000;
 const sequencesEveryMs = 60_000;
+/** How often, between batches, the destination is asked how far its WAL is flushed while positions wait for it. */
+const flushCheckEveryMs = 200;
+/** How long a stop waits for the destination's WAL flush before the last feedback. */
+const stopFlushWaitMs = 2000;
 
 /** The sync options of a follow: the copy is always `full` (the stream then keeps the tables equal). */
 export function followSyncOptions(options: FollowOptions): SyncOptions {
@@ -165,6 +169,12 @@ async function stream(input: {
     () => true,
     () => false,
   );
+  // As native logical replication's apply worker: COMMIT does not wait for the destination's
+  // disk. Exactly-once and no loss still hold: the position is stored in the batch's own
+  // transaction, and the source is told a position only once the destination's WAL is flushed
+  // past its commit (ChangeApplier.durablePosition), so a batch a destination crash loses is
+  // replayed from the slot on resume.
+  await destination.query(`SET synchronous_commit = off`);
   const types = new Map<string, SourceType>();
   const resolveType = async (oid: number, typmod: number): Promise<SourceType> => {
     const key = `${oid}:${typmod}`;
@@ -196,9 +206,17 @@ async function stream(input: {
     batchChanges: options.batchChanges ?? defaults.batchChanges,
     batchWaitMs: options.batchWaitMs ?? defaults.batchWaitMs,
     reorderTables: replicaRole,
+    asyncCommit: true,
   });
+  await applier.start();
 
   let lastFeedback = Date.now();
+  let lastFlushCheck = Date.now();
+  /** Confirms to the source what is durable at the destination (0: nothing yet, which confirms nothing). */
+  const sendFeedback = async () => {
+    await replication.sendStatus(applier.durablePosition ?? 0n);
+    lastFeedback = Date.now();
+  };
   let lastProgress = 0;
   let lastSequences = Date.now();
   let changesAtLastProgress = 0;
@@ -225,12 +243,25 @@ async function stream(input: {
       progress.lastAppliedCommitTime = last.commitTime?.toISOString() ?? null;
     }
   };
+  let confirmed: bigint | null = null;
   const afterCommit = async (moved: bigint | null) => {
     if (moved === null) return;
-    await replication.sendStatus(moved);
-    lastFeedback = Date.now();
-    await measure(lastFeedback);
+    if (applier.durablePosition !== confirmed) {
+      await sendFeedback();
+      confirmed = applier.durablePosition;
+    }
+    await measure(Date.now());
     report('streaming');
+  };
+  /** Between batches: the destination's WAL flush catches up within a few wal_writer_delay; then the source hears of it. */
+  const checkFlush = async (now: number) => {
+    if (!applier.awaitingFlush || now - lastFlushCheck < flushCheckEveryMs) return;
+    lastFlushCheck = now;
+    await applier.refreshDurable();
+    if (applier.durablePosition !== confirmed) {
+      await sendFeedback();
+      confirmed = applier.durablePosition;
+    }
   };
 
   try {
@@ -240,7 +271,7 @@ async function stream(input: {
     // After abort, the transaction being received is finished first: a batch only ends at a commit.
     while (!(signal?.aborted === true && !applier.inTransaction)) {
       const now = Date.now();
-      const wait = Math.min(applier.msUntilDue(now), progressEveryMs, signal?.aborted ? 50 : Infinity);
+      const wait = Math.min(applier.msUntilDue(now), progressEveryMs, signal?.aborted ? 50 : Infinity, applier.awaitingFlush ? flushCheckEveryMs : Infinity);
       // Frames already received are taken without a promise each: the per-change cost bounds catch-up.
       const frame = replication.poll() ?? (await replication.next(wait));
       if (frame?.kind === 'data') {
@@ -248,23 +279,18 @@ async function stream(input: {
         if (handled !== undefined) await handled;
       } else if (frame?.kind === 'keepalive') {
         applier.noteIdle(frame.walEnd);
-        if (frame.replyRequested) {
-          await replication.sendStatus(applier.storedPosition);
-          lastFeedback = Date.now();
-        }
+        if (frame.replyRequested) await sendFeedback();
       }
       if (applier.due()) await afterCommit(await applier.commit());
       // Nothing more received: the COMMIT in flight is waited for now, so the position and feedback do not wait for the next batch.
       if (applier.commitInFlight && replication.buffered === 0) await afterCommit(await applier.committed());
       const later = Date.now();
+      if (!applier.batchOpen && !applier.commitInFlight) await checkFlush(later);
       if (!applier.batchOpen && later - lastSequences >= sequencesEveryMs) {
         await syncSequences(source, destination, plan.sequences);
         lastSequences = later;
       }
-      if (later - lastFeedback >= feedbackEveryMs) {
-        await replication.sendStatus(applier.storedPosition);
-        lastFeedback = later;
-      }
+      if (later - lastFeedback >= feedbackEveryMs) await sendFeedback();
       if (later - lastProgress >= progressEveryMs) {
         await measure(later);
         report('streaming');
@@ -273,7 +299,13 @@ async function stream(input: {
     report('stopping');
     await afterCommit(await applier.commit());
     await afterCommit(await applier.committed());
-    await replication.sendStatus(applier.storedPosition);
+    // The last batches' WAL reaches the destination's disk within a few wal_writer_delay; what
+    // does not in time is confirmed by the next start (the slot keeps it until then).
+    for (const until = Date.now() + stopFlushWaitMs; applier.awaitingFlush && Date.now() < until; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await applier.refreshDurable();
+    }
+    await sendFeedback();
     await measure(Date.now());
     report('stopped');
     return {
