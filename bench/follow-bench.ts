@@ -18,6 +18,7 @@ import path from 'node:path';
 import pg from 'pg';
 
 import type { FollowOptions, FollowProgress } from '../src/engine/follow/follow-api.js';
+import { followNames } from '../src/engine/follow/follow-names.js';
 import { follow } from '../src/engine/follow/run-follow.js';
 import { EmbeddedPostgres } from '../src/store/embedded-postgres.js';
 
@@ -128,6 +129,11 @@ async function main(): Promise<void> {
     });
     while (toValue((latest as FollowProgress | undefined)?.appliedLsn ?? null) < targetValue) await new Promise((resolve) => setTimeout(resolve, 20));
     const caughtUpAt = Date.now();
+    // What native's figure measures: the source slot told the end is flushed at the destination
+    // (the follower commits asynchronously and confirms a position once the destination's WAL is on disk).
+    const slotFlushed = async () => toValue((await run(src, `SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1`, [followNames('bench').slotName])).rows[0].lsn as string);
+    while ((await slotFlushed()) < targetValue) await new Promise((resolve) => setTimeout(resolve, 20));
+    const confirmedMs = Date.now() - streamingAt;
     if (process.env.CPU === '1') {
       const used = process.cpuUsage(cpuBefore);
       console.log(`  cpu: follower process ${((used.user + used.system) / 1e6).toFixed(2)} s, ${await processCpu(server.connectionString('postgres'), `application_name LIKE 'pgferry follow%'`)}`);
@@ -150,6 +156,7 @@ async function main(): Promise<void> {
     const nativeMs = Date.now() - nativeStart;
     if (process.env.CPU === '1') console.log(`  cpu: ${await processCpu(server.connectionString('postgres'), `application_name = 'natsub' OR backend_type LIKE 'logical replication%'`)}`);
     console.log(`native (CREATE SUBSCRIPTION) catch-up of the same burst: ${(nativeMs / 1000).toFixed(1)} s = ${Math.round((applied * 1000) / nativeMs)} changes/s; pgferry/native = ${(nativeMs / catchUpMs).toFixed(2)}`);
+    console.log(`  until the slot confirmed the end (as native's figure): pgferry ${(confirmedMs / 1000).toFixed(1)} s, pgferry/native = ${(nativeMs / confirmedMs).toFixed(2)}`);
     await run(nat, 'ALTER SUBSCRIPTION natsub DISABLE');
     await run(nat, `ALTER SUBSCRIPTION natsub SET (slot_name = NONE)`);
     await run(nat, 'DROP SUBSCRIPTION natsub');
