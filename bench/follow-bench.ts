@@ -150,11 +150,12 @@ async function main(): Promise<void> {
       for (const row of top.rows) console.log(`  dst ${String(row.ms).padStart(6)} ms ${String(row.calls).padStart(6)} calls ${String(row.rows).padStart(7)} rows  ${row.query}`);
     }
     const nativeStart = Date.now();
+    const cpuBeforeNative = process.cpuUsage();
     await run(nat, 'ALTER SUBSCRIPTION natsub ENABLE');
     const natFlushed = async () => toValue((await run(src, `SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'natslot'`)).rows[0].lsn as string);
     while ((await natFlushed()) < targetValue) await new Promise((resolve) => setTimeout(resolve, 50));
     const nativeMs = Date.now() - nativeStart;
-    if (process.env.CPU === '1') console.log(`  cpu: ${await processCpu(server.connectionString('postgres'), `application_name = 'natsub' OR backend_type LIKE 'logical replication%'`)}`);
+    if (process.env.CPU === '1') console.log(`  cpu: follower process (idle) ${((process.cpuUsage(cpuBeforeNative).user + process.cpuUsage(cpuBeforeNative).system) / 1e6).toFixed(2)} s, ${await processCpu(server.connectionString('postgres'), `application_name = 'natsub' OR backend_type LIKE 'logical replication%'`)}`);
     console.log(`native (CREATE SUBSCRIPTION) catch-up of the same burst: ${(nativeMs / 1000).toFixed(1)} s = ${Math.round((applied * 1000) / nativeMs)} changes/s; pgferry/native = ${(nativeMs / catchUpMs).toFixed(2)}`);
     console.log(`  until the slot confirmed the end (as native's figure): pgferry ${(confirmedMs / 1000).toFixed(1)} s, pgferry/native = ${(nativeMs / confirmedMs).toFixed(2)}`);
     await run(nat, 'ALTER SUBSCRIPTION natsub DISABLE');

@@ -107,11 +107,24 @@ export class ChangeApplier {
     return this.#durable.waiting;
   }
 
-  /** Asks the destination how far its WAL is flushed; only between batches (nothing open or in flight). */
+  /**
+   * Between batches (nothing open or in flight): learns how far the destination's WAL is
+   * flushed, and flushes it when a position still waits. The WAL writer alone may not get
+   * there on an idle server (it flushes up to the last asynchronous commit, and the position
+   * read after a COMMIT can lie past it); a synchronous commit of a transaction with an xid
+   * flushes the WAL up to its own commit, every earlier one included.
+   */
   async refreshDurable(): Promise<void> {
     if (this.#batchOpen || this.#committing !== null || this.#inflight.length > 0) return;
-    const wal = await this.#o.destination.query<{ inserted: string; flushed: string }>(walProbe);
-    this.#durable.flushed(parseLsn(wal.rows[0]!.flushed));
+    const destination = this.#o.destination;
+    const flushed = async () => this.#durable.flushed(parseLsn((await destination.query<{ inserted: string; flushed: string }>(walProbe)).rows[0]!.flushed));
+    await flushed();
+    if (!this.#durable.waiting) return;
+    await destination.query('BEGIN');
+    await destination.query('SET LOCAL synchronous_commit = on');
+    await destination.query('SELECT txid_current()');
+    await destination.query('COMMIT');
+    await flushed();
   }
 
   get storedPosition(): bigint {

@@ -26,8 +26,6 @@ const feedbackEveryMs = 10_000;
 const sequencesEveryMs = 60_000;
 /** How often, between batches, the destination is asked how far its WAL is flushed while positions wait for it. */
 const flushCheckEveryMs = 200;
-/** How long a stop waits for the destination's WAL flush before the last feedback. */
-const stopFlushWaitMs = 2000;
 
 /** The sync options of a follow: the copy is always `full` (the stream then keeps the tables equal). */
 export function followSyncOptions(options: FollowOptions): SyncOptions {
@@ -253,7 +251,7 @@ async function stream(input: {
     await measure(Date.now());
     report('streaming');
   };
-  /** Between batches: the destination's WAL flush catches up within a few wal_writer_delay; then the source hears of it. */
+  /** Between batches: what waits for the destination's WAL flush is flushed, then the source hears of it. */
   const checkFlush = async (now: number) => {
     if (!applier.awaitingFlush || now - lastFlushCheck < flushCheckEveryMs) return;
     lastFlushCheck = now;
@@ -299,12 +297,8 @@ async function stream(input: {
     report('stopping');
     await afterCommit(await applier.commit());
     await afterCommit(await applier.committed());
-    // The last batches' WAL reaches the destination's disk within a few wal_writer_delay; what
-    // does not in time is confirmed by the next start (the slot keeps it until then).
-    for (const until = Date.now() + stopFlushWaitMs; applier.awaitingFlush && Date.now() < until; ) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      await applier.refreshDurable();
-    }
+    // The last batches are flushed at the destination, then confirmed to the source.
+    await applier.refreshDurable();
     await sendFeedback();
     await measure(Date.now());
     report('stopped');
