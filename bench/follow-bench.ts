@@ -149,13 +149,16 @@ async function main(): Promise<void> {
       const top = await run(server.connectionString('dst'), `SELECT calls, round(total_exec_time)::int AS ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'dst') ORDER BY total_exec_time DESC LIMIT 12`);
       for (const row of top.rows) console.log(`  dst ${String(row.ms).padStart(6)} ms ${String(row.calls).padStart(6)} calls ${String(row.rows).padStart(7)} rows  ${row.query}`);
     }
+    // The follower is stopped while native catches up: source, destination and native's
+    // database share one cluster, and the follower's commits (position-only ones included, as
+    // the source's WAL moves) would flush native's asynchronous commits for it — or not.
+    await first.stop();
     const nativeStart = Date.now();
-    const cpuBeforeNative = process.cpuUsage();
     await run(nat, 'ALTER SUBSCRIPTION natsub ENABLE');
     const natFlushed = async () => toValue((await run(src, `SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'natslot'`)).rows[0].lsn as string);
     while ((await natFlushed()) < targetValue) await new Promise((resolve) => setTimeout(resolve, 50));
     const nativeMs = Date.now() - nativeStart;
-    if (process.env.CPU === '1') console.log(`  cpu: follower process (idle) ${((process.cpuUsage(cpuBeforeNative).user + process.cpuUsage(cpuBeforeNative).system) / 1e6).toFixed(2)} s, ${await processCpu(server.connectionString('postgres'), `application_name = 'natsub' OR backend_type LIKE 'logical replication%'`)}`);
+    if (process.env.CPU === '1') console.log(`  cpu: ${await processCpu(server.connectionString('postgres'), `application_name = 'natsub' OR backend_type LIKE 'logical replication%'`)}`);
     console.log(`native (CREATE SUBSCRIPTION) catch-up of the same burst: ${(nativeMs / 1000).toFixed(1)} s = ${Math.round((applied * 1000) / nativeMs)} changes/s; pgferry/native = ${(nativeMs / catchUpMs).toFixed(2)}`);
     console.log(`  until the slot confirmed the end (as native's figure): pgferry ${(confirmedMs / 1000).toFixed(1)} s, pgferry/native = ${(nativeMs / confirmedMs).toFixed(2)}`);
     await run(nat, 'ALTER SUBSCRIPTION natsub DISABLE');
@@ -164,6 +167,8 @@ async function main(): Promise<void> {
     while ((await run(src, `SELECT active FROM pg_replication_slots WHERE slot_name = 'natslot'`)).rows[0].active) await new Promise((resolve) => setTimeout(resolve, 100));
     await run(src, `SELECT pg_drop_replication_slot('natslot')`);
 
+    first = start((p) => (latest = p));
+    while ((latest as FollowProgress | undefined)?.phase !== 'streaming') await new Promise((resolve) => setTimeout(resolve, 50));
     // Steady load at RATE transactions/s (3 changes each).
     const lagBytes: number[] = [];
     const lagSeconds: number[] = [];

@@ -171,8 +171,12 @@ async function stream(input: {
   // disk. Exactly-once and no loss still hold: the position is stored in the batch's own
   // transaction, and the source is told a position only once the destination's WAL is flushed
   // past its commit (ChangeApplier.durablePosition), so a batch a destination crash loses is
-  // replayed from the slot on resume.
-  await destination.query(`SET synchronous_commit = off`);
+  // replayed from the slot on resume. Not with synchronous standbys at the destination: a
+  // local flush would not say a failover keeps the batch, so COMMIT waits for them (`on`,
+  // whatever the role's default): a committed position is then durable as it answers.
+  const standbys = await destination.query<{ names: string }>(`SELECT current_setting('synchronous_standby_names') AS names`);
+  const asyncCommit = standbys.rows[0]!.names.trim() === '';
+  await destination.query(`SET synchronous_commit = ${asyncCommit ? 'off' : 'on'}`);
   const types = new Map<string, SourceType>();
   const resolveType = async (oid: number, typmod: number): Promise<SourceType> => {
     const key = `${oid}:${typmod}`;
@@ -204,7 +208,7 @@ async function stream(input: {
     batchChanges: options.batchChanges ?? defaults.batchChanges,
     batchWaitMs: options.batchWaitMs ?? defaults.batchWaitMs,
     reorderTables: replicaRole,
-    asyncCommit: true,
+    asyncCommit,
   });
   await applier.start();
 
