@@ -167,8 +167,10 @@ async function main(): Promise<void> {
     while ((await run(src, `SELECT active FROM pg_replication_slots WHERE slot_name = 'natslot'`)).rows[0].active) await new Promise((resolve) => setTimeout(resolve, 100));
     await run(src, `SELECT pg_drop_replication_slot('natslot')`);
 
+    // Restarted, and through the WAL native wrote meanwhile (its slot reads past it) before the load starts.
+    const resumeTarget = toValue((await run(src, 'SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn as string);
     first = start((p) => (latest = p));
-    while ((latest as FollowProgress | undefined)?.phase !== 'streaming') await new Promise((resolve) => setTimeout(resolve, 50));
+    while (toValue((latest as FollowProgress | undefined)?.appliedLsn ?? null) < resumeTarget) await new Promise((resolve) => setTimeout(resolve, 50));
     // Steady load at RATE transactions/s (3 changes each).
     const lagBytes: number[] = [];
     const lagSeconds: number[] = [];
