@@ -17,8 +17,10 @@ describe('DurablePositions', () => {
     durable.committed(300n, 2500n);
     durable.flushed(2200n);
     expect(durable.position).toBe(200n);
+    expect(durable.waitingSince).not.toBeNull();
     durable.flushed(2500n);
     expect(durable.position).toBe(300n);
+    expect(durable.waitingSince).toBeNull();
     expect(durable.waiting).toBe(false);
   });
 

@@ -106,20 +106,24 @@ export class ChangeApplier {
   get awaitingFlush(): boolean {
     return this.#durable.waiting;
   }
+  /** When the oldest committed position still waiting for the flush committed (null when none waits). */
+  get flushWaitingSince(): number | null {
+    return this.#durable.waitingSince;
+  }
 
   /**
    * Between batches (nothing open or in flight): learns how far the destination's WAL is
-   * flushed, and flushes it when a position still waits. The WAL writer alone may not get
+   * flushed, and with `force` flushes it when a position still waits. The WAL writer alone may not get
    * there on an idle server (it flushes up to the last asynchronous commit, and the position
    * read after a COMMIT can lie past it); a synchronous commit of a transaction with an xid
    * flushes the WAL up to its own commit, every earlier one included.
    */
-  async refreshDurable(): Promise<void> {
+  async refreshDurable(force: boolean): Promise<void> {
     if (this.#batchOpen || this.#committing !== null || this.#inflight.length > 0) return;
     const destination = this.#o.destination;
     const flushed = async () => this.#durable.flushed(parseLsn((await destination.query<{ inserted: string; flushed: string }>(walProbe)).rows[0]!.flushed));
     await flushed();
-    if (!this.#durable.waiting) return;
+    if (!force || !this.#durable.waiting) return;
     await destination.query('BEGIN');
     await destination.query('SET LOCAL synchronous_commit = on');
     await destination.query('SELECT txid_current()');

@@ -8,7 +8,7 @@
  */
 export class DurablePositions {
   /** Committed batches, in commit order: the destination WAL position after each COMMIT, and the position it stored. */
-  readonly #waiting: { wal: bigint; position: bigint }[] = [];
+  readonly #waiting: { wal: bigint; position: bigint; at: number }[] = [];
   #flushed = 0n;
   #durable: bigint | null;
 
@@ -18,8 +18,8 @@ export class DurablePositions {
   }
 
   /** A batch storing `position` committed; its commit record ends at or before the destination's `wal`. */
-  committed(position: bigint, wal: bigint): void {
-    this.#waiting.push({ wal, position });
+  committed(position: bigint, wal: bigint, at = Date.now()): void {
+    this.#waiting.push({ wal, position, at });
     this.#advance();
   }
 
@@ -37,6 +37,11 @@ export class DurablePositions {
   /** Whether some committed position waits for the destination's WAL flush. */
   get waiting(): boolean {
     return this.#waiting.length > 0;
+  }
+
+  /** When the oldest position still waiting committed (ms since the epoch; null when none waits). */
+  get waitingSince(): number | null {
+    return this.#waiting[0]?.at ?? null;
   }
 
   #advance(): void {

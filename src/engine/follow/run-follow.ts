@@ -25,7 +25,9 @@ const progressEveryMs = 2000;
 const feedbackEveryMs = 10_000;
 const sequencesEveryMs = 60_000;
 /** How often, between batches, the destination is asked how far its WAL is flushed while positions wait for it. */
-const flushCheckEveryMs = 200;
+const flushCheckEveryMs = 50;
+/** How long positions wait for the WAL writer (default wal_writer_delay) before the follower flushes the WAL itself. */
+const flushForceAfterMs = 200;
 
 /** The sync options of a follow: the copy is always `full` (the stream then keeps the tables equal). */
 export function followSyncOptions(options: FollowOptions): SyncOptions {
@@ -257,9 +259,10 @@ async function stream(input: {
   };
   /** Between batches: what waits for the destination's WAL flush is flushed, then the source hears of it. */
   const checkFlush = async (now: number) => {
-    if (!applier.awaitingFlush || now - lastFlushCheck < flushCheckEveryMs) return;
+    const since = applier.flushWaitingSince;
+    if (since === null || now - lastFlushCheck < flushCheckEveryMs) return;
     lastFlushCheck = now;
-    await applier.refreshDurable();
+    await applier.refreshDurable(now - since >= flushForceAfterMs);
     if (applier.durablePosition !== confirmed) {
       await sendFeedback();
       confirmed = applier.durablePosition;
@@ -302,7 +305,7 @@ async function stream(input: {
     await afterCommit(await applier.commit());
     await afterCommit(await applier.committed());
     // The last batches are flushed at the destination, then confirmed to the source.
-    await applier.refreshDurable();
+    await applier.refreshDurable(true);
     await sendFeedback();
     await measure(Date.now());
     report('stopped');
