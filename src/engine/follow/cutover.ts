@@ -1,3 +1,5 @@
+import type pg from 'pg';
+
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { compareTables } from '../diff/diff-tables.js';
 import { diffSchemas } from '../diff/schema-diff.js';
@@ -13,6 +15,18 @@ import { syncSequences } from './sync-sequences.js';
 
 const defaultTimeoutMs = 5 * 60_000;
 const pollMs = 250;
+
+/**
+ * The follower commits asynchronously: before anyone is told to switch, what it applied (and
+ * the sequences just set) is on the destination's disk — the WAL writer gets there within a
+ * few wal_writer_delay.
+ */
+async function destinationOnDisk(destination: pg.Client): Promise<void> {
+  const written = parseLsn((await destination.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn);
+  while (parseLsn((await destination.query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn')).rows[0]!.lsn) < written) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 /**
  * Cut-over check, with a follower running elsewhere and writes to the source stopped: takes
@@ -48,6 +62,7 @@ export async function cutover(options: CutoverOptions, context: FollowContext = 
       const plan = await planSync(sync);
       const sequences = await syncSequences(source, destination, plan.sequences);
       for (const warning of sequences.warnings) context.logger?.warn({ followId: options.followId }, warning);
+      await destinationOnDisk(destination);
       const tables = plan.tables.filter((t) => t.status !== 'refused');
       // A filter with {{placeholders}} cannot be re-evaluated as the copy bound it: such a table is reported, not compared.
       const comparable = tables.filter((t) => t.filter === null || filterPlaceholders(t.filter).length === 0);

@@ -31,6 +31,10 @@ export type PgoutputMessage =
   | { tag: 'truncate'; cascade: boolean; restartIdentity: boolean; relationOids: number[] }
   | { tag: 'message'; transactional: boolean; lsn: bigint; prefix: string; content: Buffer };
 
+/** Shared: values without content are never mutated, so one object serves every tuple. */
+const nullValue: TupleValue = Object.freeze({ kind: 'null' });
+const unchangedValue: TupleValue = Object.freeze({ kind: 'unchanged' });
+
 class Reader {
   #offset = 0;
   constructor(readonly buffer: Buffer) {}
@@ -77,15 +81,22 @@ class Reader {
   }
   tuple(): TupleValue[] {
     const count = this.int16();
-    const values: TupleValue[] = [];
+    const values: TupleValue[] = new Array<TupleValue>(count);
     for (let i = 0; i < count; i++) {
-      const kind = this.char();
-      if (kind === 'n') values.push({ kind: 'null' });
-      else if (kind === 'u') values.push({ kind: 'unchanged' });
-      else if (kind === 't') values.push({ kind: 'text', value: this.bytes(this.int32()).toString('utf8') });
-      else throw new Error(`pgoutput: column value kind "${kind}" is not supported (binary values are not requested)`);
+      const kind = this.byte();
+      if (kind === 0x6e /* n */) values[i] = nullValue;
+      else if (kind === 0x75 /* u */) values[i] = unchangedValue;
+      else if (kind === 0x74 /* t */) values[i] = { kind: 'text', value: this.text(this.int32()) };
+      else throw new Error(`pgoutput: column value kind "${String.fromCharCode(kind)}" is not supported (binary values are not requested)`);
     }
     return values;
+  }
+  /** `length` bytes as UTF-8 text, decoded in place (no intermediate Buffer: this runs for every value streamed). */
+  text(length: number): string {
+    if (this.#offset + length > this.buffer.length) throw new Error('pgoutput: message shorter than its length field');
+    const value = this.buffer.toString('utf8', this.#offset, this.#offset + length);
+    this.#offset += length;
+    return value;
   }
 }
 

@@ -87,6 +87,13 @@ export class ReplicationConnection {
     return this.#frames.length;
   }
 
+  /** The next frame already received, without waiting (undefined when none is buffered). */
+  poll(): ReplicationFrame | undefined {
+    const frame = this.#frames.shift();
+    if (frame !== undefined && this.#frames.length < highWater / 4) this.#stream?.resume();
+    return frame;
+  }
+
   /** The next frame, or null after `timeoutMs` without one (the caller's batch timer). Throws the stream's error. */
   async next(timeoutMs: number): Promise<ReplicationFrame | null> {
     if (this.#frames.length === 0 && this.#failure === undefined && !this.#ended) {

@@ -27,6 +27,10 @@ const defaults = { batchChanges: 5000, batchWaitMs: 100 };
 const progressEveryMs = 2000;
 const feedbackEveryMs = 10_000;
 const sequencesEveryMs = 60_000;
+/** How often, between batches, the destination is asked how far its WAL is flushed while positions wait for it. */
+const flushCheckEveryMs = 50;
+/** How long positions wait for the WAL writer (default wal_writer_delay) before the follower flushes the WAL itself. */
+const flushForceAfterMs = 200;
 
 /** The sync options of a follow: the copy is always `full` (the stream then keeps the tables equal). */
 export function followSyncOptions(options: FollowOptions): SyncOptions {
@@ -171,6 +175,16 @@ async function stream(input: {
     () => true,
     () => false,
   );
+  // As native logical replication's apply worker: COMMIT does not wait for the destination's
+  // disk. Exactly-once and no loss still hold: the position is stored in the batch's own
+  // transaction, and the source is told a position only once the destination's WAL is flushed
+  // past its commit (ChangeApplier.durablePosition), so a batch a destination crash loses is
+  // replayed from the slot on resume. Not with synchronous standbys at the destination: a
+  // local flush would not say a failover keeps the batch, so COMMIT waits for them (`on`,
+  // whatever the role's default): a committed position is then durable as it answers.
+  const standbys = await destination.query<{ names: string }>(`SELECT current_setting('synchronous_standby_names') AS names`);
+  const asyncCommit = standbys.rows[0]!.names.trim() === '';
+  await destination.query(`SET synchronous_commit = ${asyncCommit ? 'off' : 'on'}`);
   const types = new Map<string, SourceType>();
   const resolveType = async (oid: number, typmod: number): Promise<SourceType> => {
     const key = `${oid}:${typmod}`;
@@ -202,9 +216,17 @@ async function stream(input: {
     batchChanges: options.batchChanges ?? defaults.batchChanges,
     batchWaitMs: options.batchWaitMs ?? defaults.batchWaitMs,
     reorderTables: replicaRole,
+    asyncCommit,
   });
+  await applier.start();
 
   let lastFeedback = Date.now();
+  let lastFlushCheck = Date.now();
+  /** Confirms to the source what is durable at the destination (0: nothing yet, which confirms nothing). */
+  const sendFeedback = async () => {
+    await replication.sendStatus(applier.durablePosition ?? 0n);
+    lastFeedback = Date.now();
+  };
   let lastProgress = 0;
   let lastSequences = Date.now();
   let changesAtLastProgress = 0;
@@ -231,12 +253,26 @@ async function stream(input: {
       progress.lastAppliedCommitTime = last.commitTime?.toISOString() ?? null;
     }
   };
+  let confirmed: bigint | null = null;
   const afterCommit = async (moved: bigint | null) => {
     if (moved === null) return;
-    await replication.sendStatus(moved);
-    lastFeedback = Date.now();
-    await measure(lastFeedback);
+    if (applier.durablePosition !== confirmed) {
+      await sendFeedback();
+      confirmed = applier.durablePosition;
+    }
+    await measure(Date.now());
     report('streaming');
+  };
+  /** Between batches: what waits for the destination's WAL flush is flushed, then the source hears of it. */
+  const checkFlush = async (now: number) => {
+    const since = applier.flushWaitingSince;
+    if (since === null || now - lastFlushCheck < flushCheckEveryMs) return;
+    lastFlushCheck = now;
+    await applier.refreshDurable(now - since >= flushForceAfterMs);
+    if (applier.durablePosition !== confirmed) {
+      await sendFeedback();
+      confirmed = applier.durablePosition;
+    }
   };
 
   const arrivals = partitionArrivals({ source, destination, plans: plan.tables });
@@ -249,8 +285,9 @@ async function stream(input: {
     // After abort, the transaction being received is finished first: a batch only ends at a commit.
     while (!(signal?.aborted === true && !applier.inTransaction)) {
       const now = Date.now();
-      const wait = Math.min(applier.msUntilDue(now), progressEveryMs, signal?.aborted ? 50 : Infinity);
-      const frame = await replication.next(wait);
+      const wait = Math.min(applier.msUntilDue(now), progressEveryMs, signal?.aborted ? 50 : Infinity, applier.awaitingFlush ? flushCheckEveryMs : Infinity);
+      // Frames already received are taken without a promise each: the per-change cost bounds catch-up.
+      const frame = replication.poll() ?? (await replication.next(wait));
       if (frame?.kind === 'data') {
         const message = decodePgoutput(frame.payload);
         if (message.tag === 'begin') streamedXid = message.xid;
@@ -259,26 +296,22 @@ async function stream(input: {
           if (streamedXid !== null) await waitUntilVisible(source, streamedXid);
           await arrivals(message);
         }
-        await applier.handle(message);
+        const handled = applier.handle(message);
+        if (handled !== undefined) await handled;
       } else if (frame?.kind === 'keepalive') {
         applier.noteIdle(frame.walEnd);
-        if (frame.replyRequested) {
-          await replication.sendStatus(applier.storedPosition);
-          lastFeedback = Date.now();
-        }
+        if (frame.replyRequested) await sendFeedback();
       }
-      await afterCommit(await applier.commitIfDue());
+      if (applier.due()) await afterCommit(await applier.commit());
       // Nothing more received: the COMMIT in flight is waited for now, so the position and feedback do not wait for the next batch.
       if (applier.commitInFlight && replication.buffered === 0) await afterCommit(await applier.committed());
       const later = Date.now();
+      if (!applier.batchOpen && !applier.commitInFlight) await checkFlush(later);
       if (!applier.batchOpen && later - lastSequences >= sequencesEveryMs) {
         await syncSequences(source, destination, plan.sequences);
         lastSequences = later;
       }
-      if (later - lastFeedback >= feedbackEveryMs) {
-        await replication.sendStatus(applier.storedPosition);
-        lastFeedback = later;
-      }
+      if (later - lastFeedback >= feedbackEveryMs) await sendFeedback();
       if (later - lastProgress >= progressEveryMs) {
         await measure(later);
         report('streaming');
@@ -287,7 +320,9 @@ async function stream(input: {
     report('stopping');
     await afterCommit(await applier.commit());
     await afterCommit(await applier.committed());
-    await replication.sendStatus(applier.storedPosition);
+    // The last batches are flushed at the destination, then confirmed to the source.
+    await applier.refreshDurable(true);
+    await sendFeedback();
     await measure(Date.now());
     report('stopped');
     return {
