@@ -8,7 +8,7 @@ import { type Kysely, sql } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     ALTER TABLE backup_jobs ADD COLUMN incremental_full_every integer
-      CONSTRAINT backup_jobs_incremental_full_every_check CHECK (incremental_full_every >= 2 AND format = 'physical');
+      CONSTRAINT backup_jobs_incremental_full_every_check CHECK (incremental_full_every IS NULL OR (incremental_full_every >= 2 AND format = 'physical'));
   `.execute(db);
 }
 
