@@ -96,7 +96,7 @@ describe('a physical backup job with incremental_full_every', () => {
       const fourth = await runJob(job.id);
       expect(fourth.run.status, fourth.run.error_message ?? '').toBe('succeeded');
 
-      const [b0, b1, b2, b3] = (await listed()).map((backup) => backup.name);
+      const [b0, b1, b2, b3] = (await listed()).map((backup) => backup.name) as [string, string, string, string];
       expect(await listed()).toEqual([
         { name: b0, parent: undefined },
         { name: b1, parent: b0 },

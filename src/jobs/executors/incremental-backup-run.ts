@@ -26,6 +26,16 @@ export async function assertIncrementalJobSource(jobName: string, fullEvery: num
   }
 }
 
+/**
+ * The parent cannot be built on: the chain check refused it, or the server did (SQLSTATE 55000
+ * from BASE_BACKUP INCREMENTAL: no WAL summaries since the parent — summarize_wal was off then,
+ * or wal_summary_keep_time removed them — or the parent's timeline is not in this server's history).
+ */
+function parentRefused(error: unknown): boolean {
+  if (!isPgferryError(error)) return false;
+  return error.code === 'PGF_BACKUP_CHAIN_BROKEN' || (error.code === 'PGF_BACKUP_FAILED' && error.details?.sqlstate === '55000');
+}
+
 export interface IncrementalRunTarget {
   db: Kysely<StoreDatabase>;
   jobId: string;
@@ -39,9 +49,9 @@ export interface IncrementalRunTarget {
 
 /**
  * Decides full or incremental for one storage, logs which, and takes the backup. A parent
- * the server or the chain check refuses (PGF_BACKUP_CHAIN_BROKEN: another cluster or
- * timeline, a cut chain, WAL summaries gone) makes the run take a full backup instead, with
- * the reason logged: the next runs build on that one.
+ * the chain check or the server refuses (another cluster or timeline, a cut chain, WAL
+ * summaries gone) makes the run take a full backup instead, with the reason logged: the next
+ * runs build on that one.
  */
 export async function incrementalRun(context: RunContext, target: IncrementalRunTarget, backupTo: (parent: string | undefined) => Promise<BackupResult>): Promise<BackupResult> {
   const recorded = await listJobPhysicalBackups(target.db, target.jobId, target.storageId);
@@ -56,8 +66,8 @@ export async function incrementalRun(context: RunContext, target: IncrementalRun
   try {
     return await backupTo(parentName);
   } catch (error) {
-    if (context.signal.aborted || !isPgferryError(error) || error.code !== 'PGF_BACKUP_CHAIN_BROKEN') throw error;
-    context.log('warn', `${target.storageName}: ${parentName} cannot be the parent of an incremental backup: ${error.message}`);
+    if (context.signal.aborted || !parentRefused(error)) throw error;
+    context.log('warn', `${target.storageName}: ${parentName} cannot be the parent of an incremental backup: ${(error as PgferryError).message}`);
     context.log('info', `${target.storageName}: full backup (instead of the incremental on ${parentName})`);
     return backupTo(undefined);
   }
