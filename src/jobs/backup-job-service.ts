@@ -26,7 +26,10 @@ async function checkReferences(db: StoreDb, job: BackupJobInput): Promise<void> 
  * backups belong to the connection's continuous protection.
  */
 function physicalProblems(job: BackupJobInput): FieldProblem[] {
-  if (job.format !== 'physical') return [];
+  if (job.format !== 'physical') {
+    const set = job.incremental_full_every !== undefined && job.incremental_full_every !== null;
+    return set ? [{ field: 'incremental_full_every', message: 'incremental backups are physical base backups (PostgreSQL 17+); remove it, or use format physical' }] : [];
+  }
   const problems: FieldProblem[] = [];
   const whole = 'a physical backup copies the whole cluster; remove it, or use format native';
   if (job.all_databases) problems.push({ field: 'all_databases', message: whole });
@@ -52,6 +55,7 @@ function toValues(job: BackupJobInput): BackupJobValues {
     parallelism: job.parallelism ?? 2,
     retention: JSON.stringify(job.retention ?? {}),
     verification: JSON.stringify(job.verification ?? {}),
+    incremental_full_every: job.incremental_full_every ?? null,
     ...scheduleValues(job),
   };
 }
@@ -80,6 +84,7 @@ export async function updateBackupJob(db: Kysely<StoreDatabase>, idOrName: strin
     parallelism: patch.parallelism ?? current.parallelism,
     retention: patch.retention ?? current.retention,
     verification: patch.verification ?? current.verification,
+    incremental_full_every: patch.incremental_full_every !== undefined ? patch.incremental_full_every : current.incremental_full_every,
     ...mergedSchedule(patch, current),
   };
   const checked = backupJobCreateSchema.safeParse(merged);

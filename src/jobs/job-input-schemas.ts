@@ -134,6 +134,14 @@ const backupJobShape = {
   parallelism: z.number().int().min(1).max(64).optional(),
   retention: retentionSchema.optional(),
   verification: verificationSchema.optional(),
+  incremental_full_every: z
+    .number()
+    .int()
+    .min(2)
+    .max(1000)
+    .nullable()
+    .optional()
+    .describe('Format physical, PostgreSQL 17+ with summarize_wal = on: each run takes an incremental backup on the previous one, every Nth run a full backup (null: every run is a full backup)'),
   ...scheduleShape,
 };
 

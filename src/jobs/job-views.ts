@@ -68,6 +68,7 @@ export const backupJobViewSchema = z
     parallelism: z.number(),
     retention: retentionViewSchema,
     verification: verificationViewSchema,
+    incremental_full_every: z.number().nullable(),
     ...scheduleView,
   })
   .describe('BackupJob');
@@ -128,6 +129,7 @@ export function backupJobView(job: BackupJob): BackupJobView {
     parallelism: job.parallelism,
     retention: job.retention,
     verification: job.verification,
+    incremental_full_every: job.incremental_full_every,
     ...scheduleFields(job),
   };
 }

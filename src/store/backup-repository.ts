@@ -147,6 +147,19 @@ export async function listBackups(db: Kysely<StoreDatabase>, query: BackupListQu
   return { items: page.map(toBackupView), next_cursor: next };
 }
 
+/** A job's physical backups in one storage that are still kept: where they are, and their state. */
+export async function listJobPhysicalBackups(db: Kysely<StoreDatabase>, backupJobId: string, storageId: string): Promise<{ location: string; state: BackupState }[]> {
+  const rows = await db
+    .selectFrom('backups')
+    .select(['location', 'state'])
+    .where('backup_job_id', '=', backupJobId)
+    .where('storage_id', '=', storageId)
+    .where('format', '=', 'physical')
+    .where('state', '<>', 'expired')
+    .execute();
+  return rows.map((row) => ({ location: row.location, state: row.state as BackupState }));
+}
+
 /** Verify result: `verified` on success, `corrupt` naming nothing more (the run log has the file). */
 export async function recordVerify(db: Kysely<StoreDatabase>, id: string, ok: boolean): Promise<void> {
   await db

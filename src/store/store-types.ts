@@ -174,6 +174,8 @@ export interface BackupJobsTable extends JobSchedule {
   parallelism: Generated<number>;
   retention: Json<JobRetention>;
   verification: Json<JobVerification>;
+  /** Migration 0040: physical only; each run is incremental on the job's previous backup, every Nth a full one (null: every run full). */
+  incremental_full_every: number | null;
 }
 
 export interface BackupJobStoragesTable {

@@ -81,6 +81,10 @@ describe('job routes refuse bad payloads with field names and store nothing', ()
       [{ name: 'b', connection_id: connections.source, storage_ids: [storageId], retention: { keep_last: -1 } }, 'retention'],
       [{ name: 'b', connection_id: connections.source, storage_ids: ['00000000-0000-4000-8000-000000000003'] }, 'storage_ids'],
       [{ name: 'b', connection_id: connections.source, storage_ids: [storageId], cron: '* * *' }, 'cron'],
+      // Incremental backups are physical ones; a full one every run or two at least.
+      [{ name: 'b', connection_id: connections.source, storage_ids: [storageId], incremental_full_every: 3 }, 'incremental_full_every'],
+      [{ name: 'b', connection_id: connections.source, storage_ids: [storageId], format: 'pg_dump', incremental_full_every: 3 }, 'incremental_full_every'],
+      [{ name: 'b', connection_id: connections.source, storage_ids: [storageId], format: 'physical', incremental_full_every: 1 }, 'incremental_full_every'],
     ] as const) {
       const response = await t.request({ method: 'POST', url: '/api/v1/backup-jobs', payload });
       expect(response.statusCode, JSON.stringify(payload)).toBe(400);
@@ -190,6 +194,20 @@ describe('jobs and runs through the API', () => {
     expect((await t.request({ method: 'POST', url: `/api/v1/runs/${run.id}/resume` })).statusCode).toBe(409);
     await t.request({ method: 'POST', url: `/api/v1/runs/${run.id}/cancel` });
     expect((await t.request({ method: 'DELETE', url: `/api/v1/backup-jobs/${job.id}` })).statusCode).toBe(204);
+
+    const physical = json(
+      await t.request({ method: 'POST', url: '/api/v1/backup-jobs', payload: { name: 'cluster incremental', connection_id: connections.source, storage_ids: [storageId], format: 'physical', incremental_full_every: 4 } }),
+    );
+    expect(physical).toMatchObject({ format: 'physical', incremental_full_every: 4 });
+    expect(json(await t.request({ method: 'GET', url: `/api/v1/backup-jobs/${physical.id}` }))).toMatchObject({ incremental_full_every: 4 });
+    // Another format keeps no incremental setting: refused while set, accepted once cleared.
+    const toNative = await t.request({ method: 'PATCH', url: `/api/v1/backup-jobs/${physical.id}`, payload: { format: 'native' } });
+    expect(toNative.statusCode).toBe(400);
+    expect(json(toNative).error.details.fields).toEqual([expect.objectContaining({ field: 'incremental_full_every' })]);
+    const cleared = await t.request({ method: 'PATCH', url: `/api/v1/backup-jobs/${physical.id}`, payload: { format: 'native', incremental_full_every: null } });
+    expect(cleared.statusCode).toBe(200);
+    expect(json(cleared)).toMatchObject({ format: 'native', incremental_full_every: null });
+    expect((await t.request({ method: 'DELETE', url: `/api/v1/backup-jobs/${physical.id}` })).statusCode).toBe(204);
   });
 
   it('lists runs with filters and keyset pagination, and serves logs and a finished run over SSE', async () => {

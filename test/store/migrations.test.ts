@@ -197,4 +197,27 @@ describe('store migrations', () => {
       await client.end();
     }
   });
+
+  it('0040 adds incremental_full_every to backup jobs: physical only, at least 2, null for every run full', async () => {
+    await onFreshDatabase(async (migrator, client) => {
+      const target = '0040_backup_job_incremental_full_every';
+      const before = '0039_physical_backup_records';
+      await migrator.upgrade(before);
+      const connection = (await client.query<{ id: string }>(`INSERT INTO pgferry.connections (name, host, database, username) VALUES ('a', 'h', 'd', 'u') RETURNING id`)).rows[0]!.id;
+      const insert = (name: string, format: string) =>
+        client.query<{ id: string }>(`INSERT INTO pgferry.backup_jobs (name, connection_id, format, selection, retention, verification) VALUES ($1, $2, $3, '{}', '{}', '{}') RETURNING id`, [name, connection, format]);
+      await insert('native', 'native');
+      const physical = (await insert('physical', 'physical')).rows[0]!.id;
+
+      await migrator.upgrade(target);
+      expect((await client.query(`SELECT incremental_full_every FROM pgferry.backup_jobs WHERE id = $1`, [physical])).rows[0]).toEqual({ incremental_full_every: null });
+      await client.query(`UPDATE pgferry.backup_jobs SET incremental_full_every = 7 WHERE id = $1`, [physical]);
+      await expect(client.query(`UPDATE pgferry.backup_jobs SET incremental_full_every = 1 WHERE id = $1`, [physical])).rejects.toThrow(/backup_jobs_incremental_full_every_check/);
+      await expect(client.query(`UPDATE pgferry.backup_jobs SET incremental_full_every = 3 WHERE name = 'native'`)).rejects.toThrow(/backup_jobs_incremental_full_every_check/);
+
+      expect(await migrator.downgrade(before)).toEqual([target]);
+      const column = await client.query(`SELECT 1 FROM information_schema.columns WHERE table_schema = 'pgferry' AND table_name = 'backup_jobs' AND column_name = 'incremental_full_every'`);
+      expect(column.rowCount).toBe(0);
+    });
+  });
 });

@@ -116,6 +116,7 @@ interface CreateFlags {
   format?: string;
   compress?: string;
   keepLast?: string;
+  incrementalFullEvery?: string;
   disabled?: boolean;
   json?: boolean;
 }
@@ -187,6 +188,7 @@ async function createFromFlags(db: Kysely<StoreDatabase>, kind: Kind, flags: Cre
     ...(flags.format ? { format: flags.format } : {}),
     ...(flags.compress ? { compression: flags.compress } : {}),
     ...(flags.keepLast ? { retention: { keep_last: intFlag(flags.keepLast, '--keep-last') } } : {}),
+    ...(flags.incrementalFullEvery !== undefined ? { incremental_full_every: intFlag(flags.incrementalFullEvery, '--incremental-full-every') } : {}),
   };
   const parsed = backupJobCreateSchema.safeParse(candidate);
   if (!parsed.success) throw parseIssues(parsed);
@@ -278,9 +280,10 @@ export function registerJobsCommand(program: Command): void {
     .option('--retry-max <n>', 'automatic retries after a failure')
     .option('--retry-backoff <seconds>', 'first retry delay (doubles after)')
     .option('--timeout <seconds>', 'fail a run after this long')
-    .option('--format <format>', 'backup: native or pg_dump')
+    .option('--format <format>', 'backup: native, pg_dump or physical')
     .option('--compress <kind>', 'backup: gzip, zstd or none')
     .option('--keep-last <n>', 'backup: keep the newest N backups')
+    .option('--incremental-full-every <n>', 'backup, format physical: incremental backups (PostgreSQL 17+, summarize_wal = on), a full one every N runs')
     .option('--disabled', 'create the job with its schedule off')
     .option('--json', 'machine-readable output')
     .action(async (kindText: string, flags: CreateFlags) => {

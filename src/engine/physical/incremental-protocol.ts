@@ -13,7 +13,7 @@ export const incrementalServerVersionNum = 170000;
  * An incremental backup needs PostgreSQL 17+ and the WAL summarizer (`summarize_wal = on`):
  * the server finds the changed blocks in its WAL summaries. Checked before anything is sent.
  */
-export async function assertIncrementalServer(session: ReplicationSession, server: string): Promise<void> {
+export async function assertIncrementalServer(session: Pick<ReplicationSession, 'client' | 'serverVersion' | 'serverVersionNum'>, server: string): Promise<void> {
   if (session.serverVersionNum < incrementalServerVersionNum) {
     throw new PgferryError(
       'PGF_INCREMENTAL_UNAVAILABLE',

@@ -1,6 +1,7 @@
 import { runDrill } from '../../engine/archive/run-drill.js';
 import type { BackupEvent } from '../../engine/backup/backup-events.js';
 import { runBackup, timestampName } from '../../engine/backup/run-backup.js';
+import { assertIncrementalJobSource, incrementalRun } from './incremental-backup-run.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { loadAllowedConnectionTarget, openAllowedStorage } from '../../net/allowed-targets.js';
 import { getBackupJob } from '../../store/backup-job-repository.js';
@@ -44,6 +45,9 @@ export const backupExecutor: RunExecutor = async (run, context) => {
   const job = await getBackupJob(context.db, run.backup_job_id);
   const source = await loadAllowedConnectionTarget(context.db, context.secrets, context.outbound, job.connection_id);
   const { selection, retention, verification } = job;
+  const fullEvery = job.format === 'physical' ? job.incremental_full_every : null;
+  // A job set to take incrementals must not quietly take full backups on a server that cannot.
+  if (fullEvery) await assertIncrementalJobSource(job.name, fullEvery, source.config);
   const tables = new Map<string, RunTableResult>();
   const failures: string[] = [];
   const publish = () => {
@@ -59,32 +63,38 @@ export const backupExecutor: RunExecutor = async (run, context) => {
     }
     const storage = openAllowedStorage(context.outbound, target);
     try {
-      const result = await runBackup(
-        {
-          source: source.config,
-          storage,
-          signingKey: archiveSigningKeyOf(context.secrets),
-          // One folder per job; the run id keeps two runs in the same second apart.
-          path: `${jobFolder(job.name)}/${job.all_databases ? 'server' : String(source.config.database ?? 'database')}-${timestampName(new Date())}-${run.id.slice(0, 8)}`,
-          format: job.format,
-          allDatabases: job.all_databases,
-          globals: job.include_globals,
-          schemas: selection.schemas,
-          tables: [...(selection.tables ?? []), ...(selection.include ?? [])].length > 0 ? [...(selection.tables ?? []), ...(selection.include ?? [])] : undefined,
-          exclude: selection.exclude,
-          jobs: job.parallelism,
-          compression: job.compression,
-          encryptionSecret: job.encrypt ? target.encryptionSecret : undefined,
-          checksums: verification.drill === true,
-        },
-        {
-          signal: context.signal,
-          onEvent: (event) => {
-            logEvent(context, tables, target.name, event);
-            publish();
+      const folder = jobFolder(job.name);
+      const backupTo = (incremental: string | undefined) =>
+        runBackup(
+          {
+            source: source.config,
+            storage,
+            signingKey: archiveSigningKeyOf(context.secrets),
+            // One folder per job; the run id keeps two runs in the same second apart.
+            path: `${folder}/${job.all_databases ? 'server' : String(source.config.database ?? 'database')}-${timestampName(new Date())}-${run.id.slice(0, 8)}`,
+            // An incremental's parent is looked for in the job's folder only.
+            parent: folder,
+            format: job.format,
+            incremental,
+            allDatabases: job.all_databases,
+            globals: job.include_globals,
+            schemas: selection.schemas,
+            tables: [...(selection.tables ?? []), ...(selection.include ?? [])].length > 0 ? [...(selection.tables ?? []), ...(selection.include ?? [])] : undefined,
+            exclude: selection.exclude,
+            jobs: job.parallelism,
+            compression: job.compression,
+            encryptionSecret: job.encrypt ? target.encryptionSecret : undefined,
+            checksums: verification.drill === true,
           },
-        },
-      );
+          {
+            signal: context.signal,
+            onEvent: (event) => {
+              logEvent(context, tables, target.name, event);
+              publish();
+            },
+          },
+        );
+      const result = fullEvery ? await incrementalRun(context, { db: context.db, jobId: job.id, storageId: target.id, storageName: target.name, storage, folder, fullEvery }, backupTo) : await backupTo(undefined);
       for (const failure of result.failures) failures.push(`${target.name}/${failure.database}: ${failure.message}`);
       const recorded = [];
       for (const archive of result.archives) {

@@ -9333,6 +9333,7 @@ export interface paths {
                                 } & {
                                     [key: string]: unknown;
                                 };
+                                incremental_full_every: number | null;
                                 cron: string | null;
                                 timezone: string;
                                 enabled: boolean;
@@ -9465,6 +9466,8 @@ export interface paths {
                             /** @description Drill every Nth backup (default: 1) */
                             drill_every?: number;
                         };
+                        /** @description Format physical, PostgreSQL 17+ with summarize_wal = on: each run takes an incremental backup on the previous one, every Nth run a full backup (null: every run is a full backup) */
+                        incremental_full_every?: number | null;
                         /** @description 5 or 6 fields (seconds first); null = run only on demand */
                         cron?: string | null;
                         /** @description IANA time zone of the cron (default: UTC) */
@@ -9532,6 +9535,7 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             };
+                            incremental_full_every: number | null;
                             cron: string | null;
                             timezone: string;
                             enabled: boolean;
@@ -9682,6 +9686,7 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             };
+                            incremental_full_every: number | null;
                             cron: string | null;
                             timezone: string;
                             enabled: boolean;
@@ -9888,6 +9893,8 @@ export interface paths {
                             /** @description Drill every Nth backup (default: 1) */
                             drill_every?: number;
                         };
+                        /** @description Format physical, PostgreSQL 17+ with summarize_wal = on: each run takes an incremental backup on the previous one, every Nth run a full backup (null: every run is a full backup) */
+                        incremental_full_every?: number | null;
                         /** @description 5 or 6 fields (seconds first); null = run only on demand */
                         cron?: string | null;
                         /** @description IANA time zone of the cron (default: UTC) */
@@ -9955,6 +9962,7 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             };
+                            incremental_full_every: number | null;
                             cron: string | null;
                             timezone: string;
                             enabled: boolean;
@@ -10103,6 +10111,7 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             };
+                            incremental_full_every: number | null;
                             cron: string | null;
                             timezone: string;
                             enabled: boolean;
@@ -10255,6 +10264,7 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             };
+                            incremental_full_every: number | null;
                             cron: string | null;
                             timezone: string;
                             enabled: boolean;

@@ -66,11 +66,25 @@ export function BackupJobForm({ job, onSaved, onCancel }: { job?: BackupJob; onS
               />
             ) : null}
             <SimpleGrid cols={{ base: 1, sm: 4 }}>
-              <Select label={t('backupJobs.fields.format')} data={[{ value: 'native', label: t('backupJobs.formats.native') }, { value: 'pg_dump', label: t('backupJobs.formats.pg_dump') }, { value: 'physical', label: t('backupJobs.formats.physical') }]} value={values.format} onChange={(v) => set('format', (v ?? 'native') as BackupJobFormValues['format'])} allowDeselect={false} />
+              <Select label={t('backupJobs.fields.format')} data={[{ value: 'native', label: t('backupJobs.formats.native') }, { value: 'pg_dump', label: t('backupJobs.formats.pg_dump') }, { value: 'physical', label: t('backupJobs.formats.physical') }]} value={values.format} onChange={(v) => set('format', (v ?? 'native') as BackupJobFormValues['format'])} allowDeselect={false} data-testid="backup-format-select" />
               <Select label={t('backupJobs.fields.compression')} data={[{ value: 'gzip', label: 'gzip' }, { value: 'zstd', label: 'zstd' }, { value: 'none', label: t('backupJobs.noCompression') }]} value={values.compression} onChange={(v) => set('compression', (v ?? 'gzip') as BackupJobFormValues['compression'])} allowDeselect={false} />
               <NumberInput label={t('syncJobs.fields.parallelism')} min={1} max={64} value={values.parallelism} onChange={(v) => set('parallelism', v === '' ? '' : Number(v))} error={err('parallelism')} />
               <Switch label={t('backupJobs.fields.encrypt')} checked={values.encrypt} onChange={(e) => set('encrypt', e.currentTarget.checked)} mt="xl" />
             </SimpleGrid>
+            {values.format === 'physical' ? (
+              <NumberInput
+                label={t('backupJobs.fields.incrementalFullEvery')}
+                description={t('backupJobs.incrementalFullEveryHelp')}
+                placeholder={t('backupJobs.incrementalFullEveryOff')}
+                min={2}
+                max={1000}
+                value={values.incremental_full_every}
+                onChange={(v) => set('incremental_full_every', v === '' ? '' : Number(v))}
+                error={err('incremental_full_every')}
+                maw={360}
+                data-testid="backup-incremental-full-every"
+              />
+            ) : null}
           </Stack>
         </Fieldset>
         <Fieldset legend={t('backupJobs.sections.retention')}>

@@ -20,6 +20,8 @@ export interface BackupJobFormValues extends Record<string, unknown> {
   monthly: number | '';
   drill: boolean;
   drill_every: number | '';
+  /** Physical only: every Nth run is a full backup, the others incremental (empty: every run full). */
+  incremental_full_every: number | '';
   cron: string | null;
   timezone: string;
   enabled: boolean;
@@ -47,6 +49,7 @@ export const emptyBackupJob: BackupJobFormValues = {
   monthly: '',
   drill: false,
   drill_every: 1,
+  incremental_full_every: '',
   cron: '0 2 * * *',
   timezone: 'UTC',
   enabled: true,
@@ -77,6 +80,7 @@ export function fromBackupJob(job: BackupJob): BackupJobFormValues {
     monthly: opt(job.retention.monthly),
     drill: job.verification.drill ?? false,
     drill_every: opt(job.verification.drill_every) || 1,
+    incremental_full_every: opt(job.incremental_full_every),
     cron: job.cron,
     timezone: job.timezone,
     enabled: job.enabled,
@@ -105,6 +109,7 @@ export function validateBackupJob(values: BackupJobFormValues): Errors {
   if (!optionalBetween(values.weekly, 0, 520)) errors['retention.weekly'] = 'validation.range';
   if (!optionalBetween(values.monthly, 0, 1200)) errors['retention.monthly'] = 'validation.range';
   if (values.drill && !between(values.drill_every, 1, 1000)) errors['verification.drill_every'] = 'validation.range';
+  if (values.format === 'physical' && !optionalBetween(values.incremental_full_every, 2, 1000)) errors.incremental_full_every = 'validation.fullEvery';
   if (!between(values.retry_max, 0, 100)) errors.retry_max = 'validation.retryMax';
   if (!between(values.retry_backoff_s, 1, 86400)) errors.retry_backoff_s = 'validation.backoff';
   if (values.timeout_s !== '' && !between(values.timeout_s, 1, 604800)) errors.timeout_s = 'validation.timeout';
@@ -132,6 +137,8 @@ export function toBackupJobInput(values: BackupJobFormValues): BackupJobInput {
     parallelism: Number(values.parallelism),
     retention,
     verification: values.drill ? { drill: true, drill_every: Number(values.drill_every) } : { drill: false },
+    // Only physical backups can be incremental: another format clears the setting.
+    incremental_full_every: values.format === 'physical' && values.incremental_full_every !== '' ? values.incremental_full_every : null,
     cron: values.cron?.trim() || null,
     timezone: values.timezone,
     enabled: values.enabled,

@@ -97,4 +97,25 @@ describe('backup job form', () => {
     expect(screen.getByText('Required')).toBeTruthy();
     expect(calls.some((call) => call.method === 'POST')).toBe(false);
   });
+
+  it('asks how often a physical job takes a full backup, and sends it only for format physical', async () => {
+    const { calls } = api((url, init) => (url === '/api/v1/backup-jobs' && init.method === 'POST' ? { status: 201, body: { id: 'b1', name: 'cluster' } } : undefined));
+    const onSaved = vi.fn();
+    renderUi(<BackupJobForm onSaved={onSaved} onCancel={() => undefined} />);
+    fireEvent.change(screen.getByRole('textbox', { name: /^Name/ }), { target: { value: 'cluster' } });
+    await choose('backup-connection-select', 'crm');
+    await choose('backup-storages-select', 'local');
+    expect(screen.queryByTestId('backup-incremental-full-every')).toBeNull();
+    await choose('backup-format-select', 'physical (whole cluster)');
+    const every = await screen.findByTestId('backup-incremental-full-every');
+    expect(screen.getByText('PostgreSQL 17+ with summarize_wal = on; every Nth run is a full backup')).toBeTruthy();
+    fireEvent.change(every, { target: { value: '1' } });
+    fireEvent.click(screen.getByTestId('job-save'));
+    expect(await screen.findByText('Between 2 and 1000, or empty')).toBeTruthy();
+    expect(calls.some((call) => call.method === 'POST')).toBe(false);
+    fireEvent.change(every, { target: { value: '7' } });
+    fireEvent.click(screen.getByTestId('job-save'));
+    await waitFor(() => expect(onSaved).toHaveBeenCalled());
+    expect(calls.find((call) => call.url === '/api/v1/backup-jobs')?.body).toMatchObject({ name: 'cluster', format: 'physical', incremental_full_every: 7 });
+  });
 });
