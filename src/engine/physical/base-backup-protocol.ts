@@ -58,7 +58,9 @@ function serverError(body: Buffer): PgferryError {
       ? '; the role needs the REPLICATION attribute (ALTER ROLE … REPLICATION) or superuser'
       : fields.C === '53400'
         ? '; raise max_wal_senders on the server'
-        : '';
+        : fields.C === '55000'
+          ? '; for an incremental backup this means the server no longer has the WAL summaries since its parent (wal_summary_keep_time): take a full backup'
+          : '';
   return new PgferryError('PGF_BACKUP_FAILED', `the server failed the base backup: ${fields.M ?? 'unknown error'}${fields.D ? ` — ${fields.D}` : ''}${hint} [SQLSTATE ${fields.C ?? '?'}]${fix}`, {
     details: { sqlstate: fields.C ?? null },
   });
