@@ -173,12 +173,19 @@ describe('physical backups through S3 and the CLI (PostgreSQL 17)', () => {
 
 /** A local storage whose writes of the base archive fail after some bytes (a full disk, a dropped upload). */
 class FailingStorage extends LocalStorage {
+  constructor(
+    root: string,
+    readonly failAfter = 256 * 1024,
+  ) {
+    super(root);
+  }
+
   override async write(relative: string, body: Readable, signal?: AbortSignal): Promise<void> {
     if (!relative.includes('base.tar')) return super.write(relative, body, signal);
     let seen = 0;
     for await (const chunk of body) {
       seen += (chunk as Buffer).length;
-      if (seen > 256 * 1024) throw new Error('disk full (simulated)');
+      if (seen > this.failAfter) throw new Error('disk full (simulated)');
     }
   }
 }
@@ -188,6 +195,18 @@ describe('physical backups: failures mid-stream and WAL from the archive (Postgr
     const storage = new FailingStorage(path.join(home, 'failing'));
     await expect(backup(storage, { path: 'broken' })).rejects.toThrow(/disk full/);
     expect(await storage.list('broken')).toEqual([]);
+    const senders = await pollUntil(
+      () => withClient(cluster.url(), async (client) => Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'walsender'")).rows[0]?.n)),
+      (count) => count === 0,
+    );
+    expect(senders).toBe(0);
+  });
+
+  it('a storage failure on the first bytes, while the backup is not waiting for the storage, fails the backup too', async () => {
+    // The archive's input is destroyed between two writes: the next write must fail, not wait for a 'drain' that never comes.
+    const storage = new FailingStorage(path.join(home, 'failing-early'), 0);
+    await expect(backup(storage, { path: 'broken-early' })).rejects.toThrow(/disk full/);
+    expect(await storage.list('broken-early')).toEqual([]);
     const senders = await pollUntil(
       () => withClient(cluster.url(), async (client) => Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'walsender'")).rows[0]?.n)),
       (count) => count === 0,

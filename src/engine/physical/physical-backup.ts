@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 
 import type pg from 'pg';
@@ -92,6 +91,31 @@ async function reserveWal(session: ReplicationSession, hooks: RunHooks<BackupEve
   }
 }
 
+/** Why a destroyed archive input takes no more data: its error (a failed storage write), else that it closed. */
+function streamEnded(stream: PassThrough): Error {
+  return stream.errored ?? new PgferryError('PGF_BACKUP_FAILED', 'the archive being written was closed before the server finished sending it');
+}
+
+/**
+ * Waits for 'drain'. A stream destroyed before or during the wait never drains, and one
+ * destroyed before the wait emits no error again: the wait ends on 'close' as well.
+ */
+function drained(stream: PassThrough): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error) => {
+      stream.off('drain', onDrain);
+      stream.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onClose = () => done(streamEnded(stream));
+    stream.on('drain', onDrain);
+    stream.on('close', onClose);
+    if (stream.destroyed) onClose();
+  });
+}
+
 async function backupWith(session: ReplicationSession, options: PhysicalBackupOptions, hooks: RunHooks<BackupEvent>): Promise<Manifest> {
   const createdAt = new Date().toISOString();
   const { location, compression } = options;
@@ -142,9 +166,10 @@ async function backupWith(session: ReplicationSession, options: PhysicalBackupOp
     const before = Math.floor(archive.rawBytes / progressStep);
     archive.rawBytes += chunk.length;
     if (Math.floor(archive.rawBytes / progressStep) > before) hooks.onEvent?.({ type: 'file:progress', database: '(cluster)', file: archive.name, bytes: archive.rawBytes });
+    if (archive.input.destroyed) throw streamEnded(archive.input);
     if (archive.input.write(chunk)) return;
     // Wait for storage to catch up; a failed write destroys the input, which ends the wait with its error.
-    await once(archive.input, 'drain');
+    await drained(archive.input);
   };
 
   try {
