@@ -3,16 +3,10 @@ import type { Command } from 'commander';
 import type { CutoverReport } from '../../engine/follow/follow-api.js';
 import { splitList } from '../../engine/sync/select-tables.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { deriveFollowId, parseDurationMs, withFollowTargetOptions } from './follow-cli-support.js';
+import { type FollowTargetFlags, deriveFollowId, parseDurationMs, withFollowTargetOptions } from './follow-cli-support.js';
 import { resolveTargets } from './sync-command.js';
 
-interface CutoverCommandOptions {
-  from?: string;
-  to?: string;
-  followId?: string;
-  schemas?: string;
-  tables?: string;
-  exclude?: string;
+interface CutoverCommandOptions extends FollowTargetFlags {
   where?: string;
   rules?: string;
   timeout: string;

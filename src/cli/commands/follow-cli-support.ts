@@ -33,6 +33,16 @@ export function progressLine(p: FollowProgress): string {
   return `${p.phase}: applied ${p.appliedLsn ?? '-'} (source ${p.sourceLsn ?? '-'}), ${lag}, ${p.changesApplied} changes in ${p.transactionsApplied} transactions (${p.changesPerSecond}/s)${retained}`;
 }
 
+/** The flags `withFollowTargetOptions` adds. */
+export interface FollowTargetFlags {
+  from?: string;
+  to?: string;
+  followId?: string;
+  schemas?: string;
+  tables?: string;
+  exclude?: string;
+}
+
 /** The options that name a follow started with `sync --follow` (for cutover and replication drop). */
 export function withFollowTargetOptions(command: Command): Command {
   return command

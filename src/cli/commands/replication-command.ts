@@ -16,7 +16,7 @@ import type { OpenedStore } from '../../store/open-store.js';
 import { followStates, getFollowJob } from '../../store/follow-job-repository.js';
 import { listSyncJobs } from '../../store/sync-job-repository.js';
 import { createCliContext } from '../cli-context.js';
-import { deriveFollowId, withFollowTargetOptions } from './follow-cli-support.js';
+import { type FollowTargetFlags, deriveFollowId, withFollowTargetOptions } from './follow-cli-support.js';
 import { printJson, withJobStore } from './jobs-command.js';
 import { resolveTargets } from './sync-command.js';
 
@@ -133,13 +133,7 @@ export function registerReplicationCommand(program: Command): void {
     });
 }
 
-interface DropFlags {
-  from?: string;
-  to?: string;
-  followId?: string;
-  schemas?: string;
-  tables?: string;
-  exclude?: string;
+interface DropFlags extends FollowTargetFlags {
   json?: boolean;
 }
 
