@@ -298,11 +298,17 @@ async function integerBounds(reader: pg.Client, plan: TablePlan, keyColumn: stri
 async function sampledBounds(reader: pg.Client, plan: TablePlan, keyColumn: string, count: number): Promise<string[] | null> {
   const percent = Math.min(100, Math.max(0.01, (100 * count * 50) / Math.max(1, plan.estimatedRows)));
   const key = quoteIdent(keyColumn);
-  const result = await reader.query<{ k: string }>(
-    `SELECT ${key}::text AS k FROM (SELECT ${key} FROM ONLY ${qualified(plan.name)} TABLESAMPLE SYSTEM ($1) WHERE ${key} IS NOT NULL) s GROUP BY ${key} ORDER BY ${key}`,
-    [percent],
-  );
-  const sample = result.rows.map((row) => row.k);
+  const draw = async (method: 'SYSTEM' | 'BERNOULLI') =>
+    (
+      await reader.query<{ k: string }>(
+        `SELECT ${key}::text AS k FROM (SELECT ${key} FROM ONLY ${qualified(plan.name)} TABLESAMPLE ${method} ($1) WHERE ${key} IS NOT NULL) s GROUP BY ${key} ORDER BY ${key}`,
+        [percent],
+      )
+    ).rows.map((row) => row.k);
+  // SYSTEM picks whole pages: cheap on a big table, but a small one may yield no page at all
+  // (25 pages at 10 % give none 7 % of the time). BERNOULLI samples rows of every page then.
+  let sample = await draw('SYSTEM');
+  if (sample.length < 2 * count) sample = await draw('BERNOULLI');
   if (sample.length < 2) return null;
   const bounds: string[] = [];
   for (let i = 1; i < count; i++) {
