@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 
 import type { CutoverReport } from '../../engine/follow/follow-api.js';
-import { splitList } from '../../engine/sync/select-tables.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { type FollowTargetFlags, deriveFollowId, parseDurationMs, withFollowTargetOptions } from './follow-cli-support.js';
-import { resolveTargets } from './sync-command.js';
+import { type FollowTargetFlags, parseDurationMs, resolveCliFollow, withFollowTargetOptions } from './follow-cli-support.js';
 
 interface CutoverCommandOptions extends FollowTargetFlags {
   where?: string;
@@ -39,10 +37,8 @@ export function registerCutoverCommand(program: Command): void {
         if (raw.from || raw.to || raw.followId) throw new PgferryError('PGF_VALIDATION_FAILED', `cutover ${job}: give either a saved continuous-sync job or --from/--to (a follow started with sync --follow), not both`);
         return (await import('./replication-command.js')).cutoverSavedJob(job, timeoutMs, raw.json === true);
       }
-      if (!raw.from || !raw.to) throw new PgferryError('PGF_VALIDATION_FAILED', 'cutover: name a saved continuous-sync job (pgferry cutover JOB) or give --from and --to of a follow started with sync --follow');
-      const [source, destination] = await resolveTargets([raw.from, raw.to]);
+      const { source, destination, selection, followId } = await resolveCliFollow(raw, 'cutover');
       const rules = raw.rules ? await (await import('../../engine/sync/rules-file.js')).readRulesFile(raw.rules) : undefined;
-      const selection = { schemas: splitList(raw.schemas), tables: splitList(raw.tables), exclude: splitList(raw.exclude) };
       const { cutover } = await import('../../engine/follow/cutover.js');
       const controller = new AbortController();
       const onSignal = () => controller.abort();
@@ -52,13 +48,13 @@ export function registerCutoverCommand(program: Command): void {
       try {
         report = await cutover(
           {
-            source: source!.config,
-            destination: destination!.config,
+            source,
+            destination,
             ...selection,
             where: raw.where,
             rules: rules?.rules,
             ruleKey: rules?.key,
-            followId: raw.followId ?? deriveFollowId(source!.config, destination!.config, selection),
+            followId,
             timeoutMs,
           },
           { signal: controller.signal },

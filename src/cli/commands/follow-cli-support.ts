@@ -6,7 +6,9 @@ import type pg from 'pg';
 import { describeTarget } from '../../engine/connection-config.js';
 import type { FollowProgress } from '../../engine/follow/follow-api.js';
 import { formatBytes } from '../../engine/format-bytes.js';
+import { splitList } from '../../engine/sync/select-tables.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
+import { resolveTargets } from './sync-command.js';
 
 /**
  * The follow id of `sync --follow` and `cutover` without `--follow-id`: the same two
@@ -52,4 +54,15 @@ export function withFollowTargetOptions(command: Command): Command {
     .option('--schemas <list>', 'the selection given to sync --follow')
     .option('--tables <globs>', 'the selection given to sync --follow')
     .option('--exclude <globs>', 'the selection given to sync --follow');
+}
+
+/**
+ * The follow a `sync --follow` started, named by --from/--to and its selection (or --follow-id);
+ * `command` is how the caller is written in the message when --from or --to is missing.
+ */
+export async function resolveCliFollow(flags: FollowTargetFlags, command: string): Promise<{ source: pg.ClientConfig; destination: pg.ClientConfig; selection: { schemas?: string[] | undefined; tables?: string[] | undefined; exclude?: string[] | undefined }; followId: string }> {
+  if (!flags.from || !flags.to) throw new PgferryError('PGF_VALIDATION_FAILED', `${command}: name a saved continuous-sync job (pgferry ${command} JOB) or give --from and --to of a follow started with sync --follow`);
+  const [source, destination] = await resolveTargets([flags.from, flags.to]);
+  const selection = { schemas: splitList(flags.schemas), tables: splitList(flags.tables), exclude: splitList(flags.exclude) };
+  return { source: source!.config, destination: destination!.config, selection, followId: flags.followId ?? deriveFollowId(source!.config, destination!.config, selection) };
 }

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 
 import { errorCodes } from '../../errors/error-codes.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { splitList } from '../../engine/sync/select-tables.js';
 import { formatBytes } from '../../engine/format-bytes.js';
 import { followEngine } from '../../jobs/follow/follow-engine.js';
 import { type FollowOperationContext, cutoverFollowJob, dropFollowJob, liveFollowStatus } from '../../jobs/follow/follow-operations.js';
@@ -16,9 +15,8 @@ import type { OpenedStore } from '../../store/open-store.js';
 import { followStates, getFollowJob } from '../../store/follow-job-repository.js';
 import { listSyncJobs } from '../../store/sync-job-repository.js';
 import { createCliContext } from '../cli-context.js';
-import { type FollowTargetFlags, deriveFollowId, withFollowTargetOptions } from './follow-cli-support.js';
+import { type FollowTargetFlags, resolveCliFollow, withFollowTargetOptions } from './follow-cli-support.js';
 import { printJson, withJobStore } from './jobs-command.js';
-import { resolveTargets } from './sync-command.js';
 
 async function operationContext(store: OpenedStore): Promise<FollowOperationContext> {
   const { config, logger } = createCliContext();
@@ -139,12 +137,9 @@ interface DropFlags extends FollowTargetFlags {
 
 /** Drops a follow started with `sync --follow` (no saved job): its slot keeps WAL on the source until then. */
 async function dropCliFollow(flags: DropFlags): Promise<{ followId: string; slotDropped: boolean; publicationDropped: boolean; positionDropped: boolean }> {
-  if (!flags.from || !flags.to) throw new PgferryError('PGF_VALIDATION_FAILED', 'replication drop: name a saved continuous-sync job (pgferry replication drop JOB) or give --from and --to of a follow started with sync --follow');
-  const [source, destination] = await resolveTargets([flags.from, flags.to]);
-  const selection = { schemas: splitList(flags.schemas), tables: splitList(flags.tables), exclude: splitList(flags.exclude) };
-  const followId = flags.followId ?? deriveFollowId(source!.config, destination!.config, selection);
+  const { source, destination, followId } = await resolveCliFollow(flags, 'replication drop');
   const { dropFollow } = await import('../../engine/follow/drop-follow.js');
-  return { followId, ...(await dropFollow({ source: source!.config, destination: destination!.config, followId })) };
+  return { followId, ...(await dropFollow({ source, destination, followId })) };
 }
 
 /**
