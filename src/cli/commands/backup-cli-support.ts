@@ -6,17 +6,16 @@ import type { ArchiveStorage } from '../../engine/storage/archive-storage.js';
 import { openStorage, parseLocation } from '../../engine/storage/open-storage.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
-import { findBackupByLocation, getBackupRow } from '../../store/backup-repository.js';
-import { loadConnectionTarget } from '../../store/connection-repository.js';
 import type { OpenedStore } from '../../store/open-store.js';
-import { type StorageTarget, loadStorageTarget } from '../../store/storage-repository.js';
+import type { StorageTarget } from '../../store/storage-repository.js';
 import { isUuid } from '../../store/uuid.js';
 import type { ArchiveSigningKey, ArchiveTrust } from '../../engine/archive/manifest-signature.js';
 import { formatBytes } from '../../engine/format-bytes.js';
 import type { CliContext } from '../cli-context.js';
 
 /**
- * Backup commands work with URLs and paths alone; the metadata store is opened only when a
+ * Backup commands work with URLs and paths alone; the metadata store (and its modules: Kysely
+ * alone takes ~0.25 s to load) is opened only when a
  * saved connection or storage is named (and then backups, verifies and drills are recorded).
  */
 export class LazyStore {
@@ -92,6 +91,7 @@ export async function resolveConnection(text: string, lazy: LazyStore): Promise<
     return { config, name: describeTarget(config), protected: false };
   }
   const { store, secrets } = await lazy.get();
+  const { loadConnectionTarget } = await import('../../store/connection-repository.js');
   const target = await loadConnectionTarget(store.db, secrets, text);
   return { config: target.config, id: target.id, name: target.name, protected: target.protected };
 }
@@ -109,6 +109,7 @@ export async function resolveStorage(text: string, lazy: LazyStore): Promise<Res
   const colon = text.indexOf(':');
   const name = colon === -1 ? text : text.slice(0, colon);
   const { store, secrets } = await lazy.get();
+  const { loadStorageTarget } = await import('../../store/storage-repository.js');
   const saved = await loadStorageTarget(store.db, secrets, name);
   return { storage: openStorage(saved.spec), path: colon === -1 ? '' : text.slice(colon + 1), saved };
 }
@@ -124,6 +125,7 @@ export interface ResolvedArchive {
 export async function resolveArchive(text: string, lazy: LazyStore): Promise<ResolvedArchive> {
   if (isUuid(text)) {
     const { store, secrets } = await lazy.get();
+    const [{ getBackupRow }, { loadStorageTarget }] = await Promise.all([import('../../store/backup-repository.js'), import('../../store/storage-repository.js')]);
     const row = await getBackupRow(store.db, text);
     const saved = await loadStorageTarget(store.db, secrets, row.storage_id);
     return { location: { storage: openStorage(saved.spec), path: row.location }, saved, backupId: row.id };
@@ -135,6 +137,7 @@ export async function resolveArchive(text: string, lazy: LazyStore): Promise<Res
   let backupId: string | undefined;
   if (resolved.saved && lazy.opened) {
     const { store } = await lazy.get();
+    const { findBackupByLocation } = await import('../../store/backup-repository.js');
     backupId = (await findBackupByLocation(store.db, resolved.saved.id, resolved.path))?.id;
   }
   return { location: { storage: resolved.storage, path: resolved.path }, saved: resolved.saved, backupId };

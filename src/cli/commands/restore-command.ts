@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import type { Command } from 'commander';
 
-import { verifyArchive } from '../../engine/archive/verify-archive.js';
+import { readTrustedManifest, verifyArchive } from '../../engine/archive/verify-archive.js';
 import { verifyBackupChain } from '../../engine/physical/backup-chain.js';
 import { type RestorePhysicalResult, restorePhysicalBackup } from '../../engine/physical/restore-physical.js';
 import type { RecoverySettings } from '../../engine/wal/recovery-settings.js';
@@ -49,7 +49,7 @@ export function registerRestoreCommand(program: Command): void {
     .option('--tables <globs>', 'load only these tables (schema.table globs)', list)
     .option('--yes', 'confirm overwriting objects in an existing database')
     .option('--encryption-key-env <var>', 'environment variable holding the archive secret')
-    .option('--no-verify', 'skip checking every sha256 before restoring (each file is still checked as it streams)')
+    .option('--no-verify', 'logical and incremental backups: skip checking every sha256 before restoring (each file is still checked as it streams)')
     .option('--trust-unsigned', "restore an archive this pgferry did not sign (an upload, another instance's, or one made before signing): its SQL runs as given")
     .option('--target-time <ts>', 'physical: recover to this moment (e.g. "2026-12-04 09:30:00+00") from the WAL archive')
     .option('--target-lsn <lsn>', 'physical: recover to this WAL position')
@@ -131,13 +131,14 @@ async function restoreToDirectory(archiveText: string, toDir: string, flags: Res
       // An incremental backup is verified and restored with its chain, its parents beside it.
       const chain = chainLocation(archiveText, archive.location);
       cleanups.push(chain.close);
-      if (flags.verify !== false) {
+      // A full backup is not read twice: restorePhysicalBackup checks every stored byte and
+      // every file as it writes them into a staging directory, removed when a check fails. An
+      // incremental's chain is checked first, parents included.
+      if (flags.verify !== false && (await readTrustedManifest(archive.location, trust)).physical?.incremental) {
         const verified = await verifyArchive(archive.location, { trust, signal: controller.signal });
         if (verified.error) throw verified.error;
-        if (verified.manifest.physical?.incremental) {
-          const parents = await verifyBackupChain(chain.location, { trust, signal: controller.signal });
-          if (parents.error) throw parents.error;
-        }
+        const parents = await verifyBackupChain(chain.location, { trust, signal: controller.signal });
+        if (parents.error) throw parents.error;
       }
       const target = recoveryTarget(flags);
       if (flags.targetAction !== 'promote' && flags.targetAction !== 'pause') throw new PgferryError('PGF_VALIDATION_FAILED', `--target-action: expected promote or pause, got "${flags.targetAction}"`);
