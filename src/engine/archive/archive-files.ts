@@ -5,7 +5,8 @@ import { pipeline } from 'node:stream/promises';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { type ArchiveStorage, joinPath } from '../storage/archive-storage.js';
-import { type Compression, createCompressStream, createDecompressStream, detectZstd, zstdDecodeFile } from './compression.js';
+import type { ArchiveChunks } from './archive-chunks.js';
+import { type Compression, createChunkedCompressStream, createCompressStream, createDecompressStream, detectZstd, zstdDecodeFile } from './compression.js';
 import { DecryptStream, EncryptStream } from './encryption.js';
 import { HashStream } from './hash-stream.js';
 import type { ManifestFile } from './manifest.js';
@@ -23,6 +24,11 @@ export interface WriteOptions {
   signal?: AbortSignal | undefined;
   /** Compression work in flight at once (see createCompressStream; default: its own). */
   parallel?: number | undefined;
+  /**
+   * Compress in independently decodable chunks (gzip or zstd; see archive-chunks.ts) and
+   * report where they are once the file is written, for a reader that decodes several at once.
+   */
+  onChunks?: ((chunks: ArchiveChunks) => void) | undefined;
 }
 
 /** The stored name of a file: compression and encryption show in the suffix. */
@@ -42,13 +48,16 @@ export async function writeArchiveFile(
 ): Promise<ManifestFile> {
   const hash = new HashStream();
   const stages: (Transform | Duplex)[] = [];
-  if (options.compression !== 'none') stages.push(createCompressStream(options.compression, undefined, options.parallel));
+  const chunked = options.onChunks && options.compression !== 'none' ? createChunkedCompressStream(options.compression, options.parallel) : undefined;
+  if (chunked) stages.push(chunked);
+  else if (options.compression !== 'none') stages.push(createCompressStream(options.compression, undefined, options.parallel));
   if (options.key) stages.push(new EncryptStream(options.key));
   stages.push(hash);
   const body = stages.reduce<Readable>((stream, stage) => stream.pipe(stage as Duplex), source);
   // Errors of every stage must reach the writer: forward them onto the last stream.
   for (const stream of [source, ...stages]) stream.on('error', (error) => hash.destroy(error));
   await location.storage.write(joinPath(location.path, relative), body, options.signal);
+  if (chunked) options.onChunks?.(chunked.chunks());
   return { path: relative, size: hash.bytes, sha256: hash.sha256 };
 }
 

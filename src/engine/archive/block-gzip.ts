@@ -1,6 +1,8 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 
+import { type ArchiveChunks, type ChunkRecorder, chunkRawBytes } from './archive-chunks.js';
+
 /** Output chunk of zlib calls: each chunk is one trip to the thread pool, so 256 KiB, not 16 KiB. */
 export const zlibChunkBytes = 256 * 1024;
 
@@ -35,7 +37,7 @@ export function blockLevel(block: Buffer, level: number): number {
  * compressed on several cores, and a block that does not compress (bytea holding images
  * or ciphertext) is stored rather than run through deflate for nothing.
  */
-export class BlockGzip extends Transform {
+export class BlockGzip extends Transform implements ChunkRecorder {
   readonly #level: number;
   readonly #blockBytes: number;
   readonly #inFlight: number;
@@ -49,6 +51,11 @@ export class BlockGzip extends Transform {
   #compressing = 0;
   /** Blocks waiting for a compression slot, started in order. */
   readonly #waiting: (() => void)[] = [];
+  /** The chunk index (see archive-chunks.ts): members written into the open chunk and their size. */
+  readonly #stored: number[] = [];
+  #chunkMembers = 0;
+  #chunkBytes = 0;
+  #rawTotal = 0;
 
   constructor(options: BlockGzipOptions) {
     super();
@@ -65,10 +72,20 @@ export class BlockGzip extends Transform {
 
   override _flush(callback: TransformCallback): void {
     this.#submit(this.#members === 0);
-    this.#drain(0).then(() => callback(), callback);
+    this.#drain(0).then(() => {
+      if (this.#chunkMembers > 0) this.#stored.push(this.#chunkBytes);
+      callback();
+    }, callback);
+  }
+
+  /** Where each `chunkRawBytes` of input begins and ends once compressed (valid after the stream ended). */
+  chunks(): ArchiveChunks {
+    if (chunkRawBytes % this.#blockBytes !== 0) throw new Error(`gzip members of ${this.#blockBytes} bytes do not tile chunks of ${chunkRawBytes}`);
+    return { raw: chunkRawBytes, raw_total: this.#rawTotal, stored: [...this.#stored] };
   }
 
   async #accept(chunk: Buffer): Promise<void> {
+    this.#rawTotal += chunk.length;
     let offset = 0;
     while (offset < chunk.length) {
       const n = chunk.copy(this.#block, this.#filled, offset);
@@ -118,6 +135,13 @@ export class BlockGzip extends Transform {
       const member = await head.member;
       this.#pending.shift();
       this.#free.push(head.block);
+      this.#chunkBytes += member.length;
+      this.#chunkMembers += 1;
+      if (this.#chunkMembers * this.#blockBytes === chunkRawBytes) {
+        this.#stored.push(this.#chunkBytes);
+        this.#chunkMembers = 0;
+        this.#chunkBytes = 0;
+      }
       this.push(member);
     }
   }

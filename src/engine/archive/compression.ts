@@ -3,6 +3,7 @@ import { Duplex, PassThrough, type Readable, type Transform } from 'node:stream'
 import zlib from 'node:zlib';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
+import { ChunkedZstd, type ChunkRecorder } from './archive-chunks.js';
 import { BlockGzip, zlibChunkBytes } from './block-gzip.js';
 
 export const compressions = ['gzip', 'zstd', 'none'] as const;
@@ -116,6 +117,12 @@ export function createCompressStream(compression: Compression, level?: number, p
     case 'none':
       return new PassThrough();
   }
+}
+
+/** A compressing stream of independently decodable chunks (see archive-chunks.ts); `parallel` as above (zstd: threads, default 2). */
+export function createChunkedCompressStream(compression: Exclude<Compression, 'none'>, parallel?: number): Transform & ChunkRecorder {
+  if (compression === 'gzip') return new BlockGzip({ level: 6, ...(parallel ? { inFlight: parallel } : {}) });
+  return new ChunkedZstd({ level: 3, parallel: parallel ?? 2 });
 }
 
 export function createDecompressStream(compression: Compression): Transform | Duplex {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
+import { archiveChunksSchema } from './archive-chunks.js';
 
 /** Bumped when a reader of the old version could misread a new archive. */
 // 2: tables may be stored in binary COPY format (`tables[].format`).
@@ -65,6 +66,8 @@ const physicalSection = z.object({
       /** Stored file (see `files`). */
       file: z.string(),
       raw_bytes: z.number().int().nonnegative(),
+      /** Where its independently decodable chunks are (gzip/zstd archives written since chunking); restore decodes several at once. */
+      chunks: archiveChunksSchema.optional(),
     }),
   ),
   /** The server's own backup_manifest, stored as sent; every file was checked against it. */

@@ -144,7 +144,10 @@ async function backupWith(session: ReplicationSession, options: PhysicalBackupOp
     const scanner = new TarScanner(name, { onFile: (file) => contents.push({ archive: index, path: prefix + file.path, size: file.size, sha256: file.sha256 }) });
     input.on('error', (error) => scanner.destroy(error));
     input.pipe(scanner);
-    const done = writeArchiveFile(location, name, scanner, write);
+    const done = writeArchiveFile(location, name, scanner, {
+      ...write,
+      onChunks: (chunks) => ((archives[index] as PhysicalSection['archives'][number]).chunks = chunks),
+    });
     // A failed write must also end a wait for 'drain' (see feed): nothing reads the input any more.
     pending.push(done.catch((error: unknown) => input.destroy(error as Error)));
     archives.push({ tablespace_oid: tablespace.oid, location: tablespace.location, file: name, raw_bytes: 0 });

@@ -1,4 +1,5 @@
 import { chmod, chown, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -10,6 +11,9 @@ import type { ArchiveTrust } from '../archive/manifest-signature.js';
 import { readTrustedManifest } from '../archive/verify-archive.js';
 import type { RestoreEvent, RunHooks } from '../backup/backup-events.js';
 import type { ArchiveStorage } from '../storage/archive-storage.js';
+import { ChunkWorkers } from '../archive/chunk-workers.js';
+import { openChunkSource } from './chunk-source.js';
+import { extractChunkedArchive } from './extract-chunked.js';
 import { restoreIncrementalChain } from './restore-incremental.js';
 import { assertEmptyTarget, chownTree, defaultOwner, stagingOf } from './restore-target.js';
 import { FileWriteWorker } from './file-write-worker.js';
@@ -165,12 +169,20 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
   const dataDir = path.resolve(options.toDir);
   await assertEmptyTarget(dataDir, 'the target directory');
   const tablespaces = await placeTablespaces(physical, options.tablespaceMap ?? {});
-  const owner = options.owner ?? (await defaultOwner());
+  // Looked up (`id postgres`) while the files are written, not before.
+  const ownerLookup = options.owner ? Promise.resolve(options.owner) : defaultOwner();
+  ownerLookup.catch(() => undefined);
   const staging = [{ staging: stagingOf(dataDir), final: dataDir }, ...tablespaces.map((t) => ({ staging: stagingOf(t.dir), final: t.dir }))];
   const expected = new Map(physical.contents.map((file) => [file.path, file]));
   let files = 0;
   let bytes = 0;
-  const writer = new FileWriteWorker();
+  let writer: FileWriteWorker | undefined;
+  // Started now: the threads (and zstd's WebAssembly) boot while the target is checked.
+  const chunkWorkers = manifest.compression !== 'none' && physical.archives.some((archive) => archive.chunks) ? new ChunkWorkers(restoreThreads(), { zstd: manifest.compression === 'zstd' }) : undefined;
+  const stopThreads = async () => {
+    await writer?.close();
+    await chunkWorkers?.close();
+  };
   try {
     for (const dir of staging) {
       await rm(dir.staging, { recursive: true, force: true });
@@ -184,15 +196,29 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
       const root = tablespace ? stagingOf(tablespace.dir) : stagingOf(dataDir);
       const prefix = tablespace ? `pg_tblspc/${tablespace.oid}/` : '';
       options.onEvent?.({ type: 'table:start', table: archive.file });
-      const stream = await readArchiveFile(location, file, { compression: manifest.compression, key });
-      const done = await extractArchive(stream, root, archive.file, expected, prefix, writer, async (entry) => {
+      const onSymlink = async (entry: TarHeader) => {
         // Tablespace links point at where each tablespace is restored; nothing else is a symlink in a base backup.
         const oid = /^pg_tblspc\/(\d+)$/.exec(entry.path)?.[1];
         const mapped = oid === undefined ? undefined : tablespaces.find((t) => String(t.oid) === oid);
         if (archive.tablespace_oid !== null || !mapped) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive.file} holds a symlink ${entry.path} → ${entry.target ?? '?'} that is not a tablespace link; refusing to write it`);
         await symlink(mapped.dir, path.join(root, entry.path));
-      });
-      await done.checked;
+      };
+      let done: { files: number; bytes: number };
+      if (archive.chunks && chunkWorkers && manifest.compression !== 'none') {
+        // Chunked: the stored (compressed) bytes are read here, decoded and written on every core.
+        const source = await openChunkSource(location, file, key);
+        try {
+          done = await extractChunkedArchive({ source, chunks: archive.chunks, compression: manifest.compression, root, archive: archive.file, expected, prefix, workers: chunkWorkers, onSymlink, signal: options.signal });
+        } finally {
+          await source.close();
+        }
+      } else {
+        const stream = await readArchiveFile(location, file, { compression: manifest.compression, key });
+        writer ??= new FileWriteWorker();
+        const extracted = await extractArchive(stream, root, archive.file, expected, prefix, writer, onSymlink);
+        await extracted.checked;
+        done = extracted;
+      }
       files += done.files;
       bytes += done.bytes;
       options.onEvent?.({ type: 'table:done', table: archive.file, rows: done.files });
@@ -202,6 +228,7 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
       throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${where}: ${expected.size} file(s) of the manifest were not in the archives (first: ${first}); the backup is incomplete`);
     }
     for (const extra of options.extraFiles ?? []) await writeFile(path.join(stagingOf(dataDir), extra.path), extra.content, { mode: 0o600 });
+    const owner = await ownerLookup;
     for (const dir of staging) {
       await chmod(dir.staging, 0o700);
       if (owner) await chownTree(dir.staging, owner);
@@ -219,11 +246,11 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
     }
     if (owner) for (const dir of staging) await chown(dir.final, owner.uid, owner.gid);
   } catch (error) {
-    await writer.close();
+    await stopThreads();
     await Promise.all(staging.map((dir) => rm(dir.staging, { recursive: true, force: true }).catch(() => undefined)));
     throw error;
   }
-  await writer.close();
+  await stopThreads();
   return {
     dataDir,
     systemId: physical.system_identifier,
@@ -238,6 +265,9 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
     durationMs: Date.now() - started,
   };
 }
+
+/** Threads decoding and writing a chunked archive: every core, at least two (decoding and writing overlap), at most four. */
+const restoreThreads = () => Math.min(4, Math.max(2, availableParallelism()));
 
 /** Each non-default tablespace's new directory: mapped by OID or old location, else the old location. */
 async function placeTablespaces(physical: PhysicalSection, map: Readonly<Record<string, string>>): Promise<{ oid: number; dir: string }[]> {

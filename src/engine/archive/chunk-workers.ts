@@ -1,0 +1,242 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+import type { Compression } from './compression.js';
+
+/*
+ * Threads that compress, decode and write the independent chunks of a chunked archive (see
+ * archive-chunks.ts), so one archive uses every core. Chunks move between threads by
+ * transfer, not copy. zstd runs in process: Node's own where it has it (≥ 22.15), else the
+ * reference C library compiled to WebAssembly (@bokuweb/zstd-wasm) — no pipe to a `zstd`
+ * process per chunk. Inline CommonJS source, as `eval` workers run, so it works the same
+ * from the sources and from the bundled CLI; the wasm package's path comes from the parent.
+ */
+const workerSource = `
+const { parentPort, workerData } = require('node:worker_threads');
+const zlib = require('node:zlib');
+const fs = require('node:fs');
+// zstd in WebAssembly: its heap holds one input and one output area, grown when a chunk needs more.
+let wasm;
+async function zstd() {
+  if (!wasm) {
+    await require(workerData.zstdWasm).init();
+    wasm = { M: require(workerData.zstdWasmModule).Module, areas: {} };
+  }
+  return wasm;
+}
+function area(name, size) {
+  const a = wasm.areas[name];
+  if (a && a.size >= size) return a.at;
+  if (a) wasm.M._free(a.at);
+  const at = wasm.M._malloc(size);
+  if (!at) throw new Error('out of WebAssembly memory for ' + size + ' bytes');
+  wasm.areas[name] = { at, size };
+  return at;
+}
+function zstdCall(result) {
+  if (wasm.M._ZSTD_isError(result)) throw new Error('zstd error ' + (0x100000000 - result));
+  return result;
+}
+async function compress(m) {
+  const input = new Uint8Array(m.data, 0, m.length);
+  if (m.compression === 'gzip') return zlib.gzipSync(input, { level: m.level });
+  if (zlib.zstdCompressSync) return zlib.zstdCompressSync(input, { params: { [zlib.constants.ZSTD_c_compressionLevel]: m.level } });
+  const { M } = await zstd();
+  const bound = M._ZSTD_compressBound(input.length);
+  const dst = area('dst', bound);
+  const src = area('src', input.length);
+  M.HEAPU8.set(input, src);
+  const n = zstdCall(M._ZSTD_compress(dst, bound, src, input.length, m.level));
+  return M.HEAPU8.slice(dst, dst + n);
+}
+// Restore: chunks are decoded and written in shared memory slots (see ChunkSlots): no buffer
+// is allocated or moved per chunk, so neither thread's heap grows with the archive.
+let slots = [];
+// zlib's output pieces are garbage once copied, but V8 collects them only when the thread's
+// external memory passes ~64 MiB: with a minor collection after each chunk (cheap: this
+// thread's heap holds almost nothing) a restore's peak memory drops by ~50 MB. --expose-gc
+// set at run time reaches contexts made afterwards; without it nothing is collected early.
+let minorGc;
+try {
+  require('node:v8').setFlagsFromString('--expose-gc');
+  const gc = require('node:vm').runInNewContext('gc');
+  minorGc = () => gc({ type: 'minor' });
+} catch {
+  minorGc = () => undefined;
+}
+// gzip is decoded in pieces of 256 KiB copied into the slot: a buffer of the whole chunk per
+// call (gunzipSync) would be fresh memory each time, its pages faulted in again and again.
+function gunzipInto(input, out) {
+  return new Promise((resolve, reject) => {
+    const gunzip = zlib.createGunzip({ chunkSize: 256 * 1024 });
+    let n = 0;
+    gunzip.on('data', (piece) => {
+      if (n + piece.length > out.length) return gunzip.destroy(new Error('a chunk decodes to more than ' + out.length + ' bytes'));
+      out.set(piece, n);
+      n += piece.length;
+    });
+    gunzip.on('end', () => resolve(n));
+    gunzip.on('error', reject);
+    gunzip.end(input);
+  });
+}
+async function decode(m) {
+  const slot = slots[m.slot];
+  const input = new Uint8Array(slot.stored, 0, m.length);
+  const out = new Uint8Array(slot.raw);
+  if (m.compression === 'gzip') {
+    const n = await gunzipInto(input, out);
+    minorGc();
+    return n;
+  }
+  let decoded;
+  if (zlib.zstdDecompressSync) decoded = zlib.zstdDecompressSync(input);
+  else {
+    const M = wasm.M;
+    const src = area('src', input.length);
+    M.HEAPU8.set(input, src);
+    const dst = area('dst', m.raw + 1);
+    const n = zstdCall(M._ZSTD_decompress(dst, m.raw + 1, src, input.length));
+    decoded = M.HEAPU8.subarray(dst, dst + n);
+  }
+  if (decoded.length > out.length) throw new Error('a chunk decodes to ' + decoded.length + ' bytes, more than its ' + m.raw);
+  out.set(decoded);
+  return decoded.length;
+}
+function write(m) {
+  const data = new Uint8Array(slots[m.slot].raw);
+  for (const s of m.segments) {
+    const fd = fs.openSync(s.path, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o600);
+    try {
+      for (let done = 0; done < s.length; ) done += fs.writeSync(fd, data, s.start + done, s.length - done, s.offset + done);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+async function handle(m) {
+  try {
+    if (m.type === 'slots') {
+      slots = m.slots;
+      parentPort.postMessage({ id: m.id });
+    } else if (m.type === 'decode') parentPort.postMessage({ id: m.id, length: await decode(m) });
+    else if (m.type === 'write') {
+      write(m);
+      parentPort.postMessage({ id: m.id });
+    } else {
+      // Backup: the block moves here and back (to be filled again), its compressed form moves out.
+      const out = await compress(m);
+      const own = out.byteOffset === 0 ? out : Uint8Array.prototype.slice.call(out);
+      parentPort.postMessage({ id: m.id, data: own.buffer, length: own.byteLength, back: m.data }, [own.buffer, m.data]);
+    }
+  } catch (error) {
+    parentPort.postMessage({ id: m.id, error: { message: error.message, code: error.code } });
+  }
+}
+// zstd's WebAssembly is compiled as the thread starts, while the caller still prepares.
+let queue = workerData.zstd && !zlib.zstdCompressSync ? zstd().then(() => undefined, () => undefined) : Promise.resolve();
+parentPort.on('message', (m) => { queue = queue.then(() => handle(m)); });
+`;
+
+const zstdWasm = createRequire(import.meta.url).resolve('@bokuweb/zstd-wasm');
+// The package's Emscripten module (pinned version): its C functions work on buffers kept in the wasm heap.
+const zstdWasmModule = path.join(path.dirname(zstdWasm), 'module.js');
+
+type Reply = { id: number; data?: ArrayBuffer; length?: number; back?: ArrayBuffer; error?: { message: string; code?: string } };
+
+/** One chunk's memory while restoring: its stored (compressed) bytes and its decoded bytes. */
+export interface ChunkSlot {
+  stored: Uint8Array;
+  raw: Uint8Array;
+}
+
+/** A segment of a decoded chunk that belongs to one file: `length` bytes from `start`, written at `offset`. */
+export interface FileSegment {
+  path: string;
+  offset: number;
+  start: number;
+  length: number;
+}
+
+/**
+ * A fixed set of threads; each call goes to the thread its `lane` names, where calls run in
+ * the order they were made (a chunk's write after its decode).
+ */
+export class ChunkWorkers {
+  readonly #workers: Worker[];
+  readonly #waiting = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
+  #nextId = 0;
+  #failure: Error | undefined;
+
+  /** `zstd`: the threads will work on zstd (its WebAssembly is loaded as they start). */
+  constructor(count: number, options: { zstd?: boolean } = {}) {
+    this.#workers = Array.from({ length: Math.max(1, count) }, () => {
+      const worker = new Worker(workerSource, { eval: true, workerData: { zstdWasm, zstdWasmModule, zstd: options.zstd === true } });
+      worker.on('message', (reply: Reply) => this.#reply(reply));
+      worker.on('error', (error) => this.#fail(error));
+      worker.on('exit', () => this.#fail(new Error('a compression thread stopped')));
+      return worker;
+    });
+  }
+
+  get size(): number {
+    return this.#workers.length;
+  }
+
+  /**
+   * Compresses a block as one gzip member or zstd frame. The block's memory moves to the
+   * thread and comes back with the result, to be filled again.
+   */
+  async compress(lane: number, compression: Exclude<Compression, 'none'>, level: number, block: Uint8Array): Promise<{ frame: Uint8Array; block: Uint8Array }> {
+    const reply = await this.#call(lane, { type: 'compress', compression, level, data: block.buffer, length: block.byteLength }, [block.buffer as ArrayBuffer]);
+    return { frame: new Uint8Array(reply.data as ArrayBuffer, 0, reply.length), block: new Uint8Array(reply.back as ArrayBuffer) };
+  }
+
+  /**
+   * Shared memory for restoring: `count` slots, each for one chunk's stored bytes and its
+   * decoded bytes, seen by every thread. Resolves once every thread has them.
+   */
+  async slots(count: number, storedBytes: number, rawBytes: number): Promise<ChunkSlot[]> {
+    const slots = Array.from({ length: count }, () => ({ stored: new SharedArrayBuffer(Math.max(1, storedBytes)), raw: new SharedArrayBuffer(Math.max(1, rawBytes)) }));
+    await Promise.all(this.#workers.map((_, lane) => this.#call(lane, { type: 'slots', slots }, [])));
+    return slots.map((slot) => ({ stored: new Uint8Array(slot.stored), raw: new Uint8Array(slot.raw) }));
+  }
+
+  /** Decodes the first `length` stored bytes of slot `slot` into its raw area; resolves with the decoded length. */
+  async decode(lane: number, slot: number, compression: Exclude<Compression, 'none'>, length: number, raw: number): Promise<number> {
+    return (await this.#call(lane, { type: 'decode', slot, compression, length, raw }, [])).length as number;
+  }
+
+  /** Writes segments of slot `slot`'s raw area into their files (created when missing). */
+  async write(lane: number, slot: number, segments: FileSegment[]): Promise<void> {
+    await this.#call(lane, { type: 'write', slot, segments }, []);
+  }
+
+  async close(): Promise<void> {
+    for (const worker of this.#workers) worker.removeAllListeners('exit');
+    await Promise.all(this.#workers.map((worker) => worker.terminate()));
+  }
+
+  #call(lane: number, message: object, transfer: ArrayBuffer[]): Promise<Reply> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#nextId;
+    this.#nextId += 1;
+    const reply = new Promise<Reply>((resolve, reject) => this.#waiting.set(id, { resolve, reject }));
+    (this.#workers[lane % this.#workers.length] as Worker).postMessage({ ...message, id }, transfer);
+    return reply;
+  }
+
+  #reply(reply: Reply): void {
+    const waiting = this.#waiting.get(reply.id);
+    this.#waiting.delete(reply.id);
+    if (reply.error) waiting?.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+    else waiting?.resolve(reply);
+  }
+
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    for (const waiting of this.#waiting.values()) waiting.reject(error);
+    this.#waiting.clear();
+  }
+}

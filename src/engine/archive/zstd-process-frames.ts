@@ -1,0 +1,144 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { ZstdFrameSplitter } from './zstd-frames.js';
+
+let available: boolean | undefined;
+
+/** Whether this machine has what ZstdProcessLane runs (Linux: zstd, coreutils' mkfifo and stdbuf). */
+export function zstdProcessesAvailable(): boolean {
+  available ??= process.platform === 'linux' && ['zstd', 'stdbuf', 'mkfifo'].every((tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0);
+  return available;
+}
+
+/** Blocks one `zstd` process takes (one named pipe each) before the next process starts. */
+const inputsPerProcess = 1024;
+
+interface Batch {
+  child: ChildProcess;
+  dir: string;
+  /** Inputs handed out so far. */
+  used: number;
+  /** Settles with each frame, in input order. */
+  waiting: { resolve: (frame: Buffer) => void; reject: (error: Error) => void }[];
+  /** Frames received so far. */
+  received: number;
+  stopping: boolean;
+  exited: Promise<void>;
+}
+
+/**
+ * One frame per block from the `zstd` binary at native speed. A process is started for 32
+ * blocks with 32 named pipes as its inputs, which it compresses one by one into one frame
+ * each, written to its output in order; the frames are told apart by their headers. One
+ * fork per 128 MiB, not per block (a fork of this process costs more than compressing 4 MiB),
+ * and the data never touches the disk. (Node's own child pipes are socket pairs, which zstd
+ * refuses as inputs; named pipes it takes with -f.) Needs `zstd`, `mkfifo` and `stdbuf`
+ * (coreutils): see zstdProcessesAvailable.
+ */
+export class ZstdProcessLane {
+  readonly #level: number;
+  #batch: Batch | undefined;
+  #failure: Error | undefined;
+  /** The named pipes, made once and used by each process in turn. */
+  #inputs: { dir: string; paths: string[] } | undefined;
+
+  constructor(level: number) {
+    this.#level = level;
+  }
+
+  /** The frame of `block` (read before the promise settles; the caller may reuse it afterwards). */
+  compress(block: Uint8Array): Promise<Buffer> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const batch = this.#current();
+    const input = path.join(batch.dir, String(batch.used));
+    batch.used += 1;
+    const frame = new Promise<Buffer>((resolve, reject) => batch.waiting.push({ resolve, reject }));
+    // Opened read-write, so the open returns before zstd opens its end (Linux); the write
+    // then waits in one thread of the pool until zstd has read the block. (A non-blocking
+    // descriptor in the event loop spins: our own read side polls readable while it is full.)
+    const pipe = createWriteStream(input, { flags: 'r+' });
+    pipe.on('error', (error) => this.#fail(batch, error));
+    pipe.end(block);
+    if (batch.used === inputsPerProcess) this.#batch = undefined;
+    return frame;
+  }
+
+  /** After the last block's frame: the process, waiting for inputs that will not come, is stopped. */
+  async close(): Promise<void> {
+    const batch = this.#batch;
+    this.#batch = undefined;
+    if (!batch) return this.#removeInputs();
+    batch.stopping = true;
+    batch.child.kill('SIGKILL');
+    await batch.exited;
+    this.#removeInputs();
+  }
+
+  #removeInputs(): void {
+    if (this.#inputs) rmSync(this.#inputs.dir, { recursive: true, force: true });
+    this.#inputs = undefined;
+  }
+
+  /** Stops the process at once (a failed backup). */
+  destroy(): void {
+    if (this.#batch) {
+      this.#batch.stopping = true;
+      this.#batch.child.kill('SIGKILL');
+    }
+    this.#batch = undefined;
+    this.#removeInputs();
+  }
+
+  #fail(batch: Batch, error: Error): void {
+    if (batch.stopping) return;
+    this.#failure ??= error;
+    for (const waiting of batch.waiting.splice(0)) waiting.reject(error);
+    batch.child.kill('SIGKILL');
+  }
+
+  #current(): Batch {
+    if (this.#batch) return this.#batch;
+    if (!this.#inputs) {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'pgferry-zstd-'));
+      const paths = Array.from({ length: inputsPerProcess }, (_, at) => path.join(dir, String(at)));
+      const made = spawnSync('mkfifo', ['-m', '600', ...paths], { stdio: ['ignore', 'ignore', 'pipe'] });
+      if (made.status !== 0) {
+        rmSync(dir, { recursive: true, force: true });
+        throw new Error(`cannot make named pipes for zstd in ${dir}: ${made.stderr?.toString().trim() || made.error?.message || 'mkfifo failed'}`);
+      }
+      this.#inputs = { dir, paths };
+    }
+    const { dir, paths: inputs } = this.#inputs;
+    // Unbuffered output (stdbuf): a frame's end reaches us when its input ends, not when the next one fills zstd's buffer.
+    const child = spawn('stdbuf', ['-o0', 'zstd', `-${this.#level}`, '-q', '-c', '-f', ...inputs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const batch: Batch = { child, dir, used: 0, waiting: [], received: 0, stopping: false, exited: Promise.resolve() };
+    const splitter = new ZstdFrameSplitter();
+    let stderr = '';
+    child.stdout?.on('data', (piece: Buffer) => {
+      try {
+        for (const frame of splitter.push(piece)) {
+          batch.received += 1;
+          batch.waiting.shift()?.resolve(frame);
+        }
+      } catch (error) {
+        this.#fail(batch, error as Error);
+      }
+    });
+    child.stderr?.on('data', (piece: Buffer) => {
+      if (stderr.length < 2000) stderr += piece.toString();
+    });
+    batch.exited = new Promise<void>((resolve) => {
+      child.on('error', (error) => this.#fail(batch, error));
+      child.on('close', (code) => {
+        // Stopped by close (every frame in) or after its 32 inputs: any frame still missing is a failure.
+        if (batch.waiting.length > 0) this.#fail(batch, new Error(code === 0 || batch.stopping ? 'zstd ended before writing every frame' : `zstd exited with ${String(code)}: ${stderr.trim()}`));
+        resolve();
+      });
+    });
+    this.#batch = batch;
+    return batch;
+  }
+}

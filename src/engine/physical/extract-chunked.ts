@@ -1,0 +1,168 @@
+import { createHash, type Hash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+
+import { PgferryError } from '../../errors/pgferry-error.js';
+import { type ArchiveChunks, chunkRawLength } from '../archive/archive-chunks.js';
+import type { ChunkSlot, ChunkWorkers, FileSegment } from '../archive/chunk-workers.js';
+import type { Compression } from '../archive/compression.js';
+import type { PhysicalFile } from '../archive/manifest.js';
+import type { ChunkSource } from './chunk-source.js';
+import { type TarHeader, parseTarHeader, tarBlock } from './tar-scanner.js';
+
+export interface ChunkedExtractOptions {
+  /** The stored bytes (compressed, decrypted), checked against the manifest's sha256 as they are read. */
+  source: ChunkSource;
+  chunks: ArchiveChunks;
+  compression: Exclude<Compression, 'none'>;
+  root: string;
+  /** The stored file's name, for messages. */
+  archive: string;
+  /** Files the manifest lists, by path; each one found is removed. */
+  expected: Map<string, PhysicalFile>;
+  /** Prefix of manifest paths (tablespace archives: `pg_tblspc/<oid>/`). */
+  prefix: string;
+  workers: ChunkWorkers;
+  onSymlink: (entry: TarHeader) => Promise<void>;
+  signal?: AbortSignal | undefined;
+}
+
+/** The file being written when a chunk ends inside it. */
+interface OpenFile {
+  name: string;
+  target: string;
+  listed: PhysicalFile;
+  offset: number;
+  left: number;
+  hash: Hash;
+}
+
+/**
+ * Extracts a chunked tar archive (see archive-chunks.ts) with every thread of `workers`:
+ * chunk i is decoded and written on thread i mod N while this thread reads the next chunks,
+ * walks the tar headers in order and hashes each file's bytes (checked against the manifest
+ * before the chunk is handed on to be written). N + 1 chunks are in flight, each in a
+ * slot of shared memory, reused.
+ */
+export async function extractChunkedArchive(options: ChunkedExtractOptions): Promise<{ files: number; bytes: number }> {
+  const { chunks, archive, workers } = options;
+  const made = new Set<string>();
+  const makeDir = async (dir: string) => {
+    if (made.has(dir)) return;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    made.add(dir);
+  };
+  let files = 0;
+  let bytes = 0;
+  let open: OpenFile | undefined;
+  let pad = 0;
+  let ended = false;
+
+  const finishFile = (file: OpenFile) => {
+    if (file.hash.digest('hex') !== file.listed.sha256) throw mismatch(file.name, archive, 'sha256');
+    files += 1;
+    bytes += file.listed.size;
+    pad = (tarBlock - (file.listed.size % tarBlock)) % tarBlock;
+  };
+
+  /** Walks one decoded chunk in archive order; returns what of it goes into which file. */
+  const walk = async (data: Uint8Array): Promise<FileSegment[]> => {
+    const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const segments: FileSegment[] = [];
+    let at = 0;
+    while (at < buffer.length) {
+      if (pad > 0) {
+        const skip = Math.min(pad, buffer.length - at);
+        at += skip;
+        pad -= skip;
+        continue;
+      }
+      if (open) {
+        const take = Math.min(open.left, buffer.length - at);
+        open.hash.update(buffer.subarray(at, at + take));
+        segments.push({ path: open.target, offset: open.offset, start: at, length: take });
+        open.offset += take;
+        open.left -= take;
+        at += take;
+        if (open.left === 0) {
+          finishFile(open);
+          open = undefined;
+        }
+        continue;
+      }
+      if (ended) break; // the end-of-archive zero blocks
+      const header = parseTarHeader(buffer.subarray(at, at + tarBlock), archive);
+      at += tarBlock;
+      if (!header) {
+        ended = true;
+        continue;
+      }
+      const target = path.join(options.root, header.path);
+      if (header.type === 'directory') {
+        await makeDir(target);
+        continue;
+      }
+      await makeDir(path.dirname(target));
+      if (header.type === 'symlink') {
+        await options.onSymlink(header);
+        continue;
+      }
+      const name = options.prefix + header.path;
+      const listed = options.expected.get(name);
+      if (!listed) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} holds ${name}, which the backup's manifest does not list; the archive was altered`);
+      if (header.size !== listed.size) throw mismatch(name, archive, 'size');
+      options.expected.delete(name);
+      const file: OpenFile = { name, target, listed, offset: 0, left: header.size, hash: createHash('sha256') };
+      // An empty file is created by its (empty) segment.
+      if (header.size === 0) {
+        segments.push({ path: target, offset: 0, start: at, length: 0 });
+        finishFile(file);
+      } else open = file;
+    }
+    return segments;
+  };
+
+  const slotCount = workers.size + 1;
+  const slots = await workers.slots(slotCount, Math.max(0, ...chunks.stored), chunks.raw);
+  const written: Promise<void>[] = [];
+  let walked: Promise<unknown> = Promise.resolve();
+  try {
+    for (let index = 0; index < chunks.stored.length; index += 1) {
+      options.signal?.throwIfAborted();
+      // Slot reuse: chunk `index - slotCount` must be written before its slot is filled again.
+      if (index >= slotCount) await written[index - slotCount];
+      const at = index % slotCount;
+      const slot = slots[at] as ChunkSlot;
+      await options.source.read(slot.stored.subarray(0, chunks.stored[index]));
+      const raw = chunkRawLength(chunks, index);
+      const decoded = workers.decode(index, at, options.compression, chunks.stored[index] as number, raw).then((length) => {
+        if (length !== raw) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `chunk ${index} of ${archive} decodes to ${length} bytes, the manifest says ${raw}; restore from another copy of the backup`);
+      });
+      decoded.catch(() => undefined); // awaited through the walk, which may have failed before it
+      // Headers are walked (and files hashed) in archive order; writes then run on the threads.
+      const segments = walked.then(() => decoded).then(() => walk(slot.raw.subarray(0, raw)));
+      walked = segments;
+      const done = segments.then((parts) => workers.write(index, at, parts));
+      done.catch(() => undefined); // awaited below, in order
+      written.push(done);
+    }
+    await Promise.all(written);
+  } catch (error) {
+    await Promise.allSettled(written);
+    throw error instanceof PgferryError ? error : undecodable(archive, error as Error);
+  }
+  if (open) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} ends inside ${open.name}; the archive is truncated`);
+  await options.source.finish();
+  return { files, bytes };
+}
+
+const mismatch = (name: string, archive: string, what: 'size' | 'sha256') =>
+  new PgferryError('PGF_ARCHIVE_CORRUPT', `${name} in ${archive} does not match the backup's manifest (${what} differs); restore from another copy of the backup`, {
+    details: { file: name },
+  });
+
+const undecodable = (archive: string, cause: Error) =>
+  new PgferryError('PGF_ARCHIVE_CORRUPT', `archive file ${archive} is corrupt: a chunk does not decode (${cause.message}); restore it from another copy of the backup`, {
+    details: { file: archive },
+    cause,
+  });
