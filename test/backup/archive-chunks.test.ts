@@ -107,7 +107,7 @@ describe('ZstdFrameSplitter', () => {
     let frames: Buffer[];
     try {
       frames = [];
-      for (const input of inputs) frames.push(Buffer.from((await workers.compress(0, 'zstd', 3, new Uint8Array(input))).frame));
+      for (const input of inputs) frames.push(Buffer.from((await workers.compress(0, 3, new Uint8Array(input))).frame));
     } finally {
       await workers.close();
     }

@@ -64,7 +64,7 @@ function zstdProcesses(level: number, lanes: number): FrameMaker {
 function zstdThreads(level: number, threads: number): FrameMaker {
   const workers = new ChunkWorkers(threads, { zstd: true });
   return {
-    compress: (block, index) => workers.compress(index, 'zstd', level, block),
+    compress: (block, index) => workers.compress(index, level, block),
     close: () => workers.close(),
     destroy: () => void workers.close(),
   };

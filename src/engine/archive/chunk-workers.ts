@@ -5,12 +5,13 @@ import { Worker } from 'node:worker_threads';
 import type { Compression } from './compression.js';
 
 /*
- * Threads that compress, decode and write the independent chunks of a chunked archive (see
- * archive-chunks.ts), so one archive uses every core. Chunks move between threads by
- * transfer, not copy. zstd runs in process: Node's own where it has it (≥ 22.15), else the
- * reference C library compiled to WebAssembly (@bokuweb/zstd-wasm) — no pipe to a `zstd`
- * process per chunk. Inline CommonJS source, as `eval` workers run, so it works the same
- * from the sources and from the bundled CLI; the wasm package's path comes from the parent.
+ * Threads that decode and write the independent chunks of a chunked archive when restoring
+ * (in slots of shared memory, reused), and compress zstd frames when no `zstd` binary can
+ * (blocks move by transfer and back), so one archive uses every core. zstd runs in process:
+ * Node's own where it has it (≥ 22.15), else the reference C library compiled to
+ * WebAssembly (@bokuweb/zstd-wasm). Inline CommonJS source, as `eval` workers run, so it
+ * works the same from the sources and from the bundled CLI; the wasm package's path comes
+ * from the parent.
  */
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -40,7 +41,6 @@ function zstdCall(result) {
 }
 async function compress(m) {
   const input = new Uint8Array(m.data, 0, m.length);
-  if (m.compression === 'gzip') return zlib.gzipSync(input, { level: m.level });
   if (zlib.zstdCompressSync) return zlib.zstdCompressSync(input, { params: { [zlib.constants.ZSTD_c_compressionLevel]: m.level } });
   const { M } = await zstd();
   const bound = M._ZSTD_compressBound(input.length);
@@ -185,11 +185,11 @@ export class ChunkWorkers {
   }
 
   /**
-   * Compresses a block as one gzip member or zstd frame. The block's memory moves to the
+   * Compresses a block as one zstd frame. The block's memory moves to the
    * thread and comes back with the result, to be filled again.
    */
-  async compress(lane: number, compression: Exclude<Compression, 'none'>, level: number, block: Uint8Array): Promise<{ frame: Uint8Array; block: Uint8Array }> {
-    const reply = await this.#call(lane, { type: 'compress', compression, level, data: block.buffer, length: block.byteLength }, [block.buffer as ArrayBuffer]);
+  async compress(lane: number, level: number, block: Uint8Array): Promise<{ frame: Uint8Array; block: Uint8Array }> {
+    const reply = await this.#call(lane, { type: 'compress', level, data: block.buffer, length: block.byteLength }, [block.buffer as ArrayBuffer]);
     return { frame: new Uint8Array(reply.data as ArrayBuffer, 0, reply.length), block: new Uint8Array(reply.back as ArrayBuffer) };
   }
 

@@ -123,7 +123,7 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
   };
 
   const slotCount = workers.size + 1;
-  const slots = await workers.slots(slotCount, Math.max(0, ...chunks.stored), chunks.raw);
+  const slots = await workers.slots(slotCount, chunks.stored.reduce((max, size) => Math.max(max, size), 0), chunks.raw); // no spread: an index has ~260 000 entries per TB
   const written: Promise<void>[] = [];
   let walked: Promise<unknown> = Promise.resolve();
   try {

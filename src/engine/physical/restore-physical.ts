@@ -204,7 +204,8 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
         await symlink(mapped.dir, path.join(root, entry.path));
       };
       let done: { files: number; bytes: number };
-      if (archive.chunks && chunkWorkers && manifest.compression !== 'none') {
+      // A chunk size that is not whole tar blocks (not written by pgferry) is read as one stream.
+      if (archive.chunks && archive.chunks.raw % tarBlock === 0 && chunkWorkers && manifest.compression !== 'none') {
         // Chunked: the stored (compressed) bytes are read here, decoded and written on every core.
         const source = await openChunkSource(location, file, key);
         try {
