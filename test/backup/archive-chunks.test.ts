@@ -77,10 +77,21 @@ describe('chunked archive files', () => {
   });
 
   it('an empty input is one valid empty chunk', async () => {
-    for (const way of ['gzip', 'zstd', 'zstd-threads'] as const) {
+    for (const way of ['gzip', 'zstd', 'zstd-threads', ...(zstdProcessesAvailable() ? (['zstd-processes'] as const) : [])] as Way[]) {
       const { stored, chunks } = await compressChunked(way, Buffer.alloc(0));
       expect(chunks).toMatchObject({ raw_total: 0, stored: [stored.length] });
       expect(chunkRawLength(chunks, 0)).toBe(0);
+    }
+  });
+
+  it.runIf(zstdProcessesAvailable())('zstd-processes: blocks far shorter than a pipe buffer, given before zstd reaches their input, still become frames', async () => {
+    // Each lane gets a full block and then a 100-byte one: the short one is written while zstd
+    // still compresses the first, and must not be closed before zstd opens it.
+    const input = randomBytes(2 * chunkRawBytes + 100);
+    for (let round = 0; round < 3; round += 1) {
+      const { stored, chunks } = await compressChunked('zstd-processes', input);
+      expect(chunks.stored).toHaveLength(3);
+      if (hasZstdBinary) expect(spawnSync('zstd', ['-d', '-q', '-c'], { input: stored, maxBuffer: 64 * 1024 * 1024 }).stdout.equals(input)).toBe(true);
     }
   });
 

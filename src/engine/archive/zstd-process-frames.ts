@@ -56,10 +56,12 @@ export class ZstdProcessLane {
     const input = path.join(batch.dir, String(batch.used));
     batch.used += 1;
     const frame = new Promise<Buffer>((resolve, reject) => batch.waiting.push({ resolve, reject }));
-    // Opened read-write, so the open returns before zstd opens its end (Linux); the write
-    // then waits in one thread of the pool until zstd has read the block. (A non-blocking
-    // descriptor in the event loop spins: our own read side polls readable while it is full.)
-    const pipe = createWriteStream(input, { flags: 'r+' });
+    // Opened write-only, so the open (in a thread of the pool) waits until zstd opens its end:
+    // closed before that, a short or empty block would leave zstd waiting for a writer
+    // forever. The write then waits until zstd has read the block; zstd reads on while we read
+    // its output in the event loop, so the waiting threads always free up. (A non-blocking
+    // descriptor in the event loop spins on the read side of a read-write open.)
+    const pipe = createWriteStream(input, { flags: 'w' });
     pipe.on('error', (error) => this.#fail(batch, error));
     pipe.end(block);
     if (batch.used === inputsPerProcess) this.#batch = undefined;
