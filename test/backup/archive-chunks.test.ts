@@ -128,8 +128,9 @@ describe('ZstdFrameSplitter', () => {
     for (const step of [3, 4096, whole.length]) {
       const splitter = new ZstdFrameSplitter();
       const found: Buffer[] = [];
-      for (let at = 0; at < whole.length; at += step) found.push(...splitter.push(whole.subarray(at, at + step)));
+      for (let at = 0; at < whole.length; at += step) found.push(...splitter.push(whole.subarray(at, at + step)).map((pieces) => Buffer.concat(pieces)));
       expect(found.map((frame) => frame.length), `step ${step}`).toEqual(frames.map((frame) => frame.length));
+      expect(Buffer.concat(found).equals(whole), `step ${step}`).toBe(true);
       expect(splitter.empty).toBe(true);
     }
     expect(() => new ZstdFrameSplitter().push(Buffer.from('not zstd at all'))).toThrow(/does not begin a frame/);

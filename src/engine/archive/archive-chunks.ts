@@ -37,9 +37,9 @@ export interface ChunkRecorder {
   chunks(): ArchiveChunks;
 }
 
-/** Makes one zstd frame of a block; the block is the caller's again with the frame. */
+/** Makes one zstd frame of a block (in one or more pieces); the block is the caller's again with the frame. */
 interface FrameMaker {
-  compress(block: Uint8Array, index: number): Promise<{ frame: Uint8Array; block: Uint8Array }>;
+  compress(block: Uint8Array, index: number): Promise<{ frame: Uint8Array[]; block: Uint8Array }>;
   /** After the last block: waits for the compressors to end. */
   close(): Promise<void>;
   /** A failed archive: stops them at once. */
@@ -64,7 +64,10 @@ function zstdProcesses(level: number, lanes: number): FrameMaker {
 function zstdThreads(level: number, threads: number): FrameMaker {
   const workers = new ChunkWorkers(threads, { zstd: true });
   return {
-    compress: (block, index) => workers.compress(index, level, block),
+    compress: async (block, index) => {
+      const { frame, block: back } = await workers.compress(index, level, block);
+      return { frame: [frame], block: back };
+    },
     close: () => workers.close(),
     destroy: () => void workers.close(),
   };
@@ -84,7 +87,7 @@ export class ChunkedZstd extends Transform implements ChunkRecorder {
   #rawTotal = 0;
   #next = 0;
   readonly #stored: number[] = [];
-  readonly #pending: Promise<{ frame: Uint8Array; block: Uint8Array }>[] = [];
+  readonly #pending: Promise<{ frame: Uint8Array[]; block: Uint8Array }>[] = [];
   /** Blocks back from the threads, filled again. */
   readonly #free: Uint8Array[] = [];
 
@@ -144,11 +147,15 @@ export class ChunkedZstd extends Transform implements ChunkRecorder {
 
   async #drain(keep: number): Promise<void> {
     while (this.#pending.length > keep) {
-      const { frame, block } = await (this.#pending[0] as Promise<{ frame: Uint8Array; block: Uint8Array }>);
+      const { frame, block } = await (this.#pending[0] as Promise<{ frame: Uint8Array[]; block: Uint8Array }>);
       this.#pending.shift();
       this.#free.push(block.byteOffset === 0 && block.buffer.byteLength === chunkRawBytes ? new Uint8Array(block.buffer) : new Uint8Array(chunkRawBytes));
-      this.#stored.push(frame.byteLength);
-      this.push(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
+      let stored = 0;
+      for (const piece of frame) {
+        stored += piece.byteLength;
+        this.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+      }
+      this.#stored.push(stored);
     }
   }
 }

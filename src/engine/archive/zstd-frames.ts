@@ -1,7 +1,9 @@
 /**
  * Splits a stream of concatenated zstd frames into whole frames, reading only the frame and
  * block headers (RFC 8878 §3.1.1): the `zstd` binary compressing several inputs writes one
- * frame per input to one output, and this finds where each one ends.
+ * frame per input to one output, and this finds where each one ends. A frame is handed over
+ * as the pieces it arrived in (views, not copies: joining them cost as much as the rest of
+ * the output's handling).
  */
 export class ZstdFrameSplitter {
   readonly #pieces: Buffer[] = [];
@@ -11,11 +13,11 @@ export class ZstdFrameSplitter {
   #phase: 'frame' | 'block' | 'checksum' = 'frame';
   #checksum = false;
 
-  /** Adds output; returns the frames it completed, in order. */
-  push(piece: Buffer): Buffer[] {
+  /** Adds output; returns the frames it completed, in order, each as one or more pieces. */
+  push(piece: Buffer): Buffer[][] {
     this.#pieces.push(piece);
     this.#length += piece.length;
-    const frames: Buffer[] = [];
+    const frames: Buffer[][] = [];
     for (;;) {
       const end = this.#advance();
       if (end === undefined) return frames;
@@ -70,14 +72,24 @@ export class ZstdFrameSplitter {
     throw new Error('zstd frame splitter read past its input');
   }
 
-  /** Removes the first `end` bytes and returns them as one buffer. */
-  #take(end: number): Buffer {
-    const whole = Buffer.concat(this.#pieces, this.#length);
-    this.#pieces.length = 0;
-    const rest = whole.subarray(end);
-    if (rest.length > 0) this.#pieces.push(rest);
-    this.#length = rest.length;
+  /** Removes the first `end` bytes and returns them as pieces. */
+  #take(end: number): Buffer[] {
+    const frame: Buffer[] = [];
+    let left = end;
+    while (left > 0) {
+      const first = this.#pieces[0] as Buffer;
+      if (first.length <= left) {
+        frame.push(first);
+        this.#pieces.shift();
+        left -= first.length;
+      } else {
+        frame.push(first.subarray(0, left));
+        this.#pieces[0] = first.subarray(left);
+        left = 0;
+      }
+    }
+    this.#length -= end;
     this.#cursor = 0;
-    return whole.subarray(0, end);
+    return frame;
   }
 }

@@ -1,28 +1,42 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { accessSync, constants, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 import { ZstdFrameSplitter } from './zstd-frames.js';
 
 let available: boolean | undefined;
 
+/** Whether `tool` is an executable file in a directory of PATH (no process started: a fork of a big Node process costs tens of milliseconds). */
+function onPath(tool: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
+    if (!dir) return false;
+    try {
+      accessSync(path.join(dir, tool), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Whether this machine has what ZstdProcessLane runs (Linux: zstd, coreutils' mkfifo and stdbuf). */
 export function zstdProcessesAvailable(): boolean {
-  available ??= process.platform === 'linux' && ['zstd', 'stdbuf', 'mkfifo'].every((tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0);
+  available ??= process.platform === 'linux' && ['zstd', 'stdbuf', 'mkfifo'].every(onPath);
   return available;
 }
 
 /** Blocks one `zstd` process takes (one named pipe each) before the next process starts. */
-const inputsPerProcess = 1024;
+const inputsPerProcess = 256;
 
 interface Batch {
   child: ChildProcess;
   dir: string;
   /** Inputs handed out so far. */
   used: number;
-  /** Settles with each frame, in input order. */
-  waiting: { resolve: (frame: Buffer) => void; reject: (error: Error) => void }[];
+  /** Settles with each frame (as the pieces it arrived in), in input order. */
+  waiting: { resolve: (frame: Buffer[]) => void; reject: (error: Error) => void }[];
   /** Frames received so far. */
   received: number;
   stopping: boolean;
@@ -30,32 +44,51 @@ interface Batch {
 }
 
 /**
- * One frame per block from the `zstd` binary at native speed. A process is started for 32
- * blocks with 32 named pipes as its inputs, which it compresses one by one into one frame
- * each, written to its output in order; the frames are told apart by their headers. One
- * fork per 128 MiB, not per block (a fork of this process costs more than compressing 4 MiB),
- * and the data never touches the disk. (Node's own child pipes are socket pairs, which zstd
- * refuses as inputs; named pipes it takes with -f.) Needs `zstd`, `mkfifo` and `stdbuf`
- * (coreutils): see zstdProcessesAvailable.
+ * One frame per block from the `zstd` binary at native speed. A process takes 256 blocks
+ * through 256 named pipes as its inputs, which it compresses one by one into one frame each,
+ * written to its output in order; the frames are told apart by their headers. One fork per
+ * GiB, not per block (a fork of this process costs more than compressing 4 MiB), and the
+ * data never touches the disk. (Node's own child pipes are socket pairs, which zstd refuses
+ * as inputs; named pipes it takes with -f.) The pipes are made once per lane, by a `mkfifo`
+ * that runs while the first block fills. Needs `zstd`, `mkfifo` and `stdbuf` (coreutils):
+ * see zstdProcessesAvailable.
  */
 export class ZstdProcessLane {
   readonly #level: number;
   #batch: Batch | undefined;
   #failure: Error | undefined;
   /** The named pipes, made once and used by each process in turn. */
-  #inputs: { dir: string; paths: string[] } | undefined;
+  readonly #inputs: Promise<{ dir: string; paths: string[] }>;
+  #dir: string | undefined;
 
   constructor(level: number) {
     this.#level = level;
+    this.#inputs = this.#makeInputs();
+    this.#inputs.catch(() => undefined); // reported by compress
+  }
+
+  async #makeInputs(): Promise<{ dir: string; paths: string[] }> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pgferry-zstd-'));
+    this.#dir = dir;
+    const paths = Array.from({ length: inputsPerProcess }, (_, at) => path.join(dir, String(at)));
+    try {
+      await promisify(execFile)('mkfifo', ['-m', '600', ...paths]);
+    } catch (error) {
+      const stderr = (error as { stderr?: string }).stderr?.trim();
+      throw new Error(`cannot make named pipes for zstd in ${dir}: ${stderr || (error as Error).message}`);
+    }
+    return { dir, paths };
   }
 
   /** The frame of `block` (read before the promise settles; the caller may reuse it afterwards). */
-  compress(block: Uint8Array): Promise<Buffer> {
-    if (this.#failure) return Promise.reject(this.#failure);
-    const batch = this.#current();
-    const input = path.join(batch.dir, String(batch.used));
+  async compress(block: Uint8Array): Promise<Buffer[]> {
+    // Every call awaits the same promise, so they go on in the order they were made.
+    const inputs = await this.#inputs;
+    if (this.#failure) throw this.#failure;
+    const batch = this.#current(inputs);
+    const input = inputs.paths[batch.used] as string;
     batch.used += 1;
-    const frame = new Promise<Buffer>((resolve, reject) => batch.waiting.push({ resolve, reject }));
+    const frame = new Promise<Buffer[]>((resolve, reject) => batch.waiting.push({ resolve, reject }));
     // Opened write-only, so the open (in a thread of the pool) waits until zstd opens its end:
     // closed before that, a short or empty block would leave zstd waiting for a writer
     // forever. The write then waits until zstd has read the block; zstd reads on while we read
@@ -80,8 +113,8 @@ export class ZstdProcessLane {
   }
 
   #removeInputs(): void {
-    if (this.#inputs) rmSync(this.#inputs.dir, { recursive: true, force: true });
-    this.#inputs = undefined;
+    if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
+    this.#dir = undefined;
   }
 
   /** Stops the process at once (a failed backup). */
@@ -101,21 +134,11 @@ export class ZstdProcessLane {
     batch.child.kill('SIGKILL');
   }
 
-  #current(): Batch {
+  #current(inputs: { dir: string; paths: string[] }): Batch {
     if (this.#batch) return this.#batch;
-    if (!this.#inputs) {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'pgferry-zstd-'));
-      const paths = Array.from({ length: inputsPerProcess }, (_, at) => path.join(dir, String(at)));
-      const made = spawnSync('mkfifo', ['-m', '600', ...paths], { stdio: ['ignore', 'ignore', 'pipe'] });
-      if (made.status !== 0) {
-        rmSync(dir, { recursive: true, force: true });
-        throw new Error(`cannot make named pipes for zstd in ${dir}: ${made.stderr?.toString().trim() || made.error?.message || 'mkfifo failed'}`);
-      }
-      this.#inputs = { dir, paths };
-    }
-    const { dir, paths: inputs } = this.#inputs;
+    const { dir, paths } = inputs;
     // Unbuffered output (stdbuf): a frame's end reaches us when its input ends, not when the next one fills zstd's buffer.
-    const child = spawn('stdbuf', ['-o0', 'zstd', `-${this.#level}`, '-q', '-c', '-f', ...inputs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('stdbuf', ['-o0', 'zstd', `-${this.#level}`, '-q', '-c', '-f', ...paths], { stdio: ['ignore', 'pipe', 'pipe'] });
     const batch: Batch = { child, dir, used: 0, waiting: [], received: 0, stopping: false, exited: Promise.resolve() };
     const splitter = new ZstdFrameSplitter();
     let stderr = '';
@@ -135,7 +158,7 @@ export class ZstdProcessLane {
     batch.exited = new Promise<void>((resolve) => {
       child.on('error', (error) => this.#fail(batch, error));
       child.on('close', (code) => {
-        // Stopped by close (every frame in) or after its 32 inputs: any frame still missing is a failure.
+        // Stopped by close (every frame in) or after its last input: any frame still missing is a failure.
         if (batch.waiting.length > 0) this.#fail(batch, new Error(code === 0 || batch.stopping ? 'zstd ended before writing every frame' : `zstd exited with ${String(code)}: ${stderr.trim()}`));
         resolve();
       });

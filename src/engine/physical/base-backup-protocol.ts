@@ -73,6 +73,14 @@ const position = (row: (string | null)[] | undefined, what: string): { lsn: stri
   return { lsn, timeline };
 };
 
+/** The data of a CopyData body as it arrived (its pieces, not joined), after `skip` bytes of the first piece. */
+function* dataEvents(parts: readonly Buffer[], skip: number): Generator<BaseBackupEvent> {
+  for (const [at, part] of parts.entries()) {
+    const chunk = at === 0 ? part.subarray(skip) : part;
+    if (chunk.length > 0) yield { type: 'data', chunk };
+  }
+}
+
 /**
  * Runs BASE_BACKUP on a replication connection and yields its answer as events, in order.
  * The caller's awaiting between events is the backpressure: no message is read until the
@@ -123,10 +131,10 @@ export async function* baseBackupEvents(client: pg.Client, serverVersionNum: num
         return;
       case 'd':
         if (!oneCopy) {
-          yield { type: 'data', chunk: message.body };
+          yield* dataEvents(message.parts, 0);
           return;
         }
-        switch (String.fromCharCode(message.body[0] ?? 0)) {
+        switch (String.fromCharCode(message.parts[0]?.[0] ?? 0)) {
           case 'n': {
             const [, location] = cStrings(message.body, 1, 2);
             const found = tablespaces.find((t) => (t.location ?? '') === (location ?? ''));
@@ -134,7 +142,7 @@ export async function* baseBackupEvents(client: pg.Client, serverVersionNum: num
             return;
           }
           case 'd':
-            yield { type: 'data', chunk: message.body.subarray(1) };
+            yield* dataEvents(message.parts, 1);
             return;
           case 'm':
             yield { type: 'manifest' };

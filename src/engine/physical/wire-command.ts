@@ -15,7 +15,27 @@ import type pg from 'pg';
 export interface WireMessage {
   /** The message type byte as a character ('T', 'D', 'H', 'd', 'c', 'C', 'E', 'N', 'Z', …). */
   code: string;
-  body: Buffer;
+  /** The whole body (joined on first use when it arrived in more than one socket read). */
+  readonly body: Buffer;
+  /** The body as received, in one or more pieces that share the socket's buffers (not copied). */
+  readonly parts: readonly Buffer[];
+}
+
+/** A message whose body is joined only if someone asks for it whole. */
+class ReceivedMessage implements WireMessage {
+  readonly code: string;
+  readonly parts: readonly Buffer[];
+  #body: Buffer | undefined;
+
+  constructor(code: string, parts: Buffer[]) {
+    this.code = code;
+    this.parts = parts;
+  }
+
+  get body(): Buffer {
+    this.#body ??= this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts as Buffer[]);
+    return this.#body;
+  }
 }
 
 interface PgConnection {
@@ -23,10 +43,17 @@ interface PgConnection {
   query(text: string): void;
 }
 
-/** Reads whole protocol messages from a paused socket, one at a time (backpressure by pull). */
-class MessageReader {
+/**
+ * Reads whole protocol messages from a paused socket, one at a time (backpressure by pull).
+ * A message that spans socket reads is handed over as pieces rather than copied: a
+ * BASE_BACKUP's CopyData messages (32 KiB) straddle nearly every other 64 KiB read, and
+ * joining them cost a copy of the whole backup and the garbage collections it caused.
+ */
+export class MessageReader {
   readonly #stream: Duplex;
+  /** Received buffers; the first is consumed from #offset on. */
   #chunks: Buffer[] = [];
+  #offset = 0;
   #length = 0;
   #failure: Error | undefined;
   #wake: (() => void) | undefined;
@@ -67,28 +94,42 @@ class MessageReader {
     }
   }
 
-  #take(bytes: number): Buffer {
-    const first = this.#chunks[0] as Buffer;
-    let out: Buffer;
-    if (first.length >= bytes) {
-      out = first.subarray(0, bytes);
-      if (first.length === bytes) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(bytes);
-    } else {
-      const all = Buffer.concat(this.#chunks);
-      out = all.subarray(0, bytes);
-      this.#chunks = all.length > bytes ? [all.subarray(bytes)] : [];
+  /** The next `bytes` bytes as pieces of the received buffers (at least one piece, maybe empty). */
+  #take(bytes: number): Buffer[] {
+    const parts: Buffer[] = [];
+    let left = bytes;
+    while (left > 0) {
+      const first = this.#chunks[0] as Buffer;
+      const available = first.length - this.#offset;
+      const take = Math.min(available, left);
+      parts.push(first.subarray(this.#offset, this.#offset + take));
+      left -= take;
+      if (take === available) {
+        this.#chunks.shift();
+        this.#offset = 0;
+      } else this.#offset += take;
     }
     this.#length -= bytes;
-    return out;
+    return parts.length > 0 ? parts : [Buffer.alloc(0)];
+  }
+
+  /** Byte `at` of the unconsumed input (which holds at least at + 1 bytes). */
+  #byte(at: number): number {
+    let offset = this.#offset + at;
+    for (const chunk of this.#chunks) {
+      if (offset < chunk.length) return chunk[offset] as number;
+      offset -= chunk.length;
+    }
+    throw new Error('protocol reader read past its input');
   }
 
   async next(): Promise<WireMessage> {
     await this.#need(5);
-    const head = this.#take(5);
-    const length = head.readUInt32BE(1) - 4;
+    const code = String.fromCharCode(this.#byte(0));
+    const length = (((this.#byte(1) << 24) | (this.#byte(2) << 16) | (this.#byte(3) << 8) | this.#byte(4)) >>> 0) - 4;
+    this.#take(5);
     await this.#need(length);
-    return { code: String.fromCharCode(head[0] as number), body: length === 0 ? Buffer.alloc(0) : this.#take(length) };
+    return new ReceivedMessage(code, this.#take(length));
   }
 
   /** Everything read but not consumed, and stops listening. */
@@ -97,8 +138,11 @@ class MessageReader {
     this.#stream.removeListener('end', this.#onEnd);
     this.#stream.removeListener('close', this.#onEnd);
     this.#stream.removeListener('error', this.#onError);
+    const first = this.#chunks[0];
+    if (first) this.#chunks[0] = first.subarray(this.#offset);
     const rest = Buffer.concat(this.#chunks);
     this.#chunks = [];
+    this.#offset = 0;
     this.#length = 0;
     return rest;
   }
