@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { type Duplex, PassThrough, type Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -94,7 +94,7 @@ export async function readArchiveFile(location: ArchiveLocation, file: ManifestF
     // A damaged file usually breaks the decoder before the hash is compared at the end:
     // report that as the named file being corrupt, not as a bare zlib message.
     const decoded = new PassThrough();
-    decompress.on('error', (error) => decoded.destroy(error === upstreamError ? error : undecodableFile(file, options.compression, error)));
+    decompress.on('error', (error) => decoded.destroy(error === upstreamError ? error : undecodableFile(file.path, `its ${options.compression} data`, error)));
     stream = upstream.pipe(decompress as Duplex).pipe(decoded);
   }
   return stream;
@@ -105,10 +105,15 @@ export async function readArchiveFile(location: ArchiveLocation, file: ManifestF
  * are hashed meanwhile from the same open file (positional reads leave zstd's offset alone)
  * and the decoded stream ends only once they matched the manifest, as with the stream path.
  */
-async function readLocalZstd(target: string, file: ManifestFile): Promise<Readable> {
-  const handle = await open(target, 'r').catch((error: NodeJS.ErrnoException) => {
+/** Opens a stored file on local storage for reading; a missing one is PGF_NOT_FOUND naming it. */
+export function openLocalArchive(target: string): Promise<FileHandle> {
+  return open(target, 'r').catch((error: NodeJS.ErrnoException) => {
     throw error.code === 'ENOENT' ? new PgferryError('PGF_NOT_FOUND', `${target} does not exist`) : error;
   });
+}
+
+async function readLocalZstd(target: string, file: ManifestFile): Promise<Readable> {
+  const handle = await openLocalArchive(target);
   const decoder = zstdDecodeFile(handle.fd) as Readable;
   const verified = (async () => {
     const hash = createHash('sha256');
@@ -129,7 +134,7 @@ async function readLocalZstd(target: string, file: ManifestFile): Promise<Readab
   // A damaged file fails its hash: report that first, even when zstd also fails on it.
   verified.catch((error: unknown) => decoded.destroy(error as Error));
   decoder.on('error', (error) => {
-    verified.then(() => decoded.destroy(undecodableFile(file, 'zstd', error)), () => undefined);
+    verified.then(() => decoded.destroy(undecodableFile(file.path, 'its zstd data', error)), () => undefined);
   });
   decoder.on('end', () => {
     verified.then(() => decoded.end(), () => undefined);
@@ -139,9 +144,10 @@ async function readLocalZstd(target: string, file: ManifestFile): Promise<Readab
   return decoded;
 }
 
-function undecodableFile(file: ManifestFile, compression: Compression, cause: Error): PgferryError {
-  return new PgferryError('PGF_ARCHIVE_CORRUPT', `archive file ${file.path} is corrupt: its ${compression} data does not decode (${cause.message}); restore it from another copy of the backup`, {
-    details: { file: file.path },
+/** A stored file whose compressed data (`what`: "its zstd data", "a chunk") does not decode. */
+export function undecodableFile(file: string, what: string, cause: Error): PgferryError {
+  return new PgferryError('PGF_ARCHIVE_CORRUPT', `archive file ${file} is corrupt: ${what} does not decode (${cause.message}); restore it from another copy of the backup`, {
+    details: { file },
     cause,
   });
 }

@@ -1,8 +1,7 @@
-import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { type ArchiveLocation, corruptFile, readArchiveFile } from '../archive/archive-files.js';
+import { type ArchiveLocation, corruptFile, openLocalArchive, readArchiveFile } from '../archive/archive-files.js';
 import type { ManifestFile } from '../archive/manifest.js';
 import { joinPath } from '../storage/archive-storage.js';
 
@@ -29,9 +28,7 @@ export async function openChunkSource(location: ArchiveLocation, file: ManifestF
 }
 
 async function localSource(target: string, file: ManifestFile): Promise<ChunkSource> {
-  const handle = await open(target, 'r').catch((error: NodeJS.ErrnoException) => {
-    throw error.code === 'ENOENT' ? new PgferryError('PGF_NOT_FOUND', `${target} does not exist`) : error;
-  });
+  const handle = await openLocalArchive(target);
   let position = 0;
   const truncated = () => new PgferryError('PGF_ARCHIVE_CORRUPT', `archive file ${file.path} at ${target} ends before its chunk index says; the archive is truncated`);
   return {

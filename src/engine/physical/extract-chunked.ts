@@ -1,13 +1,13 @@
 import { createHash, type Hash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { type ArchiveChunks, chunkRawLength } from '../archive/archive-chunks.js';
+import { undecodableFile } from '../archive/archive-files.js';
 import type { ChunkSlot, ChunkWorkers, FileSegment } from '../archive/chunk-workers.js';
 import type { Compression } from '../archive/compression.js';
 import type { PhysicalFile } from '../archive/manifest.js';
 import type { ChunkSource } from './chunk-source.js';
+import { TarEntryPlacer, manifestMismatch } from './tar-entry.js';
 import { type TarHeader, parseTarHeader, tarBlock } from './tar-scanner.js';
 
 export interface ChunkedExtractOptions {
@@ -46,12 +46,7 @@ interface OpenFile {
  */
 export async function extractChunkedArchive(options: ChunkedExtractOptions): Promise<{ files: number; bytes: number }> {
   const { chunks, archive, workers } = options;
-  const made = new Set<string>();
-  const makeDir = async (dir: string) => {
-    if (made.has(dir)) return;
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    made.add(dir);
-  };
+  const placer = new TarEntryPlacer(options);
   let files = 0;
   let bytes = 0;
   let open: OpenFile | undefined;
@@ -59,7 +54,7 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
   let ended = false;
 
   const finishFile = (file: OpenFile) => {
-    if (file.hash.digest('hex') !== file.listed.sha256) throw mismatch(file.name, archive, 'sha256');
+    if (file.hash.digest('hex') !== file.listed.sha256) throw manifestMismatch(file.name, archive, 'sha256');
     files += 1;
     bytes += file.listed.size;
     pad = (tarBlock - (file.listed.size % tarBlock)) % tarBlock;
@@ -97,25 +92,12 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
         ended = true;
         continue;
       }
-      const target = path.join(options.root, header.path);
-      if (header.type === 'directory') {
-        await makeDir(target);
-        continue;
-      }
-      await makeDir(path.dirname(target));
-      if (header.type === 'symlink') {
-        await options.onSymlink(header);
-        continue;
-      }
-      const name = options.prefix + header.path;
-      const listed = options.expected.get(name);
-      if (!listed) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} holds ${name}, which the backup's manifest does not list; the archive was altered`);
-      if (header.size !== listed.size) throw mismatch(name, archive, 'size');
-      options.expected.delete(name);
-      const file: OpenFile = { name, target, listed, offset: 0, left: header.size, hash: createHash('sha256') };
+      const placed = await placer.place(header);
+      if (!placed) continue;
+      const file: OpenFile = { ...placed, offset: 0, left: header.size, hash: createHash('sha256') };
       // An empty file is created by its (empty) segment.
       if (header.size === 0) {
-        segments.push({ path: target, offset: 0, start: at, length: 0 });
+        segments.push({ path: file.target, offset: 0, start: at, length: 0 });
         finishFile(file);
       } else open = file;
     }
@@ -149,20 +131,9 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
     await Promise.all(written);
   } catch (error) {
     await Promise.allSettled(written);
-    throw error instanceof PgferryError ? error : undecodable(archive, error as Error);
+    throw error instanceof PgferryError ? error : undecodableFile(archive, 'a chunk', error as Error);
   }
   if (open) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} ends inside ${open.name}; the archive is truncated`);
   await options.source.finish();
   return { files, bytes };
 }
-
-const mismatch = (name: string, archive: string, what: 'size' | 'sha256') =>
-  new PgferryError('PGF_ARCHIVE_CORRUPT', `${name} in ${archive} does not match the backup's manifest (${what} differs); restore from another copy of the backup`, {
-    details: { file: name },
-  });
-
-const undecodable = (archive: string, cause: Error) =>
-  new PgferryError('PGF_ARCHIVE_CORRUPT', `archive file ${archive} is corrupt: a chunk does not decode (${cause.message}); restore it from another copy of the backup`, {
-    details: { file: archive },
-    cause,
-  });

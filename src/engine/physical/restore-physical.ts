@@ -17,6 +17,7 @@ import { extractChunkedArchive } from './extract-chunked.js';
 import { restoreIncrementalChain } from './restore-incremental.js';
 import { assertEmptyTarget, chownTree, defaultOwner, stagingOf } from './restore-target.js';
 import { FileWriteWorker } from './file-write-worker.js';
+import { TarEntryPlacer, manifestMismatch } from './tar-entry.js';
 import { type TarHeader, parseTarHeader, tarBlock } from './tar-scanner.js';
 
 export interface RestorePhysicalOptions {
@@ -88,13 +89,7 @@ async function extractArchive(
     }
     return true;
   };
-  // Directories made so far: a base backup holds thousands of files in a few directories.
-  const made = new Set<string>();
-  const makeDir = async (dir: string) => {
-    if (made.has(dir)) return;
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    made.add(dir);
-  };
+  const placer = new TarEntryPlacer({ root, archive, expected, prefix, onSymlink });
   for (;;) {
     // PostgreSQL 13/14 archives end without the two zero blocks.
     if (!(await fill(tarBlock))) {
@@ -104,21 +99,10 @@ async function extractArchive(
     const header = parseTarHeader(buffer.subarray(0, tarBlock), archive);
     buffer = buffer.subarray(tarBlock);
     if (!header) break;
-    const target = path.join(root, header.path);
-    if (header.type === 'directory') {
-      await makeDir(target);
-      continue;
-    }
-    await makeDir(path.dirname(target));
-    if (header.type === 'symlink') {
-      await onSymlink(header);
-      continue;
-    }
-    const name = prefix + header.path;
-    const listed = expected.get(name);
-    if (!listed) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} holds ${name}, which the backup's manifest does not list; the archive was altered`);
-    if (header.size !== listed.size) throw mismatch(name, archive, 'size');
-    const sink = writer.file(target, 0o600);
+    const placed = await placer.place(header);
+    if (!placed) continue;
+    const { name, listed } = placed;
+    const sink = writer.file(placed.target, 0o600);
     let left = header.size;
     while (left > 0) {
       if (buffer.length === 0 && !(await fill(1))) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} ends inside a file; the archive is truncated`);
@@ -128,11 +112,10 @@ async function extractArchive(
       await sink.write(take);
     }
     const check = sink.end().then((sha256) => {
-      if (sha256 !== listed.sha256) throw mismatch(name, archive, 'sha256');
+      if (sha256 !== listed.sha256) throw manifestMismatch(name, archive, 'sha256');
     });
     check.catch(() => undefined); // awaited through `checked`; a failure meanwhile is not unhandled
     checks.push(check);
-    expected.delete(name);
     const pad = (tarBlock - (header.size % tarBlock)) % tarBlock;
     if (pad > 0 && !(await fill(pad))) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} is truncated after ${name}`);
     buffer = buffer.subarray(pad);
@@ -143,11 +126,6 @@ async function extractArchive(
   if (!exhausted) for (;;) if ((await iterator.next()).done) break;
   return { files, bytes, checked: Promise.all(checks) };
 }
-
-const mismatch = (name: string, archive: string, what: 'size' | 'sha256') =>
-  new PgferryError('PGF_ARCHIVE_CORRUPT', `${name} in ${archive} does not match the backup's manifest (${what} differs); restore from another copy of the backup`, {
-    details: { file: name },
-  });
 
 /**
  * Writes a physical backup out as a data directory (and its tablespaces), each into a
