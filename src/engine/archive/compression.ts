@@ -1,10 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { Duplex, PassThrough, type Readable, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { ChunkedZstd, type ChunkRecorder } from './archive-chunks.js';
 import { BlockGzip, zlibChunkBytes } from './block-gzip.js';
+import { onPath } from './on-path.js';
 
 export const compressions = ['gzip', 'zstd', 'none'] as const;
 export type Compression = (typeof compressions)[number];
@@ -26,8 +27,7 @@ export function detectZstd(): ZstdSupport {
   if (typeof (zlib as unknown as Record<string, unknown>).createZstdCompress === 'function') {
     zstdSupport = { available: true, via: 'zlib' };
   } else {
-    const probe = spawnSync('zstd', ['--version'], { stdio: 'ignore' });
-    zstdSupport = probe.status === 0 ? { available: true, via: 'binary' } : { available: false, via: 'none' };
+    zstdSupport = onPath('zstd') ? { available: true, via: 'binary' } : { available: false, via: 'none' };
   }
   return zstdSupport;
 }

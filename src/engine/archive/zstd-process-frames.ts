@@ -1,25 +1,13 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { accessSync, constants, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
+import { onPath } from './on-path.js';
 import { ZstdFrameSplitter } from './zstd-frames.js';
 
 let available: boolean | undefined;
-
-/** Whether `tool` is an executable file in a directory of PATH (no process started: a fork of a big Node process costs tens of milliseconds). */
-function onPath(tool: string): boolean {
-  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
-    if (!dir) return false;
-    try {
-      accessSync(path.join(dir, tool), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
 
 /** Whether this machine has what ZstdProcessLane runs (Linux: zstd, coreutils' mkfifo and stdbuf). */
 export function zstdProcessesAvailable(): boolean {
