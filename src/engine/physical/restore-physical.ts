@@ -147,7 +147,7 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
   const dataDir = path.resolve(options.toDir);
   await assertEmptyTarget(dataDir, 'the target directory');
   const tablespaces = await placeTablespaces(physical, options.tablespaceMap ?? {});
-  // Looked up (`id postgres`) while the files are written, not before.
+  // Looked up (the postgres user) while the files are written, not before.
   const ownerLookup = options.owner ? Promise.resolve(options.owner) : defaultOwner();
   ownerLookup.catch(() => undefined);
   const staging = [{ staging: stagingOf(dataDir), final: dataDir }, ...tablespaces.map((t) => ({ staging: stagingOf(t.dir), final: t.dir }))];
