@@ -10,7 +10,7 @@ import { type ArchiveChunks, type ChunkRecorder, ChunkedZstd, chunkRawBytes, chu
 import { ChunkWorkers } from '../../src/engine/archive/chunk-workers.js';
 import { createChunkedCompressStream } from '../../src/engine/archive/compression.js';
 import { ZstdFrameSplitter } from '../../src/engine/archive/zstd-frames.js';
-import { zstdProcessesAvailable } from '../../src/engine/archive/zstd-process-frames.js';
+import { ZstdProcessLane, zstdProcessesAvailable } from '../../src/engine/archive/zstd-process-frames.js';
 
 /** Input that compresses (text-like) with an incompressible stretch in the middle, over several chunks. */
 function sampleInput(): Buffer {
@@ -81,6 +81,16 @@ describe('chunked archive files', () => {
       const { stored, chunks } = await compressChunked(way, Buffer.alloc(0));
       expect(chunks).toMatchObject({ raw_total: 0, stored: [stored.length] });
       expect(chunkRawLength(chunks, 0)).toBe(0);
+    }
+  });
+
+  it.runIf(zstdProcessesAvailable())('zstd-processes: a lane closed or destroyed while its named pipes are still being made ends cleanly and takes no block', async () => {
+    // A backup with --jobs 2 and one block leaves a lane unused: it is closed at once, while its mkfifo may still run.
+    for (let round = 0; round < 5; round += 1) {
+      await new ZstdProcessLane(3).close();
+      const lane = new ZstdProcessLane(3);
+      lane.destroy();
+      await expect(lane.compress(new Uint8Array(10))).rejects.toThrow(/closed/);
     }
   });
 

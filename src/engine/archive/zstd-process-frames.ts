@@ -48,6 +48,7 @@ export class ZstdProcessLane {
   /** The named pipes, made once and used by each process in turn. */
   readonly #inputs: Promise<{ dir: string; paths: string[] }>;
   #dir: string | undefined;
+  #closed = false;
 
   constructor(level: number) {
     this.#level = level;
@@ -73,6 +74,7 @@ export class ZstdProcessLane {
     // Every call awaits the same promise, so they go on in the order they were made.
     const inputs = await this.#inputs;
     if (this.#failure) throw this.#failure;
+    if (this.#closed) throw new Error('the zstd lane was closed before this block');
     const batch = this.#current(inputs);
     const input = inputs.paths[batch.used] as string;
     batch.used += 1;
@@ -91,28 +93,33 @@ export class ZstdProcessLane {
 
   /** After the last block's frame: the process, waiting for inputs that will not come, is stopped. */
   async close(): Promise<void> {
+    this.#closed = true;
     const batch = this.#batch;
     this.#batch = undefined;
-    if (!batch) return this.#removeInputs();
-    batch.stopping = true;
-    batch.child.kill('SIGKILL');
-    await batch.exited;
-    this.#removeInputs();
+    if (batch) {
+      batch.stopping = true;
+      batch.child.kill('SIGKILL');
+      await batch.exited;
+    }
+    await this.#removeInputs();
   }
 
-  #removeInputs(): void {
+  /** Removes the named pipes once `mkfifo` has ended: removed while it still makes them, the directory would not be empty. */
+  async #removeInputs(): Promise<void> {
+    await this.#inputs.catch(() => undefined);
     if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
     this.#dir = undefined;
   }
 
   /** Stops the process at once (a failed backup). */
   destroy(): void {
+    this.#closed = true;
     if (this.#batch) {
       this.#batch.stopping = true;
       this.#batch.child.kill('SIGKILL');
     }
     this.#batch = undefined;
-    this.#removeInputs();
+    this.#removeInputs().catch(() => undefined); // a temporary directory left behind is not the backup's failure
   }
 
   #fail(batch: Batch, error: Error): void {
