@@ -134,7 +134,8 @@ async function restoreToDirectory(archiveText: string, toDir: string, flags: Res
       // A full backup is not read twice: restorePhysicalBackup checks every stored byte and
       // every file as it writes them into a staging directory, removed when a check fails. An
       // incremental's chain is checked first, parents included.
-      if (flags.verify !== false && (await readTrustedManifest(archive.location, trust)).physical?.incremental) {
+      const manifest = await readTrustedManifest(archive.location, trust);
+      if (flags.verify !== false && manifest.physical?.incremental) {
         const verified = await verifyArchive(archive.location, { trust, signal: controller.signal });
         if (verified.error) throw verified.error;
         const parents = await verifyBackupChain(chain.location, { trust, signal: controller.signal });
@@ -153,6 +154,7 @@ async function restoreToDirectory(archiveText: string, toDir: string, flags: Res
         encryptionSecret: encryptionSecret(flags.encryptionKeyEnv, archive.saved),
         trust,
         tablespaceMap: tablespaceMap(flags.tablespaceMap),
+        manifest,
         signal: controller.signal,
         onEvent: progressPrinter(!flags.json),
       });

@@ -31,7 +31,7 @@ export async function restoreIncrementalChain(options: RestorePhysicalOptions, m
   let base: RestorePhysicalResult | undefined;
   try {
     options.onEvent?.({ type: 'table:start', table: `full backup ${full.location.path}` });
-    base = await restoreFull({ ...options, storage: full.location.storage, path: full.location.path, toDir: combineDir, extraFiles: undefined });
+    base = await restoreFull({ ...options, storage: full.location.storage, path: full.location.path, toDir: combineDir, extraFiles: undefined, manifest: full.manifest });
     let files = base.files;
     let bytes = base.bytes;
     for (const link of incrementals) {

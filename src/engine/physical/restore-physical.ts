@@ -40,6 +40,8 @@ export interface RestorePhysicalOptions {
    * and signal file here; a plain restore of a self-contained backup needs none).
    */
   extraFiles?: readonly { path: string; content: string }[] | undefined;
+  /** The backup's manifest when the caller has already read it through readTrustedManifest (not read again). */
+  manifest?: Manifest | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: RunHooks<RestoreEvent>['onEvent'];
 }
@@ -136,7 +138,7 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
   const started = Date.now();
   const location: ArchiveLocation = { storage: options.storage, path: options.path };
   const where = options.storage.describe(options.path);
-  const manifest: Manifest = await readTrustedManifest(location, options.trust);
+  const manifest: Manifest = options.manifest ?? (await readTrustedManifest(location, options.trust));
   const physical = manifest.physical;
   if (manifest.format !== 'physical' || !physical) {
     throw new PgferryError('PGF_RESTORE_REFUSED', `${where} is a ${manifest.format} archive, not a physical backup; restore it into a database with \`pgferry restore ARCHIVE --to DB\``);
