@@ -1,5 +1,10 @@
+import { createRequire } from 'node:module';
+
 import pino, { type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type pretty from 'pino-pretty';
+
+// Loaded only for a terminal: every CLI command creates a logger, few of them on a TTY.
+const loadPretty = () => createRequire(import.meta.url)('pino-pretty') as typeof pretty;
 
 export type { Logger } from 'pino';
 
@@ -35,7 +40,7 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   const usePretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true);
   const base = { level: options.level, redact: { paths: redactedPaths, censor: '[redacted]' } };
   if (usePretty) {
-    return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+    return pino(base, loadPretty()({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   }
   return pino(base, options.destination ?? pino.destination({ sync: false }));
 }

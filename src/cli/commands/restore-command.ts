@@ -7,7 +7,6 @@ import { readTrustedManifest, verifyArchive } from '../../engine/archive/verify-
 import { verifyBackupChain } from '../../engine/physical/backup-chain.js';
 import { type RestorePhysicalResult, restorePhysicalBackup } from '../../engine/physical/restore-physical.js';
 import type { RecoverySettings } from '../../engine/wal/recovery-settings.js';
-import { runRestore } from '../../engine/restore/run-restore.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { encryptionSecret, json, list, positiveInt, progressPrinter, resolveArchive, resolveConnection, resolveStorage, withLazyStore } from './backup-cli-support.js';
 import { chainLocation } from './chain-location.js';
@@ -83,6 +82,8 @@ export function registerRestoreCommand(program: Command): void {
           }
         }
         const archive = await resolveArchive(archiveText, lazy);
+        // Loaded here: a physical restore (--to-dir) never needs the SQL client.
+        const { runRestore } = await import('../../engine/restore/run-restore.js');
         try {
           const result = await runRestore(
             {
