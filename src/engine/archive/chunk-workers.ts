@@ -9,9 +9,9 @@ import type { Compression } from './compression.js';
  * (in slots of shared memory, reused), and compress zstd frames when no `zstd` binary can
  * (blocks move by transfer and back), so one archive uses every core. zstd runs in process:
  * Node's own where it has it (≥ 22.15), else the reference C library compiled to
- * WebAssembly (@bokuweb/zstd-wasm). Inline CommonJS source, as `eval` workers run, so it
- * works the same from the sources and from the bundled CLI; the wasm package's path comes
- * from the parent.
+ * WebAssembly with -O3 (@foxglove/wasm-zstd). Inline CommonJS source, as `eval` workers run,
+ * so it works the same from the sources and from the bundled CLI; the wasm module's path
+ * comes from the parent.
  */
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -21,8 +21,9 @@ const fs = require('node:fs');
 let wasm;
 async function zstd() {
   if (!wasm) {
-    await require(workerData.zstdWasm).init();
-    wasm = { M: require(workerData.zstdWasmModule).Module, areas: {} };
+    const M = await require(workerData.zstdWasm)();
+    await M.ready;
+    wasm = { M, areas: {} };
   }
   return wasm;
 }
@@ -35,19 +36,20 @@ function area(name, size) {
   wasm.areas[name] = { at, size };
   return at;
 }
-function zstdCall(result) {
-  if (wasm.M._ZSTD_isError(result)) throw new Error('zstd error ' + (0x100000000 - result));
+// The module's C functions return -1 for any zstd error.
+function zstdCall(result, what) {
+  if (result < 0) throw new Error('zstd could not ' + what);
   return result;
 }
 async function compress(m) {
   const input = new Uint8Array(m.data, 0, m.length);
   if (zlib.zstdCompressSync) return zlib.zstdCompressSync(input, { params: { [zlib.constants.ZSTD_c_compressionLevel]: m.level } });
   const { M } = await zstd();
-  const bound = M._ZSTD_compressBound(input.length);
+  const bound = M._compressBound(input.length);
   const dst = area('dst', bound);
   const src = area('src', input.length);
   M.HEAPU8.set(input, src);
-  const n = zstdCall(M._ZSTD_compress(dst, bound, src, input.length, m.level));
+  const n = zstdCall(M._compress(dst, bound, src, input.length, m.level), 'compress a block');
   return M.HEAPU8.slice(dst, dst + n);
 }
 // Restore: chunks are decoded and written in shared memory slots (see ChunkSlots): no buffer
@@ -65,44 +67,40 @@ try {
 } catch {
   minorGc = () => undefined;
 }
-// gzip is decoded in pieces of 256 KiB copied into the slot: a buffer of the whole chunk per
-// call (gunzipSync) would be fresh memory each time, its pages faulted in again and again.
-function gunzipInto(input, out) {
+// A chunk is decoded in pieces of 256 KiB copied into the slot: a buffer of the whole chunk per
+// call (gunzipSync, zstdDecompressSync) would be fresh memory each time, its pages faulted in
+// again and again, and ~100 MB more at peak before V8 collects them.
+function decodeInto(decoder, input, out) {
   return new Promise((resolve, reject) => {
-    const gunzip = zlib.createGunzip({ chunkSize: 256 * 1024 });
     let n = 0;
-    gunzip.on('data', (piece) => {
-      if (n + piece.length > out.length) return gunzip.destroy(new Error('a chunk decodes to more than ' + out.length + ' bytes'));
+    decoder.on('data', (piece) => {
+      if (n + piece.length > out.length) return decoder.destroy(new Error('a chunk decodes to more than ' + out.length + ' bytes'));
       out.set(piece, n);
       n += piece.length;
     });
-    gunzip.on('end', () => resolve(n));
-    gunzip.on('error', reject);
-    gunzip.end(input);
+    decoder.on('end', () => resolve(n));
+    decoder.on('error', reject);
+    decoder.end(input);
   });
 }
 async function decode(m) {
   const slot = slots[m.slot];
   const input = new Uint8Array(slot.stored, 0, m.length);
   const out = new Uint8Array(slot.raw);
-  if (m.compression === 'gzip') {
-    const n = await gunzipInto(input, out);
+  if (m.compression === 'gzip' || zlib.createZstdDecompress) {
+    const decoder = m.compression === 'gzip' ? zlib.createGunzip({ chunkSize: 256 * 1024 }) : zlib.createZstdDecompress({ chunkSize: 256 * 1024 });
+    const n = await decodeInto(decoder, input, out);
     minorGc();
     return n;
   }
-  let decoded;
-  if (zlib.zstdDecompressSync) decoded = zlib.zstdDecompressSync(input);
-  else {
-    const M = wasm.M;
-    const src = area('src', input.length);
-    M.HEAPU8.set(input, src);
-    const dst = area('dst', m.raw + 1);
-    const n = zstdCall(M._ZSTD_decompress(dst, m.raw + 1, src, input.length));
-    decoded = M.HEAPU8.subarray(dst, dst + n);
-  }
-  if (decoded.length > out.length) throw new Error('a chunk decodes to ' + decoded.length + ' bytes, more than its ' + m.raw);
-  out.set(decoded);
-  return decoded.length;
+  const M = wasm.M;
+  const src = area('src', input.length);
+  M.HEAPU8.set(input, src);
+  const dst = area('dst', m.raw + 1);
+  const n = zstdCall(M._decompress(dst, m.raw + 1, src, input.length), 'decode the chunk (damaged, or larger than the index says)');
+  if (n > out.length) throw new Error('a chunk decodes to ' + n + ' bytes, more than its ' + m.raw);
+  out.set(M.HEAPU8.subarray(dst, dst + n));
+  return n;
 }
 function write(m) {
   const data = new Uint8Array(slots[m.slot].raw);
@@ -127,6 +125,7 @@ async function handle(m) {
     } else {
       // Backup: the block moves here and back (to be filled again), its compressed form moves out.
       const out = await compress(m);
+      minorGc();
       const own = out.byteOffset === 0 ? out : Uint8Array.prototype.slice.call(out);
       parentPort.postMessage({ id: m.id, data: own.buffer, length: own.byteLength, back: m.data }, [own.buffer, m.data]);
     }
@@ -139,9 +138,9 @@ let queue = workerData.zstd && !zlib.zstdCompressSync ? zstd().then(() => undefi
 parentPort.on('message', (m) => { queue = queue.then(() => handle(m)); });
 `;
 
-const zstdWasm = createRequire(import.meta.url).resolve('@bokuweb/zstd-wasm');
-// The package's Emscripten module (pinned version): its C functions work on buffers kept in the wasm heap.
-const zstdWasmModule = path.join(path.dirname(zstdWasm), 'module.js');
+// The package's Emscripten module factory (pinned version), not its index, which makes a module
+// of its own on load: the C functions are called directly on buffers kept in the wasm heap.
+const zstdWasm = path.join(path.dirname(createRequire(import.meta.url).resolve('@foxglove/wasm-zstd')), 'wasm-zstd.js');
 
 type Reply = { id: number; data?: ArrayBuffer; length?: number; back?: ArrayBuffer; error?: { message: string; code?: string } };
 
@@ -172,7 +171,7 @@ export class ChunkWorkers {
   /** `zstd`: the threads will work on zstd (its WebAssembly is loaded as they start). */
   constructor(count: number, options: { zstd?: boolean } = {}) {
     this.#workers = Array.from({ length: Math.max(1, count) }, () => {
-      const worker = new Worker(workerSource, { eval: true, workerData: { zstdWasm, zstdWasmModule, zstd: options.zstd === true } });
+      const worker = new Worker(workerSource, { eval: true, workerData: { zstdWasm, zstd: options.zstd === true } });
       worker.on('message', (reply: Reply) => this.#reply(reply));
       worker.on('error', (error) => this.#fail(error));
       worker.on('exit', () => this.#fail(new Error('a compression thread stopped')));
