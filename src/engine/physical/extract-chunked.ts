@@ -27,6 +27,15 @@ export interface ChunkedExtractOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** Bytes of one file in a decoded chunk, hashed in archive order; `last`: the file ends there. */
+interface Hashing {
+  file: OpenFile;
+  bytes: Buffer;
+  last: boolean;
+}
+
+const padding = (size: number) => (tarBlock - (size % tarBlock)) % tarBlock;
+
 /** The file being written when a chunk ends inside it. */
 interface OpenFile {
   name: string;
@@ -53,17 +62,14 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
   let pad = 0;
   let ended = false;
 
-  const finishFile = (file: OpenFile) => {
-    if (file.hash.digest('hex') !== file.listed.sha256) throw manifestMismatch(file.name, archive, 'sha256');
-    files += 1;
-    bytes += file.listed.size;
-    pad = (tarBlock - (file.listed.size % tarBlock)) % tarBlock;
-  };
-
-  /** Walks one decoded chunk in archive order; returns what of it goes into which file. */
-  const walk = async (data: Uint8Array): Promise<FileSegment[]> => {
+  /**
+   * Walks the tar headers of one decoded chunk in archive order; returns what of it goes into
+   * which file, and what of it each file's hash takes (hashed once the writes are handed on).
+   */
+  const walk = async (data: Uint8Array): Promise<{ segments: FileSegment[]; hashing: Hashing[] }> => {
     const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const segments: FileSegment[] = [];
+    const hashing: Hashing[] = [];
     let at = 0;
     while (at < buffer.length) {
       if (pad > 0) {
@@ -74,13 +80,13 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
       }
       if (open) {
         const take = Math.min(open.left, buffer.length - at);
-        open.hash.update(buffer.subarray(at, at + take));
         segments.push({ path: open.target, offset: open.offset, start: at, length: take });
         open.offset += take;
         open.left -= take;
+        hashing.push({ file: open, bytes: buffer.subarray(at, at + take), last: open.left === 0 });
         at += take;
         if (open.left === 0) {
-          finishFile(open);
+          pad = padding(open.listed.size);
           open = undefined;
         }
         continue;
@@ -98,10 +104,21 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
       // An empty file is created by its (empty) segment.
       if (header.size === 0) {
         segments.push({ path: file.target, offset: 0, start: at, length: 0 });
-        finishFile(file);
+        hashing.push({ file, bytes: buffer.subarray(at, at), last: true });
       } else open = file;
     }
-    return segments;
+    return { segments, hashing };
+  };
+
+  /** Hashes what the walk found, in archive order; a finished file must match the manifest. */
+  const hash = (hashing: Hashing[]) => {
+    for (const { file, bytes: data, last } of hashing) {
+      file.hash.update(data);
+      if (!last) continue;
+      if (file.hash.digest('hex') !== file.listed.sha256) throw manifestMismatch(file.name, archive, 'sha256');
+      files += 1;
+      bytes += file.listed.size;
+    }
   };
 
   const slotCount = workers.size + 1;
@@ -121,10 +138,22 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
         if (length !== raw) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `chunk ${index} of ${archive} decodes to ${length} bytes, the manifest says ${raw}; restore from another copy of the backup`);
       });
       decoded.catch(() => undefined); // awaited through the walk, which may have failed before it
-      // Headers are walked (and files hashed) in archive order; writes then run on the threads.
-      const segments = walked.then(() => decoded).then(() => walk(slot.raw.subarray(0, raw)));
-      walked = segments;
-      const done = segments.then((parts) => workers.write(index, at, parts));
+      // Headers are walked (and files hashed) in archive order; writes run on the threads.
+      // The writes are handed on before the bytes are hashed: the thread writes while this one
+      // hashes (a file whose hash differs fails the restore, and the staging directory goes).
+      const walkedChunk = walked.then(() => decoded).then(() => walk(slot.raw.subarray(0, raw)));
+      const handed = walkedChunk.then(async ({ segments, hashing }) => {
+        const write = workers.write(index, at, segments);
+        try {
+          hash(hashing);
+        } catch (error) {
+          await write.catch(() => undefined); // nothing may still write once the caller removes the files
+          throw error;
+        }
+        return { write };
+      });
+      walked = handed;
+      const done = handed.then(({ write }) => write);
       done.catch(() => undefined); // awaited below, in order
       written.push(done);
     }
