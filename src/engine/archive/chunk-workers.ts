@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
@@ -93,7 +94,7 @@ async function decode(m) {
     minorGc();
     return n;
   }
-  const M = wasm.M;
+  const { M } = await zstd();
   const src = area('src', input.length);
   M.HEAPU8.set(input, src);
   const dst = area('dst', m.raw + 1);
@@ -143,6 +144,9 @@ parentPort.on('message', (m) => { queue = queue.then(() => handle(m)); });
 const zstdWasm = path.join(path.dirname(createRequire(import.meta.url).resolve('@foxglove/wasm-zstd')), 'wasm-zstd.js');
 
 type Reply = { id: number; data?: ArrayBuffer; length?: number; back?: ArrayBuffer; error?: { message: string; code?: string } };
+
+/** Threads decoding and writing a chunked archive: every core, at least two (decoding and writing overlap), at most four. */
+export const restoreThreadCount = () => Math.min(4, Math.max(2, availableParallelism()));
 
 /** One chunk's memory while restoring: its stored (compressed) bytes and its decoded bytes. */
 export interface ChunkSlot {

@@ -1,5 +1,4 @@
 import { chmod, chown, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -11,7 +10,7 @@ import type { ArchiveTrust } from '../archive/manifest-signature.js';
 import { readTrustedManifest } from '../archive/verify-archive.js';
 import type { RestoreEvent, RunHooks } from '../backup/backup-events.js';
 import type { ArchiveStorage } from '../storage/archive-storage.js';
-import { ChunkWorkers } from '../archive/chunk-workers.js';
+import { ChunkWorkers, restoreThreadCount } from '../archive/chunk-workers.js';
 import { openChunkSource } from './chunk-source.js';
 import { extractChunkedArchive } from './extract-chunked.js';
 import { restoreIncrementalChain } from './restore-incremental.js';
@@ -42,6 +41,11 @@ export interface RestorePhysicalOptions {
   extraFiles?: readonly { path: string; content: string }[] | undefined;
   /** The backup's manifest when the caller has already read it through readTrustedManifest (not read again). */
   manifest?: Manifest | undefined;
+  /**
+   * Threads for a chunked archive that the caller started early (the CLI starts them while it
+   * loads this module, so they are up when the first chunk is read); the caller closes them.
+   */
+  threads?: ChunkWorkers | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: RunHooks<RestoreEvent>['onEvent'];
 }
@@ -158,10 +162,12 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
   let bytes = 0;
   let writer: FileWriteWorker | undefined;
   // Started now: the threads (and zstd's WebAssembly) boot while the target is checked.
-  const chunkWorkers = manifest.compression !== 'none' && physical.archives.some((archive) => archive.chunks) ? new ChunkWorkers(restoreThreads(), { zstd: manifest.compression === 'zstd' }) : undefined;
+  const chunked = manifest.compression !== 'none' && physical.archives.some((archive) => archive.chunks);
+  const ownThreads = chunked && !options.threads ? new ChunkWorkers(restoreThreadCount(), { zstd: manifest.compression === 'zstd' }) : undefined;
+  const chunkWorkers = chunked ? (options.threads ?? ownThreads) : undefined;
   const stopThreads = async () => {
     await writer?.close();
-    await chunkWorkers?.close();
+    await ownThreads?.close();
   };
   try {
     for (const dir of staging) {
@@ -246,9 +252,6 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
     durationMs: Date.now() - started,
   };
 }
-
-/** Threads decoding and writing a chunked archive: every core, at least two (decoding and writing overlap), at most four. */
-const restoreThreads = () => Math.min(4, Math.max(2, availableParallelism()));
 
 /** Each non-default tablespace's new directory: mapped by OID or old location, else the old location. */
 async function placeTablespaces(physical: PhysicalSection, map: Readonly<Record<string, string>>): Promise<{ oid: number; dir: string }[]> {
