@@ -60,9 +60,9 @@ function zstdProcesses(level: number, lanes: number): FrameMaker {
   };
 }
 
-/** Worker threads: Node's own zstd (22.15+), else WebAssembly (no binary needed; ~1.7× the CPU of the binary). */
+/** Worker threads: Node's own zstd (22.15+), else WebAssembly (no binary needed; ~1.3× the CPU of the binary). */
 function zstdThreads(level: number, threads: number): FrameMaker {
-  const workers = new ChunkWorkers(threads, { zstd: true });
+  const workers = new ChunkWorkers(threads, { zstd: !nativeZstd() });
   return {
     compress: async (block, index) => {
       const { frame, block: back } = await workers.compress(index, level, block);
