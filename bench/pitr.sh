@@ -22,6 +22,7 @@
 #   WAL           pgferry wal stream (slot) and pgBackRest archive-push side by side under pgbench;
 #                 per segment, lag = when it appears in storage − when the server moved past it
 #                 (sampled every 0.5 s by this script, the same clock for both tools).
+# Each step starts with no dirty pages and, as root, an empty page cache (see settle).
 # Wall time, stored size, peak RSS of the largest process (/usr/bin/time -v). Asserts nothing.
 # Needs pgbackrest (apt-get install pgbackrest), GNU time, psql, pgbench, node.
 set -euo pipefail
@@ -130,12 +131,22 @@ log "building the dataset at SCALE=$SCALE"
 "${PSQL[@]}" -d "$URL/postgres" -c CHECKPOINT
 CLUSTER_MB=$("${PSQL[@]}" -d "$URL/postgres" -c 'SELECT round(sum(pg_database_size(oid)) / 1048576.0) FROM pg_database')
 
+# Every measured step starts from the same state: the previous steps' written data flushed
+# (else the next tool pays for their writeback: the last one of a backup/restore round, often
+# pgBackRest, ran while ~1.6 GB of earlier restores were still being written), and as root the
+# page cache dropped, so each tool reads its input from disk.
+settle() {
+  sync
+  if [[ $(id -u) == 0 ]]; then echo 3 >/proc/sys/vm/drop_caches; fi
+}
+
 # measure NAME DIR AS COMMAND...: runs COMMAND under /usr/bin/time -v (as postgres when AS=pg);
 # writes "wall_s rss_kb bytes cpu_s" to results/NAME (bytes = size of DIR afterwards, 0 for "-";
 # cpu_s = user + system time of the process and the children it waited for, not the server's).
 measure() {
   local name=$1 dir=$2 who=$3 start end rss cpu bytes=0
   shift 3
+  settle
   start=$(date +%s.%N)
   local runner=(/usr/bin/time -v -o "$WORK/time.txt")
   if [[ $who == pg && $(id -u) == 0 ]]; then runner=(runuser -u postgres -- "${runner[@]}"); fi
