@@ -6,6 +6,7 @@ import { undecodableFile } from '../archive/archive-files.js';
 import type { ChunkSlot, ChunkWorkers, FileSegment } from '../archive/chunk-workers.js';
 import type { Compression } from '../archive/compression.js';
 import type { PhysicalFile } from '../archive/manifest.js';
+import type { BackgroundSync } from '../storage/durable-fs.js';
 import type { ChunkSource } from './chunk-source.js';
 import { TarEntryPlacer, manifestMismatch } from './tar-entry.js';
 import { type TarHeader, parseTarHeader, tarBlock } from './tar-scanner.js';
@@ -23,6 +24,8 @@ export interface ChunkedExtractOptions {
   /** Prefix of manifest paths (tablespace archives: `pg_tblspc/<oid>/`). */
   prefix: string;
   workers: ChunkWorkers;
+  /** Takes each file once it is whole on disk, to flush it while the rest is written. */
+  sync?: BackgroundSync | undefined;
   onSymlink: (entry: TarHeader) => Promise<void>;
   signal?: AbortSignal | undefined;
 }
@@ -110,15 +113,31 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
     return { segments, hashing };
   };
 
-  /** Hashes what the walk found, in archive order; a finished file must match the manifest. */
-  const hash = (hashing: Hashing[]) => {
+  /** Files that end in each chunk, flushed once it and every chunk before it are written. */
+  const endingIn = new Map<number, string[]>();
+  const writtenChunks = new Set<number>();
+  let allWrittenBelow = 0;
+  const chunkWritten = (index: number) => {
+    writtenChunks.add(index);
+    while (writtenChunks.delete(allWrittenBelow)) {
+      for (const target of endingIn.get(allWrittenBelow) ?? []) options.sync?.add(target);
+      endingIn.delete(allWrittenBelow);
+      allWrittenBelow += 1;
+    }
+  };
+
+  /** Hashes what the walk of chunk `index` found, in archive order; a finished file must match the manifest. */
+  const hash = (hashing: Hashing[], index: number) => {
+    const ending: string[] = [];
     for (const { file, bytes: data, last } of hashing) {
       file.hash.update(data);
       if (!last) continue;
       if (file.hash.digest('hex') !== file.listed.sha256) throw manifestMismatch(file.name, archive, 'sha256');
       files += 1;
       bytes += file.listed.size;
+      ending.push(file.target);
     }
+    endingIn.set(index, ending);
   };
 
   // Six chunks in flight (at least one per thread and one being read): a write that stalls in
@@ -148,7 +167,7 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
       const handed = walkedChunk.then(async ({ segments, hashing }) => {
         const write = workers.write(index, at, segments);
         try {
-          hash(hashing);
+          hash(hashing, index);
         } catch (error) {
           await write.catch(() => undefined); // nothing may still write once the caller removes the files
           throw error;
@@ -156,7 +175,7 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
         return { write };
       });
       walked = handed;
-      const done = handed.then(({ write }) => write);
+      const done = handed.then(({ write }) => write).then(() => chunkWritten(index));
       done.catch(() => undefined); // awaited below, in order
       written.push(done);
     }

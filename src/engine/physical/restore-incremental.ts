@@ -1,6 +1,7 @@
 import { chmod, chown, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+import { syncDirectory, syncTree } from '../storage/durable-fs.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { openArchiveKey } from '../archive/encryption.js';
 import type { Manifest } from '../archive/manifest.js';
@@ -51,11 +52,15 @@ export async function restoreIncrementalChain(options: RestorePhysicalOptions, m
       await chownTree(combineDir, owner);
       for (const tablespace of base.tablespaces) await chownTree(tablespace.dir, owner);
     }
+    // The incrementals' writes made durable before the directory is in place (the full backup's were by restoreFull).
+    await syncTree(combineDir);
+    for (const tablespace of base.tablespaces) await syncTree(tablespace.dir);
     await mkdir(path.dirname(dataDir), { recursive: true });
     await rename(combineDir, dataDir).catch((error: NodeJS.ErrnoException) => {
       throw new PgferryError('PGF_RESTORE_FAILED', `cannot move the restored files from ${combineDir} into ${dataDir} (${error.code ?? error.message}); ${dataDir} may be a mount point — restore into a new directory inside it`, { cause: error });
     });
     if (owner) await chown(dataDir, owner.uid, owner.gid);
+    await syncDirectory(path.dirname(dataDir));
     const kept = new Set(last.physical.archives.map((archive) => archive.tablespace_oid));
     return {
       dataDir,

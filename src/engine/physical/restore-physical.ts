@@ -10,6 +10,7 @@ import type { ArchiveTrust } from '../archive/manifest-signature.js';
 import { readTrustedManifest } from '../archive/verify-archive.js';
 import type { RestoreEvent, RunHooks } from '../backup/backup-events.js';
 import type { ArchiveStorage } from '../storage/archive-storage.js';
+import { BackgroundSync, syncDirectory, syncTree } from '../storage/durable-fs.js';
 import { ChunkWorkers, restoreThreadCount } from '../archive/chunk-workers.js';
 import { openChunkSource } from './chunk-source.js';
 import { extractChunkedArchive } from './extract-chunked.js';
@@ -161,6 +162,7 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
   let files = 0;
   let bytes = 0;
   let writer: FileWriteWorker | undefined;
+  const sync = new BackgroundSync();
   // Started now: the threads (and zstd's WebAssembly) boot while the target is checked.
   const chunked = manifest.compression !== 'none' && physical.archives.some((archive) => archive.chunks);
   const ownThreads = chunked && !options.threads ? new ChunkWorkers(restoreThreadCount(), { zstd: manifest.compression === 'zstd' }) : undefined;
@@ -195,7 +197,7 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
         // Chunked: the stored (compressed) bytes are read here, decoded and written on every core.
         const source = await openChunkSource(location, file, key);
         try {
-          done = await extractChunkedArchive({ source, chunks: archive.chunks, compression: manifest.compression, root, archive: archive.file, expected, prefix, workers: chunkWorkers, onSymlink, signal: options.signal });
+          done = await extractChunkedArchive({ source, chunks: archive.chunks, compression: manifest.compression, root, archive: archive.file, expected, prefix, workers: chunkWorkers, sync, onSymlink, signal: options.signal });
         } finally {
           await source.close();
         }
@@ -220,6 +222,9 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
       await chmod(dir.staging, 0o700);
       if (owner) await chownTree(dir.staging, owner);
     }
+    // Durable before it is in place: a crash afterwards must not leave a complete-looking directory with lost writes.
+    const synced = await sync.drain();
+    for (const dir of staging) await syncTree(dir.staging, synced);
     for (const dir of staging) {
       await mkdir(path.dirname(dir.final), { recursive: true });
       // rename replaces an empty target directory; a non-empty one was refused above.
@@ -232,6 +237,7 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
       });
     }
     if (owner) for (const dir of staging) await chown(dir.final, owner.uid, owner.gid);
+    for (const dir of staging) await syncDirectory(path.dirname(dir.final));
   } catch (error) {
     await stopThreads();
     await Promise.all(staging.map((dir) => rm(dir.staging, { recursive: true, force: true }).catch(() => undefined)));

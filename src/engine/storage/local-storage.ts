@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { type ArchiveStorage, type ProbeResult, type StoredObject, assertRemovablePrefix, joinPath } from './archive-storage.js';
 import { formatBytes } from '../format-bytes.js';
+import { syncDirectory, syncFile } from './durable-fs.js';
 
 export class LocalStorage implements ArchiveStorage {
   readonly kind = 'local' as const;
@@ -33,6 +34,9 @@ export class LocalStorage implements ArchiveStorage {
     const target = this.#abs(relative);
     await mkdir(path.dirname(target), { recursive: true });
     await pipeline(body, createWriteStream(target), ...(signal ? [{ signal }] : []));
+    // Stored means on disk: a WAL segment reported stored lets the server recycle its copy.
+    await syncFile(target);
+    await syncDirectory(path.dirname(target));
   }
 
   async read(relative: string): Promise<Readable> {

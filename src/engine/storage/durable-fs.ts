@@ -1,0 +1,112 @@
+import { open, readdir } from 'node:fs/promises';
+import path from 'node:path';
+
+/*
+ * Written data is in the page cache until the kernel writes it back, up to half a minute
+ * later: a crash in between loses what a backup, a WAL segment or a restore reported as done.
+ * Like pg_basebackup, pg_combinebackup and pgBackRest, pgferry makes it durable with fsync
+ * before it says so: the file, and the directory that holds its name.
+ */
+
+/** Flushes one file's data and metadata to disk. */
+export async function syncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes a directory's entries (a file created or renamed in it); a no-op where directories cannot be opened (Windows). */
+export async function syncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EISDIR' || (error as NodeJS.ErrnoException).code === 'EPERM') return;
+    throw error;
+  }
+  try {
+    await handle.sync();
+  } catch (error) {
+    // Some file systems refuse fsync on a directory (EINVAL), as PostgreSQL's fsync_fname allows.
+    if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Flushes every regular file under `root` (but those in `skip`, already flushed), then every
+ * directory (deepest first, `root` last), 16 at a time: the kernel writes several files at once.
+ */
+export async function syncTree(root: string, skip: ReadonlySet<string> = new Set()): Promise<void> {
+  const files: string[] = [];
+  const dirs: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    dirs.push(dir);
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile() && !skip.has(full)) files.push(full);
+    }
+  };
+  await walk(root);
+  await inParallel(files, 16, syncFile);
+  for (const dir of dirs.reverse()) await syncDirectory(dir);
+}
+
+async function inParallel(items: readonly string[], concurrency: number, each: (item: string) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const item = items[next] as string;
+      next += 1;
+      await each(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+}
+
+/**
+ * Flushes files as they are finished, two at a time, while the caller goes on writing the
+ * next ones: the disk writes overlap the work instead of all coming at the end.
+ */
+export class BackgroundSync {
+  /** Files flushed so far. */
+  readonly synced = new Set<string>();
+  readonly #queue: string[] = [];
+  #active = 0;
+  #failure: Error | undefined;
+  readonly #idle: (() => void)[] = [];
+
+  add(file: string): void {
+    this.#queue.push(file);
+    this.#pump();
+  }
+
+  /** Waits for every file added; throws the first failure. */
+  async drain(): Promise<ReadonlySet<string>> {
+    if (this.#active > 0 || this.#queue.length > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    if (this.#failure) throw this.#failure;
+    return this.synced;
+  }
+
+  #pump(): void {
+    while (this.#active < 2 && this.#queue.length > 0) {
+      const file = this.#queue.shift() as string;
+      this.#active += 1;
+      syncFile(file)
+        .then(
+          () => this.synced.add(file),
+          (error: Error) => (this.#failure ??= error),
+        )
+        .finally(() => {
+          this.#active -= 1;
+          this.#pump();
+          if (this.#active === 0 && this.#queue.length === 0) for (const wake of this.#idle.splice(0)) wake();
+        });
+    }
+  }
+}

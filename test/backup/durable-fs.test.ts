@@ -1,0 +1,58 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { BackgroundSync, syncDirectory, syncFile, syncTree } from '../../src/engine/storage/durable-fs.js';
+
+// fsync's effect (data on disk after a crash) cannot be seen from a test; what can: every file
+// handed over is flushed and reported, a failure is not swallowed, and a tree with links and
+// empty directories is walked to the end.
+describe('durable writes', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'pgferry-durable-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('flushes a tree of files, empty directories and links', async () => {
+    const root = path.join(dir, 'tree');
+    await mkdir(path.join(root, 'base', '1'), { recursive: true });
+    await mkdir(path.join(root, 'pg_wal', 'archive_status'), { recursive: true });
+    await writeFile(path.join(root, 'base', '1', '1259'), Buffer.alloc(8192, 1));
+    await writeFile(path.join(root, 'PG_VERSION'), '17\n');
+    await writeFile(path.join(root, 'empty'), '');
+    await symlink('/nonexistent/tablespace', path.join(root, 'link'));
+    await expect(syncTree(root)).resolves.toBeUndefined();
+    await expect(syncTree(root, new Set([path.join(root, 'PG_VERSION')]))).resolves.toBeUndefined();
+    await expect(syncDirectory(root)).resolves.toBeUndefined();
+  });
+
+  it('reports a file it cannot flush', async () => {
+    await expect(syncFile(path.join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('flushes files in the background, reports every one, and throws the first failure at the end', async () => {
+    const files = await Promise.all(
+      Array.from({ length: 9 }, async (_, i) => {
+        const file = path.join(dir, `f${i}`);
+        await writeFile(file, `file ${i}`);
+        return file;
+      }),
+    );
+    const sync = new BackgroundSync();
+    for (const file of files) sync.add(file);
+    expect([...(await sync.drain())].sort()).toEqual([...files].sort());
+    await expect(new BackgroundSync().drain()).resolves.toEqual(new Set());
+
+    const failing = new BackgroundSync();
+    failing.add(files[0] as string);
+    failing.add(path.join(dir, 'gone'));
+    failing.add(files[1] as string);
+    await expect(failing.drain()).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(failing.synced.has(files[1] as string)).toBe(true);
+  });
+});
