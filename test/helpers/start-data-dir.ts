@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { chmod } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 
 import type { Binaries } from '../../src/store/embedded-postgres.js';
 import { trackResource } from './leak-check.js';
+import { freePort } from '../../src/engine/free-port.js';
 
 export interface StartedDataDir {
   port: number;
@@ -20,17 +20,6 @@ function run(command: string, args: string[], owner: { uid?: number; gid?: numbe
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, output }));
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
   });
 }
 

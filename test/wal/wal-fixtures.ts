@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 import pg from 'pg';
 
+export { freePort } from '../../src/engine/free-port.js';
 import type { WalStreamEvent } from '../../src/engine/wal/wal-streamer.js';
 import type { TestCluster } from '../helpers/pg-cluster.js';
 import { cliPath } from '../helpers/run-cli.js';
@@ -15,17 +15,6 @@ export async function scratchDir(prefix: string): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
   await chmod(dir, 0o777);
   return dir;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -1,5 +1,4 @@
 import { mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -7,19 +6,9 @@ import { Readable } from 'node:stream';
 import { drillPointName, markDrillPoint, runPhysicalDrill } from '../../engine/archive/physical-drill.js';
 import { joinPath } from '../../engine/storage/archive-storage.js';
 import { walFetchCommand } from '../../engine/wal/recovery-settings.js';
+import { freePort } from '../../engine/free-port.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { type LazyStore, type ResolvedArchive, encryptionSecret, json, resolveConnection } from './backup-cli-support.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 /**
  * `drill STORAGE:BACKUP --physical-from CONNECTION`: records a restore point with every

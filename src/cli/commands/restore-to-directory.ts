@@ -1,10 +1,10 @@
-import { createServer } from 'node:net';
 import path from 'node:path';
 
 import type { ChunkWorkers } from '../../engine/archive/chunk-workers.js';
 import { readTrustedManifest, verifyArchive } from '../../engine/archive/verify-archive.js';
 import { verifyBackupChain } from '../../engine/physical/backup-chain.js';
 import { type RestorePhysicalResult, restorePhysicalBackup } from '../../engine/physical/restore-physical.js';
+import { freePort } from '../../engine/free-port.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { encryptionSecret, json, progressPrinter, resolveArchive, resolveStorage, withLazyStore } from './backup-cli-support.js';
 import { chainLocation } from './chain-location.js';
@@ -133,13 +133,3 @@ function cliPath(): string {
   return path.resolve(process.argv[1] ?? 'pgferry');
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}

@@ -14,7 +14,7 @@ import { archiveSigningKeyOf } from '../../secrets/archive-signing-key.js';
 import { loadStorageTarget } from '../../store/storage-repository.js';
 import { protectionTimeline } from '../protection/protection-timeline.js';
 import type { RunExecutor, RunResult } from '../run-executor.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../../engine/free-port.js';
 
 /**
  * A scheduled physical drill of a protected connection (kind `drill`, params.physical): as

@@ -10,7 +10,7 @@ import { openAllowedStorage } from '../../net/allowed-targets.js';
 import { archiveSigningKeyOf } from '../../secrets/archive-signing-key.js';
 import { getStorageRow, loadStorageTarget } from '../../store/storage-repository.js';
 import type { RunExecutor, RunResult } from '../run-executor.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../../engine/free-port.js';
 
 /** What `POST /api/v1/connections/:id/protection/restore` puts in `runs.params` (a `restore` run with `physical: true`). */
 export interface PhysicalRestoreRunParams {

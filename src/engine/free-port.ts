@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 
-/** A TCP port free on 127.0.0.1 now (for a restored cluster the worker starts). */
+/** A TCP port free on 127.0.0.1 now (for a restored cluster pgferry starts). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
