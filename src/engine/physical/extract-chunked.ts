@@ -9,7 +9,7 @@ import type { PhysicalFile } from '../archive/manifest.js';
 import type { BackgroundSync } from '../storage/durable-fs.js';
 import type { ChunkSource } from './chunk-source.js';
 import { TarEntryPlacer, manifestMismatch } from './tar-entry.js';
-import { type TarHeader, parseTarHeader, tarBlock } from './tar-scanner.js';
+import { type TarHeader, parseTarHeader, tarBlock, tarPadding } from './tar-scanner.js';
 
 export interface ChunkedExtractOptions {
   /** The stored bytes (compressed, decrypted), checked against the manifest's sha256 as they are read. */
@@ -36,8 +36,6 @@ interface Hashing {
   bytes: Buffer;
   last: boolean;
 }
-
-const padding = (size: number) => (tarBlock - (size % tarBlock)) % tarBlock;
 
 /** The file being written when a chunk ends inside it. */
 interface OpenFile {
@@ -89,7 +87,7 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
         hashing.push({ file: open, bytes: buffer.subarray(at, at + take), last: open.left === 0 });
         at += take;
         if (open.left === 0) {
-          pad = padding(open.listed.size);
+          pad = tarPadding(open.listed.size);
           open = undefined;
         }
         continue;

@@ -1,10 +1,10 @@
 import { chmod, chown, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { syncDirectory, syncTree } from '../storage/durable-fs.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { openArchiveKey } from '../archive/encryption.js';
 import type { Manifest } from '../archive/manifest.js';
+import { syncDirectory, syncTree } from '../storage/durable-fs.js';
 import { applyIncrementalBackup, fullBackupLabel } from './apply-incremental.js';
 import { loadBackupChain } from './backup-chain.js';
 import type { RestorePhysicalOptions, RestorePhysicalResult } from './restore-physical.js';

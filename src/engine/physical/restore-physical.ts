@@ -18,7 +18,7 @@ import { restoreIncrementalChain } from './restore-incremental.js';
 import { assertEmptyTarget, chownTree, defaultOwner, stagingOf } from './restore-target.js';
 import { FileWriteWorker } from './file-write-worker.js';
 import { TarEntryPlacer, manifestMismatch } from './tar-entry.js';
-import { type TarHeader, parseTarHeader, tarBlock } from './tar-scanner.js';
+import { type TarHeader, parseTarHeader, tarBlock, tarPadding } from './tar-scanner.js';
 
 export interface RestorePhysicalOptions {
   storage: ArchiveStorage;
@@ -123,7 +123,7 @@ async function extractArchive(
     });
     check.catch(() => undefined); // awaited through `checked`; a failure meanwhile is not unhandled
     checks.push(check);
-    const pad = (tarBlock - (header.size % tarBlock)) % tarBlock;
+    const pad = tarPadding(header.size);
     if (pad > 0 && !(await fill(pad))) throw new PgferryError('PGF_ARCHIVE_CORRUPT', `${archive} is truncated after ${name}`);
     buffer = buffer.subarray(pad);
     files += 1;

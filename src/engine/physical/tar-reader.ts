@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { type TarHeader, parseTarHeader, tarBlock } from './tar-scanner.js';
+import { type TarHeader, parseTarHeader, tarBlock, tarPadding } from './tar-scanner.js';
 
 /**
  * Pulls a tar archive entry by entry: `next()` gives the next header (skipping what is left
@@ -64,7 +64,7 @@ export class TarReader {
     if (!header) return undefined;
     this.#current = header;
     this.#left = header.size;
-    this.#padding = (tarBlock - (header.size % tarBlock)) % tarBlock;
+    this.#padding = tarPadding(header.size);
     return header;
   }
 

@@ -12,6 +12,9 @@ import { PgferryError } from '../../errors/pgferry-error.js';
 
 export const tarBlock = 512;
 
+/** Zero bytes after a member's data, up to the next 512-byte block. */
+export const tarPadding = (size: number): number => (tarBlock - (size % tarBlock)) % tarBlock;
+
 export type TarEntryType = 'file' | 'directory' | 'symlink';
 
 export interface TarHeader {
@@ -155,7 +158,7 @@ export class TarScanner extends Transform {
   #finishFile(): void {
     const current = this.#current as OpenFile;
     this.#current = undefined;
-    this.#padding = (tarBlock - (current.header.size % tarBlock)) % tarBlock;
+    this.#padding = tarPadding(current.header.size);
     this.#handlers.onFile?.({ path: current.header.path, size: current.header.size, sha256: current.hash.digest('hex') });
   }
 

@@ -53,33 +53,29 @@ export async function syncTree(root: string, skip: ReadonlySet<string> = new Set
     }
   };
   await walk(root);
-  await inParallel(files, 16, syncFile);
+  const sync = new BackgroundSync(16);
+  for (const file of files) sync.add(file);
+  await sync.drain();
   for (const dir of dirs.reverse()) await syncDirectory(dir);
 }
 
-async function inParallel(items: readonly string[], concurrency: number, each: (item: string) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const item = items[next] as string;
-      next += 1;
-      await each(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
-}
-
 /**
- * Flushes files as they are finished, two at a time, while the caller goes on writing the
- * next ones: the disk writes overlap the work instead of all coming at the end.
+ * Flushes files as they are finished, `concurrency` at a time (two by default), while the
+ * caller goes on writing the next ones: the disk writes overlap the work instead of all coming
+ * at the end.
  */
 export class BackgroundSync {
   /** Files flushed so far. */
   readonly synced = new Set<string>();
+  readonly #concurrency: number;
   readonly #queue: string[] = [];
   #active = 0;
   #failure: Error | undefined;
   readonly #idle: (() => void)[] = [];
+
+  constructor(concurrency = 2) {
+    this.#concurrency = concurrency;
+  }
 
   add(file: string): void {
     this.#queue.push(file);
@@ -94,7 +90,7 @@ export class BackgroundSync {
   }
 
   #pump(): void {
-    while (this.#active < 2 && this.#queue.length > 0) {
+    while (this.#active < this.#concurrency && this.#queue.length > 0) {
       const file = this.#queue.shift() as string;
       this.#active += 1;
       syncFile(file)
