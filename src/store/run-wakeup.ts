@@ -18,21 +18,30 @@ export async function announceQueuedRuns(db: StoreDb): Promise<void> {
  */
 export function listenForQueuedRuns(pool: pg.Pool, wake: () => void, logger: Logger): { stop(): Promise<void> } {
   let stopped = false;
-  let client: pg.PoolClient | undefined;
+  let current: { client: pg.PoolClient; release: (destroy?: boolean) => void } | undefined;
   let retry: NodeJS.Timeout | undefined;
   const connect = async () => {
     try {
       const connected = await pool.connect();
+      // Released once: an error can arrive after stop() gave the client back, or twice (an
+      // error message, then the socket's end), and a second release throws in the pool.
+      let released = false;
+      const release = (destroy?: boolean) => {
+        if (released) return;
+        released = true;
+        connected.release(destroy);
+      };
       if (stopped) {
-        connected.release();
+        release();
         return;
       }
-      client = connected;
+      current = { client: connected, release };
       connected.on('notification', () => wake());
       connected.on('error', (error) => {
+        if (released) return;
         logger.warn({ err: error }, 'run notifications lost; reconnecting (polling continues meanwhile)');
-        connected.release(true);
-        client = undefined;
+        release(true);
+        current = undefined;
         if (!stopped) retry = setTimeout(() => void connect(), 5000);
       });
       await connected.query(`LISTEN ${runsQueuedChannel}`);
@@ -46,11 +55,11 @@ export function listenForQueuedRuns(pool: pg.Pool, wake: () => void, logger: Log
     async stop() {
       stopped = true;
       clearTimeout(retry);
-      const current = client;
-      client = undefined;
-      if (current) {
-        await current.query(`UNLISTEN ${runsQueuedChannel}`).catch(() => undefined);
-        current.release();
+      const listening = current;
+      current = undefined;
+      if (listening) {
+        await listening.client.query(`UNLISTEN ${runsQueuedChannel}`).catch(() => undefined);
+        listening.release();
       }
     },
   };
