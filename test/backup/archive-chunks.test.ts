@@ -105,6 +105,22 @@ describe('chunked archive files', () => {
     }
   });
 
+  it('threads started for gzip still decode a zstd chunk (they compile the WebAssembly themselves)', async () => {
+    // With { zstd: true } the module arrives compiled from the parent; without, a thread that
+    // needs it compiles its own rather than waiting for a module that never comes.
+    const input = sampleInput().subarray(0, 3 * 512);
+    const { stored, chunks } = await compressChunked('zstd-threads', input);
+    const workers = new ChunkWorkers(1, { zstd: false });
+    try {
+      const [slot] = await workers.slots(1, stored.length, chunks.raw);
+      slot!.stored.set(stored);
+      expect(await workers.decode(0, 0, 'zstd', stored.length, input.length)).toBe(input.length);
+      expect(Buffer.from(slot!.raw.subarray(0, input.length)).equals(input)).toBe(true);
+    } finally {
+      await workers.close();
+    }
+  });
+
   it('a chunk that does not decode is an error of that call, and the threads go on', async () => {
     const workers = new ChunkWorkers(1, { zstd: true });
     try {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -21,10 +22,21 @@ const { parentPort, workerData } = require('node:worker_threads');
 const zlib = require('node:zlib');
 const fs = require('node:fs');
 // zstd in WebAssembly: its heap holds one input and one output area, grown when a chunk needs more.
+// With workerData.zstd the module arrives compiled from the parent (once for every thread);
+// otherwise a thread that needs it after all compiles its own.
+let compiled;
+const wasmModule = new Promise((resolve) => (compiled = resolve));
 let wasm;
 async function zstd() {
   if (!wasm) {
-    const M = await require(workerData.zstdWasm)();
+    const module = workerData.zstd ? await wasmModule : await WebAssembly.compile(fs.readFileSync(workerData.zstdWasmFile));
+    let instantiateFailed;
+    const failed = new Promise((_, reject) => (instantiateFailed = reject));
+    const instantiateWasm = (imports, receive) => {
+      WebAssembly.instantiate(module, imports).then((instance) => receive(instance, module), instantiateFailed);
+      return {};
+    };
+    const M = await Promise.race([require(workerData.zstdWasm)({ instantiateWasm }), failed]);
     await M.ready;
     wasm = { M, areas: {} };
   }
@@ -137,12 +149,25 @@ async function handle(m) {
 }
 // zstd's WebAssembly is compiled as the thread starts, while the caller still prepares.
 let queue = workerData.zstd ? zstd().then(() => undefined, () => undefined) : Promise.resolve();
-parentPort.on('message', (m) => { queue = queue.then(() => handle(m)); });
+parentPort.on('message', (m) => {
+  if (m.type === 'wasm') compiled(m.module);
+  else queue = queue.then(() => handle(m));
+});
 `;
 
 // The package's Emscripten module factory (pinned version), not its index, which makes a module
 // of its own on load: the C functions are called directly on buffers kept in the wasm heap.
-const zstdWasm = path.join(path.dirname(createRequire(import.meta.url).resolve('@foxglove/wasm-zstd')), 'wasm-zstd.js');
+const zstdDist = path.dirname(createRequire(import.meta.url).resolve('@foxglove/wasm-zstd'));
+const zstdWasm = path.join(zstdDist, 'wasm-zstd.js');
+const zstdWasmFile = path.join(zstdDist, 'wasm-zstd.wasm');
+
+// Compiled once per process, in the background, and handed to every thread: compiled (and
+// optimized as it ran hot) by each thread, the same code took the cores twice while a restore
+// started (790 MB zstd restore, four pairs: 4.0-4.3 CPU s instead of 4.3-4.7).
+let zstdModule: Promise<WebAssembly.Module> | undefined;
+const compileZstd = () => (zstdModule ??= readFile(zstdWasmFile).then((bytes) => wasmApi.compile(bytes)));
+// @types/node types WebAssembly's objects but does not declare the global itself.
+const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
 
 type Reply = { id: number; data?: ArrayBuffer; length?: number; back?: ArrayBuffer; error?: { message: string; code?: string } };
 
@@ -176,12 +201,20 @@ export class ChunkWorkers {
   /** `zstd`: the threads will decode zstd, or compress it without Node's own (its WebAssembly is loaded as they start). */
   constructor(count: number, options: { zstd?: boolean } = {}) {
     this.#workers = Array.from({ length: Math.max(1, count) }, () => {
-      const worker = new Worker(workerSource, { eval: true, workerData: { zstdWasm, zstd: options.zstd === true } });
+      const worker = new Worker(workerSource, { eval: true, workerData: { zstdWasm, zstdWasmFile, zstd: options.zstd === true } });
       worker.on('message', (reply: Reply) => this.#reply(reply));
       worker.on('error', (error) => this.#fail(error));
       worker.on('exit', () => this.#fail(new Error('a compression thread stopped')));
       return worker;
     });
+    if (options.zstd === true) {
+      compileZstd().then(
+        (module) => {
+          for (const worker of this.#workers) worker.postMessage({ type: 'wasm', module });
+        },
+        (error: Error) => this.#fail(new Error(`cannot load zstd's WebAssembly (${zstdWasmFile}): ${error.message}`)),
+      );
+    }
   }
 
   get size(): number {

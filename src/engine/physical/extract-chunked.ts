@@ -45,7 +45,17 @@ interface OpenFile {
   offset: number;
   left: number;
   hash: Hash;
+  /** Bytes handed to the writer since the file was last given to `sync`. */
+  unflushed: number;
 }
+
+/**
+ * A file still being written is flushed after every 32 MiB as well as at its end, so the disk
+ * writes a large relation file while the rest comes in instead of all of it once it ends (790 MB
+ * restore, three pairs: 33-57 MB instead of 35-145 MB left to write after the last chunk, and
+ * the flush after it 0.17-0.21 s instead of 0.26-0.67 s).
+ */
+const flushEvery = 32 * 1024 * 1024;
 
 /**
  * Extracts a chunked tar archive (see archive-chunks.ts) with every thread of `workers`:
@@ -101,7 +111,7 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
       }
       const placed = await placer.place(header);
       if (!placed) continue;
-      const file: OpenFile = { ...placed, offset: 0, left: header.size, hash: createHash('sha256') };
+      const file: OpenFile = { ...placed, offset: 0, left: header.size, hash: createHash('sha256'), unflushed: 0 };
       // An empty file is created by its (empty) segment.
       if (header.size === 0) {
         segments.push({ path: file.target, offset: 0, start: at, length: 0 });
@@ -111,31 +121,38 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
     return { segments, hashing };
   };
 
-  /** Files that end in each chunk, flushed once it and every chunk before it are written. */
-  const endingIn = new Map<number, string[]>();
+  /** Files to flush after each chunk (those ending in it, and large ones partly written), once it and every chunk before it are written. */
+  const flushAfter = new Map<number, string[]>();
   const writtenChunks = new Set<number>();
   let allWrittenBelow = 0;
   const chunkWritten = (index: number) => {
     writtenChunks.add(index);
     while (writtenChunks.delete(allWrittenBelow)) {
-      for (const target of endingIn.get(allWrittenBelow) ?? []) options.sync?.add(target);
-      endingIn.delete(allWrittenBelow);
+      for (const target of flushAfter.get(allWrittenBelow) ?? []) options.sync?.add(target);
+      flushAfter.delete(allWrittenBelow);
       allWrittenBelow += 1;
     }
   };
 
   /** Hashes what the walk of chunk `index` found, in archive order; a finished file must match the manifest. */
   const hash = (hashing: Hashing[], index: number) => {
-    const ending: string[] = [];
+    const flush: string[] = [];
     for (const { file, bytes: data, last } of hashing) {
       file.hash.update(data);
-      if (!last) continue;
+      file.unflushed += data.length;
+      if (!last) {
+        if (file.unflushed >= flushEvery) {
+          file.unflushed = 0;
+          flush.push(file.target);
+        }
+        continue;
+      }
       if (file.hash.digest('hex') !== file.listed.sha256) throw manifestMismatch(file.name, archive, 'sha256');
       files += 1;
       bytes += file.listed.size;
-      ending.push(file.target);
+      flush.push(file.target);
     }
-    endingIn.set(index, ending);
+    flushAfter.set(index, flush);
   };
 
   // Six chunks in flight (at least one per thread and one being read): a write that stalls in

@@ -162,7 +162,9 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
   let files = 0;
   let bytes = 0;
   let writer: FileWriteWorker | undefined;
-  const sync = new BackgroundSync();
+  // Three flushes at once: fsync holds one of libuv's four pool threads each, and the archive's
+  // reads need the fourth (two at a time left ~100-300 MB still to flush after the last chunk).
+  const sync = new BackgroundSync(3);
   // Started now: the threads (and zstd's WebAssembly) boot while the target is checked.
   const chunked = manifest.compression !== 'none' && physical.archives.some((archive) => archive.chunks);
   const ownThreads = chunked && !options.threads ? new ChunkWorkers(restoreThreadCount(), { zstd: manifest.compression === 'zstd' }) : undefined;
@@ -223,7 +225,7 @@ export async function restorePhysicalBackup(options: RestorePhysicalOptions): Pr
       if (owner) await chownTree(dir.staging, owner);
     }
     // Durable before it is in place: a crash afterwards must not leave a complete-looking directory with lost writes.
-    const synced = await sync.drain();
+    const synced = await sync.drain(16);
     for (const dir of staging) await syncTree(dir.staging, synced);
     for (const dir of staging) {
       await mkdir(path.dirname(dir.final), { recursive: true });

@@ -67,7 +67,7 @@ export async function syncTree(root: string, skip: ReadonlySet<string> = new Set
 export class BackgroundSync {
   /** Files flushed so far. */
   readonly synced = new Set<string>();
-  readonly #concurrency: number;
+  #concurrency: number;
   readonly #queue: string[] = [];
   #active = 0;
   #failure: Error | undefined;
@@ -82,8 +82,16 @@ export class BackgroundSync {
     this.#pump();
   }
 
-  /** Waits for every file added; throws the first failure. */
-  async drain(): Promise<ReadonlySet<string>> {
+  /**
+   * Waits for every file added; throws the first failure. `concurrency`: flush the rest that
+   * many at a time (once nothing else competes for the disk, more at once lets the file system
+   * commit them together: the ~1000 small files a restore ends with took ~0.3 s two at a time).
+   */
+  async drain(concurrency?: number): Promise<ReadonlySet<string>> {
+    if (concurrency !== undefined && concurrency > this.#concurrency) {
+      this.#concurrency = concurrency;
+      this.#pump();
+    }
     if (this.#active > 0 || this.#queue.length > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
     if (this.#failure) throw this.#failure;
     return this.synced;
