@@ -1,10 +1,13 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { BackgroundSync, syncDirectory, syncFile, syncTree } from '../../src/engine/storage/durable-fs.js';
+import { BackgroundSync, FlushWhileWriting, syncDirectory, syncFile, syncTree } from '../../src/engine/storage/durable-fs.js';
 
 // fsync's effect (data on disk after a crash) cannot be seen from a test; what can: every file
 // handed over is flushed and reported, a failure is not swallowed, and a tree with links and
@@ -61,5 +64,18 @@ describe('durable writes', () => {
     failing.add(files[1] as string);
     await expect(failing.drain()).rejects.toMatchObject({ code: 'ENOENT' });
     expect(failing.synced.has(files[1] as string)).toBe(true);
+  });
+
+  it('flushes a file while it is written without changing a byte, and fails the write when a flush fails', async () => {
+    const pieces = Array.from({ length: 50 }, (_, i) => Buffer.alloc(1000 + i, i));
+    const target = path.join(dir, 'streamed');
+    const file = await open(target, 'w');
+    // A flush every 4 KB: a dozen while the 51 KB go through.
+    await pipeline(Readable.from(pieces), new FlushWhileWriting(file.fd, 4096), file.createWriteStream());
+    expect((await readFile(target)).equals(Buffer.concat(pieces))).toBe(true);
+
+    // A descriptor fdatasync refuses (a character device: EINVAL) stands for a failing disk.
+    const device = await open('/dev/null', 'w');
+    await expect(pipeline(Readable.from(pieces), new FlushWhileWriting(device.fd, 4096), device.createWriteStream())).rejects.toMatchObject({ code: 'EINVAL' });
   });
 });

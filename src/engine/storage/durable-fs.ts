@@ -1,5 +1,7 @@
+import { fdatasync } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
 
 /*
  * Written data is in the page cache until the kernel writes it back, up to half a minute
@@ -112,5 +114,46 @@ export class BackgroundSync {
           if (this.#active === 0 && this.#queue.length === 0) for (const wake of this.#idle.splice(0)) wake();
         });
     }
+  }
+}
+
+/**
+ * Passes bytes on to the stream writing file descriptor `fd` and, after every `every` bytes,
+ * has the disk write what is in the file so far (fdatasync, one at a time, not holding the
+ * stream up), so the caller's final fsync finds little left: a 290 MB backup archive written in
+ * ~6 s was flushed only at its end (0.49–0.57 s). It ends only after its last flush, so the
+ * writing stream closes `fd` after it.
+ */
+export class FlushWhileWriting extends Transform {
+  readonly #fd: number;
+  readonly #every: number;
+  #passed = 0;
+  #flushedAt = 0;
+  #flushing: Promise<void> | undefined;
+  #failure: Error | undefined;
+
+  constructor(fd: number, every = 32 * 1024 * 1024) {
+    super();
+    this.#fd = fd;
+    this.#every = every;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#passed += chunk.length;
+    if (this.#passed - this.#flushedAt >= this.#every && !this.#flushing) {
+      this.#flushedAt = this.#passed;
+      this.#flushing = new Promise<void>((resolve) =>
+        fdatasync(this.#fd, (error) => {
+          if (error) this.#failure ??= error;
+          this.#flushing = undefined;
+          resolve();
+        }),
+      );
+    }
+    callback(this.#failure, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    void (this.#flushing ?? Promise.resolve()).then(() => callback(this.#failure));
   }
 }

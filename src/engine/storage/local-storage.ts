@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, statfs, unlink, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rm, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { type ArchiveStorage, type ProbeResult, type StoredObject, assertRemovablePrefix, joinPath } from './archive-storage.js';
 import { formatBytes } from '../format-bytes.js';
-import { syncDirectory, syncFile } from './durable-fs.js';
+import { FlushWhileWriting, syncDirectory, syncFile } from './durable-fs.js';
 
 export class LocalStorage implements ArchiveStorage {
   readonly kind = 'local' as const;
@@ -33,7 +33,8 @@ export class LocalStorage implements ArchiveStorage {
   async write(relative: string, body: Readable, signal?: AbortSignal): Promise<void> {
     const target = this.#abs(relative);
     await mkdir(path.dirname(target), { recursive: true });
-    await pipeline(body, createWriteStream(target), ...(signal ? [{ signal }] : []));
+    const file = await open(target, 'w');
+    await pipeline(body, new FlushWhileWriting(file.fd), file.createWriteStream(), ...(signal ? [{ signal }] : []));
     // Stored means on disk: a WAL segment reported stored lets the server recycle its copy.
     await syncFile(target);
     await syncDirectory(path.dirname(target));
