@@ -6,7 +6,6 @@ import path from 'node:path';
 import { decodeKey } from '../config/config-schema.js';
 import type { Config } from '../config/config-schema.js';
 import { PgferryError } from '../errors/pgferry-error.js';
-import type { Logger } from '../logger.js';
 
 export interface EncryptionKey {
   /** Short fingerprint stored beside every ciphertext; reveals nothing about the key. */
@@ -22,7 +21,7 @@ export function keyFromBytes(key: Buffer): EncryptionKey {
  * Server mode requires PGFERRY_ENCRYPTION_KEY; embedded mode generates one into
  * `$PGFERRY_HOME/secret.key` (0600) on first start and reuses it after.
  */
-export async function resolveEncryptionKey(config: Config, logger?: Logger): Promise<EncryptionKey> {
+export async function resolveEncryptionKey(config: Config, logger?: { warn(details: { file: string }, message: string): void }): Promise<EncryptionKey> {
   if (config.PGFERRY_ENCRYPTION_KEY !== undefined) {
     return keyFromBytes(decodeKey(config.PGFERRY_ENCRYPTION_KEY) as Buffer);
   }

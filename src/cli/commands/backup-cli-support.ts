@@ -12,6 +12,7 @@ import { isUuid } from '../../store/uuid.js';
 import type { ArchiveSigningKey, ArchiveTrust } from '../../engine/archive/manifest-signature.js';
 import { formatBytes } from '../../engine/format-bytes.js';
 import type { CliContext } from '../cli-context.js';
+import type { Config } from '../../config/config-schema.js';
 
 /**
  * Backup commands work with URLs and paths alone; the metadata store (and its modules: Kysely
@@ -22,6 +23,7 @@ export class LazyStore {
   #store: OpenedStore | undefined;
   #secrets: SecretBox | undefined;
   #cli: Promise<CliContext> | undefined;
+  #config: Promise<Config> | undefined;
 
   get opened(): boolean {
     return this.#store !== undefined;
@@ -42,8 +44,9 @@ export class LazyStore {
   async secrets(): Promise<SecretBox> {
     if (!this.#secrets) {
       const [{ resolveEncryptionKey }, { SecretBox }] = await Promise.all([import('../../secrets/encryption-key.js'), import('../../secrets/secret-box.js')]);
-      const { config, logger } = await this.#context();
-      this.#secrets = new SecretBox(await resolveEncryptionKey(config, logger));
+      // The logger (pino, ~40 ms to load) only if a key is generated: a restore starts sooner.
+      const warn = { warn: (details: { file: string }, message: string) => void this.#context().then(({ logger }) => logger.warn(details, message)) };
+      this.#secrets = new SecretBox(await resolveEncryptionKey(await this.#loadConfig(), warn));
     }
     return this.#secrets;
   }
@@ -52,6 +55,12 @@ export class LazyStore {
   async #context(): Promise<CliContext> {
     this.#cli ??= import('../cli-context.js').then(({ createCliContext }) => createCliContext());
     return this.#cli;
+  }
+
+  /** The configuration alone (the same as the context's when both are made). */
+  async #loadConfig(): Promise<Config> {
+    this.#config ??= this.#cli ? this.#cli.then(({ config }) => config) : import('../../config/load-config.js').then(({ loadConfig }) => loadConfig());
+    return this.#config;
   }
 
   /** What archives are signed and checked with: derived from the encryption key. */
