@@ -45,7 +45,13 @@ export class LazyStore {
     if (!this.#secrets) {
       const [{ resolveEncryptionKey }, { SecretBox }] = await Promise.all([import('../../secrets/encryption-key.js'), import('../../secrets/secret-box.js')]);
       // The logger (pino, ~40 ms to load) only if a key is generated: a restore starts sooner.
-      const warn = { warn: (details: { file: string }, message: string) => void this.#context().then(({ logger }) => logger.warn(details, message)) };
+      const warn = {
+        warn: (details: { file: string }, message: string) =>
+          void this.#context().then(
+            ({ logger }) => logger.warn(details, message),
+            () => console.error(`${message} (${details.file})`),
+          ),
+      };
       this.#secrets = new SecretBox(await resolveEncryptionKey(await this.#loadConfig(), warn));
     }
     return this.#secrets;

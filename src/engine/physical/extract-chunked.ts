@@ -52,8 +52,8 @@ interface OpenFile {
 /**
  * A file still being written is flushed after every 32 MiB as well as at its end, so the disk
  * writes a large relation file while the rest comes in instead of all of it once it ends (790 MB
- * restore, three pairs: 33-57 MB instead of 35-145 MB left to write after the last chunk, and
- * the flush after it 0.17-0.21 s instead of 0.26-0.67 s).
+ * restore on a machine busy with other work, three pairs: 33-57 MB instead of 35-145 MB left to
+ * write after the last chunk, and the flush after it 0.17-0.21 s instead of 0.26-0.67 s).
  */
 const flushEvery = 32 * 1024 * 1024;
 
