@@ -86,8 +86,8 @@ export class BackgroundSync {
 
   /**
    * Waits for every file added; throws the first failure. `concurrency`: flush the rest that
-   * many at a time (once nothing else competes for the disk, more at once lets the file system
-   * commit them together: the ~1000 small files a restore ends with took ~0.3 s two at a time).
+   * many at a time, once nothing else competes for the pool's threads (a restore's wait after
+   * its last chunk: 0.27-0.35 s two at a time, 0.20-0.26 s sixteen at a time).
    */
   async drain(concurrency?: number): Promise<ReadonlySet<string>> {
     if (concurrency !== undefined && concurrency > this.#concurrency) {
