@@ -7,7 +7,7 @@ import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 
 import { type ArchiveChunks, type ChunkRecorder, ChunkedZstd, chunkRawBytes, chunkRawLength } from '../../src/engine/archive/archive-chunks.js';
-import { ChunkWorkers } from '../../src/engine/archive/chunk-workers.js';
+import { ChunkWorkers, zstdAddonAvailable } from '../../src/engine/archive/chunk-workers.js';
 import { createChunkedCompressStream } from '../../src/engine/archive/compression.js';
 import { ZstdFrameSplitter } from '../../src/engine/archive/zstd-frames.js';
 import { ZstdProcessLane, zstdProcessesAvailable } from '../../src/engine/archive/zstd-process-frames.js';
@@ -110,7 +110,7 @@ describe('chunked archive files', () => {
     // needs it compiles its own rather than waiting for a module that never comes.
     const input = sampleInput().subarray(0, 3 * 512);
     const { stored, chunks } = await compressChunked('zstd-threads', input);
-    const workers = new ChunkWorkers(1, { zstd: false });
+    const workers = new ChunkWorkers(1, { zstd: false, native: false });
     try {
       const [slot] = await workers.slots(1, stored.length, chunks.raw);
       slot!.stored.set(stored);
@@ -119,6 +119,45 @@ describe('chunked archive files', () => {
     } finally {
       await workers.close();
     }
+  });
+
+  // zstd-napi is an optional dependency: built at install where a compiler is (CI installs one), else absent.
+  it.skipIf(!zstdAddonAvailable)('native and WebAssembly decoding give the same bytes, and both refuse a damaged chunk', async () => {
+    const input = sampleInput();
+    const { stored, chunks } = await compressChunked('zstd', input);
+    const decoded = async (native: boolean) => {
+      const workers = new ChunkWorkers(1, { zstd: true, native });
+      try {
+        const [slot] = await workers.slots(1, Math.max(...chunks.stored), chunks.raw);
+        const parts: Buffer[] = [];
+        let at = 0;
+        for (let index = 0; index < chunks.stored.length; index += 1) {
+          const size = chunks.stored[index] as number;
+          slot!.stored.set(stored.subarray(at, at + size));
+          const length = await workers.decode(0, 0, 'zstd', size, chunkRawLength(chunks, index));
+          parts.push(Buffer.from(slot!.raw.subarray(0, length)));
+          at += size;
+        }
+        // The first chunk with one byte of its compressed data flipped.
+        const first = Buffer.from(stored.subarray(0, chunks.stored[0]));
+        const middle = Math.floor(first.length / 2);
+        first[middle] = (first[middle] as number) ^ 0xff;
+        slot!.stored.set(first);
+        const damaged = await workers.decode(0, 0, 'zstd', first.length, chunkRawLength(chunks, 0)).then(
+          (length) => Buffer.from(slot!.raw.subarray(0, length)).equals(input.subarray(0, length)) ? 'same bytes' : 'other bytes',
+          (error: Error) => error.message,
+        );
+        return { bytes: Buffer.concat(parts), damaged };
+      } finally {
+        await workers.close();
+      }
+    };
+    const [native, wasm] = [await decoded(true), await decoded(false)];
+    expect(native.bytes.equals(input)).toBe(true);
+    expect(wasm.bytes.equals(input)).toBe(true);
+    // A flipped byte fails the frame's decoding or its checksum, or decodes to other bytes
+    // (which the restore's SHA-256 of each file refuses); never silently to the same bytes.
+    for (const outcome of [native.damaged, wasm.damaged]) expect(outcome).not.toBe('same bytes');
   });
 
   it('a chunk that does not decode is an error of that call, and the threads go on', async () => {

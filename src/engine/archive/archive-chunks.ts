@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { z } from 'zod';
 
-import { ChunkWorkers } from './chunk-workers.js';
+import { ChunkWorkers, zstdAddonAvailable } from './chunk-workers.js';
 import { detectZstd } from './compression.js';
 import { ZstdProcessLane, zstdProcessesAvailable } from './zstd-process-frames.js';
 
@@ -60,7 +60,7 @@ function zstdProcesses(level: number, lanes: number): FrameMaker {
   };
 }
 
-/** Worker threads: Node's own zstd (22.15+), else WebAssembly (no binary needed; ~1.3× the CPU of the binary). */
+/** Worker threads: Node's own zstd (22.15+), else zstd-napi, else WebAssembly (no binary needed; ~1.3× the CPU of the binary). */
 function zstdThreads(level: number, threads: number): FrameMaker {
   const workers = new ChunkWorkers(threads, { zstd: !nativeZstd() });
   return {
@@ -91,12 +91,13 @@ export class ChunkedZstd extends Transform implements ChunkRecorder {
   /** Blocks back from the threads, filled again. */
   readonly #free: Uint8Array[] = [];
 
-  /** `via`: who compresses (default: Node's zstd, else the binary when it can run as lanes, else WebAssembly threads). */
+  /** `via`: who compresses (default: threads with Node's zstd or zstd-napi, else the binary when it can run as lanes, else WebAssembly threads). */
   constructor(options: { level: number; parallel: number; via?: 'processes' | 'threads' }) {
     super();
     this.#parallel = Math.max(1, options.parallel);
-    // Node's own zstd needs no process; without it the binary (native speed) beats WebAssembly.
-    const via = options.via ?? (!nativeZstd() && zstdProcessesAvailable() ? 'processes' : 'threads');
+    // Node's own zstd or the zstd-napi addon need no process and no pipe; without them the
+    // binary (native speed) beats WebAssembly.
+    const via = options.via ?? (!nativeZstd() && !zstdAddonAvailable && zstdProcessesAvailable() ? 'processes' : 'threads');
     this.#frames = via === 'processes' ? zstdProcesses(options.level, this.#parallel) : zstdThreads(options.level, this.#parallel);
     this.#block = new Uint8Array(chunkRawBytes);
   }
