@@ -10,12 +10,13 @@ import type { Compression } from './compression.js';
  * Threads that decode and write the independent chunks of a chunked archive when restoring
  * (in slots of shared memory, reused), and compress zstd frames when no `zstd` binary can
  * (blocks move by transfer and back), so one archive uses every core. zstd runs in process:
- * compression with Node's own where it has it (≥ 22.15), decoding always with the reference
- * C library compiled to WebAssembly with -O3 (@foxglove/wasm-zstd): it decodes straight into
- * the wasm heap, where Node's streaming decoder hands each piece through the thread pool
- * (measured on Node 22: 1.7–2.0 s against 2.0–2.3 s for a 790 MB restore, and half the
- * kernel time). Inline CommonJS source, as `eval` workers run, so it works the same from the
- * sources and from the bundled CLI; the wasm module's path comes from the parent.
+ * compression with Node's own where it has it (≥ 22.15); otherwise, and for decoding, the
+ * reference C library — natively through the optional zstd-napi addon where it installed,
+ * else compiled to WebAssembly with -O3 (@foxglove/wasm-zstd), which decodes straight into the
+ * wasm heap where Node's streaming decoder hands each piece through the thread pool (measured
+ * on Node 22: 1.7–2.0 s against 2.0–2.3 s for a 790 MB restore, and half the kernel time).
+ * Inline CommonJS source, as `eval` workers run, so it works the same from the sources and
+ * from the bundled CLI; the modules' paths come from the parent.
  */
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -180,7 +181,7 @@ async function handle(m) {
     parentPort.postMessage({ id: m.id, error: { message: error.message, code: error.code } });
   }
 }
-// zstd's WebAssembly is compiled as the thread starts, while the caller still prepares.
+// zstd's WebAssembly is instantiated as soon as its compiled module arrives, while the caller still prepares.
 let queue = workerData.zstd ? zstd().then(() => undefined, () => undefined) : Promise.resolve();
 parentPort.on('message', (m) => {
   if (m.type === 'wasm') compiled(m.module);

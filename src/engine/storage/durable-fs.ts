@@ -117,6 +117,9 @@ export class BackgroundSync {
   }
 }
 
+/** How much of a file being written may wait for the final flush: a large file is flushed every this many bytes while written. */
+export const flushEveryBytes = 32 * 1024 * 1024;
+
 /**
  * Passes bytes on to the stream writing file descriptor `fd` and, after every `every` bytes,
  * has the disk write what is in the file so far (fdatasync, one at a time, not holding the
@@ -132,7 +135,7 @@ export class FlushWhileWriting extends Transform {
   #flushing: Promise<void> | undefined;
   #failure: Error | undefined;
 
-  constructor(fd: number, every = 32 * 1024 * 1024) {
+  constructor(fd: number, every = flushEveryBytes) {
     super();
     this.#fd = fd;
     this.#every = every;
