@@ -66,6 +66,30 @@ describe('durable writes', () => {
     expect(failing.synced.has(files[1] as string)).toBe(true);
   });
 
+
+  it('flushes the files given as later only when no other file waits, and still all of them before drain returns', async () => {
+    const files = await Promise.all(
+      ['small-a', 'small-b', 'small-c', 'large-a', 'large-b'].map(async (name) => {
+        const file = path.join(dir, name);
+        await writeFile(file, name);
+        return file;
+      }),
+    );
+    const [smallA, smallB, smallC, largeA, largeB] = files as [string, string, string, string, string];
+    // One at a time, so the order of `synced` is the order of the flushes: small-a starts at
+    // once (nothing else waits), then both large files before the two small ones queued earlier.
+    const sync = new BackgroundSync(1);
+    sync.add(smallA, true);
+    sync.add(smallB, true);
+    sync.add(largeA);
+    sync.add(smallC, true);
+    sync.add(largeB);
+    expect([...(await sync.drain())]).toEqual([smallA, largeA, largeB, smallB, smallC]);
+
+    const failing = new BackgroundSync(1);
+    failing.add(path.join(dir, 'gone'), true);
+    await expect(failing.drain()).rejects.toMatchObject({ code: 'ENOENT' });
+  });
   it('flushes a file while it is written without changing a byte, and fails the write when a flush fails', async () => {
     const pieces = Array.from({ length: 50 }, (_, i) => Buffer.alloc(1000 + i, i));
     const target = path.join(dir, 'streamed');

@@ -71,6 +71,8 @@ export class BackgroundSync {
   readonly synced = new Set<string>();
   #concurrency: number;
   readonly #queue: string[] = [];
+  /** Small files: flushed when nothing in `#queue` waits (see `add`). */
+  readonly #later: string[] = [];
   #active = 0;
   #failure: Error | undefined;
   readonly #idle: (() => void)[] = [];
@@ -79,8 +81,15 @@ export class BackgroundSync {
     this.#concurrency = concurrency;
   }
 
-  add(file: string): void {
-    this.#queue.push(file);
+  /**
+   * `later`: a small file, flushed only when no other file waits. Each fsync of a small file
+   * costs a journal commit; in order with the rest, hundreds of them held up the flushes of
+   * large files, whose bytes then all reached the disk after the last chunk was written (a
+   * 754 MB restore: 8 flushes of a 264 MB file queued behind ~800 small files; 1.4 s of
+   * waiting after the last chunk).
+   */
+  add(file: string, later = false): void {
+    (later ? this.#later : this.#queue).push(file);
     this.#pump();
   }
 
@@ -94,14 +103,14 @@ export class BackgroundSync {
       this.#concurrency = concurrency;
       this.#pump();
     }
-    if (this.#active > 0 || this.#queue.length > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    if (this.#active > 0 || this.#queue.length > 0 || this.#later.length > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
     if (this.#failure) throw this.#failure;
     return this.synced;
   }
 
   #pump(): void {
-    while (this.#active < this.#concurrency && this.#queue.length > 0) {
-      const file = this.#queue.shift() as string;
+    while (this.#active < this.#concurrency && this.#queue.length + this.#later.length > 0) {
+      const file = (this.#queue.length > 0 ? this.#queue.shift() : this.#later.shift()) as string;
       this.#active += 1;
       syncFile(file)
         .then(
@@ -111,7 +120,7 @@ export class BackgroundSync {
         .finally(() => {
           this.#active -= 1;
           this.#pump();
-          if (this.#active === 0 && this.#queue.length === 0) for (const wake of this.#idle.splice(0)) wake();
+          if (this.#active === 0 && this.#queue.length === 0 && this.#later.length === 0) for (const wake of this.#idle.splice(0)) wake();
         });
     }
   }
