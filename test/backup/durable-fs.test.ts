@@ -66,7 +66,6 @@ describe('durable writes', () => {
     expect(failing.synced.has(files[1] as string)).toBe(true);
   });
 
-
   it('flushes the files given as later only when no other file waits, and still all of them before drain returns', async () => {
     const files = await Promise.all(
       ['small-a', 'small-b', 'small-c', 'large-a', 'large-b'].map(async (name) => {
@@ -90,6 +89,7 @@ describe('durable writes', () => {
     failing.add(path.join(dir, 'gone'), true);
     await expect(failing.drain()).rejects.toMatchObject({ code: 'ENOENT' });
   });
+
   it('flushes a file while it is written without changing a byte, and fails the write when a flush fails', async () => {
     const pieces = Array.from({ length: 50 }, (_, i) => Buffer.alloc(1000 + i, i));
     const target = path.join(dir, 'streamed');

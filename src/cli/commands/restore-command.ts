@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 
 import { ChunkWorkers, restoreThreadCount } from '../../engine/archive/chunk-workers.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
-import { prefetchLocalBackup } from './prefetch-local-backup.js';
 import { encryptionSecret, json, list, positiveInt, progressPrinter, resolveArchive, resolveConnection, withLazyStore } from './backup-cli-support.js';
+import { prefetchLocalBackup } from './prefetch-local-backup.js';
 import { type RestoreFlags, recoveryTarget } from './restore-flags.js';
 
 export function registerRestoreCommand(program: Command): void {

@@ -103,13 +103,18 @@ export class BackgroundSync {
       this.#concurrency = concurrency;
       this.#pump();
     }
-    if (this.#active > 0 || this.#queue.length > 0 || this.#later.length > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    if (this.#active > 0 || this.#waiting > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
     if (this.#failure) throw this.#failure;
     return this.synced;
   }
 
+  /** Files queued and not yet being flushed. */
+  get #waiting(): number {
+    return this.#queue.length + this.#later.length;
+  }
+
   #pump(): void {
-    while (this.#active < this.#concurrency && this.#queue.length + this.#later.length > 0) {
+    while (this.#active < this.#concurrency && this.#waiting > 0) {
       const file = (this.#queue.length > 0 ? this.#queue.shift() : this.#later.shift()) as string;
       this.#active += 1;
       syncFile(file)
@@ -120,7 +125,7 @@ export class BackgroundSync {
         .finally(() => {
           this.#active -= 1;
           this.#pump();
-          if (this.#active === 0 && this.#queue.length === 0 && this.#later.length === 0) for (const wake of this.#idle.splice(0)) wake();
+          if (this.#active === 0 && this.#waiting === 0) for (const wake of this.#idle.splice(0)) wake();
         });
     }
   }
