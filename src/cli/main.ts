@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 
 import { isPgferryError } from '../errors/pgferry-error.js';
+import { dropOutputOnceClosed } from './closed-output.js';
 import { commandModules } from './command-modules.js';
 
 /** The program with the commands `argv` needs: the one named, or all of them for help. */
@@ -22,6 +23,7 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
 
 /** Runs the CLI; errors become one line on stderr and a documented exit code. */
 export async function main(argv: string[]): Promise<void> {
+  dropOutputOnceClosed(process.stdout);
   try {
     await (await buildProgram(argv)).parseAsync(argv);
   } catch (error) {
