@@ -31,13 +31,15 @@ export function cliJson<T = CliJson>(result: CliResult): T {
 }
 
 /** Runs `pgferry …` as a subprocess with a clean environment plus `env`. */
-export function runCli(args: string[], env: Record<string, string> = {}, options: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+/** `closedStdout`: the pipe's reading end is closed before the child writes (`pgferry … | head` after head exits). */
+export function runCli(args: string[], env: Record<string, string> = {}, options: { cwd?: string; timeoutMs?: number; closedStdout?: boolean } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
       cwd: options.cwd ?? process.cwd(),
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (options.closedStdout) child.stdout.destroy();
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
