@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { ChunkWorkers, restoreThreadCount } from '../../engine/archive/chunk-workers.js';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { encryptionSecret, json, list, positiveInt, progressPrinter, resolveArchive, resolveConnection, withLazyStore } from './backup-cli-support.js';
-import { prefetchLocalBackup } from './prefetch-local-backup.js';
 import { type RestoreFlags, recoveryTarget } from './restore-flags.js';
 
 export function registerRestoreCommand(program: Command): void {
@@ -38,14 +37,11 @@ export function registerRestoreCommand(program: Command): void {
         }
         // The decoding threads boot on the other cores while this one loads the engine.
         const threads = new ChunkWorkers(restoreThreadCount(), { zstd: true });
-        // And the backup's files are read ahead meanwhile when they are a local directory.
-        const prefetch = prefetchLocalBackup(archiveText);
         try {
           const { restoreToDirectory } = await import('./restore-to-directory.js');
           await restoreToDirectory(archiveText, flags.toDir, flags, threads);
         } finally {
-          prefetch.stop();
-          await Promise.all([prefetch.finished, threads.close()]);
+          await threads.close();
         }
         return;
       }
