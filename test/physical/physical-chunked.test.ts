@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +24,12 @@ beforeAll(async () => {
   home = await mkdtemp(path.join(os.tmpdir(), 'pgferry-chunked-'));
   await seedTwoDatabases(cluster);
   before = await fingerprint((database) => cluster.url(database));
+  // Large files of sizes no relation file has (a base backup takes any file in the data
+  // directory): written with direct I/O, their last sectors padded and cut back.
+  for (const [name, size] of Object.entries(oddFiles)) await writeFile(path.join(cluster.dataDir, name), randomBytes(size));
 });
+
+const oddFiles = { 'odd-just-over-1mib.bin': 1024 * 1024 + 1, 'odd-5mib.bin': 5 * 1024 * 1024 + 123, 'odd-9mib.bin': 9 * 1024 * 1024 + 4095 };
 
 afterAll(async () => {
   await cluster?.stop();
@@ -79,6 +84,7 @@ describe('physical backups in independently decodable chunks (PostgreSQL 17)', (
     const files = await tree(chunked);
     expect(Object.keys(files).length).toBe(result.files);
     expect(await tree(streamed)).toEqual(files);
+    for (const name of Object.keys(oddFiles)) expect(files[name], name).toBe(createHash('sha256').update(await readFile(path.join(cluster.dataDir, name))).digest('hex'));
 
     const server = await startDataDir(cluster.binaries, chunked, home);
     try {

@@ -126,7 +126,7 @@ function gunzipInto(input, out) {
 async function decode(m) {
   const slot = slots[m.slot];
   const input = new Uint8Array(slot.stored, 0, m.length);
-  const out = new Uint8Array(slot.raw);
+  const out = slot.raw;
   if (m.compression === 'gzip') {
     const n = await gunzipInto(input, out);
     minorGc();
@@ -150,21 +150,72 @@ async function decode(m) {
   out.set(M.HEAPU8.subarray(dst, dst + n));
   return n;
 }
-function write(m) {
-  const data = new Uint8Array(slots[m.slot].raw);
-  for (const s of m.segments) {
-    const fd = fs.openSync(s.path, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o600);
+// O_DIRECT: the disk reads the bytes straight from the slot, with no copy into the page cache
+// and nothing left for the final flush. Off for the thread once the file system refuses it.
+let direct = fs.constants.O_DIRECT !== undefined;
+// One page of aligned memory (WebAssembly's is) for a carried prefix and the bytes after it.
+let bounce;
+function writeAll(fd, data, from, length, at) {
+  for (let done = 0; done < length; ) done += fs.writeSync(fd, data, from + done, length - done, at + done);
+}
+const sectors = (n) => Math.ceil(n / 512) * 512;
+// See FileSegment and direct-segment.ts: page-aligned writes, the last one padded to a sector.
+function writeDirect(fd, s, data) {
+  let at = s.offset;
+  let from = s.start;
+  let left = s.length;
+  let end = at + left;
+  if (s.prefix) {
+    bounce ??= new Uint8Array(new WebAssembly.Memory({ initial: 1, maximum: 1 }).buffer, 0, 4096);
+    const carried = s.prefix.length;
+    const head = Math.min(4096 - carried, left);
+    bounce.set(s.prefix, 0);
+    bounce.set(data.subarray(from, from + head), carried);
+    writeAll(fd, bounce, 0, sectors(carried + head), at - carried);
+    end = Math.max(end, at - carried + sectors(carried + head));
+    at += head;
+    from += head;
+    left -= head;
+  }
+  if (left > 0) {
+    writeAll(fd, data, from, sectors(left), at);
+    end = Math.max(end, at + sectors(left));
+  }
+  return end;
+}
+function writeSegment(s, data) {
+  if (s.direct && direct) {
+    let fd;
     try {
-      for (let done = 0; done < s.length; ) done += fs.writeSync(fd, data, s.start + done, s.length - done, s.offset + done);
+      fd = fs.openSync(s.path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_DIRECT, 0o600);
+      const end = writeDirect(fd, s, data);
+      if (s.size !== undefined && end > s.size) fs.ftruncateSync(fd, s.size);
+      return;
+    } catch (error) {
+      if (error.code !== 'EINVAL') throw error;
+      direct = false; // the whole segment again, through the page cache
     } finally {
-      fs.closeSync(fd);
+      if (fd !== undefined) fs.closeSync(fd);
     }
   }
+  const fd = fs.openSync(s.path, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o600);
+  try {
+    if (s.prefix) writeAll(fd, s.prefix, 0, s.prefix.length, s.offset - s.prefix.length);
+    writeAll(fd, data, s.start, s.length, s.offset);
+    // A padded direct write may have gone past the end before the file system refused the next one.
+    if (s.size !== undefined && s.direct) fs.ftruncateSync(fd, s.size);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+function write(m) {
+  const data = slots[m.slot].raw;
+  for (const s of m.segments) writeSegment(s, data);
 }
 async function handle(m) {
   try {
     if (m.type === 'slots') {
-      slots = m.slots;
+      slots = m.slots.map((slot) => ({ stored: slot.stored, raw: new Uint8Array(slot.raw.buffer, slot.raw.offset, slot.raw.length) }));
       parentPort.postMessage({ id: m.id });
     } else if (m.type === 'decode') parentPort.postMessage({ id: m.id, length: await decode(m) });
     else if (m.type === 'write') {
@@ -215,7 +266,14 @@ const zstdNative = (() => {
 /** Whether the threads run zstd natively here (zstd-napi installed). */
 export const zstdAddonAvailable = zstdNative !== undefined;
 // @types/node types WebAssembly's objects but does not declare the global itself.
-const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
+const wasmApi = (
+  globalThis as unknown as {
+    WebAssembly: {
+      compile(bytes: Uint8Array): Promise<WebAssembly.Module>;
+      Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => { buffer: ArrayBufferLike };
+    };
+  }
+).WebAssembly;
 
 type Reply = { id: number; data?: ArrayBuffer; length?: number; back?: ArrayBuffer; error?: { message: string; code?: string } };
 
@@ -226,6 +284,8 @@ export const restoreThreadCount = () => Math.min(4, Math.max(2, availableParalle
 export interface ChunkSlot {
   stored: Uint8Array;
   raw: Uint8Array;
+  /** `raw` starts on a page boundary: segments of it can be written with O_DIRECT. */
+  aligned: boolean;
 }
 
 /** A segment of a decoded chunk that belongs to one file: `length` bytes from `start`, written at `offset`. */
@@ -234,6 +294,40 @@ export interface FileSegment {
   offset: number;
   start: number;
   length: number;
+  /** Bytes of the file just before `offset` (carried from the previous chunk): written first, at `offset - prefix.length`. */
+  prefix?: Uint8Array | undefined;
+  /**
+   * Written with O_DIRECT where the file system takes it, else through the page cache (see
+   * direct-segment.ts): `offset - prefix.length` is on a page boundary, and the slot holds the
+   * bytes up to the next multiple of 512 after the segment (the tar padding), written with it.
+   */
+  direct?: boolean;
+  /** The file's size, when this segment ends it: a padded last sector is cut back to it. */
+  size?: number;
+}
+
+const wasmPageBytes = 64 * 1024;
+/** Shared memory (a SharedArrayBuffer) must be allocated whole up front as WebAssembly pages; at most 4 GiB. */
+const maxWasmPages = 65536;
+
+/**
+ * The decoded-bytes areas of `count` slots. Direct I/O needs memory aligned to the disk's
+ * sectors; a SharedArrayBuffer's memory is not (malloc's header puts it 16 bytes past a page),
+ * WebAssembly memory is: one shared WebAssembly.Memory, each area starting on a 64 KiB page.
+ * Where that cannot be had, plain SharedArrayBuffers (written through the page cache).
+ */
+function rawAreas(count: number, bytes: number): { aligned: boolean; areas: { buffer: SharedArrayBuffer; offset: number; length: number }[] } {
+  const pagesEach = Math.ceil(bytes / wasmPageBytes);
+  if (pagesEach * count <= maxWasmPages) {
+    try {
+      const memory = new wasmApi.Memory({ initial: pagesEach * count, maximum: pagesEach * count, shared: true });
+      const buffer = memory.buffer as SharedArrayBuffer;
+      return { aligned: true, areas: Array.from({ length: count }, (_, index) => ({ buffer, offset: index * pagesEach * wasmPageBytes, length: bytes })) };
+    } catch {
+      // address space refused (ulimit -v): unaligned memory below
+    }
+  }
+  return { aligned: false, areas: Array.from({ length: count }, () => ({ buffer: new SharedArrayBuffer(bytes), offset: 0, length: bytes })) };
 }
 
 /**
@@ -290,9 +384,10 @@ export class ChunkWorkers {
    * decoded bytes, seen by every thread. Resolves once every thread has them.
    */
   async slots(count: number, storedBytes: number, rawBytes: number): Promise<ChunkSlot[]> {
-    const slots = Array.from({ length: count }, () => ({ stored: new SharedArrayBuffer(Math.max(1, storedBytes)), raw: new SharedArrayBuffer(Math.max(1, rawBytes)) }));
+    const raw = rawAreas(count, Math.max(1, rawBytes));
+    const slots = raw.areas.map((area) => ({ stored: new SharedArrayBuffer(Math.max(1, storedBytes)), raw: area }));
     await Promise.all(this.#workers.map((_, lane) => this.#call(lane, { type: 'slots', slots }, [])));
-    return slots.map((slot) => ({ stored: new Uint8Array(slot.stored), raw: new Uint8Array(slot.raw) }));
+    return slots.map((slot) => ({ stored: new Uint8Array(slot.stored), raw: new Uint8Array(slot.raw.buffer, slot.raw.offset, slot.raw.length), aligned: raw.aligned }));
   }
 
   /** Decodes the first `length` stored bytes of slot `slot` into its raw area; resolves with the decoded length. */

@@ -8,6 +8,7 @@ import type { Compression } from '../archive/compression.js';
 import type { PhysicalFile } from '../archive/manifest.js';
 import { type BackgroundSync, flushEveryBytes } from '../storage/durable-fs.js';
 import type { ChunkSource } from './chunk-source.js';
+import { directSectorBytes, directSegment } from './direct-segment.js';
 import { TarEntryPlacer, manifestMismatch } from './tar-entry.js';
 import { type TarHeader, parseTarHeader, tarBlock, tarPadding } from './tar-scanner.js';
 
@@ -30,7 +31,7 @@ export interface ChunkedExtractOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** Files smaller than this are flushed after the larger ones (BackgroundSync.add's `later`). */
+/** Files smaller than this are flushed after the larger ones (BackgroundSync.add's `later`), and written through the page cache. */
 const smallFileBytes = 1024 * 1024;
 
 /** Bytes of one file in a decoded chunk, hashed in archive order; `last`: the file ends there. */
@@ -50,6 +51,10 @@ interface OpenFile {
   hash: Hash;
   /** Bytes handed to the writer since the file was last given to `sync`. */
   unflushed: number;
+  /** Written with direct I/O (large, and the slots' memory aligned)… */
+  direct: boolean;
+  /** …the bytes of it that the last chunk left for the next (direct-segment.ts). */
+  carry: Uint8Array | undefined;
 }
 
 /**
@@ -57,7 +62,10 @@ interface OpenFile {
  * chunk i is decoded and written on thread i mod N while this thread reads the next chunks,
  * walks the tar headers in order and hashes each file's bytes (checked against the manifest
  * while the chunk is written). max(N + 1, 6) chunks are in flight, each in a slot of shared
- * memory, reused.
+ * memory, reused. Files of 1 MiB and more are written with direct I/O where the slots' memory
+ * is aligned and the file system takes it (direct-segment.ts): the disk reads them from the
+ * slot, where the page cache would take a copy of every byte and flush it again (790 MB zstd
+ * restore, six interleaved cold runs: 1.50 s against 1.97 s, CPU 1.83 s against 2.79 s).
  */
 export async function extractChunkedArchive(options: ChunkedExtractOptions): Promise<{ files: number; bytes: number }> {
   const { chunks, archive, workers } = options;
@@ -72,7 +80,7 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
    * Walks the tar headers of one decoded chunk in archive order; returns what of it goes into
    * which file, and what of it each file's hash takes (hashed once the writes are handed on).
    */
-  const walk = async (data: Uint8Array): Promise<{ segments: FileSegment[]; hashing: Hashing[] }> => {
+  const walk = async (data: Uint8Array, aligned: boolean): Promise<{ segments: FileSegment[]; hashing: Hashing[] }> => {
     const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const segments: FileSegment[] = [];
     const hashing: Hashing[] = [];
@@ -86,7 +94,11 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
       }
       if (open) {
         const take = Math.min(open.left, buffer.length - at);
-        segments.push({ path: open.target, offset: open.offset, start: at, length: take });
+        if (open.direct) {
+          const planned = directSegment({ path: open.target, offset: open.offset, start: at, take, size: open.listed.size, chunk: data, carry: open.carry });
+          open.carry = planned.carry;
+          segments.push(planned.segment);
+        } else segments.push({ path: open.target, offset: open.offset, start: at, length: take });
         open.offset += take;
         open.left -= take;
         hashing.push({ file: open, bytes: buffer.subarray(at, at + take), last: open.left === 0 });
@@ -106,7 +118,9 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
       }
       const placed = await placer.place(header);
       if (!placed) continue;
-      const file: OpenFile = { ...placed, offset: 0, left: header.size, hash: createHash('sha256'), unflushed: 0 };
+      // Large files skip the page cache where the slots allow it (direct-segment.ts).
+      const direct = aligned && header.size >= smallFileBytes && at % directSectorBytes === 0;
+      const file: OpenFile = { ...placed, offset: 0, left: header.size, hash: createHash('sha256'), unflushed: 0, direct, carry: undefined };
       // An empty file is created by its (empty) segment.
       if (header.size === 0) {
         segments.push({ path: file.target, offset: 0, start: at, length: 0 });
@@ -177,7 +191,7 @@ export async function extractChunkedArchive(options: ChunkedExtractOptions): Pro
       // Headers are walked (and files hashed) in archive order; writes run on the threads.
       // The writes are handed on before the bytes are hashed: the thread writes while this one
       // hashes (a file whose hash differs fails the restore, and the staging directory goes).
-      const walkedChunk = walked.then(() => decoded).then(() => walk(slot.raw.subarray(0, raw)));
+      const walkedChunk = walked.then(() => decoded).then(() => walk(slot.raw.subarray(0, raw), slot.aligned));
       const handed = walkedChunk.then(async ({ segments, hashing }) => {
         const write = workers.write(index, at, segments);
         try {
