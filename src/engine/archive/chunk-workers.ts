@@ -153,6 +153,8 @@ async function decode(m) {
 // O_DIRECT: the disk reads the bytes straight from the slot, with no copy into the page cache
 // and nothing left for the final flush. Off for the thread once the file system refuses it.
 let direct = fs.constants.O_DIRECT !== undefined;
+// What file systems answer when they do not take it, or not with this alignment.
+const directRefused = new Set(['EINVAL', 'EOPNOTSUPP', 'ENOTSUP']);
 // One page of aligned memory (WebAssembly's is) for a carried prefix and the bytes after it.
 let bounce;
 function writeAll(fd, data, from, length, at) {
@@ -192,7 +194,7 @@ function writeSegment(s, data) {
       if (s.size !== undefined && end > s.size) fs.ftruncateSync(fd, s.size);
       return;
     } catch (error) {
-      if (error.code !== 'EINVAL') throw error;
+      if (!directRefused.has(error.code)) throw error;
       direct = false; // the whole segment again, through the page cache
     } finally {
       if (fd !== undefined) fs.closeSync(fd);
