@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import { ChunkWorkers, zstdAddonAvailable } from './chunk-workers.js';
 import { detectZstd } from './compression.js';
+import { minorGc } from './minor-gc.js';
 import { ZstdProcessLane, zstdProcessesAvailable } from './zstd-process-frames.js';
 
 const nativeZstd = () => detectZstd().via === 'zlib';
@@ -157,6 +158,9 @@ export class ChunkedZstd extends Transform implements ChunkRecorder {
         this.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
       }
       this.#stored.push(stored);
+      // Frames written before this one are garbage: collected now, not once ~64 MiB of them
+      // piled up (zstd backup of 737 MB: peak RSS 179–212 MB before).
+      minorGc();
     }
   }
 }
