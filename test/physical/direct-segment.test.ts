@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 
 import { describe, expect, it } from 'vitest';
 
-import type { FileSegment } from '../../src/engine/archive/chunk-workers.js';
-import { directPageBytes, directSectorBytes, directSegment } from '../../src/engine/physical/direct-segment.js';
+import { type FileSegment, directPageBytes, directSectorBytes } from '../../src/engine/archive/chunk-workers.js';
+import { directSegment } from '../../src/engine/physical/direct-segment.js';
 
 /**
  * Cuts a file of `size` bytes, whose data starts `start` bytes into the first chunk, into

@@ -6,6 +6,11 @@ import { Worker } from 'node:worker_threads';
 
 import type { Compression } from './compression.js';
 
+/** Direct I/O writes go to file offsets on page boundaries: ext4 serializes and zero-fills writes that are only sector-aligned. */
+export const directPageBytes = 4096;
+/** …and from memory and in lengths of whole sectors. */
+export const directSectorBytes = 512;
+
 /*
  * Threads that decode and write the independent chunks of a chunked archive when restoring
  * (in slots of shared memory, reused), and compress zstd frames when no `zstd` binary can
@@ -160,7 +165,7 @@ let bounce;
 function writeAll(fd, data, from, length, at) {
   for (let done = 0; done < length; ) done += fs.writeSync(fd, data, from + done, length - done, at + done);
 }
-const sectors = (n) => Math.ceil(n / 512) * 512;
+const sectors = (n) => Math.ceil(n / ${directSectorBytes}) * ${directSectorBytes};
 // See FileSegment and direct-segment.ts: page-aligned writes, the last one padded to a sector.
 function writeDirect(fd, s, data) {
   let at = s.offset;
@@ -168,9 +173,9 @@ function writeDirect(fd, s, data) {
   let left = s.length;
   let end = at + left;
   if (s.prefix) {
-    bounce ??= new Uint8Array(new WebAssembly.Memory({ initial: 1, maximum: 1 }).buffer, 0, 4096);
+    bounce ??= new Uint8Array(new WebAssembly.Memory({ initial: 1, maximum: 1 }).buffer, 0, ${directPageBytes});
     const carried = s.prefix.length;
-    const head = Math.min(4096 - carried, left);
+    const head = Math.min(${directPageBytes} - carried, left);
     bounce.set(s.prefix, 0);
     bounce.set(data.subarray(from, from + head), carried);
     writeAll(fd, bounce, 0, sectors(carried + head), at - carried);

@@ -1,9 +1,4 @@
-import type { FileSegment } from '../archive/chunk-workers.js';
-
-/** Direct I/O writes go to file offsets on page boundaries: ext4 serializes and zero-fills writes that are only sector-aligned. */
-export const directPageBytes = 4096;
-/** …and from memory and in lengths of whole sectors. */
-export const directSectorBytes = 512;
+import { type FileSegment, directPageBytes, directSectorBytes } from '../archive/chunk-workers.js';
 
 const roundUp = (value: number, to: number) => Math.ceil(value / to) * to;
 

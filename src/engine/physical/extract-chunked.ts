@@ -3,12 +3,12 @@ import { createHash, type Hash } from 'node:crypto';
 import { PgferryError } from '../../errors/pgferry-error.js';
 import { type ArchiveChunks, chunkRawLength } from '../archive/archive-chunks.js';
 import { undecodableFile } from '../archive/archive-files.js';
-import type { ChunkSlot, ChunkWorkers, FileSegment } from '../archive/chunk-workers.js';
+import { type ChunkSlot, type ChunkWorkers, type FileSegment, directSectorBytes } from '../archive/chunk-workers.js';
 import type { Compression } from '../archive/compression.js';
 import type { PhysicalFile } from '../archive/manifest.js';
 import { type BackgroundSync, flushEveryBytes } from '../storage/durable-fs.js';
 import type { ChunkSource } from './chunk-source.js';
-import { directSectorBytes, directSegment } from './direct-segment.js';
+import { directSegment } from './direct-segment.js';
 import { TarEntryPlacer, manifestMismatch } from './tar-entry.js';
 import { type TarHeader, parseTarHeader, tarBlock, tarPadding } from './tar-scanner.js';
 
