@@ -18,7 +18,7 @@ for (let index = 0; index < 6; index += 1) new Uint8Array(${4 * mib}).fill(index
 const grown = process.memoryUsage().arrayBuffers - before;
 minorGc();
 // The buffers' memory is released by a sweeper that may finish a moment later.
-for (let wait = 0; wait < 100 && process.memoryUsage().arrayBuffers - before > ${4 * mib}; wait += 1) await new Promise((resolve) => setImmediate(resolve));
+for (let wait = 0; wait < 100 && process.memoryUsage().arrayBuffers - before > ${8 * mib}; wait += 1) await new Promise((resolve) => setImmediate(resolve));
 console.log(JSON.stringify({ grown, left: process.memoryUsage().arrayBuffers - before, gcGlobal: 'gc' in globalThis }));
 `;
 
@@ -26,8 +26,11 @@ describe('minorGc', () => {
   it('frees dead buffers at once, without putting gc on the global object', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
     const { grown, left, gcGlobal } = JSON.parse(stdout) as { grown: number; left: number; gcGlobal: boolean };
-    expect(grown).toBeGreaterThanOrEqual(24 * mib);
-    expect(left).toBeLessThanOrEqual(4 * mib);
+    // Margins, not exact figures: other buffers (the loader's) may be freed while the six are
+    // made (CI once measured 8 KiB short of 24 MiB), and the last one or two made may still be
+    // referenced from the stack. A no-op gc leaves all 24 MiB.
+    expect(grown).toBeGreaterThanOrEqual(20 * mib);
+    expect(left).toBeLessThanOrEqual(8 * mib);
     expect(gcGlobal).toBe(false);
   });
 });
